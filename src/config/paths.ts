@@ -1,0 +1,52 @@
+/**
+ * Every path Trellis uses on disk comes from here, as a function of the area and the run area,
+ * so tests can point everything at a temp folder.
+ */
+import path from 'node:path';
+import { encodePathComponent } from '../util/sanitize.js';
+
+/** Area files: the config, the runconfigs and the tests folder. */
+export function areaPaths(areaDir: string) {
+  return {
+    dir: areaDir,
+    trellisConfig: path.join(areaDir, 'trellis.config'),
+    megatestConfig: path.join(areaDir, 'megatest.config'),
+    runconfigs: path.join(areaDir, 'runconfigs.config'),
+    testsDir: path.join(areaDir, 'tests'),
+    testDir: (test: string) => path.join(areaDir, 'tests', test),
+    testconfig: (test: string) => path.join(areaDir, 'tests', test, 'testconfig'),
+  };
+}
+
+/** The run area: databases, server packets and work folders. */
+export function runAreaPaths(runArea: string) {
+  const metaDir = path.join(runArea, '.meta');
+  const dbDir = path.join(runArea, '.db');
+  return {
+    root: runArea,
+    metaDir,
+    dbDir,
+    mainDb: path.join(dbDir, 'main.db'),
+    runDb: (runId: number) => path.join(dbDir, `${runId}.db`),
+    tokenFile: path.join(metaDir, 'token'),
+    /** `<runarea>/<target>/<runname>`: each key value and the run name encoded on its own */
+    runDir: (targetValues: readonly string[], runname: string) =>
+      path.join(runArea, ...targetValues.map(encodePathComponent), encodePathComponent(runname)),
+    /** `<runarea>/<target>/<runname>/<test>[/<item values…>]` */
+    workDir: (targetValues: readonly string[], runname: string, test: string, itemValues: readonly string[]) =>
+      path.join(
+        runArea,
+        ...targetValues.map(encodePathComponent),
+        encodePathComponent(runname),
+        encodePathComponent(test),
+        ...itemValues.map(encodePathComponent),
+      ),
+  };
+}
+export type RunAreaPaths = ReturnType<typeof runAreaPaths>;
+
+/** True when `child` lies inside `parent` (after resolving `..`). */
+export function isInside(parent: string, child: string): boolean {
+  const rel = path.relative(path.resolve(parent), path.resolve(child));
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}

@@ -1,0 +1,196 @@
+/**
+ * The records that cross the store interface, shared by the direct store, the runner, the CLI and
+ * (later) the HTTP protocol. Plain JSON-able data: numbers for times (seconds since the epoch).
+ */
+import type { RunState, TestState } from './states.js';
+
+/** One run: a (target, run name) pair. */
+export interface RunRecord {
+  id: number;
+  /** key values joined by `/`, e.g. `linux/x86_64` */
+  target: string;
+  /** key name → value, in `[fields]` order */
+  keys: Record<string, string>;
+  runname: string;
+  state: RunState;
+  /** rolled up from the run's tests: the worst status, `n/a` while nothing has ended */
+  status: string;
+  /** status → count over the run's tests (items counted through their test) */
+  counts: Record<string, number>;
+  /** number of tests (toplevel rows) */
+  total: number;
+  created: number;
+  started: number | null;
+  ended: number | null;
+  updated: number;
+  /** who locked it and when, while state is `locked` */
+  lockedBy: string | null;
+  lockedAt: number | null;
+}
+
+/** What a runner registers before launching anything. */
+export interface TestRegistration {
+  testname: string;
+  /** '' for the test itself; item values joined by `/` for an item */
+  itempath: string;
+  priority: number;
+  rundir: string;
+  /** item variable → value (empty for a toplevel test) */
+  itemVars?: Record<string, string>;
+  owner?: string;
+  description?: string;
+  tags?: string;
+}
+
+/** One test or item row. */
+export interface TestRecord {
+  id: number;
+  runId: number;
+  testname: string;
+  itempath: string;
+  state: TestState;
+  status: string;
+  comment: string;
+  host: string;
+  pid: number | null;
+  rundir: string;
+  priority: number;
+  start: number | null;
+  end: number | null;
+  /** seconds, null until ended */
+  duration: number | null;
+  /** agent (runner or exec process) that owns it while active */
+  agentId: number | null;
+  itemVars: Record<string, string>;
+  owner: string;
+  description: string;
+  tags: string;
+  updated: number;
+}
+
+export interface StepRecord {
+  testId: number;
+  name: string;
+  /** order within the test, from 1 */
+  seq: number;
+  state: 'RUNNING' | 'COMPLETED' | 'KILLED';
+  status: string;
+  exitCode: number | null;
+  start: number;
+  end: number | null;
+  logfile: string;
+  comment: string;
+}
+
+export interface DataRecord {
+  testId: number;
+  name: string;
+  value: string;
+  expected: string | null;
+  tol: string | null;
+  units: string | null;
+  status: string;
+  comment: string;
+  time: number;
+}
+
+/** A test with everything recorded about it. */
+export interface TestDetail extends TestRecord {
+  steps: StepRecord[];
+  data: DataRecord[];
+}
+
+/** A process that runs tests and keeps a heartbeat: a runner, or `trellis exec` on a remote host. */
+export interface AgentRecord {
+  id: number;
+  kind: 'runner' | 'exec' | 'helper';
+  host: string;
+  pid: number;
+  /** process start time from /proc, to tell a reused pid apart; null when unknown */
+  procStart: number | null;
+  started: number;
+  heartbeat: number;
+  ended: number | null;
+}
+
+/** Fields a write may set on a test row. */
+export interface TestFields {
+  state?: TestState;
+  status?: string;
+  comment?: string;
+  host?: string;
+  pid?: number | null;
+  start?: number | null;
+  end?: number | null;
+  agentId?: number | null;
+  rundir?: string;
+}
+
+/**
+ * One write. Every write carries an `opId` so that a retried batch is applied exactly once.
+ * `testId` names the row; the store rolls items up into their test and the run up into main.db.
+ */
+export type WriteOp =
+  | { kind: 'test'; opId: string; testId: number; set: TestFields; time: number }
+  | {
+      kind: 'step';
+      opId: string;
+      testId: number;
+      name: string;
+      state: StepRecord['state'];
+      status: string;
+      exitCode?: number | null;
+      logfile?: string;
+      comment?: string;
+      time: number;
+    }
+  | {
+      kind: 'data';
+      opId: string;
+      testId: number;
+      name: string;
+      value: string;
+      expected?: string | null;
+      tol?: string | null;
+      units?: string | null;
+      status: string;
+      comment?: string;
+      time: number;
+    }
+  /** Resets a test for a rerun: NOT_STARTED, n/a, no steps, no data, no times. */
+  | { kind: 'reset'; opId: string; testId: number; time: number };
+
+/** Options that go with a batch of writes. */
+export interface WriteOptions {
+  /** write even though the run is locked; recorded in the run's events with the user */
+  force?: boolean;
+  /** who asks, for the events log (user@host) */
+  who?: string;
+}
+
+/** Filters for listing tests. */
+export interface TestQuery {
+  /** design §6 test pattern: `%` wildcards, comma-separated, `test/itempath`, `~` negation */
+  pattern?: string;
+  state?: string[];
+  status?: string[];
+  /** only toplevel rows (itempath '') */
+  toplevelOnly?: boolean;
+}
+
+export interface RunQuery {
+  /** run name pattern with `%` wildcards */
+  runname?: string;
+  /** target pattern with `%` wildcards */
+  target?: string;
+}
+
+/** One change in a run, for the change feed and the forced-write log. */
+export interface EventRecord {
+  seq: number;
+  time: number;
+  testId: number | null;
+  kind: string;
+  detail: string;
+  who: string;
+}

@@ -1,0 +1,89 @@
+/**
+ * The data-access interface. Every read and write of run data goes through a Store: the direct
+ * store opens the SQLite files in this process; a remote store (servers issue) sends the same calls
+ * to the area's server. Every method is async and takes and returns plain JSON-able records, so
+ * the remote implementation is a transport, not a rewrite.
+ */
+import type {
+  AgentRecord,
+  EventRecord,
+  RunQuery,
+  RunRecord,
+  TestDetail,
+  TestQuery,
+  TestRecord,
+  TestRegistration,
+  WriteOp,
+  WriteOptions,
+} from '../model/records.js';
+import type { RunState } from '../model/states.js';
+
+export interface RunSpec {
+  target: string;
+  keys: Record<string, string>;
+  runname: string;
+}
+
+export interface AgentSpec {
+  kind: AgentRecord['kind'];
+  host: string;
+  pid: number;
+  procStart: number | null;
+}
+
+/** How a store decides that an agent (runner, exec) is gone. */
+export interface LivenessOptions {
+  now: number;
+  /** seconds without a heartbeat after which an agent on another host is dead */
+  deadtime: number;
+}
+
+export interface Store {
+  /** The run area's id (created with main.db). */
+  areaId(): Promise<string>;
+
+  /** Returns the run, creating it (state `new`) on first use. */
+  ensureRun(spec: RunSpec): Promise<RunRecord>;
+  findRun(target: string, runname: string): Promise<RunRecord | undefined>;
+  getRun(runId: number): Promise<RunRecord | undefined>;
+  /** Newest first. */
+  listRuns(query?: RunQuery): Promise<RunRecord[]>;
+  /** Sets the run's state; `locked` records who locked it. Unlocking needs no force. */
+  setRunState(runId: number, state: RunState, options?: WriteOptions): Promise<RunRecord>;
+  /** Removes the run's row and its database file (not its work folders). */
+  removeRun(runId: number): Promise<void>;
+
+  /**
+   * Adds the tests and items that are missing, as NOT_STARTED/n/a; existing rows keep their state
+   * and status but take the new rundir, priority and metadata. Returns every registered row.
+   */
+  registerTests(runId: number, regs: TestRegistration[], options?: WriteOptions): Promise<TestRecord[]>;
+  /** Applies a batch in one transaction; ops already applied (by opId) are skipped. */
+  write(runId: number, ops: WriteOp[], options?: WriteOptions): Promise<void>;
+  listTests(runId: number, query?: TestQuery): Promise<TestRecord[]>;
+  getTest(runId: number, testname: string, itempath: string): Promise<TestDetail | undefined>;
+  getTestById(runId: number, testId: number): Promise<TestDetail | undefined>;
+  /** Deletes rows (and their steps and data); a test's items go with it. */
+  removeTests(runId: number, testIds: number[], options?: WriteOptions): Promise<void>;
+
+  /**
+   * Registers a runner for the run, refusing (RUN_BUSY) while another live runner holds it.
+   * Runners on this host are alive while their pid is; others while their heartbeat is fresh.
+   */
+  claimRun(runId: number, agent: AgentSpec, liveness: LivenessOptions): Promise<AgentRecord>;
+  /** Registers an agent without the claim (exec processes, in-test helpers). */
+  registerAgent(runId: number, agent: AgentSpec): Promise<AgentRecord>;
+  heartbeat(runId: number, agentId: number, time: number): Promise<void>;
+  endAgent(runId: number, agentId: number, time: number): Promise<void>;
+  listAgents(runId: number): Promise<AgentRecord[]>;
+  /**
+   * Marks tests whose agent is gone (dead pid on this host, or stale heartbeat) INCOMPLETE/DEAD,
+   * and returns them.
+   */
+  reapDead(runId: number, liveness: LivenessOptions): Promise<TestRecord[]>;
+
+  /** Changes recorded after `sinceSeq`, oldest first. */
+  events(runId: number, sinceSeq: number, limit?: number): Promise<EventRecord[]>;
+
+  close(): Promise<void>;
+}

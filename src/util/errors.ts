@@ -1,0 +1,101 @@
+/**
+ * The error catalogue. Lower layers throw TrellisError with a stable code; only cli/main.ts turns
+ * one into a message line and an exit code. Every code is listed in docs/exit-codes.md.
+ */
+
+/** Exit codes: documented in docs/exit-codes.md; never reuse a number for another meaning. */
+export const ExitCode = {
+  ok: 0,
+  /** the run finished but some selected test did not end PASS, WARN, WAIVED or SKIP */
+  testsFailed: 1,
+  /** bad command line: unknown option, missing argument, bad value */
+  usage: 2,
+  /** a config file is wrong: syntax, unknown target, waiton cycle */
+  config: 3,
+  /** what was asked for does not exist: area, run, test */
+  notFound: 4,
+  /** the run is locked or busy (another runner holds it) */
+  conflict: 5,
+  /** the run area could not be read or written */
+  storage: 6,
+  /** a bug in Trellis: please report it with the --debug output */
+  internal: 70,
+  /** interrupted by Ctrl-C or SIGTERM */
+  interrupted: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Stable error codes, each with its exit code. */
+export const ErrorCodes = {
+  USAGE: ExitCode.usage,
+  BAD_TARGET: ExitCode.usage,
+  BAD_PATTERN: ExitCode.usage,
+  BAD_VALUE: ExitCode.usage,
+  NO_AREA: ExitCode.notFound,
+  CONFIG_SYNTAX: ExitCode.config,
+  CONFIG_UNSUPPORTED: ExitCode.config,
+  CONFIG_INCLUDE: ExitCode.config,
+  CONFIG_COMMAND: ExitCode.config,
+  CONFIG_VALUE: ExitCode.config,
+  UNKNOWN_TARGET: ExitCode.config,
+  WAITON_CYCLE: ExitCode.config,
+  DUPLICATE_ITEM: ExitCode.config,
+  NO_TESTS: ExitCode.notFound,
+  NO_RUN: ExitCode.notFound,
+  NO_TEST: ExitCode.notFound,
+  NO_ENV: ExitCode.notFound,
+  RUN_LOCKED: ExitCode.conflict,
+  RUN_BUSY: ExitCode.conflict,
+  AREA_EXISTS: ExitCode.conflict,
+  RUNAREA_UNWRITABLE: ExitCode.storage,
+  DB_ERROR: ExitCode.storage,
+  DB_TOO_NEW: ExitCode.storage,
+  INTERNAL: ExitCode.internal,
+} as const;
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** A user-facing error: `message` says what and where, `hint` what to do next. */
+export class TrellisError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly exitCode: number;
+
+  constructor(code: ErrorCode, message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TrellisError';
+    this.code = code;
+    this.hint = hint;
+    this.exitCode = ErrorCodes[code];
+  }
+
+  /** The one line a user sees: `what (where): what to do`. */
+  toLine(): string {
+    return this.hint ? `${this.message}; ${this.hint}` : this.message;
+  }
+}
+
+/** Where in a config file something is, for error messages. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+}
+
+/** Formats `file:line` for messages. */
+export function formatLocation(loc: SourceLocation): string {
+  return `${loc.file}:${loc.line}`;
+}
+
+/** A config error that names its file and line. */
+export function configError(
+  code: ErrorCode,
+  loc: SourceLocation,
+  what: string,
+  hint?: string,
+): TrellisError {
+  return new TrellisError(code, `${formatLocation(loc)}: ${what}`, hint);
+}
+
+/** True for errors whose message a user can act on (everything but bugs). */
+export function isTrellisError(err: unknown): err is TrellisError {
+  return err instanceof TrellisError;
+}
