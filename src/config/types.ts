@@ -53,6 +53,18 @@ export interface SetupConfig {
   deadtime: number;
 }
 
+/** [server]: how a server of this area listens and for how long it waits. */
+export interface ServerConfig {
+  /** [server] idle_timeout in seconds: exit after this long without a call; default 600 */
+  idleTimeout: number;
+  /** [server] port_range `LO-HI`: ports to try; null: any free port */
+  portRange: readonly [number, number] | null;
+  /** [server] advertise: host name or address written into packets; undefined: this host's */
+  advertise: string | undefined;
+  /** [server] bind: address to listen on; undefined: all interfaces */
+  bind: string | undefined;
+}
+
 /** The area: its config files read, with the settings the rest of Trellis needs. */
 export interface Area {
   readonly dir: string;
@@ -65,6 +77,7 @@ export interface Area {
   /** absolute run area: --runarea, else [setup] runarea, else first [disks] entry, else <area>/runs */
   readonly runArea: string;
   readonly setup: SetupConfig;
+  readonly server: ServerConfig;
   /** [jobgroups] NAME N */
   readonly jobgroups: ReadonlyMap<string, number>;
   /** [jobtools] launcher, if set */

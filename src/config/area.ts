@@ -1,0 +1,187 @@
+/**
+ * The test area: finding it, reading its config and runconfigs, and resolving the settings the
+ * rest of Trellis needs into one frozen Area.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { configError, TrellisError } from '../util/errors.js';
+import { parseDuration } from './duration.js';
+import { parseConfigText, readConfigFile } from './ini.js';
+import { ENV_NAME, isSafeTestName } from './names.js';
+import { areaPaths } from './paths.js';
+import type { Area, ConfigFile, ConfigValue, ReadContext, ServerConfig, SetupConfig } from './types.js';
+
+export { parseDuration } from './duration.js';
+export { listTargets, readRunconfigs, resolveTarget, runconfigValues } from './target.js';
+
+const NO_AREA_HINT = 'run in a test area, pass --area DIR, or create one with `trellis init`';
+const DEFAULT_DEADTIME = 60;
+const DEFAULT_IDLE_TIMEOUT = 600;
+
+export interface LoadAreaOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  /** --runarea; relative paths are taken from `cwd` */
+  runArea?: string;
+  /** folder that a relative --runarea is relative to; default: the area folder */
+  cwd?: string;
+  /** default of [setup] max_concurrent_jobs */
+  cpus: number;
+  debug?: (message: string) => void;
+}
+
+/** The area config file in `dir`: trellis.config, else megatest.config, else undefined. */
+function areaConfigIn(dir: string): string | undefined {
+  const p = areaPaths(dir);
+  for (const file of [p.trellisConfig, p.megatestConfig]) if (fs.existsSync(file)) return file;
+  return undefined;
+}
+
+/**
+ * The area folder: `explicit` (--area, relative to cwd) when given, else the nearest of cwd and
+ * its parents holding trellis.config or megatest.config (trellis.config wins within one folder).
+ */
+export function findAreaDir(cwd: string, explicit?: string): string {
+  if (explicit !== undefined) {
+    const dir = path.resolve(cwd, explicit);
+    if (areaConfigIn(dir)) return dir;
+    throw new TrellisError('NO_AREA', `--area ${explicit}: ${dir} has no trellis.config or megatest.config`, NO_AREA_HINT);
+  }
+  let dir = path.resolve(cwd);
+  for (;;) {
+    if (areaConfigIn(dir)) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new TrellisError('NO_AREA', `no trellis.config or megatest.config in ${path.resolve(cwd)} or its parents`, NO_AREA_HINT);
+}
+
+/** Reads the area in `dir`: config, runconfigs (missing = empty) and the list of tests. */
+export function loadArea(dir: string, opts: LoadAreaOptions): Area {
+  const areaDir = path.resolve(dir);
+  const configFile = areaConfigIn(areaDir);
+  if (!configFile) {
+    throw new TrellisError('NO_AREA', `${areaDir} has no trellis.config or megatest.config`, NO_AREA_HINT);
+  }
+  const ctx: ReadContext = { env: { ...opts.env, MT_RUN_AREA_HOME: areaDir }, areaDir, ...(opts.debug ? { debug: opts.debug } : {}) };
+  const config = readConfigFile(configFile, ctx);
+  const runconfigsFile = areaPaths(areaDir).runconfigs;
+  const runconfigs = fs.existsSync(runconfigsFile) ? readConfigFile(runconfigsFile, ctx) : parseConfigText('', runconfigsFile, ctx);
+
+  const fields = config.entries('fields').map(([key, value]) => {
+    if (!ENV_NAME.test(key)) {
+      throw configError('CONFIG_VALUE', value.loc, `[fields] key '${key}' is not a valid variable name`, 'use letters, digits and _ (e.g. OS ARCH); keys become environment variables');
+    }
+    return key;
+  });
+
+  return Object.freeze({
+    dir: areaDir,
+    configFile,
+    config,
+    runconfigs,
+    fields: Object.freeze(fields),
+    runArea: resolveRunArea(areaDir, config, opts),
+    setup: Object.freeze(readSetup(config, opts.cpus)),
+    server: Object.freeze(readServer(config)),
+    jobgroups: readJobgroups(config),
+    launcher: readNonEmpty(config.get('jobtools', 'launcher')),
+    envOverride: config.entries('env-override'),
+    testNames: Object.freeze(findTestNames(areaDir, opts.debug)),
+  });
+}
+
+function readNonEmpty(value: ConfigValue | undefined): string | undefined {
+  return value && value.text.trim() !== '' ? value.text.trim() : undefined;
+}
+
+/** A positive integer or a CONFIG_VALUE error naming the key. */
+export function parsePositiveInt(value: ConfigValue, what: string): number {
+  const text = value.text.trim();
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw configError('CONFIG_VALUE', value.loc, `${what} must be a positive whole number, not '${text}'`, `write e.g. ${what.split(' ').pop()} 4`);
+  }
+  return n;
+}
+
+/** Seconds of a duration key; undefined when the key is absent or empty. */
+function readDuration(value: ConfigValue | undefined, what: string): number | undefined {
+  if (!value || value.text.trim() === '') return undefined;
+  return parseDuration(value.text, value.loc, what);
+}
+
+function readSetup(config: ConfigFile, cpus: number): SetupConfig {
+  const jobs = config.get('setup', 'max_concurrent_jobs');
+  const runtimelim = readDuration(config.get('setup', 'runtimelim'), '[setup] runtimelim');
+  return {
+    maxConcurrentJobs: jobs ? parsePositiveInt(jobs, '[setup] max_concurrent_jobs') : Math.max(1, cpus),
+    runtimelim: runtimelim ? runtimelim : null,
+    deadtime: readDuration(config.get('setup', 'deadtime'), '[setup] deadtime') ?? DEFAULT_DEADTIME,
+  };
+}
+
+function readServer(config: ConfigFile): ServerConfig {
+  const range = config.get('server', 'port_range');
+  let portRange: readonly [number, number] | null = null;
+  if (range && range.text.trim() !== '') {
+    const m = /^(\d+)\s*-\s*(\d+)$/.exec(range.text.trim());
+    const lo = m ? Number(m[1]) : NaN;
+    const hi = m ? Number(m[2]) : NaN;
+    if (!(lo >= 1 && hi <= 65535 && lo <= hi)) {
+      throw configError('CONFIG_VALUE', range.loc, `[server] port_range '${range.text.trim()}' is not LOW-HIGH within 1-65535`, 'write e.g. port_range 8080-8099, or remove it to use any free port');
+    }
+    portRange = Object.freeze([lo, hi] as const);
+  }
+  return {
+    idleTimeout: readDuration(config.get('server', 'idle_timeout'), '[server] idle_timeout') ?? DEFAULT_IDLE_TIMEOUT,
+    portRange,
+    advertise: readNonEmpty(config.get('server', 'advertise')),
+    bind: readNonEmpty(config.get('server', 'bind')),
+  };
+}
+
+function readJobgroups(config: ConfigFile): ReadonlyMap<string, number> {
+  const groups = new Map<string, number>();
+  for (const [name, value] of config.entries('jobgroups')) groups.set(name, parsePositiveInt(value, `[jobgroups] ${name}`));
+  return groups;
+}
+
+/** --runarea > [setup] runarea > first [disks] entry > <area>/runs. */
+function resolveRunArea(areaDir: string, config: ConfigFile, opts: LoadAreaOptions): string {
+  if (opts.runArea !== undefined && opts.runArea !== '') return path.resolve(opts.cwd ?? areaDir, opts.runArea);
+  const setup = config.get('setup', 'runarea');
+  if (setup) return resolvePathValue(areaDir, setup, '[setup] runarea');
+  const disk = config.entries('disks')[0];
+  if (disk) return resolvePathValue(areaDir, disk[1], `[disks] ${disk[0]}`);
+  return path.join(areaDir, 'runs');
+}
+
+function resolvePathValue(areaDir: string, value: ConfigValue, what: string): string {
+  const text = value.text.trim();
+  if (text === '') throw configError('CONFIG_VALUE', value.loc, `${what} is empty`, `give a folder, e.g. ${what} /scratch/runs, or remove the line`);
+  return path.resolve(areaDir, text);
+}
+
+/** Folders under tests/ holding a testconfig, sorted; hidden folders are skipped. */
+function findTestNames(areaDir: string, debug?: (m: string) => void): string[] {
+  const testsDir = areaPaths(areaDir).testsDir;
+  let names: string[];
+  try {
+    names = fs.readdirSync(testsDir);
+  } catch {
+    debug?.(`${testsDir}: no tests folder`);
+    return [];
+  }
+  const found: string[] = [];
+  for (const name of names) {
+    if (name.startsWith('.')) continue;
+    const testconfig = areaPaths(areaDir).testconfig(name);
+    if (!fs.existsSync(testconfig)) continue;
+    if (!isSafeTestName(name)) {
+      throw new TrellisError('CONFIG_VALUE', `${path.join(testsDir, name)}: test name '${name}' has a blank, ',', '%', '\\' or a leading '~'`, 'rename the folder; test names are used in patterns and folder names');
+    }
+    found.push(name);
+  }
+  return found.sort();
+}
