@@ -1,0 +1,136 @@
+/** Typed queries on a run database's `steps` and `test_data` tables. */
+import type { DataRecord, StepRecord, WriteOp } from '../model/records.js';
+import type { StatementCache } from './statements.js';
+
+type StepOp = Extract<WriteOp, { kind: 'step' }>;
+type DataOp = Extract<WriteOp, { kind: 'data' }>;
+
+interface StepRow {
+  test_id: number;
+  name: string;
+  seq: number;
+  state: string;
+  status: string;
+  exit_code: number | null;
+  start: number;
+  end: number | null;
+  logfile: string;
+  comment: string;
+}
+
+interface DataRow {
+  test_id: number;
+  name: string;
+  value: string;
+  expected: string | null;
+  tol: string | null;
+  units: string | null;
+  status: string;
+  comment: string;
+  time: number;
+}
+
+function mapStepRow(r: StepRow): StepRecord {
+  return {
+    testId: r.test_id,
+    name: r.name,
+    seq: r.seq,
+    state: r.state as StepRecord['state'],
+    status: r.status,
+    exitCode: r.exit_code,
+    start: r.start,
+    end: r.end,
+    logfile: r.logfile,
+    comment: r.comment,
+  };
+}
+
+function mapDataRow(r: DataRow): DataRecord {
+  return {
+    testId: r.test_id,
+    name: r.name,
+    value: r.value,
+    expected: r.expected,
+    tol: r.tol,
+    units: r.units,
+    status: r.status,
+    comment: r.comment,
+    time: r.time,
+  };
+}
+
+// seq is the order of first appearance; RUNNING (re)starts a step, COMPLETED/KILLED ends it.
+// Fields the op leaves out (exit code, log file, comment) keep what the row had.
+const UPSERT_STEP = `
+  INSERT INTO steps (test_id, name, seq, state, status, exit_code, start, "end", logfile, comment)
+  VALUES (@testId, @name, (SELECT coalesce(max(seq), 0) + 1 FROM steps WHERE test_id = @testId),
+          @state, @status, @exitCode, @time, @end, coalesce(@logfile, ''), coalesce(@comment, ''))
+  ON CONFLICT (test_id, name) DO UPDATE SET
+    state = excluded.state,
+    status = excluded.status,
+    exit_code = CASE WHEN @hasExitCode THEN excluded.exit_code ELSE exit_code END,
+    start = CASE WHEN excluded.state = 'RUNNING' THEN excluded.start ELSE start END,
+    "end" = excluded."end",
+    logfile = coalesce(@logfile, logfile),
+    comment = coalesce(@comment, comment)`;
+
+const UPSERT_DATA = `
+  INSERT INTO test_data (test_id, name, value, expected, tol, units, status, comment, time)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (test_id, name) DO UPDATE SET
+    value = excluded.value, expected = excluded.expected, tol = excluded.tol,
+    units = excluded.units, status = excluded.status, comment = excluded.comment, time = excluded.time`;
+
+/** Table access for a test's steps and recorded data. */
+export class DetailRows {
+  readonly #sql: StatementCache;
+
+  constructor(sql: StatementCache) {
+    this.#sql = sql;
+  }
+
+  /** Records a step's state, creating the step on first sight. */
+  upsertStep(op: StepOp): void {
+    this.#sql.get(UPSERT_STEP).run({
+      testId: op.testId,
+      name: op.name,
+      state: op.state,
+      status: op.status,
+      exitCode: op.exitCode ?? null,
+      hasExitCode: op.exitCode === undefined ? 0 : 1,
+      time: op.time,
+      end: op.state === 'RUNNING' ? null : op.time,
+      logfile: op.logfile ?? null,
+      comment: op.comment ?? null,
+    });
+  }
+
+  /** Records (or replaces) one named value of a test. */
+  upsertData(op: DataOp): void {
+    this.#sql
+      .get(UPSERT_DATA)
+      .run(op.testId, op.name, op.value, op.expected ?? null, op.tol ?? null, op.units ?? null,
+        op.status, op.comment ?? '', op.time);
+  }
+
+  /** Marks the test's running steps KILLED at `time`. */
+  killRunningSteps(testId: number, time: number): void {
+    this.#sql.get(`UPDATE steps SET state = 'KILLED', "end" = ? WHERE test_id = ? AND state = 'RUNNING'`).run(time, testId);
+  }
+
+  /** Forgets a test's steps and data, for a rerun. */
+  deleteFor(testId: number): void {
+    this.#sql.get(`DELETE FROM steps WHERE test_id = ?`).run(testId);
+    this.#sql.get(`DELETE FROM test_data WHERE test_id = ?`).run(testId);
+  }
+
+  /** A test's steps in the order they first appeared. */
+  listSteps(testId: number): StepRecord[] {
+    return (this.#sql.get(`SELECT * FROM steps WHERE test_id = ? ORDER BY seq`).all(testId) as StepRow[]).map(mapStepRow);
+  }
+
+  /** A test's recorded data by name. */
+  listData(testId: number): DataRecord[] {
+    return (this.#sql.get(`SELECT * FROM test_data WHERE test_id = ? ORDER BY name`).all(testId) as DataRow[]).map(mapDataRow);
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Typed queries on `.db/main.db`, the runs index. Rows are mapped to RunRecord here and never
+ * leave this folder raw.
+ */
+import type { RunQuery, RunRecord } from '../model/records.js';
+import { matchPercent } from '../model/pattern.js';
+import type { RunState } from '../model/states.js';
+import { MAIN_MIGRATIONS } from './main-schema.js';
+import { openDatabase, type Db } from './open.js';
+import { StatementCache } from './statements.js';
+
+interface RunRow {
+  id: number;
+  target: string;
+  runname: string;
+  keys: string;
+  state: string;
+  status: string;
+  counts: string;
+  total: number;
+  created: number;
+  started: number | null;
+  ended: number | null;
+  updated: number;
+  locked_by: string | null;
+  locked_at: number | null;
+}
+
+/** What a batch of writes recomputes for a run from its toplevel tests. */
+export interface RunSummary {
+  state: RunState;
+  status: string;
+  counts: Record<string, number>;
+  total: number;
+  started: number | null;
+  ended: number | null;
+  updated: number;
+}
+
+function mapRunRow(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    target: row.target,
+    keys: JSON.parse(row.keys) as Record<string, string>,
+    runname: row.runname,
+    state: row.state as RunState,
+    status: row.status,
+    counts: JSON.parse(row.counts) as Record<string, number>,
+    total: row.total,
+    created: row.created,
+    started: row.started,
+    ended: row.ended,
+    updated: row.updated,
+    lockedBy: row.locked_by,
+    lockedAt: row.locked_at,
+  };
+}
+
+/** The runs index of one run area. */
+export class MainDb {
+  readonly file: string;
+  readonly #db: Db;
+  readonly #sql: StatementCache;
+
+  private constructor(file: string, db: Db) {
+    this.file = file;
+    this.#db = db;
+    this.#sql = new StatementCache(db);
+  }
+
+  /** Opens (creating and migrating as needed) main.db at `file`. */
+  static open(file: string): MainDb {
+    return new MainDb(file, openDatabase(file, MAIN_MIGRATIONS));
+  }
+
+  /** The run area's random id, created with the file. */
+  readAreaId(): string {
+    const row = this.#sql.get(`SELECT value FROM meta WHERE key = 'area_id'`).get() as { value: string };
+    return row.value;
+  }
+
+  /** Inserts the run unless it exists; `created` tells which happened. */
+  insertRun(target: string, runname: string, keys: Record<string, string>, now: number) {
+    const info = this.#sql
+      .get(
+        `INSERT INTO runs (target, runname, keys, created, updated) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (target, runname) DO NOTHING`,
+      )
+      .run(target, runname, JSON.stringify(keys), now, now);
+    const run = this.findRun(target, runname);
+    if (run === undefined) throw new Error(`run ${target}/${runname} vanished after insert`);
+    return { run, created: info.changes === 1 };
+  }
+
+  /** The run of this target and run name. */
+  findRun(target: string, runname: string): RunRecord | undefined {
+    const row = this.#sql.get(`SELECT * FROM runs WHERE target = ? AND runname = ?`).get(target, runname);
+    return row === undefined ? undefined : mapRunRow(row as RunRow);
+  }
+
+  /** The run with this id. */
+  getRun(id: number): RunRecord | undefined {
+    const row = this.#sql.get(`SELECT * FROM runs WHERE id = ?`).get(id);
+    return row === undefined ? undefined : mapRunRow(row as RunRow);
+  }
+
+  /** Runs newest first, filtered by `%` patterns on target and run name. */
+  listRuns(query: RunQuery = {}): RunRecord[] {
+    const rows = this.#sql.get(`SELECT * FROM runs ORDER BY created DESC, id DESC`).all() as RunRow[];
+    return rows
+      .filter((r) => query.target === undefined || matchPercent(query.target, r.target))
+      .filter((r) => query.runname === undefined || matchPercent(query.runname, r.runname))
+      .map(mapRunRow);
+  }
+
+  /** Stores what a batch recomputed; a locked run keeps its state. */
+  updateSummary(id: number, s: RunSummary): void {
+    this.#sql
+      .get(
+        `UPDATE runs SET state = CASE WHEN state = 'locked' THEN state ELSE ? END,
+           status = ?, counts = ?, total = ?, started = ?, ended = ?, updated = ?
+         WHERE id = ?`,
+      )
+      .run(s.state, s.status, JSON.stringify(s.counts), s.total, s.started, s.ended, s.updated, id);
+  }
+
+  /** Sets the state; `locked` records who and when, any other state clears the lock. */
+  setState(id: number, state: RunState, who: string, now: number): void {
+    const locked = state === 'locked';
+    this.#sql
+      .get(`UPDATE runs SET state = ?, locked_by = ?, locked_at = ?, updated = ? WHERE id = ?`)
+      .run(state, locked ? who : null, locked ? now : null, now, id);
+  }
+
+  /** Deletes the run's row (its database file is the caller's). */
+  deleteRun(id: number): void {
+    this.#sql.get(`DELETE FROM runs WHERE id = ?`).run(id);
+  }
+
+  /** Closes the connection; the object is unusable afterwards. */
+  close(): void {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * One run's database, `.db/<run-id>.db`: its tests, steps, data, agents and change feed. The
+ * typed table accessors hang off one connection so a store can group their calls into a single
+ * transaction.
+ */
+import { DetailRows } from './detail-rows.js';
+import { LogRows } from './log-rows.js';
+import { openDatabase, type Db } from './open.js';
+import { RUN_MIGRATIONS } from './run-schema.js';
+import { StatementCache } from './statements.js';
+import { TestRows } from './test-rows.js';
+
+/** What a run database records about itself, so it can be told apart from a stale file. */
+export interface RunDbMeta {
+  runId: number;
+  areaId: string;
+  target: string;
+  runname: string;
+}
+
+/** An open run database. */
+export class RunDb {
+  readonly file: string;
+  readonly runId: number;
+  readonly tests: TestRows;
+  readonly details: DetailRows;
+  readonly log: LogRows;
+  readonly #db: Db;
+  readonly #sql: StatementCache;
+
+  private constructor(file: string, runId: number, db: Db) {
+    this.file = file;
+    this.runId = runId;
+    this.#db = db;
+    this.#sql = new StatementCache(db);
+    this.tests = new TestRows(this.#sql, runId);
+    this.details = new DetailRows(this.#sql);
+    this.log = new LogRows(this.#sql);
+  }
+
+  /** Opens (creating and migrating as needed) the database of run `meta.runId`. */
+  static open(file: string, meta: RunDbMeta): RunDb {
+    const rdb = new RunDb(file, meta.runId, openDatabase(file, RUN_MIGRATIONS));
+    rdb.#writeMeta(meta);
+    return rdb;
+  }
+
+  #writeMeta(meta: RunDbMeta): void {
+    const put = this.#sql.get(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING`);
+    this.transaction(() => {
+      put.run('run_id', String(meta.runId));
+      put.run('area_id', meta.areaId);
+      put.run('target', meta.target);
+      put.run('runname', meta.runname);
+    });
+  }
+
+  /**
+   * Runs `fn` in one IMMEDIATE transaction: the write lock is taken up front, so a batch never
+   * fails halfway with SQLITE_BUSY when it turns from reading into writing.
+   */
+  transaction<T>(fn: () => T): T {
+    // Hand-rolled instead of db.transaction(fn): that builds a new wrapper on every call, which
+    // is a measurable share of a one-op batch.
+    this.#sql.get('BEGIN IMMEDIATE').run();
+    try {
+      const result = fn();
+      this.#sql.get('COMMIT').run();
+      return result;
+    } catch (err) {
+      if (this.#db.inTransaction) this.#sql.get('ROLLBACK').run();
+      throw err;
+    }
+  }
+
+  /** Closes the connection; the object is unusable afterwards. */
+  close(): void {
+    this.#db.close();
+  }
+}

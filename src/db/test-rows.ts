@@ -1,0 +1,191 @@
+/** Typed queries on a run database's `tests` table: one row per test (itempath '') and item. */
+import type { TestQuery, TestRecord, TestRegistration } from '../model/records.js';
+import { parseTestPattern } from '../model/pattern.js';
+import type { TestState } from '../model/states.js';
+import type { StatementCache } from './statements.js';
+
+interface TestRow {
+  id: number;
+  testname: string;
+  itempath: string;
+  state: string;
+  status: string;
+  comment: string;
+  host: string;
+  pid: number | null;
+  rundir: string;
+  priority: number;
+  start: number | null;
+  end: number | null;
+  duration: number | null;
+  agent_id: number | null;
+  item_vars: string;
+  owner: string;
+  description: string;
+  tags: string;
+  updated: number;
+}
+
+/** How many rows (toplevel, or items of one test) have this state and status. */
+export interface StateCount {
+  state: TestState;
+  status: string;
+  count: number;
+}
+
+/** First start and last end over some rows (null when none has one). */
+export interface TimeSpan {
+  minStart: number | null;
+  maxEnd: number | null;
+}
+
+/** Table access for `tests`; `runId` goes into every record. */
+export class TestRows {
+  readonly #sql: StatementCache;
+  readonly #runId: number;
+
+  constructor(sql: StatementCache, runId: number) {
+    this.#sql = sql;
+    this.#runId = runId;
+  }
+
+  #mapRow(row: TestRow): TestRecord {
+    return {
+      id: row.id,
+      runId: this.#runId,
+      testname: row.testname,
+      itempath: row.itempath,
+      state: row.state as TestState,
+      status: row.status,
+      comment: row.comment,
+      host: row.host,
+      pid: row.pid,
+      rundir: row.rundir,
+      priority: row.priority,
+      start: row.start,
+      end: row.end,
+      duration: row.duration,
+      agentId: row.agent_id,
+      itemVars: JSON.parse(row.item_vars) as Record<string, string>,
+      owner: row.owner,
+      description: row.description,
+      tags: row.tags,
+      updated: row.updated,
+    };
+  }
+
+  #one(row: unknown): TestRecord | undefined {
+    return row === undefined ? undefined : this.#mapRow(row as TestRow);
+  }
+
+  /** The row with this id. */
+  get(id: number): TestRecord | undefined {
+    return this.#one(this.#sql.get(`SELECT * FROM tests WHERE id = ?`).get(id));
+  }
+
+  /** The row of a test ('' itempath) or item. */
+  find(testname: string, itempath: string): TestRecord | undefined {
+    return this.#one(this.#sql.get(`SELECT * FROM tests WHERE testname = ? AND itempath = ?`).get(testname, itempath));
+  }
+
+  /** Inserts a new NOT_STARTED/n/a row. */
+  insert(reg: TestRegistration, time: number): TestRecord {
+    const row = this.#sql
+      .get(
+        `INSERT INTO tests (testname, itempath, rundir, priority, item_vars, owner, description, tags, updated)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      )
+      .get(reg.testname, reg.itempath, reg.rundir, reg.priority, JSON.stringify(reg.itemVars ?? {}),
+        reg.owner ?? '', reg.description ?? '', reg.tags ?? '', time);
+    return this.#mapRow(row as TestRow);
+  }
+
+  /** Takes a registration's rundir, priority and metadata; state and status stay. */
+  updateRegistration(id: number, reg: TestRegistration): TestRecord {
+    const row = this.#sql
+      .get(
+        `UPDATE tests SET rundir = ?, priority = ?, item_vars = ?, owner = ?, description = ?, tags = ?
+         WHERE id = ? RETURNING *`,
+      )
+      .get(reg.rundir, reg.priority, JSON.stringify(reg.itemVars ?? {}), reg.owner ?? '',
+        reg.description ?? '', reg.tags ?? '', id);
+    return this.#mapRow(row as TestRow);
+  }
+
+  /** Writes the changeable columns of a record back to its row. */
+  save(t: TestRecord): void {
+    this.#sql
+      .get(
+        `UPDATE tests SET state = ?, status = ?, comment = ?, host = ?, pid = ?, rundir = ?,
+           start = ?, "end" = ?, duration = ?, agent_id = ?, updated = ?
+         WHERE id = ?`,
+      )
+      .run(t.state, t.status, t.comment, t.host, t.pid, t.rundir, t.start, t.end, t.duration,
+        t.agentId, t.updated, t.id);
+  }
+
+  /** Rows matching the query, ordered by test name and item path. */
+  list(query: TestQuery = {}): TestRecord[] {
+    const sql = query.toplevelOnly
+      ? `SELECT * FROM tests WHERE itempath = '' ORDER BY testname, itempath`
+      : `SELECT * FROM tests ORDER BY testname, itempath`;
+    const pattern = query.pattern ? parseTestPattern(query.pattern) : undefined;
+    const states = query.state?.length ? new Set(query.state) : undefined;
+    const statuses = query.status?.length ? new Set(query.status) : undefined;
+    return (this.#sql.get(sql).all() as TestRow[])
+      .filter((r) => states === undefined || states.has(r.state))
+      .filter((r) => statuses === undefined || statuses.has(r.status))
+      .filter((r) => pattern === undefined || pattern.matchItem(r.testname, r.itempath))
+      .map((r) => this.#mapRow(r));
+  }
+
+  /** Rows in any of `states`. */
+  listInStates(states: Iterable<TestState>): TestRecord[] {
+    const stmt = this.#sql.get(`SELECT * FROM tests WHERE state = ? ORDER BY testname, itempath`);
+    return [...states].flatMap((s) => (stmt.all(s) as TestRow[]).map((r) => this.#mapRow(r)));
+  }
+
+  /** Toplevel rows counted by state and status: what the run's summary is made of. */
+  countToplevel(): StateCount[] {
+    return this.#sql.get(`SELECT state, status, count FROM toplevel_counts`).all() as StateCount[];
+  }
+
+  /** A test's items counted by state and status: what its roll-up is made of (empty: no items). */
+  countItems(testname: string): StateCount[] {
+    return this.#sql.get(`SELECT state, status, count FROM item_counts WHERE testname = ?`).all(testname) as StateCount[];
+  }
+
+  /** First start and last end over the toplevel rows. */
+  readToplevelTimes(): TimeSpan {
+    return this.#sql
+      .get(`SELECT min(start) AS minStart, max("end") AS maxEnd FROM tests WHERE itempath = ''`)
+      .get() as TimeSpan;
+  }
+
+  /** First start and last end over a test's items. */
+  readItemTimes(testname: string): TimeSpan {
+    return this.#sql
+      .get(`SELECT min(start) AS minStart, max("end") AS maxEnd FROM tests WHERE testname = ? AND itempath <> ''`)
+      .get(testname) as TimeSpan;
+  }
+
+  /** True when the test has item rows. */
+  hasItems(testname: string): boolean {
+    return this.#sql.get(`SELECT 1 FROM item_counts WHERE testname = ? LIMIT 1`).get(testname) !== undefined;
+  }
+
+  /** Notes activity on a row (a step or a value recorded); false when there is no such row. */
+  touch(id: number, time: number): boolean {
+    return this.#sql.get(`UPDATE tests SET updated = max(updated, ?) WHERE id = ?`).run(time, id).changes === 1;
+  }
+
+  /** Deletes a row; its steps and data go with it (foreign keys cascade). */
+  delete(id: number): void {
+    this.#sql.get(`DELETE FROM tests WHERE id = ?`).run(id);
+  }
+
+  /** Deletes a test's items. */
+  deleteItems(testname: string): void {
+    this.#sql.get(`DELETE FROM tests WHERE testname = ? AND itempath <> ''`).run(testname);
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * The direct store: opens the run area's SQLite files in this process. main.db stays open; each
+ * run's database is opened on first use and kept. Every batch is one transaction on the run's
+ * database, inside which the run's summary row in main.db is refreshed.
+ */
+import { MainDb } from '../db/main-db.js';
+import { mapStorageError } from '../db/open.js';
+import { deleteRunDbFiles, moveRunDbAside } from '../db/run-files.js';
+import { RunDb } from '../db/run-db.js';
+import { runAreaPaths, type RunAreaPaths } from '../config/paths.js';
+import type {
+  AgentRecord, EventRecord, RunQuery, RunRecord, TestDetail, TestQuery, TestRecord, TestRegistration,
+  WriteOp, WriteOptions,
+} from '../model/records.js';
+import { RUN_STATES, type RunState } from '../model/states.js';
+import { TrellisError } from '../util/errors.js';
+import { isPidAlive } from '../util/process-info.js';
+import { applyOps, registerRows, removeRows } from './apply-ops.js';
+import { claimRunner, reapDeadTests, type LivenessContext, type PidCheck } from './liveness.js';
+import { checkRunLock } from './run-lock.js';
+import { summarizeRun } from './run-summary.js';
+import type { AgentSpec, LivenessOptions, RunSpec, Store } from './store.js';
+import { createTracker, rollUpParents, type ChangeTracker } from './test-changes.js';
+
+export interface DirectStoreOptions {
+  /** this host's name: agents recorded with it are checked by pid, others by heartbeat */
+  host: string;
+  /** the clock, in seconds since the epoch */
+  now?: () => number;
+  isPidAlive?: PidCheck;
+}
+
+/** Opens the run area's databases in this process (creating main.db on first use). */
+export function openDirectStore(runArea: string, opts: DirectStoreOptions): DirectStore {
+  return new DirectStore(runAreaPaths(runArea), opts);
+}
+
+const DEFAULT_EVENT_LIMIT = 1000;
+
+/** Store over the SQLite files of one run area. */
+export class DirectStore implements Store {
+  readonly #paths: RunAreaPaths;
+  readonly #main: MainDb;
+  readonly #runDbs = new Map<number, RunDb>();
+  readonly #host: string;
+  readonly #now: () => number;
+  readonly #isPidAlive: PidCheck;
+  #areaId: string | undefined;
+
+  constructor(paths: RunAreaPaths, opts: DirectStoreOptions) {
+    this.#paths = paths;
+    this.#host = opts.host;
+    this.#now = opts.now ?? (() => Date.now() / 1000);
+    this.#isPidAlive = opts.isPidAlive ?? isPidAlive;
+    this.#main = MainDb.open(paths.mainDb);
+  }
+
+  async areaId(): Promise<string> {
+    return this.#guard(() => (this.#areaId ??= this.#main.readAreaId()));
+  }
+
+  async ensureRun(spec: RunSpec): Promise<RunRecord> {
+    return this.#guard(() => {
+      const { run, created } = this.#main.insertRun(spec.target, spec.runname, spec.keys, this.#now());
+      // A file under a brand-new id is left from an earlier main.db: never mix it into this run.
+      if (created) moveRunDbAside(this.#paths.runDb(run.id), Math.round(this.#now()));
+      this.#runDb(run);
+      return run;
+    });
+  }
+
+  async findRun(target: string, runname: string): Promise<RunRecord | undefined> {
+    return this.#guard(() => this.#main.findRun(target, runname));
+  }
+
+  async getRun(runId: number): Promise<RunRecord | undefined> {
+    return this.#guard(() => this.#main.getRun(runId));
+  }
+
+  async listRuns(query?: RunQuery): Promise<RunRecord[]> {
+    return this.#guard(() => this.#main.listRuns(query));
+  }
+
+  async setRunState(runId: number, state: RunState, options: WriteOptions = {}): Promise<RunRecord> {
+    return this.#guard(() => {
+      if (!(RUN_STATES as readonly string[]).includes(state)) {
+        throw new TrellisError('BAD_VALUE', `unknown run state '${state}'`, `use one of ${RUN_STATES.join(', ')}`);
+      }
+      const { rdb } = this.#open(runId);
+      const now = this.#now();
+      const who = options.who ?? '';
+      this.#main.setState(runId, state, who, now);
+      rdb.transaction(() => rdb.log.addEvent(now, null, 'run', state, who));
+      return this.#open(runId).run;
+    });
+  }
+
+  async removeRun(runId: number): Promise<void> {
+    return this.#guard(() => {
+      this.#main.deleteRun(runId);
+      this.#runDbs.get(runId)?.close();
+      this.#runDbs.delete(runId);
+      deleteRunDbFiles(this.#paths.runDb(runId));
+    });
+  }
+
+  async registerTests(runId: number, regs: TestRegistration[], options: WriteOptions = {}): Promise<TestRecord[]> {
+    return this.#batch(runId, options, `registration of ${regs.length} test(s)`, (rdb, who, tracker, now) => {
+      const rows = registerRows(rdb, regs, now, who, tracker);
+      rollUpParents(rdb, tracker, now, who);
+      // Toplevel rows may just have been rolled up from new items: return them as stored.
+      return rows.map((r) => (r.itempath === '' ? (rdb.tests.get(r.id) ?? r) : r));
+    });
+  }
+
+  async write(runId: number, ops: WriteOp[], options: WriteOptions = {}): Promise<void> {
+    if (ops.length === 0) return;
+    await this.#batch(runId, options, `write of ${ops.length} op(s)`, (rdb, who, tracker) =>
+      applyOps(rdb, ops, who, tracker),
+    );
+  }
+
+  async removeTests(runId: number, testIds: number[], options: WriteOptions = {}): Promise<void> {
+    await this.#batch(runId, options, `removal of ${testIds.length} test(s)`, (rdb, who, tracker, now) =>
+      removeRows(rdb, testIds, now, who, tracker),
+    );
+  }
+
+  async listTests(runId: number, query?: TestQuery): Promise<TestRecord[]> {
+    return this.#guard(() => this.#open(runId).rdb.tests.list(query));
+  }
+
+  async getTest(runId: number, testname: string, itempath: string): Promise<TestDetail | undefined> {
+    return this.#guard(() => {
+      const { rdb } = this.#open(runId);
+      return this.#detail(rdb, rdb.tests.find(testname, itempath));
+    });
+  }
+
+  async getTestById(runId: number, testId: number): Promise<TestDetail | undefined> {
+    return this.#guard(() => {
+      const { rdb } = this.#open(runId);
+      return this.#detail(rdb, rdb.tests.get(testId));
+    });
+  }
+
+  async claimRun(runId: number, agent: AgentSpec, liveness: LivenessOptions): Promise<AgentRecord> {
+    return this.#guard(() => {
+      const { run, rdb } = this.#open(runId);
+      return rdb.transaction(() => claimRunner(rdb, run, agent, this.#liveness(liveness)));
+    });
+  }
+
+  async registerAgent(runId: number, agent: AgentSpec): Promise<AgentRecord> {
+    return this.#guard(() => {
+      const { rdb } = this.#open(runId);
+      return rdb.transaction(() => rdb.log.insertAgent(agent, this.#now()));
+    });
+  }
+
+  async heartbeat(runId: number, agentId: number, time: number): Promise<void> {
+    return this.#guard(() => this.#updateAgent(runId, agentId, (rdb) => rdb.log.touchAgent(agentId, time)));
+  }
+
+  async endAgent(runId: number, agentId: number, time: number): Promise<void> {
+    return this.#guard(() => this.#updateAgent(runId, agentId, (rdb) => rdb.log.endAgent(agentId, time)));
+  }
+
+  async listAgents(runId: number): Promise<AgentRecord[]> {
+    return this.#guard(() => this.#open(runId).rdb.log.listAgents());
+  }
+
+  async reapDead(runId: number, liveness: LivenessOptions): Promise<TestRecord[]> {
+    return this.#guard(() => {
+      const { run, rdb } = this.#open(runId);
+      const now = this.#now();
+      return rdb.transaction(() => {
+        const { reaped, changed } = reapDeadTests(rdb, this.#liveness(liveness), '');
+        if (changed) this.#main.updateSummary(runId, summarizeRun(rdb.tests, run, now));
+        return reaped;
+      });
+    });
+  }
+
+  async events(runId: number, sinceSeq: number, limit = DEFAULT_EVENT_LIMIT): Promise<EventRecord[]> {
+    return this.#guard(() => this.#open(runId).rdb.log.listEvents(sinceSeq, limit));
+  }
+
+  async close(): Promise<void> {
+    // Reverse order of opening: run databases, newest first, then the index.
+    for (const rdb of [...this.#runDbs.values()].reverse()) rdb.close();
+    this.#runDbs.clear();
+    this.#main.close();
+  }
+
+  /**
+   * One batch on a run: refused on a locked run unless forced (and then logged), applied in one
+   * transaction with its parents rolled up, then the run's summary refreshed if it can differ.
+   */
+  #batch<T>(
+    runId: number,
+    options: WriteOptions,
+    what: string,
+    apply: (rdb: RunDb, who: string, tracker: ChangeTracker, now: number) => T,
+  ): Promise<T> {
+    return this.#guard(() => {
+      const { run, rdb } = this.#open(runId);
+      const who = options.who ?? '';
+      const forced = checkRunLock(run, options, what);
+      const now = this.#now();
+      const tracker = createTracker();
+      return rdb.transaction(() => {
+        if (forced !== undefined) rdb.log.addEvent(now, null, 'forced', forced, who);
+        const result = apply(rdb, who, tracker, now);
+        rollUpParents(rdb, tracker, now, who);
+        // Written while the run database is still locked, so concurrent batches cannot leave an
+        // older summary behind a newer one.
+        if (tracker.toplevelChanged) this.#main.updateSummary(runId, summarizeRun(rdb.tests, run, now));
+        return result;
+      });
+    });
+  }
+
+  /** The run (NO_RUN when there is none) and its database. */
+  #open(runId: number): { run: RunRecord; rdb: RunDb } {
+    const run = this.#main.getRun(runId);
+    if (run === undefined) {
+      throw new TrellisError('NO_RUN', `there is no run with id ${runId}`, 'list the runs with `trellis list runs`');
+    }
+    return { run, rdb: this.#runDb(run) };
+  }
+
+  #liveness(liveness: LivenessOptions): LivenessContext {
+    return { ...liveness, host: this.#host, isPidAlive: this.#isPidAlive };
+  }
+
+  #runDb(run: RunRecord): RunDb {
+    let rdb = this.#runDbs.get(run.id);
+    if (rdb === undefined) {
+      const meta = { runId: run.id, areaId: this.#main.readAreaId(), target: run.target, runname: run.runname };
+      rdb = RunDb.open(this.#paths.runDb(run.id), meta);
+      this.#runDbs.set(run.id, rdb);
+    }
+    return rdb;
+  }
+
+  #updateAgent(runId: number, agentId: number, update: (rdb: RunDb) => boolean): void {
+    const { rdb } = this.#open(runId);
+    if (!rdb.transaction(() => update(rdb))) {
+      throw new TrellisError('BAD_VALUE', `run ${runId} has no agent with id ${agentId}`, 'register the agent first');
+    }
+  }
+
+  #detail(rdb: RunDb, test: TestRecord | undefined): TestDetail | undefined {
+    if (test === undefined) return undefined;
+    return { ...test, steps: rdb.details.listSteps(test.id), data: rdb.details.listData(test.id) };
+  }
+
+  /** Runs `fn`, turning SQLite and file-system failures into TrellisErrors. */
+  async #guard<T>(fn: () => T): Promise<T> {
+    try {
+      return fn();
+    } catch (err) {
+      throw mapStorageError(err, this.#paths.dbDir);
+    }
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Telling live agents from dead ones, and what happens to the tests of a dead one. An agent on
+ * this host is alive while its pid is (with the same start time); an agent on another host while
+ * its heartbeat is younger than the area's deadtime, since its pid means nothing here.
+ */
+import type { RunDb } from '../db/run-db.js';
+import type { AgentRecord, RunRecord, TestRecord } from '../model/records.js';
+import { ACTIVE_STATES } from '../model/states.js';
+import { TrellisError } from '../util/errors.js';
+import type { AgentSpec, LivenessOptions } from './store.js';
+import { createTracker, rollUpParents, saveTest } from './test-changes.js';
+
+/** Checks a pid on this host; the store takes one so tests can pass their own. */
+export type PidCheck = (pid: number, procStart: number | null) => boolean;
+
+/** What a liveness decision needs besides the agent. */
+export interface LivenessContext extends LivenessOptions {
+  /** this host's name, as agents record it */
+  host: string;
+  isPidAlive: PidCheck;
+}
+
+/** True while the agent runs (an ended agent never does). */
+export function isAgentAlive(agent: AgentRecord, ctx: LivenessContext): boolean {
+  if (agent.ended !== null) return false;
+  if (agent.host === ctx.host) return ctx.isPidAlive(agent.pid, agent.procStart);
+  return ctx.now - agent.heartbeat < ctx.deadtime;
+}
+
+/** A time for messages: ISO 8601 in UTC, to the second. */
+export function formatTime(seconds: number | null): string {
+  if (seconds === null) return 'an unknown time';
+  return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Describes an agent for people: `runner pid 123 on host h1`. */
+export function describeAgent(agent: AgentRecord): string {
+  return `${agent.kind} pid ${agent.pid} on host ${agent.host}`;
+}
+
+/**
+ * Registers `agent` as the run's runner unless a live runner holds it (RUN_BUSY); dead runners
+ * found on the way are ended. Runs inside the caller's (IMMEDIATE) transaction.
+ */
+export function claimRunner(rdb: RunDb, run: RunRecord, agent: AgentSpec, ctx: LivenessContext): AgentRecord {
+  for (const other of rdb.log.listOpenAgents('runner')) {
+    const same = other.host === agent.host && other.pid === agent.pid && other.procStart === agent.procStart;
+    // A process that claims again keeps its record, so its tests are not taken for dead.
+    if (same && agent.kind === 'runner') return other;
+    if (isAgentAlive(other, ctx)) {
+      throw new TrellisError(
+        'RUN_BUSY',
+        `run ${run.target}/${run.runname} is being run by pid ${other.pid} on host ${other.host} since ${formatTime(other.started)}`,
+        'wait for it, or use another run name',
+      );
+    }
+    rdb.log.endAgent(other.id, ctx.now);
+    rdb.log.addEvent(ctx.now, null, 'agent', `${describeAgent(other)} found dead`, '');
+  }
+  const rec = rdb.log.insertAgent(agent, ctx.now);
+  rdb.log.addEvent(ctx.now, null, 'agent', `${describeAgent(rec)} claimed the run`, '');
+  return rec;
+}
+
+/**
+ * Marks active tests whose agent is gone INCOMPLETE/DEAD (their running steps KILLED), ends the
+ * dead agents, rolls parents up and returns the reaped rows. Runs inside the caller's transaction.
+ */
+export function reapDeadTests(rdb: RunDb, ctx: LivenessContext, who: string): { reaped: TestRecord[]; changed: boolean } {
+  const agents = new Map(rdb.log.listAgents().map((a) => [a.id, a]));
+  const dead = new Set<number>();
+  const tracker = createTracker();
+  const reaped: TestRecord[] = [];
+  for (const test of rdb.tests.listInStates(ACTIVE_STATES)) {
+    // A test with items shows their roll-up; it follows them instead of being reaped itself.
+    if (test.itempath === '' && rdb.tests.hasItems(test.testname)) continue;
+    const reason = findDeathReason(test, test.agentId === null ? undefined : agents.get(test.agentId), ctx);
+    if (reason === undefined) continue;
+    if (test.agentId !== null && agents.has(test.agentId)) dead.add(test.agentId);
+    rdb.details.killRunningSteps(test.id, ctx.now);
+    const after: TestRecord = {
+      ...test,
+      state: 'INCOMPLETE',
+      status: 'DEAD',
+      comment: reason,
+      end: test.start === null ? null : ctx.now,
+      updated: ctx.now,
+    };
+    saveTest(rdb, test, after, ctx.now, who, tracker);
+    reaped.push({ ...after, duration: after.start !== null && after.end !== null ? after.end - after.start : null });
+  }
+  for (const id of dead) rdb.log.endAgent(id, ctx.now);
+  rollUpParents(rdb, tracker, ctx.now, who);
+  return { reaped, changed: tracker.toplevelChanged };
+}
+
+function findDeathReason(test: TestRecord, agent: AgentRecord | undefined, ctx: LivenessContext): string | undefined {
+  if (agent === undefined) {
+    if (ctx.now - test.updated <= ctx.deadtime) return undefined;
+    return `no live agent (agent ${test.agentId ?? 'none'}) and no update since ${formatTime(test.updated)}`;
+  }
+  if (isAgentAlive(agent, ctx)) return undefined;
+  const why = agent.ended !== null
+    ? `ended at ${formatTime(agent.ended)}`
+    : agent.host === ctx.host
+      ? 'is no longer running'
+      : `sent no heartbeat since ${formatTime(agent.heartbeat)}`;
+  return `${describeAgent(agent)} ${why}`;
+}

@@ -1,0 +1,74 @@
+/**
+ * The rules for changing test rows inside a run-database transaction: every state or status
+ * change lands in the change feed, durations follow start and end, and a test with items always
+ * shows their roll-up.
+ */
+import type { RunDb } from '../db/run-db.js';
+import type { StateCount } from '../db/test-rows.js';
+import type { TestRecord } from '../model/records.js';
+import { isFinal, rollUp } from '../model/states.js';
+
+/** What one transaction changed, so the run summary is recomputed only when it can differ. */
+export interface ChangeTracker {
+  /** test names whose toplevel row must be rolled up from its items */
+  parents: Set<string>;
+  /** true once a toplevel row's state, status, start or end changed */
+  toplevelChanged: boolean;
+}
+
+/** A tracker with nothing changed yet. */
+export function createTracker(): ChangeTracker {
+  return { parents: new Set(), toplevelChanged: false };
+}
+
+/** Saves `after` over `before`, with its duration, and logs a state or status change (at `time`). */
+export function saveTest(
+  rdb: RunDb,
+  before: TestRecord,
+  after: TestRecord,
+  time: number,
+  who: string,
+  tracker: ChangeTracker,
+): void {
+  const duration = after.start !== null && after.end !== null ? after.end - after.start : null;
+  const row = { ...after, duration };
+  rdb.tests.save(row);
+  const changed = before.state !== row.state || before.status !== row.status;
+  if (changed) rdb.log.addEvent(time, row.id, 'state', `${row.state}/${row.status}`, who);
+  if (row.itempath === '') {
+    if (changed || before.start !== row.start || before.end !== row.end) tracker.toplevelChanged = true;
+  }
+  tracker.parents.add(row.testname);
+}
+
+/** Rolls the items of every test named in the tracker up into its toplevel row. */
+export function rollUpParents(rdb: RunDb, tracker: ChangeTracker, time: number, who: string): void {
+  // Rolling a parent up adds its own name again; work on a snapshot.
+  for (const testname of [...tracker.parents]) {
+    const groups = rdb.tests.countItems(testname);
+    if (groups.length === 0) continue;
+    const parent = rdb.tests.find(testname, '');
+    if (parent === undefined) continue;
+    const after = { ...parent, ...rollUpItems(rdb, parent, groups) };
+    if (after.state === parent.state && after.status === parent.status && after.start === parent.start && after.end === parent.end) {
+      continue;
+    }
+    saveTest(rdb, parent, { ...after, updated: Math.max(parent.updated, time) }, time, who, tracker);
+  }
+  tracker.parents.clear();
+}
+
+/** The state, status, start and end a test takes from its items. */
+function rollUpItems(rdb: RunDb, parent: TestRecord, groups: readonly StateCount[]): Pick<TestRecord, 'state' | 'status' | 'start' | 'end'> {
+  const { state, status } = rollUp(groups);
+  const allFinal = groups.every((g) => isFinal(g.state, g.status));
+  // Times need a scan of the items: read them only when the test first starts or has ended.
+  const needTimes = (state !== 'NOT_STARTED' && parent.start === null) || allFinal;
+  const times = needTimes ? rdb.tests.readItemTimes(parent.testname) : { minStart: null, maxEnd: null };
+  return {
+    state,
+    status,
+    start: state === 'NOT_STARTED' ? null : (parent.start ?? times.minStart),
+    end: allFinal ? times.maxEnd : null,
+  };
+}

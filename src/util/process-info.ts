@@ -1,0 +1,62 @@
+/**
+ * Facts about processes on this host, to tell a live runner from a dead one. A pid alone is not
+ * enough: pids are reused, so an agent also records its start time from /proc and a live process
+ * with the same pid but another start time counts as gone.
+ */
+import { readFileSync } from 'node:fs';
+
+interface ProcStat {
+  /** one-letter process state: R, S, D, Z (zombie), X (dead), … */
+  state: string;
+  /** field 22: start time in clock ticks since boot */
+  startTime: number;
+}
+
+/** Reads /proc/PID/stat; undefined when it cannot be read (no such process, not Linux). */
+function readProcStat(pid: number): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Field 2 is the command name in parentheses and may itself hold spaces or ')': split after
+  // the last ')', where field 3 (the state) starts.
+  const close = text.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const fields = text.slice(close + 2).split(' ');
+  const startTime = Number(fields[22 - 3]);
+  const state = fields[0];
+  if (state === undefined || !Number.isFinite(startTime)) return undefined;
+  return { state, startTime };
+}
+
+let procAvailable: boolean | undefined;
+function hasProc(): boolean {
+  procAvailable ??= readProcStat(process.pid) !== undefined;
+  return procAvailable;
+}
+
+/** The start time of a process (field 22 of /proc/PID/stat), or null when it cannot be read. */
+export function processStartTime(pid: number): number | null {
+  return readProcStat(pid)?.startTime ?? null;
+}
+
+/**
+ * True when process `pid` exists on this host (EPERM from kill(pid, 0) still means it exists)
+ * and, when `procStart` is given and /proc is readable, started at that time. Zombies count as
+ * gone: they no longer run anything.
+ */
+export function isPidAlive(pid: number, procStart: number | null): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const stat = readProcStat(pid);
+  // Without /proc (not Linux) kill() is all we know; with it, a missing entry means it just exited.
+  if (stat === undefined) return !hasProc();
+  if (stat.state === 'Z' || stat.state === 'X') return false;
+  return procStart === null || stat.startTime === procStart;
+}
