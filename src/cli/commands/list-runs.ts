@@ -1,0 +1,30 @@
+/** `trellis list runs [PATT] [-t T]`: the runs of the run area, newest first. */
+import { runJson } from '../../report/records-json.js';
+import { formatTable, formatTime } from '../../report/table.js';
+import { formatCounts } from '../../report/summary.js';
+import { openArea, openStore } from '../area-access.js';
+import type { CommandContext } from '../context.js';
+
+export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+  const area = openArea(args, ctx);
+  const store = openStore(area, ctx);
+  try {
+    const runs = await store.listRuns({
+      runname: typeof args['runpatt'] === 'string' ? args['runpatt'] : undefined,
+      target: typeof args['target'] === 'string' ? args['target'] : undefined,
+    });
+    if (args['json']) {
+      ctx.stdout.write(`${JSON.stringify(runs.map(runJson), null, 2)}\n`);
+      return 0;
+    }
+    if (runs.length === 0) {
+      ctx.stdout.write(`No runs in ${area.runArea}; start one with: trellis run -t TARGET -r RUNNAME\n`);
+      return 0;
+    }
+    const rows = runs.map((r) => [r.target, r.runname, r.state, r.status, String(r.total), formatTime(r.created), formatCounts(new Map(Object.entries(r.counts)))]);
+    ctx.stdout.write(`${formatTable(['TARGET', 'RUNNAME', 'STATE', 'STATUS', 'TESTS', 'CREATED', 'COUNTS'], rows)}\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,30 @@
+/** `trellis list targets`: targets defined in runconfigs.config and targets that have runs. */
+import { listTargets } from '../../config/area.js';
+import { formatTable } from '../../report/table.js';
+import { openArea, openStore } from '../area-access.js';
+import type { CommandContext } from '../context.js';
+
+export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+  const area = openArea(args, ctx);
+  const store = openStore(area, ctx);
+  try {
+    const runs = await store.listRuns();
+    const byTarget = new Map<string, { target: string; configured: boolean; runs: number }>();
+    for (const t of listTargets(area)) byTarget.set(t, { target: t, configured: true, runs: 0 });
+    for (const r of runs) {
+      const entry = byTarget.get(r.target) ?? { target: r.target, configured: false, runs: 0 };
+      entry.runs++;
+      byTarget.set(r.target, entry);
+    }
+    const list = [...byTarget.values()].sort((a, b) => a.target.localeCompare(b.target));
+    if (args['json']) {
+      ctx.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+      return 0;
+    }
+    const rows = list.map((t) => [t.target, t.configured ? 'yes' : 'no', String(t.runs)]);
+    ctx.stdout.write(`${formatTable(['TARGET', 'IN RUNCONFIGS', 'RUNS'], rows)}\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

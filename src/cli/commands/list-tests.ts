@@ -1,0 +1,32 @@
+/** `trellis list tests -t T -r R [-p P] [--state S] [--status S]`. */
+import { testJson } from '../../report/records-json.js';
+import { formatTable, formatTime } from '../../report/table.js';
+import { commaList, openRun } from '../area-access.js';
+import type { CommandContext } from '../context.js';
+
+export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+  const { store, run } = await openRun(args, ctx);
+  try {
+    const tests = await store.listTests(run.id, {
+      pattern: typeof args['pattern'] === 'string' ? args['pattern'] : undefined,
+      state: commaList(args['state']).map((s) => s.toUpperCase()),
+      status: commaList(args['status']),
+    });
+    if (args['json']) {
+      ctx.stdout.write(`${JSON.stringify(tests.map(testJson), null, 2)}\n`);
+      return 0;
+    }
+    const rows = tests.map((t) => [
+      t.itempath ? `  ${t.testname}/${t.itempath}` : t.testname,
+      t.state,
+      t.status,
+      t.duration === null ? '-' : `${t.duration.toFixed(1)}s`,
+      formatTime(t.start),
+      t.comment,
+    ]);
+    ctx.stdout.write(`${formatTable(['TEST', 'STATE', 'STATUS', 'TIME', 'STARTED', 'COMMENT'], rows)}\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

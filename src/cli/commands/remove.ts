@@ -1,0 +1,26 @@
+/** `trellis remove -t -r [-p]`: a whole run, or the matching tests of a run. */
+import { runAreaPaths } from '../../config/paths.js';
+import { removeFromRun } from '../../runner/run-admin.js';
+import { shortHostname, whoAmI } from '../../util/host.js';
+import { openRun } from '../area-access.js';
+import type { CommandContext } from '../context.js';
+
+export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+  const { store, run, area, target } = await openRun(args, ctx);
+  try {
+    const pattern = typeof args['pattern'] === 'string' ? args['pattern'] : undefined;
+    const res = await removeFromRun(store, run, {
+      pattern,
+      runDir: runAreaPaths(area.runArea).runDir(target.values, run.runname),
+      runArea: area.runArea,
+      liveness: { now: ctx.now(), deadtime: area.setup.deadtime },
+      host: shortHostname(),
+      write: { force: args['force'] === true, who: whoAmI(ctx.env) },
+    });
+    const what = pattern ? `${res.tests} tests and items matching '${pattern}' from` : `run`;
+    ctx.stdout.write(`Removed ${what} ${run.target}/${run.runname} (${res.folders} work folders)\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,114 @@
+/** `trellis run`: run the area's tests for a target and run name. */
+import fs from 'node:fs';
+import { runTests, type RunObserver } from '../../runner/run.js';
+import { formatEnded, formatProgress, formatSummary, type Tally } from '../../report/summary.js';
+import { ExitCode, TrellisError } from '../../util/errors.js';
+import { shortHostname, whoAmI } from '../../util/host.js';
+import { processStartTime } from '../../util/process-info.js';
+import { commaList, openArea, openStore } from '../area-access.js';
+import type { CommandContext } from '../context.js';
+
+export const handlesSignals = true;
+
+/** Runs the tests and prints progress and a summary; exit 0 only when every selected test passed. */
+export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+  const area = openArea(args, ctx);
+  const launcher = typeof args['launcher'] === 'string' ? args['launcher'] : undefined;
+  if (area.launcher && !launcher && !/^\s*local\s*$/.test(area.launcher)) {
+    throw new TrellisError(
+      'CONFIG_VALUE',
+      `${area.configFile}: [jobtools] launcher '${area.launcher}' is not one Trellis runs yet`,
+      'pass --launcher local to run the tests on this machine',
+    );
+  }
+  const jobs = args['jobs'];
+  if (jobs !== undefined && (typeof jobs !== 'number' || !Number.isInteger(jobs) || jobs < 1)) {
+    throw new TrellisError('BAD_VALUE', `-j ${String(jobs)}: expected a whole number of 1 or more`, 'e.g. -j 4');
+  }
+  const store = openStore(area, ctx);
+  const tally: Tally = { total: 0, done: 0, running: 0, byStatus: new Map() };
+  const t0 = ctx.now();
+  const tty = ctx.stdout.isTTY === true;
+  let lastPaint = 0;
+  const paint = (force = false) => {
+    if (!tty) return;
+    const now = ctx.now();
+    if (!force && now - lastPaint < 0.1) return;
+    lastPaint = now;
+    ctx.stdout.write(`\r\x1b[2K${formatProgress(tally, now - t0)}`);
+  };
+  const clearLine = () => tty && ctx.stdout.write('\r\x1b[2K');
+  const observer: RunObserver = {
+    planned(info) {
+      for (const w of info.warnings) ctx.log.warn(w);
+      tally.total = info.toRun;
+      if (!tty) ctx.stdout.write(`Running ${info.toRun} of ${info.jobs} tests and items of ${info.run.target}/${info.run.runname}\n`);
+      paint(true);
+    },
+    started() {
+      tally.running++;
+      paint();
+    },
+    ended(job, status, comment, seconds) {
+      if (seconds !== null) tally.running--;
+      tally.done++;
+      tally.byStatus.set(status, (tally.byStatus.get(status) ?? 0) + 1);
+      if (!tty) ctx.stdout.write(`${formatEnded(job.key, status, comment, seconds)}\n`);
+      else if (status !== 'PASS') {
+        clearLine();
+        ctx.stdout.write(`${formatEnded(job.key, status, comment, seconds)}\n`);
+        paint(true);
+      } else paint();
+    },
+  };
+  try {
+    const result = await runTests(
+      {
+        target: String(args['target']),
+        runname: String(args['runname']),
+        pattern: typeof args['pattern'] === 'string' ? args['pattern'] : undefined,
+        jobs: typeof jobs === 'number' ? jobs : undefined,
+        rerun: commaList(args['rerun']).map((s) => s.toUpperCase()),
+        rerunClean: args['rerun-clean'] === true,
+        rerunAll: args['rerun-all'] === true,
+        preclean: args['preclean'] === true,
+        force: args['force'] === true,
+      },
+      {
+        area,
+        store,
+        env: ctx.env,
+        host: shortHostname(),
+        pid: ctx.pid,
+        procStart: processStartTime(ctx.pid),
+        binDir: ctx.binDir,
+        shell: fs.existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh',
+        who: whoAmI(ctx.env),
+        now: ctx.now,
+        signal: ctx.signal,
+        hardSignal: ctx.hardSignal,
+        observer,
+      },
+    );
+    clearLine();
+    const byStatus = new Map<string, number>();
+    for (const j of result.jobs) byStatus.set(j.status, (byStatus.get(j.status) ?? 0) + 1);
+    ctx.stdout.write(
+      `${formatSummary({
+        target: result.run.target,
+        runname: result.run.runname,
+        jobs: result.jobs.length,
+        ran: tally.done,
+        byStatus,
+        failures: result.failures,
+        interrupted: result.interrupted,
+        seconds: result.seconds,
+      })}\n`,
+    );
+    if (result.interrupted) return ExitCode.interrupted;
+    return result.failures.length === 0 ? ExitCode.ok : ExitCode.testsFailed;
+  } finally {
+    clearLine();
+    await store.close();
+  }
+}

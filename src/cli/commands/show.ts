@@ -1,0 +1,56 @@
+/** `trellis show TEST[/ITEM] -t -r`: one test with its steps, logs and the tail of a failing log. */
+import fs from 'node:fs';
+import { testDetailJson } from '../../report/records-json.js';
+import { formatTestDetail } from '../../report/test-detail.js';
+import { TrellisError } from '../../util/errors.js';
+import { openRun } from '../area-access.js';
+import type { CommandContext } from '../context.js';
+
+const TAIL_BYTES = 4096;
+
+export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+  const { store, run, target } = await openRun(args, ctx);
+  try {
+    const spec = String(args['test']);
+    const slash = spec.indexOf('/');
+    const testname = slash < 0 ? spec : spec.slice(0, slash);
+    const itempath = slash < 0 ? '' : spec.slice(slash + 1);
+    const detail = await store.getTest(run.id, testname, itempath);
+    if (!detail) {
+      throw new TrellisError(
+        'NO_TEST',
+        `no test ${spec} in run ${target.name}/${run.runname}`,
+        `see its tests with \`trellis list tests -t ${target.name} -r ${run.runname}\``,
+      );
+    }
+    if (args['json']) {
+      ctx.stdout.write(`${JSON.stringify(testDetailJson(detail), null, 2)}\n`);
+      return 0;
+    }
+    const bad = detail.steps.find((s) => s.status !== 'PASS' && s.status !== 'n/a') ?? detail.steps.find((s) => s.state === 'RUNNING');
+    const tail = bad ? readTail(bad.logfile) : undefined;
+    const items = detail.itempath === '' ? (await store.listTests(run.id, { pattern: `${testname}/%` })).filter((t) => t.testname === testname) : [];
+    ctx.stdout.write(`${formatTestDetail(detail, { tail: tail && bad ? { step: bad.name, text: tail } : undefined, items })}\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+function readTail(file: string): string | undefined {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const len = Math.min(size, TAIL_BYTES);
+      const buf = Buffer.alloc(len);
+      fs.readSync(fd, buf, 0, len, size - len);
+      const text = buf.toString('utf8');
+      return size > len ? text.slice(text.indexOf('\n') + 1) : text;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * The world a command runs in, passed in rather than read from globals, so tests and the e2e
+ * helper can give their own: folders, environment, output streams, clock, signals, logger.
+ */
+import type { Writable } from 'node:stream';
+import type { Logger } from '../util/log.js';
+
+export interface CommandContext {
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  stdout: Writable & { isTTY?: boolean; columns?: number };
+  stderr: Writable;
+  /** seconds since the epoch, with fractions */
+  now: () => number;
+  log: Logger;
+  /** aborted on the first Ctrl-C or SIGTERM */
+  signal: AbortSignal;
+  /** aborted on the second */
+  hardSignal: AbortSignal;
+  /** folder holding bin/trellis, for tests to call back */
+  binDir: string;
+  pid: number;
+  cpus: number;
+}
+
+/** A command module: turns parsed argv into typed options and calls one core function. */
+export interface CommandModule {
+  /** true when the command handles Ctrl-C itself (through ctx.signal) */
+  readonly handlesSignals?: boolean;
+  execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number>;
+}

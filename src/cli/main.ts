@@ -1,0 +1,90 @@
+/**
+ * The entry point, and the only code that touches the process: argv, signals, exit codes.
+ * Everything below throws TrellisError; here it becomes one line on stderr and an exit code.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ExitCode, isTrellisError } from '../util/errors.js';
+import { createLogger } from '../util/log.js';
+import type { CommandContext, CommandModule } from './context.js';
+import { parseArgs, type CommandName } from './parser.js';
+
+const MODULES: Record<CommandName, () => Promise<CommandModule>> = {
+  run: () => import('./commands/run.js'),
+  'list-runs': () => import('./commands/list-runs.js'),
+  'list-tests': () => import('./commands/list-tests.js'),
+  'list-targets': () => import('./commands/list-targets.js'),
+  show: () => import('./commands/show.js'),
+  'set-state-status': () => import('./commands/set-state-status.js'),
+  remove: () => import('./commands/remove.js'),
+  lock: () => import('./commands/lock.js'),
+  unlock: () => import('./commands/lock.js').then((m) => m.unlockCommand),
+  kill: () => import('./commands/kill.js'),
+  init: () => import('./commands/init.js'),
+  'config-show': () => import('./commands/config-show.js'),
+  step: () => import('./commands/step.js'),
+  'test-status': () => import('./commands/test-status.js'),
+  'set-value': () => import('./commands/set-value.js'),
+};
+
+/** Runs the CLI with `argv` (without node and script) and sets process.exitCode. */
+export async function main(argv: string[]): Promise<void> {
+  const debug = argv.includes('--debug');
+  const log = createLogger(process.stderr, debug);
+  try {
+    const parsed = parseArgs(argv, process.stdout.columns);
+    if (parsed.kind === 'output') {
+      process.stdout.write(parsed.text.endsWith('\n') ? parsed.text : `${parsed.text}\n`);
+      process.exitCode = parsed.exitCode;
+      return;
+    }
+    const mod = await MODULES[parsed.command]();
+    const soft = new AbortController();
+    const hard = new AbortController();
+    const onSignal = () => (soft.signal.aborted ? hard.abort() : soft.abort());
+    if (mod.handlesSignals) {
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    }
+    const ctx: CommandContext = {
+      cwd: process.cwd(),
+      env: process.env,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      now: () => Date.now() / 1000,
+      log,
+      signal: soft.signal,
+      hardSignal: hard.signal,
+      binDir: path.dirname(fileURLToPath(new URL('../../../bin/trellis', import.meta.url))),
+      pid: process.pid,
+      cpus: os.availableParallelism(),
+    };
+    try {
+      process.exitCode = await mod.execute(parsed.args, ctx);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  } catch (err) {
+    process.exitCode = reportError(err, debug, process.stderr);
+  }
+}
+
+/** Writes the error as one line (a stack too with --debug) and returns the exit code. */
+export function reportError(err: unknown, debug: boolean, stderr: NodeJS.WritableStream): number {
+  if (isTrellisError(err)) {
+    stderr.write(`trellis: ${err.toLine()}\n`);
+    if (debug && err.stack) stderr.write(`${err.stack}\n`);
+    return err.exitCode;
+  }
+  const e = err as NodeJS.ErrnoException;
+  if (e && (e.code === 'EACCES' || e.code === 'EROFS' || e.code === 'ENOSPC' || e.code === 'EPERM')) {
+    stderr.write(`trellis: ${e.message}; check the permissions and free space of that folder\n`);
+    if (debug && e.stack) stderr.write(`${e.stack}\n`);
+    return ExitCode.storage;
+  }
+  stderr.write(`trellis: internal error: ${e?.message ?? String(err)}; please report it with the output of --debug\n`);
+  if (debug && e?.stack) stderr.write(`${e.stack}\n`);
+  return ExitCode.internal;
+}

@@ -1,0 +1,194 @@
+/**
+ * The command line, as a pure function: argv in, a command name and options (or help text) out.
+ * yargs' output is captured, never printed, and it never exits the process.
+ */
+import yargs, { type Argv } from 'yargs';
+import { TrellisError } from '../util/errors.js';
+
+export type CommandName =
+  | 'run'
+  | 'list-runs'
+  | 'list-tests'
+  | 'list-targets'
+  | 'show'
+  | 'set-state-status'
+  | 'remove'
+  | 'lock'
+  | 'unlock'
+  | 'kill'
+  | 'init'
+  | 'config-show'
+  | 'step'
+  | 'test-status'
+  | 'set-value';
+
+export type ParsedArgs = Record<string, unknown> & { _: (string | number)[] };
+
+export type ParseResult =
+  | { kind: 'command'; command: CommandName; args: ParsedArgs }
+  | { kind: 'output'; text: string; exitCode: number };
+
+const RUN_KEYS = {
+  target: { alias: 't', type: 'string', describe: 'target: one value per [fields] key, joined by /', requiresArg: true },
+  runname: { alias: 'r', type: 'string', describe: 'run name', requiresArg: true },
+} as const;
+const PATTERN = {
+  pattern: { alias: 'p', type: 'string', describe: "test pattern: % wildcards, comma list, test/item, ~ negates", requiresArg: true },
+} as const;
+const JSON_OPT = { json: { type: 'boolean', describe: 'print JSON for scripts' } } as const;
+const FORCE = { force: { type: 'boolean', describe: 'write even though the run is locked (recorded)' } } as const;
+
+function need(...keys: string[]) {
+  return (a: Record<string, unknown>) => {
+    for (const k of keys) {
+      if (a[k] === undefined || a[k] === '') throw new Error(`missing required option --${k}`);
+    }
+    return true;
+  };
+}
+
+/** Builds the yargs definition; `select` receives the command chosen. */
+function define(argv: string[], width: number, select: (c: CommandName) => void): Argv {
+  const cmd = (name: CommandName) => () => select(name);
+  return yargs(argv)
+    .scriptName('trellis')
+    .usage('$0 <command> [options]\n\nTrellis runs test areas, records every result in SQLite, and reports on them.')
+    .option('area', { type: 'string', describe: 'the test area folder (default: search upward from here)', requiresArg: true, global: true })
+    .option('runarea', { type: 'string', describe: 'the run area (default: [setup] runarea, else <area>/runs)', requiresArg: true, global: true })
+    .option('direct', { type: 'boolean', describe: 'open the databases in this process (no server)', global: true })
+    .option('debug', { type: 'boolean', describe: 'debug logging, stack traces on errors', global: true })
+    .command(
+      'run',
+      'Run the tests of an area for a target and run name',
+      (y) =>
+        y
+          .options({ ...RUN_KEYS, ...PATTERN, ...FORCE })
+          .option('jobs', { alias: 'j', type: 'number', describe: 'at most N tests at once (also capped by max_concurrent_jobs)', requiresArg: true })
+          .option('rerun', { type: 'string', describe: 'also rerun tests that ended with these statuses (comma list)', requiresArg: true })
+          .option('rerun-clean', { type: 'boolean', describe: 'rerun every test that did not end PASS, WARN, WAIVED or SKIP' })
+          .option('rerun-all', { type: 'boolean', describe: 'rerun every selected test' })
+          .option('preclean', { type: 'boolean', describe: 'remove a test\'s work folder before running it' })
+          .option('launcher', { type: 'string', choices: ['local'], describe: 'where tests run', requiresArg: true })
+          .check(need('target', 'runname'))
+          .example('$0 run -t linux/x86_64 -r nightly', 'run every test')
+          .example("$0 run -t linux/x86_64 -r nightly -p 'smoke%' -j 4 --rerun FAIL", 'rerun the failed smoke tests, 4 at a time'),
+      cmd('run'),
+    )
+    .command('list <what> [runpatt]', 'List runs, tests or targets', (y) =>
+      y
+        .positional('what', { choices: ['runs', 'tests', 'targets'] as const, describe: 'what to list' })
+        .positional('runpatt', { type: 'string', describe: 'run name pattern (list runs)' })
+        .options({ ...RUN_KEYS, ...PATTERN, ...JSON_OPT })
+        .option('state', { type: 'string', describe: 'only these states (comma list)', requiresArg: true })
+        .option('status', { type: 'string', describe: 'only these statuses (comma list)', requiresArg: true })
+        .check((a) => (a['what'] === 'tests' ? need('target', 'runname')(a) : true))
+        .example("$0 list runs 'nightly%' -t linux/%", 'runs whose name starts with nightly')
+        .example('$0 list tests -t linux/x86_64 -r nightly --status FAIL --json', 'failed tests as JSON'),
+      (a) => select(`list-${a['what'] as 'runs' | 'tests' | 'targets'}`),
+    )
+    .command('show <test>', 'Show one test or item: state, times, steps, logs', (y) =>
+      y
+        .positional('test', { type: 'string', describe: 'TEST or TEST/ITEMPATH' })
+        .options({ ...RUN_KEYS, ...JSON_OPT })
+        .check(need('target', 'runname'))
+        .example('$0 show compile -t linux/x86_64 -r nightly', 'the compile test'),
+      cmd('show'),
+    )
+    .command('set-state-status <statestatus>', 'Set the state and status of tests', (y) =>
+      y
+        .positional('statestatus', { type: 'string', describe: 'STATE,STATUS (either may be empty)' })
+        .options({ ...RUN_KEYS, ...PATTERN, ...FORCE })
+        .check(need('target', 'runname', 'pattern'))
+        .example('$0 set-state-status COMPLETED,WAIVED -t linux/x86_64 -r nightly -p flaky', 'waive a test'),
+      cmd('set-state-status'),
+    )
+    .command('remove', 'Remove a run, or the tests of a run that match -p', (y) =>
+      y
+        .options({ ...RUN_KEYS, ...PATTERN, ...FORCE })
+        .check(need('target', 'runname'))
+        .example('$0 remove -t linux/x86_64 -r scratch', 'remove a whole run: database and work folders'),
+      cmd('remove'),
+    )
+    .command('lock', 'Lock a run: it refuses new results unless --force', (y) =>
+      y.options(RUN_KEYS).check(need('target', 'runname')).example('$0 lock -t linux/x86_64 -r release-1.0', 'freeze a run'),
+      cmd('lock'),
+    )
+    .command('unlock', 'Unlock a run', (y) =>
+      y.options(RUN_KEYS).check(need('target', 'runname')).example('$0 unlock -t linux/x86_64 -r release-1.0', 'thaw it'),
+      cmd('unlock'),
+    )
+    .command('kill', 'Kill running (or queued) tests of a live run', (y) =>
+      y
+        .options({ ...RUN_KEYS, ...PATTERN })
+        .check(need('target', 'runname'))
+        .example("$0 kill -t linux/x86_64 -r nightly -p 'slow%'", 'stop the slow tests'),
+      cmd('kill'),
+    )
+    .command('init [dir]', 'Create a skeleton test area', (y) =>
+      y.positional('dir', { type: 'string', describe: 'folder to create it in', default: '.' }).example('$0 init myarea', 'a new area in ./myarea'),
+      cmd('init'),
+    )
+    .command('config <action>', 'Show the area configuration', (y) =>
+      y
+        .positional('action', { choices: ['show'] as const })
+        .option('section', { type: 'string', describe: 'only this section', requiresArg: true })
+        .option('var', { type: 'string', describe: 'only this key (with --section)', requiresArg: true })
+        .option('file', { choices: ['config', 'runconfigs'] as const, default: 'config', describe: 'which file' })
+        .options({ target: RUN_KEYS.target, ...JSON_OPT })
+        .example('$0 config show --section setup --var max_concurrent_jobs', 'one value'),
+      cmd('config-show'),
+    )
+    .command('step <name>', 'From inside a test: record a step starting or ending', (y) =>
+      y
+        .positional('name', { type: 'string' })
+        .option('state', { choices: ['start', 'end'] as const, demandOption: true })
+        .option('status', { type: 'string', describe: 'with --state end: the step\'s status', requiresArg: true })
+        .example('$0 step compile --state start', 'in a runscript')
+        .example('$0 step compile --state end --status PASS', ''),
+      cmd('step'),
+    )
+    .command('test-status', 'From inside a test: set the test\'s state and status', (y) =>
+      y
+        .option('state', { type: 'string', requiresArg: true })
+        .option('status', { type: 'string', requiresArg: true })
+        .option('message', { alias: 'm', type: 'string', describe: 'a comment', requiresArg: true })
+        .example('$0 test-status --status WARN -m "slow disk"', ''),
+      cmd('test-status'),
+    )
+    .command('set-value <name> <value>', 'From inside a test: record a value, PASS/FAIL by tolerance', (y) =>
+      y
+        .positional('name', { type: 'string' })
+        .positional('value', { type: 'string' })
+        .option('expected', { type: 'string', requiresArg: true })
+        .option('tol', { type: 'string', describe: 'tolerance: N, N%, or >=N / <=N', requiresArg: true })
+        .option('units', { type: 'string', requiresArg: true })
+        .example('$0 set-value latency 12.5 --expected 10 --tol 30% --units ms', ''),
+      cmd('set-value'),
+    )
+    .demandCommand(1, 'give a command; see trellis --help')
+    .parserConfiguration({ 'parse-positional-numbers': false })
+    .strict()
+    .help()
+    .alias('help', 'h')
+    .version(false)
+    .wrap(Math.min(110, width || 100))
+    .exitProcess(false);
+}
+
+/** Parses argv; usage errors throw TrellisError USAGE. */
+export function parseArgs(argv: string[], width = 100): ParseResult {
+  let chosen: CommandName | undefined;
+  let output = '';
+  let failure: string | undefined;
+  const parser = define(argv, width, (c) => (chosen = c)).fail((msg, err) => {
+    failure = msg ?? err?.message ?? 'bad command line';
+  });
+  const args = parser.parse(argv, {}, (_err, _argv, out) => {
+    output = out;
+  }) as ParsedArgs;
+  if (failure !== undefined) {
+    throw new TrellisError('USAGE', failure.split('\n')[0]!, 'see `trellis --help` or `trellis <command> --help`');
+  }
+  if (output !== '' || chosen === undefined) return { kind: 'output', text: output, exitCode: 0 };
+  return { kind: 'command', command: chosen, args };
+}

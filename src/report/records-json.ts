@@ -1,0 +1,60 @@
+/**
+ * The documented JSON shapes of `--json` output (docs/cli.md). Stable: fields are added, never
+ * renamed or removed.
+ */
+import type { RunRecord, TestDetail, TestRecord } from '../model/records.js';
+import { isoTime } from './table.js';
+
+/** One run in `trellis list runs --json`. */
+export function runJson(r: RunRecord) {
+  return {
+    id: r.id,
+    target: r.target,
+    keys: r.keys,
+    runname: r.runname,
+    state: r.state,
+    status: r.status,
+    total: r.total,
+    counts: r.counts,
+    created: isoTime(r.created),
+    started: isoTime(r.started),
+    ended: isoTime(r.ended),
+    lockedBy: r.lockedBy,
+  };
+}
+
+/** One row in `trellis list tests --json`. */
+export function testJson(t: TestRecord) {
+  return {
+    id: t.id,
+    testname: t.testname,
+    itempath: t.itempath,
+    state: t.state,
+    status: t.status,
+    comment: t.comment,
+    host: t.host,
+    start: isoTime(t.start),
+    end: isoTime(t.end),
+    duration: t.duration,
+    rundir: t.rundir,
+  };
+}
+
+/** `trellis show --json`. */
+export function testDetailJson(t: TestDetail) {
+  return {
+    ...testJson(t),
+    itemVars: t.itemVars,
+    steps: t.steps.map((s) => ({
+      name: s.name,
+      state: s.state,
+      status: s.status,
+      exitCode: s.exitCode,
+      start: isoTime(s.start),
+      end: isoTime(s.end),
+      duration: s.end !== null ? s.end - s.start : null,
+      logfile: s.logfile,
+    })),
+    data: t.data.map((d) => ({ name: d.name, value: d.value, expected: d.expected, tol: d.tol, units: d.units, status: d.status })),
+  };
+}

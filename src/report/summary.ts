@@ -1,0 +1,66 @@
+/** Text for people about a run: progress lines and the final summary. Data in, text out. */
+
+export interface Tally {
+  total: number;
+  done: number;
+  running: number;
+  byStatus: Map<string, number>;
+}
+
+/** `PASS 12 · FAIL 1 · …` in a stable order (by how often, then name). */
+export function formatCounts(byStatus: ReadonlyMap<string, number>): string {
+  return [...byStatus.entries()]
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([s, n]) => `${s} ${n}`)
+    .join(', ');
+}
+
+/** The one-line progress shown on a terminal. */
+export function formatProgress(t: Tally, elapsed: number): string {
+  const counts = formatCounts(t.byStatus);
+  return `[${t.done}/${t.total}] running ${t.running}${counts ? ` | ${counts}` : ''} | ${formatSeconds(elapsed)}`;
+}
+
+/** One plain line per ended test, for logs and pipes. */
+export function formatEnded(key: string, status: string, comment: string, seconds: number | null): string {
+  const time = seconds === null ? '' : ` (${formatSeconds(seconds)})`;
+  return `${status.padEnd(10)} ${key}${time}${comment && status !== 'PASS' ? ` - ${comment}` : ''}`;
+}
+
+/** `1.2s`, `3m04s`, `2h05m`. */
+export function formatSeconds(s: number): string {
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+export interface SummaryInput {
+  target: string;
+  runname: string;
+  jobs: number;
+  ran: number;
+  byStatus: ReadonlyMap<string, number>;
+  failures: ReadonlyArray<{ key: string; status: string; comment: string; rundir: string }>;
+  interrupted: boolean;
+  seconds: number;
+}
+
+/** The summary printed when a run ends. */
+export function formatSummary(s: SummaryInput): string {
+  const lines: string[] = [];
+  const head = `Run ${s.target}/${s.runname}: ${s.jobs} tests and items (${s.ran} ran) in ${formatSeconds(s.seconds)}`;
+  lines.push(head);
+  lines.push(`  ${formatCounts(s.byStatus) || 'nothing ran'}`);
+  const shown = s.failures.slice(0, 20);
+  for (const f of shown) {
+    lines.push(`  ${f.status.padEnd(10)} ${f.key}${f.comment ? ` - ${f.comment}` : ''}`);
+    if (f.rundir && f.status !== 'PREQ_FAIL' && f.status !== 'ZERO_ITEMS') lines.push(`             ${f.rundir}`);
+  }
+  if (s.failures.length > shown.length) lines.push(`  … and ${s.failures.length - shown.length} more (trellis list tests -t ${s.target} -r ${s.runname} --status …)`);
+  if (s.interrupted) lines.push('Interrupted: running tests were stopped and marked KILLED; rerun to finish.');
+  else if (s.failures.length === 0) lines.push('All selected tests passed.');
+  else lines.push(`${s.failures.length} selected tests or items did not pass.`);
+  return lines.join('\n');
+}

@@ -1,0 +1,57 @@
+/** `trellis show` as text: one test's record, steps, values and the tail of its bad step's log. */
+import type { TestDetail, TestRecord } from '../model/records.js';
+import { formatSeconds } from './summary.js';
+import { formatTable, formatTime } from './table.js';
+
+export interface DetailExtras {
+  tail?: { step: string; text: string };
+  items: readonly TestRecord[];
+}
+
+/** Formats a test for people. */
+export function formatTestDetail(t: TestDetail, extras: DetailExtras): string {
+  const name = t.itempath ? `${t.testname}/${t.itempath}` : t.testname;
+  const out: string[] = [
+    `${name}: ${t.state} ${t.status}${t.comment ? ` - ${t.comment}` : ''}`,
+    `  host      ${t.host || '-'}${t.pid ? ` (pid ${t.pid})` : ''}`,
+    `  started   ${formatTime(t.start)}`,
+    `  ended     ${formatTime(t.end)}${t.duration !== null ? `  (${formatSeconds(t.duration)})` : ''}`,
+    `  folder    ${t.rundir || '-'}`,
+  ];
+  if (t.description) out.push(`  about     ${t.description}`);
+  if (t.owner) out.push(`  owner     ${t.owner}`);
+  if (t.steps.length > 0) {
+    out.push('', 'Steps:');
+    const rows = t.steps.map((s) => [
+      String(s.seq),
+      s.name,
+      s.state,
+      s.status,
+      s.exitCode === null ? '-' : String(s.exitCode),
+      s.end === null ? '-' : formatSeconds(s.end - s.start),
+      s.logfile,
+    ]);
+    out.push(indent(formatTable(['#', 'STEP', 'STATE', 'STATUS', 'EXIT', 'TIME', 'LOG'], rows)));
+  }
+  if (t.data.length > 0) {
+    out.push('', 'Values:');
+    const rows = t.data.map((d) => [d.name, d.value, d.expected ?? '-', d.tol ?? '-', d.units ?? '', d.status]);
+    out.push(indent(formatTable(['NAME', 'VALUE', 'EXPECTED', 'TOL', 'UNITS', 'STATUS'], rows)));
+  }
+  if (extras.items.length > 0) {
+    out.push('', 'Items:');
+    const rows = extras.items.map((i) => [i.itempath, i.state, i.status, i.duration === null ? '-' : formatSeconds(i.duration)]);
+    out.push(indent(formatTable(['ITEM', 'STATE', 'STATUS', 'TIME'], rows)));
+  }
+  if (extras.tail) {
+    out.push('', `Last lines of step ${extras.tail.step}:`, indent(extras.tail.text.trimEnd()));
+  }
+  return out.join('\n');
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}

@@ -1,0 +1,104 @@
+/**
+ * The in-test helpers (`trellis step`, `test-status`, `set-value`): a test's scripts report on
+ * themselves, like Megatest's -step / -test-status / -set-values. They find their test from the
+ * environment the runner gives every test.
+ */
+import { randomUUID } from 'node:crypto';
+import type { WriteOp } from '../model/records.js';
+import type { Store } from '../store/store.js';
+import { TrellisError } from '../util/errors.js';
+
+export interface TestAddress {
+  runArea: string;
+  runId: number;
+  testId: number;
+}
+
+/** Reads TRELLIS_RUN_AREA, TRELLIS_RUN_ID and TRELLIS_TEST_ID; NO_ENV when run outside a test. */
+export function testFromEnv(env: Readonly<Record<string, string | undefined>>, command: string): TestAddress {
+  const runArea = env['TRELLIS_RUN_AREA'];
+  const runId = Number(env['TRELLIS_RUN_ID']);
+  const testId = Number(env['TRELLIS_TEST_ID']);
+  if (!runArea || !Number.isInteger(runId) || !Number.isInteger(testId) || runId <= 0 || testId <= 0) {
+    throw new TrellisError(
+      'NO_ENV',
+      `trellis ${command} must run inside a test started by trellis run (TRELLIS_RUN_AREA, TRELLIS_RUN_ID and TRELLIS_TEST_ID are not set)`,
+      'call it from a step or runscript',
+    );
+  }
+  return { runArea, runId, testId };
+}
+
+/** Records a step starting or ending. */
+export async function reportStep(
+  store: Store,
+  at: TestAddress,
+  step: { name: string; phase: 'start' | 'end'; status?: string; now: number },
+): Promise<void> {
+  const op: WriteOp = {
+    kind: 'step',
+    opId: randomUUID(),
+    testId: at.testId,
+    name: step.name,
+    state: step.phase === 'start' ? 'RUNNING' : 'COMPLETED',
+    status: step.phase === 'start' ? 'n/a' : (step.status ?? 'PASS'),
+    time: step.now,
+  };
+  await store.write(at.runId, [op]);
+}
+
+/** Sets the test's own state/status/comment (the runner keeps the worse of this and its steps). */
+export async function reportTestStatus(
+  store: Store,
+  at: TestAddress,
+  report: { state?: string; status?: string; message?: string; now: number },
+): Promise<void> {
+  const set: Record<string, string> = {};
+  if (report.status) set['status'] = report.status;
+  if (report.message !== undefined) set['comment'] = report.message;
+  if (report.state) set['state'] = report.state;
+  await store.write(at.runId, [{ kind: 'test', opId: randomUUID(), testId: at.testId, set, time: report.now }]);
+}
+
+/** Judges a value against an expectation: `tol` is absolute (`0.5`) or relative (`10%`). */
+export function judgeValue(value: string, expected?: string, tol?: string): { status: string; problem?: string } {
+  if (expected === undefined) return { status: 'n/a' };
+  const v = Number(value);
+  const e = Number(expected);
+  if (!Number.isFinite(v) || !Number.isFinite(e)) {
+    return value === expected ? { status: 'PASS' } : { status: 'FAIL' };
+  }
+  let limit = 0;
+  if (tol !== undefined && tol !== '') {
+    const relative = tol.endsWith('%');
+    const t = Number(relative ? tol.slice(0, -1) : tol);
+    if (!Number.isFinite(t) || t < 0) return { status: 'FAIL', problem: `--tol '${tol}' is not a number or a percentage` };
+    limit = relative ? (Math.abs(e) * t) / 100 : t;
+  }
+  return { status: Math.abs(v - e) <= limit ? 'PASS' : 'FAIL' };
+}
+
+/** Records a value with its expectation and the status judged from it. */
+export async function reportValue(
+  store: Store,
+  at: TestAddress,
+  v: { name: string; value: string; expected?: string; tol?: string; units?: string; now: number },
+): Promise<string> {
+  const judged = judgeValue(v.value, v.expected, v.tol);
+  if (judged.problem) throw new TrellisError('BAD_VALUE', `set-value ${v.name}: ${judged.problem}`, 'e.g. --tol 0.5 or --tol 10%');
+  await store.write(at.runId, [
+    {
+      kind: 'data',
+      opId: randomUUID(),
+      testId: at.testId,
+      name: v.name,
+      value: v.value,
+      expected: v.expected ?? null,
+      tol: v.tol ?? null,
+      units: v.units ?? null,
+      status: judged.status,
+      time: v.now,
+    },
+  ]);
+  return judged.status;
+}

@@ -1,0 +1,122 @@
+/**
+ * Changes people make to a run by hand: set state/status, remove, kill. Each one goes through
+ * the store (so locks and the events log apply) and keeps the work folders inside the run area.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { isInside } from '../config/paths.js';
+import type { RunRecord, TestRecord, WriteOptions } from '../model/records.js';
+import { parseTestPattern } from '../model/pattern.js';
+import { isFinal, type TestState } from '../model/states.js';
+import type { LivenessOptions, Store } from '../store/store.js';
+import { TrellisError } from '../util/errors.js';
+import { randomUUID } from 'node:crypto';
+
+/** Rows a change by pattern applies to: items rather than their rolled-up test. */
+async function rowsToChange(store: Store, runId: number, pattern: string | undefined): Promise<TestRecord[]> {
+  const rows = await store.listTests(runId, pattern ? { pattern } : {});
+  const withItems = new Set(rows.filter((r) => r.itempath !== '').map((r) => r.testname));
+  // A test with items takes its state from them, so change the items.
+  const all = await store.listTests(runId, {});
+  for (const r of all) if (r.itempath !== '') withItems.add(r.testname);
+  return rows.filter((r) => r.itempath !== '' || !withItems.has(r.testname));
+}
+
+/** Sets state and/or status of the matching tests; returns how many rows changed. */
+export async function setStateStatus(
+  store: Store,
+  runId: number,
+  opts: { pattern: string; state?: TestState; status?: string; now: number; write: WriteOptions },
+): Promise<number> {
+  const rows = await rowsToChange(store, runId, opts.pattern);
+  const set = { ...(opts.state ? { state: opts.state } : {}), ...(opts.status ? { status: opts.status } : {}) };
+  await store.write(
+    runId,
+    rows.map((r) => ({ kind: 'test' as const, opId: randomUUID(), testId: r.id, set, time: opts.now })),
+    opts.write,
+  );
+  return rows.length;
+}
+
+/** The run's live runner, if any: on this host by its pid, elsewhere by its heartbeat. */
+async function findLiveRunner(store: Store, run: RunRecord, liveness: LivenessOptions, host: string) {
+  const agents = await store.listAgents(run.id);
+  return agents.find(
+    (a) => a.kind === 'runner' && a.ended === null && (a.host !== host ? liveness.now - a.heartbeat < liveness.deadtime : isAlive(a.pid)),
+  );
+}
+
+/** Refuses while a live runner holds the run. */
+async function assertNoLiveRunner(store: Store, run: RunRecord, liveness: LivenessOptions, host: string): Promise<void> {
+  const live = await findLiveRunner(store, run, liveness, host);
+  if (live) {
+    throw new TrellisError(
+      'RUN_BUSY',
+      `run ${run.target}/${run.runname} is being run by pid ${live.pid} on ${live.host}`,
+      'wait for it to end, or stop it with `trellis kill` first',
+    );
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes a whole run (database, row, work folders) or the tests matching `pattern`. */
+export async function removeFromRun(
+  store: Store,
+  run: RunRecord,
+  opts: { pattern?: string; runDir: string; runArea: string; liveness: LivenessOptions; host: string; write: WriteOptions },
+): Promise<{ tests: number; folders: number }> {
+  await assertNoLiveRunner(store, run, opts.liveness, opts.host);
+  if (run.state === 'locked' && !opts.write.force) {
+    throw new TrellisError(
+      'RUN_LOCKED',
+      `run ${run.target}/${run.runname} is locked (by ${run.lockedBy ?? 'someone'})`,
+      `unlock it with \`trellis unlock -t ${run.target} -r ${run.runname}\` or pass --force`,
+    );
+  }
+  if (!opts.pattern) {
+    const tests = (await store.listTests(run.id, {})).length;
+    await store.removeRun(run.id);
+    const removed = removeFolder(opts.runDir, opts.runArea) ? 1 : 0;
+    return { tests, folders: removed };
+  }
+  const pattern = parseTestPattern(opts.pattern);
+  const rows = (await store.listTests(run.id, {})).filter((r) => pattern.matchItem(r.testname, r.itempath));
+  let folders = 0;
+  for (const r of rows) if (r.rundir && removeFolder(r.rundir, opts.runArea)) folders++;
+  await store.removeTests(run.id, rows.map((r) => r.id), opts.write);
+  return { tests: rows.length, folders };
+}
+
+/** Removes a folder, but only one inside the run area. */
+function removeFolder(dir: string, runArea: string): boolean {
+  if (!isInside(runArea, dir) || path.resolve(dir) === path.resolve(runArea)) return false;
+  if (!fs.existsSync(dir)) return false;
+  fs.rmSync(dir, { recursive: true, force: true });
+  return true;
+}
+
+/** Asks the run's runner to stop the matching tests that have not ended; returns them. */
+export async function requestKill(
+  store: Store,
+  run: RunRecord,
+  opts: { pattern?: string; now: number; write: WriteOptions; liveness: LivenessOptions; host: string },
+): Promise<TestRecord[]> {
+  // Without a live runner nothing is running or queued: dead runners' tests were reaped already.
+  if (!(await findLiveRunner(store, run, opts.liveness, opts.host))) return [];
+  const rows = await rowsToChange(store, run.id, opts.pattern);
+  const targets = rows.filter((r) => !isFinal(r.state, r.status));
+  await store.write(
+    run.id,
+    targets.map((r) => ({ kind: 'test' as const, opId: randomUUID(), testId: r.id, set: { state: 'KILLREQ' as const }, time: opts.now })),
+    opts.write,
+  );
+  return targets;
+}

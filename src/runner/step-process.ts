@@ -1,0 +1,116 @@
+/**
+ * One step's shell process, in a process group of its own so that stopping it stops everything it
+ * started. Output goes straight to the log file (no pipe through Node), so a step that prints
+ * 100 MB costs no memory and the log is complete on disk when the process exits.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+
+export type StepProcessState = 'running' | 'stopping' | 'exited';
+
+export interface StepExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** why we stopped it, when we did */
+  stopReason: string | null;
+}
+
+export interface StepProcessOptions {
+  command: string;
+  cwd: string;
+  env: Record<string, string>;
+  logfile: string;
+  /** shell to run the command with (`-c`) */
+  shell: string;
+}
+
+/** Seconds between TERM and KILL when stopping a step. */
+export const KILL_GRACE_MS = 5000;
+
+/** A running step. `exited` resolves once the process is gone, whatever happened. */
+export class StepProcess {
+  readonly exited: Promise<StepExit>;
+  #child: ChildProcess;
+  #state: StepProcessState = 'running';
+  #stopReason: string | null = null;
+  #killTimer: NodeJS.Timeout | undefined;
+
+  /** Starts the step; a spawn failure is reported as an exit with code 127 and a line in the log. */
+  constructor(options: StepProcessOptions) {
+    const fd = fs.openSync(options.logfile, 'w');
+    try {
+      this.#child = spawn(options.shell, ['-c', options.command], {
+        cwd: options.cwd,
+        env: options.env,
+        detached: true,
+        stdio: ['ignore', fd, fd],
+      });
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.exited = new Promise<StepExit>((resolve) => {
+      this.#child.once('error', (err) => {
+        fs.appendFileSync(options.logfile, `trellis: could not start the step: ${err.message}\n`);
+        this.#finish();
+        resolve({ code: 127, signal: null, stopReason: this.#stopReason });
+      });
+      this.#child.once('exit', (code, signal) => {
+        this.#finish();
+        resolve({ code, signal, stopReason: this.#stopReason });
+      });
+    });
+  }
+
+  get state(): StepProcessState {
+    return this.#state;
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  /** TERM to the whole process group, then KILL after the grace period; resolves on exit. */
+  stop(reason: string, graceMs = KILL_GRACE_MS): Promise<StepExit> {
+    if (this.#state === 'running') {
+      this.#state = 'stopping';
+      this.#stopReason = reason;
+      this.#signalGroup('SIGTERM');
+      this.#killTimer = setTimeout(() => this.#signalGroup('SIGKILL'), graceMs);
+    }
+    return this.exited;
+  }
+
+  /** KILL at once (a second Ctrl-C). */
+  kill(reason: string): Promise<StepExit> {
+    if (this.#state !== 'exited') {
+      this.#stopReason ??= reason;
+      this.#state = 'stopping';
+      this.#signalGroup('SIGKILL');
+    }
+    return this.exited;
+  }
+
+  #signalGroup(signal: NodeJS.Signals): void {
+    const pid = this.#child.pid;
+    if (pid === undefined || this.#state === 'exited') return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // The group is already gone.
+    }
+  }
+
+  #finish(): void {
+    const pid = this.#child.pid;
+    this.#state = 'exited';
+    if (this.#killTimer) clearTimeout(this.#killTimer);
+    // A stopped step's children must not outlive it: the group gets the KILL it would have had.
+    if (this.#stopReason !== null && pid !== undefined) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // Nothing left in the group.
+      }
+    }
+  }
+}

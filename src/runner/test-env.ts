@@ -1,0 +1,70 @@
+/**
+ * The environment of one test (design §6): the runner's own, then [env-override], the runconfigs
+ * values of the target, each key, the testconfig's [env-override], the item variables, and the
+ * MT_* / TRELLIS_* variables that tell a test where it is and let it call Trellis back.
+ */
+import path from 'node:path';
+import type { ConfigValue, Target } from '../config/types.js';
+import { evaluateValue } from '../config/commands.js';
+import { expandDollarVars } from '../config/expand.js';
+
+export interface RunEnvBase {
+  /** the runner's environment */
+  env: Readonly<Record<string, string | undefined>>;
+  areaDir: string;
+  runArea: string;
+  target: Target;
+  runname: string;
+  runId: number;
+  /** the folder holding the `trellis` command (put first on PATH) */
+  binDir: string;
+  areaOverrides: ReadonlyArray<readonly [string, ConfigValue]>;
+  runconfig: ReadonlyArray<readonly [string, ConfigValue]>;
+}
+
+/** The part of every test's environment that depends only on the run; computed once. */
+export function buildRunEnv(base: RunEnvBase): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base.env)) if (v !== undefined) env[k] = v;
+  const set = (k: string, v: string) => {
+    env[k] = v;
+  };
+  set('MT_RUN_AREA_HOME', base.areaDir);
+  set('TRELLIS_AREA', base.areaDir);
+  set('MT_TARGET', base.target.name);
+  set('TRELLIS_TARGET', base.target.name);
+  set('MT_RUNNAME', base.runname);
+  set('TRELLIS_RUNNAME', base.runname);
+  set('MT_LINKTREE', base.runArea);
+  set('TRELLIS_RUN_AREA', base.runArea);
+  set('TRELLIS_RUN_ID', String(base.runId));
+  // A lazy `KEY [system CMD]` value runs here, once per run, when it is exported.
+  const text = (v: ConfigValue) => expandDollarVars(evaluateValue(v, { env, cwd: base.areaDir }), env);
+  for (const [k, v] of base.areaOverrides) set(k, text(v));
+  for (const [k, v] of base.runconfig) set(k, text(v));
+  for (const [k, v] of Object.entries(base.target.keys)) set(k, v);
+  set('PATH', [base.binDir, env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin'].join(path.delimiter));
+  set('TRELLIS_BIN', path.join(base.binDir, 'trellis'));
+  return env;
+}
+
+export interface TestEnvParts {
+  testname: string;
+  itempath: string;
+  testId: number;
+  workDir: string;
+  testOverrides: ReadonlyArray<readonly [string, ConfigValue]>;
+  itemVars: Readonly<Record<string, string>>;
+}
+
+/** One test's environment on top of the run's. */
+export function buildTestEnv(runEnv: Readonly<Record<string, string>>, parts: TestEnvParts): Record<string, string> {
+  const env: Record<string, string> = { ...runEnv };
+  for (const [k, v] of parts.testOverrides) env[k] = expandDollarVars(v.text, env);
+  for (const [k, v] of Object.entries(parts.itemVars)) env[k] = v;
+  env['MT_TEST_NAME'] = env['TRELLIS_TEST_NAME'] = parts.testname;
+  env['MT_ITEMPATH'] = env['TRELLIS_ITEMPATH'] = parts.itempath;
+  env['MT_TEST_RUN_DIR'] = env['TRELLIS_TEST_RUN_DIR'] = parts.workDir;
+  env['TRELLIS_TEST_ID'] = String(parts.testId);
+  return env;
+}

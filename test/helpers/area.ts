@@ -1,0 +1,42 @@
+/**
+ * Builds small test areas in a temp folder: `makeArea(t, { tests: { a: '[ezsteps]\nx true' } })`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface AreaSpec {
+  /** trellis.config text; default: fields OS ARCH, max_concurrent_jobs 4 */
+  config?: string;
+  /** runconfigs.config text; default: [default] + [linux/x86_64] */
+  runconfigs?: string;
+  /** test name → testconfig text */
+  tests: Record<string, string>;
+  /** extra files: relative path → text (made executable when they start with #!) */
+  files?: Record<string, string>;
+}
+
+export const DEFAULT_CONFIG = '[fields]\nOS\nARCH\n\n[setup]\nmax_concurrent_jobs 4\n';
+export const DEFAULT_RUNCONFIGS = '[default]\nGREETING hello\n\n[linux/x86_64]\nCPU x86\n';
+
+/** Writes the area into `dir` and returns it. */
+export function writeArea(dir: string, spec: AreaSpec): string {
+  const write = (rel: string, text: string) => {
+    const file = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text, { mode: text.startsWith('#!') ? 0o755 : 0o644 });
+  };
+  write('trellis.config', spec.config ?? DEFAULT_CONFIG);
+  write('runconfigs.config', spec.runconfigs ?? DEFAULT_RUNCONFIGS);
+  for (const [name, text] of Object.entries(spec.tests)) write(`tests/${name}/testconfig`, text);
+  for (const [rel, text] of Object.entries(spec.files ?? {})) write(rel, text);
+  return dir;
+}
+
+interface TestDirMaker {
+  testdir(content?: object): string;
+}
+
+/** A fresh area in the test's own temp folder (removed by tap afterwards). */
+export function makeArea(t: TestDirMaker, spec: AreaSpec): string {
+  return writeArea(t.testdir({}), spec);
+}

@@ -1,0 +1,103 @@
+/**
+ * Runs the built CLI like a user: `node bin/trellis.js …` as a child process, capturing output,
+ * killed on teardown if still running. Waits on conditions, never on fixed times.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (dist/test/helpers → ../../..). */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const trellisBin = path.join(repoRoot, 'bin', 'trellis.js');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+}
+
+interface Teardownable {
+  teardown(fn: () => void | Promise<void>): void;
+}
+
+/** A CLI process in flight. */
+export class CliProcess {
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly done: Promise<CliResult>;
+  #waiters: Array<() => void> = [];
+
+  constructor(args: string[], opts: CliOptions = {}) {
+    this.child = spawn(process.execPath, [trellisBin, ...args], {
+      cwd: opts.cwd ?? repoRoot,
+      env: { ...process.env, NO_COLOR: '1', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (d: Buffer) => {
+      this.stdout += d.toString();
+      this.#wake();
+    });
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+      this.#wake();
+    });
+    this.done = new Promise((resolve) => {
+      this.child.on('close', (code, signal) => {
+        this.#wake();
+        resolve({ code, signal, stdout: this.stdout, stderr: this.stderr });
+      });
+    });
+  }
+
+  /** Resolves when `pred` holds for the output so far; rejects after `ms` with everything captured. */
+  waitFor(pred: (out: string) => boolean, ms = 30000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`timed out waiting; stdout:\n${this.stdout}\nstderr:\n${this.stderr}`));
+      }, ms);
+      const check = () => {
+        if (pred(this.stdout + this.stderr)) {
+          clearTimeout(timer);
+          resolve();
+          return true;
+        }
+        return false;
+      };
+      if (check()) return;
+      const waiter = () => {
+        if (!check()) this.#waiters.push(waiter);
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  #wake(): void {
+    const ws = this.#waiters;
+    this.#waiters = [];
+    for (const w of ws) w();
+  }
+}
+
+/** Starts the CLI; it is killed (with its process group's children left to the runner) on teardown. */
+export function startCli(t: Teardownable, args: string[], opts: CliOptions = {}): CliProcess {
+  const p = new CliProcess(args, opts);
+  t.teardown(async () => {
+    if (p.child.exitCode === null && p.child.signalCode === null) {
+      p.child.kill('SIGKILL');
+      await p.done;
+    }
+  });
+  return p;
+}
+
+/** Runs the CLI to the end. */
+export function runCli(t: Teardownable, args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  return startCli(t, args, opts).done;
+}

@@ -1,0 +1,59 @@
+import t from 'tap';
+import { parseArgs } from '../../src/cli/parser.js';
+
+t.test('commands and their options', async (t) => {
+  const table: Array<[string[], string, Record<string, unknown>]> = [
+    [['run', '-t', 'linux/x86_64', '-r', 'nightly'], 'run', { target: 'linux/x86_64', runname: 'nightly' }],
+    [['run', '-t', 'a/b', '-r', 'n', '-p', 'x%', '-j', '3', '--rerun', 'FAIL,ABORT', '--preclean'], 'run', { pattern: 'x%', jobs: 3, rerun: 'FAIL,ABORT', preclean: true }],
+    [['run', '-t', 'a/b', '-r', 'n', '--rerun-clean', '--rerun-all', '--force', '--launcher', 'local'], 'run', { 'rerun-clean': true, 'rerun-all': true, force: true, launcher: 'local' }],
+    [['list', 'runs'], 'list-runs', {}],
+    [['list', 'runs', 'night%', '-t', 'linux/%', '--json'], 'list-runs', { runpatt: 'night%', json: true }],
+    [['list', 'tests', '-t', 'a/b', '-r', 'n', '--status', 'FAIL'], 'list-tests', { status: 'FAIL' }],
+    [['list', 'targets'], 'list-targets', {}],
+    [['show', 'unit/core/O2', '-t', 'a/b', '-r', 'n'], 'show', { test: 'unit/core/O2' }],
+    [['set-state-status', 'COMPLETED,PASS', '-t', 'a/b', '-r', 'n', '-p', 'x'], 'set-state-status', { statestatus: 'COMPLETED,PASS' }],
+    [['remove', '-t', 'a/b', '-r', 'n'], 'remove', {}],
+    [['lock', '-t', 'a/b', '-r', 'n'], 'lock', {}],
+    [['unlock', '-t', 'a/b', '-r', 'n'], 'unlock', {}],
+    [['kill', '-t', 'a/b', '-r', 'n', '-p', 'x'], 'kill', { pattern: 'x' }],
+    [['init', 'dir'], 'init', { dir: 'dir' }],
+    [['config', 'show', '--section', 'setup', '--var', 'runarea'], 'config-show', { section: 'setup', var: 'runarea' }],
+    [['step', 'build', '--state', 'end', '--status', 'PASS'], 'step', { name: 'build', state: 'end', status: 'PASS' }],
+    [['test-status', '--status', 'WARN', '-m', 'slow'], 'test-status', { status: 'WARN', message: 'slow' }],
+    [['set-value', 'x', '007', '--expected', '7'], 'set-value', { name: 'x', value: '007', expected: '7' }],
+    [['--direct', '--area', 'a', 'list', 'runs'], 'list-runs', { direct: true, area: 'a' }],
+  ];
+  for (const [argv, command, expected] of table) {
+    const r = parseArgs(argv);
+    t.equal(r.kind, 'command', argv.join(' '));
+    if (r.kind !== 'command') continue;
+    t.equal(r.command, command, argv.join(' '));
+    t.match(r.args, expected, argv.join(' '));
+  }
+});
+
+t.test('help is text, never an exit', async (t) => {
+  const top = parseArgs(['--help']);
+  t.equal(top.kind, 'output');
+  if (top.kind === 'output') t.match(top.text, /trellis run/);
+  const run = parseArgs(['run', '--help']);
+  if (run.kind === 'output') t.match(run.text, /Examples:/);
+  else t.fail('run --help gives text');
+});
+
+t.test('usage errors are one clear line', async (t) => {
+  const bad: Array<[string[], RegExp]> = [
+    [[], /give a command/],
+    [['frobnicate'], /Unknown argument|Unknown command/i],
+    [['run', '-r', 'n'], /missing required option --target/],
+    [['run', '-t', 'a/b'], /missing required option --runname/],
+    [['run', '-t'], /Not enough arguments|target/],
+    [['list', 'tests'], /missing required option --target/],
+    [['list', 'things'], /Invalid values|choices/i],
+    [['run', '-t', 'a/b', '-r', 'n', '--bogus'], /Unknown argument/],
+    [['step', 'x', '--state', 'middle'], /Invalid values|choices/i],
+  ];
+  for (const [argv, msg] of bad) {
+    t.throws(() => parseArgs(argv), { code: 'USAGE', message: msg }, argv.join(' ') || '(nothing)');
+  }
+});
