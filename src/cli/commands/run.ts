@@ -61,6 +61,9 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
       } else paint();
     },
   };
+  // Keep the elapsed time moving while long tests run.
+  const ticker = tty ? setInterval(() => paint(), 1000) : undefined;
+  ticker?.unref();
   try {
     const result = await runTests(
       {
@@ -108,6 +111,7 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
     if (result.interrupted) return ExitCode.interrupted;
     return result.failures.length === 0 ? ExitCode.ok : ExitCode.testsFailed;
   } finally {
+    if (ticker) clearInterval(ticker);
     clearLine();
     await store.close();
   }
