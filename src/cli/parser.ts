@@ -47,8 +47,17 @@ function need(...keys: string[]) {
   };
 }
 
+/** Coerces an option to a whole number of 1 or more; yargs' own `number` turns `x` into NaN. */
+function wholeNumber(flag: string) {
+  return (v: unknown): number => {
+    const text = String(Array.isArray(v) ? v[v.length - 1] : v).trim();
+    if (!/^[0-9]+$/.test(text) || Number(text) < 1) throw new Error(`${flag} ${text}: expected a whole number of 1 or more, e.g. ${flag} 4`);
+    return Number(text);
+  };
+}
+
 /** Builds the yargs definition; `select` receives the command chosen. */
-function define(argv: string[], width: number, select: (c: CommandName) => void): Argv {
+function define(argv: string[], width: number | undefined, select: (c: CommandName) => void): Argv {
   const cmd = (name: CommandName) => () => select(name);
   return yargs(argv)
     .scriptName('trellis')
@@ -63,7 +72,13 @@ function define(argv: string[], width: number, select: (c: CommandName) => void)
       (y) =>
         y
           .options({ ...RUN_KEYS, ...PATTERN, ...FORCE })
-          .option('jobs', { alias: 'j', type: 'number', describe: 'at most N tests at once (also capped by max_concurrent_jobs)', requiresArg: true })
+          .option('jobs', {
+            alias: 'j',
+            type: 'string',
+            describe: 'at most N tests at once (also capped by max_concurrent_jobs)',
+            requiresArg: true,
+            coerce: wholeNumber('-j'),
+          })
           .option('rerun', { type: 'string', describe: 'also rerun tests that ended with these statuses (comma list)', requiresArg: true })
           .option('rerun-clean', { type: 'boolean', describe: 'rerun every test that did not end PASS, WARN, WAIVED or SKIP' })
           .option('rerun-all', { type: 'boolean', describe: 'rerun every selected test' })
@@ -165,29 +180,39 @@ function define(argv: string[], width: number, select: (c: CommandName) => void)
         .example('$0 set-value latency 12.5 --expected 10 --tol 30% --units ms', ''),
       cmd('set-value'),
     )
+    .example('$0 run -t linux/x86_64 -r nightly', 'run the tests of the area here')
+    .example('$0 list tests -t linux/x86_64 -r nightly --status FAIL', 'what failed')
     .demandCommand(1, 'give a command; see trellis --help')
     .parserConfiguration({ 'parse-positional-numbers': false })
     .strict()
     .help()
     .alias('help', 'h')
     .version(false)
-    .wrap(Math.min(110, width || 100))
+    // yargs breaks example commands mid-word in narrow columns: below 120 columns, or when not on a
+    // terminal, leave long lines to the terminal.
+    .wrap(width !== undefined && width >= 120 ? Math.min(width, 160) : null)
     .exitProcess(false);
 }
 
 /** Parses argv; usage errors throw TrellisError USAGE. */
-export function parseArgs(argv: string[], width = 100): ParseResult {
+export function parseArgs(argv: string[], width?: number): ParseResult {
   let chosen: CommandName | undefined;
   let output = '';
   let failure: string | undefined;
   const parser = define(argv, width, (c) => (chosen = c)).fail((msg, err) => {
-    failure = msg ?? err?.message ?? 'bad command line';
+    failure ??= msg ?? err?.message ?? 'bad command line';
   });
   const args = parser.parse(argv, {}, (_err, _argv, out) => {
     output = out;
   }) as ParsedArgs;
   if (failure !== undefined) {
-    throw new TrellisError('USAGE', failure.split('\n')[0]!, 'see `trellis --help` or `trellis <command> --help`');
+    // yargs spreads some messages over lines ("Invalid values:\n  Argument: …"): keep one line.
+    const line = failure
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '')
+      .join(' ');
+    throw new TrellisError('USAGE', line, 'see `trellis --help` or `trellis <command> --help`');
   }
   if (output !== '' || chosen === undefined) return { kind: 'output', text: output, exitCode: 0 };
   return { kind: 'command', command: chosen, args };

@@ -88,7 +88,12 @@ export async function removeFromRun(
     return { tests, folders: removed };
   }
   const pattern = parseTestPattern(opts.pattern);
-  const rows = (await store.listTests(run.id, {})).filter((r) => pattern.matchItem(r.testname, r.itempath));
+  const all = await store.listTests(run.id, {});
+  const matched = new Set(all.filter((r) => pattern.matchItem(r.testname, r.itempath)));
+  // A test with items goes (with its folder) only when all its items go: `-p t/2` keeps t and t/1.
+  const rows = [...matched].filter(
+    (r) => r.itempath !== '' || all.every((i) => i.testname !== r.testname || i.itempath === '' || matched.has(i)),
+  );
   let folders = 0;
   for (const r of rows) if (r.rundir && removeFolder(r.rundir, opts.runArea)) folders++;
   await store.removeTests(run.id, rows.map((r) => r.id), opts.write);

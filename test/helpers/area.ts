@@ -33,10 +33,10 @@ export function writeArea(dir: string, spec: AreaSpec): string {
 }
 
 interface TestDirMaker {
-  testdir(content?: object): string;
+  testdir(): string;
 }
 
 /** A fresh area in the test's own temp folder (removed by tap afterwards). */
 export function makeArea(t: TestDirMaker, spec: AreaSpec): string {
-  return writeArea(t.testdir({}), spec);
+  return writeArea(t.testdir(), spec);
 }

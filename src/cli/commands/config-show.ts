@@ -16,6 +16,13 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
   if (key !== undefined && section === undefined) {
     throw new TrellisError('USAGE', '--var needs --section', 'e.g. trellis config show --section setup --var runarea');
   }
+  if (section !== undefined && !file.hasSection(section)) {
+    throw new TrellisError(
+      'NO_TEST',
+      `${file.file} has no [${section}] section`,
+      `its sections: ${file.sectionNames().join(', ') || '(none)'}`,
+    );
+  }
   if (section !== undefined && key !== undefined) {
     const v = file.get(section, key);
     if (!v) throw new TrellisError('NO_TEST', `${file.file}: no ${key} in [${section}]`, 'see every value with `trellis config show`');

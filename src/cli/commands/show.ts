@@ -29,7 +29,7 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
     }
     const bad = detail.steps.find((s) => s.status !== 'PASS' && s.status !== 'n/a') ?? detail.steps.find((s) => s.state === 'RUNNING');
     const tail = bad ? readTail(bad.logfile) : undefined;
-    const items = detail.itempath === '' ? (await store.listTests(run.id, { pattern: `${testname}/%` })).filter((t) => t.testname === testname) : [];
+    const items = detail.itempath === '' ? (await store.listTests(run.id, { pattern: `${testname}/%` })).filter((t) => t.testname === testname && t.itempath !== '') : [];
     ctx.stdout.write(`${formatTestDetail(detail, { tail: tail && bad ? { step: bad.name, text: tail } : undefined, items })}\n`);
     return 0;
   } finally {
