@@ -242,6 +242,9 @@ export class Scheduler {
   }
 
   #notify(waiters: Waiter[], status: string, label: string): void {
+    // After a stop (Ctrl-C) a test ends KILLED/ABORT; what waits on it never got its chance and
+    // stays NOT_STARTED, not PREQ_FAIL, so the next run simply runs it.
+    if (this.#stopped) return;
     for (const w of waiters) {
       const failed = w.needSuccess && !isSuccess(status);
       if (w.job) {

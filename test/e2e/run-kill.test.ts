@@ -1,0 +1,169 @@
+/**
+ * Stopping tests through the built CLI: runtimelim kills the whole process group (TERM, then
+ * KILL), Ctrl-C on the runner stops and marks its tests, and a runner killed with -9 leaves
+ * tests that are found INCOMPLETE/DEAD and rerun by the next `trellis run`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { KILL_GRACE_MS } from '../../src/runner/step-process.js';
+import { makeArea } from '../helpers/area.js';
+import {
+  groupMembers,
+  isAlive,
+  killGroupOnTeardown,
+  listTests,
+  readPidFile,
+  run,
+  startRun,
+  statesOf,
+  waitUntil,
+  workDir,
+} from '../helpers/run-e2e.js';
+
+/** A step that starts a background sleep, writes both pids to the area and waits. */
+const SPAWNER =
+  'sleep 1000 & echo $! > "$MT_RUN_AREA_HOME/$MT_TEST_NAME.child"; echo $$ > "$MT_RUN_AREA_HOME/$MT_TEST_NAME.pid"; wait';
+
+t.test('runtimelim kills the whole process group: KILLED/TIMED_OUT, the child gone', async (t) => {
+  const area = makeArea(t, {
+    tests: {
+      slow: `[requirements]\nruntimelim 1s\n\n[ezsteps]\nhang  ${SPAWNER}\nnever  touch "$MT_RUN_AREA_HOME/next-step"\n`,
+      quick: '[ezsteps]\nrun  true\n',
+    },
+  });
+  let pgid: number | undefined;
+  killGroupOnTeardown(t, () => pgid);
+  const res = await run(t, area, 'r');
+  pgid = Number(fs.readFileSync(path.join(area, 'slow.pid'), 'utf8'));
+  const child = Number(fs.readFileSync(path.join(area, 'slow.child'), 'utf8'));
+  t.equal(res.code, 1, 'exit 1', { output: res.stdout + res.stderr });
+  const rows = await listTests(t, area, 'r');
+  t.same(statesOf(rows), { slow: 'KILLED/TIMED_OUT', quick: 'COMPLETED/PASS' });
+  t.match(rows.get('slow')!.comment, /runtime limit of 1s/);
+  t.equal(isAlive(child), false, `background child ${child} is gone`);
+  t.same(groupMembers(pgid), [], 'the step process group is empty');
+  t.notOk(fs.existsSync(path.join(area, 'next-step')), 'no later step ran');
+  t.ok(fs.existsSync(path.join(workDir(area, 'r', 'slow'), 'hang.log')));
+  t.match(res.stdout, /TIMED_OUT\s+slow/);
+});
+
+t.test('runtimelim: a step that ignores TERM gets KILL', async (t) => {
+  const area = makeArea(t, {
+    tests: { stubborn: `[requirements]\nruntimelim 1\n\n[ezsteps]\nhang  trap '' TERM; ${SPAWNER}\n` },
+  });
+  let pgid: number | undefined;
+  killGroupOnTeardown(t, () => pgid);
+  const res = await run(t, area, 'r');
+  pgid = Number(fs.readFileSync(path.join(area, 'stubborn.pid'), 'utf8'));
+  const child = Number(fs.readFileSync(path.join(area, 'stubborn.child'), 'utf8'));
+  t.equal(res.code, 1, 'exit 1', { output: res.stdout + res.stderr });
+  t.same(statesOf(await listTests(t, area, 'r')), { stubborn: 'KILLED/TIMED_OUT' });
+  t.equal(isAlive(child), false);
+  t.same(groupMembers(pgid), []);
+});
+
+t.test('Ctrl-C: exit 130, the running test KILLED/ABORT with its group gone, queued tests NOT_STARTED', async (t) => {
+  const area = makeArea(t, {
+    tests: {
+      long: `[requirements]\npriority 10\n\n[ezsteps]\nhang  ${SPAWNER}\n`,
+      q1: '[ezsteps]\nrun  touch "$MT_RUN_AREA_HOME/q1-ran"\n',
+      q2: '[ezsteps]\nrun  touch "$MT_RUN_AREA_HOME/q2-ran"\n',
+    },
+  });
+  let pgid: number | undefined;
+  killGroupOnTeardown(t, () => pgid);
+  const proc = startRun(t, area, 'r', ['-j', '1']);
+  pgid = await readPidFile(path.join(area, 'long.pid'), proc);
+  const child = await readPidFile(path.join(area, 'long.child'), proc);
+  t.ok(isAlive(child), 'the step runs');
+  proc.child.kill('SIGINT');
+  const res = await proc.done;
+  t.equal(res.code, 130, 'exit 130', { output: res.stdout + res.stderr });
+  const rows = await listTests(t, area, 'r');
+  t.same(statesOf(rows), { long: 'KILLED/ABORT', q1: 'NOT_STARTED/n/a', q2: 'NOT_STARTED/n/a' });
+  t.match(rows.get('long')!.comment, /interrupted/);
+  t.equal(isAlive(child), false);
+  t.same(groupMembers(pgid), []);
+  t.notOk(fs.existsSync(path.join(area, 'q1-ran')));
+  t.notOk(fs.existsSync(workDir(area, 'r', 'q1')));
+  // a rerun picks up what was stopped and what never started
+  fs.writeFileSync(path.join(area, 'tests', 'long', 'testconfig'), '[ezsteps]\nrun  true\n');
+  const again = await run(t, area, 'r');
+  t.equal(again.code, 0, 'exit 0', { output: again.stdout + again.stderr });
+  t.same(statesOf(await listTests(t, area, 'r')), { long: 'COMPLETED/PASS', q1: 'COMPLETED/PASS', q2: 'COMPLETED/PASS' });
+});
+
+t.test('Ctrl-C: tests waiting on the stopped test stay NOT_STARTED, not PREQ_FAIL', async (t) => {
+  const area = makeArea(t, {
+    tests: {
+      long: `[ezsteps]\nhang  ${SPAWNER}\n`,
+      after: '[requirements]\nwaiton long\n\n[ezsteps]\nrun  true\n',
+      lazy: '[requirements]\nwaiton long\n\n[items]\nX [system echo p q]\n\n[ezsteps]\nrun  true\n',
+    },
+  });
+  let pgid: number | undefined;
+  killGroupOnTeardown(t, () => pgid);
+  const proc = startRun(t, area, 'r');
+  pgid = await readPidFile(path.join(area, 'long.pid'), proc);
+  proc.child.kill('SIGINT');
+  const res = await proc.done;
+  t.equal(res.code, 130, 'exit 130', { output: res.stdout + res.stderr });
+  t.same(statesOf(await listTests(t, area, 'r')), { long: 'KILLED/ABORT', after: 'NOT_STARTED/n/a', lazy: 'NOT_STARTED/n/a' });
+  t.notMatch(res.stdout, /PREQ_FAIL\s+(after|lazy)/);
+});
+
+t.test('Ctrl-C twice: KILL at once, without waiting out the grace period, when the step ignores TERM', async (t) => {
+  // the background child ignores TERM; the shell notes each TERM in a file and keeps waiting
+  const stubborn =
+    `trap '' TERM; ${SPAWNER.replace('; wait', '')}; ` + `trap 'echo term >> "$MT_RUN_AREA_HOME/term"' TERM; while :; do wait; done`;
+  const area = makeArea(t, { tests: { long: `[ezsteps]\nhang  ${stubborn}\n` } });
+  let pgid: number | undefined;
+  killGroupOnTeardown(t, () => pgid);
+  const proc = startRun(t, area, 'r');
+  pgid = await readPidFile(path.join(area, 'long.pid'), proc);
+  const child = await readPidFile(path.join(area, 'long.child'), proc);
+  const t0 = Date.now();
+  proc.child.kill('SIGINT');
+  // the first Ctrl-C has sent TERM (the step shrugs it off); now the second one
+  await waitUntil(() => fs.existsSync(path.join(area, 'term')), 'the step to see TERM', 20000, proc);
+  t.ok(isAlive(child), 'TERM alone did not end it');
+  proc.child.kill('SIGINT');
+  const res = await proc.done;
+  t.ok(Date.now() - t0 < KILL_GRACE_MS, 'ended before the TERM-to-KILL grace period was over');
+  t.equal(res.code, 130, 'exit 130', { output: res.stdout + res.stderr });
+  t.same(statesOf(await listTests(t, area, 'r')), { long: 'KILLED/ABORT' });
+  t.equal(isAlive(child), false);
+  t.same(groupMembers(pgid), []);
+});
+
+t.test('kill -9 of the runner: the running test is INCOMPLETE/DEAD, the next run reruns it', async (t) => {
+  const hang = 'if [ -e "$MT_RUN_AREA_HOME/second" ]; then exit 0; fi; ' + SPAWNER;
+  const area = makeArea(t, {
+    tests: {
+      done: '[requirements]\npriority 10\n\n[ezsteps]\nrun  echo x >> "$MT_RUN_AREA_HOME/done-count"\n',
+      long: `[requirements]\nwaiton done\n\n[ezsteps]\nhang  ${hang}\n`,
+      queued: '[requirements]\nwaiton long\n\n[ezsteps]\nrun  true\n',
+    },
+  });
+  let pgid: number | undefined;
+  killGroupOnTeardown(t, () => pgid);
+  const proc = startRun(t, area, 'r');
+  pgid = await readPidFile(path.join(area, 'long.pid'), proc);
+  const child = await readPidFile(path.join(area, 'long.child'), proc);
+  proc.child.kill('SIGKILL');
+  const res = await proc.done;
+  t.equal(res.signal, 'SIGKILL');
+  // the orphaned step still runs: Trellis finds the test dead by its runner, not by its step
+  t.ok(isAlive(child));
+  const rows = await listTests(t, area, 'r');
+  t.same(statesOf(rows), { done: 'COMPLETED/PASS', long: 'INCOMPLETE/DEAD', queued: 'NOT_STARTED/n/a' });
+  process.kill(-pgid, 'SIGKILL');
+  await waitUntil(() => groupMembers(pgid!).length === 0, `group ${pgid} gone`);
+
+  fs.writeFileSync(path.join(area, 'second'), '');
+  const again = await run(t, area, 'r');
+  t.equal(again.code, 0, 'exit 0', { output: again.stdout + again.stderr });
+  t.same(statesOf(await listTests(t, area, 'r')), { done: 'COMPLETED/PASS', long: 'COMPLETED/PASS', queued: 'COMPLETED/PASS' });
+  t.equal(fs.readFileSync(path.join(area, 'done-count'), 'utf8'), 'x\n', 'the test that passed was not rerun');
+});
