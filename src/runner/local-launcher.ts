@@ -99,6 +99,8 @@ export class LocalJob {
     }
     const skip = checkSkip(spec);
     if (skip) return { state: 'COMPLETED', status: 'SKIP', comment: skip };
+    const missing = missingRunscript(spec.def, spec.env['PATH'] ?? '');
+    if (missing) return { state: 'COMPLETED', status: 'FAIL', comment: missing };
     const steps = stepsOf(spec.def);
     if (steps.length === 0) {
       return { state: 'COMPLETED', status: 'FAIL', comment: `no [ezsteps] or [setup] runscript in ${spec.def.configFile}` };
@@ -172,6 +174,18 @@ export class LocalJob {
 
 function killedOutcome(stop: { status: string; reason: string }): JobOutcome {
   return { state: 'KILLED', status: stop.status, comment: stop.reason };
+}
+
+/** Says why the runscript cannot run (not in the test folder, not on PATH), or undefined. */
+function missingRunscript(def: TestDefinition, pathVar: string): string | undefined {
+  const script = def.runscript?.command.split(/\s+/)[0];
+  if (!script) return undefined;
+  if (script.includes('/')) {
+    return fs.existsSync(path.resolve(def.dir, script)) ? undefined : `runscript ${script} not found (${def.runscript!.loc.file}:${def.runscript!.loc.line})`;
+  }
+  if (fs.existsSync(path.join(def.dir, script))) return undefined;
+  if (pathVar.split(path.delimiter).some((d) => d !== '' && fs.existsSync(path.join(d, script)))) return undefined;
+  return `runscript ${script} not found in ${def.dir} or on PATH (${def.runscript!.loc.file}:${def.runscript!.loc.line})`;
 }
 
 /** The steps of a test: its [ezsteps], then its runscript as one step named after the script. */

@@ -303,7 +303,8 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
   }
   if (fatal) throw fatal;
   const final = (await store.getRun(run.id)) ?? run;
-  const selectedJobs = allJobs.filter((j) => j.selected);
+  // After an interrupt, tests that never got their turn are not failures: they are still to run.
+  const selectedJobs = allJobs.filter((j) => j.selected && (!interrupted || j.phase === 'done'));
   const failures: Failure[] = selectedJobs
     .filter((j) => !isSuccess(j.status))
     .map((j) => ({ key: j.key, status: j.status, comment: j.comment, rundir: j.row.rundir }));

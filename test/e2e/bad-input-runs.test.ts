@@ -64,7 +64,7 @@ t.test('a missing runscript fails the test with a comment naming the script', as
   t.equal(r.code, ExitCode.testsFailed, dump(r));
   t.notMatch(r.stderr, /^ {4}at /m);
   const rows = parseJson<Row[]>(await runCli(t, ['list', 'tests', ...T, '-r', 'n', '--json'], { cwd: area }));
-  t.match(rows, [{ testname: 'a', state: 'COMPLETED', status: 'FAIL', comment: /nosuch\.sh/ }]);
+  t.match(rows, [{ testname: 'a', state: 'COMPLETED', status: 'FAIL', comment: /runscript nosuch\.sh not found/ }]);
 });
 
 t.test('a run area below a regular file exits 6 with one line', async (t) => {
