@@ -83,6 +83,12 @@ export function loadTest(area: Area, name: string, ctx: LoadTestContext): TestDe
     meta: Object.freeze({ owner: meta('owner'), description: meta('description'), tags: meta('tags') }),
     skip: Object.freeze(readSkip(config)),
     envOverride: config.entries('env-override'),
+    triggers: Object.freeze(
+      config
+        .entries('triggers')
+        .filter(([, v]) => v.text.trim() !== '')
+        .map(([when, v]) => Object.freeze({ when, command: v.text.trim(), loc: v.loc })),
+    ),
   });
 }
 

@@ -166,6 +166,8 @@ export interface TestDefinition {
   readonly hasItems: boolean;
   readonly meta: { readonly owner: string; readonly description: string; readonly tags: string };
   readonly skip: SkipRules;
+  /** [triggers]: `STATE/STATUS CMD` (either side may be empty, e.g. `/FAIL`), run when a test or item ends so */
+  readonly triggers: ReadonlyArray<{ readonly when: string; readonly command: string; readonly loc: SourceLocation }>;
   /** [env-override] of the testconfig, unexpanded */
   readonly envOverride: ReadonlyArray<readonly [string, ConfigValue]>;
 }

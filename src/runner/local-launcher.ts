@@ -8,6 +8,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { Step, TestDefinition } from '../config/types.js';
 import type { TestDetail } from '../model/records.js';
+import { matchPercent } from '../model/pattern.js';
 import { statusFromExit, worseStatus } from '../model/states.js';
 import { encodePathComponent } from '../util/sanitize.js';
 import type { Recorder } from './recorder.js';
@@ -88,6 +89,7 @@ export class LocalJob {
     await recorder.flush();
     const outcome = await this.#execute(spec, ctx);
     recorder.setTest(id, { state: outcome.state, status: outcome.status, comment: outcome.comment, end: ctx.now() });
+    await runTriggers(spec, outcome, ctx.shell);
     return outcome;
   }
 
@@ -174,6 +176,28 @@ export class LocalJob {
 
 function killedOutcome(stop: { status: string; reason: string }): JobOutcome {
   return { state: 'KILLED', status: stop.status, comment: stop.reason };
+}
+
+/**
+ * Runs the [triggers] whose `STATE/STATUS` key matches how the job ended (`%` wildcards; an
+ * empty side matches anything), like Megatest: `CMD TEST_ID RUNDIR KEY`, in the work folder,
+ * output to `trigger-<key>.log`. The job ends when they have.
+ */
+async function runTriggers(spec: JobSpec, outcome: JobOutcome, shell: string): Promise<void> {
+  for (const trigger of spec.def.triggers) {
+    const [state = '', status = ''] = trigger.when.split('/');
+    if ((state !== '' && !matchPercent(state, outcome.state)) || (status !== '' && !matchPercent(status, outcome.status))) continue;
+    if (!fs.existsSync(spec.workDir)) continue;
+    const proc = new StepProcess({
+      command: `${trigger.command} "$@"`,
+      args: ['trigger', String(spec.testId), spec.workDir, trigger.when],
+      cwd: spec.workDir,
+      env: { ...spec.env, TRELLIS_TRIGGER: trigger.when },
+      logfile: path.join(spec.workDir, `trigger-${encodePathComponent(trigger.when)}.log`),
+      shell,
+    });
+    await proc.exited;
+  }
 }
 
 /** Says why the runscript cannot run (not in the test folder, not on PATH), or undefined. */

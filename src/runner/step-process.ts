@@ -17,6 +17,8 @@ export interface StepExit {
 
 export interface StepProcessOptions {
   command: string;
+  /** `$0 $1 …` for the command (after `-c command`) */
+  args?: string[];
   cwd: string;
   env: Record<string, string>;
   logfile: string;
@@ -39,7 +41,7 @@ export class StepProcess {
   constructor(options: StepProcessOptions) {
     const fd = fs.openSync(options.logfile, 'w');
     try {
-      this.#child = spawn(options.shell, ['-c', options.command], {
+      this.#child = spawn(options.shell, ['-c', options.command, ...(options.args ?? [])], {
         cwd: options.cwd,
         env: options.env,
         detached: true,
