@@ -4,6 +4,7 @@
  * error is one `trellis: ` line, a documented exit code and no stack trace. Each test works in its
  * own temp folder.
  */
+import type { TestRow } from '../helpers/run-e2e.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
@@ -15,14 +16,7 @@ import { assertUserError, dump, parseJson, waitForFile, walk } from '../helpers/
 const T = ['-t', 'linux/x86_64'];
 const PASSING = { a: '[ezsteps]\nx true\n' };
 
-interface Row {
-  testname: string;
-  itempath: string;
-  state: string;
-  status: string;
-  comment: string;
-  rundir: string;
-}
+type Row = TestRow;
 
 t.test('hostile item values and run names stay inside the run area', async (t) => {
   const values = ['..', 'a/b', 'héllo', '../../../etc', '$HOME;x'];

@@ -2,6 +2,7 @@
  * What the command end-to-end tests share: an area with a passing test, a failing one and items,
  * run once, and the shapes of `list --json` rows.
  */
+import type { TestRow } from '../helpers/run-e2e.js';
 import type { Test } from 'tap';
 import { ExitCode } from '../../src/util/errors.js';
 import { makeArea } from '../helpers/area.js';
@@ -11,15 +12,7 @@ import { dump } from '../helpers/e2e.js';
 export const X86 = ['-t', 'linux/x86_64'];
 
 /** One row of `trellis list tests --json`. */
-export interface Row {
-  testname: string;
-  itempath: string;
-  state: string;
-  status: string;
-  comment: string;
-  host: string;
-  rundir: string;
-}
+export type Row = TestRow;
 
 /** One row of `trellis list runs --json`. */
 export interface RunRow {

@@ -21,6 +21,7 @@ export interface TestRow {
   state: string;
   status: string;
   comment: string;
+  host: string;
   rundir: string;
 }
 
