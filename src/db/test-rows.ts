@@ -132,7 +132,14 @@ export class TestRows {
     const pattern = query.pattern ? parseTestPattern(query.pattern) : undefined;
     const states = query.state?.length ? new Set(query.state) : undefined;
     const statuses = query.status?.length ? new Set(query.status) : undefined;
-    return (this.#sql.get(sql).all() as TestRow[])
+    // A state filter uses the index: the runner asks for KILLREQ rows every second.
+    const rows = states
+      ? [...states]
+          .flatMap((s) => this.#sql.get(`SELECT * FROM tests WHERE state = ?`).all(s) as TestRow[])
+          .sort((a, b) => (a.testname === b.testname ? cmp(a.itempath, b.itempath) : cmp(a.testname, b.testname)))
+      : (this.#sql.get(sql).all() as TestRow[]);
+    return rows
+      .filter((r) => !query.toplevelOnly || r.itempath === '')
       .filter((r) => states === undefined || states.has(r.state))
       .filter((r) => statuses === undefined || statuses.has(r.status))
       .filter((r) => pattern === undefined || pattern.matchItem(r.testname, r.itempath))
@@ -188,4 +195,9 @@ export class TestRows {
   deleteItems(testname: string): void {
     this.#sql.get(`DELETE FROM tests WHERE testname = ? AND itempath <> ''`).run(testname);
   }
+}
+
+/** Byte-order comparison, as SQLite's ORDER BY on TEXT. */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,0 +1,21 @@
+// Runs every bench, one after another (they time wall clock: never in parallel), and prints a
+// one-line summary of each. Exits 0 when they all ran, whatever the figures; 1 if one crashed.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BENCHES = ['launch-overhead.mjs', 'list-runs.mjs', 'items-rss.mjs', 'store-write.mjs'];
+const dir = path.dirname(fileURLToPath(import.meta.url));
+
+const broken = [];
+const missed = [];
+for (const name of BENCHES) {
+  const r = spawnSync(process.execPath, [path.join(dir, name)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  process.stdout.write(r.stdout ?? '');
+  if (r.status !== 0) broken.push(`${name} (exit ${r.status ?? r.signal})`);
+  for (const line of (r.stdout ?? '').split('\n')) if (line.endsWith('MISSED')) missed.push(`${name}: ${line.replace(/\s+/g, ' ')}`);
+}
+console.log(`\n== ${BENCHES.length - broken.length} of ${BENCHES.length} benches ran; ${missed.length} target(s) missed`);
+for (const m of missed) console.log(`  ${m}`);
+for (const b of broken) console.log(`  failed: ${b}`);
+process.exitCode = broken.length > 0 ? 1 : 0;
