@@ -203,6 +203,11 @@ export class Scheduler {
   #pump(): void {
     if (this.#stopped) return;
     for (let job = this.#queue.next(); job; job = this.#queue.next()) {
+      // A queued job cancelled by a kill request is still in the heap: drop it, free its slot.
+      if (job.phase === 'done') {
+        this.#queue.release(job);
+        continue;
+      }
       job.phase = 'running';
       this.#hooks.launch(job);
     }
