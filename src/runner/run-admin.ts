@@ -8,18 +8,21 @@ import { isInside } from '../config/paths.js';
 import type { RunRecord, TestRecord, WriteOptions } from '../model/records.js';
 import { parseTestPattern } from '../model/pattern.js';
 import { isFinal, type TestState } from '../model/states.js';
+import { isAgentAlive } from '../store/liveness.js';
 import type { LivenessOptions, Store } from '../store/store.js';
+import { isPidAlive } from '../util/process-info.js';
 import { TrellisError } from '../util/errors.js';
 import { randomUUID } from 'node:crypto';
 
 /** Rows a change by pattern applies to: items rather than their rolled-up test. */
 async function rowsToChange(store: Store, runId: number, pattern: string | undefined): Promise<TestRecord[]> {
-  const rows = await store.listTests(runId, pattern ? { pattern } : {});
-  const withItems = new Set(rows.filter((r) => r.itempath !== '').map((r) => r.testname));
-  // A test with items takes its state from them, so change the items.
   const all = await store.listTests(runId, {});
-  for (const r of all) if (r.itempath !== '') withItems.add(r.testname);
-  return rows.filter((r) => r.itempath !== '' || !withItems.has(r.testname));
+  const match = pattern ? parseTestPattern(pattern) : undefined;
+  // A test with items takes its state from them, so change the items.
+  const withItems = new Set(all.filter((r) => r.itempath !== '').map((r) => r.testname));
+  return all.filter(
+    (r) => (!match || match.matchItem(r.testname, r.itempath)) && (r.itempath !== '' || !withItems.has(r.testname)),
+  );
 }
 
 /** Sets state and/or status of the matching tests; returns how many rows changed. */
@@ -38,12 +41,10 @@ export async function setStateStatus(
   return rows.length;
 }
 
-/** The run's live runner, if any: on this host by its pid, elsewhere by its heartbeat. */
+/** The run's live runner, if any, by the store's own rule (pid and start time here, heartbeat elsewhere). */
 async function findLiveRunner(store: Store, run: RunRecord, liveness: LivenessOptions, host: string) {
   const agents = await store.listAgents(run.id);
-  return agents.find(
-    (a) => a.kind === 'runner' && a.ended === null && (a.host !== host ? liveness.now - a.heartbeat < liveness.deadtime : isAlive(a.pid)),
-  );
+  return agents.find((a) => a.kind === 'runner' && isAgentAlive(a, { ...liveness, host, isPidAlive }));
 }
 
 /** Refuses while a live runner holds the run. */
@@ -58,15 +59,6 @@ async function assertNoLiveRunner(store: Store, run: RunRecord, liveness: Livene
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes a whole run (database, row, work folders) or the tests matching `pattern`. */
 export async function removeFromRun(
   store: Store,
@@ -74,16 +66,9 @@ export async function removeFromRun(
   opts: { pattern?: string; runDir: string; runArea: string; liveness: LivenessOptions; host: string; write: WriteOptions },
 ): Promise<{ tests: number; folders: number }> {
   await assertNoLiveRunner(store, run, opts.liveness, opts.host);
-  if (run.state === 'locked' && !opts.write.force) {
-    throw new TrellisError(
-      'RUN_LOCKED',
-      `run ${run.target}/${run.runname} is locked (by ${run.lockedBy ?? 'someone'})`,
-      `unlock it with \`trellis unlock -t ${run.target} -r ${run.runname}\` or pass --force`,
-    );
-  }
   if (!opts.pattern) {
     const tests = (await store.listTests(run.id, {})).length;
-    await store.removeRun(run.id);
+    await store.removeRun(run.id, opts.write);
     const removed = removeFolder(opts.runDir, opts.runArea) ? 1 : 0;
     return { tests, folders: removed };
   }

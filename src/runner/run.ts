@@ -2,7 +2,7 @@
  * `trellis run`: resolve the target, plan the tests, claim the run, register everything as
  * NOT_STARTED, then schedule and launch until nothing is left, recording every change.
  */
-import type { Area, Item, Target, TestDefinition } from '../config/types.js';
+import type { Area, Item, TestDefinition } from '../config/types.js';
 import { readRunconfigs, resolveTarget, runconfigValues } from '../config/area.js';
 import { loadTests } from '../config/testconfig.js';
 import { expandItems } from '../config/items.js';
@@ -11,7 +11,7 @@ import type { RunRecord, TestRecord, TestRegistration } from '../model/records.j
 import { parseTestPattern } from '../model/pattern.js';
 import { isFinal, isSuccess } from '../model/states.js';
 import type { Store } from '../store/store.js';
-import { TrellisError } from '../util/errors.js';
+import { checkRunLock } from '../store/run-lock.js';
 import { LocalJob, type JobOutcome, type LauncherContext } from './local-launcher.js';
 import { buildPlan, type PlannedTest } from './plan.js';
 import { Recorder } from './recorder.js';
@@ -87,16 +87,12 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
   const rget = (k: string) => rcValues.find(([key]) => key === k)?.[1].text;
   const defs = loadTests(area, target, ctx.env, runconfigs);
   const patternText = opts.pattern ?? rget('TESTPATT') ?? '%';
-  const plan = buildPlan(defs, parseTestPattern(patternText));
+  const pattern = parseTestPattern(patternText);
+  const plan = buildPlan(defs, pattern);
 
   const existing = await store.findRun(target.name, opts.runname);
-  if (existing?.state === 'locked' && !opts.force) {
-    throw new TrellisError(
-      'RUN_LOCKED',
-      `run ${target.name}/${opts.runname} is locked (by ${existing.lockedBy ?? 'someone'})`,
-      `unlock it with \`trellis unlock -t ${target.name} -r ${opts.runname}\` or pass --force`,
-    );
-  }
+  // Refuse before claiming the run, with the store's own wording.
+  if (existing) checkRunLock(existing, { force: opts.force }, 'run');
   const run = existing ?? (await store.ensureRun({ target: target.name, keys: target.keys, runname: opts.runname }));
   const liveness = { now: ctx.now(), deadtime: area.setup.deadtime };
   await store.reapDead(run.id, liveness);
@@ -116,7 +112,6 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
   });
 
   const paths = runAreaPaths(area.runArea);
-  const pattern = parseTestPattern(patternText);
   const regs: TestRegistration[] = [];
   const itemsOf = new Map<string, Item[] | null>();
   for (const p of plan.tests) {
@@ -343,4 +338,3 @@ export function decideRerun(
   return opts.rerun.includes(row.status);
 }
 
-export type { Target };

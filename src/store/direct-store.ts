@@ -95,8 +95,10 @@ export class DirectStore implements Store {
     });
   }
 
-  async removeRun(runId: number): Promise<void> {
+  async removeRun(runId: number, options: WriteOptions = {}): Promise<void> {
     return this.#guard(() => {
+      const run = this.#main.getRun(runId);
+      if (run) checkRunLock(run, options, 'removal of the run');
       this.#main.deleteRun(runId);
       this.#runDbs.get(runId)?.close();
       this.#runDbs.delete(runId);

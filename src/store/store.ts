@@ -50,8 +50,8 @@ export interface Store {
   listRuns(query?: RunQuery): Promise<RunRecord[]>;
   /** Sets the run's state; `locked` records who locked it. Unlocking needs no force. */
   setRunState(runId: number, state: RunState, options?: WriteOptions): Promise<RunRecord>;
-  /** Removes the run's row and its database file (not its work folders). */
-  removeRun(runId: number): Promise<void>;
+  /** Removes the run's row and its database file (not its work folders); a locked run needs force. */
+  removeRun(runId: number, options?: WriteOptions): Promise<void>;
 
   /**
    * Adds the tests and items that are missing, as NOT_STARTED/n/a; existing rows keep their state
