@@ -1,11 +1,14 @@
 /**
- * What most commands do first: find and read the area, open the store, find the run. Until
- * servers exist every command opens the databases directly (the global --direct is the default).
+ * What most commands do first: find and read the area, open the store, find the run. The store is
+ * the run area's server (found, or started, by discovery) unless --direct or TRELLIS_DIRECT=1
+ * asks to open the databases in this process.
  */
 import path from 'node:path';
 import { findAreaDir, loadArea, resolveTarget } from '../config/area.js';
 import type { Area, Target } from '../config/types.js';
 import type { RunRecord } from '../model/records.js';
+import { RemoteStore } from '../client/remote-store.js';
+import type { Invocation } from '../server/packet.js';
 import { openDirectStore } from '../store/direct-store.js';
 import type { Store } from '../store/store.js';
 import { TrellisError } from '../util/errors.js';
@@ -20,14 +23,41 @@ export function openArea(args: Record<string, unknown>, ctx: CommandContext): Ar
   return loadArea(dir, { env: ctx.env, runArea, cpus: ctx.cpus, debug: (m) => ctx.log.debug(m) });
 }
 
-/** Opens the store of the area's run area. */
-export function openStore(area: Area, ctx: CommandContext): Store {
-  return openStoreAt(area.runArea, ctx);
+/** True when this command opens the databases itself: --direct, or TRELLIS_DIRECT=1. */
+export function isDirect(args: Record<string, unknown>, ctx: CommandContext): boolean {
+  return args['direct'] === true || ctx.env['TRELLIS_DIRECT'] === '1';
 }
 
-/** Opens the store of a run area given by path (in-test helpers know only that). */
-export function openStoreAt(runArea: string, ctx: CommandContext): Store {
-  return openDirectStore(runArea, { host: shortHostname(), now: ctx.now });
+/** Opens the store of the area's run area. */
+export async function openStore(area: Area, args: Record<string, unknown>, ctx: CommandContext, invocation: Invocation = 'other'): Promise<Store> {
+  return openStoreAt(area.runArea, area.dir, args, ctx, invocation);
+}
+
+/**
+ * Opens the store of a run area given by path (in-test helpers know only that): the server's,
+ * connecting before returning so that a server that cannot be found or started is reported here.
+ */
+export async function openStoreAt(
+  runArea: string,
+  areaDir: string | undefined,
+  args: Record<string, unknown>,
+  ctx: CommandContext,
+  invocation: Invocation,
+): Promise<Store> {
+  if (isDirect(args, ctx)) return openDirectStore(runArea, { host: shortHostname(), now: ctx.now });
+  const store = new RemoteStore({
+    runArea,
+    areaDir,
+    invocation,
+    host: shortHostname(),
+    now: ctx.now,
+    debug: (m) => ctx.log.debug(m),
+    autoStart: true,
+    env: ctx.env,
+    trellisJs: path.join(ctx.binDir, 'trellis.js'),
+  });
+  await store.connection();
+  return store;
 }
 
 export interface RunHandle {
@@ -42,7 +72,7 @@ export async function openRun(args: Record<string, unknown>, ctx: CommandContext
   const area = openArea(args, ctx);
   const target = resolveTarget(area, String(args['target']));
   const runname = String(args['runname']);
-  const store = openStore(area, ctx);
+  const store = await openStore(area, args, ctx);
   try {
     const run = await store.findRun(target.name, runname);
     if (!run) {

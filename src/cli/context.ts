@@ -25,7 +25,7 @@ export interface CommandContext {
 
 /** A command module: turns parsed argv into typed options and calls one core function. */
 export interface CommandModule {
-  /** true when the command handles Ctrl-C itself (through ctx.signal) */
-  readonly handlesSignals?: boolean;
+  /** true when the command handles Ctrl-C itself (through ctx.signal); may depend on the options */
+  readonly handlesSignals?: boolean | ((args: Record<string, unknown>) => boolean);
   execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number>;
 }

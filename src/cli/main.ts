@@ -26,6 +26,7 @@ const MODULES: Record<CommandName, () => Promise<CommandModule>> = {
   step: () => import('./commands/step.js'),
   'test-status': () => import('./commands/test-status.js'),
   'set-value': () => import('./commands/set-value.js'),
+  server: () => import('./commands/server.js'),
 };
 
 /** Runs the CLI with `argv` (without node and script) and sets process.exitCode. */
@@ -43,7 +44,8 @@ export async function main(argv: string[]): Promise<void> {
     const soft = new AbortController();
     const hard = new AbortController();
     const onSignal = () => (soft.signal.aborted ? hard.abort() : soft.abort());
-    if (mod.handlesSignals) {
+    const handlesSignals = typeof mod.handlesSignals === 'function' ? mod.handlesSignals(parsed.args) : mod.handlesSignals;
+    if (handlesSignals) {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
     }

@@ -20,7 +20,8 @@ export type CommandName =
   | 'config-show'
   | 'step'
   | 'test-status'
-  | 'set-value';
+  | 'set-value'
+  | 'server';
 
 export type ParsedArgs = Record<string, unknown> & { _: (string | number)[] };
 
@@ -64,7 +65,7 @@ function define(argv: string[], width: number | undefined, select: (c: CommandNa
     .usage('$0 <command> [options]\n\nTrellis runs test areas, records every result in SQLite, and reports on them.')
     .option('area', { type: 'string', describe: 'the test area folder (default: search upward from here)', requiresArg: true, global: true })
     .option('runarea', { type: 'string', describe: 'the run area (default: [setup] runarea, else <area>/runs)', requiresArg: true, global: true })
-    .option('direct', { type: 'boolean', describe: 'open the databases in this process (no server)', global: true })
+    .option('direct', { type: 'boolean', describe: 'open the databases in this process instead of using a server (also TRELLIS_DIRECT=1)', global: true })
     .option('debug', { type: 'boolean', describe: 'debug logging, stack traces on errors', global: true })
     .command(
       'run',
@@ -179,6 +180,22 @@ function define(argv: string[], width: number | undefined, select: (c: CommandNa
         .option('units', { type: 'string', requiresArg: true })
         .example('$0 set-value latency 12.5 --expected 10 --tol 30% --units ms', ''),
       cmd('set-value'),
+    )
+    .command('server <action>', 'Start, list, stop or ping the run area\'s servers', (y) =>
+      y
+        .positional('action', { choices: ['start', 'list', 'stop', 'ping'] as const, describe: 'what to do' })
+        .option('invocation', {
+          choices: ['dboard', 'runner', 'other', 'exec'] as const,
+          default: 'other',
+          describe: 'start: the kind of client it serves (clients prefer dboard, runner, other, exec)',
+        })
+        .option('foreground', { type: 'boolean', describe: 'start: serve in this process until idle or stopped' })
+        .option('all', { type: 'boolean', describe: 'stop: every server of the run area, not only the one clients use' })
+        .options(JSON_OPT)
+        .example('$0 server start', 'start a server in the background and print where it listens')
+        .example('$0 server list', 'every packet in .meta: live, stale or unreachable, and the lease holder')
+        .example('$0 server stop --all', 'stop every server of the run area'),
+      cmd('server'),
     )
     .example('$0 run -t linux/x86_64 -r nightly', 'run the tests of the area here')
     .example('$0 list tests -t linux/x86_64 -r nightly --status FAIL', 'what failed')

@@ -16,7 +16,7 @@ export { listTargets, readRunconfigs, resolveTarget, runconfigValues } from './t
 
 const NO_AREA_HINT = 'run in a test area, pass --area DIR, or create one with `trellis init`';
 const DEFAULT_DEADTIME = 60;
-const DEFAULT_IDLE_TIMEOUT = 600;
+export const DEFAULT_IDLE_TIMEOUT = 600;
 
 export interface LoadAreaOptions {
   env: Readonly<Record<string, string | undefined>>;

@@ -28,7 +28,16 @@ export function runAreaPaths(runArea: string) {
     dbDir,
     mainDb: path.join(dbDir, 'main.db'),
     runDb: (runId: number) => path.join(dbDir, `${runId}.db`),
+    /** the area's access token: a random secret every request to a server carries */
     tokenFile: path.join(metaDir, 'token'),
+    /** the area id servers answer /health with, copied from main.db by the first server */
+    areaIdFile: path.join(metaDir, 'area-id'),
+    /** who holds the write lease (proper-lockfile's lock on .db/ carries no owner) */
+    leaseOwnerFile: path.join(metaDir, 'lease.json'),
+    /** taken by a client before it starts a server, so racing clients start one */
+    startLockFile: path.join(metaDir, 'start'),
+    /** one log file per server */
+    serverLog: (host: string, pid: number) => path.join(metaDir, 'logs', `server-${encodePathComponent(host)}-${pid}.log`),
     /** `<runarea>/<target>/<runname>`: each key value and the run name encoded on its own */
     runDir: (targetValues: readonly string[], runname: string) =>
       path.join(runArea, ...targetValues.map(encodePathComponent), encodePathComponent(runname)),

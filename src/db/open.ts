@@ -79,7 +79,7 @@ function makeTooNewError(file: string, found: number, known: number): TrellisErr
   );
 }
 
-function makeUnwritableError(where: string, err: unknown): TrellisError {
+export function makeUnwritableError(where: string, err: unknown): TrellisError {
   const code = (err as { code?: string }).code ?? 'error';
   const message = (err as Error).message ?? String(err);
   // Node's fs messages already start with the code ("ENOTDIR: not a directory, …").

@@ -18,6 +18,8 @@ export const ExitCode = {
   conflict: 5,
   /** the run area could not be read or written */
   storage: 6,
+  /** no server could be reached or started for the run area */
+  server: 7,
   /** a bug in Trellis: please report it with the --debug output */
   internal: 70,
   /** interrupted by Ctrl-C or SIGTERM */
@@ -50,6 +52,13 @@ export const ErrorCodes = {
   RUNAREA_UNWRITABLE: ExitCode.storage,
   DB_ERROR: ExitCode.storage,
   DB_TOO_NEW: ExitCode.storage,
+  AREA_MISMATCH: ExitCode.storage,
+  LEASE_HELD: ExitCode.conflict,
+  NO_SERVER: ExitCode.server,
+  SERVER_START: ExitCode.server,
+  SERVER_ERROR: ExitCode.server,
+  UNAUTHORIZED: ExitCode.server,
+  BAD_REQUEST: ExitCode.usage,
   INTERNAL: ExitCode.internal,
 } as const;
 export type ErrorCode = keyof typeof ErrorCodes;

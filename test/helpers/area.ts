@@ -3,6 +3,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { stopServersOnTeardown } from './servers.js';
 
 export interface AreaSpec {
   /** trellis.config text; default: fields OS ARCH, max_concurrent_jobs 4 */
@@ -16,6 +17,11 @@ export interface AreaSpec {
 }
 
 export const DEFAULT_CONFIG = '[fields]\nOS\nARCH\n\n[setup]\nmax_concurrent_jobs 4\n';
+/**
+ * Appended to every test area's config that has no [server] section: test servers listen on the
+ * loopback interface only, so no test traffic goes to any other address.
+ */
+export const TEST_SERVER_CONFIG = '\n[server]\nbind 127.0.0.1\n';
 export const DEFAULT_RUNCONFIGS = '[default]\nGREETING hello\n\n[linux/x86_64]\nCPU x86\n';
 
 /** Writes the area into `dir` and returns it. */
@@ -25,7 +31,8 @@ export function writeArea(dir: string, spec: AreaSpec): string {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, text, { mode: text.startsWith('#!') ? 0o755 : 0o644 });
   };
-  write('trellis.config', spec.config ?? DEFAULT_CONFIG);
+  const config = spec.config ?? DEFAULT_CONFIG;
+  write('trellis.config', /^\[server\]/m.test(config) ? config : config + TEST_SERVER_CONFIG);
   write('runconfigs.config', spec.runconfigs ?? DEFAULT_RUNCONFIGS);
   for (const [name, text] of Object.entries(spec.tests)) write(`tests/${name}/testconfig`, text);
   for (const [rel, text] of Object.entries(spec.files ?? {})) write(rel, text);
@@ -34,9 +41,12 @@ export function writeArea(dir: string, spec: AreaSpec): string {
 
 interface TestDirMaker {
   testdir(): string;
+  teardown(fn: () => void | Promise<void>): void;
 }
 
-/** A fresh area in the test's own temp folder (removed by tap afterwards). */
+/** A fresh area in the test's own temp folder (removed by tap afterwards, its servers stopped). */
 export function makeArea(t: TestDirMaker, spec: AreaSpec): string {
-  return writeArea(t.testdir(), spec);
+  const dir = writeArea(t.testdir(), spec);
+  stopServersOnTeardown(t, dir);
+  return dir;
 }

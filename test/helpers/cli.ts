@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopServersOnTeardown } from './servers.js';
 
 /** The repository root (dist/test/helpers → ../../..). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -24,7 +25,11 @@ export interface CliOptions {
 
 interface Teardownable {
   teardown(fn: () => void | Promise<void>): void;
+  /** tap's: the test's own temp folder (which may not exist) */
+  testdirName?: string;
 }
+
+const watched = new WeakSet<object>();
 
 /** A CLI process in flight. */
 export class CliProcess {
@@ -94,6 +99,11 @@ export function startCli(t: Teardownable, args: string[], opts: CliOptions = {})
       await p.done;
     }
   });
+  // The command may have started the run area's server (detached): stop those of this test.
+  if (!watched.has(t) && t.testdirName !== undefined) {
+    watched.add(t);
+    stopServersOnTeardown(t, t.testdirName);
+  }
   return p;
 }
 

@@ -6,7 +6,7 @@ import type { CommandContext } from '../context.js';
 
 export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const area = openArea(args, ctx);
-  const store = openStore(area, ctx);
+  const store = await openStore(area, args, ctx);
   try {
     const runs = await store.listRuns();
     const byTarget = new Map<string, { target: string; configured: boolean; runs: number }>();

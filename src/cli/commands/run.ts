@@ -5,7 +5,7 @@ import { formatEnded, formatProgress, formatSummary, type Tally } from '../../re
 import { ExitCode, TrellisError } from '../../util/errors.js';
 import { shortHostname, whoAmI } from '../../util/host.js';
 import { processStartTime } from '../../util/process-info.js';
-import { commaList, openArea, openStore } from '../area-access.js';
+import { commaList, isDirect, openArea, openStore } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 
 export const handlesSignals = true;
@@ -25,7 +25,7 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
   if (jobs !== undefined && (typeof jobs !== 'number' || !Number.isInteger(jobs) || jobs < 1)) {
     throw new TrellisError('BAD_VALUE', `-j ${String(jobs)}: expected a whole number of 1 or more`, 'e.g. -j 4');
   }
-  const store = openStore(area, ctx);
+  const store = await openStore(area, args, ctx, 'runner');
   const tally: Tally = { total: 0, done: 0, running: 0, byStatus: new Map() };
   const t0 = ctx.now();
   const tty = ctx.stdout.isTTY === true;
@@ -80,7 +80,8 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
       {
         area,
         store,
-        env: ctx.env,
+        // A direct run's tests report directly too: no server opens the databases under it.
+        env: isDirect(args, ctx) ? { ...ctx.env, TRELLIS_DIRECT: '1' } : ctx.env,
         host: shortHostname(),
         pid: ctx.pid,
         procStart: processStartTime(ctx.pid),

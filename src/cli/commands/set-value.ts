@@ -6,7 +6,7 @@ import type { CommandContext } from '../context.js';
 export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const at = testFromEnv(ctx.env, 'set-value');
   const str = (k: string) => (args[k] === undefined ? undefined : String(args[k]));
-  const store = openStoreAt(at.runArea, ctx);
+  const store = await openStoreAt(at.runArea, ctx.env['TRELLIS_AREA'], args, ctx, 'exec');
   try {
     const status = await reportValue(store, at, {
       name: String(args['name']),

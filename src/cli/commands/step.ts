@@ -5,7 +5,7 @@ import type { CommandContext } from '../context.js';
 
 export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const at = testFromEnv(ctx.env, 'step');
-  const store = openStoreAt(at.runArea, ctx);
+  const store = await openStoreAt(at.runArea, ctx.env['TRELLIS_AREA'], args, ctx, 'exec');
   try {
     const status = typeof args['status'] === 'string' ? args['status'].toUpperCase() : undefined;
     await reportStep(store, at, { name: String(args['name']), phase: args['state'] === 'start' ? 'start' : 'end', status, now: ctx.now() });

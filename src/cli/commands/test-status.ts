@@ -17,7 +17,7 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
   if (!state && !status && message === undefined) {
     throw new TrellisError('USAGE', 'test-status needs --state, --status or -m', 'e.g. trellis test-status --status WARN -m "slow disk"');
   }
-  const store = openStoreAt(at.runArea, ctx);
+  const store = await openStoreAt(at.runArea, ctx.env['TRELLIS_AREA'], args, ctx, 'exec');
   try {
     await reportTestStatus(store, at, { state, status, message, now: ctx.now() });
     return 0;

@@ -1,0 +1,208 @@
+/** `trellis server start|list|stop|ping`: the run area's servers (design §5). */
+import path from 'node:path';
+import { checkHealth, connect, findServer } from '../../client/discovery.js';
+import { requestJson, TransportError } from '../../client/http.js';
+import { DEFAULT_IDLE_TIMEOUT } from '../../config/area.js';
+import { runAreaPaths, type RunAreaPaths } from '../../config/paths.js';
+import type { ServerConfig } from '../../config/types.js';
+import { formatSeconds } from '../../report/summary.js';
+import { formatTable, isoTime } from '../../report/table.js';
+import { readLeaseOwner } from '../../server/lease.js';
+import { readAreaIdFile, readToken } from '../../server/meta.js';
+import { readPackets, removePacket, STALE_AFTER, type FoundPacket, type Invocation } from '../../server/packet.js';
+import { startServer } from '../../server/server.js';
+import { TrellisError } from '../../util/errors.js';
+import { shortHostname } from '../../util/host.js';
+import { openArea } from '../area-access.js';
+import type { CommandContext } from '../context.js';
+
+/** Only a foreground server stops on Ctrl-C by itself (cleanly); the others just exit. */
+export const handlesSignals = (args: Record<string, unknown>) => args['action'] === 'start' && args['foreground'] === true;
+
+interface Where {
+  runArea: string;
+  areaDir: string | undefined;
+  config: ServerConfig;
+}
+
+/** The run area and its [server] settings; --runarea alone will do when no area is found. */
+function locate(args: Record<string, unknown>, ctx: CommandContext): Where {
+  try {
+    const area = openArea(args, ctx);
+    return { runArea: area.runArea, areaDir: area.dir, config: area.server };
+  } catch (err) {
+    if (!(err instanceof TrellisError && err.code === 'NO_AREA' && typeof args['runarea'] === 'string')) throw err;
+    const runArea = path.resolve(ctx.cwd, args['runarea']);
+    return { runArea, areaDir: undefined, config: { idleTimeout: DEFAULT_IDLE_TIMEOUT, portRange: null, advertise: undefined, bind: undefined } };
+  }
+}
+
+export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+  const where = locate(args, ctx);
+  switch (args['action']) {
+    case 'start':
+      return args['foreground'] === true ? serveForeground(where, args, ctx) : startInBackground(where, args, ctx);
+    case 'list':
+      return list(where, args, ctx);
+    case 'stop':
+      return stop(where, args, ctx);
+    default:
+      return ping(where, ctx);
+  }
+}
+
+const discoveryBase = (ctx: CommandContext) => ({ host: shortHostname(), now: ctx.now, debug: (m: string) => ctx.log.debug(m) });
+const describe = (f: FoundPacket) => `server pid ${f.packet.pid} on host ${f.packet.host} at ${f.packet.address}:${f.packet.port}`;
+
+async function serveForeground(where: Where, args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+  const server = await startServer({
+    runArea: where.runArea,
+    invocation: args['invocation'] as Invocation,
+    config: where.config,
+    host: shortHostname(),
+    now: ctx.now,
+    leaseWaitMs: 15_000,
+  });
+  const p = server.packet;
+  ctx.stdout.write(`serving ${where.runArea} at ${p.address}:${p.port} (pid ${p.pid}, log ${server.logFile})\n`);
+  const onSignal = () => void server.stop('interrupted');
+  ctx.signal.addEventListener('abort', onSignal, { once: true });
+  const reason = await server.stopped;
+  ctx.signal.removeEventListener('abort', onSignal);
+  ctx.stdout.write(`server stopped: ${reason}\n`);
+  if (reason === 'lost the write lease') {
+    throw new TrellisError('SERVER_ERROR', `the server for ${where.runArea} lost its write lease and stopped`, `see ${server.logFile}`);
+  }
+  return 0;
+}
+
+async function startInBackground(where: Where, args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+  const paths = runAreaPaths(where.runArea);
+  const live = await findServer(paths, discoveryBase(ctx));
+  if (live) {
+    ctx.stdout.write(`already running: ${describe(live.found)} (invocation ${live.found.packet.invocation})\n`);
+    return 0;
+  }
+  const conn = await connect({
+    ...discoveryBase(ctx),
+    runArea: where.runArea,
+    areaDir: where.areaDir,
+    invocation: args['invocation'] as Invocation,
+    autoStart: true,
+    env: ctx.env,
+    trellisJs: path.join(ctx.binDir, 'trellis.js'),
+  });
+  ctx.stdout.write(`started ${describe(conn.found)} (log ${paths.serverLog(conn.found.packet.host, conn.found.packet.pid)})\n`);
+  return 0;
+}
+
+interface ServerRow {
+  host: string;
+  address: string;
+  port: number;
+  pid: number;
+  invocation: string;
+  started: string | null;
+  uptime: number;
+  heartbeatAge: number;
+  status: 'live' | 'stale' | 'unreachable' | 'other-area';
+  lease: boolean;
+  packet: string;
+}
+
+async function list(where: Where, args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+  const paths = runAreaPaths(where.runArea);
+  const rows = await surveyServers(paths, ctx);
+  if (args['json']) {
+    ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return 0;
+  }
+  if (rows.length === 0) {
+    ctx.stdout.write(`No servers for ${where.runArea}; any trellis command starts one, or: trellis server start\n`);
+    return 0;
+  }
+  const table = rows.map((r) => [
+    r.host, `${r.address}:${r.port}`, String(r.pid), r.invocation, formatSeconds(Math.max(0, r.uptime)),
+    `${Math.round(r.heartbeatAge)}s`, r.status, r.lease ? 'yes' : '',
+  ]);
+  ctx.stdout.write(`${formatTable(['HOST', 'ADDRESS', 'PID', 'INVOCATION', 'UPTIME', 'HEARTBEAT', 'STATUS', 'LEASE'], table)}\n`);
+  return 0;
+}
+
+/** Every packet, with what a health check says of its server. */
+async function surveyServers(paths: RunAreaPaths, ctx: CommandContext): Promise<ServerRow[]> {
+  const token = readToken(paths);
+  const areaId = readAreaIdFile(paths);
+  const owner = readLeaseOwner(paths);
+  const now = ctx.now();
+  const found = readPackets(paths.metaDir, (m) => ctx.log.debug(m)).sort((a, b) => a.packet.started - b.packet.started);
+  return Promise.all(
+    found.map(async (f): Promise<ServerRow> => {
+      const health = token === undefined ? undefined : await checkHealth(f, token, areaId, shortHostname());
+      const age = now - f.touched;
+      let status: ServerRow['status'];
+      if (health?.ok) status = 'live';
+      else if (health && /another area/.test(health.reason)) status = 'other-area';
+      else status = age > STALE_AFTER ? 'stale' : 'unreachable';
+      const p = f.packet;
+      return {
+        host: p.host, address: p.address, port: p.port, pid: p.pid, invocation: p.invocation,
+        started: isoTime(p.started), uptime: now - p.started, heartbeatAge: age, status,
+        lease: owner !== undefined && owner.host === p.host && owner.pid === p.pid, packet: f.file,
+      };
+    }),
+  );
+}
+
+async function stop(where: Where, args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+  const paths = runAreaPaths(where.runArea);
+  const token = readToken(paths);
+  let targets: FoundPacket[];
+  if (args['all'] === true) {
+    targets = (await surveyServers(paths, ctx)).filter((r) => r.status === 'live').map((r) => readPacketAt(paths, r.packet, ctx)).filter((f): f is FoundPacket => f !== undefined);
+  } else {
+    const live = await findServer(paths, discoveryBase(ctx));
+    targets = live ? [live.found] : [];
+  }
+  if (targets.length === 0 || token === undefined) {
+    ctx.stdout.write(`No server is running for ${where.runArea}\n`);
+    return 0;
+  }
+  for (const f of targets) {
+    try {
+      const answer = await requestJson({ address: f.packet.address, port: f.packet.port, token }, 'POST', '/v1/shutdown', {}, 5000);
+      if (answer.status !== 200) throw new TrellisError('SERVER_ERROR', `${describe(f)} refused to stop (${answer.status})`, 'see `trellis server list`');
+    } catch (err) {
+      if (!(err instanceof TransportError)) throw err;
+      ctx.log.debug(`${describe(f)}: ${err.message}; taking it for stopped`);
+      if (err.refused) removePacket(f.file);
+    }
+    await waitGone(f, ctx);
+    ctx.stdout.write(`stopped ${describe(f)}\n`);
+  }
+  return 0;
+}
+
+function readPacketAt(paths: RunAreaPaths, file: string, ctx: CommandContext): FoundPacket | undefined {
+  return readPackets(paths.metaDir, (m) => ctx.log.debug(m)).find((f) => f.file === file);
+}
+
+/** Waits (up to 10 s) for a stopping server to remove its packet. */
+async function waitGone(f: FoundPacket, ctx: CommandContext): Promise<void> {
+  const dir = path.dirname(f.file);
+  for (let i = 0; i < 400; i++) {
+    if (!readPackets(dir, () => undefined).some((g) => g.file === f.file)) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  ctx.log.warn(`${describe(f)} was asked to stop but its packet is still there`);
+}
+
+async function ping(where: Where, ctx: CommandContext): Promise<number> {
+  const paths = runAreaPaths(where.runArea);
+  const t0 = performance.now();
+  const live = await findServer(paths, discoveryBase(ctx));
+  if (!live) throw new TrellisError('NO_SERVER', `no server is running for ${where.runArea}`, 'start one with `trellis server start`');
+  const ms = performance.now() - t0;
+  ctx.stdout.write(`${describe(live.found)} (invocation ${live.found.packet.invocation}, up ${formatSeconds(live.health.uptime)}) answered; discovery and health check took ${ms.toFixed(1)} ms\n`);
+  return 0;
+}

@@ -1,0 +1,170 @@
+/**
+ * Finding the run area's server (design §5): read the packets, try them best first with a health
+ * check that must name this area, remove those whose server is provably gone, and when none
+ * answers start one — under the start lock, so racing clients end up with one server.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import lockfile from 'proper-lockfile';
+import { runAreaPaths, type RunAreaPaths } from '../config/paths.js';
+import type { HealthInfo } from '../server/app.js';
+import { ensureMetaDir, readAreaIdFile, readToken } from '../server/meta.js';
+import { choosePackets, readPackets, removePacket, type FoundPacket, type Invocation } from '../server/packet.js';
+import { TrellisError } from '../util/errors.js';
+import { isPidAlive } from '../util/process-info.js';
+import { requestJson, TransportError, type Endpoint } from './http.js';
+
+export interface Connection {
+  endpoint: Endpoint;
+  found: FoundPacket;
+  health: HealthInfo;
+}
+
+export interface DiscoverOptions {
+  runArea: string;
+  /** the area folder, passed to a server this client starts (for its [server] settings) */
+  areaDir: string | undefined;
+  invocation: Invocation;
+  /** this host's name */
+  host: string;
+  now: () => number;
+  debug: (message: string) => void;
+  /** start a server when none answers */
+  autoStart: boolean;
+  /** the environment a started server gets */
+  env: Readonly<Record<string, string | undefined>>;
+  /** bin/trellis.js */
+  trellisJs: string;
+  /** how long to wait for a started server's packet (ms) */
+  startTimeoutMs?: number;
+}
+
+const HEALTH_TIMEOUT_MS = 2000;
+const DEFAULT_START_TIMEOUT_MS = 20_000;
+
+/** What a health check found. */
+export type HealthResult =
+  | { ok: true; health: HealthInfo; ms: number }
+  | { ok: false; reason: string; gone: boolean };
+
+/** Asks a packet's server for /health; `gone` when its server provably no longer exists. */
+export async function checkHealth(found: FoundPacket, token: string, expectedAreaId: string | undefined, host: string): Promise<HealthResult> {
+  const p = found.packet;
+  const endpoint = { address: p.address, port: p.port, token };
+  const t0 = performance.now();
+  try {
+    const answer = await requestJson(endpoint, 'GET', '/v1/health', undefined, HEALTH_TIMEOUT_MS);
+    if (answer.status !== 200) return { ok: false, reason: `health check answered ${answer.status}`, gone: false };
+    const health = answer.body as HealthInfo;
+    if (health?.areaId !== p.areaId || (expectedAreaId !== undefined && health.areaId !== expectedAreaId)) {
+      return { ok: false, reason: `it serves another area (${String(health?.areaId)})`, gone: false };
+    }
+    return { ok: true, health, ms: performance.now() - t0 };
+  } catch (err) {
+    if (!(err instanceof TransportError)) throw err;
+    const deadPid = p.host === host && !isPidAlive(p.pid, null);
+    return { ok: false, reason: err.message, gone: err.refused || deadPid };
+  }
+}
+
+/** The best live server, or undefined; removes packets of servers that are provably gone. */
+export async function findServer(paths: RunAreaPaths, opts: Pick<DiscoverOptions, 'host' | 'now' | 'debug'>): Promise<Connection | undefined> {
+  const token = readToken(paths);
+  if (token === undefined) return undefined;
+  const areaId = readAreaIdFile(paths);
+  for (const found of choosePackets(readPackets(paths.metaDir, opts.debug), opts.now())) {
+    const result = await checkHealth(found, token, areaId, opts.host);
+    if (result.ok) {
+      return { endpoint: { address: found.packet.address, port: found.packet.port, token }, found, health: result.health };
+    }
+    opts.debug(`server ${found.packet.host}:${found.packet.pid} at ${found.packet.address}:${found.packet.port}: ${result.reason}`);
+    if (result.gone) {
+      opts.debug(`removing its packet ${found.file}`);
+      removePacket(found.file);
+    }
+  }
+  return undefined;
+}
+
+/** Finds a live server, starting one if none answers and `autoStart` is set. */
+export async function connect(opts: DiscoverOptions): Promise<Connection> {
+  const paths = runAreaPaths(opts.runArea);
+  const live = await findServer(paths, opts);
+  if (live) return live;
+  if (!opts.autoStart) {
+    throw new TrellisError('NO_SERVER', `no server is running for ${opts.runArea}`, 'start one with `trellis server start`');
+  }
+  ensureMetaDir(paths);
+  const release = await takeStartLock(paths, opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+  try {
+    // Another client may have started one while we waited for the lock.
+    return (await findServer(paths, opts)) ?? (await startDetached(paths, opts));
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+async function takeStartLock(paths: RunAreaPaths, waitMs: number): Promise<() => Promise<void>> {
+  try {
+    return await lockfile.lock(paths.startLockFile, {
+      realpath: false,
+      stale: 30_000,
+      retries: { retries: Math.ceil(waitMs / 100), minTimeout: 50, maxTimeout: 100, factor: 1 },
+      onCompromised: () => undefined,
+    });
+  } catch (err) {
+    throw new TrellisError(
+      'NO_SERVER',
+      `cannot take the server start lock ${paths.startLockFile}.lock: ${(err as Error).message}`,
+      'another client is starting a server; try again, or see `trellis server list`',
+    );
+  }
+}
+
+/** Starts `trellis server start --foreground` detached and waits for its packet. */
+async function startDetached(paths: RunAreaPaths, opts: DiscoverOptions): Promise<Connection> {
+  const startLog = path.join(path.dirname(paths.serverLog(opts.host, 1)), `starting-${opts.host}-${process.pid}.log`);
+  const fd = openSync(startLog, 'a', 0o640);
+  const args = [opts.trellisJs, 'server', 'start', '--foreground', '--invocation', opts.invocation, '--runarea', opts.runArea];
+  if (opts.areaDir !== undefined) args.push('--area', opts.areaDir);
+  const env = { ...opts.env, TRELLIS_DIRECT: undefined };
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env, cwd: paths.root });
+  closeSync(fd);
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `exit code ${code}`));
+  child.once('error', (err) => (exited = err.message));
+  child.unref();
+  // The server appends to the same file under its own name.
+  const logFile = child.pid !== undefined ? paths.serverLog(opts.host, child.pid) : startLog;
+  if (child.pid !== undefined) renameSync(startLog, logFile);
+  opts.debug(`started server pid ${child.pid}; its log: ${logFile}`);
+
+  const deadline = Date.now() + (opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+  while (Date.now() < deadline) {
+    if (exited !== undefined) break;
+    const mine = readPackets(paths.metaDir, opts.debug).find((f) => f.packet.pid === child.pid && f.packet.host === opts.host);
+    const token = readToken(paths);
+    if (mine && token !== undefined) {
+      const result = await checkHealth(mine, token, readAreaIdFile(paths), opts.host);
+      if (result.ok) return { endpoint: { address: mine.packet.address, port: mine.packet.port, token }, found: mine, health: result.health };
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const why = exited ?? `no packet within ${Math.round((opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) / 1000)} s`;
+  const last = lastLine(logFile);
+  throw new TrellisError(
+    'SERVER_START',
+    `the server for ${opts.runArea} did not come up (${why})${last ? `: ${last}` : ''}`,
+    `see its log ${logFile}, or run \`trellis server start --foreground\` to watch it`,
+  );
+}
+
+function lastLine(file: string): string {
+  try {
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    return (lines[lines.length - 1] ?? '').replace(/^\S+Z /, '').slice(0, 300);
+  } catch {
+    return '';
+  }
+}

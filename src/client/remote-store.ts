@@ -1,0 +1,170 @@
+/**
+ * The remote store: the Store interface over HTTP to the run area's server. A call that gets no
+ * answer (the server died, or its host went away) is sent again through a server found — or
+ * started — anew; every write carries ids, so a repeated call records nothing twice. Errors the
+ * server answers with come back as the same TrellisError the direct store would have thrown.
+ */
+import type {
+  AgentRecord, EventRecord, RunQuery, RunRecord, TestDetail, TestQuery, TestRecord, TestRegistration,
+  WriteOp, WriteOptions,
+} from '../model/records.js';
+import type { RunState } from '../model/states.js';
+import { MAX_BATCH, type StoreMethod } from '../protocol/store-api.js';
+import type { AgentSpec, LivenessOptions, RunSpec, Store } from '../store/store.js';
+import { ErrorCodes, TrellisError, type ErrorCode } from '../util/errors.js';
+import { connect, type Connection, type DiscoverOptions } from './discovery.js';
+import { requestJson, TransportError } from './http.js';
+
+/** How long a call keeps trying through server deaths before giving up (ms). */
+const FAILOVER_MS = 60_000;
+/** How long one request may take (ms); a busy database waits up to 10 s for its lock. */
+const REQUEST_TIMEOUT_MS = 120_000;
+
+export interface RemoteStoreOptions extends DiscoverOptions {
+  /** the connection discovery already made, if any */
+  connection?: Connection;
+}
+
+export class RemoteStore implements Store {
+  readonly #opts: RemoteStoreOptions;
+  #conn: Promise<Connection> | undefined;
+
+  constructor(opts: RemoteStoreOptions) {
+    this.#opts = opts;
+    if (opts.connection) this.#conn = Promise.resolve(opts.connection);
+  }
+
+  /** The server this store talks to now (connecting if need be). */
+  connection(): Promise<Connection> {
+    this.#conn ??= connect(this.#opts);
+    const conn = this.#conn;
+    conn.catch(() => {
+      if (this.#conn === conn) this.#conn = undefined;
+    });
+    return conn;
+  }
+
+  /** Sends one call, failing over to another server while it gets no answer. */
+  async #call<T>(method: StoreMethod, params: Record<string, unknown>): Promise<{ result: T; retried: boolean }> {
+    const deadline = Date.now() + FAILOVER_MS;
+    let retried = false;
+    for (;;) {
+      const conn = await this.connection();
+      try {
+        const answer = await requestJson(conn.endpoint, 'POST', `/v1/store/${method}`, params, REQUEST_TIMEOUT_MS);
+        return { result: decode<T>(answer.status, answer.body, method), retried };
+      } catch (err) {
+        if (!(err instanceof TransportError) || Date.now() >= deadline) {
+          if (err instanceof TransportError) {
+            throw new TrellisError('NO_SERVER', `lost the server for ${this.#opts.runArea}: ${err.message}`, 'see `trellis server list`; with --direct a command bypasses the server', { cause: err });
+          }
+          throw err;
+        }
+        this.#opts.debug(`${method}: ${err.message}; finding another server`);
+        if (this.#conn !== undefined && (await this.#conn.catch(() => undefined)) === conn) this.#conn = undefined;
+        retried = true;
+      }
+    }
+  }
+
+  async #result<T>(method: StoreMethod, params: Record<string, unknown>): Promise<T> {
+    return (await this.#call<T>(method, params)).result;
+  }
+
+  async areaId(): Promise<string> {
+    return this.#result('areaId', {});
+  }
+  async ensureRun(spec: RunSpec): Promise<RunRecord> {
+    return this.#result('ensureRun', { spec });
+  }
+  async findRun(target: string, runname: string): Promise<RunRecord | undefined> {
+    return this.#result('findRun', { target, runname });
+  }
+  async getRun(runId: number): Promise<RunRecord | undefined> {
+    return this.#result('getRun', { runId });
+  }
+  async listRuns(query?: RunQuery): Promise<RunRecord[]> {
+    return this.#result('listRuns', query ? { query } : {});
+  }
+  async setRunState(runId: number, state: RunState, options?: WriteOptions): Promise<RunRecord> {
+    return this.#result('setRunState', withOptions({ runId, state }, options));
+  }
+  async removeRun(runId: number, options?: WriteOptions): Promise<void> {
+    try {
+      await this.#result('removeRun', withOptions({ runId }, options));
+    } catch (err) {
+      // Sent again after a server died: the first one may have removed it already.
+      if (!(err instanceof TrellisError && err.code === 'NO_RUN' && (await this.getRun(runId)) === undefined)) throw err;
+    }
+  }
+  async registerTests(runId: number, regs: TestRegistration[], options?: WriteOptions): Promise<TestRecord[]> {
+    const rows: TestRecord[] = [];
+    for (const part of chunks(regs)) rows.push(...(await this.#result<TestRecord[]>('registerTests', withOptions({ runId, regs: part }, options))));
+    return rows;
+  }
+  async write(runId: number, ops: WriteOp[], options?: WriteOptions): Promise<void> {
+    for (const part of chunks(ops)) await this.#result('write', withOptions({ runId, ops: part }, options));
+  }
+  async listTests(runId: number, query?: TestQuery): Promise<TestRecord[]> {
+    return this.#result('listTests', query ? { runId, query } : { runId });
+  }
+  async getTest(runId: number, testname: string, itempath: string): Promise<TestDetail | undefined> {
+    return this.#result('getTest', { runId, testname, itempath });
+  }
+  async getTestById(runId: number, testId: number): Promise<TestDetail | undefined> {
+    return this.#result('getTestById', { runId, testId });
+  }
+  async removeTests(runId: number, testIds: number[], options?: WriteOptions): Promise<void> {
+    await this.#result('removeTests', withOptions({ runId, testIds }, options));
+  }
+  async claimRun(runId: number, agent: AgentSpec, liveness: LivenessOptions): Promise<AgentRecord> {
+    return this.#result('claimRun', { runId, agent, liveness });
+  }
+  async registerAgent(runId: number, agent: AgentSpec): Promise<AgentRecord> {
+    return this.#result('registerAgent', { runId, agent });
+  }
+  async heartbeat(runId: number, agentId: number, time: number): Promise<void> {
+    await this.#result('heartbeat', { runId, agentId, time });
+  }
+  async endAgent(runId: number, agentId: number, time: number): Promise<void> {
+    await this.#result('endAgent', { runId, agentId, time });
+  }
+  async listAgents(runId: number): Promise<AgentRecord[]> {
+    return this.#result('listAgents', { runId });
+  }
+  async reapDead(runId: number, liveness: LivenessOptions): Promise<TestRecord[]> {
+    return this.#result('reapDead', { runId, liveness });
+  }
+  async events(runId: number, sinceSeq: number, limit?: number): Promise<EventRecord[]> {
+    return this.#result('events', limit === undefined ? { runId, sinceSeq } : { runId, sinceSeq, limit });
+  }
+  async close(): Promise<void> {
+    this.#conn = undefined;
+  }
+}
+
+function withOptions(params: Record<string, unknown>, options: WriteOptions | undefined): Record<string, unknown> {
+  return options === undefined ? params : { ...params, options };
+}
+
+function chunks<T>(list: T[]): T[][] {
+  if (list.length <= MAX_BATCH) return [list];
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += MAX_BATCH) out.push(list.slice(i, i + MAX_BATCH));
+  return out;
+}
+
+/** Turns an answer into the result, or into the error the server named. */
+function decode<T>(status: number, body: unknown, method: string): T {
+  const b = (body ?? {}) as { result?: T; error?: { code?: string; message?: string; hint?: string } };
+  if (status === 200) return b.result as T;
+  const e = b.error ?? {};
+  const message = e.message ?? `${method}: the server answered ${status}`;
+  if (status === 401) {
+    throw new TrellisError('UNAUTHORIZED', `the server refused the area token (${message})`, 'the run area\'s .meta/token changed or is unreadable; see `trellis server list`');
+  }
+  if (e.code !== undefined && e.code in ErrorCodes && e.code !== 'INTERNAL') {
+    throw new TrellisError(e.code as ErrorCode, message, e.hint);
+  }
+  throw new TrellisError('SERVER_ERROR', `the server failed ${method}: ${message}`, e.hint ?? 'see the server log in <runarea>/.meta/logs');
+}

@@ -1,0 +1,108 @@
+/**
+ * The server's HTTP API, built by one function so tests can drive it with fastify's inject and
+ * the server command can listen with it. Every route wants the area token; every Store method is
+ * `POST /v1/store/<method>` (see protocol/store-api.ts); errors are `{"error": {code, message, hint}}`.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { STORE_API, type StoreMethod } from '../protocol/store-api.js';
+import type { Store } from '../store/store.js';
+import { ExitCode, isTrellisError } from '../util/errors.js';
+
+/** What GET /v1/health answers. */
+export interface HealthInfo {
+  areaId: string;
+  host: string;
+  pid: number;
+  invocation: string;
+  started: number;
+  version: string;
+  /** seconds since the server started */
+  uptime: number;
+}
+
+export interface AppOptions {
+  store: Store;
+  token: string;
+  health: () => HealthInfo;
+  /** every authorized call, for the idle timer */
+  onCall: () => void;
+  /** POST /v1/shutdown: called after the answer is sent */
+  onShutdown: () => void;
+  /** errors the client cannot act on (bugs, storage failures) */
+  logError: (message: string) => void;
+}
+
+/** Largest request body (bytes): a batch of MAX_BATCH registrations fits with room to spare. */
+export const BODY_LIMIT = 16 * 1024 * 1024;
+
+const STATUS_BY_EXIT: Record<number, number> = {
+  [ExitCode.usage]: 400,
+  [ExitCode.config]: 422,
+  [ExitCode.notFound]: 404,
+  [ExitCode.conflict]: 409,
+};
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Builds the app (not listening). */
+export function buildServerApp(opts: AppOptions): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, discriminator: true } },
+  });
+  const expected = digest(`Bearer ${opts.token}`);
+
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const given = req.headers.authorization;
+    if (typeof given !== 'string' || !timingSafeEqual(digest(given), expected)) {
+      return reply.code(401).send(errorBody('UNAUTHORIZED', 'missing or wrong area token', 'send `Authorization: Bearer <token>` with the token from <runarea>/.meta/token'));
+    }
+    opts.onCall();
+    return undefined;
+  });
+
+  app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number; code?: string }, req, reply) => {
+    if (err.validation) {
+      const where = req.url.replace(/^\/v1\/store\//, '');
+      return reply.code(400).send(errorBody('BAD_REQUEST', `${where}: ${err.message}`, 'see docs/http-api.md for the request shapes'));
+    }
+    if (isTrellisError(err)) {
+      const status = STATUS_BY_EXIT[err.exitCode] ?? 500;
+      if (status === 500) opts.logError(`${req.url}: ${err.code}: ${err.message}`);
+      return reply.code(status).send(errorBody(err.code, err.message, err.hint));
+    }
+    if (typeof err.statusCode === 'number' && err.statusCode < 500) {
+      // fastify's own: malformed JSON, body too large, wrong content type
+      return reply.code(err.statusCode).send(errorBody('BAD_REQUEST', err.message, 'see docs/http-api.md'));
+    }
+    opts.logError(`${req.url}: ${err.stack ?? err.message}`);
+    return reply.code(500).send(errorBody('INTERNAL', `server error: ${err.message}`, 'see the server log in <runarea>/.meta/logs'));
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send(errorBody('BAD_REQUEST', `no such endpoint: ${req.method} ${req.url}`, 'see docs/http-api.md')),
+  );
+
+  app.get('/v1/health', async () => opts.health());
+
+  app.post('/v1/shutdown', async (_req, reply) => {
+    reply.raw.once('finish', () => setImmediate(opts.onShutdown));
+    return { ok: true };
+  });
+
+  for (const [method, spec] of Object.entries(STORE_API) as Array<[StoreMethod, (typeof STORE_API)[StoreMethod]]>) {
+    app.post(`/v1/store/${method}`, { schema: { body: spec.body } }, async (req) => {
+      const body = req.body as Record<string, unknown>;
+      const fn = opts.store[method] as (...args: unknown[]) => Promise<unknown>;
+      const result = await fn.apply(opts.store, spec.params.map((p) => body[p]));
+      return result === undefined ? {} : { result };
+    });
+  }
+  return app;
+}
+
+function errorBody(code: string, message: string, hint: string | undefined) {
+  return { error: hint === undefined ? { code, message } : { code, message, hint } };
+}

@@ -1,0 +1,71 @@
+/**
+ * Servers the CLI starts in a test's run areas outlive the command that started them (they are
+ * detached, by design). A test stops them at teardown: every packet under its folder names one.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+interface Teardownable {
+  teardown(fn: () => void | Promise<void>): void;
+}
+
+/** Packets (`.meta/*.pkt`) under `dir`, a few levels deep. */
+export function findPacketFiles(dir: string, depth = 4): string[] {
+  const out: string[] = [];
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (!e.isDirectory() || e.name === 'node_modules') continue;
+    const sub = path.join(dir, e.name);
+    if (e.name === '.meta') {
+      for (const f of fs.readdirSync(sub)) if (f.endsWith('.pkt')) out.push(path.join(sub, f));
+    } else if (depth > 0) out.push(...findPacketFiles(sub, depth - 1));
+  }
+  return out;
+}
+
+/** Pids of the servers whose packets lie under `dir`. */
+export function serverPids(dir: string): number[] {
+  const pids = new Set<number>();
+  for (const file of findPacketFiles(dir)) {
+    try {
+      const pid = (JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: unknown }).pid;
+      if (typeof pid === 'number') pids.add(pid);
+    } catch {
+      // not a packet we wrote
+    }
+  }
+  return [...pids];
+}
+
+export function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERMs every server under `dir` and waits for it to exit (SIGKILL after 10 s). */
+export async function stopServersUnder(dir: string): Promise<void> {
+  const pids = serverPids(dir).filter(isPidAlive);
+  for (const pid of pids) process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (pids.some(isPidAlive)) {
+    if (Date.now() > deadline) {
+      for (const pid of pids.filter(isPidAlive)) process.kill(pid, 'SIGKILL');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Stops the servers under `dir` when the test ends. */
+export function stopServersOnTeardown(t: Teardownable, dir: string): void {
+  t.teardown(() => stopServersUnder(dir));
+}
