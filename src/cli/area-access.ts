@@ -8,7 +8,7 @@ import { findAreaDir, loadArea, resolveTarget } from '../config/area.js';
 import type { Area, Target } from '../config/types.js';
 import type { RunRecord } from '../model/records.js';
 import { RemoteStore } from '../client/remote-store.js';
-import type { Invocation } from '../server/packet.js';
+import type { Invocation } from '../model/protocol.js';
 import { openDirectStore } from '../store/direct-store.js';
 import type { Store } from '../store/store.js';
 import { TrellisError } from '../util/errors.js';

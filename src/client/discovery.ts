@@ -8,9 +8,9 @@ import { closeSync, openSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { runAreaPaths, type RunAreaPaths } from '../config/paths.js';
-import type { HealthInfo } from '../server/app.js';
-import { ensureMetaDir, readAreaIdFile, readToken } from '../server/meta.js';
-import { choosePackets, readPackets, removePacket, type FoundPacket, type Invocation } from '../server/packet.js';
+import { choosePackets, type FoundPacket, type HealthInfo, type Invocation } from '../model/protocol.js';
+import { makeDirs, removeFile } from '../util/files.js';
+import { readAreaIdFile, readPackets, readToken } from './packets.js';
 import { TrellisError } from '../util/errors.js';
 import { isPidAlive } from '../util/process-info.js';
 import { requestJson, TransportError, type Endpoint } from './http.js';
@@ -81,7 +81,7 @@ export async function findServer(paths: RunAreaPaths, opts: Pick<DiscoverOptions
     opts.debug(`server ${found.packet.host}:${found.packet.pid} at ${found.packet.address}:${found.packet.port}: ${result.reason}`);
     if (result.gone) {
       opts.debug(`removing its packet ${found.file}`);
-      removePacket(found.file);
+      removeFile(found.file);
     }
   }
   return undefined;
@@ -95,7 +95,7 @@ export async function connect(opts: DiscoverOptions): Promise<Connection> {
   if (!opts.autoStart) {
     throw new TrellisError('NO_SERVER', `no server is running for ${opts.runArea}`, 'start one with `trellis server start`');
   }
-  ensureMetaDir(paths);
+  makeDirs(paths.metaDir, path.dirname(paths.serverLog(opts.host, process.pid)));
   const release = await takeStartLock(paths, opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
   try {
     // Another client may have started one while we waited for the lock.

@@ -4,7 +4,7 @@
  * write is idempotent. An answer, whatever its status, is returned as it came.
  */
 import http from 'node:http';
-import { bearer } from '../protocol/store-api.js';
+import { bearer } from '../model/protocol.js';
 
 export interface Endpoint {
   address: string;

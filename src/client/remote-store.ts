@@ -9,7 +9,7 @@ import type {
   WriteOp, WriteOptions,
 } from '../model/records.js';
 import type { RunState } from '../model/states.js';
-import { MAX_BATCH, type StoreMethod } from '../protocol/store-api.js';
+import { MAX_BATCH, type StoreMethod } from '../model/protocol.js';
 import type { AgentSpec, LivenessOptions, RunSpec, Store } from '../store/store.js';
 import { ErrorCodes, TrellisError, type ErrorCode } from '../util/errors.js';
 import { connect, type Connection, type DiscoverOptions } from './discovery.js';

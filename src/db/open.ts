@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { TrellisError } from '../util/errors.js';
+import { runAreaUnwritable, TrellisError } from '../util/errors.js';
 
 export type Db = Database.Database;
 
@@ -47,7 +47,7 @@ function createFolder(dir: string): void {
     // 0750: results are for the group that shares the run area, not for everyone on the host.
     mkdirSync(dir, { recursive: true, mode: 0o750 });
   } catch (err) {
-    throw makeUnwritableError(dir, err);
+    throw runAreaUnwritable(dir, err);
   }
 }
 
@@ -79,18 +79,6 @@ function makeTooNewError(file: string, found: number, known: number): TrellisErr
   );
 }
 
-export function makeUnwritableError(where: string, err: unknown): TrellisError {
-  const code = (err as { code?: string }).code ?? 'error';
-  const message = (err as Error).message ?? String(err);
-  // Node's fs messages already start with the code ("ENOTDIR: not a directory, …").
-  const detail = message.startsWith(`${code}:`) ? message : `${code}: ${message}`;
-  return new TrellisError(
-    'RUNAREA_UNWRITABLE',
-    `cannot create or write ${where} (${detail})`,
-    'make sure the run area is a folder you can write to, or point [setup] runarea or --runarea elsewhere',
-    { cause: err },
-  );
-}
 
 const UNWRITABLE_SQLITE = /^SQLITE_(CANTOPEN|READONLY|PERM|IOERR|FULL|AUTH)/;
 
@@ -109,7 +97,7 @@ export function mapStorageError(err: unknown, where: string): unknown {
   if (err instanceof TrellisError) return err;
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return err;
-  if (UNWRITABLE_SQLITE.test(code) || /^E[A-Z]+$/.test(code)) return makeUnwritableError(where, err);
+  if (UNWRITABLE_SQLITE.test(code) || /^E[A-Z]+$/.test(code)) return runAreaUnwritable(where, err);
   if (code.startsWith('SQLITE_')) return makeDbError(err, where);
   return err;
 }

@@ -5,21 +5,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { STORE_API, type StoreMethod } from '../protocol/store-api.js';
+import { STORE_API, STORE_METHODS, type HealthInfo } from '../model/protocol.js';
 import type { Store } from '../store/store.js';
 import { ExitCode, isTrellisError } from '../util/errors.js';
-
-/** What GET /v1/health answers. */
-export interface HealthInfo {
-  areaId: string;
-  host: string;
-  pid: number;
-  invocation: string;
-  started: number;
-  version: string;
-  /** seconds since the server started */
-  uptime: number;
-}
 
 export interface AppOptions {
   store: Store;
@@ -42,6 +30,10 @@ const STATUS_BY_EXIT: Record<number, number> = {
   [ExitCode.notFound]: 404,
   [ExitCode.conflict]: 409,
 };
+
+/** Compile-time check: the API carries every Store method but close. */
+type Missing = Exclude<Exclude<keyof Store, 'close'>, (typeof STORE_METHODS)[number]>;
+export const API_COVERS_STORE: [Missing] extends [never] ? true : Missing = true;
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -92,7 +84,8 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
     return { ok: true };
   });
 
-  for (const [method, spec] of Object.entries(STORE_API) as Array<[StoreMethod, (typeof STORE_API)[StoreMethod]]>) {
+  for (const method of STORE_METHODS) {
+    const spec = STORE_API[method];
     app.post(`/v1/store/${method}`, { schema: { body: spec.body } }, async (req) => {
       const body = req.body as Record<string, unknown>;
       const fn = opts.store[method] as (...args: unknown[]) => Promise<unknown>;

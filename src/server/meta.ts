@@ -1,69 +1,25 @@
 /**
- * The run area's `.meta/` folder: the access token and the area id. Both are created once, by
- * whoever needs them first, without a lock: each is written to a temp file and linked into place,
- * so racing processes agree on the first one written.
+ * The server's side of `.meta/`: it creates the token and the area id (each once, by whoever
+ * comes first: temp file + link, so racing processes agree) and writes and touches its packet.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { utimesSync } from 'node:fs';
 import path from 'node:path';
+import { readAreaIdFile, readToken } from '../client/packets.js';
 import type { RunAreaPaths } from '../config/paths.js';
-import { makeUnwritableError } from '../db/open.js';
+import { encodePacket, type Packet } from '../model/protocol.js';
 import { TrellisError } from '../util/errors.js';
+import { createFileOnce, makeDirs, writeFileAtomic } from '../util/files.js';
 
-/** Creates `.meta/` (0750: for the group that shares the run area, not for everyone). */
+/** Creates `.meta/` and its `logs/`. */
 export function ensureMetaDir(paths: RunAreaPaths): void {
-  try {
-    mkdirSync(paths.metaDir, { recursive: true, mode: 0o750 });
-    mkdirSync(path.dirname(paths.serverLog('h', 1)), { recursive: true, mode: 0o750 });
-  } catch (err) {
-    throw makeUnwritableError(paths.metaDir, err);
-  }
+  makeDirs(paths.metaDir, path.dirname(paths.serverLog('h', 1)));
 }
 
-/** Reads a small text file; undefined when it does not exist. */
-function readSmall(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new TrellisError(
-      'RUNAREA_UNWRITABLE',
-      `cannot read ${file}: ${(err as Error).message}`,
-      'you need read access to the run area to use its server; check [setup] runarea or --runarea',
-    );
-  }
-}
-
-/** Writes `text` to `file` unless it exists (mode 0640); returns what the file holds after. */
-function createOnce(file: string, text: string): string {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, `${text}\n`, { mode: 0o640 });
-  try {
-    linkSync(tmp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    unlinkSync(tmp);
-  }
-  return readSmall(file) ?? text;
-}
-
-/** The area's token, or undefined when no server was ever started here. */
-export function readToken(paths: RunAreaPaths): string | undefined {
-  const token = readSmall(paths.tokenFile);
-  return token === '' ? undefined : token;
-}
-
-/** The area's token, created on first use. */
+/** The area's token, created on first use (0640: readable by those who can read the run area). */
 export function ensureToken(paths: RunAreaPaths): string {
   ensureMetaDir(paths);
-  return readToken(paths) ?? createOnce(paths.tokenFile, randomBytes(32).toString('hex'));
-}
-
-/** The area id recorded in `.meta/`, or undefined before the first server. */
-export function readAreaIdFile(paths: RunAreaPaths): string | undefined {
-  const id = readSmall(paths.areaIdFile);
-  return id === '' ? undefined : id;
+  return readToken(paths) ?? createFileOnce(paths.tokenFile, randomBytes(32).toString('hex'), 0o640);
 }
 
 /**
@@ -71,12 +27,30 @@ export function readAreaIdFile(paths: RunAreaPaths): string | undefined {
  * a database; refuses when `.meta/` belongs to another area (a copied or mixed-up run area).
  */
 export function ensureAreaIdFile(paths: RunAreaPaths, areaId: string): void {
-  const recorded = readAreaIdFile(paths) ?? createOnce(paths.areaIdFile, areaId);
+  const recorded = readAreaIdFile(paths) ?? createFileOnce(paths.areaIdFile, areaId, 0o640);
   if (recorded !== areaId) {
     throw new TrellisError(
       'AREA_MISMATCH',
       `${paths.areaIdFile} says area ${recorded} but ${paths.mainDb} is area ${areaId}`,
       `the .meta folder belongs to another run area; remove ${paths.metaDir} if this run area is the right one`,
     );
+  }
+}
+
+/** Writes the packet into `metaDir` (temp file + rename, mode 0640); returns its path. */
+export function writePacket(metaDir: string, packet: Packet): string {
+  const { text, sha1 } = encodePacket(packet);
+  const file = path.join(metaDir, `${sha1}.pkt`);
+  writeFileAtomic(file, text, 0o640);
+  return file;
+}
+
+/** Marks the packet alive; false when it is gone (removed by someone who took it for dead). */
+export function touchPacket(file: string, now: number): boolean {
+  try {
+    utimesSync(file, now, now);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -16,8 +16,9 @@ import { TrellisError } from '../util/errors.js';
 import { trellisVersion } from '../util/version.js';
 import { buildServerApp } from './app.js';
 import { acquireLease, type Lease } from './lease.js';
-import { ensureAreaIdFile, ensureMetaDir, ensureToken } from './meta.js';
-import { removePacket, TOUCH_INTERVAL, touchPacket, writePacket, type Invocation, type Packet } from './packet.js';
+import { TOUCH_INTERVAL, type Invocation, type Packet } from '../model/protocol.js';
+import { removeFile } from '../util/files.js';
+import { ensureAreaIdFile, ensureMetaDir, ensureToken, touchPacket, writePacket } from './meta.js';
 
 export interface ServerOptions {
   runArea: string;
@@ -98,7 +99,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     stopNow = (reason) => {
       stopping ??= (async () => {
         for (const t of timers) clearInterval(t);
-        removePacket(packetFile);
+        removeFile(packetFile);
         log(`stopping: ${reason}`);
         await running.app.close().catch((e: Error) => log(`closing: ${e.message}`));
         await running.store.close().catch((e: Error) => log(`closing the store: ${e.message}`));

@@ -108,3 +108,17 @@ export function configError(
 export function isTrellisError(err: unknown): err is TrellisError {
   return err instanceof TrellisError;
 }
+
+/** The run area (or a folder in it) cannot be created or written. */
+export function runAreaUnwritable(where: string, err: unknown): TrellisError {
+  const code = (err as { code?: string }).code ?? 'error';
+  const message = (err as Error).message ?? String(err);
+  // Node's fs messages already start with the code ("ENOTDIR: not a directory, …").
+  const detail = message.startsWith(`${code}:`) ? message : `${code}: ${message}`;
+  return new TrellisError(
+    'RUNAREA_UNWRITABLE',
+    `cannot create or write ${where} (${detail})`,
+    'make sure the run area is a folder you can write to, or point [setup] runarea or --runarea elsewhere',
+    { cause: err },
+  );
+}

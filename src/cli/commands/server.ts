@@ -8,8 +8,9 @@ import type { ServerConfig } from '../../config/types.js';
 import { formatSeconds } from '../../report/summary.js';
 import { formatTable, isoTime } from '../../report/table.js';
 import { readLeaseOwner } from '../../server/lease.js';
-import { readAreaIdFile, readToken } from '../../server/meta.js';
-import { readPackets, removePacket, STALE_AFTER, type FoundPacket, type Invocation } from '../../server/packet.js';
+import { readAreaIdFile, readPackets, readToken } from '../../client/packets.js';
+import { STALE_AFTER, type FoundPacket, type Invocation } from '../../model/protocol.js';
+import { removeFile } from '../../util/files.js';
 import { startServer } from '../../server/server.js';
 import { TrellisError } from '../../util/errors.js';
 import { shortHostname } from '../../util/host.js';
@@ -175,7 +176,7 @@ async function stop(where: Where, args: Record<string, unknown>, ctx: CommandCon
     } catch (err) {
       if (!(err instanceof TransportError)) throw err;
       ctx.log.debug(`${describe(f)}: ${err.message}; taking it for stopped`);
-      if (err.refused) removePacket(f.file);
+      if (err.refused) removeFile(f.file);
     }
     await waitGone(f, ctx);
     ctx.stdout.write(`stopped ${describe(f)}\n`);

@@ -1,14 +1,122 @@
 /**
- * The HTTP form of the Store interface, shared by the server (which validates and dispatches) and
- * the remote store (which sends). Every Store method is `POST /v1/store/<method>` with a JSON
- * object of named parameters; the answer is `{"result": …}` (no `result` for undefined) or
- * `{"error": {"code", "message", "hint"}}`. The JSON schemas here are the API's reference: a body
- * that does not match gets 400 and names the offending field.
+ * What servers and clients share (design §5): the heartbeat packet, the order clients choose
+ * servers in, /health, and the HTTP form of the Store interface. Every Store method is
+ * `POST /v1/store/<method>` with a JSON object of named parameters; the answer is
+ * `{"result": …}` (no `result` for undefined) or `{"error": {"code", "message", "hint"}}`. The
+ * JSON schemas here are the API's reference: a body that does not match gets 400 and names the
+ * offending field.
  */
-import { RUN_STATES, TEST_STATES } from '../model/states.js';
-import type { Store } from '../store/store.js';
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import { RUN_STATES, TEST_STATES } from './states.js';
 
-export type StoreMethod = Exclude<keyof Store, 'close'>;
+// ---- packets ----
+
+export const INVOCATIONS = ['dboard', 'runner', 'other', 'exec'] as const;
+export type Invocation = (typeof INVOCATIONS)[number];
+
+/** A server's heartbeat packet: `.meta/<sha1 of these bytes>.pkt`. */
+export interface Packet {
+  host: string;
+  /** an IP address of the server's host that other hosts can reach */
+  address: string;
+  port: number;
+  pid: number;
+  invocation: Invocation;
+  /** seconds since the epoch */
+  started: number;
+  version: string;
+  areaId: string;
+}
+
+/** A packet as found on disk. */
+export interface FoundPacket {
+  file: string;
+  sha1: string;
+  packet: Packet;
+  /** last touch, seconds since the epoch */
+  touched: number;
+}
+
+/** A server touches its packet this often (seconds). */
+export const TOUCH_INTERVAL = 10;
+/** A packet not touched for this long (seconds) is stale: its server is ignored. */
+export const STALE_AFTER = 30;
+/** Packets are a few hundred bytes; anything bigger is not one. */
+export const MAX_PACKET_BYTES = 4096;
+/** Hosts' clocks differ a little; a start time this far (seconds) ahead is still believed. */
+const CLOCK_SLACK = 5;
+/** A packet's file name. */
+export const PACKET_NAME = /^[0-9a-f]{40}\.pkt$/;
+
+export const sha1 = (bytes: string | Uint8Array) => createHash('sha1').update(bytes).digest('hex');
+
+/** The bytes of a packet and their SHA-1, which names the file. */
+export function encodePacket(p: Packet): { text: string; sha1: string } {
+  const ordered: Packet = {
+    host: p.host, address: p.address, port: p.port, pid: p.pid, invocation: p.invocation,
+    started: p.started, version: p.version, areaId: p.areaId,
+  };
+  const text = `${JSON.stringify(ordered)}\n`;
+  return { text, sha1: sha1(text) };
+}
+
+/** Checks the shape of a parsed packet; returns it typed, or what is wrong. */
+export function validatePacket(value: unknown): Packet | string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  const v = value as Record<string, unknown>;
+  const str = (k: string, max: number) => typeof v[k] === 'string' && (v[k] as string).length > 0 && (v[k] as string).length <= max;
+  const int = (k: string, lo: number, hi: number) => Number.isInteger(v[k]) && (v[k] as number) >= lo && (v[k] as number) <= hi;
+  if (!str('host', 255)) return 'bad host';
+  if (typeof v['address'] !== 'string' || isIP(v['address']) === 0) return 'bad address';
+  if (!int('port', 1, 65535)) return 'bad port';
+  if (!int('pid', 1, 2 ** 31)) return 'bad pid';
+  if (!INVOCATIONS.includes(v['invocation'] as Invocation)) return 'bad invocation';
+  if (typeof v['started'] !== 'number' || !Number.isFinite(v['started']) || v['started'] <= 0) return 'bad started';
+  if (!str('version', 64)) return 'bad version';
+  if (!str('areaId', 128)) return 'bad areaId';
+  return v as unknown as Packet;
+}
+
+/**
+ * The packets a client should try, best first (design §5): fresh ones only; invocation dboard →
+ * runner → other → exec; then the shortest run so far; then SHA-1. A packet claiming to have
+ * started in the future cannot be trusted to mean anything and goes last.
+ */
+export function choosePackets(found: readonly FoundPacket[], now: number): FoundPacket[] {
+  const key = (f: FoundPacket) => ({
+    future: f.packet.started > now + CLOCK_SLACK ? 1 : 0,
+    tier: INVOCATIONS.indexOf(f.packet.invocation),
+    uptime: now - f.packet.started,
+  });
+  return found
+    .filter((f) => now - f.touched <= STALE_AFTER)
+    .map((f) => ({ f, k: key(f) }))
+    .sort((a, b) => a.k.future - b.k.future || a.k.tier - b.k.tier || a.k.uptime - b.k.uptime || (a.f.sha1 < b.f.sha1 ? -1 : 1))
+    .map((x) => x.f);
+}
+
+// ---- the API ----
+
+/** What GET /v1/health answers. */
+export interface HealthInfo {
+  areaId: string;
+  host: string;
+  pid: number;
+  invocation: Invocation;
+  started: number;
+  version: string;
+  /** seconds since the server started */
+  uptime: number;
+}
+
+/** The Store methods the API carries (all but close). */
+export const STORE_METHODS = [
+  'areaId', 'ensureRun', 'findRun', 'getRun', 'listRuns', 'setRunState', 'removeRun', 'registerTests', 'write',
+  'listTests', 'getTest', 'getTestById', 'removeTests', 'claimRun', 'registerAgent', 'heartbeat', 'endAgent',
+  'listAgents', 'reapDead', 'events',
+] as const;
+export type StoreMethod = (typeof STORE_METHODS)[number];
 
 type Schema = Record<string, unknown>;
 
