@@ -86,8 +86,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
     const timers = [
       setInterval(() => {
-        // Someone took the packet for dead and removed it: put it back.
-        if (!touchPacket(packetFile, opts.now())) writePacket(paths.metaDir, packet);
+        if (touchPacket(packetFile, opts.now())) return;
+        try {
+          // Someone took the packet for dead and removed it: put it back.
+          writePacket(paths.metaDir, packet);
+        } catch (err) {
+          // The run area is gone or read-only: no client can find this server any more.
+          void stopNow(`cannot write its packet (${(err as Error).message})`);
+        }
       }, TOUCH_INTERVAL * 1000),
       setInterval(() => {
         if (opts.now() - lastCall >= opts.config.idleTimeout) void stopNow(`idle for ${opts.config.idleTimeout} s`);
