@@ -95,7 +95,7 @@ export async function connect(opts: DiscoverOptions): Promise<Connection> {
   if (!opts.autoStart) {
     throw new TrellisError('NO_SERVER', `no server is running for ${opts.runArea}`, 'start one with `trellis server start`');
   }
-  makeDirs(paths.metaDir, path.dirname(paths.serverLog(opts.host, process.pid)));
+  makeDirs(paths.metaDir, paths.logsDir);
   const release = await takeStartLock(paths, opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
   try {
     // Another client may have started one while we waited for the lock.
@@ -124,7 +124,7 @@ async function takeStartLock(paths: RunAreaPaths, waitMs: number): Promise<() =>
 
 /** Starts `trellis server start --foreground` detached and waits for its packet. */
 async function startDetached(paths: RunAreaPaths, opts: DiscoverOptions): Promise<Connection> {
-  const startLog = path.join(path.dirname(paths.serverLog(opts.host, 1)), `starting-${opts.host}-${process.pid}.log`);
+  const startLog = path.join(paths.logsDir, `starting-${opts.host}-${process.pid}.log`);
   const fd = openSync(startLog, 'a', 0o640);
   const args = [opts.trellisJs, 'server', 'start', '--foreground', '--invocation', opts.invocation, '--runarea', opts.runArea];
   if (opts.areaDir !== undefined) args.push('--area', opts.areaDir);

@@ -36,6 +36,8 @@ export function runAreaPaths(runArea: string) {
     leaseOwnerFile: path.join(metaDir, 'lease.json'),
     /** taken by a client before it starts a server, so racing clients start one */
     startLockFile: path.join(metaDir, 'start'),
+    /** servers' logs */
+    logsDir: path.join(metaDir, 'logs'),
     /** one log file per server */
     serverLog: (host: string, pid: number) => path.join(metaDir, 'logs', `server-${encodePathComponent(host)}-${pid}.log`),
     /** `<runarea>/<target>/<runname>`: each key value and the run name encoded on its own */

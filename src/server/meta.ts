@@ -13,7 +13,7 @@ import { createFileOnce, makeDirs, writeFileAtomic } from '../util/files.js';
 
 /** Creates `.meta/` and its `logs/`. */
 export function ensureMetaDir(paths: RunAreaPaths): void {
-  makeDirs(paths.metaDir, path.dirname(paths.serverLog('h', 1)));
+  makeDirs(paths.metaDir, paths.logsDir);
 }
 
 /** The area's token, created on first use (0640: readable by those who can read the run area). */
