@@ -9,7 +9,6 @@ import type { Area, Target } from '../config/types.js';
 import type { RunRecord } from '../model/records.js';
 import { RemoteStore } from '../client/remote-store.js';
 import type { Invocation } from '../model/protocol.js';
-import { openDirectStore } from '../store/direct-store.js';
 import type { Store } from '../store/store.js';
 import { TrellisError } from '../util/errors.js';
 import { shortHostname } from '../util/host.js';
@@ -44,7 +43,11 @@ export async function openStoreAt(
   ctx: CommandContext,
   invocation: Invocation,
 ): Promise<Store> {
-  if (isDirect(args, ctx)) return openDirectStore(runArea, { host: shortHostname(), now: ctx.now });
+  if (isDirect(args, ctx)) {
+    // Loaded only here: a client of a server never needs SQLite.
+    const { openDirectStore } = await import('../store/direct-store.js');
+    return openDirectStore(runArea, { host: shortHostname(), now: ctx.now });
+  }
   const store = new RemoteStore({
     runArea,
     areaDir,

@@ -6,7 +6,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import { runAreaPaths, type RunAreaPaths } from '../config/paths.js';
 import { choosePackets, type FoundPacket, type HealthInfo, type Invocation } from '../model/protocol.js';
 import { makeDirs, removeFile } from '../util/files.js';
@@ -106,6 +105,8 @@ export async function connect(opts: DiscoverOptions): Promise<Connection> {
 }
 
 async function takeStartLock(paths: RunAreaPaths, waitMs: number): Promise<() => Promise<void>> {
+  // Loaded only when a server must be started: finding a live one needs no lock.
+  const { default: lockfile } = await import('proper-lockfile');
   try {
     return await lockfile.lock(paths.startLockFile, {
       realpath: false,
