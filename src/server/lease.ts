@@ -64,13 +64,18 @@ export async function acquireLease(paths: RunAreaPaths, opts: LeaseOptions): Pro
         retries: 0,
         onCompromised: opts.onCompromised,
       });
-      writeOwner(paths, { host: opts.host, pid: process.pid, procStart: processStartTime(process.pid), since: opts.now() });
+      const me: LeaseOwner = { host: opts.host, pid: process.pid, procStart: processStartTime(process.pid), since: opts.now() };
+      writeOwner(paths, me);
       return {
         async release() {
-          try {
-            unlinkSync(paths.leaseOwnerFile);
-          } catch {
-            // already gone
+          // A lease lost meanwhile may have a new holder: its lease.json is not ours to remove.
+          const owner = readLeaseOwner(paths);
+          if (owner && owner.host === me.host && owner.pid === me.pid && owner.since === me.since) {
+            try {
+              unlinkSync(paths.leaseOwnerFile);
+            } catch {
+              // already gone
+            }
           }
           await release().catch(() => undefined);
         },
