@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { runAreaPaths, type RunAreaPaths } from '../config/paths.js';
-import { choosePackets, type FoundPacket, type HealthInfo, type Invocation } from '../model/protocol.js';
+import { choosePackets, STALE_AFTER, type FoundPacket, type HealthInfo, type Invocation } from '../model/protocol.js';
 import { makeDirs, removeFile } from '../util/files.js';
 import { readAreaIdFile, readPackets, readToken } from './packets.js';
 import { TrellisError } from '../util/errors.js';
@@ -72,7 +72,18 @@ export async function findServer(paths: RunAreaPaths, opts: Pick<DiscoverOptions
   const token = readToken(paths);
   if (token === undefined) return undefined;
   const areaId = readAreaIdFile(paths);
-  for (const found of choosePackets(readPackets(paths.metaDir, opts.debug), opts.now())) {
+  const all = readPackets(paths.metaDir, opts.debug);
+  const now = opts.now();
+  for (const found of all) {
+    // Stale packets are never tried, so their server is never found gone that way: remove the
+    // ones whose server provably is (this host, dead pid) so they do not pile up in .meta.
+    const p = found.packet;
+    if (now - found.touched > STALE_AFTER && p.host === opts.host && !isPidAlive(p.pid, null)) {
+      opts.debug(`removing stale packet ${found.file} of dead server pid ${p.pid}`);
+      removeFile(found.file);
+    }
+  }
+  for (const found of choosePackets(all, now)) {
     const result = await checkHealth(found, token, areaId, opts.host);
     if (result.ok) {
       return { endpoint: { address: found.packet.address, port: found.packet.port, token }, found, health: result.health };
