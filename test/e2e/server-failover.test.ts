@@ -21,7 +21,7 @@ import { listTests, readLines, startRun, statesOf, trellis, waitUntil } from '..
 import { isPidAlive } from '../helpers/servers.js';
 
 const N = 500;
-const REPORT_EVERY = 10;
+const REPORT_EVERY = 20;
 /** How many items must have finished before the server is killed. */
 const KILL_AFTER = 120;
 
@@ -65,7 +65,9 @@ t.test('kill -9 of the server mid-run: a new server takes over, every result rec
   await waitUntil(() => !isPidAlive(old.packet.pid), `server ${old.packet.pid} gone`);
   t.ok(doneAtKill < N && proc.child.exitCode === null, `killed mid-run (${doneAtKill} of ${N} items done)`);
 
+  const tKill = Date.now();
   const res = await proc.done;
+  t.comment(`killed after ${((tKill - t0) / 1000).toFixed(1)} s; the run ended ${((Date.now() - tKill) / 1000).toFixed(1)} s later`);
   t.equal(res.code, 0, 'the run exits 0', { output: res.stdout + res.stderr });
   t.match(res.stdout, new RegExp(`PASS ${N}\\b`), `the summary counts ${N} PASS`);
 
