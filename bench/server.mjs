@@ -9,13 +9,16 @@
 // The load clients of 4 run in child processes (`--client` mode of this script), not in the
 // bench process. Every server this script starts is stopped at the end.
 import { fork, spawn } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLI, ROOT, figure, header, makeTempDir, median, requireBuild, timeOk, verdict, writeArea } from './common.mjs';
+import { CLI, ROOT, header, makeTempDir, median, requireBuild, timeOk, writeArea } from './common.mjs';
 
 const dist = (p) => path.join(ROOT, 'dist', 'src', p);
+// `node bench/server.mjs 4 5` runs only parts 4 and 5; no argument: all of them.
+const ONLY = process.argv.slice(2).filter((a) => /^[1-5]$/.test(a)).map(Number);
+const part = (n) => ONLY.length === 0 || ONLY.includes(n);
 
 if (process.argv[2] === '--client') {
   await clientMain();
@@ -82,6 +85,7 @@ async function clientMain() {
   await receive();
   const latencies = [];
   const perSecond = [];
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   const end = start + durationMs;
   await Promise.all(
@@ -94,7 +98,8 @@ async function clientMain() {
     ),
   );
   const elapsed = performance.now() - start;
-  process.send({ type: 'done', latencies, perSecond: Array.from(perSecond, (x) => x ?? 0), elapsed, acked, errors, lastError });
+  const cpu = process.cpuUsage(cpu0);
+  process.send({ type: 'done', cpuMs: (cpu.user + cpu.system) / 1000, latencies, perSecond: Array.from(perSecond, (x) => x ?? 0), elapsed, acked, errors, lastError });
   process.disconnect();
 }
 
@@ -138,6 +143,16 @@ async function main() {
     return { dir, runArea: path.join(dir, 'runs'), paths: runAreaPaths(path.join(dir, 'runs')) };
   }
   const cli = (area, ...args) => timeOk(process.execPath, [CLI, ...args, '--area', area.dir], { env });
+  // BENCH_SERVER_PROF=<dir>: the servers of parts 4 and 5 run with --cpu-prof (profile written there
+  // when they stop); started in the foreground by this script rather than by `server start`.
+  async function startServerFor(area) {
+    if (!process.env.BENCH_SERVER_PROF) return cli(area, 'server', 'start');
+    const args = ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`, CLI, 'server', 'start', '--foreground', '--invocation', 'other', '--area', area.dir];
+    const child = spawn(process.execPath, args, { env, stdio: 'ignore', detached: true });
+    child.unref();
+    await waitFor(() => packets(area).some((f) => f.packet.pid === child.pid), 20_000, 'the profiled server');
+    return child;
+  }
   const packets = (area) => readPackets(area.paths.metaDir, () => undefined);
   function serverPids(area) {
     const pids = packets(area).map((f) => f.packet.pid);
@@ -170,14 +185,11 @@ async function main() {
     return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, at USER_HZ = 100
   };
   const results = [];
+  // Like common.mjs's figure/verdict, with room for longer labels and targets either way.
+  const figure = (label, value, unit, digits = 1) => console.log(`${label.padEnd(50)} ${value.toFixed(digits).padStart(9)} ${unit}`);
   const report = (label, value, target, unit, digits, higherIsBetter = false) => {
-    let ok;
-    if (higherIsBetter) {
-      ok = value >= target;
-      console.log(`${label.padEnd(44)} ${value.toFixed(digits).padStart(9)} ${unit}   target ≥ ${target} ${unit}: ${ok ? 'met' : 'MISSED'}`);
-    } else {
-      ok = verdict(label, value, target, unit, digits);
-    }
+    const ok = higherIsBetter ? value >= target : value <= target;
+    console.log(`${label.padEnd(50)} ${value.toFixed(digits).padStart(9)} ${unit}   target ${higherIsBetter ? '≥' : '≤'} ${target} ${unit}: ${ok ? 'met' : 'MISSED'}`);
     results.push({ label, value, target, unit, digits, ok, higherIsBetter });
   };
 
@@ -185,8 +197,8 @@ async function main() {
 
   try {
     // ---------------------------------------------------------------- 1. discovery + health
-    console.log('\n-- 1. discovery + health check with a live server (target ≤ 30 ms)');
-    {
+    if (part(1)) console.log('\n-- 1. discovery + health check with a live server (target ≤ 30 ms)');
+    if (part(1)) {
       const area = makeArea('ping');
       cli(area, 'server', 'start');
       serverPids(area);
@@ -222,12 +234,13 @@ async function main() {
     }
 
     // ---------------------------------------------------------------- 2. cold start
-    console.log('\n-- 2. cold start: no server → first answered request (target ≤ 1.5 s)');
-    {
+    if (part(2)) console.log('\n-- 2. cold start: no server → first answered request (target ≤ 1.5 s)');
+    if (part(2)) {
       const ROUNDS = 5;
       const cold = [];
       const directFresh = [];
       const warm = [];
+      const coldExisting = [];
       for (let i = 0; i < ROUNDS; i++) {
         const area = makeArea(`cold${i}`);
         const r = cli(area, 'list', 'runs');
@@ -235,6 +248,10 @@ async function main() {
         cold.push(r.ms);
         if (serverPids(area).length !== 1) throw new Error('expected one server after a cold `list runs`');
         warm.push(cli(area, 'list', 'runs').ms);
+        stopAll(area);
+        // The usual case: the run area exists, its server stopped (idle timeout).
+        coldExisting.push(cli(area, 'list', 'runs').ms);
+        serverPids(area);
         stopAll(area);
         directFresh.push(cli(makeArea(`colddirect${i}`), 'list', 'runs', '--direct').ms);
       }
@@ -264,14 +281,15 @@ async function main() {
       report(`\`list runs\`, fresh area, no server (median ${ROUNDS})`, median(cold), 1500, 'ms', 0);
       figure(`  range`, Math.min(...cold), 'ms', 0);
       figure(`  …to`, Math.max(...cold), 'ms', 0);
-      report(`spawn server → first answered /health (med ${ROUNDS})`, median(spawnToHealth), 1500, 'ms', 0);
+      report(`\`list runs\`, existing area, no server (med ${ROUNDS})`, median(coldExisting), 1500, 'ms', 0);
+      report(`spawn server → /health answered (med ${ROUNDS})`, median(spawnToHealth), 1500, 'ms', 0);
       figure('`list runs`, same area, server warm (median)', median(warm), 'ms', 0);
       figure('`list runs --direct`, fresh area (median)', median(directFresh), 'ms', 0);
     }
 
     // ---------------------------------------------------------------- 3. kill -9
-    console.log('\n-- 3. kill -9 of the server, then the next command (target ≤ 3 s)');
-    {
+    if (part(3)) console.log('\n-- 3. kill -9 of the server, then the next command (target ≤ 3 s)');
+    if (part(3)) {
       const ROUNDS = 5;
       const area = makeArea('kill9');
       cli(area, 'list', 'runs');
@@ -298,11 +316,11 @@ async function main() {
     const DURATION_MS = 5000;
     const WARMUP_MS = 1000;
     const COMPARE_N = 20_000;
-    console.log(
+    if (part(4)) console.log(
       `\n-- 4. ${CLIENTS} concurrent clients, single-op state updates for ${DURATION_MS / 1000} s ` +
         `(targets ≥ 5,000 updates/s, p99 ≤ 25 ms); clients in ${PROCS} child processes`,
     );
-    {
+    if (part(4)) {
       const area = makeArea('load');
       // Register the run and its tests through the direct store first, then start the server.
       const ds = openDirectStore(area.runArea, { host: HOST });
@@ -312,11 +330,21 @@ async function main() {
         Array.from({ length: CLIENTS * PER_CLIENT }, (_, i) => ({ testname: `t${i}`, itempath: '', priority: 0, rundir: '' })),
       );
       await ds.close();
-      cli(area, 'server', 'start');
+      await startServerFor(area);
       const [serverPid] = serverPids(area);
       const conn = await findServer(area.paths, discovery);
       if (!conn) throw new Error('no server for the load area');
       const ids = rows.map((r) => r.id);
+      // One client alone, one write at a time, from this process: the round trip a runner waits for.
+      const { requestJson } = await import(dist('client/http.js'));
+      const single = [];
+      for (let i = 0; i < 3000; i++) {
+        const op = { kind: 'test', opId: `one-${i}`, testId: ids[i % ids.length], set: { state: 'RUNNING', status: 'n/a' }, time: Date.now() / 1000 };
+        const t0 = performance.now();
+        const a = await requestJson(conn.endpoint, 'POST', '/v1/store/write', { runId: run.id, ops: [op] }, 30_000);
+        if (i >= 500) single.push(performance.now() - t0);
+        if (a.status !== 200) throw new Error(`write answered ${a.status}: ${JSON.stringify(a.body)}`);
+      }
       const children = [];
       for (let p = 0; p < PROCS; p++) {
         const mine = [];
@@ -372,6 +400,9 @@ async function main() {
       figure('  latency max', Math.max(...latencies), 'ms', 1);
       figure('  server CPU during the load (of wall)', (serverCpu / wall) * 100, '%', 0);
       figure('  server CPU per update', (serverCpu * 1000) / total, 'µs', 0);
+      const clientCpu = done.reduce((s, d) => s + d.cpuMs, 0);
+      figure('  client CPU per update (both processes)', (clientCpu * 1000) / total, 'µs', 0);
+      figure('  CPU budget per update at 5,000/s on 2 cores', 2e6 / 5000, 'µs', 0);
       console.log(`  ${total} updates in ${(elapsed / 1000).toFixed(2)} s; ${applied} ops in the run db (all acked, warm-up too); ${errors} errors`);
 
       // Raw better-sqlite3, the same writes, one transaction per update, in this process.
@@ -416,46 +447,75 @@ async function main() {
       }
       const directRate = (COMPARE_N * 1000) / (performance.now() - t);
       await store.close();
-      figure(`  raw better-sqlite3, 1 tx per update (${COMPARE_N})`, rawRate, 'updates/s', 0);
-      figure(`  DirectStore.write in-process, 1 op/call (${COMPARE_N})`, directRate, 'updates/s', 0);
+      figure('  one client alone: round trip of a write, p50', pct(single, 50), 'ms', 2);
+      figure('  one client alone: round trip of a write, p99', pct(single, 99), 'ms', 2);
+      figure(`  raw better-sqlite3, 1 tx per update`, rawRate, 'updates/s', 0);
+      figure(`  DirectStore.write in-process, 1 op per call`, directRate, 'updates/s', 0);
     }
 
     // ---------------------------------------------------------------- 5. a run through the server
     const ITEMS = 1000;
-    const RUN_ROUNDS = 3;
-    console.log(`\n-- 5. \`trellis run\` of 1 test × ${ITEMS} items of \`true\`, -j 2: warm server vs --direct (target ≤ +20%)`);
-    {
+    const RUN_ROUNDS = 5;
+    if (part(5)) console.log(`\n-- 5. \`trellis run\` of 1 test × ${ITEMS} items of \`true\`, -j 2: warm server vs --direct (target ≤ +20%)`);
+    if (part(5)) {
       const values = Array.from({ length: ITEMS }, (_, i) => i + 1).join(' ');
       const area = makeArea('run', { many: `[items]\nN ${values}\n\n[ezsteps]\nt true\n` });
+      // CPU of the runner (and its children) from /usr/bin/time when installed; the server's from /proc.
+      const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+      const timeFile = path.join(tmp, 'time.out');
       let n = 0;
+      /** One run under a fresh name: wall ms and the runner's CPU ms (NaN without /usr/bin/time). */
       const run = (...extra) => {
-        const r = cli(area, 'run', '-t', 'linux', '-r', `r${n++}`, '-j', '2', ...extra);
+        const args = [CLI, 'run', '-t', 'linux', '-r', `r${n++}`, '-j', '2', '--area', area.dir, ...extra];
+        const r = TIME ? timeOk(TIME, ['-f', '%U %S', '-o', timeFile, process.execPath, ...args], { env }) : timeOk(process.execPath, args, { env });
+        if (process.env.BENCH_DEBUG) console.log(r.stdout.split('\n').filter((l) => /^Run /.test(l)).join('\n'), r.stderr.split('\n').filter((l) => !/^\s*(PASS|RUN)/.test(l)).slice(-30).join('\n'));
         const m = /Run linux\/\S+: (\d+) tests and items \((\d+) ran\)/.exec(r.stdout);
         if (!m || Number(m[2]) !== ITEMS) throw new Error(`expected ${ITEMS} to run:\n${r.stdout.slice(-500)}`);
-        return r.ms;
+        const cpu = TIME ? readFileSync(timeFile, 'utf8').trim().split('\n').at(-1).split(' ').reduce((s, x) => s + Number(x) * 1000, 0) : NaN;
+        return { ms: r.ms, cpu };
       };
-      cli(area, 'server', 'start');
-      serverPids(area);
+      await startServerFor(area);
+      const [warmPid] = serverPids(area);
       const direct = [];
       const served = [];
+      const ratios = [];
       for (let i = 0; i < RUN_ROUNDS; i++) {
-        direct.push(run('--direct'));
-        served.push(run());
-        console.log(`  round ${i + 1}: --direct ${direct.at(-1).toFixed(0)} ms, warm server ${served.at(-1).toFixed(0)} ms`);
+        // Alternate which goes first, so a load change on the machine does not favour one side.
+        const d = i % 2 === 0 ? run('--direct') : undefined;
+        const s0 = cpuMs(warmPid);
+        const s = run();
+        s.serverCpu = cpuMs(warmPid) - s0;
+        const d2 = d ?? run('--direct');
+        direct.push(d2);
+        served.push(s);
+        ratios.push(s.ms / d2.ms);
+        console.log(
+          `  round ${i + 1}: --direct ${d2.ms.toFixed(0)} ms (CPU ${(d2.cpu / 1000).toFixed(2)} s), warm server ${s.ms.toFixed(0)} ms ` +
+            `(CPU runner ${(s.cpu / 1000).toFixed(2)} s + server ${(s.serverCpu / 1000).toFixed(2)} s)`,
+        );
       }
       const cold = [];
       for (let i = 0; i < 2; i++) {
         stopAll(area);
-        cold.push(run());
+        cold.push(run(...(process.env.BENCH_DEBUG ? ['--debug'] : [])).ms);
         serverPids(area);
         console.log(`  cold ${i + 1}: server started by the run ${cold.at(-1).toFixed(0)} ms`);
       }
       stopAll(area);
-      figure(`\`trellis run --direct\` (median ${RUN_ROUNDS})`, median(direct), 'ms', 0);
-      figure(`\`trellis run\`, warm server (median ${RUN_ROUNDS})`, median(served), 'ms', 0);
-      report('extra wall time through a warm server', ((median(served) - median(direct)) / median(direct)) * 100, 20, '%', 1);
+      const dMs = median(direct.map((r) => r.ms));
+      const sMs = median(served.map((r) => r.ms));
+      figure(`\`trellis run --direct\` (median ${RUN_ROUNDS})`, dMs, 'ms', 0);
+      figure(`\`trellis run\`, warm server (median ${RUN_ROUNDS})`, sMs, 'ms', 0);
+      report('extra wall time through a warm server', (sMs / dMs - 1) * 100, 20, '%', 1);
+      figure('  same, median of the per-round ratios', (median(ratios) - 1) * 100, '%', 1);
+      figure('  same, fastest run of each', (Math.min(...served.map((r) => r.ms)) / Math.min(...direct.map((r) => r.ms)) - 1) * 100, '%', 1);
+      if (TIME) {
+        figure('  CPU --direct: runner + its children', median(direct.map((r) => r.cpu)), 'ms', 0);
+        figure('  CPU warm server: runner + its children', median(served.map((r) => r.cpu)), 'ms', 0);
+        figure('  CPU warm server: the server', median(served.map((r) => r.serverCpu)), 'ms', 0);
+      }
       figure('`trellis run`, cold start included (median 2)', median(cold), 'ms', 0);
-      figure('  extra wall time, cold start included', ((median(cold) - median(direct)) / median(direct)) * 100, '%', 1);
+      figure('  extra wall time, cold start included', (median(cold) / dMs - 1) * 100, '%', 1);
     }
   } finally {
     for (const a of areas) {
