@@ -3,7 +3,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { stopServersOnTeardown } from './servers.js';
+import { stopServersUnder } from './servers.js';
 
 export interface AreaSpec {
   /** trellis.config text; default: fields OS ARCH, max_concurrent_jobs 4 */
@@ -46,7 +46,10 @@ interface TestDirMaker {
 
 /** A fresh area in the test's own temp folder (removed by tap afterwards, its servers stopped). */
 export function makeArea(t: TestDirMaker, spec: AreaSpec): string {
-  const dir = writeArea(t.testdir(), spec);
-  stopServersOnTeardown(t, dir);
+  // Registered before t.testdir(): tap removes the folder before running the teardowns registered
+  // after it was made, and the servers are found by the packets in it.
+  let dir: string | undefined;
+  t.teardown(() => (dir === undefined ? undefined : stopServersUnder(dir)));
+  dir = writeArea(t.testdir(), spec);
   return dir;
 }
