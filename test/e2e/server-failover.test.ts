@@ -16,11 +16,12 @@ import { readPackets } from '../../src/client/packets.js';
 import { runAreaPaths } from '../../src/config/paths.js';
 import { makeArea } from '../helpers/area.js';
 import { parseJson } from '../helpers/e2e.js';
-import { checkExecutions, checkRecordedOnce, itemsTestconfig, type ItemsSpec } from '../helpers/failover.js';
+import { checkExecutions, checkRecordedOnce, itemsTestconfig, RELEASE_FILE, type ItemsSpec } from '../helpers/failover.js';
 import { listTests, readLines, startRun, statesOf, trellis, waitUntil } from '../helpers/run-e2e.js';
 import { isPidAlive } from '../helpers/servers.js';
 
-const SPEC: ItemsSpec = { n: 500, sleep: 0.05, reportEvery: 20, doneFile: 'done' };
+/** Items from 150 on wait until the server has been killed. */
+const SPEC: ItemsSpec = { n: 500, sleep: 0.05, reportEvery: 20, doneFile: 'done', holdFrom: 150 };
 /** How many items must have finished before the server is killed. */
 const KILL_AFTER = 120;
 const CONFIG = '[fields]\nOS\nARCH\n\n[setup]\nmax_concurrent_jobs 8\n';
@@ -50,6 +51,7 @@ t.test('kill -9 of the server mid-run: a new server takes over, every result rec
   const tKill = Date.now();
   await waitUntil(() => !isPidAlive(old.packet.pid), `server ${old.packet.pid} gone`);
   t.ok(doneAtKill < SPEC.n && proc.child.exitCode === null, `killed mid-run (${doneAtKill} of ${SPEC.n} items done)`);
+  fs.writeFileSync(path.join(area, RELEASE_FILE), '');
 
   const res = await proc.done;
   t.comment(`killed after ${((tKill - t0) / 1000).toFixed(1)} s; the run ended ${((Date.now() - tKill) / 1000).toFixed(1)} s later`);

@@ -13,24 +13,31 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import lockfile from 'proper-lockfile';
 import t, { type Test } from 'tap';
 import { readPackets } from '../../src/client/packets.js';
 import { runAreaPaths } from '../../src/config/paths.js';
 import { readLeaseOwner } from '../../src/server/lease.js';
 import { repoRoot, trellisBin, type CliResult } from '../helpers/cli.js';
 import { dump, parseJson } from '../helpers/e2e.js';
-import { checkExecutions, checkRecordedOnce, itemsTestconfig, type ItemsSpec } from '../helpers/failover.js';
+import { checkExecutions, checkRecordedOnce, itemsTestconfig, RELEASE_FILE, type ItemsSpec } from '../helpers/failover.js';
 import { readLines, TARGET, waitUntil, type TestRow } from '../helpers/run-e2e.js';
 import { isPidAlive, stopServersUnder } from '../helpers/servers.js';
 import { writeArea } from '../helpers/area.js';
 
 const HOSTS_SH = path.resolve(repoRoot, '../shared/netns/hosts.sh');
+/** Taken while the hosts are up: they are this machine's, whoever else runs this test. */
+const HOSTS_LOCK = path.join(os.tmpdir(), 'trellis-test-netns-hosts');
 const ADDR = { h1: '10.213.0.1', h2: '10.213.0.2', h3: '10.213.0.3' } as const;
 type Host = keyof typeof ADDR;
 
-/** 120 items of 1 s, 8 at a time: the run outlasts the ~10 s the takeover needs. */
-const SPEC: ItemsSpec = { n: 120, sleep: 1, reportEvery: 5, doneFile: 'done' };
+/**
+ * 120 items of 1 s, 8 at a time; those from 25 on wait until the server has been killed, and then
+ * take longer than the ~10 s the takeover needs.
+ */
+const SPEC: ItemsSpec = { n: 120, sleep: 1, reportEvery: 5, doneFile: 'done', holdFrom: 25 };
 const KILL_AFTER = 16;
 /** A [server] section without bind or advertise: listen everywhere, advertise the host's IPv4. */
 const CONFIG = '[fields]\nOS\nARCH\n\n[setup]\nmax_concurrent_jobs 8\n\n[server]\nidle_timeout 5m\n';
@@ -99,12 +106,23 @@ t.test('a server on h1 serves h2 and h3; killed mid-run, h2 takes over after the
     return;
   }
   const t0 = Date.now();
+  // The hosts have fixed names: another copy of this test (another checkout, same machine) waits.
+  const unlock = await lockfile.lock(HOSTS_LOCK, {
+    realpath: false,
+    stale: 10_000,
+    retries: { retries: 120, minTimeout: 500, maxTimeout: 500, factor: 1 },
+    onCompromised: () => undefined,
+  });
   // Teardown, also after a failure: stop every server of the area, then remove the hosts.
   // Registered before t.testdir(): tap removes the folder before later teardowns run.
   let area = '';
   t.teardown(async () => {
-    if (area !== '') await stopServersUnder(area);
-    hostsSh('down');
+    try {
+      if (area !== '') await stopServersUnder(area);
+      hostsSh('down');
+    } finally {
+      await unlock();
+    }
   });
   area = writeArea(t.testdir(), { config: CONFIG, tests: { t: itemsTestconfig(SPEC) } });
   const runArea = path.join(area, 'runs');
@@ -156,6 +174,7 @@ t.test('a server on h1 serves h2 and h3; killed mid-run, h2 takes over after the
   const killedAt = Date.now() / 1000;
   await waitUntil(() => !isPidAlive(old.packet.pid), `server ${old.packet.pid} gone`);
   t.ok(doneAtKill < SPEC.n && runProc.child.exitCode === null, `killed mid-run (${doneAtKill} of ${SPEC.n} items done)`);
+  fs.writeFileSync(path.join(area, RELEASE_FILE), '');
 
   const res = await runProc.done;
   t.comment(`killed after ${(killedAt - t0 / 1000).toFixed(1)} s; the run ended ${(Date.now() / 1000 - killedAt).toFixed(1)} s later`);

@@ -1,7 +1,8 @@
 /**
  * What the server failover tests share: a test with N numbered items whose step sleeps, reports
  * through the server from inside the test (every `reportEvery`-th item: `trellis step` and
- * `trellis set-value`) and notes each execution in a file; and the checks that every result was
+ * `trellis set-value`) and notes each execution in a file, items from a given number on waiting
+ * for the test's go-ahead; and the checks that every result was
  * recorded exactly once, read straight from the run's SQLite database.
  */
 import fs from 'node:fs';
@@ -20,11 +21,22 @@ export interface ItemsSpec {
   reportEvery: number;
   /** file (relative to the area) each execution of the step appends its item number to */
   doneFile: string;
+  /**
+   * items from this number on wait for the file RELEASE_FILE in the area before they start their
+   * work, so that a test can act mid-run (kill the server) before the run can end
+   */
+  holdFrom?: number;
 }
+
+/** See ItemsSpec.holdFrom. */
+export const RELEASE_FILE = 'release';
 
 /** The testconfig: `[items] N 1..n` and one step. */
 export function itemsTestconfig(spec: ItemsSpec): string {
   const step = [
+    ...(spec.holdFrom === undefined
+      ? []
+      : [`if [ "$N" -ge ${spec.holdFrom} ]; then while [ ! -e "$MT_RUN_AREA_HOME/${RELEASE_FILE}" ]; do sleep 0.05; done; fi`]),
     `sleep ${spec.sleep}`,
     `if [ $((N % ${spec.reportEvery})) = 0 ]; then trellis step check --state start && trellis set-value v "$N" --expected "$N" && trellis step check --state end --status PASS || exit 1; fi`,
     `echo "$N" >> "$MT_RUN_AREA_HOME/${spec.doneFile}"`,
