@@ -66,6 +66,9 @@ t.test('kill -9 of the server mid-run: a new server takes over, every result rec
   t.not(fresh.packet.pid, old.packet.pid, 'a new server (another pid)');
   t.ok(isPidAlive(fresh.packet.pid), 'the new server runs');
   t.notOk(fs.existsSync(old.file), "the killed server's packet was removed");
+  // Same host, dead pid: the lease is broken at once, not after it goes stale (8-10 s).
+  const takeover = fresh.packet.started - tKill / 1000;
+  t.ok(takeover < 7, `the new server started ${takeover.toFixed(1)} s after the kill, without waiting for the lease to go stale`);
 
   const list = await trellis(t, area, ['server', 'list', '--json']);
   t.equal(list.code, 0, 'server list exits 0', { output: list.stdout + list.stderr });
