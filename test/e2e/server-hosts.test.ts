@@ -107,12 +107,16 @@ t.test('a server on h1 serves h2 and h3; killed mid-run, h2 takes over after the
   }
   const t0 = Date.now();
   // The hosts have fixed names: another copy of this test (another checkout, same machine) waits.
-  const unlock = await lockfile.lock(HOSTS_LOCK, {
-    realpath: false,
-    stale: 10_000,
-    retries: { retries: 120, minTimeout: 500, maxTimeout: 500, factor: 1 },
-    onCompromised: () => undefined,
-  });
+  const unlock = await lockfile
+    .lock(HOSTS_LOCK, {
+      realpath: false,
+      stale: 10_000,
+      retries: { retries: 120, minTimeout: 500, maxTimeout: 500, factor: 1 },
+      onCompromised: () => undefined,
+    })
+    .catch((err: Error) => {
+      throw new Error(`another copy of this test has held the simulated hosts (${HOSTS_LOCK}.lock) for a minute: ${err.message}`);
+    });
   // Teardown, also after a failure: stop every server of the area, then remove the hosts.
   // Registered before t.testdir(): tap removes the folder before later teardowns run.
   let area = '';
@@ -142,7 +146,7 @@ t.test('a server on h1 serves h2 and h3; killed mid-run, h2 takes over after the
 
   // A server started on h1 advertises h1's address.
   const started = await on('h1', 'server', 'start').done;
-  t.equal(started.code, 0, `server start on h1\n${dump(started)}`);
+  t.equal(started.code, 0, 'server start on h1 exits 0', { output: dump(started) });
   t.match(started.stdout, /^started server pid \d+ on host h1 at 10\.213\.0\.1:\d+/m);
   const first = packets();
   t.equal(first.length, 1, 'one packet');
@@ -178,7 +182,7 @@ t.test('a server on h1 serves h2 and h3; killed mid-run, h2 takes over after the
 
   const res = await runProc.done;
   t.comment(`killed after ${(killedAt - t0 / 1000).toFixed(1)} s; the run ended ${(Date.now() / 1000 - killedAt).toFixed(1)} s later`);
-  t.equal(res.code, 0, `the run on h2 exits 0\n${dump(res)}`);
+  t.equal(res.code, 0, 'the run on h2 exits 0', { output: dump(res) });
   t.match(res.stdout, new RegExp(`PASS ${SPEC.n}\\b`), `the summary counts ${SPEC.n} PASS`);
   checkExecutions(t, area, SPEC);
 
