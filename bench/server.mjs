@@ -99,8 +99,9 @@ async function clientMain() {
   );
   const elapsed = performance.now() - start;
   const cpu = process.cpuUsage(cpu0);
-  process.send({ type: 'done', cpuMs: (cpu.user + cpu.system) / 1000, latencies, perSecond: Array.from(perSecond, (x) => x ?? 0), elapsed, acked, errors, lastError });
-  process.disconnect();
+  const result = { type: 'done', cpuMs: (cpu.user + cpu.system) / 1000, latencies, perSecond: Array.from(perSecond, (x) => x ?? 0), elapsed, acked, errors, lastError };
+  // Disconnect only once the (large) message is out: disconnecting at once can drop it.
+  process.send(result, () => process.disconnect());
 }
 
 // ---------------------------------------------------------------------------------------------

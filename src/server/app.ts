@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { STORE_API, STORE_METHODS, type HealthInfo } from '../model/protocol.js';
 import type { Store } from '../store/store.js';
 import { ExitCode, isTrellisError } from '../util/errors.js';
+import { coalesceWrites } from './write-batcher.js';
 
 export interface AppOptions {
   store: Store;
@@ -84,12 +85,14 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
     return { ok: true };
   });
 
+  // Concurrent writes share one transaction (group commit): see write-batcher.ts.
+  const store = coalesceWrites(opts.store);
   for (const method of STORE_METHODS) {
     const spec = STORE_API[method];
     app.post(`/v1/store/${method}`, { schema: { body: spec.body } }, async (req) => {
       const body = req.body as Record<string, unknown>;
-      const fn = opts.store[method] as (...args: unknown[]) => Promise<unknown>;
-      const result = await fn.apply(opts.store, spec.params.map((p) => body[p]));
+      const fn = store[method] as (...args: unknown[]) => Promise<unknown>;
+      const result = await fn.apply(store, spec.params.map((p) => body[p]));
       return result === undefined ? {} : { result };
     });
   }
