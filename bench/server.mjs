@@ -503,6 +503,10 @@ async function main() {
         console.log(`  cold ${i + 1}: server started by the run ${cold.at(-1).toFixed(0)} ms`);
       }
       stopAll(area);
+      if (process.env.BENCH_DEBUG) {
+        const logs = path.join(area.runArea, '.meta', 'logs');
+        for (const f of readdirSync(logs)) console.log(`--- ${f}\n${readFileSync(path.join(logs, f), 'utf8').trim()}`);
+      }
       const dMs = median(direct.map((r) => r.ms));
       const sMs = median(served.map((r) => r.ms));
       figure(`\`trellis run --direct\` (median ${RUN_ROUNDS})`, dMs, 'ms', 0);
