@@ -29,7 +29,7 @@ interface Teardownable {
   testdirName?: string;
 }
 
-const watched = new WeakSet<object>();
+const watched = new WeakMap<object, { note(): void }>();
 
 /** A CLI process in flight. */
 export class CliProcess {
@@ -100,9 +100,15 @@ export function startCli(t: Teardownable, args: string[], opts: CliOptions = {})
     }
   });
   // The command may have started the run area's server (detached): stop those of this test.
-  if (!watched.has(t) && t.testdirName !== undefined) {
-    watched.add(t);
-    stopServersOnTeardown(t, t.testdirName);
+  if (t.testdirName !== undefined) {
+    let servers = watched.get(t);
+    if (!servers) {
+      servers = stopServersOnTeardown(t, t.testdirName);
+      watched.set(t, servers);
+    }
+    // Servers this command started have written their packets by the time it exits.
+    const seen = servers;
+    void p.done.then(() => seen.note());
   }
   return p;
 }

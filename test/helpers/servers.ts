@@ -51,9 +51,9 @@ export function isPidAlive(pid: number): boolean {
   }
 }
 
-/** SIGTERMs every server under `dir` and waits for it to exit (SIGKILL after 10 s). */
-export async function stopServersUnder(dir: string): Promise<void> {
-  const pids = serverPids(dir).filter(isPidAlive);
+/** SIGTERMs every server under `dir` (and the `known` pids) and waits for each to exit (SIGKILL after 10 s). */
+export async function stopServersUnder(dir: string, known: Iterable<number> = []): Promise<void> {
+  const pids = [...new Set([...serverPids(dir), ...known])].filter(isPidAlive);
   for (const pid of pids) process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + 10_000;
   while (pids.some(isPidAlive)) {
@@ -65,7 +65,16 @@ export async function stopServersUnder(dir: string): Promise<void> {
   }
 }
 
-/** Stops the servers under `dir` when the test ends. */
-export function stopServersOnTeardown(t: Teardownable, dir: string): void {
-  t.teardown(() => stopServersUnder(dir));
+/**
+ * Stops the servers under `dir` when the test ends. tap may remove the folder before this
+ * teardown runs, so the servers seen after each command (`note()`) are remembered by pid too.
+ */
+export function stopServersOnTeardown(t: Teardownable, dir: string): { note(): void } {
+  const seen = new Set<number>();
+  t.teardown(() => stopServersUnder(dir, seen));
+  return {
+    note() {
+      for (const pid of serverPids(dir)) seen.add(pid);
+    },
+  };
 }
