@@ -4,6 +4,7 @@
  * environment the runner gives every test.
  */
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import type { WriteOp } from '../model/records.js';
 import type { Store } from '../store/store.js';
 import { TrellisError } from '../util/errors.js';
@@ -12,6 +13,8 @@ export interface TestAddress {
   runArea: string;
   runId: number;
   testId: number;
+  /** TRELLIS_REPORT_MARK: touched after a status or value is reported, for the runner */
+  reportMark: string | undefined;
 }
 
 /** Reads TRELLIS_RUN_AREA, TRELLIS_RUN_ID and TRELLIS_TEST_ID; NO_ENV when run outside a test. */
@@ -26,7 +29,21 @@ export function testFromEnv(env: Readonly<Record<string, string | undefined>>, c
       'call it from a step or runscript',
     );
   }
-  return { runArea, runId, testId };
+  return { runArea, runId, testId, reportMark: env['TRELLIS_REPORT_MARK'] || undefined };
+}
+
+/** Tells the runner that the test reported a status or value it must read back at the end. */
+function markReported(at: TestAddress): void {
+  if (at.reportMark === undefined) return;
+  try {
+    writeFileSync(at.reportMark, '');
+  } catch (err) {
+    throw new TrellisError(
+      'RUNAREA_UNWRITABLE',
+      `recorded, but cannot write ${at.reportMark} to tell the runner (${(err as Error).message})`,
+      'keep the test\'s work folder writable, or the runner will not see what the test reported',
+    );
+  }
 }
 
 /** Records a step starting or ending. */
@@ -58,6 +75,7 @@ export async function reportTestStatus(
   if (report.message !== undefined) set['comment'] = report.message;
   if (report.state) set['state'] = report.state;
   await store.write(at.runId, [{ kind: 'test', opId: randomUUID(), testId: at.testId, set, time: report.now }]);
+  markReported(at);
 }
 
 /** Judges a value against an expectation: `tol` is absolute (`0.5`) or relative (`10%`). */
@@ -100,5 +118,6 @@ export async function reportValue(
       time: v.now,
     },
   ]);
+  markReported(at);
   return judged.status;
 }

@@ -13,6 +13,7 @@ import { statusFromExit, worseStatus } from '../model/states.js';
 import { encodePathComponent } from '../util/sanitize.js';
 import type { Recorder } from './recorder.js';
 import { StepProcess } from './step-process.js';
+import { reportMarkFile } from './test-env.js';
 
 /** One unit of work: a test without items, or one item of a test. */
 export interface JobSpec {
@@ -74,10 +75,10 @@ export class LocalJob {
     const { recorder } = ctx;
     const id = spec.testId;
     if (spec.reset) recorder.push({ kind: 'reset', testId: id });
+    // No status here: the reset (or a pristine row) already says n/a, and a test that reports on
+    // itself before this write lands must keep what it reported.
     recorder.setTest(id, {
       state: 'LAUNCHED',
-      status: 'n/a',
-      comment: '',
       host: ctx.host,
       pid: ctx.pid,
       agentId: ctx.agentId,
@@ -85,8 +86,9 @@ export class LocalJob {
       end: null,
       rundir: spec.workDir,
     });
-    // The row must be reset before the test can report on itself.
-    await recorder.flush();
+    // A rerun's old results must be gone before the test can report new ones. A pristine row
+    // needs no wait: nothing the runner sends can undo what the test reports.
+    if (spec.reset) await recorder.flush();
     const outcome = await this.#execute(spec, ctx);
     recorder.setTest(id, { state: outcome.state, status: outcome.status, comment: outcome.comment, end: ctx.now() });
     await runTriggers(spec, outcome, ctx.shell);
@@ -109,6 +111,7 @@ export class LocalJob {
     }
     if (this.#stop) return killedOutcome(this.#stop);
     ctx.recorder.setTest(spec.testId, { state: 'RUNNING' });
+    fs.rmSync(reportMarkFile(spec.workDir), { force: true });
     const limit = spec.def.runtimelim;
     if (limit !== null && limit > 0) {
       this.#timer = setTimeout(() => this.stop('TIMED_OUT', `runtime limit of ${limit}s exceeded`), limit * 1000);
@@ -126,8 +129,9 @@ export class LocalJob {
     }
     const stopped = this.#stopRequest();
     if (stopped) return killedOutcome(stopped);
-    await ctx.recorder.flush();
-    const reported = await ctx.readTest(spec.testId);
+    // What the test reported itself (its helpers wrote it before its steps ended, and left the
+    // mark); the runner's own queued writes do not change status or data, so need not land first.
+    const reported = fs.existsSync(reportMarkFile(spec.workDir)) ? await ctx.readTest(spec.testId) : undefined;
     if (reported) {
       if (reported.status !== 'n/a' && worseStatus(status, reported.status) !== status) {
         status = reported.status;

@@ -1,7 +1,7 @@
 /**
- * Batches a runner's writes: ops queued in one turn of the event loop go to the store as one
- * batch (one transaction, or one HTTP request for a remote store). Each op gets an id unique to
- * this agent, so a retried batch is applied once.
+ * Batches a runner's writes: ops queued within a couple of milliseconds, or while the previous
+ * batch is on its way, go to the store as one batch (one transaction, or one HTTP request for a
+ * remote store). Each op gets an id unique to this agent, so a retried batch is applied once.
  */
 import type { TestFields, WriteOp, WriteOptions } from '../model/records.js';
 import type { Store } from '../store/store.js';
@@ -17,10 +17,11 @@ export class Recorder {
   readonly #options: WriteOptions;
   #pending: WriteOp[] = [];
   #counter = 0;
-  #scheduled = false;
-  #chain: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #inFlight: Promise<void> | undefined;
   #failure: unknown = undefined;
   #onError: (err: unknown) => void;
+  readonly #delayMs: number;
 
   constructor(opts: {
     store: Store;
@@ -31,6 +32,8 @@ export class Recorder {
     options?: WriteOptions;
     /** called once with the first failed batch's error */
     onError: (err: unknown) => void;
+    /** how long a queued op may wait for others to join its batch (ms); default 2 */
+    delayMs?: number;
   }) {
     this.#store = opts.store;
     this.#runId = opts.runId;
@@ -38,17 +41,18 @@ export class Recorder {
     this.#now = opts.now;
     this.#options = opts.options ?? {};
     this.#onError = opts.onError;
+    this.#delayMs = opts.delayMs ?? 2;
   }
 
   /** Queues one write for the next batch. */
   push(op: PendingOp): void {
     this.#pending.push({ ...op, opId: `${this.#prefix}-${++this.#counter}`, time: this.#now() } as WriteOp);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(() => {
-        this.#scheduled = false;
-        void this.flush();
-      });
+    // While a batch is in flight, ops wait for it and go together when it returns.
+    if (this.#timer === undefined && this.#inFlight === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#pump();
+      }, this.#delayMs);
     }
   }
 
@@ -58,18 +62,31 @@ export class Recorder {
   }
 
   /** Sends everything queued so far; resolves when the store has it. */
-  flush(): Promise<void> {
-    if (this.#pending.length > 0) {
-      const batch = this.#pending;
-      this.#pending = [];
-      this.#chain = this.#chain.then(() => this.#send(batch));
+  async flush(): Promise<void> {
+    while (this.#pending.length > 0 || this.#inFlight !== undefined) {
+      this.#pump();
+      await this.#inFlight;
     }
-    return this.#chain;
   }
 
   /** The first error a batch met, if any. */
   get failure(): unknown {
     return this.#failure;
+  }
+
+  /** Sends the queued ops as one batch unless one is in flight (it sends them when it returns). */
+  #pump(): void {
+    if (this.#inFlight !== undefined || this.#pending.length === 0) return;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#inFlight = this.#send(batch).finally(() => {
+      this.#inFlight = undefined;
+      this.#pump();
+    });
   }
 
   async #send(batch: WriteOp[]): Promise<void> {

@@ -153,7 +153,12 @@ t.test('config show: whole file, one value, --json, runconfigs for a target', as
 
   const one = await cli(['config', 'show', '--section', 'setup', '--var', 'max_concurrent_jobs']);
   t.equal(one.stdout, '3\n', dump(one));
-  t.same(parseJson(await cli(['config', 'show', '--json'])), { fields: { OS: '', ARCH: '' }, setup: { max_concurrent_jobs: '3' } });
+  // makeArea adds `[server] bind 127.0.0.1` to every test area (test servers stay on loopback).
+  t.same(parseJson(await cli(['config', 'show', '--json'])), {
+    fields: { OS: '', ARCH: '' },
+    setup: { max_concurrent_jobs: '3' },
+    server: { bind: '127.0.0.1' },
+  });
 
   const rc = await cli(['config', 'show', '--file', 'runconfigs', ...X86]);
   t.equal(rc.code, 0, dump(rc));
