@@ -1,7 +1,7 @@
 // Shared by the bench scripts: temp areas, timing child processes, medians and the verdict line.
 // Benches report figures; they never fail on a missed target (exit 0), only on a broken setup.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,10 +17,36 @@ export function requireBuild() {
   }
 }
 
-/** A fresh temp folder, removed on exit (also on Ctrl-C). */
+/** SIGTERMs the servers whose packets lie under `dir` (the commands a bench runs start them). */
+export function stopServersUnder(dir, depth = 4) {
+  let entries = [];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    const sub = path.join(dir, e.name);
+    if (e.name === '.meta') {
+      for (const f of readdirSync(sub).filter((n) => n.endsWith('.pkt'))) {
+        try {
+          process.kill(JSON.parse(readFileSync(path.join(sub, f), 'utf8')).pid, 'SIGTERM');
+        } catch {
+          // gone already, or not a packet
+        }
+      }
+    } else if (depth > 0) stopServersUnder(sub, depth - 1);
+  }
+}
+
+/** A fresh temp folder, removed on exit (also on Ctrl-C), its servers stopped. */
 export function makeTempDir(name) {
   const dir = mkdtempSync(path.join(os.tmpdir(), `trellis-bench-${name}-`));
-  const clean = () => rmSync(dir, { recursive: true, force: true });
+  const clean = () => {
+    stopServersUnder(dir);
+    rmSync(dir, { recursive: true, force: true });
+  };
   process.on('exit', clean);
   process.once('SIGINT', () => {
     clean();
@@ -35,7 +61,8 @@ export function makeTempDir(name) {
  */
 export function writeArea(dir, { maxJobs = 2, tests }) {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'trellis.config'), `[fields]\nOS\n\n[setup]\nmax_concurrent_jobs ${maxJobs}\n`);
+  // Servers stay on loopback: bench traffic goes to 127.0.0.1 only.
+  writeFileSync(path.join(dir, 'trellis.config'), `[fields]\nOS\n\n[setup]\nmax_concurrent_jobs ${maxJobs}\n\n[server]\nbind 127.0.0.1\n`);
   writeFileSync(path.join(dir, 'runconfigs.config'), '[linux]\n');
   for (const [name, text] of Object.entries(tests)) {
     mkdirSync(path.join(dir, 'tests', name), { recursive: true });
