@@ -20,6 +20,9 @@ import { TOUCH_INTERVAL, type Invocation, type Packet } from '../model/protocol.
 import { removeFile } from '../util/files.js';
 import { ensureAreaIdFile, ensureMetaDir, ensureToken, touchPacket, writePacket } from './meta.js';
 
+/** The reason a server gives when it stopped because another took its lease. */
+export const LEASE_LOST = 'lost the write lease';
+
 export interface ServerOptions {
   runArea: string;
   invocation: Invocation;
@@ -60,7 +63,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       now: opts.now,
       onCompromised: (err) => {
         log(`lost the write lease (${err.message}): stopping`);
-        void stopNow('lost the write lease');
+        void stopNow(LEASE_LOST);
       },
     });
     store = openDirectStore(opts.runArea, { host: opts.host, now: opts.now });

@@ -11,7 +11,7 @@ import { readLeaseOwner } from '../../server/lease.js';
 import { readAreaIdFile, readPackets, readToken } from '../../client/packets.js';
 import { STALE_AFTER, type FoundPacket, type Invocation } from '../../model/protocol.js';
 import { removeFile } from '../../util/files.js';
-import { startServer } from '../../server/server.js';
+import { LEASE_LOST, startServer } from '../../server/server.js';
 import { TrellisError } from '../../util/errors.js';
 import { shortHostname } from '../../util/host.js';
 import { openArea } from '../area-access.js';
@@ -71,7 +71,7 @@ async function serveForeground(where: Where, args: Record<string, unknown>, ctx:
   const reason = await server.stopped;
   ctx.signal.removeEventListener('abort', onSignal);
   ctx.stdout.write(`server stopped: ${reason}\n`);
-  if (reason === 'lost the write lease') {
+  if (reason === LEASE_LOST) {
     throw new TrellisError('SERVER_ERROR', `the server for ${where.runArea} lost its write lease and stopped`, `see ${server.logFile}`);
   }
   return 0;
