@@ -1,7 +1,7 @@
 // Shared by the bench scripts: temp areas, timing child processes, medians and the verdict line.
 // Benches report figures; they never fail on a missed target (exit 0), only on a broken setup.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,7 @@ export function stopServersUnder(dir, depth = 4) {
     if (e.name === '.meta') {
       for (const f of readdirSync(sub).filter((n) => n.endsWith('.pkt'))) {
         try {
+          if (!lstatSync(path.join(sub, f)).isFile()) continue;
           process.kill(JSON.parse(readFileSync(path.join(sub, f), 'utf8')).pid, 'SIGTERM');
         } catch {
           // gone already, or not a packet

@@ -27,7 +27,10 @@ import { readLines, TARGET, waitUntil, type TestRow } from '../helpers/run-e2e.j
 import { isPidAlive, stopServersUnder } from '../helpers/servers.js';
 import { writeArea } from '../helpers/area.js';
 
-const HOSTS_SH = path.resolve(repoRoot, '../shared/netns/hosts.sh');
+// The shared simulated-hosts script beside the project; a clone elsewhere (CI) uses the copy kept
+// in test/fixtures/netns (the same script, refreshed from ../shared when it changes).
+const SHARED_HOSTS_SH = path.resolve(repoRoot, '../shared/netns/hosts.sh');
+const HOSTS_SH = fs.existsSync(SHARED_HOSTS_SH) ? SHARED_HOSTS_SH : path.join(repoRoot, 'test/fixtures/netns/hosts.sh');
 /** Taken while the hosts are up: they are this machine's, whoever else runs this test. */
 const HOSTS_LOCK = path.join(os.tmpdir(), 'trellis-test-netns-hosts');
 const ADDR = { h1: '10.213.0.1', h2: '10.213.0.2', h3: '10.213.0.3' } as const;

@@ -33,6 +33,9 @@ export function serverPids(dir: string): number[] {
   const pids = new Set<number>();
   for (const file of findPacketFiles(dir)) {
     try {
+      // Tests plant FIFOs, folders and symlinks named like packets: read regular files only.
+      const st = fs.lstatSync(file);
+      if (!st.isFile() || st.size > 4096) continue;
       const pid = (JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: unknown }).pid;
       if (typeof pid === 'number') pids.add(pid);
     } catch {
@@ -51,9 +54,23 @@ export function isPidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * True when `pid` is a `trellis server start` process. Tests plant packets naming other pids (their
+ * own, say): only real servers may be signalled.
+ */
+export function isTrellisServer(pid: number): boolean {
+  if (pid === process.pid || pid === process.ppid) return false;
+  try {
+    const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return args.some((a) => a.endsWith('trellis.js')) && args.includes('server') && args.includes('start');
+  } catch {
+    return false;
+  }
+}
+
 /** SIGTERMs every server under `dir` (and the `known` pids) and waits for each to exit (SIGKILL after 10 s). */
 export async function stopServersUnder(dir: string, known: Iterable<number> = []): Promise<void> {
-  const pids = [...new Set([...serverPids(dir), ...known])].filter(isPidAlive);
+  const pids = [...new Set([...serverPids(dir), ...known])].filter(isTrellisServer);
   for (const pid of pids) process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + 10_000;
   while (pids.some(isPidAlive)) {
