@@ -58,3 +58,18 @@ export function testDetailJson(t: TestDetail) {
     data: t.data.map((d) => ({ name: d.name, value: d.value, expected: d.expected, tol: d.tol, units: d.units, status: d.status })),
   };
 }
+
+/** One server in `trellis server list --json`: a packet and what its health check found. */
+export interface ServerRow {
+  host: string;
+  address: string;
+  port: number;
+  pid: number;
+  invocation: string;
+  started: string | null;
+  uptime: number;
+  heartbeatAge: number;
+  status: 'live' | 'stale' | 'unreachable' | 'other-area';
+  lease: boolean;
+  packet: string;
+}

@@ -11,6 +11,7 @@ import t, { type Test } from 'tap';
 import { readPackets } from '../../src/client/packets.js';
 import { runAreaPaths } from '../../src/config/paths.js';
 import { encodePacket, type Packet } from '../../src/model/protocol.js';
+import type { ServerRow } from '../../src/report/records-json.js';
 import { readLeaseOwner } from '../../src/server/lease.js';
 import { shortHostname } from '../../src/util/host.js';
 import { makeArea } from '../helpers/area.js';
@@ -25,20 +26,6 @@ interface Ctx {
   testdir(): string;
   teardown(fn: () => unknown): void;
   testdirName: string;
-}
-
-interface ServerRow {
-  host: string;
-  address: string;
-  port: number;
-  pid: number;
-  invocation: string;
-  started: string | null;
-  uptime: number;
-  heartbeatAge: number;
-  status: 'live' | 'stale' | 'unreachable' | 'other-area';
-  lease: boolean;
-  packet: string;
 }
 
 function setup(t: Ctx) {

@@ -19,6 +19,7 @@ import lockfile from 'proper-lockfile';
 import t, { type Test } from 'tap';
 import { readPackets } from '../../src/client/packets.js';
 import { runAreaPaths } from '../../src/config/paths.js';
+import type { ServerRow } from '../../src/report/records-json.js';
 import { readLeaseOwner } from '../../src/server/lease.js';
 import { repoRoot, trellisBin, type CliResult } from '../helpers/cli.js';
 import { dump, parseJson } from '../helpers/e2e.js';
@@ -45,15 +46,6 @@ const KILL_AFTER = 16;
 /** A [server] section without bind or advertise: listen everywhere, advertise the host's IPv4. */
 const CONFIG = '[fields]\nOS\nARCH\n\n[setup]\nmax_concurrent_jobs 8\n\n[server]\nidle_timeout 5m\n';
 
-interface ServerRow {
-  host: string;
-  address: string;
-  port: number;
-  pid: number;
-  invocation: string;
-  status: string;
-  lease: boolean;
-}
 
 /** What this machine lacks to simulate hosts; empty when it has everything. */
 function missingPrerequisites(): string[] {

@@ -6,6 +6,7 @@ import { DEFAULT_IDLE_TIMEOUT } from '../../config/area.js';
 import { runAreaPaths, type RunAreaPaths } from '../../config/paths.js';
 import type { ServerConfig } from '../../config/types.js';
 import { formatSeconds } from '../../report/summary.js';
+import type { ServerRow } from '../../report/records-json.js';
 import { formatTable, isoTime } from '../../report/table.js';
 import { readLeaseOwner } from '../../server/lease.js';
 import { readAreaIdFile, readPackets, readToken } from '../../client/packets.js';
@@ -95,20 +96,6 @@ async function startInBackground(where: Where, args: Record<string, unknown>, ct
   });
   ctx.stdout.write(`started ${describe(conn.found)} (log ${paths.serverLog(conn.found.packet.host, conn.found.packet.pid)})\n`);
   return 0;
-}
-
-interface ServerRow {
-  host: string;
-  address: string;
-  port: number;
-  pid: number;
-  invocation: string;
-  started: string | null;
-  uptime: number;
-  heartbeatAge: number;
-  status: 'live' | 'stale' | 'unreachable' | 'other-area';
-  lease: boolean;
-  packet: string;
 }
 
 async function list(where: Where, args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
