@@ -44,26 +44,29 @@ const DEFAULT_START_TIMEOUT_MS = 20_000;
 
 /** What a health check found. */
 export type HealthResult =
-  | { ok: true; health: HealthInfo; ms: number }
-  | { ok: false; reason: string; gone: boolean };
+  | { ok: true; health: HealthInfo }
+  | { ok: false; reason: string; gone: boolean; otherArea: boolean };
+
+/** A packet of this host whose pid is dead: its server is gone for sure. */
+function diedHere(p: FoundPacket['packet'], host: string): boolean {
+  return p.host === host && !isPidAlive(p.pid, null);
+}
 
 /** Asks a packet's server for /health; `gone` when its server provably no longer exists. */
 export async function checkHealth(found: FoundPacket, token: string, expectedAreaId: string | undefined, host: string): Promise<HealthResult> {
   const p = found.packet;
   const endpoint = { address: p.address, port: p.port, token };
-  const t0 = performance.now();
   try {
     const answer = await requestJson(endpoint, 'GET', '/v1/health', undefined, HEALTH_TIMEOUT_MS);
-    if (answer.status !== 200) return { ok: false, reason: `health check answered ${answer.status}`, gone: false };
+    if (answer.status !== 200) return { ok: false, reason: `health check answered ${answer.status}`, gone: false, otherArea: false };
     const health = answer.body as HealthInfo;
     if (health?.areaId !== p.areaId || (expectedAreaId !== undefined && health.areaId !== expectedAreaId)) {
-      return { ok: false, reason: `it serves another area (${String(health?.areaId)})`, gone: false };
+      return { ok: false, reason: `it serves another area (${String(health?.areaId)})`, gone: false, otherArea: true };
     }
-    return { ok: true, health, ms: performance.now() - t0 };
+    return { ok: true, health };
   } catch (err) {
     if (!(err instanceof TransportError)) throw err;
-    const deadPid = p.host === host && !isPidAlive(p.pid, null);
-    return { ok: false, reason: err.message, gone: err.refused || deadPid };
+    return { ok: false, reason: err.message, gone: err.refused || diedHere(p, host), otherArea: false };
   }
 }
 
@@ -78,7 +81,7 @@ export async function findServer(paths: RunAreaPaths, opts: Pick<DiscoverOptions
     // Stale packets are never tried, so their server is never found gone that way: remove the
     // ones whose server provably is (this host, dead pid) so they do not pile up in .meta.
     const p = found.packet;
-    if (now - found.touched > STALE_AFTER && p.host === opts.host && !isPidAlive(p.pid, null)) {
+    if (now - found.touched > STALE_AFTER && diedHere(p, opts.host)) {
       opts.debug(`removing stale packet ${found.file} of dead server pid ${p.pid}`);
       removeFile(found.file);
     }

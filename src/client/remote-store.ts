@@ -36,12 +36,15 @@ export class RemoteStore implements Store {
 
   /** The server this store talks to now (connecting if need be). */
   connection(): Promise<Connection> {
-    this.#conn ??= connect(this.#opts);
-    const conn = this.#conn;
-    conn.catch(() => {
-      if (this.#conn === conn) this.#conn = undefined;
-    });
-    return conn;
+    if (this.#conn === undefined) {
+      const conn = connect(this.#opts);
+      // A failed connect is forgotten, so the next call tries again.
+      conn.catch(() => {
+        if (this.#conn === conn) this.#conn = undefined;
+      });
+      this.#conn = conn;
+    }
+    return this.#conn;
   }
 
   /** Sends one call, failing over to another server while it gets no answer. */

@@ -100,7 +100,7 @@ async function startInBackground(where: Where, args: Record<string, unknown>, ct
 
 async function list(where: Where, args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const paths = runAreaPaths(where.runArea);
-  const rows = await surveyServers(paths, ctx);
+  const rows = (await surveyServers(paths, ctx)).map((s) => s.row);
   if (args['json']) {
     ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return 0;
@@ -118,26 +118,27 @@ async function list(where: Where, args: Record<string, unknown>, ctx: CommandCon
 }
 
 /** Every packet, with what a health check says of its server. */
-async function surveyServers(paths: RunAreaPaths, ctx: CommandContext): Promise<ServerRow[]> {
+async function surveyServers(paths: RunAreaPaths, ctx: CommandContext): Promise<Array<{ found: FoundPacket; row: ServerRow }>> {
   const token = readToken(paths);
   const areaId = readAreaIdFile(paths);
   const owner = readLeaseOwner(paths);
   const now = ctx.now();
   const found = readPackets(paths.metaDir, (m) => ctx.log.debug(m)).sort((a, b) => a.packet.started - b.packet.started);
   return Promise.all(
-    found.map(async (f): Promise<ServerRow> => {
+    found.map(async (f) => {
       const health = token === undefined ? undefined : await checkHealth(f, token, areaId, shortHostname());
       const age = now - f.touched;
       let status: ServerRow['status'];
       if (health?.ok) status = 'live';
-      else if (health && /another area/.test(health.reason)) status = 'other-area';
+      else if (health?.otherArea) status = 'other-area';
       else status = age > STALE_AFTER ? 'stale' : 'unreachable';
       const p = f.packet;
-      return {
+      const row: ServerRow = {
         host: p.host, address: p.address, port: p.port, pid: p.pid, invocation: p.invocation,
         started: isoTime(p.started), uptime: now - p.started, heartbeatAge: age, status,
         lease: owner !== undefined && owner.host === p.host && owner.pid === p.pid, packet: f.file,
       };
+      return { found: f, row };
     }),
   );
 }
@@ -147,7 +148,7 @@ async function stop(where: Where, args: Record<string, unknown>, ctx: CommandCon
   const token = readToken(paths);
   let targets: FoundPacket[];
   if (args['all'] === true) {
-    targets = (await surveyServers(paths, ctx)).filter((r) => r.status === 'live').map((r) => readPacketAt(paths, r.packet, ctx)).filter((f): f is FoundPacket => f !== undefined);
+    targets = (await surveyServers(paths, ctx)).filter((s) => s.row.status === 'live').map((s) => s.found);
   } else {
     const live = await findServer(paths, discoveryBase(ctx));
     targets = live ? [live.found] : [];
@@ -169,10 +170,6 @@ async function stop(where: Where, args: Record<string, unknown>, ctx: CommandCon
     ctx.stdout.write(`stopped ${describe(f)}\n`);
   }
   return 0;
-}
-
-function readPacketAt(paths: RunAreaPaths, file: string, ctx: CommandContext): FoundPacket | undefined {
-  return readPackets(paths.metaDir, (m) => ctx.log.debug(m)).find((f) => f.file === file);
 }
 
 /** Waits (up to 10 s) for a stopping server to remove its packet. */
