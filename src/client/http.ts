@@ -29,13 +29,14 @@ export class TransportError extends Error {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-/** Sends one request; resolves with the status and parsed JSON body. */
+/** Sends one request; resolves with the status and parsed JSON body. `signal` abandons it. */
 export function requestJson(
   ep: Endpoint,
   method: 'GET' | 'POST',
   path: string,
   body: unknown,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<JsonAnswer> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
@@ -45,7 +46,7 @@ export function requestJson(
       headers['content-length'] = payload.length;
     }
     const host = ep.address.includes(':') ? `[${ep.address}]` : ep.address;
-    const req = http.request({ agent, host: ep.address, port: ep.port, method, path, headers, timeout: timeoutMs }, (res) => {
+    const req = http.request({ agent, host: ep.address, port: ep.port, method, path, headers, timeout: timeoutMs, signal }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', (err) => reject(new TransportError(`${host}:${ep.port}: ${err.message}`, false, { cause: err })));

@@ -5,11 +5,11 @@
  * server answers with come back as the same TrellisError the direct store would have thrown.
  */
 import type {
-  AgentRecord, EventRecord, RunQuery, RunRecord, TestDetail, TestQuery, TestRecord, TestRegistration,
-  WriteOp, WriteOptions,
+  AgentRecord, EventRecord, FeedBatch, FeedCursor, RunQuery, RunRecord, TestDetail, TestQuery, TestRecord,
+  TestRegistration, WriteOp, WriteOptions,
 } from '../model/records.js';
 import type { RunState } from '../model/states.js';
-import { MAX_BATCH, type StoreMethod } from '../model/protocol.js';
+import { MAX_BATCH, type FeedRequest, type StoreMethod } from '../model/protocol.js';
 import type { AgentSpec, LivenessOptions, RunSpec, Store } from '../store/store.js';
 import { ErrorCodes, TrellisError, type ErrorCode } from '../util/errors.js';
 import { connect, type Connection, type DiscoverOptions } from './discovery.js';
@@ -19,15 +19,32 @@ import { requestJson, TransportError } from './http.js';
 const FAILOVER_MS = 60_000;
 /** How long one request may take (ms); a busy database waits up to 10 s for its lock. */
 const REQUEST_TIMEOUT_MS = 120_000;
+/** A feed request may take this much longer than the wait it asked for (ms): the store's own work. */
+const FEED_TIMEOUT_MARGIN_MS = 15_000;
+
+/** The connection to the server went away ('lost') or came back ('restored'). */
+export interface ConnectionEvent {
+  state: 'lost' | 'restored';
+  /** what happened, for people: the failed request's error, or the server answering again */
+  message: string;
+}
 
 export interface RemoteStoreOptions extends DiscoverOptions {
   /** the connection discovery already made, if any */
   connection?: Connection;
+  /**
+   * Told once when a call first gets no answer, and once when a call succeeds after that (the
+   * dashboard shows a "reconnecting" banner in between).
+   */
+  onConnection?: (event: ConnectionEvent) => void;
 }
 
 export class RemoteStore implements Store {
   readonly #opts: RemoteStoreOptions;
   #conn: Promise<Connection> | undefined;
+  #lost = false;
+  /** the long polls in flight: close() ends them, or they would hold the process up to 25 s */
+  readonly #feeds = new Set<AbortController>();
 
   constructor(opts: RemoteStoreOptions) {
     this.#opts = opts;
@@ -47,31 +64,67 @@ export class RemoteStore implements Store {
     return this.#conn;
   }
 
-  /** Sends one call, failing over to another server while it gets no answer. */
-  async #call<T>(method: StoreMethod, params: Record<string, unknown>): Promise<{ result: T; retried: boolean }> {
+  /** Sends one request, failing over to another server while it gets no answer. */
+  async #call<T>(path: string, what: string, params: Record<string, unknown>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
     const deadline = Date.now() + FAILOVER_MS;
-    let retried = false;
     for (;;) {
       const conn = await this.connection();
       try {
-        const answer = await requestJson(conn.endpoint, 'POST', `/v1/store/${method}`, params, REQUEST_TIMEOUT_MS);
-        return { result: decode<T>(answer.status, answer.body, method), retried };
+        const answer = await requestJson(conn.endpoint, 'POST', path, params, timeoutMs, signal);
+        this.#noteRestored(conn);
+        return decode<T>(answer.status, answer.body, what);
       } catch (err) {
+        // Abandoned by this side: nothing was lost, and nothing to retry.
+        if (signal?.aborted) throw err;
+        if (err instanceof TransportError) this.#noteLost(err);
         if (!(err instanceof TransportError) || Date.now() >= deadline) {
           if (err instanceof TransportError) {
             throw new TrellisError('NO_SERVER', `lost the server for ${this.#opts.runArea}: ${err.message}`, 'see `trellis server list`; with --direct a command bypasses the server', { cause: err });
           }
           throw err;
         }
-        this.#opts.debug(`${method}: ${err.message}; finding another server`);
+        this.#opts.debug(`${what}: ${err.message}; finding another server`);
         if (this.#conn !== undefined && (await this.#conn.catch(() => undefined)) === conn) this.#conn = undefined;
-        retried = true;
       }
     }
   }
 
   async #result<T>(method: StoreMethod, params: Record<string, unknown>): Promise<T> {
-    return (await this.#call<T>(method, params)).result;
+    return this.#call<T>(`/v1/store/${method}`, method, params, REQUEST_TIMEOUT_MS);
+  }
+
+  #noteLost(err: TransportError): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    this.#opts.onConnection?.({ state: 'lost', message: `lost the server for ${this.#opts.runArea}: ${err.message}` });
+  }
+
+  #noteRestored(conn: Connection): void {
+    if (!this.#lost) return;
+    this.#lost = false;
+    const p = conn.found.packet;
+    this.#opts.onConnection?.({ state: 'restored', message: `connected to the server pid ${p.pid} on ${p.host} (${p.address}:${p.port})` });
+  }
+
+  /**
+   * The change feed's long poll (POST /v1/feed): answers as soon as something changed after
+   * `cursor`, or with the empty batch after `waitMs` (at most FEED_MAX_WAIT_MS). Fails over like
+   * every call; a server that stops answers its waiting requests at once, and close() ends them
+   * with the empty batch.
+   */
+  async waitForChanges(cursor: FeedCursor, waitMs: number): Promise<FeedBatch> {
+    const body: FeedRequest = { cursor, waitMs };
+    const abandon = new AbortController();
+    this.#feeds.add(abandon);
+    try {
+      return await this.#call<FeedBatch>('/v1/feed', 'feed', { ...body }, waitMs + FEED_TIMEOUT_MARGIN_MS, abandon.signal);
+    } catch (err) {
+      // Ended by close(): the caller stops watching, and "nothing changed" is a true answer.
+      if (abandon.signal.aborted) return { cursor, runs: [], removedRuns: [], cells: [] };
+      throw err;
+    } finally {
+      this.#feeds.delete(abandon);
+    }
   }
 
   async areaId(): Promise<string> {
@@ -141,7 +194,12 @@ export class RemoteStore implements Store {
   async events(runId: number, sinceSeq: number, limit?: number): Promise<EventRecord[]> {
     return this.#result('events', limit === undefined ? { runId, sinceSeq } : { runId, sinceSeq, limit });
   }
+  async changes(cursor: FeedCursor): Promise<FeedBatch> {
+    return this.#result('changes', { cursor });
+  }
+  /** Forgets the server and ends the long polls in flight (they answer "nothing changed"). */
   async close(): Promise<void> {
+    for (const feed of this.#feeds) feed.abort();
     this.#conn = undefined;
   }
 }

@@ -57,6 +57,24 @@ export class LogRows {
       .all(sinceSeq, limit) as EventRecord[];
   }
 
+  /** The seq of the last change recorded, 0 when there is none. */
+  readLastSeq(): number {
+    // A bare max() of the key: SQLite reads it off the end of the table instead of scanning.
+    const row = this.#sql.get(`SELECT max(seq) AS seq FROM events`).get() as { seq: number | null };
+    return row.seq ?? 0;
+  }
+
+  /**
+   * Ids of the rows that changed after `sinceSeq` (added, state or status changed, removed: every
+   * such event names its row), at most `limit` of them.
+   */
+  listChangedTestIds(sinceSeq: number, limit: number): number[] {
+    const rows = this.#sql
+      .get(`SELECT DISTINCT test_id AS id FROM events WHERE seq > ? AND test_id IS NOT NULL LIMIT ?`)
+      .all(sinceSeq, limit) as Array<{ id: number }>;
+    return rows.map((r) => r.id);
+  }
+
   /** Records an op id; false when it was applied before (the op must then be skipped). */
   claimOp(opId: string, time: number): boolean {
     return this.#sql.get(`INSERT INTO applied_ops (op_id, time) VALUES (?, ?) ON CONFLICT DO NOTHING`).run(opId, time).changes === 1;

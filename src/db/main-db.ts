@@ -7,7 +7,7 @@ import { matchPercent } from '../model/pattern.js';
 import type { RunState } from '../model/states.js';
 import { MAIN_MIGRATIONS } from './main-schema.js';
 import { openDatabase, type Db } from './open.js';
-import { StatementCache } from './statements.js';
+import { runInReadTransaction, StatementCache } from './statements.js';
 
 interface RunRow {
   id: number;
@@ -135,6 +135,35 @@ export class MainDb {
   /** Deletes the run's row (its database file is the caller's). */
   deleteRun(id: number): void {
     this.#sql.get(`DELETE FROM runs WHERE id = ?`).run(id);
+  }
+
+  /** The area's last change number: every insert, update and removal of a run takes a new one. */
+  readChangeSeq(): number {
+    return (this.#sql.get(`SELECT seq FROM change_counter WHERE id = 1`).get() as { seq: number }).seq;
+  }
+
+  /** Runs created or changed after change number `seq`, newest first. */
+  listRunsChangedAfter(seq: number): RunRecord[] {
+    const rows = this.#sql
+      // The index named: without statistics SQLite would walk every run in creation order
+      // instead of picking the few that changed.
+      .get(`SELECT * FROM runs INDEXED BY runs_change_seq WHERE change_seq > ? ORDER BY created DESC, id DESC`)
+      .all(seq) as RunRow[];
+    return rows.map(mapRunRow);
+  }
+
+  /** Ids of runs removed after change number `seq`. */
+  listRemovedRunsAfter(seq: number): number[] {
+    const rows = this.#sql.get(`SELECT id FROM removed_runs INDEXED BY removed_runs_change_seq WHERE change_seq > ? ORDER BY id`).all(seq) as Array<{ id: number }>;
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Runs `fn` in one read transaction: its queries see one snapshot (WAL), so a change number
+   * read there matches the rows read with it.
+   */
+  read<T>(fn: () => T): T {
+    return runInReadTransaction(this.#db, this.#sql, fn);
   }
 
   /** Closes the connection; the object is unusable afterwards. */

@@ -39,4 +39,48 @@ export const MAIN_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_runname_newest ON runs (runname, created DESC);
     `,
   },
+  {
+    version: 2,
+    // The change feed of the runs index. Triggers keep it, not the code: every writer (the
+    // server, a --direct process) bumps the change number in the same statement as its change,
+    // so no code path can forget it and no reader can see the change without its number.
+    up: `
+      -- One row: the area's last change number. It starts at 1 so that a reader's first cursor
+      -- (0) is always behind it and existing runs (given 1 below) are all after 0.
+      CREATE TABLE change_counter (
+        id  INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL
+      );
+      INSERT INTO change_counter (id, seq) VALUES (1, 1);
+
+      ALTER TABLE runs ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+      UPDATE runs SET change_seq = 1;
+      CREATE INDEX runs_change_seq ON runs (change_seq);
+
+      -- Removed runs, so a reader behind learns they are gone. Ids are never reused
+      -- (AUTOINCREMENT), so one row per id is enough.
+      CREATE TABLE removed_runs (
+        id         INTEGER PRIMARY KEY,
+        change_seq INTEGER NOT NULL
+      );
+      CREATE INDEX removed_runs_change_seq ON removed_runs (change_seq);
+
+      CREATE TRIGGER runs_change_insert AFTER INSERT ON runs BEGIN
+        UPDATE change_counter SET seq = seq + 1 WHERE id = 1;
+        UPDATE runs SET change_seq = (SELECT seq FROM change_counter WHERE id = 1) WHERE id = new.id;
+      END;
+      -- Only the real columns: the trigger's own UPDATE of change_seq must not count as a change.
+      CREATE TRIGGER runs_change_update
+        AFTER UPDATE OF state, status, counts, total, started, ended, updated, locked_by, locked_at, keys ON runs
+      BEGIN
+        UPDATE change_counter SET seq = seq + 1 WHERE id = 1;
+        UPDATE runs SET change_seq = (SELECT seq FROM change_counter WHERE id = 1) WHERE id = new.id;
+      END;
+      CREATE TRIGGER runs_change_delete AFTER DELETE ON runs BEGIN
+        UPDATE change_counter SET seq = seq + 1 WHERE id = 1;
+        INSERT OR REPLACE INTO removed_runs (id, change_seq)
+          VALUES (old.id, (SELECT seq FROM change_counter WHERE id = 1));
+      END;
+    `,
+  },
 ];

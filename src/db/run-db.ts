@@ -7,7 +7,7 @@ import { DetailRows } from './detail-rows.js';
 import { LogRows } from './log-rows.js';
 import { openDatabase, type Db } from './open.js';
 import { RUN_MIGRATIONS } from './run-schema.js';
-import { StatementCache } from './statements.js';
+import { runInReadTransaction, StatementCache } from './statements.js';
 import { TestRows } from './test-rows.js';
 
 /** What a run database records about itself, so it can be told apart from a stale file. */
@@ -71,6 +71,14 @@ export class RunDb {
       if (this.#db.inTransaction) this.#sql.get('ROLLBACK').run();
       throw err;
     }
+  }
+
+  /**
+   * Runs `fn` in one read transaction: its queries see one snapshot, so the last event seq read
+   * there matches the rows read with it.
+   */
+  read<T>(fn: () => T): T {
+    return runInReadTransaction(this.#db, this.#sql, fn);
   }
 
   /** Closes the connection; the object is unusable afterwards. */

@@ -1,4 +1,4 @@
-/** A per-connection cache of prepared statements, keyed by their SQL text. */
+/** A per-connection cache of prepared statements, keyed by their SQL text, and read transactions on it. */
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './open.js';
 
@@ -19,5 +19,19 @@ export class StatementCache {
       this.#cache.set(sql, stmt);
     }
     return stmt;
+  }
+}
+
+/**
+ * Runs `fn` in a deferred (read) transaction, or as part of the one already open. In WAL mode its
+ * reads share one snapshot: no writer's commit shows up halfway through.
+ */
+export function runInReadTransaction<T>(db: Db, sql: StatementCache, fn: () => T): T {
+  if (db.inTransaction) return fn();
+  sql.get('BEGIN DEFERRED').run();
+  try {
+    return fn();
+  } finally {
+    if (db.inTransaction) sql.get('COMMIT').run();
   }
 }

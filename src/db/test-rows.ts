@@ -1,5 +1,5 @@
 /** Typed queries on a run database's `tests` table: one row per test (itempath '') and item. */
-import type { TestQuery, TestRecord, TestRegistration } from '../model/records.js';
+import type { CellRecord, TestQuery, TestRecord, TestRegistration } from '../model/records.js';
 import { parseTestPattern } from '../model/pattern.js';
 import type { TestState } from '../model/states.js';
 import type { StatementCache } from './statements.js';
@@ -38,6 +38,9 @@ export interface TimeSpan {
   minStart: number | null;
   maxEnd: number | null;
 }
+
+/** The columns of a CellRecord: what the dashboard's matrix shows, and nothing it does not. */
+const CELL_COLUMNS = 'id, testname, itempath, state, status';
 
 /** Table access for `tests`; `runId` goes into every record. */
 export class TestRows {
@@ -150,6 +153,27 @@ export class TestRows {
   listInStates(states: Iterable<TestState>): TestRecord[] {
     const stmt = this.#sql.get(`SELECT * FROM tests WHERE state = ? ORDER BY testname, itempath`);
     return [...states].flatMap((s) => (stmt.all(s) as TestRow[]).map((r) => this.#mapRow(r)));
+  }
+
+  /** Every row as a cell (the change feed's full answer), ordered by test name and item path. */
+  listCells(): CellRecord[] {
+    return this.#sql.get(`SELECT ${CELL_COLUMNS} FROM tests ORDER BY testname, itempath`).all() as CellRecord[];
+  }
+
+  /** The cells of the rows with these ids that exist, ordered by test name and item path. */
+  listCellsIn(ids: readonly number[]): CellRecord[] {
+    if (ids.length === 0) return [];
+    // One statement whatever the number of ids: they go in as one JSON array.
+    return this.#sql
+      .get(`SELECT ${CELL_COLUMNS} FROM tests WHERE id IN (SELECT value FROM json_each(?)) ORDER BY testname, itempath`)
+      .all(JSON.stringify(ids)) as CellRecord[];
+  }
+
+  /** The item rows of a test, as cells. */
+  listItemCells(testname: string): CellRecord[] {
+    return this.#sql
+      .get(`SELECT ${CELL_COLUMNS} FROM tests WHERE testname = ? AND itempath <> '' ORDER BY itempath`)
+      .all(testname) as CellRecord[];
   }
 
   /** Toplevel rows counted by state and status: what the run's summary is made of. */

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import type { FeedBatch, FeedCursor } from './records.js';
 import { RUN_STATES, TEST_STATES } from './states.js';
 
 // ---- packets ----
@@ -114,7 +115,7 @@ export interface HealthInfo {
 export const STORE_METHODS = [
   'areaId', 'ensureRun', 'findRun', 'getRun', 'listRuns', 'setRunState', 'removeRun', 'registerTests', 'write',
   'listTests', 'getTest', 'getTestById', 'removeTests', 'claimRun', 'registerAgent', 'heartbeat', 'endAgent',
-  'listAgents', 'reapDead', 'events',
+  'listAgents', 'reapDead', 'events', 'changes',
 ] as const;
 export type StoreMethod = (typeof STORE_METHODS)[number];
 
@@ -187,6 +188,23 @@ const registration = obj(
   ['testname', 'itempath', 'priority', 'rundir'],
 );
 
+/** Most runs one feed cursor may follow. */
+export const MAX_FOLLOWED_RUNS = 1000;
+
+const feedCursor = obj(
+  {
+    runsSeq: { type: 'integer', minimum: 0 },
+    runs: {
+      type: 'object',
+      // run id (as a string) → last event seq seen
+      propertyNames: { pattern: '^[1-9][0-9]{0,15}$' },
+      additionalProperties: { type: 'integer', minimum: 0 },
+      maxProperties: MAX_FOLLOWED_RUNS,
+    },
+  },
+  ['runsSeq', 'runs'],
+);
+
 /** Most ops or registrations one request may carry; the remote store splits bigger batches. */
 export const MAX_BATCH = 2000;
 
@@ -249,7 +267,28 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
     { runId, sinceSeq: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 10000 } },
     ['runId', 'sinceSeq'],
   ),
+  changes: spec({ cursor: feedCursor }, ['cursor']),
 };
+
+/** Longest wait (ms) one `POST /v1/feed` may ask for: under common proxies' idle timeouts. */
+export const FEED_MAX_WAIT_MS = 25_000;
+
+/** The body of `POST /v1/feed`: the change feed, answered when something changed or after waitMs. */
+export interface FeedRequest {
+  cursor: FeedCursor;
+  waitMs: number;
+}
+
+/** JSON schema of the `POST /v1/feed` body. */
+export const FEED_BODY: Schema = obj(
+  { cursor: feedCursor, waitMs: { type: 'integer', minimum: 0, maximum: FEED_MAX_WAIT_MS } },
+  ['cursor', 'waitMs'],
+);
+
+/** True when a feed answer carries something to show (a moved cursor alone is not worth a wake-up). */
+export function hasFeedChanges(batch: FeedBatch): boolean {
+  return batch.runs.length > 0 || batch.removedRuns.length > 0 || batch.cells.length > 0;
+}
 
 /** The header that carries the area token. */
 export const TOKEN_HEADER = 'authorization';

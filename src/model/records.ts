@@ -194,3 +194,48 @@ export interface EventRecord {
   detail: string;
   who: string;
 }
+
+/** One cell of the dashboard matrix: a test or item row with its outcome, nothing more. */
+export interface CellRecord {
+  id: number;
+  testname: string;
+  /** '' for the test itself */
+  itempath: string;
+  state: TestState;
+  status: string;
+}
+
+/**
+ * Where a reader of the change feed is: main.db's change number for the runs index, and the last
+ * event seq seen of each run whose cells it follows.
+ */
+export interface FeedCursor {
+  /** runs created or changed after this change number; 0 gives every run */
+  runsSeq: number;
+  /** run id → last event seq seen; 0 gives the run's whole set of cells */
+  runs: Record<string, number>;
+}
+
+/** What changed in one followed run. */
+export interface RunCellChanges {
+  runId: number;
+  /** the event seq these changes reach (the run's next cursor) */
+  seq: number;
+  /** true when `cells` is every row of the run (cursor 0, or too far behind): replace, don't merge */
+  full: boolean;
+  /** rows added or changed since the cursor */
+  cells: CellRecord[];
+  /** ids of rows removed since the cursor */
+  removed: number[];
+}
+
+/** One answer of the change feed: empty lists (and an unchanged cursor) when nothing changed. */
+export interface FeedBatch {
+  cursor: FeedCursor;
+  /** runs created or changed since `runsSeq`, newest first (every run when it was 0) */
+  runs: RunRecord[];
+  /** ids of runs removed since `runsSeq` (followed runs that are gone are listed here too) */
+  removedRuns: number[];
+  /** one entry per followed run that changed */
+  cells: RunCellChanges[];
+}

@@ -1,13 +1,15 @@
 /**
  * The server's HTTP API, built by one function so tests can drive it with fastify's inject and
  * the server command can listen with it. Every route wants the area token; every Store method is
- * `POST /v1/store/<method>` (see protocol/store-api.ts); errors are `{"error": {code, message, hint}}`.
+ * `POST /v1/store/<method>` (see model/protocol.ts), the change feed's long poll is `POST /v1/feed`;
+ * errors are `{"error": {code, message, hint}}`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { STORE_API, STORE_METHODS, type HealthInfo } from '../model/protocol.js';
+import { FEED_BODY, STORE_API, STORE_METHODS, type FeedRequest, type HealthInfo, type StoreMethod } from '../model/protocol.js';
 import type { Store } from '../store/store.js';
 import { ExitCode, isTrellisError } from '../util/errors.js';
+import { FeedWaiters } from './feed-waiters.js';
 import { coalesceWrites } from './write-batcher.js';
 
 export interface AppOptions {
@@ -20,6 +22,10 @@ export interface AppOptions {
   onShutdown: () => void;
   /** errors the client cannot act on (bugs, storage failures) */
   logError: (message: string) => void;
+  /** the number of feed requests waiting (POST /v1/feed), each time it changes: a watcher is activity */
+  onFeedWaiters?: (count: number) => void;
+  /** how often waiting feed requests look for changes made around the server (ms; default 250) */
+  feedRecheckMs?: number;
 }
 
 /** Largest request body (bytes): a batch of MAX_BATCH registrations fits with room to spare. */
@@ -35,6 +41,11 @@ const STATUS_BY_EXIT: Record<number, number> = {
 /** Compile-time check: the API carries every Store method but close. */
 type Missing = Exclude<Exclude<keyof Store, 'close'>, (typeof STORE_METHODS)[number]>;
 export const API_COVERS_STORE: [Missing] extends [never] ? true : Missing = true;
+
+/** The methods that may change what the change feed shows: waiting feed requests look again after each. */
+const WRITE_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
+  'ensureRun', 'setRunState', 'removeRun', 'registerTests', 'write', 'removeTests', 'reapDead', 'claimRun',
+]);
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -58,7 +69,7 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
 
   app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number; code?: string }, req, reply) => {
     if (err.validation) {
-      const where = req.url.replace(/^\/v1\/store\//, '');
+      const where = req.url.replace(/^\/v1\/(store\/)?/, '');
       return reply.code(400).send(errorBody('BAD_REQUEST', `${where}: ${err.message}`, 'see docs/http-api.md for the request shapes'));
     }
     if (isTrellisError(err)) {
@@ -87,15 +98,39 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
 
   // Concurrent writes share one transaction (group commit): see write-batcher.ts.
   const store = coalesceWrites(opts.store);
+  const feed = new FeedWaiters({ store, recheckMs: opts.feedRecheckMs, onCount: opts.onFeedWaiters });
+  // Before fastify waits for the requests in flight: a waiting feed request would hold it up to 25 s.
+  app.addHook('preClose', async () => feed.endAll());
+
   for (const method of STORE_METHODS) {
     const spec = STORE_API[method];
+    const writes = WRITE_METHODS.has(method);
     app.post(`/v1/store/${method}`, { schema: { body: spec.body } }, async (req) => {
       const body = req.body as Record<string, unknown>;
       const fn = store[method] as (...args: unknown[]) => Promise<unknown>;
-      const result = await fn.apply(store, spec.params.map((p) => body[p]));
-      return result === undefined ? {} : { result };
+      try {
+        const result = await fn.apply(store, spec.params.map((p) => body[p]));
+        return result === undefined ? {} : { result };
+      } finally {
+        // Even a failed batch may share a commit with others (group commit): look either way.
+        if (writes) feed.notify();
+      }
     });
   }
+
+  app.post('/v1/feed', { schema: { body: FEED_BODY } }, async (req) => {
+    const { cursor, waitMs } = req.body as FeedRequest;
+    // A client that gives up (or dies) closes its socket: stop waiting for it there and then.
+    const gone = new AbortController();
+    const socket = req.raw.socket as NodeJS.EventEmitter | undefined;
+    const onClose = () => gone.abort();
+    socket?.once('close', onClose);
+    try {
+      return { result: await feed.wait(cursor, waitMs, gone.signal) };
+    } finally {
+      socket?.off('close', onClose);
+    }
+  });
   return app;
 }
 

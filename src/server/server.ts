@@ -72,12 +72,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
     const started = opts.now();
     let lastCall = started;
+    // A dashboard waiting on the feed is using the server, though it sends nothing meanwhile.
+    let feedWaiters = 0;
     const info = { host: opts.host, pid: process.pid, invocation: opts.invocation, started, version: trellisVersion(), areaId };
     app = buildServerApp({
       store,
       token,
       health: () => ({ ...info, uptime: opts.now() - started }),
       onCall: () => (lastCall = opts.now()),
+      onFeedWaiters: (count) => {
+        feedWaiters = count;
+        lastCall = opts.now();
+      },
       onShutdown: () => void stopNow('asked to stop'),
       logError: (m) => log(`error: ${m}`),
     });
@@ -99,7 +105,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         }
       }, TOUCH_INTERVAL * 1000),
       setInterval(() => {
-        if (opts.now() - lastCall >= opts.config.idleTimeout) void stopNow(`idle for ${opts.config.idleTimeout} s`);
+        if (feedWaiters > 0) lastCall = opts.now();
+        else if (opts.now() - lastCall >= opts.config.idleTimeout) void stopNow(`idle for ${opts.config.idleTimeout} s`);
       }, Math.min(1000, opts.config.idleTimeout * 250)),
     ];
     let resolveStopped: (reason: string) => void = () => undefined;

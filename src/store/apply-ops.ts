@@ -71,6 +71,10 @@ export function removeRows(rdb: RunDb, testIds: readonly number[], time: number,
     const test = rdb.tests.get(id);
     if (test === undefined) continue;
     if (test.itempath === '') {
+      // Each item gets its own event: the change feed learns of removed rows only from them.
+      for (const item of rdb.tests.listItemCells(test.testname)) {
+        rdb.log.addEvent(time, item.id, 'removed', `${item.testname}/${item.itempath}`, who);
+      }
       rdb.tests.deleteItems(test.testname);
       tracker.toplevelChanged = true;
     } else {

@@ -9,13 +9,14 @@ import { deleteRunDbFiles, moveRunDbAside } from '../db/run-files.js';
 import { RunDb } from '../db/run-db.js';
 import { runAreaPaths, type RunAreaPaths } from '../config/paths.js';
 import type {
-  AgentRecord, EventRecord, RunQuery, RunRecord, TestDetail, TestQuery, TestRecord, TestRegistration,
-  WriteOp, WriteOptions,
+  AgentRecord, EventRecord, FeedBatch, FeedCursor, RunQuery, RunRecord, TestDetail, TestQuery, TestRecord,
+  TestRegistration, WriteOp, WriteOptions,
 } from '../model/records.js';
 import { RUN_STATES, type RunState } from '../model/states.js';
 import { TrellisError } from '../util/errors.js';
 import { isPidAlive } from '../util/process-info.js';
 import { applyOps, registerRows, removeRows } from './apply-ops.js';
+import { readChanges } from './feed.js';
 import { claimRunner, reapDeadTests, type LivenessContext, type PidCheck } from './liveness.js';
 import { checkRunLock } from './run-lock.js';
 import { summarizeRun } from './run-summary.js';
@@ -188,6 +189,10 @@ export class DirectStore implements Store {
     return this.#guard(() => this.#open(runId).rdb.log.listEvents(sinceSeq, limit));
   }
 
+  async changes(cursor: FeedCursor): Promise<FeedBatch> {
+    return this.#guard(() => readChanges({ main: this.#main, openRun: (runId) => this.#openIfExists(runId) }, cursor));
+  }
+
   async close(): Promise<void> {
     // Reverse order of opening: run databases, newest first, then the index.
     for (const rdb of [...this.#runDbs.values()].reverse()) rdb.close();
@@ -230,6 +235,18 @@ export class DirectStore implements Store {
       throw new TrellisError('NO_RUN', `there is no run with id ${runId}`, 'list the runs with `trellis list runs`');
     }
     return { run, rdb: this.#runDb(run) };
+  }
+
+  /**
+   * The database of the run, or undefined when the run is gone — then its cached connection is
+   * closed: another process (a --direct `trellis remove`) may have removed it under us.
+   */
+  #openIfExists(runId: number): RunDb | undefined {
+    const run = this.#main.getRun(runId);
+    if (run !== undefined) return this.#runDb(run);
+    this.#runDbs.get(runId)?.close();
+    this.#runDbs.delete(runId);
+    return undefined;
   }
 
   #liveness(liveness: LivenessOptions): LivenessContext {

@@ -7,6 +7,8 @@
 import type {
   AgentRecord,
   EventRecord,
+  FeedBatch,
+  FeedCursor,
   RunQuery,
   RunRecord,
   TestDetail,
@@ -84,6 +86,12 @@ export interface Store {
 
   /** Changes recorded after `sinceSeq`, oldest first. */
   events(runId: number, sinceSeq: number, limit?: number): Promise<EventRecord[]>;
+
+  /**
+   * The change feed, answered at once: runs changed since `cursor.runsSeq`, and the cells added,
+   * changed or removed since `cursor.runs[id]` in each followed run. The dashboard's data source.
+   */
+  changes(cursor: FeedCursor): Promise<FeedBatch>;
 
   close(): Promise<void>;
 }

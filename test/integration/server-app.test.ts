@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { bearer, STORE_METHODS, type HealthInfo, type StoreMethod } from '../../src/model/protocol.js';
-import type { AgentRecord, EventRecord, RunRecord, TestDetail, TestRecord, WriteOp } from '../../src/model/records.js';
+import type { AgentRecord, EventRecord, FeedBatch, RunRecord, TestDetail, TestRecord, WriteOp } from '../../src/model/records.js';
 import { BODY_LIMIT, buildServerApp } from '../../src/server/app.js';
 import { openDirectStore, type DirectStore } from '../../src/store/direct-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -189,6 +189,10 @@ t.test('bad bodies: 400 naming the field', async (t) => {
     ['op with unknown field', 'write', { runId: run.id, ops: [{ kind: 'reset', opId: 'z', testId: a.id, time: 1, sql: 'drop' }] }, /additional properties|sql/i],
     ['too many ops', 'write', { runId: run.id, ops: Array.from({ length: 2001 }, (_, i) => ({ kind: 'reset', opId: `r${i}`, testId: a.id, time: 1 })) }, /ops.*2000/],
     ['events limit too big', 'events', { runId: run.id, sinceSeq: 0, limit: 1e6 }, /limit/],
+    ['changes without a cursor', 'changes', {}, /cursor/],
+    ['changes with a run key that is no id', 'changes', { cursor: { runsSeq: 0, runs: { abc: 1 } } }, /cursor\/runs|property name/],
+    ['changes with a negative seq', 'changes', { cursor: { runsSeq: 0, runs: { [run.id]: -1 } } }, /cursor\/runs/],
+    ['changes with a fractional runsSeq', 'changes', { cursor: { runsSeq: 0.5, runs: {} } }, /runsSeq.*integer/],
   ];
   for (const [what, method, body, pattern] of cases) {
     const r = await f.call(method, body);
@@ -304,6 +308,12 @@ t.test('every store method round-trips', async (t) => {
   const last = feed[feed.length - 1]!;
   t.same(await ok('events', { runId: run.id, sinceSeq: last.seq }), [], 'nothing after the last');
   t.same(await ok('events', { runId: run.id, sinceSeq: 0, limit: 2 }), feed.slice(0, 2), 'limit');
+
+  const cursor = { runsSeq: 0, runs: { [run.id]: 0 } };
+  const changes = await ok<FeedBatch>('changes', { cursor });
+  t.same(changes, await f.store.changes(cursor), 'changes as the direct store has them');
+  t.match(changes, { runs: [{}, {}], cells: [{ runId: run.id, full: true, cells: [{ testname: 'a' }, { testname: 'b' }, { testname: 'b', itempath: 'x' }] }] });
+  t.same(await ok('changes', { cursor: changes.cursor }), { ...changes, runs: [], cells: [] }, 'nothing after it');
 
   const locked = await ok<RunRecord>('setRunState', { runId: run.id, state: 'locked', options: { who: 'ann@h1' } });
   t.match(locked, { state: 'locked', lockedBy: 'ann@h1' });

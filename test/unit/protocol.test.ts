@@ -1,12 +1,13 @@
 /**
  * The packet and the order clients choose servers in (design §5): encodePacket, validatePacket
- * and choosePackets, as tables.
+ * and choosePackets, as tables; the API's schemas and the change feed's rules.
  */
 import t from 'tap';
 import {
-  choosePackets, encodePacket, INVOCATIONS, MAX_BATCH, PACKET_NAME, sha1, STALE_AFTER, STORE_API, STORE_METHODS,
-  validatePacket, bearer, type FoundPacket, type Invocation, type Packet,
+  choosePackets, encodePacket, FEED_BODY, FEED_MAX_WAIT_MS, hasFeedChanges, INVOCATIONS, MAX_BATCH, PACKET_NAME, sha1,
+  STALE_AFTER, STORE_API, STORE_METHODS, validatePacket, bearer, type FoundPacket, type Invocation, type Packet,
 } from '../../src/model/protocol.js';
+import type { FeedBatch, RunRecord } from '../../src/model/records.js';
 
 const NOW = 1_800_000_000;
 
@@ -163,4 +164,20 @@ t.test('the API: schemas for every method, token header', async (t) => {
   }
   t.equal(MAX_BATCH, 2000);
   t.equal(bearer('abc'), 'Bearer abc');
+});
+
+t.test('the change feed: a method, a long-poll body, and what counts as a change', async (t) => {
+  t.ok(STORE_METHODS.includes('changes'), 'changes is a store method');
+  t.same(STORE_API.changes.params, ['cursor']);
+  t.equal(FEED_MAX_WAIT_MS, 25_000);
+  t.match(FEED_BODY, { type: 'object', required: ['cursor', 'waitMs'], additionalProperties: false, properties: { waitMs: { maximum: FEED_MAX_WAIT_MS } } });
+  const none: FeedBatch = { cursor: { runsSeq: 3, runs: { '1': 4 } }, runs: [], removedRuns: [], cells: [] };
+  const cases: Array<[string, FeedBatch, boolean]> = [
+    ['nothing', none, false],
+    ['only the cursor moved', { ...none, cursor: { runsSeq: 9, runs: { '1': 7 } } }, false],
+    ['a run', { ...none, runs: [{ id: 1 } as RunRecord] }, true],
+    ['a removed run', { ...none, removedRuns: [2] }, true],
+    ['cells', { ...none, cells: [{ runId: 1, seq: 5, full: false, cells: [], removed: [3] }] }, true],
+  ];
+  for (const [what, batch, expected] of cases) t.equal(hasFeedChanges(batch), expected, what);
 });

@@ -151,7 +151,12 @@ t.test('removeTests takes items with their test and re-rolls a parent', async (t
   await store.removeTests(run.id, [rowOf(rows, 'b').id, 12345]);
   t.same((await store.listTests(run.id)).map((r) => r.testname), ['a']);
   t.match(await store.getRun(run.id), { total: 1, counts: { 'n/a': 1 } });
-  t.equal((await store.events(run.id, 0)).filter((e) => e.kind === 'removed').length, 2);
+  const removed = (await store.events(run.id, 0)).filter((e) => e.kind === 'removed');
+  t.same(removed.map((e) => [e.testId, e.detail]), [
+    [rowOf(rows, 'b/1').id, 'b/1'],
+    [rowOf(rows, 'b/2').id, 'b/2'],
+    [rowOf(rows, 'b').id, 'b'],
+  ], 'one event per removed row, items that went with their test included');
 });
 
 t.test('events: a change feed read in pages', async (t) => {
