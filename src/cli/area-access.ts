@@ -7,7 +7,7 @@ import path from 'node:path';
 import { findAreaDir, loadArea, resolveTarget } from '../config/area.js';
 import type { Area, Target } from '../config/types.js';
 import type { RunRecord } from '../model/records.js';
-import { RemoteStore } from '../client/remote-store.js';
+import { RemoteStore, type RemoteStoreOptions } from '../client/remote-store.js';
 import type { Invocation } from '../model/protocol.js';
 import type { Store } from '../store/store.js';
 import { TrellisError } from '../util/errors.js';
@@ -28,8 +28,19 @@ export function isDirect(args: Record<string, unknown>, ctx: CommandContext): bo
 }
 
 /** Opens the store of the area's run area. */
-export async function openStore(area: Area, args: Record<string, unknown>, ctx: CommandContext, invocation: Invocation = 'other'): Promise<Store> {
-  return openStoreAt(area.runArea, area.dir, args, ctx, invocation);
+export async function openStore(
+  area: Area,
+  args: Record<string, unknown>,
+  ctx: CommandContext,
+  invocation: Invocation = 'other',
+  hooks: StoreHooks = {},
+): Promise<Store> {
+  return openStoreAt(area.runArea, area.dir, args, ctx, invocation, hooks);
+}
+
+/** What a long-lived client (the dashboard) wants to hear from the remote store. */
+export interface StoreHooks {
+  onConnection?: RemoteStoreOptions['onConnection'];
 }
 
 /**
@@ -42,6 +53,7 @@ export async function openStoreAt(
   args: Record<string, unknown>,
   ctx: CommandContext,
   invocation: Invocation,
+  hooks: StoreHooks = {},
 ): Promise<Store> {
   if (isDirect(args, ctx)) {
     // Loaded only here: a client of a server never needs SQLite.
@@ -58,6 +70,7 @@ export async function openStoreAt(
     autoStart: true,
     env: ctx.env,
     trellisJs: path.join(ctx.binDir, 'trellis.js'),
+    ...hooks,
   });
   await store.connection();
   return store;

@@ -10,6 +10,8 @@ export interface CommandContext {
   env: Readonly<Record<string, string | undefined>>;
   stdout: Writable & { isTTY?: boolean; columns?: number };
   stderr: Writable;
+  /** the terminal's input, for the dashboard */
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   /** seconds since the epoch, with fractions */
   now: () => number;
   log: Logger;

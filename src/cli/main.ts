@@ -27,6 +27,7 @@ const MODULES: Record<CommandName, () => Promise<CommandModule>> = {
   'test-status': () => import('./commands/test-status.js'),
   'set-value': () => import('./commands/set-value.js'),
   server: () => import('./commands/server.js'),
+  dashboard: () => import('./commands/dashboard.js'),
 };
 
 /** Runs the CLI with `argv` (without node and script) and sets process.exitCode. */
@@ -54,6 +55,7 @@ export async function main(argv: string[]): Promise<void> {
       env: process.env,
       stdout: process.stdout,
       stderr: process.stderr,
+      stdin: process.stdin,
       now: () => Date.now() / 1000,
       log,
       signal: soft.signal,

@@ -21,7 +21,8 @@ export type CommandName =
   | 'step'
   | 'test-status'
   | 'set-value'
-  | 'server';
+  | 'server'
+  | 'dashboard';
 
 export type ParsedArgs = Record<string, unknown> & { _: (string | number)[] };
 
@@ -196,6 +197,16 @@ function define(argv: string[], width: number | undefined, select: (c: CommandNa
         .example('$0 server list', 'every packet in .meta: live, stale or unreachable, and the lease holder')
         .example('$0 server stop --all', 'stop every server of the run area'),
       cmd('server'),
+    )
+    .command('dashboard', 'Watch runs × tests live in the terminal; rerun, kill or set tests from it', (y) =>
+      y
+        .option('target', { alias: 't', type: 'string', describe: 'only runs of these targets (% wildcards, comma list)', requiresArg: true })
+        .option('runname', { alias: 'r', type: 'string', describe: 'only runs with these names (% wildcards, comma list)', requiresArg: true })
+        .options(PATTERN)
+        .option('status', { type: 'string', describe: 'only rows with these states or statuses (comma list)', requiresArg: true })
+        .example('$0 dashboard', 'every run, newest on the left')
+        .example("$0 dashboard -t 'linux/%' -r 'nightly%' --status FAIL", 'the failures of the nightly Linux runs'),
+      cmd('dashboard'),
     )
     .example('$0 run -t linux/x86_64 -r nightly', 'run the tests of the area here')
     .example('$0 list tests -t linux/x86_64 -r nightly --status FAIL', 'what failed')

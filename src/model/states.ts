@@ -2,6 +2,7 @@
  * States, statuses and the rules between them: exit codes to statuses, the total ranking used to
  * roll items up into their test, and which outcomes count as success.
  */
+import { TrellisError } from '../util/errors.js';
 
 export const TEST_STATES = [
   'NOT_STARTED',
@@ -142,6 +143,27 @@ function rollUpState(list: readonly { state: string; status: string }[]): TestSt
   if (has('INCOMPLETE')) return 'INCOMPLETE';
   if (has('KILLED')) return 'KILLED';
   return allNotStarted ? 'NOT_STARTED' : 'COMPLETED';
+}
+
+/**
+ * Parses `STATE,STATUS` as people type it (either part may be empty; the status is upper-cased,
+ * `n/a` kept as is). `where` names the command or screen for the error.
+ */
+export function parseStateStatus(text: string, where: string): { state?: TestState; status?: string } {
+  const [stateText = '', statusText = '', extra] = text.split(',');
+  if (extra !== undefined || (stateText.trim() === '' && statusText.trim() === '')) {
+    throw new TrellisError('BAD_VALUE', `${where} '${text}': expected STATE,STATUS`, 'e.g. COMPLETED,PASS or ,WAIVED to change only the status');
+  }
+  let state: TestState | undefined;
+  if (stateText.trim() !== '') {
+    state = parseState(stateText.trim());
+    if (!state) {
+      throw new TrellisError('BAD_VALUE', `${where}: '${stateText}' is not a state`, 'use one of NOT_STARTED, LAUNCHED, RUNNING, COMPLETED, KILLREQ, KILLED, INCOMPLETE');
+    }
+  }
+  const st = statusText.trim();
+  const status = st === '' ? undefined : st.toUpperCase() === 'N/A' ? 'n/a' : st.toUpperCase();
+  return { ...(state ? { state } : {}), ...(status ? { status } : {}) };
 }
 
 /** Checks a state name; undefined when it is not one. */

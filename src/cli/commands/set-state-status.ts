@@ -1,25 +1,13 @@
 /** `trellis set-state-status STATE,STATUS -t -r -p`. */
-import { parseState, type TestState } from '../../model/states.js';
+import { parseStateStatus } from '../../model/states.js';
 import { setStateStatus } from '../../runner/run-admin.js';
-import { TrellisError } from '../../util/errors.js';
 import { whoAmI } from '../../util/host.js';
 import { openRun } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 
 export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const text = String(args['statestatus']);
-  const [stateText = '', statusText = '', extra] = text.split(',');
-  if (extra !== undefined || (stateText.trim() === '' && statusText.trim() === '')) {
-    throw new TrellisError('BAD_VALUE', `set-state-status '${text}': expected STATE,STATUS`, 'e.g. COMPLETED,PASS or ,WAIVED to change only the status');
-  }
-  let state: TestState | undefined;
-  if (stateText.trim() !== '') {
-    state = parseState(stateText.trim());
-    if (!state) {
-      throw new TrellisError('BAD_VALUE', `set-state-status: '${stateText}' is not a state`, 'use one of NOT_STARTED, LAUNCHED, RUNNING, COMPLETED, KILLREQ, KILLED, INCOMPLETE');
-    }
-  }
-  const status = statusText.trim() === '' ? undefined : statusText.trim().toUpperCase() === 'N/A' ? 'n/a' : statusText.trim().toUpperCase();
+  const { state, status } = parseStateStatus(text, 'set-state-status');
   const { store, run } = await openRun(args, ctx);
   try {
     const n = await setStateStatus(store, run.id, {

@@ -1,0 +1,77 @@
+/** `trellis dashboard [-t] [-r] [-p] [--status]`: the live runs × tests matrix. */
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pollChanges } from '../../client/feed.js';
+import { RemoteStore } from '../../client/remote-store.js';
+import { runDashboard } from '../../dashboard/dashboard.js';
+import type { FeedAccess } from '../../dashboard/live-source.js';
+import { openScreen } from '../../dashboard/screen.js';
+import type { Store } from '../../store/store.js';
+import { TrellisError } from '../../util/errors.js';
+import { isDirect, openArea, openStore } from '../area-access.js';
+import type { CommandContext } from '../context.js';
+import { createDashboardActions } from '../dashboard-actions.js';
+
+export const handlesSignals = true;
+
+export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+  if (!ctx.stdin.isTTY || !ctx.stdout.isTTY) {
+    throw new TrellisError(
+      'USAGE',
+      'trellis dashboard needs a terminal, and stdin or stdout is not one',
+      'run it in a terminal (or tmux); scripts can use `trellis list runs` and `trellis list tests --json`',
+    );
+  }
+  const area = openArea(args, ctx);
+  let relay: (message: string | undefined) => void = () => {};
+  const store = await openStore(area, args, ctx, 'dboard', {
+    onConnection: (e) => relay(e.state === 'lost' ? `${e.message}; reconnecting...` : undefined),
+  });
+  const direct = isDirect(args, ctx);
+  const screen = openScreen({ colour: (ctx.env['NO_COLOR'] ?? '') === '', input: ctx.stdin, output: ctx.stdout });
+  try {
+    await runDashboard({
+      screen,
+      feed: feedOf(store),
+      getTest: (runId, testname, itempath) => store.getTest(runId, testname, itempath),
+      actions: createDashboardActions({ store, area, ctx, direct }),
+      filters: {
+        target: str(args['target']),
+        runname: str(args['runname']),
+        pattern: str(args['pattern']),
+        status: str(args['status']),
+      },
+      title: `${path.relative(ctx.cwd, area.runArea) || '.'}${direct ? ' (direct)' : ''}`,
+      emptyHint: `No runs yet in ${area.runArea}.\nStart one with:  trellis run -t TARGET -r RUNNAME   (see \`trellis list targets\`)\nIt shows here as soon as it starts.`,
+      signal: ctx.signal,
+      subscribeConnection: (fn) => (relay = fn),
+      ...traceTo(ctx.env['TRELLIS_DASHBOARD_TRACE']),
+    });
+  } finally {
+    screen.destroy();
+    await store.close();
+  }
+  return 0;
+}
+
+/** The change feed: long polls through the server, or polls of the databases with --direct. */
+function feedOf(store: Store): FeedAccess {
+  if (store instanceof RemoteStore) {
+    return { changes: (c) => store.changes(c), waitForChanges: (c, ms) => store.waitForChanges(c, ms) };
+  }
+  return { changes: (c) => store.changes(c), waitForChanges: (c, ms) => pollChanges(store, c, ms) };
+}
+
+/** TRELLIS_DASHBOARD_TRACE=FILE: one line per timing (bench/dashboard.mjs reads it). */
+function traceTo(file: string | undefined) {
+  if (!file) return {};
+  return {
+    clockMs: () => performance.now(),
+    trace: (event: string, ms: number) => appendFileSync(file, `${event} ${ms.toFixed(2)}\n`),
+  };
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
