@@ -110,11 +110,14 @@ export class RemoteStore implements Store {
    * The change feed's long poll (POST /v1/feed): answers as soon as something changed after
    * `cursor`, or with the empty batch after `waitMs` (at most FEED_MAX_WAIT_MS). Fails over like
    * every call; a server that stops answers its waiting requests at once, and close() ends them
-   * with the empty batch.
+   * with the empty batch, as does aborting `signal` (a reader that moved on to another cursor).
    */
-  async waitForChanges(cursor: FeedCursor, waitMs: number): Promise<FeedBatch> {
+  async waitForChanges(cursor: FeedCursor, waitMs: number, signal?: AbortSignal): Promise<FeedBatch> {
     const body: FeedRequest = { cursor, waitMs };
     const abandon = new AbortController();
+    const onAbort = () => abandon.abort();
+    if (signal?.aborted) abandon.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     this.#feeds.add(abandon);
     try {
       return await this.#call<FeedBatch>('/v1/feed', 'feed', { ...body }, waitMs + FEED_TIMEOUT_MARGIN_MS, abandon.signal);
@@ -123,6 +126,7 @@ export class RemoteStore implements Store {
       if (abandon.signal.aborted) return { cursor, runs: [], removedRuns: [], cells: [] };
       throw err;
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       this.#feeds.delete(abandon);
     }
   }

@@ -43,7 +43,8 @@ export function lookOf(state: string, status: string): CellLook {
     case 'KILLREQ':
       return { text: 'KILLRQ', tone: 'killed' };
     case 'KILLED':
-      return { text: 'KILLED', tone: 'killed' };
+      // Killed by its runtime limit reads as such.
+      return status === 'TIMED_OUT' ? STATUS_LOOK['TIMED_OUT']! : { text: 'KILLED', tone: 'killed' };
     case 'INCOMPLETE':
       return status === 'DEAD' ? STATUS_LOOK['DEAD']! : { text: 'INCOMP', tone: 'killed' };
     case 'DELETED':

@@ -10,8 +10,8 @@ import type { MatrixData } from './matrix-data.js';
 export interface FeedAccess {
   /** answers at once */
   changes(cursor: FeedCursor): Promise<FeedBatch>;
-  /** answers when something changed, or after `waitMs` with an empty batch */
-  waitForChanges(cursor: FeedCursor, waitMs: number): Promise<FeedBatch>;
+  /** answers when something changed, or after `waitMs` (or when `signal` aborts) with an empty batch */
+  waitForChanges(cursor: FeedCursor, waitMs: number, signal: AbortSignal): Promise<FeedBatch>;
 }
 
 export interface LiveSourceOptions {
@@ -32,6 +32,8 @@ export interface LiveSourceOptions {
 export class LiveSource {
   readonly #o: Required<LiveSourceOptions>;
   #generation = 0;
+  /** ends the poll in flight when the followed runs change, so polls never pile up */
+  #inFlight: AbortController | undefined;
   #stopped = false;
   #troubled = false;
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -51,20 +53,27 @@ export class LiveSource {
   follow(runIds: Iterable<number>): void {
     if (this.#stopped || !this.#o.data.follow(runIds)) return;
     this.#generation++;
+    this.#inFlight?.abort();
     this.#poll(this.#generation);
   }
 
   stop(): void {
     this.#stopped = true;
+    this.#inFlight?.abort();
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
   }
 
   #poll(generation: number): void {
     const data = this.#o.data;
+    const controller = new AbortController();
+    this.#inFlight = controller;
     // Runs not loaded yet make the server answer at once (cursor 0), so no separate fetch is needed.
     this.#o.feed
-      .waitForChanges(data.cursor(), this.#o.waitMs)
+      .waitForChanges(data.cursor(), this.#o.waitMs, controller.signal)
+      .finally(() => {
+        if (this.#inFlight === controller) this.#inFlight = undefined;
+      })
       .then(
         (batch) => {
           if (this.#stopped) return;

@@ -22,6 +22,8 @@ t.test('commands and their options', async (t) => {
     [['test-status', '--status', 'WARN', '-m', 'slow'], 'test-status', { status: 'WARN', message: 'slow' }],
     [['set-value', 'x', '007', '--expected', '7'], 'set-value', { name: 'x', value: '007', expected: '7' }],
     [['--direct', '--area', 'a', 'list', 'runs'], 'list-runs', { direct: true, area: 'a' }],
+    [['dashboard'], 'dashboard', {}],
+    [['dashboard', '-t', 'linux/%', '-r', 'night%,rel%', '-p', 'unit%', '--status', 'FAIL,RUNNING'], 'dashboard', { target: 'linux/%', runname: 'night%,rel%', pattern: 'unit%', status: 'FAIL,RUNNING' }],
   ];
   for (const [argv, command, expected] of table) {
     const r = parseArgs(argv);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pollChanges } from '../../client/feed.js';
 import { RemoteStore } from '../../client/remote-store.js';
+import { parseTestPattern } from '../../model/pattern.js';
 import { runDashboard } from '../../dashboard/dashboard.js';
 import type { FeedAccess } from '../../dashboard/live-source.js';
 import { openScreen } from '../../dashboard/screen.js';
@@ -23,6 +24,8 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
       'run it in a terminal (or tmux); scripts can use `trellis list runs` and `trellis list tests --json`',
     );
   }
+  // A bad pattern is a one-line error before the screen is taken over.
+  if (str(args['pattern'])) parseTestPattern(str(args['pattern']), '-p');
   const area = openArea(args, ctx);
   let relay: (message: string | undefined) => void = () => {};
   const store = await openStore(area, args, ctx, 'dboard', {
@@ -58,9 +61,9 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
 /** The change feed: long polls through the server, or polls of the databases with --direct. */
 function feedOf(store: Store): FeedAccess {
   if (store instanceof RemoteStore) {
-    return { changes: (c) => store.changes(c), waitForChanges: (c, ms) => store.waitForChanges(c, ms) };
+    return { changes: (c) => store.changes(c), waitForChanges: (c, ms, signal) => store.waitForChanges(c, ms, signal) };
   }
-  return { changes: (c) => store.changes(c), waitForChanges: (c, ms) => pollChanges(store, c, ms) };
+  return { changes: (c) => store.changes(c), waitForChanges: (c, ms, signal) => pollChanges(store, c, ms, undefined, signal) };
 }
 
 /** TRELLIS_DASHBOARD_TRACE=FILE: one line per timing (bench/dashboard.mjs reads it). */
