@@ -42,15 +42,17 @@ export interface ScreenOptions {
 
 /** Takes over the terminal. */
 export function openScreen(opts: ScreenOptions): ScreenPort {
-  const screen = blessed.screen({
-    smartCSR: true,
-    fullUnicode: false,
-    autoPadding: false,
-    warnings: false,
-    title: 'trellis dashboard',
-    ...(opts.input ? { input: opts.input as never } : {}),
-    ...(opts.output ? { output: opts.output as never } : {}),
-  });
+  const screen = withoutConsoleErrors(() =>
+    blessed.screen({
+      smartCSR: true,
+      fullUnicode: false,
+      autoPadding: false,
+      warnings: false,
+      title: 'trellis dashboard',
+      ...(opts.input ? { input: opts.input as never } : {}),
+      ...(opts.output ? { output: opts.output as never } : {}),
+    }),
+  );
   const box = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%', tags: true, wrap: false });
   let destroyed = false;
   return {
@@ -75,6 +77,21 @@ export function openScreen(opts: ScreenOptions): ScreenPort {
       screen.destroy();
     },
   };
+}
+
+/**
+ * blessed cannot compile some terminfo entries (ncurses 6's screen-256color: `plab_norm`); it then
+ * uses its own xterm entry, which works, but first prints the entry and the generated code with
+ * console.error, onto the terminal the user gets back when the dashboard ends.
+ */
+function withoutConsoleErrors<T>(fn: () => T): T {
+  const error = console.error;
+  console.error = () => undefined;
+  try {
+    return fn();
+  } finally {
+    console.error = error;
+  }
 }
 
 /** blessed's key event as one name: a printable character as itself, else `up`, `enter`, `C-c`… */
