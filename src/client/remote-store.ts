@@ -69,9 +69,11 @@ export class RemoteStore implements Store {
     const deadline = Date.now() + FAILOVER_MS;
     for (;;) {
       const conn = await this.connection();
+      // A connection comes from discovery, which health-checked it: the server answers again. Said
+      // now, not when the call returns, which for a long poll on a quiet run is seconds later.
+      this.#noteRestored(conn);
       try {
         const answer = await requestJson(conn.endpoint, 'POST', path, params, timeoutMs, signal);
-        this.#noteRestored(conn);
         return decode<T>(answer.status, answer.body, what);
       } catch (err) {
         // Abandoned by this side: nothing was lost, and nothing to retry.
