@@ -13,7 +13,7 @@ import { readLogTail } from './log-tail.js';
 import { MatrixData } from './matrix-data.js';
 import { flattenRows, parseStatusFilter } from './rows.js';
 import type { ScreenPort } from './screen.js';
-import { handleKey, initialUi, type CellRef, type Effect, type Filters, type Grid, type UiState } from './ui-state.js';
+import { handleKey, initialUi, scrollFor, type CellRef, type Effect, type Filters, type Grid, type UiState } from './ui-state.js';
 
 /** What a user can do to a test from the dashboard; each returns the line to show. */
 export interface DashboardActions {
@@ -216,13 +216,18 @@ class Dashboard {
     }
   }
 
-  /** Follows the runs on screen and a page either side; the others' cells are let go. */
+  /**
+   * Follows the runs on screen, then the next page and the page before (for quick scrolling);
+   * the others' cells are let go. Counted from the screen's left edge as it is drawn.
+   */
   #followVisible(grid: Grid, layout: Layout): void {
     if (!this.#data.loaded) return;
-    const col = Math.max(0, grid.runs.findIndex((r) => r.id === this.#ui.colRunId));
-    const left = Math.max(0, Math.min(this.#ui.colLeft, col) - layout.pageCols * PREFETCH_PAGES);
-    const right = Math.max(this.#ui.colLeft, col) + layout.pageCols * (1 + PREFETCH_PAGES);
-    this.#source.follow(grid.runs.slice(left, right).map((r) => r.id));
+    const { colLeft } = scrollFor(this.#ui, grid);
+    const page = layout.pageCols * PREFETCH_PAGES;
+    const onScreen = grid.runs.slice(colLeft, colLeft + layout.pageCols);
+    const after = grid.runs.slice(colLeft + layout.pageCols, colLeft + layout.pageCols + page);
+    const before = grid.runs.slice(Math.max(0, colLeft - page), colLeft);
+    this.#source.follow([...onScreen, ...after, ...before.reverse()].map((r) => r.id));
   }
 
   #startDetail(): void {

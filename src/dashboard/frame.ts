@@ -185,6 +185,7 @@ function emptyLines(input: FrameInput): Line[] {
   if (!input.data.loaded) return [[{ text: ' loading...' }]];
   if (input.allRuns === 0) return input.emptyHint.split('\n').map((t) => [{ text: ` ${t}` }]);
   if (input.grid.runs.length === 0) return [[{ text: ' No run matches the target and run name filters; press u to clear the filters.' }]];
+  if (input.data.pending().length > 0) return [[{ text: ' loading...' }]];
   return [[{ text: ' No test matches the filters in the runs shown; press u to clear the filters.' }]];
 }
 

@@ -1,8 +1,8 @@
 /**
  * Keeps MatrixData current from the change feed: one snapshot at start, then long polls (or, with
- * --direct, polls of the databases) with a cursor. When the runs on screen change, the runs that
- * came into view are fetched at once and a new poll replaces the running one; an older poll's
- * answer is still applied, which is safe because MatrixData ignores anything older than it has.
+ * --direct, polls of the databases) with a cursor, one at a time. Runs that come into view are
+ * asked for in the next poll, a few at a time (MatrixData.cursor); when the followed runs change
+ * while a poll only waits, that poll is ended so the new cursor goes out at once.
  */
 import type { FeedBatch, FeedCursor } from '../model/records.js';
 import type { MatrixData } from './matrix-data.js';
@@ -29,14 +29,20 @@ export interface LiveSourceOptions {
   retryMs?: number;
 }
 
+interface Poll {
+  controller: AbortController;
+  /** it asks for whole runs, so it answers at once: worth letting finish */
+  fetching: boolean;
+}
+
 export class LiveSource {
   readonly #o: Required<LiveSourceOptions>;
-  #generation = 0;
-  /** ends the poll in flight when the followed runs change, so polls never pile up */
-  #inFlight: AbortController | undefined;
+  #inFlight: Poll | undefined;
+  /** the followed runs changed since the poll in flight was sent */
+  #stale = false;
+  #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #troubled = false;
-  readonly #timers = new Set<NodeJS.Timeout>();
 
   constructor(opts: LiveSourceOptions) {
     this.#o = { waitMs: 10_000, minIntervalMs: 100, retryMs: 1_000, ...opts };
@@ -46,57 +52,70 @@ export class LiveSource {
   async start(): Promise<void> {
     const batch = await this.#o.feed.changes(this.#o.data.cursor());
     if (this.#o.data.apply(batch)) this.#o.onUpdate();
-    this.#poll(this.#generation);
+    this.#poll();
   }
 
-  /** Follows these runs' cells: the new ones are fetched now. */
+  /** Follows these runs' cells, loading them in this order. */
   follow(runIds: Iterable<number>): void {
     if (this.#stopped || !this.#o.data.follow(runIds)) return;
-    this.#generation++;
-    this.#inFlight?.abort();
-    this.#poll(this.#generation);
+    if (this.#inFlight === undefined) {
+      this.#pollNow();
+      return;
+    }
+    this.#stale = true;
+    if (!this.#inFlight.fetching) this.#inFlight.controller.abort();
   }
 
   stop(): void {
     this.#stopped = true;
-    this.#inFlight?.abort();
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
+    clearTimeout(this.#timer);
+    this.#inFlight?.controller.abort();
   }
 
-  #poll(generation: number): void {
+  #pollNow(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#poll();
+  }
+
+  #poll(): void {
+    if (this.#stopped || this.#inFlight !== undefined) return;
     const data = this.#o.data;
-    const controller = new AbortController();
-    this.#inFlight = controller;
-    // Runs not loaded yet make the server answer at once (cursor 0), so no separate fetch is needed.
-    this.#o.feed
-      .waitForChanges(data.cursor(), this.#o.waitMs, controller.signal)
-      .finally(() => {
-        if (this.#inFlight === controller) this.#inFlight = undefined;
-      })
-      .then(
-        (batch) => {
-          if (this.#stopped) return;
-          this.#setTrouble(undefined);
-          if (data.apply(batch)) this.#o.onUpdate();
-          this.#next(generation, this.#o.minIntervalMs);
-        },
-        (err: Error) => {
-          if (this.#stopped) return;
-          this.#setTrouble(err.message);
-          this.#next(generation, this.#o.retryMs);
-        },
-      );
+    const cursor = data.cursor();
+    const poll: Poll = { controller: new AbortController(), fetching: Object.values(cursor.runs).includes(0) };
+    this.#inFlight = poll;
+    this.#stale = false;
+    this.#o.feed.waitForChanges(cursor, this.#o.waitMs, poll.controller.signal).then(
+      (batch) => this.#done(() => {
+        this.#setTrouble(undefined);
+        const pending = data.pending().length;
+        if (data.apply(batch)) this.#o.onUpdate();
+        // A new cursor to send, or more runs to load (and this answer brought some): at once;
+        // else pace the polls.
+        const loading = data.pending().length > 0 && data.pending().length < pending;
+        return this.#stale || loading ? 0 : this.#o.minIntervalMs;
+      }),
+      (err: Error) => this.#done(() => {
+        this.#setTrouble(err.message);
+        return this.#o.retryMs;
+      }),
+    );
   }
 
-  #next(generation: number, delayMs: number): void {
-    if (generation !== this.#generation || this.#stopped) return;
-    const t = setTimeout(() => {
-      this.#timers.delete(t);
-      this.#poll(generation);
-    }, delayMs);
-    t.unref();
-    this.#timers.add(t);
+  /** Ends the poll in flight and schedules the next after what `handle` says (ms). */
+  #done(handle: () => number): void {
+    this.#inFlight = undefined;
+    if (this.#stopped) return;
+    const delay = handle();
+    if (delay === 0) {
+      this.#poll();
+      return;
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#poll();
+    }, delay);
+    this.#timer.unref();
   }
 
   #setTrouble(message: string | undefined): void {

@@ -37,6 +37,8 @@ export function openDirectStore(runArea: string, opts: DirectStoreOptions): Dire
 }
 
 const DEFAULT_EVENT_LIMIT = 1000;
+/** Run databases kept open at once (least recently used closed first). */
+export const MAX_OPEN_RUN_DBS = 128;
 
 /** Store over the SQLite files of one run area. */
 export class DirectStore implements Store {
@@ -253,12 +255,26 @@ export class DirectStore implements Store {
     return { ...liveness, host: this.#host, isPidAlive: this.#isPidAlive };
   }
 
+  /**
+   * The run's database, opened on first use and kept, the most recently used MAX_OPEN_RUN_DBS of
+   * them: a server whose dashboards scroll over 500 runs would otherwise hold 500 connections and
+   * their page caches (about 0.8 MB each). Calls are synchronous, so none is using one it closes.
+   */
   #runDb(run: RunRecord): RunDb {
     let rdb = this.#runDbs.get(run.id);
-    if (rdb === undefined) {
-      const meta = { runId: run.id, areaId: this.#main.readAreaId(), target: run.target, runname: run.runname };
-      rdb = RunDb.open(this.#paths.runDb(run.id), meta);
+    if (rdb !== undefined) {
+      // Map order is use order: move it to the end.
+      this.#runDbs.delete(run.id);
       this.#runDbs.set(run.id, rdb);
+      return rdb;
+    }
+    const meta = { runId: run.id, areaId: this.#main.readAreaId(), target: run.target, runname: run.runname };
+    rdb = RunDb.open(this.#paths.runDb(run.id), meta);
+    this.#runDbs.set(run.id, rdb);
+    for (const [id, old] of this.#runDbs) {
+      if (this.#runDbs.size <= MAX_OPEN_RUN_DBS) break;
+      old.close();
+      this.#runDbs.delete(id);
     }
     return rdb;
   }

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { parseTestPattern } from '../../src/model/pattern.js';
-import { MatrixData, rowKey } from '../../src/dashboard/matrix-data.js';
+import { MatrixData, MAX_PENDING_PER_ANSWER, rowKey } from '../../src/dashboard/matrix-data.js';
 import { cellMatches, flattenRows, parseStatusFilter } from '../../src/dashboard/rows.js';
 import { cellsBatch, makeCell, makeRun, runsBatch } from './dashboard-fixture.js';
 
@@ -110,4 +110,38 @@ t.test('flattenRows: folding, the test pattern and the status filter', async (t)
   t.same(keys({ statuses: parseStatusFilter('WAIVED') }), [], 'nothing matches');
   t.equal(parseStatusFilter(' , '), undefined);
   t.notOk(cellMatches(undefined, new Set(['PASS'])), 'a missing cell matches nothing');
+});
+
+t.test('cells are asked for a few runs at a time, in the order given (those on screen first)', async (t) => {
+  const d = new MatrixData();
+  const runs = Array.from({ length: 20 }, (_, i) => makeRun(i + 1));
+  d.apply(runsBatch(runs));
+  d.follow([20, 19, 18, 17, 16, 15, 14, 13, 1, 2]);
+  t.same(Object.keys(d.cursor().runs).map(Number).sort((a, b) => b - a), [20, 19, 18, 17, 16, 15], `at most ${MAX_PENDING_PER_ANSWER}`);
+  d.apply(cellsBatch(20, 3, [makeCell('a')], { full: true }));
+  t.same(d.cursor().runs['20'], 3, 'a loaded run is asked from its seq');
+  t.ok('14' in d.cursor().runs, 'the next in line joins');
+  t.same(d.pending(), [19, 18, 17, 16, 15, 14, 13, 1, 2]);
+  // A run without tests has nothing to load.
+  d.apply({ cursor: { runsSeq: 11, runs: {} }, runs: [makeRun(1, { total: 0, counts: {} })], removedRuns: [], cells: [] });
+  t.ok(d.hasCells(1));
+  t.notOk(d.pending().includes(1));
+});
+
+t.test('cells take a few bytes each: a shared row table, typed arrays per run', async (t) => {
+  const d = new MatrixData();
+  const runs = Array.from({ length: 10 }, (_, i) => makeRun(i + 1));
+  d.apply(runsBatch(runs));
+  d.follow(runs.map((r) => r.id));
+  for (const r of runs) {
+    const cells = Array.from({ length: 5000 }, (_, i) => makeCell(`t${Math.floor(i / 20)}`, i % 20 === 0 ? '' : `i${i % 20}`, 'COMPLETED', i % 97 === 0 ? 'FAIL' : 'PASS', r.id * 10000 + i));
+    d.apply(cellsBatch(r.id, 1, cells, { full: true }));
+  }
+  t.equal(d.rowTree().tests.length, 250);
+  t.same(d.cell(3, 't0'), { id: 30000, testname: 't0', itempath: '', state: 'COMPLETED', status: 'FAIL' });
+  t.same(d.cell(3, 't0/i1'), { id: 30001, testname: 't0', itempath: 'i1', state: 'COMPLETED', status: 'PASS' });
+  // A removed row reads as missing; the others stay.
+  d.apply(cellsBatch(3, 2, [], { removed: [30001] }));
+  t.equal(d.cell(3, 't0/i1'), undefined);
+  t.equal(d.cell(4, 't0/i1')?.status, 'PASS');
 });
