@@ -20,7 +20,7 @@
 // BENCH_DASHBOARD_NODE_OPTIONS is passed to the dashboards as NODE_OPTIONS (e.g.
 // `--max-old-space-size=128`, `--heapsnapshot-signal=SIGUSR2`; they start in the current folder).
 import { execFile, fork, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -217,7 +217,12 @@ if (spawnSync('tmux', ['-V']).status !== 0) {
 // One tmux server for the whole bench, started before any timing: a keeper session holds it up.
 tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'keep', '-x', String(WIDTH), '-y', String(HEIGHT), 'sleep 100000');
 tmux('set-option', '-g', 'remain-on-exit', 'on');
-process.on('exit', () => spawnSync('tmux', ['-L', SOCK, 'kill-server']));
+const socketPath = tmux('display-message', '-p', '-t', 'keep', '#{socket_path}').trim();
+process.on('exit', () => {
+  spawnSync('tmux', ['-L', SOCK, 'kill-server']);
+  // tmux leaves its socket behind.
+  rmSync(socketPath, { force: true });
+});
 
 let sessions = 0;
 /** Starts `trellis dashboard` in a new tmux session; `t0` is taken just before tmux is asked. */
