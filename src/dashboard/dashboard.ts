@@ -210,10 +210,16 @@ class Dashboard {
       });
     }
     this.#o.screen.draw(lines);
-    if (!this.#painted && this.#data.loaded && this.#data.pending().length === 0 && this.#o.clockMs) {
+    if (!this.#painted && this.#o.clockMs && this.#data.loaded && this.#onScreenLoaded(grid, layout)) {
       this.#painted = true;
       this.#o.trace?.('first-paint', this.#o.clockMs());
     }
+  }
+
+  /** True when every run on screen shows its cells (the first full paint). */
+  #onScreenLoaded(grid: Grid, layout: Layout): boolean {
+    const { colLeft } = scrollFor(this.#ui, grid);
+    return grid.runs.slice(colLeft, colLeft + layout.pageCols).every((r) => this.#data.hasCells(r.id));
   }
 
   /**
