@@ -176,6 +176,9 @@ export class RemoteStore implements Store {
   async getTestById(runId: number, testId: number): Promise<TestDetail | undefined> {
     return this.#result('getTestById', { runId, testId });
   }
+  async listDetails(runId: number, query?: TestQuery): Promise<TestDetail[]> {
+    return this.#result('listDetails', query ? { runId, query } : { runId });
+  }
   async removeTests(runId: number, testIds: number[], options?: WriteOptions): Promise<void> {
     await this.#result('removeTests', withOptions({ runId, testIds }, options));
   }

@@ -133,4 +133,34 @@ export class DetailRows {
   listData(testId: number): DataRecord[] {
     return (this.#sql.get(`SELECT * FROM test_data WHERE test_id = ? ORDER BY name`).all(testId) as DataRow[]).map(mapDataRow);
   }
+
+  /**
+   * The steps of many tests (every test's when `testIds` is undefined), by test id, each test's in
+   * order: one statement for a whole run instead of one per test.
+   */
+  listStepsOf(testIds?: readonly number[]): Map<number, StepRecord[]> {
+    const rows = testIds === undefined
+      ? this.#sql.get(`SELECT * FROM steps ORDER BY test_id, seq`).all()
+      : this.#sql.get(`SELECT * FROM steps WHERE test_id IN (SELECT value FROM json_each(?)) ORDER BY test_id, seq`).all(JSON.stringify(testIds));
+    return groupByTest((rows as StepRow[]).map(mapStepRow));
+  }
+
+  /** The data of many tests (every test's when `testIds` is undefined), by test id, by name. */
+  listDataOf(testIds?: readonly number[]): Map<number, DataRecord[]> {
+    const rows = testIds === undefined
+      ? this.#sql.get(`SELECT * FROM test_data ORDER BY test_id, name`).all()
+      : this.#sql.get(`SELECT * FROM test_data WHERE test_id IN (SELECT value FROM json_each(?)) ORDER BY test_id, name`).all(JSON.stringify(testIds));
+    return groupByTest((rows as DataRow[]).map(mapDataRow));
+  }
+}
+
+/** Groups records (already in test id order) into lists per test id. */
+function groupByTest<T extends { testId: number }>(records: T[]): Map<number, T[]> {
+  const out = new Map<number, T[]>();
+  for (const r of records) {
+    const list = out.get(r.testId);
+    if (list === undefined) out.set(r.testId, [r]);
+    else list.push(r);
+  }
+  return out;
 }

@@ -115,7 +115,7 @@ export interface HealthInfo {
 export const STORE_METHODS = [
   'areaId', 'ensureRun', 'findRun', 'getRun', 'listRuns', 'setRunState', 'removeRun', 'registerTests', 'write',
   'listTests', 'getTest', 'getTestById', 'removeTests', 'claimRun', 'registerAgent', 'heartbeat', 'endAgent',
-  'listAgents', 'reapDead', 'events', 'changes',
+  'listAgents', 'reapDead', 'events', 'changes', 'listDetails',
 ] as const;
 export type StoreMethod = (typeof STORE_METHODS)[number];
 
@@ -205,6 +205,13 @@ const feedCursor = obj(
   ['runsSeq', 'runs'],
 );
 
+const testQuery = obj({
+  pattern: text(),
+  state: { type: 'array', items: text(64), maxItems: 64 },
+  status: { type: 'array', items: text(64), maxItems: 64 },
+  toplevelOnly: { type: 'boolean' },
+});
+
 /** Most ops or registrations one request may carry; the remote store splits bigger batches. */
 export const MAX_BATCH = 2000;
 
@@ -239,18 +246,8 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
     ['runId', 'regs'],
   ),
   write: spec({ runId, ops: { type: 'array', items: writeOp, maxItems: MAX_BATCH }, options: writeOptions }, ['runId', 'ops']),
-  listTests: spec(
-    {
-      runId,
-      query: obj({
-        pattern: text(),
-        state: { type: 'array', items: text(64), maxItems: 64 },
-        status: { type: 'array', items: text(64), maxItems: 64 },
-        toplevelOnly: { type: 'boolean' },
-      }),
-    },
-    ['runId'],
-  ),
+  listTests: spec({ runId, query: testQuery }, ['runId']),
+  listDetails: spec({ runId, query: testQuery }, ['runId']),
   getTest: spec({ runId, testname: name, itempath: text() }, ['runId', 'testname', 'itempath']),
   getTestById: spec({ runId, testId: { type: 'integer', minimum: 1 } }, ['runId', 'testId']),
   removeTests: spec(

@@ -149,6 +149,21 @@ export class DirectStore implements Store {
     });
   }
 
+  async listDetails(runId: number, query?: TestQuery): Promise<TestDetail[]> {
+    return this.#guard(() => {
+      const { rdb } = this.#open(runId);
+      // One snapshot, three statements: the tests, then all their steps and all their data.
+      return rdb.read(() => {
+        const tests = rdb.tests.list(query);
+        const filtered = query !== undefined && (query.pattern || query.state?.length || query.status?.length || query.toplevelOnly);
+        const ids = filtered ? tests.map((t) => t.id) : undefined;
+        const steps = rdb.details.listStepsOf(ids);
+        const data = rdb.details.listDataOf(ids);
+        return tests.map((t) => ({ ...t, steps: steps.get(t.id) ?? [], data: data.get(t.id) ?? [] }));
+      });
+    });
+  }
+
   async claimRun(runId: number, agent: AgentSpec, liveness: LivenessOptions): Promise<AgentRecord> {
     return this.#guard(() => {
       const { run, rdb } = this.#open(runId);

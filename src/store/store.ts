@@ -65,6 +65,8 @@ export interface Store {
   listTests(runId: number, query?: TestQuery): Promise<TestRecord[]>;
   getTest(runId: number, testname: string, itempath: string): Promise<TestDetail | undefined>;
   getTestById(runId: number, testId: number): Promise<TestDetail | undefined>;
+  /** The rows listTests gives, each with its steps and data: a whole run's results in one call (reports). */
+  listDetails(runId: number, query?: TestQuery): Promise<TestDetail[]>;
   /** Deletes rows (and their steps and data); a test's items go with it. */
   removeTests(runId: number, testIds: number[], options?: WriteOptions): Promise<void>;
 

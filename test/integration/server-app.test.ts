@@ -285,6 +285,10 @@ t.test('every store method round-trips', async (t) => {
   t.same((await ok<TestRecord[]>('listTests', { runId: run.id })).map((r) => `${r.testname}/${r.itempath}`).sort(), ['a/', 'b/', 'b/x']);
   t.same((await ok<TestRecord[]>('listTests', { runId: run.id, query: { status: ['FAIL'], toplevelOnly: true } })).map((r) => r.testname), ['b']);
   t.same((await ok<TestRecord[]>('listTests', { runId: run.id, query: { pattern: 'a' } })).map((r) => r.testname), ['a']);
+  const details = await ok<TestDetail[]>('listDetails', { runId: run.id });
+  t.same(details, await f.store.listDetails(run.id), 'listDetails as the direct store has it');
+  t.same(details.find((d) => d.id === a.id), detail, 'each row as getTest has it');
+  t.same((await ok<TestDetail[]>('listDetails', { runId: run.id, query: { status: ['FAIL'] } })).map((r) => `${r.testname}/${r.itempath}`), ['b/', 'b/x']);
 
   await ok('write', { runId: run.id, ops: [{ kind: 'reset', opId: 'o7', testId: a.id, time: t0 + 3 }] });
   t.match(await ok('getTestById', { runId: run.id, testId: a.id }), { state: 'NOT_STARTED', status: 'n/a', steps: [], data: [] }, 'reset');
