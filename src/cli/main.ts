@@ -28,6 +28,7 @@ const MODULES: Record<CommandName, () => Promise<CommandModule>> = {
   'set-value': () => import('./commands/set-value.js'),
   server: () => import('./commands/server.js'),
   dashboard: () => import('./commands/dashboard.js'),
+  report: () => import('./commands/report.js'),
 };
 
 /** Runs the CLI with `argv` (without node and script) and sets process.exitCode. */

@@ -22,7 +22,8 @@ export type CommandName =
   | 'test-status'
   | 'set-value'
   | 'server'
-  | 'dashboard';
+  | 'dashboard'
+  | 'report';
 
 export type ParsedArgs = Record<string, unknown> & { _: (string | number)[] };
 
@@ -86,10 +87,26 @@ function define(argv: string[], width: number | undefined, select: (c: CommandNa
           .option('rerun-all', { type: 'boolean', describe: 'rerun every selected test' })
           .option('preclean', { type: 'boolean', describe: 'remove a test\'s work folder before running it' })
           .option('launcher', { type: 'string', choices: ['local'], describe: 'where tests run', requiresArg: true })
+          .option('junit', { type: 'string', describe: 'when the run ends (even on Ctrl-C), write its JUnit report to FILE', requiresArg: true })
           .check(need('target', 'runname'))
           .example('$0 run -t linux/x86_64 -r nightly', 'run every test')
-          .example("$0 run -t linux/x86_64 -r nightly -p 'smoke%' -j 4 --rerun FAIL", 'rerun the failed smoke tests, 4 at a time'),
+          .example("$0 run -t linux/x86_64 -r nightly -p 'smoke%' -j 4 --rerun FAIL", 'rerun the failed smoke tests, 4 at a time')
+          .example('$0 run -t linux/x86_64 -r build-42 --junit results.xml', 'a Jenkins job: exit code plus report'),
       cmd('run'),
+    )
+    .command('report <format>', 'Report a run\'s results: JUnit XML for Jenkins, TAP 14, or JSON', (y) =>
+      y
+        .positional('format', { choices: ['junit', 'tap', 'json'] as const, describe: 'the report format' })
+        .options({ ...RUN_KEYS, ...PATTERN })
+        .option('output', { alias: 'o', type: 'string', describe: 'write to FILE (atomically) instead of stdout', requiresArg: true })
+        .option('logs', {
+          choices: ['failed', 'all', 'none'] as const,
+          describe: 'junit: which cases carry their step logs (capped head and tail) in system-out (default: failed)',
+        })
+        .check(need('target', 'runname'))
+        .example('$0 report junit -t linux/x86_64 -r nightly -o results.xml', 'JUnit XML for Jenkins')
+        .example("$0 report tap -t linux/x86_64 -r nightly -p 'unit%'", 'TAP 14 for the unit tests'),
+      cmd('report'),
     )
     .command('list <what> [runpatt]', 'List runs, tests or targets', (y) =>
       y

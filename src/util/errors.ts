@@ -53,6 +53,7 @@ export const ErrorCodes = {
   DB_ERROR: ExitCode.storage,
   DB_TOO_NEW: ExitCode.storage,
   AREA_MISMATCH: ExitCode.storage,
+  OUTPUT_UNWRITABLE: ExitCode.storage,
   LEASE_HELD: ExitCode.conflict,
   NO_SERVER: ExitCode.server,
   SERVER_START: ExitCode.server,

@@ -30,11 +30,20 @@ export function createFileOnce(file: string, text: string, mode: number): string
   return readSmallFile(file) ?? text;
 }
 
-/** Replaces `file` with `text` in one step (temp file + rename). */
+/** Replaces `file` with `text` in one step (temp file + rename); no temp file is left on failure. */
 export function writeFileAtomic(file: string, text: string, mode: number): void {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, text, { mode });
-  renameSync(tmp, file);
+  try {
+    writeFileSync(tmp, text, { mode });
+    renameSync(tmp, file);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never made, or already gone
+    }
+    throw err;
+  }
 }
 
 /** Removes a file; one already gone is fine. */

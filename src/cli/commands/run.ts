@@ -1,12 +1,14 @@
 /** `trellis run`: run the area's tests for a target and run name. */
 import fs from 'node:fs';
-import { runTests, type RunObserver } from '../../runner/run.js';
+import type { RunRecord } from '../../model/records.js';
+import { runTests, type RunObserver, type RunResult } from '../../runner/run.js';
 import { formatEnded, formatProgress, formatSummary, type Tally } from '../../report/summary.js';
 import { ExitCode, TrellisError } from '../../util/errors.js';
 import { shortHostname, whoAmI } from '../../util/host.js';
 import { processStartTime } from '../../util/process-info.js';
 import { commaList, isDirect, openArea, openStore } from '../area-access.js';
 import type { CommandContext } from '../context.js';
+import { checkOutputFile, writeJunitFile } from '../report-output.js';
 
 export const handlesSignals = true;
 
@@ -25,7 +27,10 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
   if (jobs !== undefined && (typeof jobs !== 'number' || !Number.isInteger(jobs) || jobs < 1)) {
     throw new TrellisError('BAD_VALUE', `-j ${String(jobs)}: expected a whole number of 1 or more`, 'e.g. -j 4');
   }
+  // Checked before anything runs: a run of hours must not end in a report that cannot be written.
+  const junit = typeof args['junit'] === 'string' ? checkOutputFile(ctx.cwd, args['junit'], '--junit') : undefined;
   const store = await openStore(area, args, ctx, 'runner');
+  let started: RunRecord | undefined;
   const tally: Tally = { total: 0, done: 0, running: 0, byStatus: new Map() };
   const t0 = ctx.now();
   const tty = ctx.stdout.isTTY === true;
@@ -40,6 +45,7 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
   const clearLine = () => tty && ctx.stdout.write('\r\x1b[2K');
   const observer: RunObserver = {
     planned(info) {
+      started = info.run;
       for (const w of info.warnings) ctx.log.warn(w);
       tally.total = info.toRun;
       if (!tty) ctx.stdout.write(`Running ${info.toRun} of ${info.jobs} tests and items of ${info.run.target}/${info.run.runname}\n`);
@@ -65,35 +71,44 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
   const ticker = tty ? setInterval(() => paint(), 1000) : undefined;
   ticker?.unref();
   try {
-    const result = await runTests(
-      {
-        target: String(args['target']),
-        runname: String(args['runname']),
-        pattern: typeof args['pattern'] === 'string' ? args['pattern'] : undefined,
-        jobs: typeof jobs === 'number' ? jobs : undefined,
-        rerun: commaList(args['rerun']).map((s) => s.toUpperCase()),
-        rerunClean: args['rerun-clean'] === true,
-        rerunAll: args['rerun-all'] === true,
-        preclean: args['preclean'] === true,
-        force: args['force'] === true,
-      },
-      {
-        area,
-        store,
-        // A direct run's tests report directly too: no server opens the databases under it.
-        env: isDirect(args, ctx) ? { ...ctx.env, TRELLIS_DIRECT: '1' } : ctx.env,
-        host: shortHostname(),
-        pid: ctx.pid,
-        procStart: processStartTime(ctx.pid),
-        binDir: ctx.binDir,
-        shell: fs.existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh',
-        who: whoAmI(ctx.env),
-        now: ctx.now,
-        signal: ctx.signal,
-        hardSignal: ctx.hardSignal,
-        observer,
-      },
-    );
+    let result: RunResult;
+    try {
+      result = await runTests(
+        {
+          target: String(args['target']),
+          runname: String(args['runname']),
+          pattern: typeof args['pattern'] === 'string' ? args['pattern'] : undefined,
+          jobs: typeof jobs === 'number' ? jobs : undefined,
+          rerun: commaList(args['rerun']).map((s) => s.toUpperCase()),
+          rerunClean: args['rerun-clean'] === true,
+          rerunAll: args['rerun-all'] === true,
+          preclean: args['preclean'] === true,
+          force: args['force'] === true,
+        },
+        {
+          area,
+          store,
+          // A direct run's tests report directly too: no server opens the databases under it.
+          env: isDirect(args, ctx) ? { ...ctx.env, TRELLIS_DIRECT: '1' } : ctx.env,
+          host: shortHostname(),
+          pid: ctx.pid,
+          procStart: processStartTime(ctx.pid),
+          binDir: ctx.binDir,
+          shell: fs.existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh',
+          who: whoAmI(ctx.env),
+          now: ctx.now,
+          signal: ctx.signal,
+          hardSignal: ctx.hardSignal,
+          observer,
+        },
+      );
+    } catch (err) {
+      // The run began: its report still says what was recorded. The run's own error is what counts.
+      if (junit !== undefined && started !== undefined) {
+        await writeJunitFile(store, started.id, junit, ctx.now()).catch((e: Error) => ctx.log.warn(`no JUnit report: ${e.message}`));
+      }
+      throw err;
+    }
     clearLine();
     const byStatus = new Map<string, number>();
     for (const j of result.jobs) byStatus.set(j.status, (byStatus.get(j.status) ?? 0) + 1);
@@ -109,6 +124,10 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
         seconds: result.seconds,
       })}\n`,
     );
+    if (junit !== undefined) {
+      await writeJunitFile(store, result.run.id, junit, ctx.now());
+      ctx.stdout.write(`JUnit report: ${junit}\n`);
+    }
     if (result.interrupted) return ExitCode.interrupted;
     return result.failures.length === 0 ? ExitCode.ok : ExitCode.testsFailed;
   } finally {

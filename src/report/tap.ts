@@ -1,0 +1,89 @@
+/**
+ * TAP version 14: one test point per test; a test with items is a subtest with one point per
+ * item. Skipped and never-ran cases are `ok … # SKIP reason`; failures and errors are `not ok`.
+ * Each point carries a YAML block: state, status, the step at fault, its exit code, duration,
+ * host and log. Strings in YAML are written as JSON strings (valid YAML double-quoted scalars).
+ */
+import type { TestDetail } from '../model/records.js';
+import { countCases, groupCases, judgeTest, type CaseGroup, type Verdict } from './cases.js';
+import { cleanLine, cleanText } from './clean-text.js';
+import type { ReportInput } from './reporters.js';
+import { isoTime } from './table.js';
+
+/** The whole report as a TAP 14 stream. */
+export function formatTap(input: ReportInput): string {
+  const { run } = input;
+  const groups = groupCases(input.tests, input.itemParents).filter((g) => g.cases.length > 0);
+  const counts = countCases(groups);
+  const out: string[] = [
+    'TAP version 14',
+    `# ${comment(`trellis ${run.target}/${run.runname}: run ${run.state}, status ${run.status}`)}`,
+    `1..${groups.length}`,
+  ];
+  groups.forEach((g, i) => formatGroup(out, g, i + 1));
+  out.push(
+    `# ${counts.total} cases: ${counts.passed} passed, ${counts.failed} failed, ${counts.errors} errors, ${counts.skipped} skipped`,
+    '',
+  );
+  return out.join('\n');
+}
+
+function formatGroup(out: string[], g: CaseGroup, n: number): void {
+  if (!g.hasItems) {
+    const c = g.cases[0]!;
+    formatPoint(out, '', n, g.testname, c, judgeTest(c));
+    return;
+  }
+  out.push(`# Subtest: ${description(g.testname)}`, `    1..${g.cases.length}`);
+  const verdicts = g.cases.map(judgeTest);
+  g.cases.forEach((c, i) => formatPoint(out, '    ', i + 1, c.itempath, c, verdicts[i]!));
+  const bad = verdicts.filter((v) => v.outcome === 'failed' || v.outcome === 'error').length;
+  const skipped = verdicts.filter((v) => v.outcome === 'skipped').length;
+  const summary = `${g.cases.length} items: ${bad} not ok, ${skipped} skipped`;
+  out.push(`${bad > 0 ? 'not ok' : 'ok'} ${n} - ${description(g.testname)}`, '  ---', `  items: ${JSON.stringify(summary)}`);
+  if (g.row) out.push(...yamlFields(g.row, undefined).map((l) => `  ${l}`));
+  out.push('  ...');
+}
+
+function formatPoint(out: string[], indent: string, n: number, name: string, c: TestDetail, v: Verdict): void {
+  const ok = v.outcome === 'passed' || v.outcome === 'skipped';
+  const skip = v.outcome === 'skipped' ? ` # SKIP ${cleanLine(v.message)}` : '';
+  out.push(`${indent}${ok ? 'ok' : 'not ok'} ${n} - ${description(name)}${skip}`, `${indent}  ---`);
+  if (v.message) out.push(`${indent}  message: ${yamlString(v.message)}`);
+  for (const line of yamlFields(c, v)) out.push(`${indent}  ${line}`);
+  out.push(`${indent}  ...`);
+}
+
+/** The YAML lines (unindented) describing a row and the step at fault. */
+function yamlFields(c: TestDetail, v: Verdict | undefined): string[] {
+  const lines = [`state: ${c.state}`, `status: ${yamlString(c.status)}`];
+  if (c.comment) lines.push(`comment: ${yamlString(c.comment)}`);
+  if (c.host) lines.push(`host: ${yamlString(c.host)}`);
+  if (c.start !== null) lines.push(`start: ${yamlString(isoTime(c.start)!)}`);
+  if (c.duration !== null) lines.push(`duration: ${Number(c.duration.toFixed(3))}`);
+  if (c.rundir) lines.push(`rundir: ${yamlString(c.rundir)}`);
+  // The step at fault, else the last one that ran: where to look either way.
+  const step = v === undefined ? undefined : (v.step ?? c.steps[c.steps.length - 1]);
+  if (step) {
+    lines.push(`step: ${yamlString(step.name)}`, `exitCode: ${step.exitCode === null ? 'null' : step.exitCode}`);
+    if (step.logfile) lines.push(`log: ${yamlString(step.logfile)}`);
+  }
+  return lines;
+}
+
+/** A test point's description: one line, with `#` and `\` escaped as TAP 14 says. */
+function description(name: string): string {
+  return cleanLine(name).replace(/\\/g, '\\\\').replace(/#/g, '\\#');
+}
+
+function comment(text: string): string {
+  return cleanLine(text);
+}
+
+/**
+ * A YAML double-quoted scalar: JSON's string syntax is a subset of it, but YAML wants DEL and the
+ * C1 controls escaped too (they are not printable there).
+ */
+function yamlString(text: string): string {
+  return JSON.stringify(cleanText(text)).replace(/[\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
