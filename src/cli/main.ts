@@ -29,6 +29,8 @@ const MODULES: Record<CommandName, () => Promise<CommandModule>> = {
   server: () => import('./commands/server.js'),
   dashboard: () => import('./commands/dashboard.js'),
   report: () => import('./commands/report.js'),
+  diff: () => import('./commands/diff.js'),
+  log: () => import('./commands/log.js'),
 };
 
 /** Runs the CLI with `argv` (without node and script) and sets process.exitCode. */

@@ -23,7 +23,9 @@ export type CommandName =
   | 'set-value'
   | 'server'
   | 'dashboard'
-  | 'report';
+  | 'report'
+  | 'diff'
+  | 'log';
 
 export type ParsedArgs = Record<string, unknown> & { _: (string | number)[] };
 
@@ -153,7 +155,7 @@ function define(argv: string[], width: number | undefined, select: (c: CommandNa
     )
     .command('kill', 'Kill running (or queued) tests of a live run', (y) =>
       y
-        .options({ ...RUN_KEYS, ...PATTERN })
+        .options({ ...RUN_KEYS, ...PATTERN, ...FORCE })
         .check(need('target', 'runname'))
         .example("$0 kill -t linux/x86_64 -r nightly -p 'slow%'", 'stop the slow tests'),
       cmd('kill'),
@@ -177,6 +179,7 @@ function define(argv: string[], width: number | undefined, select: (c: CommandNa
         .positional('name', { type: 'string' })
         .option('state', { choices: ['start', 'end'] as const, demandOption: true })
         .option('status', { type: 'string', describe: 'with --state end: the step\'s status', requiresArg: true })
+        .options(FORCE)
         .example('$0 step compile --state start', 'in a runscript')
         .example('$0 step compile --state end --status PASS', ''),
       cmd('step'),
@@ -186,6 +189,7 @@ function define(argv: string[], width: number | undefined, select: (c: CommandNa
         .option('state', { type: 'string', requiresArg: true })
         .option('status', { type: 'string', requiresArg: true })
         .option('message', { alias: 'm', type: 'string', describe: 'a comment', requiresArg: true })
+        .options(FORCE)
         .example('$0 test-status --status WARN -m "slow disk"', ''),
       cmd('test-status'),
     )
@@ -196,6 +200,7 @@ function define(argv: string[], width: number | undefined, select: (c: CommandNa
         .option('expected', { type: 'string', requiresArg: true })
         .option('tol', { type: 'string', describe: 'tolerance: N, N%, or >=N / <=N', requiresArg: true })
         .option('units', { type: 'string', requiresArg: true })
+        .options(FORCE)
         .example('$0 set-value latency 12.5 --expected 10 --tol 30% --units ms', ''),
       cmd('set-value'),
     )
@@ -224,6 +229,34 @@ function define(argv: string[], width: number | undefined, select: (c: CommandNa
         .example('$0 dashboard', 'every run, newest on the left')
         .example("$0 dashboard -t 'linux/%' -r 'nightly%' --status FAIL", 'the failures of the nightly Linux runs'),
       cmd('dashboard'),
+    )
+    .command('diff', 'Compare two runs: what got worse, better, appeared or disappeared; exit 1 when worse', (y) =>
+      y
+        .option('target', { alias: 't', type: 'string', describe: 'target of both runs; given twice: the old run\'s, then the new run\'s', requiresArg: true })
+        .option('runname', { alias: 'r', type: 'string', describe: 'given twice: the old run, then the new run', requiresArg: true })
+        .options({ ...PATTERN, ...JSON_OPT })
+        .option('all', { alias: 'v', type: 'boolean', describe: 'also list the tests that stayed the same or are still pending' })
+        .option('fail-on', { type: 'string', describe: 'exit 1 when any test is in these classes (default: worse; or none)', requiresArg: true })
+        .check((a) => {
+          const count = (v: unknown) => (Array.isArray(v) ? v.length : v === undefined ? 0 : 1);
+          if (count(a['runname']) !== 2) throw new Error('give -r twice: the old run, then the new run');
+          if (count(a['target']) < 1 || count(a['target']) > 2) throw new Error('give -t once (both runs) or twice (old, then new)');
+          return true;
+        })
+        .example('$0 diff -t linux/x86_64 -r nightly-41 -r nightly-42', 'what changed since last night')
+        .example('$0 diff -t linux/x86_64 -t linux/aarch64 -r nightly -r nightly --json', 'compare two targets'),
+      cmd('diff'),
+    )
+    .command('log', 'The log of a run: state changes, locks, forced writes, runners', (y) =>
+      y
+        .options({ ...RUN_KEYS, ...JSON_OPT })
+        .option('kind', { type: 'string', describe: 'only these kinds (comma list): run, lock, unlock, forced, agent, state, removed', requiresArg: true })
+        .option('all', { type: 'boolean', describe: 'every event, test state changes included' })
+        .conflicts('all', 'kind')
+        .check(need('target', 'runname'))
+        .example('$0 log -t linux/x86_64 -r release-1.0', 'who locked it, who forced changes, when it ran')
+        .example('$0 log -t linux/x86_64 -r nightly --kind forced --json', 'forced writes, for a script'),
+      cmd('log'),
     )
     .example('$0 run -t linux/x86_64 -r nightly', 'run the tests of the area here')
     .example('$0 list tests -t linux/x86_64 -r nightly --status FAIL', 'what failed')

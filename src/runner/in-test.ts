@@ -5,9 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import type { WriteOp } from '../model/records.js';
+import type { WriteOp, WriteOptions } from '../model/records.js';
 import type { Store } from '../store/store.js';
 import { TrellisError } from '../util/errors.js';
+import { whoAmI } from '../util/host.js';
 
 export interface TestAddress {
   runArea: string;
@@ -15,10 +16,15 @@ export interface TestAddress {
   testId: number;
   /** TRELLIS_REPORT_MARK: touched after a status or value is reported, for the runner */
   reportMark: string | undefined;
+  /** who reports, and whether to write to a locked run (--force, or TRELLIS_FORCE=1 from a forced run) */
+  write?: WriteOptions;
 }
 
-/** Reads TRELLIS_RUN_AREA, TRELLIS_RUN_ID and TRELLIS_TEST_ID; NO_ENV when run outside a test. */
-export function testFromEnv(env: Readonly<Record<string, string | undefined>>, command: string): TestAddress {
+/**
+ * Reads TRELLIS_RUN_AREA, TRELLIS_RUN_ID and TRELLIS_TEST_ID; NO_ENV when run outside a test. Writes
+ * are forced with `force` (--force) or TRELLIS_FORCE=1 (set by a forced run).
+ */
+export function testFromEnv(env: Readonly<Record<string, string | undefined>>, command: string, force = false): TestAddress {
   const runArea = env['TRELLIS_RUN_AREA'];
   const runId = Number(env['TRELLIS_RUN_ID']);
   const testId = Number(env['TRELLIS_TEST_ID']);
@@ -29,7 +35,8 @@ export function testFromEnv(env: Readonly<Record<string, string | undefined>>, c
       'call it from a step or runscript',
     );
   }
-  return { runArea, runId, testId, reportMark: env['TRELLIS_REPORT_MARK'] || undefined };
+  const write = { force: force || env['TRELLIS_FORCE'] === '1', who: whoAmI(env) };
+  return { runArea, runId, testId, reportMark: env['TRELLIS_REPORT_MARK'] || undefined, write };
 }
 
 /** Tells the runner that the test reported a status or value it must read back at the end. */
@@ -61,7 +68,7 @@ export async function reportStep(
     status: step.phase === 'start' ? 'n/a' : (step.status ?? 'PASS'),
     time: step.now,
   };
-  await store.write(at.runId, [op]);
+  await store.write(at.runId, [op], at.write);
 }
 
 /** Sets the test's own state/status/comment (the runner keeps the worse of this and its steps). */
@@ -74,7 +81,7 @@ export async function reportTestStatus(
   if (report.status) set['status'] = report.status;
   if (report.message !== undefined) set['comment'] = report.message;
   if (report.state) set['state'] = report.state;
-  await store.write(at.runId, [{ kind: 'test', opId: randomUUID(), testId: at.testId, set, time: report.now }]);
+  await store.write(at.runId, [{ kind: 'test', opId: randomUUID(), testId: at.testId, set, time: report.now }], at.write);
   markReported(at);
 }
 
@@ -117,7 +124,7 @@ export async function reportValue(
       status: judged.status,
       time: v.now,
     },
-  ]);
+  ], at.write);
   markReported(at);
   return judged.status;
 }

@@ -47,8 +47,8 @@ async function findLiveRunner(store: Store, run: RunRecord, liveness: LivenessOp
   return agents.find((a) => a.kind === 'runner' && isAgentAlive(a, { ...liveness, host, isPidAlive }));
 }
 
-/** Refuses while a live runner holds the run. */
-async function assertNoLiveRunner(store: Store, run: RunRecord, liveness: LivenessOptions, host: string): Promise<void> {
+/** Refuses (RUN_BUSY) while a live runner holds the run. */
+export async function assertNoLiveRunner(store: Store, run: RunRecord, liveness: LivenessOptions, host: string): Promise<void> {
   const live = await findLiveRunner(store, run, liveness, host);
   if (live) {
     throw new TrellisError(
@@ -79,9 +79,10 @@ export async function removeFromRun(
   const rows = [...matched].filter(
     (r) => r.itempath !== '' || all.every((i) => i.testname !== r.testname || i.itempath === '' || matched.has(i)),
   );
+  // Rows first: a locked run refuses here, before any folder is gone.
+  await store.removeTests(run.id, rows.map((r) => r.id), opts.write);
   let folders = 0;
   for (const r of rows) if (r.rundir && removeFolder(r.rundir, opts.runArea)) folders++;
-  await store.removeTests(run.id, rows.map((r) => r.id), opts.write);
   return { tests: rows.length, folders };
 }
 

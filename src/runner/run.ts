@@ -138,6 +138,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     binDir: ctx.binDir,
     areaOverrides: area.envOverride,
     runconfig: rcValues,
+    force: opts.force,
   });
   const shouldRun = (p: PlannedTest, r: TestRecord) => decideRerun(p.selected, r, opts);
   const makeJob = (node: TestNode, p: PlannedTest, item: Item | undefined, r: TestRecord): Job => {

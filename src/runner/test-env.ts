@@ -20,6 +20,8 @@ export interface RunEnvBase {
   binDir: string;
   areaOverrides: ReadonlyArray<readonly [string, ConfigValue]>;
   runconfig: ReadonlyArray<readonly [string, ConfigValue]>;
+  /** the run was started with --force: the tests' own reports (in-test helpers) are forced too */
+  force?: boolean;
 }
 
 /** The part of every test's environment that depends only on the run; computed once. */
@@ -38,6 +40,9 @@ export function buildRunEnv(base: RunEnvBase): Record<string, string> {
   set('MT_LINKTREE', base.runArea);
   set('TRELLIS_RUN_AREA', base.runArea);
   set('TRELLIS_RUN_ID', String(base.runId));
+  // Only a forced run forces its tests' reports, never a TRELLIS_FORCE left in the caller's shell.
+  if (base.force) set('TRELLIS_FORCE', '1');
+  else delete env['TRELLIS_FORCE'];
   // A lazy `KEY [system CMD]` value runs here, once per run, when it is exported.
   const text = (v: ConfigValue) => expandDollarVars(evaluateValue(v, { env, cwd: base.areaDir }), env);
   for (const [k, v] of base.areaOverrides) set(k, text(v));

@@ -3,7 +3,7 @@
  * run's database is opened on first use and kept. Every batch is one transaction on the run's
  * database, inside which the run's summary row in main.db is refreshed.
  */
-import { MainDb } from '../db/main-db.js';
+import { MainDb, type RunSummary } from '../db/main-db.js';
 import { mapStorageError } from '../db/open.js';
 import { deleteRunDbFiles, moveRunDbAside } from '../db/run-files.js';
 import { RunDb } from '../db/run-db.js';
@@ -17,7 +17,7 @@ import { TrellisError } from '../util/errors.js';
 import { isPidAlive } from '../util/process-info.js';
 import { applyOps, registerRows, removeRows } from './apply-ops.js';
 import { readChanges } from './feed.js';
-import { claimRunner, reapDeadTests, type LivenessContext, type PidCheck } from './liveness.js';
+import { claimRunner, describeAgent, reapDeadTests, type LivenessContext, type PidCheck } from './liveness.js';
 import { checkRunLock } from './run-lock.js';
 import { summarizeRun } from './run-summary.js';
 import type { AgentSpec, LivenessOptions, RunSpec, Store } from './store.js';
@@ -92,8 +92,21 @@ export class DirectStore implements Store {
       const { rdb } = this.#open(runId);
       const now = this.#now();
       const who = options.who ?? '';
-      this.#main.setState(runId, state, who, now);
-      rdb.transaction(() => rdb.log.addEvent(now, null, 'run', state, who));
+      rdb.transaction(() => {
+        const before = this.#main.getRun(runId)!;
+        if (state === 'locked') {
+          // Locking a locked run keeps who locked it first.
+          if (before.state === 'locked') return;
+          this.#main.setState(runId, 'locked', who, now);
+          rdb.log.addEvent(now, null, 'lock', `locked (was ${before.state})`, who);
+          return;
+        }
+        // Any other state unlocks: the run takes the state its tests and runner give it.
+        const after = this.#summarize(rdb, before, now).state;
+        this.#main.setState(runId, after, who, now);
+        if (before.state === 'locked') rdb.log.addEvent(now, null, 'unlock', `unlocked (now ${after})`, who);
+        else if (before.state !== after) rdb.log.addEvent(now, null, 'run', after, who);
+      });
       return this.#open(runId).run;
     });
   }
@@ -183,7 +196,19 @@ export class DirectStore implements Store {
   }
 
   async endAgent(runId: number, agentId: number, time: number): Promise<void> {
-    return this.#guard(() => this.#updateAgent(runId, agentId, (rdb) => rdb.log.endAgent(agentId, time)));
+    return this.#guard(() =>
+      this.#updateAgent(runId, agentId, (rdb) => {
+        const before = rdb.log.getAgent(agentId);
+        const ended = rdb.log.endAgent(agentId, time);
+        if (ended && before?.kind === 'runner' && before.ended === null) {
+          // The log shows where a runner's writes end; a runner that stops with tests never
+          // started (Ctrl-C) leaves the run done, not running.
+          rdb.log.addEvent(time, null, 'agent', `${describeAgent(before)} ended`, '');
+          this.#refreshSummary(rdb, runId, this.#now(), '');
+        }
+        return ended;
+      }),
+    );
   }
 
   async listAgents(runId: number): Promise<AgentRecord[]> {
@@ -192,11 +217,11 @@ export class DirectStore implements Store {
 
   async reapDead(runId: number, liveness: LivenessOptions): Promise<TestRecord[]> {
     return this.#guard(() => {
-      const { run, rdb } = this.#open(runId);
+      const { rdb } = this.#open(runId);
       const now = this.#now();
       return rdb.transaction(() => {
         const { reaped, changed } = reapDeadTests(rdb, this.#liveness(liveness), '');
-        if (changed) this.#main.updateSummary(runId, summarizeRun(rdb.tests, run, now));
+        if (changed) this.#refreshSummary(rdb, runId, now, '');
         return reaped;
       });
     });
@@ -239,10 +264,27 @@ export class DirectStore implements Store {
         rollUpParents(rdb, tracker, now, who);
         // Written while the run database is still locked, so concurrent batches cannot leave an
         // older summary behind a newer one.
-        if (tracker.toplevelChanged) this.#main.updateSummary(runId, summarizeRun(rdb.tests, run, now));
+        if (tracker.toplevelChanged) this.#refreshSummary(rdb, runId, now, who);
         return result;
       });
     });
+  }
+
+  /**
+   * Recomputes the run's summary inside the caller's transaction on its database, and logs a
+   * change of the run's state (a locked run keeps `locked`, so nothing is logged then).
+   */
+  #refreshSummary(rdb: RunDb, runId: number, now: number, who: string): void {
+    const before = this.#main.getRun(runId);
+    if (before === undefined) return;
+    const summary = this.#summarize(rdb, before, now);
+    this.#main.updateSummary(runId, summary);
+    if (before.state !== 'locked' && before.state !== summary.state) rdb.log.addEvent(now, null, 'run', summary.state, who);
+  }
+
+  /** The run's summary as its tests and runner make it now. */
+  #summarize(rdb: RunDb, run: RunRecord, now: number): RunSummary {
+    return summarizeRun(rdb.tests, run, now, rdb.log.listOpenAgents('runner').length > 0);
   }
 
   /** The run (NO_RUN when there is none) and its database. */

@@ -89,9 +89,16 @@ export function reapDeadTests(rdb: RunDb, ctx: LivenessContext, who: string): { 
     saveTest(rdb, test, after, ctx.now, who, tracker);
     reaped.push({ ...after, duration: after.start !== null && after.end !== null ? after.end - after.start : null });
   }
-  for (const id of dead) rdb.log.endAgent(id, ctx.now);
+  // A runner that died between launches (or after its last test) owns no active test, yet it
+  // keeps the run `running` until it is ended.
+  for (const a of rdb.log.listOpenAgents('runner')) if (!isAgentAlive(a, ctx)) dead.add(a.id);
+  for (const id of dead) {
+    const agent = agents.get(id)!;
+    rdb.log.endAgent(id, ctx.now);
+    if (agent.ended === null) rdb.log.addEvent(ctx.now, null, 'agent', `${describeAgent(agent)} found dead; it ${explainDeath(agent, ctx)}`, who);
+  }
   rollUpParents(rdb, tracker, ctx.now, who);
-  return { reaped, changed: tracker.toplevelChanged };
+  return { reaped, changed: tracker.toplevelChanged || [...dead].some((id) => agents.get(id)!.kind === 'runner') };
 }
 
 function findDeathReason(test: TestRecord, agent: AgentRecord | undefined, ctx: LivenessContext): string | undefined {
@@ -100,10 +107,11 @@ function findDeathReason(test: TestRecord, agent: AgentRecord | undefined, ctx: 
     return `no live agent (agent ${test.agentId ?? 'none'}) and no update since ${formatTime(test.updated)}`;
   }
   if (isAgentAlive(agent, ctx)) return undefined;
-  const why = agent.ended !== null
-    ? `ended at ${formatTime(agent.ended)}`
-    : agent.host === ctx.host
-      ? 'is no longer running'
-      : `sent no heartbeat since ${formatTime(agent.heartbeat)}`;
-  return `${describeAgent(agent)} ${why}`;
+  return `${describeAgent(agent)} ${explainDeath(agent, ctx)}`;
+}
+
+/** Why an agent that is not alive counts as gone. */
+function explainDeath(agent: AgentRecord, ctx: LivenessContext): string {
+  if (agent.ended !== null) return `ended at ${formatTime(agent.ended)}`;
+  return agent.host === ctx.host ? 'is no longer running' : `sent no heartbeat since ${formatTime(agent.heartbeat)}`;
 }

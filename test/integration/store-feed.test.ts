@@ -131,7 +131,7 @@ t.test('cells: registrations, writes and removals of rows, items included', asyn
   t.same(show(late.cells[0]!.cells), ['a:NOT_STARTED/n/a', 'c:NOT_STARTED/n/a'], 'a reader behind: the rows as they are now');
   t.same(late.cells[0]!.removed, ['b', 'b/1', 'b/2'].map((n) => rowOf(rows, n).id).sort((x, y) => x - y), 'and the rows gone since');
 
-  await store.setRunState(run.id, 'done');
+  await store.setRunState(run.id, 'locked');
   const state = await store.changes(added.cursor);
   t.same(state.cells, [], 'a run state change touches no cell: no entry');
   t.ok(state.cursor.runs[key]! > added.cursor.runs[key]!, 'but the cursor moves past it');
@@ -217,9 +217,9 @@ t.test('a v1 main.db migrates: its runs are kept and join the feed', async (t) =
   t.same(await store.changes(first.cursor), quiet(first.cursor), 'and are not news after that');
 
   const old = first.runs[0]!;
-  await store.setRunState(old.id, 'done');
+  await store.setRunState(old.id, 'locked');
   const changed = await store.changes(first.cursor);
-  t.match(changed.runs, [{ id: old.id, state: 'done' }], 'an old run changed is seen');
+  t.match(changed.runs, [{ id: old.id, state: 'locked' }], 'an old run changed is seen');
   await store.removeRun(first.runs[1]!.id);
   t.same((await store.changes(changed.cursor)).removedRuns, [first.runs[1]!.id], 'an old run removed leaves a tombstone');
   const added = await store.ensureRun(NIGHTLY);

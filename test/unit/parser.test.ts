@@ -24,6 +24,11 @@ t.test('commands and their options', async (t) => {
     [['--direct', '--area', 'a', 'list', 'runs'], 'list-runs', { direct: true, area: 'a' }],
     [['dashboard'], 'dashboard', {}],
     [['dashboard', '-t', 'linux/%', '-r', 'night%,rel%', '-p', 'unit%', '--status', 'FAIL,RUNNING'], 'dashboard', { target: 'linux/%', runname: 'night%,rel%', pattern: 'unit%', status: 'FAIL,RUNNING' }],
+    [['diff', '-t', 'a/b', '-r', 'n1', '-r', 'n2'], 'diff', { target: 'a/b', runname: ['n1', 'n2'] }],
+    [['diff', '-t', 'a/b', '-t', 'a/c', '-r', 'n', '-r', 'n', '-p', 'x%', '--json', '-v', '--fail-on', 'worse,disappeared'], 'diff', { target: ['a/b', 'a/c'], runname: ['n', 'n'], pattern: 'x%', json: true, all: true, 'fail-on': 'worse,disappeared' }],
+    [['log', '-t', 'a/b', '-r', 'n'], 'log', { target: 'a/b', runname: 'n' }],
+    [['log', '-t', 'a/b', '-r', 'n', '--kind', 'forced,lock', '--json'], 'log', { kind: 'forced,lock', json: true }],
+    [['log', '-t', 'a/b', '-r', 'n', '--all'], 'log', { all: true }],
   ];
   for (const [argv, command, expected] of table) {
     const r = parseArgs(argv);
@@ -54,6 +59,12 @@ t.test('usage errors are one clear line', async (t) => {
     [['list', 'things'], /Invalid values|choices/i],
     [['run', '-t', 'a/b', '-r', 'n', '--bogus'], /Unknown argument/],
     [['step', 'x', '--state', 'middle'], /Invalid values|choices/i],
+    [['diff', '-t', 'a/b', '-r', 'n'], /give -r twice/],
+    [['diff', '-t', 'a/b', '-r', 'n', '-r', 'm', '-r', 'o'], /give -r twice/],
+    [['diff', '-r', 'n', '-r', 'm'], /give -t once/],
+    [['diff', '-t', 'a', '-t', 'b', '-t', 'c', '-r', 'n', '-r', 'm'], /give -t once/],
+    [['log', '-t', 'a/b', '-r', 'n', '--all', '--kind', 'lock'], /mutually exclusive|conflict/i],
+    [['log', '-t', 'a/b'], /missing required option --runname/],
   ];
   for (const [argv, msg] of bad) {
     t.throws(() => parseArgs(argv), { code: 'USAGE', message: msg }, argv.join(' ') || '(nothing)');

@@ -57,6 +57,8 @@ t.test('counts, total, status and state land in main.db', async (t) => {
   const rows = await store.registerTests(run.id, regsFor('a', 'b', 'c'));
   const [a, b, c] = rows.map((r) => r.id) as [number, number, number];
   t.match(await store.getRun(run.id), { state: 'new', status: 'n/a', total: 3, counts: { 'n/a': 3 }, started: null });
+  // Between launches a run is running while its runner holds it.
+  await store.claimRun(run.id, { kind: 'runner', host: HOST, pid: process.pid, procStart: null }, { now: clock.now, deadtime: 60 });
 
   clock.now = 1100;
   await store.write(run.id, [setOp(a, 'RUNNING', 'n/a', 1100, { start: 1100 })]);
@@ -85,10 +87,15 @@ t.test('setRunState locks with who and when, and unlocks', async (t) => {
   clock.now = 5000;
   const locked = await store.setRunState(run.id, 'locked', { who: 'ann@h1' });
   t.match(locked, { state: 'locked', lockedBy: 'ann@h1', lockedAt: 5000 });
-  const open = await store.setRunState(run.id, 'done');
-  t.match(open, { state: 'done', lockedBy: null, lockedAt: null });
+  const again = await store.setRunState(run.id, 'locked', { who: 'bob@h2' });
+  t.match(again, { state: 'locked', lockedBy: 'ann@h1', lockedAt: 5000 }, 'locking again keeps the first lock');
+  const open = await store.setRunState(run.id, 'done', { who: 'bob@h2' });
+  t.match(open, { state: 'new', lockedBy: null, lockedAt: null }, 'unlocked: the state its tests give (none yet: new)');
   const events = await store.events(run.id, 0);
-  t.match(events.filter((e) => e.kind === 'run'), [{ detail: 'locked', who: 'ann@h1' }, { detail: 'done' }]);
+  t.match(events.map((e) => [e.kind, e.detail, e.who]), [
+    ['lock', 'locked (was new)', 'ann@h1'],
+    ['unlock', 'unlocked (now new)', 'bob@h2'],
+  ]);
   await t.rejects(store.setRunState(run.id, 'paused' as never), { code: 'BAD_VALUE' });
   await t.rejects(store.setRunState(run.id + 1, 'locked'), { code: 'NO_RUN' });
 });

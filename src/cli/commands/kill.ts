@@ -10,7 +10,7 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
     const asked = await requestKill(store, run, {
       pattern: typeof args['pattern'] === 'string' ? args['pattern'] : undefined,
       now: ctx.now(),
-      write: { who: whoAmI(ctx.env) },
+      write: { force: args['force'] === true, who: whoAmI(ctx.env) },
       liveness: { now: ctx.now(), deadtime: area.setup.deadtime },
       host: shortHostname(),
     });

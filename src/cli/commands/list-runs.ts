@@ -9,10 +9,22 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
   const area = openArea(args, ctx);
   const store = await openStore(area, args, ctx);
   try {
-    const runs = await store.listRuns({
+    const query = {
       runname: typeof args['runpatt'] === 'string' ? args['runpatt'] : undefined,
       target: typeof args['target'] === 'string' ? args['target'] : undefined,
-    });
+    };
+    let runs = await store.listRuns(query);
+    // A run left `running` by a runner that died is done once its tests are reaped: look at those
+    // few (never every run) so the STATE column does not say running for ever.
+    const running = runs.filter((r) => r.state === 'running');
+    if (running.length > 0) {
+      const liveness = { now: ctx.now(), deadtime: area.setup.deadtime };
+      for (const r of running) {
+        const reaped = await store.reapDead(r.id, liveness);
+        if (reaped.length > 0) ctx.log.warn(`${r.target}/${r.runname}: ${reaped.length} tests marked INCOMPLETE/DEAD; their runner is gone`);
+      }
+      runs = await store.listRuns(query);
+    }
     if (args['json']) {
       ctx.stdout.write(`${JSON.stringify(runs.map(runJson), null, 2)}\n`);
       return 0;

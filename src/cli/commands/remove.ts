@@ -2,6 +2,7 @@
 import { runAreaPaths } from '../../config/paths.js';
 import { removeFromRun } from '../../runner/run-admin.js';
 import { shortHostname, whoAmI } from '../../util/host.js';
+import { formatTime } from '../../report/table.js';
 import { openRun } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 
@@ -19,6 +20,10 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
     });
     const what = pattern ? `${res.tests} tests and items matching '${pattern}' from` : `run`;
     ctx.stdout.write(`Removed ${what} ${run.target}/${run.runname} (${res.folders} work folders)\n`);
+    // The run's log goes with a whole run: say here what lock was overridden, and by whom.
+    if (!pattern && run.state === 'locked') {
+      ctx.stdout.write(`It was locked by ${run.lockedBy || 'someone'} at ${formatTime(run.lockedAt)}; removed with --force by ${whoAmI(ctx.env)}\n`);
+    }
     return 0;
   } finally {
     await store.close();

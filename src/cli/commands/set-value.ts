@@ -4,7 +4,7 @@ import { openStoreAt } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 
 export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const at = testFromEnv(ctx.env, 'set-value');
+  const at = testFromEnv(ctx.env, 'set-value', args['force'] === true);
   const str = (k: string) => (args[k] === undefined ? undefined : String(args[k]));
   const store = await openStoreAt(at.runArea, ctx.env['TRELLIS_AREA'], args, ctx, 'exec');
   try {

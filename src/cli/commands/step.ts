@@ -4,7 +4,7 @@ import { openStoreAt } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 
 export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const at = testFromEnv(ctx.env, 'step');
+  const at = testFromEnv(ctx.env, 'step', args['force'] === true);
   const store = await openStoreAt(at.runArea, ctx.env['TRELLIS_AREA'], args, ctx, 'exec');
   try {
     const status = typeof args['status'] === 'string' ? args['status'].toUpperCase() : undefined;

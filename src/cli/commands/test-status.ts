@@ -6,7 +6,7 @@ import { openStoreAt } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 
 export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const at = testFromEnv(ctx.env, 'test-status');
+  const at = testFromEnv(ctx.env, 'test-status', args['force'] === true);
   const stateText = typeof args['state'] === 'string' ? args['state'] : undefined;
   const state = stateText === undefined ? undefined : parseState(stateText);
   if (stateText !== undefined && !state) {
