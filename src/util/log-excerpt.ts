@@ -36,7 +36,8 @@ export function readLogExcerpt(file: string, headBytes: number, tailBytes: numbe
       return { size, head: all.toString('utf8'), tail: '', cut: 0 };
     }
     const head = trimToLastNewline(readAt(fd, 0, headBytes));
-    const tail = trimToFirstNewline(readAt(fd, size - tailBytes, tailBytes));
+    // One byte more, before the tail: a tail that already starts a line loses nothing.
+    const tail = trimToFirstNewline(readAt(fd, size - tailBytes - 1, tailBytes + 1));
     return { size, head: head.toString('utf8'), tail: tail.toString('utf8'), cut: size - head.length - tail.length };
   } catch (err) {
     return { size: 0, head: '', tail: '', cut: 0, error: describeError(err) };
@@ -63,10 +64,13 @@ function trimToLastNewline(buf: Buffer): Buffer {
   return nl >= buf.length / 2 ? buf.subarray(0, nl + 1) : buf;
 }
 
-/** Starts the tail after its first newline, when that is in its first half. */
+/**
+ * Starts the tail after its first newline when that is in its first half; `buf` begins with the
+ * byte before the tail, which is dropped in any case.
+ */
 function trimToFirstNewline(buf: Buffer): Buffer {
   const nl = buf.indexOf(0x0a);
-  return nl >= 0 && nl < buf.length / 2 ? buf.subarray(nl + 1) : buf;
+  return nl >= 0 && nl < buf.length / 2 ? buf.subarray(nl + 1) : buf.subarray(1);
 }
 
 function describeError(err: unknown): string {

@@ -1,0 +1,56 @@
+/** Log excerpts: only the capped head and tail are read, cut at line ends, bad UTF-8 replaced. */
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { readLogExcerpt } from '../../src/util/log-excerpt.js';
+
+t.test('a small log is read whole', async (t) => {
+  const file = path.join(t.testdir(), 'a.log');
+  fs.writeFileSync(file, 'one\ntwo\n');
+  t.same(readLogExcerpt(file, 16, 16), { size: 8, head: 'one\ntwo\n', tail: '', cut: 0 });
+  fs.writeFileSync(file, '');
+  t.same(readLogExcerpt(file, 16, 16), { size: 0, head: '', tail: '', cut: 0 });
+});
+
+t.test('a big log: head and tail, cut at line ends, the cut counted', async (t) => {
+  const file = path.join(t.testdir(), 'big.log');
+  const lines = Array.from({ length: 1000 }, (_, i) => `line ${String(i).padStart(4, '0')}`);
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+  const size = fs.statSync(file).size;
+  const x = readLogExcerpt(file, 100, 100);
+  t.ok(x.head.startsWith('line 0000\n') && x.head.endsWith('\n'), 'the head ends with a whole line');
+  t.ok(x.tail.startsWith('line ') && x.tail.endsWith('line 0999\n'), 'the tail starts with a whole line');
+  t.ok(x.head.length <= 100 && x.tail.length <= 100);
+  t.equal(x.cut, size - x.head.length - x.tail.length, 'cut = what is left out');
+  t.equal(x.size, size);
+});
+
+t.test('one long line: cut mid-line, bytes that are not UTF-8 replaced', async (t) => {
+  const file = path.join(t.testdir(), 'bin.log');
+  fs.writeFileSync(file, Buffer.concat([Buffer.from('é'.repeat(100)), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('é'.repeat(100))]));
+  const x = readLogExcerpt(file, 51, 51);
+  t.equal(x.cut, 403 - 102);
+  // 51 bytes end inside a two-byte character: it decodes as U+FFFD, never as garbage bytes.
+  t.match(x.head, /^é{25}\ufffd$/);
+  t.match(x.tail, /^\ufffdé{25}$/);
+  const whole = readLogExcerpt(file, 1000, 1000);
+  t.ok(whole.head.includes('\ufffd'), 'invalid bytes replaced');
+});
+
+t.test('a missing log says why', async (t) => {
+  t.match(readLogExcerpt(path.join(t.testdir(), 'nope.log'), 10, 10), { size: 0, head: '', cut: 0, error: 'ENOENT' });
+});
+
+t.test('a 50 MB log costs only the bytes shown', async (t) => {
+  const file = path.join(t.testdir(), 'huge.log');
+  const fd = fs.openSync(file, 'w');
+  const chunk = Buffer.from('x'.repeat(1023) + '\n');
+  const mb = Buffer.concat(Array.from({ length: 1024 }, () => chunk));
+  for (let i = 0; i < 50; i++) fs.writeSync(fd, mb);
+  fs.closeSync(fd);
+  const before = process.memoryUsage().rss;
+  const x = readLogExcerpt(file, 4096, 12288);
+  t.equal(x.size, 50 * 1024 * 1024);
+  t.equal(x.head.length + x.tail.length, 4096 + 12288, 'whole lines of 1 KiB fit exactly');
+  t.ok(process.memoryUsage().rss - before < 20 * 1024 * 1024, 'no 50 MB buffer');
+});
