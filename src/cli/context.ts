@@ -15,9 +15,9 @@ export interface CommandContext {
   /** seconds since the epoch, with fractions */
   now: () => number;
   log: Logger;
-  /** aborted on the first Ctrl-C or SIGTERM */
+  /** aborted on the first Ctrl-C or SIGTERM; its reason is the signal's name ('SIGINT', 'SIGTERM') */
   signal: AbortSignal;
-  /** aborted on the second */
+  /** aborted on the second (same reason) */
   hardSignal: AbortSignal;
   /** folder holding bin/trellis, for tests to call back */
   binDir: string;

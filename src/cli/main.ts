@@ -26,6 +26,11 @@ const MODULES: Record<CommandName, () => Promise<CommandModule>> = {
   step: () => import('./commands/step.js'),
   'test-status': () => import('./commands/test-status.js'),
   'set-value': () => import('./commands/set-value.js'),
+  history: () => import('./commands/history.js'),
+  'last-success': () => import('./commands/last-success.js'),
+  check: () => import('./commands/check.js'),
+  wrap: () => import('./commands/wrap.js'),
+  record: () => import('./commands/record.js'),
   server: () => import('./commands/server.js'),
   dashboard: () => import('./commands/dashboard.js'),
   report: () => import('./commands/report.js'),
@@ -47,7 +52,8 @@ export async function main(argv: string[]): Promise<void> {
     const mod = await MODULES[parsed.command]();
     const soft = new AbortController();
     const hard = new AbortController();
-    const onSignal = () => (soft.signal.aborted ? hard.abort() : soft.abort());
+    // The signal's name is the abort reason: `trellis wrap` passes the same signal on to its command.
+    const onSignal = (sig: NodeJS.Signals) => (soft.signal.aborted ? hard.abort(sig) : soft.abort(sig));
     const handlesSignals = typeof mod.handlesSignals === 'function' ? mod.handlesSignals(parsed.args) : mod.handlesSignals;
     if (handlesSignals) {
       process.on('SIGINT', onSignal);

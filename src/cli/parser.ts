@@ -21,6 +21,11 @@ export type CommandName =
   | 'step'
   | 'test-status'
   | 'set-value'
+  | 'history'
+  | 'last-success'
+  | 'check'
+  | 'wrap'
+  | 'record'
   | 'server'
   | 'dashboard'
   | 'report'
@@ -41,6 +46,9 @@ const PATTERN = {
   pattern: { alias: 'p', type: 'string', describe: "test pattern: % wildcards, comma list, test/item, ~ negates", requiresArg: true },
 } as const;
 const JSON_OPT = { json: { type: 'boolean', describe: 'print JSON for scripts' } } as const;
+const TARGET_PATTERN = {
+  target: { alias: 't', type: 'string', describe: 'only targets matching this (% wildcards)', requiresArg: true },
+} as const;
 const FORCE = { force: { type: 'boolean', describe: 'write even though the run is locked (recorded)' } } as const;
 
 function need(...keys: string[]) {
@@ -57,6 +65,15 @@ function wholeNumber(flag: string) {
   return (v: unknown): number => {
     const text = String(Array.isArray(v) ? v[v.length - 1] : v).trim();
     if (!/^[0-9]+$/.test(text) || Number(text) < 1) throw new Error(`${flag} ${text}: expected a whole number of 1 or more, e.g. ${flag} 4`);
+    return Number(text);
+  };
+}
+
+/** Coerces an option to a number of 0 or more. */
+function nonNegativeNumber(flag: string) {
+  return (v: unknown): number => {
+    const text = String(Array.isArray(v) ? v[v.length - 1] : v).trim();
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(text)) throw new Error(`${flag} ${text}: expected a number of 0 or more, e.g. ${flag} 2.5`);
     return Number(text);
   };
 }
@@ -258,10 +275,72 @@ function define(argv: string[], width: number | undefined, select: (c: CommandNa
         .example('$0 log -t linux/x86_64 -r nightly --kind forced --json', 'forced writes, for a script'),
       cmd('log'),
     )
+    .command('history <test>', 'Recent outcomes of a test (or wrapped job) across runs, newest first', (y) =>
+      y
+        .positional('test', { type: 'string', describe: 'TEST, TEST/ITEMPATH or a wrap/record NAME' })
+        .options({ ...TARGET_PATTERN, ...JSON_OPT })
+        .option('limit', { alias: 'n', type: 'string', describe: 'at most N outcomes (default 20)', requiresArg: true, coerce: wholeNumber('-n') })
+        .example('$0 history compile -t linux/%', 'the last 20 outcomes of compile on Linux targets')
+        .example('$0 history backup -n 5 --json', 'the last 5 runs of a wrapped cron job, as JSON'),
+      cmd('history'),
+    )
+    .command('last-success <test>', 'When, where and in which run a test last succeeded; exit 1 if never', (y) =>
+      y
+        .positional('test', { type: 'string', describe: 'TEST, TEST/ITEMPATH or a wrap/record NAME' })
+        .options({ ...TARGET_PATTERN, ...JSON_OPT })
+        .example('$0 last-success backup', 'when the backup job last exited 0'),
+      cmd('last-success'),
+    )
+    .command('check', 'Exit 1 and list tests not successful within --max-age, never successful, or far slower than usual', (y) =>
+      y
+        .option('max-age', { type: 'string', describe: 'the last success must be younger than this: 26h, 90m, 2d', requiresArg: true })
+        .options({ ...PATTERN, ...TARGET_PATTERN, ...JSON_OPT })
+        .option('slow-factor', {
+          type: 'string',
+          describe: 'slow: the latest duration is over F times the mean of the successes before (default 2; 0: never slow)',
+          requiresArg: true,
+          coerce: nonNegativeNumber('--slow-factor'),
+        })
+        .option('slow-min', { type: 'string', describe: 'and at least this much over the mean (default 30s)', requiresArg: true })
+        .option('baseline', { type: 'string', describe: 'how many successes make the mean (default 5)', requiresArg: true, coerce: wholeNumber('--baseline') })
+        .check(need('max-age'))
+        .example('$0 check --max-age 26h', 'in a cron job that mails when it exits non-zero')
+        .example("$0 check --max-age 2d -p 'backup%' --slow-factor 3", 'the backup jobs, slow when over 3 times their mean'),
+      cmd('check'),
+    )
+    .command('wrap <name>', 'Run a command (a cron job) and record its start, end, host and outcome under NAME', (y) =>
+      y
+        .positional('name', { type: 'string', describe: 'the name its history is kept under (NAME or NAME/ITEM)' })
+        .option('target', { alias: 't', type: 'string', describe: 'a label to group it by (shown as its target)', requiresArg: true })
+        .check((a) => {
+          if (a._.length > 1) throw new Error(`put the command after --: trellis wrap ${String(a['name'])} -- ${a._.slice(1).join(' ')}`);
+          const rest = a['--'];
+          if (!Array.isArray(rest) || rest.length === 0) throw new Error(`give the command to run after --, e.g. trellis wrap ${String(a['name'])} -- /usr/local/bin/backup.sh`);
+          return true;
+        })
+        .example('$0 wrap backup --area /srv/jobs -- /usr/local/bin/backup.sh --full', 'in a crontab line')
+        .example('$0 wrap nightly-db -t db2 -- pg_dump -f /backup/db.sql mydb', 'grouped under the label db2'),
+      cmd('wrap'),
+    )
+    .command('record <name>', 'Record a job that ran elsewhere: start, end, host and status', (y) =>
+      y
+        .positional('name', { type: 'string', describe: 'the name its history is kept under (NAME or NAME/ITEM)' })
+        .option('start', { type: 'string', describe: 'when it started: ISO 8601 with a zone, or seconds since the epoch', requiresArg: true })
+        .option('end', { type: 'string', describe: 'when it ended (same forms)', requiresArg: true })
+        .option('host', { type: 'string', describe: 'where it ran (default: this host)', requiresArg: true })
+        .option('status', { type: 'string', describe: 'PASS (default), FAIL, WARN, ABORT, …', requiresArg: true })
+        .option('target', { alias: 't', type: 'string', describe: 'a label to group it by (shown as its target)', requiresArg: true })
+        .option('message', { alias: 'm', type: 'string', describe: 'a comment', requiresArg: true })
+        .check(need('start', 'end'))
+        .example('$0 record backup --start 2026-11-23T02:00:00Z --end 2026-11-23T02:14:10Z --host nas1', 'a run reported from another system')
+        .example('$0 record backup --start 1795400000 --end 1795400850 --status FAIL', 'epoch seconds'),
+      cmd('record'),
+    )
     .example('$0 run -t linux/x86_64 -r nightly', 'run the tests of the area here')
     .example('$0 list tests -t linux/x86_64 -r nightly --status FAIL', 'what failed')
     .demandCommand(1, 'give a command; see trellis --help')
-    .parserConfiguration({ 'parse-positional-numbers': false })
+    // populate--: `wrap NAME -- CMD ARGS` gets exactly the words after `--`, options or not.
+    .parserConfiguration({ 'parse-positional-numbers': false, 'populate--': true })
     .strict()
     .help()
     .alias('help', 'h')
@@ -293,5 +372,9 @@ export function parseArgs(argv: string[], width?: number): ParseResult {
     throw new TrellisError('USAGE', line, 'see `trellis --help` or `trellis <command> --help`');
   }
   if (output !== '' || chosen === undefined) return { kind: 'output', text: output, exitCode: 0 };
+  const rest = args['--'];
+  if (chosen !== 'wrap' && Array.isArray(rest) && rest.length > 0) {
+    throw new TrellisError('USAGE', `unexpected arguments after --: ${rest.join(' ')}`, 'only `trellis wrap NAME -- CMD ARGS` takes a command after --');
+  }
   return { kind: 'command', command: chosen, args };
 }

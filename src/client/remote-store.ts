@@ -9,6 +9,7 @@ import type {
   TestRegistration, WriteOp, WriteOptions,
 } from '../model/records.js';
 import type { RunState } from '../model/states.js';
+import type { HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 import { MAX_BATCH, type FeedRequest, type StoreMethod } from '../model/protocol.js';
 import type { AgentSpec, LivenessOptions, RunSpec, Store } from '../store/store.js';
 import { ErrorCodes, TrellisError, type ErrorCode } from '../util/errors.js';
@@ -205,6 +206,16 @@ export class RemoteStore implements Store {
   }
   async changes(cursor: FeedCursor): Promise<FeedBatch> {
     return this.#result('changes', { cursor });
+  }
+  async history(query: HistoryQuery): Promise<OutcomeRecord[]> {
+    return this.#result('history', { query });
+  }
+  async historySummary(query?: OutcomeSummaryQuery): Promise<OutcomeSummary[]> {
+    return this.#result('historySummary', query ? { query } : {});
+  }
+  /** Safe to send again after a server died: the job's key makes the second call an update. */
+  async recordOutcome(job: OutcomeJob): Promise<OutcomeRecord> {
+    return this.#result('recordOutcome', { job });
   }
   /** Forgets the server and ends the long polls in flight (they answer "nothing changed"). */
   async close(): Promise<void> {

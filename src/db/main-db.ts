@@ -7,6 +7,7 @@ import { matchPercent } from '../model/pattern.js';
 import type { RunState } from '../model/states.js';
 import { MAIN_MIGRATIONS } from './main-schema.js';
 import { openDatabase, type Db } from './open.js';
+import { OutcomeRows } from './outcome-rows.js';
 import { runInReadTransaction, StatementCache } from './statements.js';
 
 interface RunRow {
@@ -59,6 +60,8 @@ function mapRunRow(row: RunRow): RunRecord {
 /** The runs index of one run area. */
 export class MainDb {
   readonly file: string;
+  /** the history index */
+  readonly outcomes: OutcomeRows;
   readonly #db: Db;
   readonly #sql: StatementCache;
 
@@ -66,6 +69,7 @@ export class MainDb {
     this.file = file;
     this.#db = db;
     this.#sql = new StatementCache(db);
+    this.outcomes = new OutcomeRows(this.#sql);
   }
 
   /** Opens (creating and migrating as needed) main.db at `file`. */
@@ -164,6 +168,23 @@ export class MainDb {
    */
   read<T>(fn: () => T): T {
     return runInReadTransaction(this.#db, this.#sql, fn);
+  }
+
+  /**
+   * Runs `fn` in one IMMEDIATE transaction (the write lock taken up front), or inside the one
+   * already open: a batch's outcomes and run summary land in main.db together.
+   */
+  transaction<T>(fn: () => T): T {
+    if (this.#db.inTransaction) return fn();
+    this.#sql.get('BEGIN IMMEDIATE').run();
+    try {
+      const result = fn();
+      this.#sql.get('COMMIT').run();
+      return result;
+    } catch (err) {
+      if (this.#db.inTransaction) this.#sql.get('ROLLBACK').run();
+      throw err;
+    }
   }
 
   /** Closes the connection; the object is unusable afterwards. */

@@ -83,4 +83,44 @@ export const MAIN_MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 3,
+    // The history index: what `trellis history`, `last-success` and `check` read, so they never
+    // open the run databases (1,000 runs would take seconds). The direct store keeps it in the
+    // same batch as the run summary; existing runs are indexed once on first open (the meta key).
+    up: `
+      -- One row per test or item of a run in a final state (kind 'run': upserted when it gets
+      -- there, deleted when it leaves it or is removed, and with its run), and one per job that
+      -- \`trellis wrap\` or \`trellis record\` recorded (run_id NULL, kind 'wrap' or 'record').
+      CREATE TABLE outcomes (
+        id       INTEGER PRIMARY KEY,
+        kind     TEXT NOT NULL,
+        run_id   INTEGER REFERENCES runs (id) ON DELETE CASCADE,
+        -- wrap/record: the caller's id for the job, so its second call (the end) or a retried
+        -- one updates the row instead of adding another
+        job_key  TEXT,
+        target   TEXT NOT NULL,
+        runname  TEXT NOT NULL,
+        testname TEXT NOT NULL,
+        itempath TEXT NOT NULL,
+        state    TEXT NOT NULL,
+        status   TEXT NOT NULL,
+        -- 1 when COMPLETED with PASS, WARN, WAIVED or SKIP (model/states.ts isSuccessfulOutcome)
+        success  INTEGER NOT NULL,
+        host     TEXT NOT NULL,
+        started  REAL,
+        ended    REAL,
+        duration REAL,
+        -- when it happened, the history order: the start, else the end, else when it was recorded
+        at       REAL NOT NULL,
+        comment  TEXT NOT NULL DEFAULT ''
+      );
+      -- Partial: wrap/record rows (no run) and run rows (no key) stay out of the other's index.
+      CREATE UNIQUE INDEX outcomes_run_test ON outcomes (run_id, testname, itempath) WHERE run_id IS NOT NULL;
+      CREATE UNIQUE INDEX outcomes_job ON outcomes (job_key) WHERE job_key IS NOT NULL;
+      -- Every read names the test: one test's history, newest first, per target.
+      CREATE INDEX outcomes_test ON outcomes (testname, itempath, target, at);
+      INSERT INTO meta (key, value) VALUES ('outcomes_backfill', 'pending');
+    `,
+  },
 ];

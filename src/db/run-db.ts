@@ -5,7 +5,8 @@
  */
 import { DetailRows } from './detail-rows.js';
 import { LogRows } from './log-rows.js';
-import { openDatabase, type Db } from './open.js';
+import Database from 'better-sqlite3';
+import { BUSY_TIMEOUT_MS, openDatabase, type Db } from './open.js';
 import { RUN_MIGRATIONS } from './run-schema.js';
 import { runInReadTransaction, StatementCache } from './statements.js';
 import { TestRows } from './test-rows.js';
@@ -43,6 +44,14 @@ export class RunDb {
     const rdb = new RunDb(file, meta.runId, openDatabase(file, RUN_MIGRATIONS));
     rdb.#writeMeta(meta);
     return rdb;
+  }
+
+  /**
+   * Opens an existing run database read-only, as it is: no migration, no meta, no write lock
+   * (the history backfill reads old runs while it holds main.db's, and must not wait on theirs).
+   */
+  static openReadOnly(file: string, runId: number): RunDb {
+    return new RunDb(file, runId, new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS }));
   }
 
   #writeMeta(meta: RunDbMeta): void {

@@ -116,6 +116,7 @@ export const STORE_METHODS = [
   'areaId', 'ensureRun', 'findRun', 'getRun', 'listRuns', 'setRunState', 'removeRun', 'registerTests', 'write',
   'listTests', 'getTest', 'getTestById', 'removeTests', 'claimRun', 'registerAgent', 'heartbeat', 'endAgent',
   'listAgents', 'reapDead', 'events', 'changes', 'listDetails',
+  'history', 'historySummary', 'recordOutcome',
 ] as const;
 export type StoreMethod = (typeof STORE_METHODS)[number];
 
@@ -212,6 +213,9 @@ const testQuery = obj({
   toplevelOnly: { type: 'boolean' },
 });
 
+/** Most outcomes one history request may ask for. */
+export const MAX_HISTORY = 100_000;
+
 /** Most ops or registrations one request may carry; the remote store splits bigger batches. */
 export const MAX_BATCH = 2000;
 
@@ -265,6 +269,33 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
     ['runId', 'sinceSeq'],
   ),
   changes: spec({ cursor: feedCursor }, ['cursor']),
+  history: spec(
+    {
+      query: obj(
+        {
+          testname: name, itempath: text(), target: text(1024), successOnly: { type: 'boolean' },
+          limit: { type: 'integer', minimum: 1, maximum: MAX_HISTORY },
+        },
+        ['testname'],
+      ),
+    },
+    ['query'],
+  ),
+  historySummary: spec({ query: obj({ pattern: text(), target: text(1024), baseline: { type: 'integer', minimum: 1, maximum: 1000 } }) }, []),
+  recordOutcome: spec(
+    {
+      job: obj(
+        {
+          key: { type: 'string', minLength: 1, maxLength: 128 }, kind: { enum: ['wrap', 'record'] }, testname: name,
+          itempath: text(), target: text(1024), host: { type: 'string', minLength: 1, maxLength: 255 },
+          state: { enum: ['RUNNING', 'COMPLETED', 'KILLED'] }, status: { type: 'string', minLength: 1, maxLength: 64 },
+          start: time, end: nullableTime, comment: text(),
+        },
+        ['key', 'kind', 'testname', 'host', 'state', 'status', 'start', 'end'],
+      ),
+    },
+    ['job'],
+  ),
 };
 
 /** Longest wait (ms) one `POST /v1/feed` may ask for: under common proxies' idle timeouts. */

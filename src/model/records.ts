@@ -239,3 +239,86 @@ export interface FeedBatch {
   /** one entry per followed run that changed */
   cells: RunCellChanges[];
 }
+
+/** Where an outcome in the history index came from: a test of a run, `trellis wrap` or `trellis record`. */
+export type OutcomeKind = 'run' | 'wrap' | 'record';
+
+/**
+ * One entry of the history index (main.db `outcomes`): a test or item of a run in a final state,
+ * or a job recorded by wrap/record (no run; `runname` '' and `target` '' unless one was given).
+ */
+export interface OutcomeRecord {
+  kind: OutcomeKind;
+  runId: number | null;
+  target: string;
+  runname: string;
+  testname: string;
+  /** '' for a test itself (or a job name without '/') */
+  itempath: string;
+  state: string;
+  status: string;
+  /** COMPLETED with PASS, WARN, WAIVED or SKIP */
+  success: boolean;
+  host: string;
+  start: number | null;
+  end: number | null;
+  duration: number | null;
+  comment: string;
+  /** when it happened, the history order: the start, else the end, else when it was recorded */
+  time: number;
+}
+
+/** Which outcomes `Store.history` returns: one test or item, newest first. */
+export interface HistoryQuery {
+  testname: string;
+  /** '' (the default) for the test itself */
+  itempath?: string;
+  /** target pattern with `%` wildcards */
+  target?: string;
+  /** only successes (for last-success) */
+  successOnly?: boolean;
+  /** at most this many (default 20) */
+  limit?: number;
+}
+
+/** Which tests `Store.historySummary` summarizes. */
+export interface OutcomeSummaryQuery {
+  /** test pattern (design §6); items of run tests only when an element names items (`unit/%`) */
+  pattern?: string;
+  /** target pattern with `%` wildcards */
+  target?: string;
+  /** how many successes before the latest outcome make the mean duration (default 5) */
+  baseline?: number;
+}
+
+/** What `trellis check` needs to know of one test (or job) on one target. */
+export interface OutcomeSummary {
+  target: string;
+  testname: string;
+  itempath: string;
+  /** outcomes recorded */
+  count: number;
+  latest: OutcomeRecord;
+  lastSuccess: OutcomeRecord | null;
+  /** mean duration of up to `baseline` successes before the latest outcome; null without any */
+  meanDuration: number | null;
+  /** how many successes the mean is made of */
+  baselineCount: number;
+}
+
+/** A job recorded by `trellis wrap` (at its start, then at its end) or `trellis record`. */
+export interface OutcomeJob {
+  /** the caller's id for the job: a second call with it (the end, or a retry) updates the same row */
+  key: string;
+  kind: 'wrap' | 'record';
+  testname: string;
+  itempath?: string;
+  /** a label for grouping ('' when none) */
+  target?: string;
+  host: string;
+  state: 'RUNNING' | 'COMPLETED' | 'KILLED';
+  status: string;
+  start: number;
+  end: number | null;
+  comment?: string;
+}

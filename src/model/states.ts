@@ -115,6 +115,11 @@ export function isSuccess(status: string): boolean {
   return SUCCESS_STATUSES.has(status);
 }
 
+/** True when an outcome counts as a success for history and monitoring (last-success, check). */
+export function isSuccessfulOutcome(state: string, status: string): boolean {
+  return state === 'COMPLETED' && isSuccess(status);
+}
+
 /** True when a test in `state` will not change again in this run. */
 export function isFinal(state: string, status: string): boolean {
   if (FINAL_STATES.has(state as TestState)) return true;

@@ -6,7 +6,7 @@ import type { RunDb } from '../db/run-db.js';
 import type { TestFields, TestRecord, TestRegistration, WriteOp } from '../model/records.js';
 import { TEST_STATES } from '../model/states.js';
 import { TrellisError } from '../util/errors.js';
-import { saveTest, type ChangeTracker } from './test-changes.js';
+import { noteOutcome, saveTest, type ChangeTracker } from './test-changes.js';
 
 const STATE_NAMES: ReadonlySet<string> = new Set(TEST_STATES);
 const STEP_STATES: ReadonlySet<string> = new Set(['RUNNING', 'COMPLETED', 'KILLED']);
@@ -77,8 +77,11 @@ export function removeRows(rdb: RunDb, testIds: readonly number[], time: number,
       }
       rdb.tests.deleteItems(test.testname);
       tracker.toplevelChanged = true;
+      tracker.removedTests.add(test.testname);
+      for (const [key, change] of tracker.outcomes) if (change.testname === test.testname) tracker.outcomes.delete(key);
     } else {
       tracker.parents.add(test.testname);
+      noteOutcome(tracker, test.testname, test.itempath, null);
     }
     rdb.tests.delete(id);
     rdb.log.addEvent(time, id, 'removed', test.itempath === '' ? test.testname : `${test.testname}/${test.itempath}`, who);

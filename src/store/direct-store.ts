@@ -1,7 +1,8 @@
 /**
  * The direct store: opens the run area's SQLite files in this process. main.db stays open; each
  * run's database is opened on first use and kept. Every batch is one transaction on the run's
- * database, inside which the run's summary row in main.db is refreshed.
+ * database, inside which the run's summary row and its outcomes in main.db's history index are
+ * refreshed.
  */
 import { MainDb, type RunSummary } from '../db/main-db.js';
 import { mapStorageError } from '../db/open.js';
@@ -22,6 +23,9 @@ import { checkRunLock } from './run-lock.js';
 import { summarizeRun } from './run-summary.js';
 import type { AgentSpec, LivenessOptions, RunSpec, Store } from './store.js';
 import { createTracker, rollUpParents, type ChangeTracker } from './test-changes.js';
+import type { HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
+import { backfillOutcomes, hasOutcomeChanges, indexOutcomes } from './outcome-index.js';
+import { readHistory, summarizeOutcomes, toJobOutcome } from './outcome-queries.js';
 
 export interface DirectStoreOptions {
   /** this host's name: agents recorded with it are checked by pid, others by heartbeat */
@@ -56,6 +60,13 @@ export class DirectStore implements Store {
     this.#now = opts.now ?? (() => Date.now() / 1000);
     this.#isPidAlive = opts.isPidAlive ?? isPidAlive;
     this.#main = MainDb.open(paths.mainDb);
+    try {
+      // Once per run area, on the first open after the history index was added.
+      backfillOutcomes(this.#main, paths, this.#now());
+    } catch (err) {
+      this.#main.close();
+      throw mapStorageError(err, paths.dbDir);
+    }
   }
 
   async areaId(): Promise<string> {
@@ -217,11 +228,17 @@ export class DirectStore implements Store {
 
   async reapDead(runId: number, liveness: LivenessOptions): Promise<TestRecord[]> {
     return this.#guard(() => {
-      const { rdb } = this.#open(runId);
+      const { run, rdb } = this.#open(runId);
       const now = this.#now();
       return rdb.transaction(() => {
-        const { reaped, changed } = reapDeadTests(rdb, this.#liveness(liveness), '');
-        if (changed) this.#refreshSummary(rdb, runId, now, '');
+        const tracker = createTracker();
+        const { reaped, changed } = reapDeadTests(rdb, this.#liveness(liveness), '', tracker);
+        if (changed || hasOutcomeChanges(tracker)) {
+          this.#main.transaction(() => {
+            indexOutcomes(this.#main.outcomes, run, tracker);
+            if (changed) this.#refreshSummary(rdb, runId, now, '');
+          });
+        }
         return reaped;
       });
     });
@@ -233,6 +250,21 @@ export class DirectStore implements Store {
 
   async changes(cursor: FeedCursor): Promise<FeedBatch> {
     return this.#guard(() => readChanges({ main: this.#main, openRun: (runId) => this.#openIfExists(runId) }, cursor));
+  }
+
+  async history(query: HistoryQuery): Promise<OutcomeRecord[]> {
+    return this.#guard(() => readHistory(this.#main.outcomes, query));
+  }
+
+  async historySummary(query: OutcomeSummaryQuery = {}): Promise<OutcomeSummary[]> {
+    return this.#guard(() => this.#main.read(() => summarizeOutcomes(this.#main.outcomes, query)));
+  }
+
+  async recordOutcome(job: OutcomeJob): Promise<OutcomeRecord> {
+    return this.#guard(() => {
+      const outcome = toJobOutcome(job);
+      return this.#main.transaction(() => this.#main.outcomes.upsertJob(job.key, outcome));
+    });
   }
 
   async close(): Promise<void> {
@@ -263,8 +295,13 @@ export class DirectStore implements Store {
         const result = apply(rdb, who, tracker, now);
         rollUpParents(rdb, tracker, now, who);
         // Written while the run database is still locked, so concurrent batches cannot leave an
-        // older summary behind a newer one.
-        if (tracker.toplevelChanged) this.#refreshSummary(rdb, runId, now, who);
+        // older summary behind a newer one; the history index goes in the same main.db transaction.
+        if (tracker.toplevelChanged || hasOutcomeChanges(tracker)) {
+          this.#main.transaction(() => {
+            indexOutcomes(this.#main.outcomes, run, tracker);
+            if (tracker.toplevelChanged) this.#refreshSummary(rdb, runId, now, who);
+          });
+        }
         return result;
       });
     });

@@ -8,7 +8,7 @@ import type { AgentRecord, RunRecord, TestRecord } from '../model/records.js';
 import { ACTIVE_STATES } from '../model/states.js';
 import { TrellisError } from '../util/errors.js';
 import type { AgentSpec, LivenessOptions } from './store.js';
-import { createTracker, rollUpParents, saveTest } from './test-changes.js';
+import { createTracker, rollUpParents, saveTest, type ChangeTracker } from './test-changes.js';
 
 /** Checks a pid on this host; the store takes one so tests can pass their own. */
 export type PidCheck = (pid: number, procStart: number | null) => boolean;
@@ -66,10 +66,14 @@ export function claimRunner(rdb: RunDb, run: RunRecord, agent: AgentSpec, ctx: L
  * Marks active tests whose agent is gone INCOMPLETE/DEAD (their running steps KILLED), ends the
  * dead agents, rolls parents up and returns the reaped rows. Runs inside the caller's transaction.
  */
-export function reapDeadTests(rdb: RunDb, ctx: LivenessContext, who: string): { reaped: TestRecord[]; changed: boolean } {
+export function reapDeadTests(
+  rdb: RunDb,
+  ctx: LivenessContext,
+  who: string,
+  tracker: ChangeTracker = createTracker(),
+): { reaped: TestRecord[]; changed: boolean } {
   const agents = new Map(rdb.log.listAgents().map((a) => [a.id, a]));
   const dead = new Set<number>();
-  const tracker = createTracker();
   const reaped: TestRecord[] = [];
   for (const test of rdb.tests.listInStates(ACTIVE_STATES)) {
     // A test with items shows their roll-up; it follows them instead of being reaped itself.

@@ -19,6 +19,7 @@ import type {
   WriteOptions,
 } from '../model/records.js';
 import type { RunState } from '../model/states.js';
+import type { HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 
 export interface RunSpec {
   target: string;
@@ -94,6 +95,16 @@ export interface Store {
    * changed or removed since `cursor.runs[id]` in each followed run. The dashboard's data source.
    */
   changes(cursor: FeedCursor): Promise<FeedBatch>;
+
+  /**
+   * History (main.db's index, never the run databases): one test's or item's outcomes across
+   * runs and wrap/record jobs, newest first.
+   */
+  history(query: HistoryQuery): Promise<OutcomeRecord[]>;
+  /** Per target and test: latest outcome, last success, mean duration of the successes before. */
+  historySummary(query?: OutcomeSummaryQuery): Promise<OutcomeSummary[]>;
+  /** Records a job run outside any run (`trellis wrap`, `trellis record`); a repeated key updates it. */
+  recordOutcome(job: OutcomeJob): Promise<OutcomeRecord>;
 
   close(): Promise<void>;
 }

@@ -14,11 +14,30 @@ export interface ChangeTracker {
   parents: Set<string>;
   /** true once a toplevel row's state, status, start or end changed */
   toplevelChanged: boolean;
+  /**
+   * For the history index: `testname\0itempath` → the row now in a final state (to index), or
+   * null (it left one, or was removed: drop its outcome).
+   */
+  outcomes: Map<string, OutcomeChange>;
+  /** tests removed with their items: every outcome of theirs in the run goes */
+  removedTests: Set<string>;
+}
+
+/** A row whose outcome the history index must take (`row`) or drop (`row` null). */
+export interface OutcomeChange {
+  testname: string;
+  itempath: string;
+  row: TestRecord | null;
 }
 
 /** A tracker with nothing changed yet. */
 export function createTracker(): ChangeTracker {
-  return { parents: new Set(), toplevelChanged: false };
+  return { parents: new Set(), toplevelChanged: false, outcomes: new Map(), removedTests: new Set() };
+}
+
+/** Notes that a row's outcome must be indexed (`row`) or dropped (null). */
+export function noteOutcome(tracker: ChangeTracker, testname: string, itempath: string, row: TestRecord | null): void {
+  tracker.outcomes.set(`${testname}\0${itempath}`, { testname, itempath, row });
 }
 
 /** Saves `after` over `before`, with its duration, and logs a state or status change (at `time`). */
@@ -35,6 +54,10 @@ export function saveTest(
   rdb.tests.save(row);
   const changed = before.state !== row.state || before.status !== row.status;
   if (changed) rdb.log.addEvent(time, row.id, 'state', `${row.state}/${row.status}`, who);
+  // Final rows are (re)indexed on every save (a comment or time may have changed); a row that
+  // leaves a final state (a reset for a rerun) takes its outcome out of the history.
+  if (isFinal(row.state, row.status)) noteOutcome(tracker, row.testname, row.itempath, row);
+  else if (isFinal(before.state, before.status)) noteOutcome(tracker, row.testname, row.itempath, null);
   if (row.itempath === '') {
     if (changed || before.start !== row.start || before.end !== row.end) tracker.toplevelChanged = true;
   }

@@ -11,6 +11,7 @@ import t from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { bearer, STORE_METHODS, type HealthInfo, type StoreMethod } from '../../src/model/protocol.js';
 import type { AgentRecord, EventRecord, FeedBatch, RunRecord, TestDetail, TestRecord, WriteOp } from '../../src/model/records.js';
+import type { OutcomeRecord } from '../../src/model/records.js';
 import { BODY_LIMIT, buildServerApp } from '../../src/server/app.js';
 import { openDirectStore, type DirectStore } from '../../src/store/direct-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -318,6 +319,11 @@ t.test('every store method round-trips', async (t) => {
   t.same(changes, await f.store.changes(cursor), 'changes as the direct store has them');
   t.match(changes, { runs: [{}, {}], cells: [{ runId: run.id, full: true, cells: [{ testname: 'a' }, { testname: 'b' }, { testname: 'b', itempath: 'x' }] }] });
   t.same(await ok('changes', { cursor: changes.cursor }), { ...changes, runs: [], cells: [] }, 'nothing after it');
+
+  t.match(await ok<OutcomeRecord[]>('history', { query: { testname: 'a' } }), [{ runId: run.id, state: 'INCOMPLETE', status: 'DEAD' }], 'history from the index');
+  const job = { key: 'j1', kind: 'wrap', testname: 'backup', host: 'db1', state: 'COMPLETED', status: 'PASS', start: t0, end: t0 + 60 };
+  t.match(await ok<OutcomeRecord>('recordOutcome', { job }), { kind: 'wrap', runId: null, duration: 60, success: true });
+  t.same(await ok('historySummary', {}), await f.store.historySummary(), 'the summary as the direct store has it');
 
   const locked = await ok<RunRecord>('setRunState', { runId: run.id, state: 'locked', options: { who: 'ann@h1' } });
   t.match(locked, { state: 'locked', lockedBy: 'ann@h1' });

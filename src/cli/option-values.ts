@@ -1,0 +1,48 @@
+/**
+ * Option values people type for history and monitoring: durations (`--max-age 26h`) and times
+ * (`--start 2026-11-23T02:00:00Z` or epoch seconds). Each bad value is one BAD_VALUE line naming
+ * the option and what to write instead.
+ */
+import { parseDuration } from '../config/duration.js';
+import { TrellisError } from '../util/errors.js';
+
+/** Seconds in a duration option: `90`, `90s`, `90m`, `26h`, `2d`, `1h 30m`. */
+export function parseDurationOption(flag: string, text: string): number {
+  try {
+    return parseDuration(text, { file: flag, line: 0 });
+  } catch {
+    throw new TrellisError('BAD_VALUE', `${flag} '${text}' is not a duration`, `write seconds or number+unit parts (s, m, h, d, w), e.g. ${flag} 26h, 90m or 2d`);
+  }
+}
+
+const EPOCH = /^\d+(\.\d+)?$/;
+// Date and time, optional seconds and fraction, and a zone (Z, +HH:MM, +HHMM or +HH).
+const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}(?::?\d{2})?)$/i;
+
+/** Seconds since the epoch in a time option: epoch seconds, or ISO 8601 with a zone. */
+export function parseTimeOption(flag: string, text: string): number {
+  const s = text.trim();
+  if (EPOCH.test(s)) return Number(s);
+  const m = ISO.exec(s);
+  if (m === null) {
+    const zoneless = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s);
+    throw new TrellisError(
+      'BAD_VALUE',
+      zoneless ? `${flag} '${text}' has no time zone` : `${flag} '${text}' is not a time`,
+      zoneless
+        ? `add Z (UTC) or an offset, e.g. ${s}Z or ${s}+01:00`
+        : `write ISO 8601 with a zone (2026-11-23T02:00:00Z, 2026-11-23T03:00:00+01:00) or seconds since the epoch`,
+    );
+  }
+  const [, y, mo, d, h, mi, sec = '00', frac = '', zone = 'Z'] = m;
+  const offset = zone.toUpperCase() === 'Z' ? 'Z' : `${zone.slice(0, 3)}:${zone.slice(3).replace(':', '') || '00'}`;
+  const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${sec}${frac}${offset}`);
+  const back = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec)));
+  // Date.parse rolls 2026-02-30 over into March: refuse a date or time that does not exist.
+  const real = back.getUTCFullYear() === Number(y) && back.getUTCMonth() === Number(mo) - 1 && back.getUTCDate() === Number(d)
+    && back.getUTCHours() === Number(h) && back.getUTCMinutes() === Number(mi) && back.getUTCSeconds() === Number(sec);
+  if (Number.isNaN(ms) || !real) {
+    throw new TrellisError('BAD_VALUE', `${flag} '${text}' is not a real date and time`, 'check the day, month and hour');
+  }
+  return ms / 1000;
+}
