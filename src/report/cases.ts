@@ -118,6 +118,13 @@ export function countCases(groups: readonly CaseGroup[], verdictOf: (t: TestDeta
   return counts;
 }
 
+/** A test with items: its rolled-up row's outcome, and a message counting its items' outcomes. */
+export function judgeItems(row: TestDetail, items: readonly TestDetail[]): Verdict {
+  const c = countCases([{ testname: row.testname, row, cases: [...items], hasItems: true }]);
+  const message = `${c.total} items: ${c.passed} passed, ${c.failed} failed, ${c.errors} errors, ${c.skipped} skipped`;
+  return { outcome: classifyOutcome(row.state, row.status), message };
+}
+
 /** The key people know a row by: `test` or `test/itempath`. */
 export function rowKey(t: { testname: string; itempath: string }): string {
   return t.itempath === '' ? t.testname : `${t.testname}/${t.itempath}`;

@@ -5,7 +5,7 @@
  * host and log. Strings in YAML are written as JSON strings (valid YAML double-quoted scalars).
  */
 import type { TestDetail } from '../model/records.js';
-import { countCases, groupCases, judgeTest, type CaseGroup, type Verdict } from './cases.js';
+import { countCases, groupCases, judgeItems, judgeTest, type CaseGroup, type Verdict } from './cases.js';
 import { cleanLine, cleanText } from './clean-text.js';
 import type { ReportInput } from './reporters.js';
 import { isoTime } from './table.js';
@@ -37,11 +37,9 @@ function formatGroup(out: string[], g: CaseGroup, n: number): void {
   out.push(`# Subtest: ${description(g.testname)}`, `    1..${g.cases.length}`);
   const verdicts = g.cases.map(judgeTest);
   g.cases.forEach((c, i) => formatPoint(out, '    ', i + 1, c.itempath, c, verdicts[i]!));
-  const bad = verdicts.filter((v) => v.outcome === 'failed' || v.outcome === 'error').length;
-  const skipped = verdicts.filter((v) => v.outcome === 'skipped').length;
-  const summary = `${g.cases.length} items: ${bad} not ok, ${skipped} skipped`;
-  out.push(`${bad > 0 ? 'not ok' : 'ok'} ${n} - ${description(g.testname)}`, '  ---', `  items: ${JSON.stringify(summary)}`);
-  if (g.row) out.push(...yamlFields(g.row, undefined).map((l) => `  ${l}`));
+  const bad = verdicts.some((v) => v.outcome === 'failed' || v.outcome === 'error');
+  out.push(`${bad ? 'not ok' : 'ok'} ${n} - ${description(g.testname)}`, '  ---');
+  if (g.row) out.push(`  message: ${yamlString(judgeItems(g.row, g.cases).message)}`, ...yamlFields(g.row, undefined).map((l) => `  ${l}`));
   out.push('  ...');
 }
 
