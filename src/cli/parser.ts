@@ -313,7 +313,6 @@ function define(argv: string[], width: number | undefined, select: (c: CommandNa
         .positional('name', { type: 'string', describe: 'the name its history is kept under (NAME or NAME/ITEM)' })
         .option('target', { alias: 't', type: 'string', describe: 'a label to group it by (shown as its target)', requiresArg: true })
         .check((a) => {
-          if (a._.length > 1) throw new Error(`put the command after --: trellis wrap ${String(a['name'])} -- ${a._.slice(1).join(' ')}`);
           const rest = a['--'];
           if (!Array.isArray(rest) || rest.length === 0) throw new Error(`give the command to run after --, e.g. trellis wrap ${String(a['name'])} -- /usr/local/bin/backup.sh`);
           return true;
@@ -362,6 +361,10 @@ export function parseArgs(argv: string[], width?: number): ParseResult {
   const args = parser.parse(argv, {}, (_err, _argv, out) => {
     output = out;
   }) as ParsedArgs;
+  if (failure !== undefined && args._[0] === 'wrap' && !argv.includes('--') && /^Unknown argument/.test(failure)) {
+    // Its command's words would read as unknown arguments: say where they belong instead.
+    failure = 'put the command to run after --: trellis wrap NAME -- CMD ARGS…';
+  }
   if (failure !== undefined) {
     // yargs spreads some messages over lines ("Invalid values:\n  Argument: …"): keep one line.
     const line = failure

@@ -34,6 +34,14 @@ t.test('commands and their options', async (t) => {
     [['log', '-t', 'a/b', '-r', 'n'], 'log', { target: 'a/b', runname: 'n' }],
     [['log', '-t', 'a/b', '-r', 'n', '--kind', 'forced,lock', '--json'], 'log', { kind: 'forced,lock', json: true }],
     [['log', '-t', 'a/b', '-r', 'n', '--all'], 'log', { all: true }],
+    [['history', 'unit/core/O2'], 'history', { test: 'unit/core/O2' }],
+    [['history', 'backup', '-t', 'linux/%', '-n', '5', '--json'], 'history', { test: 'backup', target: 'linux/%', limit: 5, json: true }],
+    [['last-success', 'backup', '-t', 'db%', '--json'], 'last-success', { test: 'backup', target: 'db%', json: true }],
+    [['check', '--max-age', '26h'], 'check', { 'max-age': '26h' }],
+    [['check', '--max-age', '2d', '-p', 'b%', '-t', 'x/%', '--slow-factor', '2.5', '--slow-min', '1m', '--baseline', '3', '--json'], 'check', { pattern: 'b%', target: 'x/%', 'slow-factor': 2.5, 'slow-min': '1m', baseline: 3, json: true }],
+    [['wrap', 'job', '--', 'ls', '-la', '--color'], 'wrap', { name: 'job', '--': ['ls', '-la', '--color'] }],
+    [['--area', 'a', 'wrap', 'job/x', '-t', 'db2', '--', 'cmd', '--', '-t', 'y'], 'wrap', { name: 'job/x', target: 'db2', area: 'a', '--': ['cmd', '--', '-t', 'y'] }],
+    [['record', 'backup', '--start', '1700000000', '--end', '2026-11-23T02:00:00Z', '--host', 'nas1', '--status', 'fail', '-m', 'disk full'], 'record', { name: 'backup', start: '1700000000', end: '2026-11-23T02:00:00Z', host: 'nas1', status: 'fail', message: 'disk full' }],
   ];
   for (const [argv, command, expected] of table) {
     const r = parseArgs(argv);
@@ -75,6 +83,16 @@ t.test('usage errors are one clear line', async (t) => {
     [['diff', '-t', 'a', '-t', 'b', '-t', 'c', '-r', 'n', '-r', 'm'], /give -t once/],
     [['log', '-t', 'a/b', '-r', 'n', '--all', '--kind', 'lock'], /mutually exclusive|conflict/i],
     [['log', '-t', 'a/b'], /missing required option --runname/],
+    [['history'], /Not enough non-option arguments/],
+    [['history', 'x', '-n', '0'], /-n 0: expected a whole number/],
+    [['check'], /missing required option --max-age/],
+    [['check', '--max-age', '1d', '--slow-factor', 'x'], /--slow-factor x: expected a number/],
+    [['wrap', 'job'], /give the command to run after --/],
+    [['wrap', 'job', '--'], /give the command to run after --/],
+    [['wrap', 'job', 'ls', '-la'], /put the command to run after --/],
+    [['--area', 'a', 'wrap', 'job', 'ls'], /put the command to run after --/],
+    [['record', 'x', '--start', '1'], /missing required option --end/],
+    [['list', 'runs', '--', 'x'], /unexpected arguments after --: x/],
   ];
   for (const [argv, msg] of bad) {
     t.throws(() => parseArgs(argv), { code: 'USAGE', message: msg }, argv.join(' ') || '(nothing)');
