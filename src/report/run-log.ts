@@ -48,13 +48,21 @@ export function nameEvents(events: readonly EventRecord[], rows: readonly TestRe
   }));
 }
 
-/** Text for people; a run of forced writes by one user (a forced `trellis run`) is one line. */
+/** True for the `agent` event of a runner claiming the run; its end or death closes the span. */
+const isClaim = (e: LogEntry) => e.kind === 'agent' && e.detail.endsWith('claimed the run');
+
+/**
+ * Text for people. While a runner holds the run (between its `claimed` event and its end), the
+ * forced writes of one user in a row are one line: a forced `trellis run` writes every few ms.
+ */
 export function formatLog(entries: readonly LogEntry[]): string {
   const rows: string[][] = [];
+  let runner = false;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
+    if (e.kind === 'agent') runner = isClaim(e);
     let detail = e.test === null || e.test === e.detail ? e.detail : `${e.test} ${e.detail}`;
-    if (e.kind === 'forced') {
+    if (e.kind === 'forced' && runner) {
       let j = i;
       while (entries[j + 1]?.kind === 'forced' && entries[j + 1]!.who === e.who) j++;
       if (j > i) detail += ` (and ${j - i} more forced writes until ${formatTime(entries[j]!.time)})`;

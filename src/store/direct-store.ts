@@ -20,7 +20,7 @@ import { applyOps, registerRows, removeRows } from './apply-ops.js';
 import { readChanges } from './feed.js';
 import { claimRunner, describeAgent, reapDeadTests, type LivenessContext, type PidCheck } from './liveness.js';
 import { checkRunLock } from './run-lock.js';
-import { summarizeRun } from './run-summary.js';
+import { readRunState, summarizeRun } from './run-summary.js';
 import type { AgentSpec, LivenessOptions, RunSpec, Store } from './store.js';
 import { createTracker, rollUpParents, type ChangeTracker } from './test-changes.js';
 import type { HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
@@ -296,10 +296,12 @@ export class DirectStore implements Store {
         rollUpParents(rdb, tracker, now, who);
         // Written while the run database is still locked, so concurrent batches cannot leave an
         // older summary behind a newer one; the history index goes in the same main.db transaction.
-        if (tracker.toplevelChanged || hasOutcomeChanges(tracker)) {
+        // An item starting or ending can change the run's state with its test's roll-up unchanged.
+        const refresh = tracker.toplevelChanged || this.#isStateStale(rdb, run);
+        if (refresh || hasOutcomeChanges(tracker)) {
           this.#main.transaction(() => {
             indexOutcomes(this.#main.outcomes, run, tracker);
-            if (tracker.toplevelChanged) this.#refreshSummary(rdb, runId, now, who);
+            if (refresh) this.#refreshSummary(rdb, runId, now, who);
           });
         }
         return result;
@@ -319,9 +321,18 @@ export class DirectStore implements Store {
     if (before.state !== 'locked' && before.state !== summary.state) rdb.log.addEvent(now, null, 'run', summary.state, who);
   }
 
+  /** True when the run's stored state is not the one its tests and runner give (cheap: no write). */
+  #isStateStale(rdb: RunDb, run: RunRecord): boolean {
+    return run.state !== 'locked' && readRunState(rdb.tests, this.#isRunnerActive(rdb)) !== run.state;
+  }
+
+  #isRunnerActive(rdb: RunDb): boolean {
+    return rdb.log.listOpenAgents('runner').length > 0;
+  }
+
   /** The run's summary as its tests and runner make it now. */
   #summarize(rdb: RunDb, run: RunRecord, now: number): RunSummary {
-    return summarizeRun(rdb.tests, run, now, rdb.log.listOpenAgents('runner').length > 0);
+    return summarizeRun(rdb.tests, run, now, this.#isRunnerActive(rdb));
   }
 
   /** The run (NO_RUN when there is none) and its database. */

@@ -91,6 +91,23 @@ t.test('a dead runner\'s running tests reaped INCOMPLETE/DEAD: done', async (t) 
   t.match((await store.events(run.id, 0)).filter((e) => e.kind !== 'state').map((e) => e.detail), [/claimed/, 'running', /found dead/, 'done']);
 });
 
+t.test('an item starting or ending moves the run even when its test\'s roll-up stays the same', async (t) => {
+  const { store, clock } = fixture(t);
+  const run = await store.ensureRun(NIGHTLY);
+  const rows = await store.registerTests(run.id, regsFor('c/1', 'c/2'));
+  await store.write(run.id, [setOp(rowOf(rows, 'c/1').id, 'KILLED', 'ABORT', 2)]);
+  // c shows RUNNING (one item ended, one waits) but nothing runs and no runner holds the run.
+  t.match(await store.listTests(run.id, { toplevelOnly: true }), [{ state: 'RUNNING', status: 'ABORT' }]);
+  t.equal((await store.getRun(run.id))!.state, 'done');
+  const agent = await store.claimRun(run.id, RUNNER, { now: clock.now, deadtime: 60 });
+  await store.write(run.id, [setOp(rowOf(rows, 'c/2').id, 'RUNNING', 'n/a', 3)]);
+  t.match(await store.listTests(run.id, { toplevelOnly: true }), [{ state: 'RUNNING', status: 'ABORT' }], 'the roll-up is unchanged');
+  t.equal((await store.getRun(run.id))!.state, 'running', 'yet the run runs');
+  await store.write(run.id, [setOp(rowOf(rows, 'c/2').id, 'COMPLETED', 'PASS', 4)]);
+  await store.endAgent(run.id, agent.id, 5);
+  t.match(await store.getRun(run.id), { state: 'done', status: 'ABORT' });
+});
+
 t.test('locked stays locked through every change; unlocking gives the computed state', async (t) => {
   const { store, clock } = fixture(t);
   const run = await store.ensureRun(NIGHTLY);
