@@ -59,8 +59,17 @@ export function classifyOutcome(state: string, status: string): Outcome {
   return 'skipped';
 }
 
+// Rows are not changed once read: a reporter may ask about the same row more than once.
+const judged = new WeakMap<TestDetail, Verdict>();
+
 /** The outcome of a row with its message and the step at fault. */
 export function judgeTest(t: TestDetail): Verdict {
+  let v = judged.get(t);
+  if (v === undefined) judged.set(t, (v = judgeRow(t)));
+  return v;
+}
+
+function judgeRow(t: TestDetail): Verdict {
   const outcome = classifyOutcome(t.state, t.status);
   const comment = t.comment.trim();
   if (outcome === 'passed') return { outcome, message: t.status === 'PASS' ? '' : joinParts(t.status, comment) };

