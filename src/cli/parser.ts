@@ -253,7 +253,7 @@ function define(argv: string[], width: number | undefined, select: (c: CommandNa
         .option('runname', { alias: 'r', type: 'string', describe: 'given twice: the old run, then the new run', requiresArg: true })
         .options({ ...PATTERN, ...JSON_OPT })
         .option('all', { alias: 'v', type: 'boolean', describe: 'also list the tests that stayed the same or are still pending' })
-        .option('fail-on', { type: 'string', describe: 'exit 1 when any test is in these classes (default: worse; or none)', requiresArg: true })
+        .option('fail-on', { type: 'string', describe: 'exit 1 when a test is in one of these classes: worse (default), better, appeared, disappeared, pending, same; or none', requiresArg: true })
         .check((a) => {
           const count = (v: unknown) => (Array.isArray(v) ? v.length : v === undefined ? 0 : 1);
           if (count(a['runname']) !== 2) throw new Error('give -r twice: the old run, then the new run');
