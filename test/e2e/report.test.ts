@@ -108,6 +108,12 @@ t.test('junit, tap and json of a run with hostile output', async (t) => {
   t.same(report.tests.map((x) => [x['itempath'], x['case'], x['outcome']]), [
     ['', false, 'failed'], ['core.lib/O0', true, 'passed'], ['core.lib/O2', true, 'failed'], ['x<&>y/O0', true, 'passed'], ['x<&>y/O2', true, 'failed'],
   ]);
+  // A pattern that picks some items of a test keeps only those; one that picks none leaves the
+  // test's rolled-up row out of the cases (it is not a case just because its items are not shown).
+  const some = await trellis(t, area, ['report', 'json', '-t', TARGET, '-r', 'r1', '-p', 'unit/core%']);
+  t.match(JSON.parse(some.stdout), { run: { cases: { total: 2, passed: 1, failed: 1 } } });
+  const none = await trellis(t, area, ['report', 'junit', '-t', TARGET, '-r', 'r1', '-p', 'unit/zzz%,warn']);
+  t.match(none.stdout, /<testsuite [^>]*tests="1" failures="0"/, 'only warn is a case');
   t.match(report.tests[2], { steps: [{ name: 'check', status: 'FAIL', exitCode: 1, logfile: /check\.log$/ }], step: 'check', message: 'FAIL: step check, exit code 1' });
 });
 
