@@ -35,6 +35,11 @@ export interface DashboardOptions {
   signal?: AbortSignal;
   /** hands over the function that shows (message) or clears (undefined) the connection banner */
   subscribeConnection?: (show: (message: string | undefined) => void) => void;
+  /**
+   * Looks after runs that show `running`: their runner may have died (then their tests are marked
+   * and the run ends, through the store, and the feed brings the change). Called now and then.
+   */
+  reapRunning?: (runs: RunRecord[]) => Promise<void>;
   /** timings for bench/dashboard.mjs: first full paint, each key handled (ms) */
   trace?: (event: string, ms: number) => void;
   /** the clock for trace (ms), e.g. performance.now: time since the process started */
@@ -42,6 +47,9 @@ export interface DashboardOptions {
   /** how often the open detail view reads the test and its log again (ms) */
   detailRefreshMs?: number;
 }
+
+/** How often runs shown `running` are checked for a dead runner (ms). */
+const REAP_EVERY_MS = 15_000;
 
 /** Runs of the screen on either side of the visible ones whose cells are kept, for quick scrolling. */
 const PREFETCH_PAGES = 1;
@@ -68,6 +76,8 @@ class Dashboard {
   #detail: TestDetail | undefined | null;
   #tail: LogTail | undefined;
   #detailTimer: NodeJS.Timeout | undefined;
+  #reapTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
   /** bumped when the detail view closes, so a refresh still under way is dropped */
   #detailToken = 0;
   #renderQueued = false;
@@ -96,9 +106,12 @@ class Dashboard {
     this.#render();
     await this.#source.start();
     this.#render();
+    this.#scheduleReap(0);
   }
 
   stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#reapTimer);
     this.#source.stop();
     this.#stopDetail();
   }
@@ -152,6 +165,20 @@ class Dashboard {
         done.then(notify, (err: Error) => notify(err.message));
       }
     }
+  }
+
+  /** Checks the runs shown `running` for a dead runner, then again every REAP_EVERY_MS. */
+  #scheduleReap(delayMs: number): void {
+    const reap = this.#o.reapRunning;
+    if (reap === undefined || this.#stopped) return;
+    this.#reapTimer = setTimeout(() => {
+      const running = this.#data.runs().filter((r) => r.state === 'running');
+      // A failure (server restarting) is the banner's business; try again next time.
+      void (running.length > 0 ? reap(running) : Promise.resolve())
+        .catch(() => undefined)
+        .finally(() => this.#scheduleReap(REAP_EVERY_MS));
+    }, delayMs);
+    this.#reapTimer.unref();
   }
 
   #say(message: string): void {

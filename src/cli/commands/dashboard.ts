@@ -48,6 +48,9 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
       title: `${path.relative(ctx.cwd, area.runArea) || '.'}${direct ? ' (direct)' : ''}`,
       emptyHint: `No runs yet in ${area.runArea}.\nStart one with:  trellis run -t TARGET -r RUNNAME   (see \`trellis list targets\`)\nIt shows here as soon as it starts.`,
       signal: ctx.signal,
+      reapRunning: async (runs) => {
+        for (const run of runs) await store.reapDead(run.id, { now: ctx.now(), deadtime: area.setup.deadtime });
+      },
       subscribeConnection: (fn) => (relay = fn),
       ...traceTo(ctx.env['TRELLIS_DASHBOARD_TRACE']),
     });
