@@ -1,8 +1,11 @@
 /** Typed queries on a run database's `tests` table: one row per test (itempath '') and item. */
 import type { CellRecord, TestQuery, TestRecord, TestRegistration } from '../model/records.js';
 import { parseTestPattern } from '../model/pattern.js';
-import type { TestState } from '../model/states.js';
+import { ACTIVE_STATES, type TestState } from '../model/states.js';
 import type { StatementCache } from './statements.js';
+
+/** The active states as an SQL list (fixed names, never user input). */
+const ACTIVE_SQL = [...ACTIVE_STATES].map((st) => `'${st}'`).join(', ');
 
 interface TestRow {
   id: number;
@@ -203,6 +206,22 @@ export class TestRows {
   }
 
   /** True when the test has item rows. */
+  /**
+   * True when a test without items, or an item, is LAUNCHED, RUNNING or KILLREQ: one indexed
+   * lookup that stops at the first, where listing the active rows read them all on every batch.
+   */
+  hasActiveLeaf(): boolean {
+    return (
+      this.#sql
+        .get(
+          `SELECT 1 FROM tests t WHERE t.state IN (${ACTIVE_SQL})
+             AND (t.itempath <> '' OR NOT EXISTS (SELECT 1 FROM item_counts c WHERE c.testname = t.testname))
+           LIMIT 1`,
+        )
+        .get() !== undefined
+    );
+  }
+
   hasItems(testname: string): boolean {
     return this.#sql.get(`SELECT 1 FROM item_counts WHERE testname = ? LIMIT 1`).get(testname) !== undefined;
   }

@@ -33,7 +33,7 @@ export function deriveRunState(groups: readonly StateCount[], activity: RunActiv
 /** True when a test without items, or an item, is active (read only when a toplevel row is). */
 function isLeafActive(tests: TestRows, groups: readonly StateCount[]): boolean {
   if (!groups.some((g) => ACTIVE_STATES.has(g.state))) return false;
-  return tests.listInStates(ACTIVE_STATES).some((r) => r.itempath !== '' || !tests.hasItems(r.testname));
+  return tests.hasActiveLeaf();
 }
 
 /** The run's state from its tests as they are (cheap: counts kept by triggers, active rows). */
