@@ -8,7 +8,7 @@ import type { RunState } from '../model/states.js';
 import { MAIN_MIGRATIONS } from './main-schema.js';
 import { openDatabase, type Db } from './open.js';
 import { OutcomeRows } from './outcome-rows.js';
-import { runInReadTransaction, StatementCache } from './statements.js';
+import { runInReadTransaction, runInWriteTransaction, StatementCache } from './statements.js';
 
 interface RunRow {
   id: number;
@@ -170,21 +170,9 @@ export class MainDb {
     return runInReadTransaction(this.#db, this.#sql, fn);
   }
 
-  /**
-   * Runs `fn` in one IMMEDIATE transaction (the write lock taken up front), or inside the one
-   * already open: a batch's outcomes and run summary land in main.db together.
-   */
+  /** Runs `fn` in one write transaction (or the one already open): see runInWriteTransaction. */
   transaction<T>(fn: () => T): T {
-    if (this.#db.inTransaction) return fn();
-    this.#sql.get('BEGIN IMMEDIATE').run();
-    try {
-      const result = fn();
-      this.#sql.get('COMMIT').run();
-      return result;
-    } catch (err) {
-      if (this.#db.inTransaction) this.#sql.get('ROLLBACK').run();
-      throw err;
-    }
+    return runInWriteTransaction(this.#db, this.#sql, fn);
   }
 
   /** Closes the connection; the object is unusable afterwards. */

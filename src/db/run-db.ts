@@ -8,7 +8,7 @@ import { LogRows } from './log-rows.js';
 import Database from 'better-sqlite3';
 import { BUSY_TIMEOUT_MS, openDatabase, type Db } from './open.js';
 import { RUN_MIGRATIONS } from './run-schema.js';
-import { runInReadTransaction, StatementCache } from './statements.js';
+import { runInReadTransaction, runInWriteTransaction, StatementCache } from './statements.js';
 import { TestRows } from './test-rows.js';
 
 /** What a run database records about itself, so it can be told apart from a stale file. */
@@ -64,22 +64,9 @@ export class RunDb {
     });
   }
 
-  /**
-   * Runs `fn` in one IMMEDIATE transaction: the write lock is taken up front, so a batch never
-   * fails halfway with SQLITE_BUSY when it turns from reading into writing.
-   */
+  /** Runs `fn` in one write transaction (or the one already open): see runInWriteTransaction. */
   transaction<T>(fn: () => T): T {
-    // Hand-rolled instead of db.transaction(fn): that builds a new wrapper on every call, which
-    // is a measurable share of a one-op batch.
-    this.#sql.get('BEGIN IMMEDIATE').run();
-    try {
-      const result = fn();
-      this.#sql.get('COMMIT').run();
-      return result;
-    } catch (err) {
-      if (this.#db.inTransaction) this.#sql.get('ROLLBACK').run();
-      throw err;
-    }
+    return runInWriteTransaction(this.#db, this.#sql, fn);
   }
 
   /**
