@@ -7,7 +7,7 @@
 import { MainDb, type RunSummary } from '../db/main-db.js';
 import { mapStorageError } from '../db/open.js';
 import { deleteRunDbFiles, moveRunDbAside } from '../db/run-files.js';
-import { RunDb } from '../db/run-db.js';
+import type { RunDb } from '../db/run-db.js';
 import { runAreaPaths, type RunAreaPaths } from '../config/paths.js';
 import type {
   AgentRecord, EventRecord, FeedBatch, FeedCursor, RunQuery, RunRecord, TestDetail, TestQuery, TestRecord,
@@ -18,6 +18,7 @@ import { TrellisError } from '../util/errors.js';
 import { isPidAlive } from '../util/process-info.js';
 import { applyOps, registerRows, removeRows } from './apply-ops.js';
 import { readChanges } from './feed.js';
+import { RunDbCache } from './run-db-cache.js';
 import { claimRunner, describeAgent, reapDeadTests, type LivenessContext, type PidCheck } from './liveness.js';
 import { checkRunLock } from './run-lock.js';
 import { readRunState, summarizeRun } from './run-summary.js';
@@ -41,14 +42,12 @@ export function openDirectStore(runArea: string, opts: DirectStoreOptions): Dire
 }
 
 const DEFAULT_EVENT_LIMIT = 1000;
-/** Run databases kept open at once (least recently used closed first). */
-export const MAX_OPEN_RUN_DBS = 128;
 
 /** Store over the SQLite files of one run area. */
 export class DirectStore implements Store {
   readonly #paths: RunAreaPaths;
   readonly #main: MainDb;
-  readonly #runDbs = new Map<number, RunDb>();
+  readonly #runDbs: RunDbCache;
   readonly #host: string;
   readonly #now: () => number;
   readonly #isPidAlive: PidCheck;
@@ -60,6 +59,7 @@ export class DirectStore implements Store {
     this.#now = opts.now ?? (() => Date.now() / 1000);
     this.#isPidAlive = opts.isPidAlive ?? isPidAlive;
     this.#main = MainDb.open(paths.mainDb);
+    this.#runDbs = new RunDbCache((id) => paths.runDb(id));
     try {
       // Once per run area, on the first open after the history index was added.
       backfillOutcomes(this.#main, paths, this.#now());
@@ -127,8 +127,7 @@ export class DirectStore implements Store {
       const run = this.#main.getRun(runId);
       if (run) checkRunLock(run, options, 'removal of the run');
       this.#main.deleteRun(runId);
-      this.#runDbs.get(runId)?.close();
-      this.#runDbs.delete(runId);
+      this.#runDbs.drop(runId);
       deleteRunDbFiles(this.#paths.runDb(runId));
     });
   }
@@ -271,8 +270,7 @@ export class DirectStore implements Store {
 
   async close(): Promise<void> {
     // Reverse order of opening: run databases, newest first, then the index.
-    for (const rdb of [...this.#runDbs.values()].reverse()) rdb.close();
-    this.#runDbs.clear();
+    this.#runDbs.closeAll();
     this.#main.close();
   }
 
@@ -353,8 +351,7 @@ export class DirectStore implements Store {
   #openIfExists(runId: number): RunDb | undefined {
     const run = this.#main.getRun(runId);
     if (run !== undefined) return this.#runDb(run);
-    this.#runDbs.get(runId)?.close();
-    this.#runDbs.delete(runId);
+    this.#runDbs.drop(runId);
     return undefined;
   }
 
@@ -362,28 +359,8 @@ export class DirectStore implements Store {
     return { ...liveness, host: this.#host, isPidAlive: this.#isPidAlive };
   }
 
-  /**
-   * The run's database, opened on first use and kept, the most recently used MAX_OPEN_RUN_DBS of
-   * them: a server whose dashboards scroll over 500 runs would otherwise hold 500 connections and
-   * their page caches (about 0.8 MB each). Calls are synchronous, so none is using one it closes.
-   */
   #runDb(run: RunRecord): RunDb {
-    let rdb = this.#runDbs.get(run.id);
-    if (rdb !== undefined) {
-      // Map order is use order: move it to the end.
-      this.#runDbs.delete(run.id);
-      this.#runDbs.set(run.id, rdb);
-      return rdb;
-    }
-    const meta = { runId: run.id, areaId: this.#main.readAreaId(), target: run.target, runname: run.runname };
-    rdb = RunDb.open(this.#paths.runDb(run.id), meta);
-    this.#runDbs.set(run.id, rdb);
-    for (const [id, old] of this.#runDbs) {
-      if (this.#runDbs.size <= MAX_OPEN_RUN_DBS) break;
-      old.close();
-      this.#runDbs.delete(id);
-    }
-    return rdb;
+    return this.#runDbs.get(run.id, () => ({ runId: run.id, areaId: this.#main.readAreaId(), target: run.target, runname: run.runname }));
   }
 
   #updateAgent(runId: number, agentId: number, update: (rdb: RunDb) => boolean): void {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { runAreaPaths } from '../../src/config/paths.js';
-import { MAX_OPEN_RUN_DBS } from '../../src/store/direct-store.js';
+import { MAX_OPEN_RUN_DBS } from '../../src/store/run-db-cache.js';
 import { makeStore, NIGHTLY, regsFor } from '../unit/store-fixture.js';
 
 /** Files of `dir` this process has open, by name. */
