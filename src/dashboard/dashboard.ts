@@ -273,7 +273,7 @@ class Dashboard {
       // A failed read (server restarting) keeps what is shown; the banner says why.
       const detail = await this.#o.getTest(ref.runId, ref.testname, ref.itempath).catch(() => this.#detail);
       const step = detail ? pickLogStep(detail.steps) : undefined;
-      const tail = step?.logfile ? await readLogTail(step.logfile) : undefined;
+      const tail = step?.logfile ? readLogTail(step.logfile) : undefined;
       if (token !== this.#detailToken) return;
       this.#detail = detail ?? null;
       this.#tail = tail;

@@ -1,30 +1,20 @@
 /**
- * Reads the end of a step's log for the detail view: the last bytes only (logs can be gigabytes),
- * as lines fit for a terminal (escape sequences and carriage-return redraws removed).
+ * Reads the end of a step's log for the detail view: the last bytes only (logs can be gigabytes,
+ * see readLogExcerpt), as lines fit for a terminal (escape sequences and carriage-return redraws
+ * removed).
  */
-import fs from 'node:fs/promises';
+import { readLogExcerpt } from '../util/log-excerpt.js';
 import type { LogTail } from './detail-view.js';
 
 /** Most bytes read from the end of a log. */
 const TAIL_BYTES = 64 * 1024;
 
 /** The last `maxLines` lines of `file`; a missing or unreadable file says why instead. */
-export async function readLogTail(file: string, maxLines = 200): Promise<LogTail> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    const st = await handle.stat();
-    if (!st.isFile()) return { file, lines: [], error: 'not a regular file' };
-    const start = Math.max(0, st.size - TAIL_BYTES);
-    const buf = Buffer.alloc(st.size - start);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, start);
-    return { file, lines: toLines(buf.subarray(0, bytesRead).toString('utf8'), start > 0, maxLines) };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { file, lines: [], error: code === 'ENOENT' ? 'not written yet' : (err as Error).message };
-  } finally {
-    await handle?.close();
-  }
+export function readLogTail(file: string, maxLines = 200): LogTail {
+  const excerpt = readLogExcerpt(file, 0, TAIL_BYTES);
+  if (excerpt.error !== undefined) return { file, lines: [], error: excerpt.error === 'ENOENT' ? 'not written yet' : excerpt.error };
+  // The excerpt already starts the tail at a line's start.
+  return { file, lines: toLines(excerpt.cut > 0 ? excerpt.tail : excerpt.head, false, maxLines) };
 }
 
 /** Splits log text into display lines; a partial first line (cut by the byte window) is dropped. */

@@ -25,12 +25,15 @@ export interface LogExcerpt {
 export function readLogExcerpt(file: string, headBytes: number, tailBytes: number): LogExcerpt {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    // Non-blocking, so a log replaced by a FIFO cannot hang a report or the dashboard.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (err) {
     return { size: 0, head: '', tail: '', cut: 0, error: describeError(err) };
   }
   try {
-    const size = fs.fstatSync(fd).size;
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return { size: 0, head: '', tail: '', cut: 0, error: 'not a regular file' };
+    const size = st.size;
     if (size <= headBytes + tailBytes) {
       const all = readAt(fd, 0, size);
       return { size, head: all.toString('utf8'), tail: '', cut: 0 };

@@ -1,4 +1,5 @@
 /** Log excerpts: only the capped head and tail are read, cut at line ends, bad UTF-8 replaced. */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
@@ -53,4 +54,12 @@ t.test('a 50 MB log costs only the bytes shown', async (t) => {
   t.equal(x.size, 50 * 1024 * 1024);
   t.equal(x.head.length + x.tail.length, 4096 + 12288, 'whole lines of 1 KiB fit exactly');
   t.ok(process.memoryUsage().rss - before < 20 * 1024 * 1024, 'no 50 MB buffer');
+});
+
+t.test('a log that is a FIFO or a folder is refused at once, never waited on', async (t) => {
+  const dir = t.testdir();
+  const fifo = path.join(dir, 'step.log');
+  execFileSync('mkfifo', [fifo]);
+  t.same(readLogExcerpt(fifo, 16, 16), { size: 0, head: '', tail: '', cut: 0, error: 'not a regular file' });
+  t.equal(readLogExcerpt(dir, 16, 16).error, 'not a regular file');
 });

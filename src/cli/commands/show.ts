@@ -1,8 +1,8 @@
 /** `trellis show TEST[/ITEM] -t -r`: one test with its steps, logs and the tail of a failing log. */
-import fs from 'node:fs';
 import { testDetailJson } from '../../report/records-json.js';
 import { formatTestDetail } from '../../report/test-detail.js';
 import { TrellisError } from '../../util/errors.js';
+import { readLogExcerpt } from '../../util/log-excerpt.js';
 import { openRun } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 
@@ -37,20 +37,9 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
   }
 }
 
+/** The end of a log (from a line's start), or undefined when it cannot be read. */
 function readTail(file: string): string | undefined {
-  try {
-    const fd = fs.openSync(file, 'r');
-    try {
-      const size = fs.fstatSync(fd).size;
-      const len = Math.min(size, TAIL_BYTES);
-      const buf = Buffer.alloc(len);
-      fs.readSync(fd, buf, 0, len, size - len);
-      const text = buf.toString('utf8');
-      return size > len ? text.slice(text.indexOf('\n') + 1) : text;
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return undefined;
-  }
+  const excerpt = readLogExcerpt(file, 0, TAIL_BYTES);
+  if (excerpt.error !== undefined) return undefined;
+  return excerpt.cut > 0 ? excerpt.tail : excerpt.head;
 }
