@@ -43,7 +43,7 @@ const TARGET_LIVE_MS = 1000;
 
 /** Child processes writing the generated rows (SQLite is synchronous: one core each). */
 const FILLERS = 2;
-/** A store keeps every run database it opened: reopen it every so many runs to bound open files. */
+/** A fresh store every so many runs: each filler then holds few run databases and their caches. */
 const PER_STORE = 100;
 
 if (process.argv[2] === '--fill') {
