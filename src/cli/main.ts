@@ -36,6 +36,7 @@ const MODULES: Record<CommandName, () => Promise<CommandModule>> = {
   report: () => import('./commands/report.js'),
   diff: () => import('./commands/diff.js'),
   log: () => import('./commands/log.js'),
+  exec: () => import('./commands/exec.js'),
 };
 
 /** Runs the CLI with `argv` (without node and script) and sets process.exitCode. */

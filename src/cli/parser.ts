@@ -30,7 +30,8 @@ export type CommandName =
   | 'dashboard'
   | 'report'
   | 'diff'
-  | 'log';
+  | 'log'
+  | 'exec';
 
 export type ParsedArgs = Record<string, unknown> & { _: (string | number)[] };
 
@@ -105,7 +106,11 @@ function define(argv: string[], width: number | undefined, select: (c: CommandNa
           .option('rerun-clean', { type: 'boolean', describe: 'rerun every test that did not end PASS, WARN, WAIVED or SKIP' })
           .option('rerun-all', { type: 'boolean', describe: 'rerun every selected test' })
           .option('preclean', { type: 'boolean', describe: 'remove a test\'s work folder before running it' })
-          .option('launcher', { type: 'string', choices: ['local'], describe: 'where tests run', requiresArg: true })
+          .option('launcher', {
+            type: 'string',
+            describe: "where tests run: local, 'slurm [sbatch options]', 'ssh HOST…', or a launcher command (default: [jobtools] launcher)",
+            requiresArg: true,
+          })
           .option('junit', { type: 'string', describe: 'when the run ends (even on Ctrl-C), write its JUnit report to FILE', requiresArg: true })
           .check(need('target', 'runname'))
           .example('$0 run -t linux/x86_64 -r nightly', 'run every test')
@@ -320,6 +325,12 @@ function define(argv: string[], width: number | undefined, select: (c: CommandNa
         .example('$0 wrap backup --area /srv/jobs -- /usr/local/bin/backup.sh --full', 'in a crontab line')
         .example('$0 wrap nightly-db -t db2 -- pg_dump -f /backup/db.sql mydb', 'grouped under the label db2'),
       cmd('wrap'),
+    )
+    .command('exec <spec>', 'Run one launched test or item from its job spec (what remote launchers start)', (y) =>
+      y
+        .positional('spec', { type: 'string', describe: 'the .trellis-job.json a launcher wrote into the work folder' })
+        .example('$0 exec /runs/linux/x86_64/nightly/unit/core/.trellis-job.json', 'as sbatch, ssh or a launcher command runs it'),
+      cmd('exec'),
     )
     .command('record <name>', 'Record a job that ran elsewhere: start, end, host and status', (y) =>
       y

@@ -11,7 +11,7 @@ import type {
 import type { RunState } from '../model/states.js';
 import type { HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 import { MAX_BATCH, type FeedRequest, type StoreMethod } from '../model/protocol.js';
-import type { AgentSpec, LivenessOptions, RunSpec, Store } from '../store/store.js';
+import type { AgentSpec, JobClaim, LivenessOptions, OrphanStep, RunSpec, Store } from '../store/store.js';
 import { ErrorCodes, TrellisError, type ErrorCode } from '../util/errors.js';
 import { connect, type Connection, type DiscoverOptions } from './discovery.js';
 import { requestJson, TransportError } from './http.js';
@@ -185,6 +185,12 @@ export class RemoteStore implements Store {
   }
   async claimRun(runId: number, agent: AgentSpec, liveness: LivenessOptions): Promise<AgentRecord> {
     return this.#result('claimRun', { runId, agent, liveness });
+  }
+  async claimJob(runId: number, testId: number, launchId: string, agent: AgentSpec, liveness: LivenessOptions): Promise<JobClaim> {
+    return this.#result('claimJob', { runId, testId, launchId, agent, liveness });
+  }
+  async takeOrphans(runId: number, host: string): Promise<OrphanStep[]> {
+    return this.#result('takeOrphans', { runId, host });
   }
   async registerAgent(runId: number, agent: AgentSpec): Promise<AgentRecord> {
     return this.#result('registerAgent', { runId, agent });

@@ -3,6 +3,7 @@
  * status and duration, values, and the live tail of the log that matters (the running step's,
  * else the failing one's, else the last). Pure.
  */
+import { describePlacement } from '../model/display-name.js';
 import type { RunRecord, StepRecord, TestDetail } from '../model/records.js';
 import { statusRank } from '../model/states.js';
 import { lookOf } from './cell-style.js';
@@ -80,7 +81,7 @@ function describe(d: TestDetail, items: number, now: number): Line[] {
   const look = lookOf(d.state, d.status);
   const lines: Line[] = [
     [{ text: 'State     ' }, { text: ` ${d.state} `, tone: look.tone }, { text: '   Status ' }, { text: ` ${clean(d.status)} `, tone: look.tone }],
-    [{ text: clean(`Host      ${d.host || '-'}${d.pid ? ` (pid ${d.pid})` : ''}`) }],
+    [{ text: clean(`Host      ${describePlacement(d)}`) }],
     [{ text: `Started   ${d.start ? formatTime(d.start, now) : '-'}   Ended ${d.end ? formatTime(d.end, now) : '-'}   Duration ${formatDuration(d.duration ?? (d.start && !d.end ? now - d.start : null))}` }],
   ];
   if (d.comment) lines.push([{ text: clean(`Comment   ${d.comment}`) }]);

@@ -16,6 +16,8 @@ interface StepRow {
   end: number | null;
   logfile: string;
   comment: string;
+  pid: number | null;
+  proc_start: number | null;
 }
 
 interface DataRow {
@@ -42,6 +44,8 @@ function mapStepRow(r: StepRow): StepRecord {
     end: r.end,
     logfile: r.logfile,
     comment: r.comment,
+    pid: r.pid,
+    procStart: r.proc_start,
   };
 }
 
@@ -60,16 +64,19 @@ function mapDataRow(r: DataRow): DataRecord {
 }
 
 /** The columns of a StepRecord and a DataRecord, named as the records name them. */
-const STEP_COLUMNS = 'test_id AS testId, name, seq, state, status, exit_code AS exitCode, start, "end", logfile, comment';
+const STEP_COLUMNS =
+  'test_id AS testId, name, seq, state, status, exit_code AS exitCode, start, "end", logfile, comment, pid, proc_start AS procStart';
 const DATA_COLUMNS = 'test_id AS testId, name, value, expected, tol, units, status, comment, time';
 
 // seq is the order of first appearance; RUNNING (re)starts a step, COMPLETED/KILLED ends it.
 // Fields the op leaves out (exit code, log file, comment) keep what the row had.
 const UPSERT_STEP = `
-  INSERT INTO steps (test_id, name, seq, state, status, exit_code, start, "end", logfile, comment)
+  INSERT INTO steps (test_id, name, seq, state, status, exit_code, start, "end", logfile, comment, pid, proc_start)
   VALUES (@testId, @name, (SELECT coalesce(max(seq), 0) + 1 FROM steps WHERE test_id = @testId),
-          @state, @status, @exitCode, @time, @end, coalesce(@logfile, ''), coalesce(@comment, ''))
+          @state, @status, @exitCode, @time, @end, coalesce(@logfile, ''), coalesce(@comment, ''), @pid, @procStart)
   ON CONFLICT (test_id, name) DO UPDATE SET
+    pid = CASE WHEN @hasPid THEN excluded.pid ELSE pid END,
+    proc_start = CASE WHEN @hasPid THEN excluded.proc_start ELSE proc_start END,
     state = excluded.state,
     status = excluded.status,
     exit_code = CASE WHEN @hasExitCode THEN excluded.exit_code ELSE exit_code END,
@@ -106,6 +113,9 @@ export class DetailRows {
       end: op.state === 'RUNNING' ? null : op.time,
       logfile: op.logfile ?? null,
       comment: op.comment ?? null,
+      pid: op.pid ?? null,
+      procStart: op.procStart ?? null,
+      hasPid: op.pid === undefined ? 0 : 1,
     });
   }
 
@@ -117,9 +127,35 @@ export class DetailRows {
         op.status, op.comment ?? '', op.time);
   }
 
-  /** Marks the test's running steps KILLED at `time`. */
-  killRunningSteps(testId: number, time: number): void {
-    this.#sql.get(`UPDATE steps SET state = 'KILLED', "end" = ? WHERE test_id = ? AND state = 'RUNNING'`).run(time, testId);
+  /**
+   * Marks the test's running steps KILLED at `time`. Their process groups stay recorded (a dead
+   * runner's steps may still run on its host) unless `forgetPids`: the caller has ended them.
+   */
+  killRunningSteps(testId: number, time: number, forgetPids: boolean): void {
+    const pids = forgetPids ? ', pid = NULL, proc_start = NULL' : '';
+    this.#sql.get(`UPDATE steps SET state = 'KILLED', "end" = ?${pids} WHERE test_id = ? AND state = 'RUNNING'`).run(time, testId);
+  }
+
+  /**
+   * Steps left running by a dead runner or exec on `host`: KILLED in the database, their process
+   * groups still recorded. Forgets them: whoever asks ends them.
+   */
+  takeOrphans(host: string): Array<{ pid: number; procStart: number | null }> {
+    const rows = this.#sql
+      .get(
+        `SELECT s.pid AS pid, s.proc_start AS procStart FROM steps s JOIN tests t ON t.id = s.test_id
+         WHERE s.pid IS NOT NULL AND s.state = 'KILLED' AND t.host = ?`,
+      )
+      .all(host) as Array<{ pid: number; procStart: number | null }>;
+    if (rows.length > 0) {
+      this.#sql
+        .get(
+          `UPDATE steps SET pid = NULL, proc_start = NULL
+           WHERE pid IS NOT NULL AND state = 'KILLED' AND test_id IN (SELECT id FROM tests WHERE host = ?)`,
+        )
+        .run(host);
+    }
+    return rows;
   }
 
   /** Forgets a test's steps and data, for a rerun. */

@@ -150,4 +150,16 @@ export const RUN_MIGRATIONS: readonly Migration[] = [
     // The runner looks for kill requests every second: find them without reading every row.
     up: `CREATE INDEX tests_state ON tests (state);`,
   },
+  {
+    version: 3,
+    // Launchers (where a test ran, and which launch `trellis exec` may run), and each step's
+    // process group with its start time, so the orphans of a dead runner can be ended safely.
+    up: `
+      ALTER TABLE tests ADD COLUMN launcher TEXT NOT NULL DEFAULT '';
+      ALTER TABLE tests ADD COLUMN job_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE tests ADD COLUMN launch_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE steps ADD COLUMN pid INTEGER;
+      ALTER TABLE steps ADD COLUMN proc_start INTEGER;
+    `,
+  },
 ];

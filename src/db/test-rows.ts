@@ -22,6 +22,9 @@ interface TestRow {
   end: number | null;
   duration: number | null;
   agent_id: number | null;
+  launcher: string;
+  job_id: string;
+  launch_id: string;
   item_vars: string;
   owner: string;
   description: string;
@@ -72,6 +75,9 @@ export class TestRows {
       end: row.end,
       duration: row.duration,
       agentId: row.agent_id,
+      launcher: row.launcher,
+      jobId: row.job_id,
+      launchId: row.launch_id,
       // Most rows are tests without items: skip the parse (it shows in reports of 10,000 rows).
       itemVars: row.item_vars === '{}' ? {} : (JSON.parse(row.item_vars) as Record<string, string>),
       owner: row.owner,
@@ -124,11 +130,11 @@ export class TestRows {
     this.#sql
       .get(
         `UPDATE tests SET state = ?, status = ?, comment = ?, host = ?, pid = ?, rundir = ?,
-           start = ?, "end" = ?, duration = ?, agent_id = ?, updated = ?
+           start = ?, "end" = ?, duration = ?, agent_id = ?, launcher = ?, job_id = ?, launch_id = ?, updated = ?
          WHERE id = ?`,
       )
       .run(t.state, t.status, t.comment, t.host, t.pid, t.rundir, t.start, t.end, t.duration,
-        t.agentId, t.updated, t.id);
+        t.agentId, t.launcher, t.jobId, t.launchId, t.updated, t.id);
   }
 
   /** Rows matching the query, ordered by test name and item path. */

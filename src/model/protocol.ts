@@ -115,7 +115,7 @@ export interface HealthInfo {
 export const STORE_METHODS = [
   'areaId', 'ensureRun', 'findRun', 'getRun', 'listRuns', 'setRunState', 'removeRun', 'registerTests', 'write',
   'listTests', 'getTest', 'getTestById', 'removeTests', 'claimRun', 'registerAgent', 'heartbeat', 'endAgent',
-  'listAgents', 'reapDead', 'events', 'changes', 'listDetails',
+  'listAgents', 'reapDead', 'events', 'changes', 'listDetails', 'claimJob', 'takeOrphans',
   'history', 'historySummary', 'recordOutcome',
 ] as const;
 export type StoreMethod = (typeof STORE_METHODS)[number];
@@ -156,6 +156,9 @@ const testFields = obj({
   end: nullableTime,
   agentId: { type: ['integer', 'null'] },
   rundir: text(),
+  launcher: text(64),
+  jobId: text(255),
+  launchId: text(128),
 });
 const opBase = { opId: { type: 'string', minLength: 1, maxLength: 128 }, testId: { type: 'integer', minimum: 1 }, time };
 const writeOp: Schema = {
@@ -168,6 +171,7 @@ const writeOp: Schema = {
       {
         kind: { const: 'step' }, ...opBase, name, state: { enum: ['RUNNING', 'COMPLETED', 'KILLED'] },
         status: { type: 'string', maxLength: 64 }, exitCode: { type: ['integer', 'null'] }, logfile: text(), comment: text(),
+        pid: { type: ['integer', 'null'] }, procStart: { type: ['number', 'null'] },
       },
       ['kind', 'opId', 'testId', 'name', 'state', 'status', 'time'],
     ),
@@ -260,6 +264,11 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
   ),
   claimRun: spec({ runId, agent: agentSpec, liveness }, ['runId', 'agent', 'liveness']),
   registerAgent: spec({ runId, agent: agentSpec }, ['runId', 'agent']),
+  claimJob: spec(
+    { runId, testId: { type: 'integer', minimum: 1 }, launchId: { type: 'string', minLength: 1, maxLength: 128 }, agent: agentSpec, liveness },
+    ['runId', 'testId', 'launchId', 'agent', 'liveness'],
+  ),
+  takeOrphans: spec({ runId, host: { type: 'string', minLength: 1, maxLength: 255 } }, ['runId', 'host']),
   heartbeat: spec({ runId, agentId: { type: 'integer', minimum: 1 }, time }, ['runId', 'agentId', 'time']),
   endAgent: spec({ runId, agentId: { type: 'integer', minimum: 1 }, time }, ['runId', 'agentId', 'time']),
   listAgents: spec({ runId }, ['runId']),

@@ -61,6 +61,12 @@ export interface TestRecord {
   duration: number | null;
   /** agent (runner or exec process) that owns it while active */
   agentId: number | null;
+  /** how it was started: `local`, `slurm`, `ssh`, `command` ('' before its first launch) */
+  launcher: string;
+  /** the launcher's id of the job: a Slurm job id, the ssh host, a command's pid ('' when none) */
+  jobId: string;
+  /** names one launch: `trellis exec` runs a job spec only while the row carries its launch id */
+  launchId: string;
   itemVars: Record<string, string>;
   owner: string;
   description: string;
@@ -80,6 +86,10 @@ export interface StepRecord {
   end: number | null;
   logfile: string;
   comment: string;
+  /** the step's process group (its shell's pid) while it may run; null when not recorded */
+  pid: number | null;
+  /** that process's start time (/proc), so a reused pid is never taken for the step */
+  procStart: number | null;
 }
 
 export interface DataRecord {
@@ -124,6 +134,9 @@ export interface TestFields {
   end?: number | null;
   agentId?: number | null;
   rundir?: string;
+  launcher?: string;
+  jobId?: string;
+  launchId?: string;
 }
 
 /**
@@ -142,6 +155,9 @@ export type WriteOp =
       exitCode?: number | null;
       logfile?: string;
       comment?: string;
+      /** the step's process group and its start time, when it starts */
+      pid?: number | null;
+      procStart?: number | null;
       time: number;
     }
   | {

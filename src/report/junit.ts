@@ -6,6 +6,7 @@
  * table are in docs/jenkins.md. Valid against junit-10.xsd: times with 3 decimals, no `skipped`
  * on `<testsuites>`, escaped text instead of CDATA, invalid characters replaced.
  */
+import { describePlacement } from '../model/display-name.js';
 import type { StepRecord, TestDetail } from '../model/records.js';
 import type { LogExcerpt } from '../util/log-excerpt.js';
 import { countCases, groupCases, judgeTest, rowKey, type Verdict } from './cases.js';
@@ -64,8 +65,14 @@ export function formatJunit(input: ReportInput): string {
     ['trellis.run.state', run.state],
     ['trellis.run.status', run.status],
     ['trellis.hosts', hosts.join(',')],
+    ['trellis.launchers', [...new Set(cases.map((c) => c.launcher).filter((l) => l !== ''))].sort().join(',')],
     ...Object.entries(run.keys).map(([k, v]): [string, string] => [`trellis.key.${k}`, v]),
   ];
+  // Where each test ran when it ran elsewhere (JUnit has no properties per test case).
+  for (const c of cases) {
+    if (c.launcher === '' || c.launcher === 'local') continue;
+    props.push([`trellis.job.${junitClassname(run.target, c.testname)}.${c.itempath || c.testname}`, describePlacement(c)]);
+  }
   if (run.lockedBy) props.push(['trellis.run.lockedBy', run.lockedBy]);
   for (const [k, v] of props) out.push(`      <property name="${xmlAttr(k)}" value="${xmlAttr(v)}"/>`);
   out.push('    </properties>');
@@ -108,7 +115,7 @@ function failureDetail(step: StepRecord, log: LogExcerpt | undefined): string {
 function caseOutput(c: TestDetail, logs: ReadonlyMap<string, LogExcerpt>): string {
   const lines = [
     `${rowKey(c)}: ${c.state} ${c.status}${c.comment ? ` - ${c.comment}` : ''}`,
-    `host ${c.host || '-'}; started ${isoTime(c.start) ?? '-'}; ${seconds(c.duration)} s; folder ${c.rundir || '-'}`,
+    `host ${describePlacement(c)}; started ${isoTime(c.start) ?? '-'}; ${seconds(c.duration)} s; folder ${c.rundir || '-'}`,
   ];
   for (const s of c.steps) {
     const code = s.exitCode === null ? 'no exit code' : `exit code ${s.exitCode}`;

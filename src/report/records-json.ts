@@ -33,6 +33,8 @@ export function testJson(t: TestRecord) {
     status: t.status,
     comment: t.comment,
     host: t.host,
+    launcher: t.launcher,
+    jobId: t.jobId,
     start: isoTime(t.start),
     end: isoTime(t.end),
     duration: t.duration,

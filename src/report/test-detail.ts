@@ -1,5 +1,6 @@
 /** `trellis show` as text: one test's record, steps, values and the tail of its bad step's log. */
 import type { TestDetail, TestRecord } from '../model/records.js';
+import { describePlacement } from '../model/display-name.js';
 import { formatSeconds } from './summary.js';
 import { formatTable, formatTime } from './table.js';
 
@@ -13,7 +14,7 @@ export function formatTestDetail(t: TestDetail, extras: DetailExtras): string {
   const name = t.itempath ? `${t.testname}/${t.itempath}` : t.testname;
   const out: string[] = [
     `${name}: ${t.state} ${t.status}${t.comment ? ` - ${t.comment}` : ''}`,
-    `  host      ${t.host || '-'}${t.pid ? ` (pid ${t.pid})` : ''}`,
+    `  host      ${describePlacement(t)}`,
     `  started   ${formatTime(t.start)}`,
     `  ended     ${formatTime(t.end)}${t.duration !== null ? `  (${formatSeconds(t.duration)})` : ''}`,
     `  folder    ${t.rundir || '-'}`,

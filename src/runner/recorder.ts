@@ -22,6 +22,9 @@ export class Recorder {
   #failure: unknown = undefined;
   #onError: (err: unknown) => void;
   readonly #delayMs: number;
+  /** the number of the last op the store has (or that failed: then the run stops anyway) */
+  #settled = 0;
+  #waiters: Array<{ upTo: number; resolve: () => void }> = [];
 
   constructor(opts: {
     store: Store;
@@ -61,6 +64,16 @@ export class Recorder {
     this.push({ kind: 'test', testId, set });
   }
 
+  /**
+   * Resolves once every op queued so far is in the store (or its batch failed, which onError
+   * reports). Unlike flush it waits for nothing queued later and hurries no batch.
+   */
+  settled(): Promise<void> {
+    const upTo = this.#counter;
+    if (upTo <= this.#settled) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ upTo, resolve }));
+  }
+
   /** Sends everything queued so far; resolves when the store has it. */
   async flush(): Promise<void> {
     while (this.#pending.length > 0 || this.#inFlight !== undefined) {
@@ -82,20 +95,33 @@ export class Recorder {
       this.#timer = undefined;
     }
     const batch = this.#pending;
+    // Every op queued so far is in this batch.
+    const upTo = this.#counter;
     this.#pending = [];
-    this.#inFlight = this.#send(batch).finally(() => {
+    this.#inFlight = this.#send(batch, upTo).finally(() => {
       this.#inFlight = undefined;
       this.#pump();
     });
   }
 
-  async #send(batch: WriteOp[]): Promise<void> {
-    if (this.#failure !== undefined) return;
+  async #send(batch: WriteOp[], upTo: number): Promise<void> {
     try {
+      if (this.#failure !== undefined) return;
       await this.#store.write(this.#runId, batch, this.#options);
     } catch (err) {
       this.#failure = err;
       this.#onError(err);
+    } finally {
+      this.#settle(upTo);
     }
+  }
+
+  /** Batches go one at a time, in order: ops up to `upTo` are settled. */
+  #settle(upTo: number): void {
+    this.#settled = upTo;
+    const ready = this.#waiters.filter((w) => w.upTo <= this.#settled);
+    if (ready.length === 0) return;
+    this.#waiters = this.#waiters.filter((w) => w.upTo > this.#settled);
+    for (const w of ready) w.resolve();
   }
 }

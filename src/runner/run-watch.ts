@@ -7,11 +7,14 @@ import type { Store } from '../store/store.js';
 
 /** Heartbeats are written at most this often (seconds). */
 const HEARTBEAT_SECONDS = 10;
+/** With jobs on other hosts, dead execs are looked for this often (seconds). */
+const REAP_SECONDS = 5;
 
 export class RunWatch {
   readonly #opts: RunWatchOptions;
   #timer: NodeJS.Timeout | undefined;
   #lastBeat = 0;
+  #lastReap = 0;
   #busy = false;
   #seen = new Set<number>();
 
@@ -39,6 +42,11 @@ export class RunWatch {
         this.#lastBeat = now();
         await store.heartbeat(runId, agentId, this.#lastBeat);
       }
+      const reap = this.#opts.reap;
+      if (reap && now() - this.#lastReap >= REAP_SECONDS) {
+        this.#lastReap = now();
+        await store.reapDead(runId, { now: this.#lastReap, deadtime: reap.deadtime });
+      }
       const asked = await store.listTests(runId, { state: ['KILLREQ'] });
       for (const t of asked) {
         if (this.#seen.has(t.id)) continue;
@@ -61,4 +69,6 @@ export interface RunWatchOptions {
   /** seconds between checks */
   everySeconds: number;
   onKillRequest: (testId: number) => void;
+  /** look for dead agents of the run every few seconds (jobs run by `trellis exec` elsewhere) */
+  reap?: { deadtime: number } | undefined;
 }

@@ -22,7 +22,8 @@ export interface Job {
   readonly run: boolean;
   /** selected by the pattern, so its outcome decides the exit code */
   readonly selected: boolean;
-  phase: 'waiting' | 'ready' | 'running' | 'done';
+  /** `ending`: it ended and gave back its slot, but its end is not recorded yet */
+  phase: 'waiting' | 'ready' | 'running' | 'ending' | 'done';
   unmet: number;
   status: string;
   comment: string;
@@ -54,7 +55,7 @@ interface Waiter {
 }
 
 export interface SchedulerHooks {
-  /** start a job; call `finish` when it ends */
+  /** start a job; call `release` when it ends, then `finish` once its end is recorded */
   launch(job: Job): void;
   /** a job or a never-ran test settled without launching (PREQ_FAIL, ZERO_ITEMS, killed while queued) */
   settle(rowId: number, status: string, comment: string, job?: Job): void;
@@ -68,6 +69,8 @@ export class Scheduler {
   readonly #queue: JobQueue<Job>;
   readonly #hooks: SchedulerHooks;
   #outstanding = 0;
+  /** jobs that gave back their slot but whose end is not recorded yet */
+  #ending = 0;
   #stopped = false;
 
   constructor(limit: number, groups: ReadonlyMap<string, number>, hooks: SchedulerHooks) {
@@ -94,9 +97,26 @@ export class Scheduler {
     this.#checkIdle();
   }
 
-  /** Reports a launched job's end. */
-  finish(job: Job, status: string, comment: string): void {
+  /**
+   * A launched job ended: its slot goes to the next ready job at once, while what waits on it keeps
+   * waiting until `finish` says its end is recorded (design §6: a test's end is durable before
+   * anything that depends on it starts).
+   */
+  release(job: Job): void {
+    if (job.phase !== 'running') return;
+    job.phase = 'ending';
+    this.#ending++;
     this.#queue.release(job);
+    this.#pump();
+  }
+
+  /** Reports a launched job's end, once it is recorded (releasing its slot if `release` did not). */
+  finish(job: Job, status: string, comment: string): void {
+    if (job.phase === 'running') this.#queue.release(job);
+    else if (job.phase === 'ending') {
+      this.#ending--;
+      job.phase = 'running';
+    }
     this.#complete(job, status, comment);
     this.#pump();
     this.#checkIdle();
@@ -104,7 +124,7 @@ export class Scheduler {
 
   /** Marks a job not yet launched as ended (killed while queued). */
   cancel(job: Job, status: string, comment: string): void {
-    if (job.phase === 'running' || job.phase === 'done') return;
+    if (job.phase === 'running' || job.phase === 'ending' || job.phase === 'done') return;
     this.#hooks.settle(job.row.id, status, comment, job);
     this.#complete(job, status, comment);
     this.#pump();
@@ -268,7 +288,7 @@ export class Scheduler {
   }
 
   #checkIdle(): void {
-    const busy = this.#queue.running > 0 || (!this.#stopped && this.#outstanding > 0);
+    const busy = this.#queue.running > 0 || this.#ending > 0 || (!this.#stopped && this.#outstanding > 0);
     if (!busy) this.#hooks.idle();
   }
 }

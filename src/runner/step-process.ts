@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { shellQuote } from '../util/shell-quote.js';
 
 export type StepProcessState = 'running' | 'stopping' | 'exited';
 
@@ -24,6 +25,27 @@ export interface StepProcessOptions {
   logfile: string;
   /** shell to run the command with (`-c`) */
   shell: string;
+  /**
+   * where the step's shell writes the command's exit code when it ends, before the step is
+   * reported: a reaper recovers the result from there if whoever should report it is gone
+   */
+  exitFile?: string;
+}
+
+/**
+ * The command as the step's shell runs it: in a subshell (so `exit N` inside it still comes back
+ * here), its exit code written to `exitFile`, then passed on. Only a command that ended on its own
+ * leaves a file: this shell notes a TERM to the group (and outlives it until the subshell is gone,
+ * so the group never loses its leader while the command runs) and then writes nothing. The trap is
+ * this shell's own: the subshell starts with TERM at its default, as the command expects.
+ */
+export function wrapWithExitFile(command: string, exitFile: string): string {
+  const quoted = shellQuote(exitFile);
+  // The newline before `)` ends a trailing comment in the command.
+  return (
+    `trap 'trellis_stop=1' TERM\n(${command}\n); trellis_rc=$?; ` +
+    `[ -z "$trellis_stop" ] && echo $trellis_rc > ${quoted}; exit $trellis_rc`
+  );
 }
 
 /** Seconds between TERM and KILL when stopping a step. */
@@ -41,7 +63,8 @@ export class StepProcess {
   constructor(options: StepProcessOptions) {
     const fd = fs.openSync(options.logfile, 'w');
     try {
-      this.#child = spawn(options.shell, ['-c', options.command, ...(options.args ?? [])], {
+      const command = options.exitFile === undefined ? options.command : wrapWithExitFile(options.command, options.exitFile);
+      this.#child = spawn(options.shell, ['-c', command, ...(options.args ?? [])], {
         cwd: options.cwd,
         env: options.env,
         detached: true,

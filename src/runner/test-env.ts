@@ -82,3 +82,31 @@ export function buildTestEnv(runEnv: Readonly<Record<string, string>>, parts: Te
   env['TRELLIS_REPORT_MARK'] = reportMarkFile(parts.workDir);
   return env;
 }
+
+/**
+ * What `env` adds to or changes in `base`: the part of a test's environment that must travel to
+ * another host (where `trellis exec` puts it on top of that host's own).
+ */
+export function envDelta(base: Readonly<Record<string, string | undefined>>, env: Readonly<Record<string, string>>): Record<string, string> {
+  const delta: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (base[k] !== v) delta[k] = v;
+  return delta;
+}
+
+/**
+ * A test's environment on the host `trellis exec` runs it on: that host's own, the spec's on top,
+ * and this installation's `trellis` first on PATH (the one the runner named may live elsewhere here).
+ */
+export function execEnv(
+  hostEnv: Readonly<Record<string, string | undefined>>,
+  delta: Readonly<Record<string, string>>,
+  binDir: string,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(hostEnv)) if (v !== undefined) env[k] = v;
+  Object.assign(env, delta);
+  const pathVar = env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin';
+  env['PATH'] = pathVar.split(path.delimiter)[0] === binDir ? pathVar : [binDir, pathVar].join(path.delimiter);
+  env['TRELLIS_BIN'] = path.join(binDir, 'trellis');
+  return env;
+}

@@ -44,7 +44,7 @@ export const API_COVERS_STORE: [Missing] extends [never] ? true : Missing = true
 
 /** The methods that may change what the change feed shows: waiting feed requests look again after each. */
 const WRITE_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
-  'ensureRun', 'setRunState', 'removeRun', 'registerTests', 'write', 'removeTests', 'reapDead', 'claimRun',
+  'ensureRun', 'setRunState', 'removeRun', 'registerTests', 'write', 'removeTests', 'reapDead', 'claimRun', 'claimJob',
 ]);
 
 const digest = (s: string) => createHash('sha256').update(s).digest();

@@ -130,6 +130,9 @@ function applyFields(before: TestRecord, set: TestFields, time: number): TestRec
   if (set.end !== undefined) after.end = set.end;
   if (set.agentId !== undefined) after.agentId = set.agentId;
   if (set.rundir !== undefined) after.rundir = set.rundir;
+  if (set.launcher !== undefined) after.launcher = set.launcher;
+  if (set.jobId !== undefined) after.jobId = set.jobId;
+  if (set.launchId !== undefined) after.launchId = set.launchId;
   return after;
 }
 
@@ -145,6 +148,9 @@ function resetFields(before: TestRecord, time: number): TestRecord {
     start: null,
     end: null,
     agentId: null,
+    launcher: '',
+    jobId: '',
+    launchId: '',
     updated: Math.max(before.updated, time),
   };
 }

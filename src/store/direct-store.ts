@@ -15,14 +15,15 @@ import type {
 } from '../model/records.js';
 import { RUN_STATES, type RunState } from '../model/states.js';
 import { TrellisError } from '../util/errors.js';
-import { isPidAlive } from '../util/process-info.js';
+import { isPidAlive, killStepGroup } from '../util/process-info.js';
 import { applyOps, registerRows, removeRows } from './apply-ops.js';
 import { readChanges } from './feed.js';
 import { RunDbCache } from './run-db-cache.js';
-import { claimRunner, describeAgent, reapDeadTests, type LivenessContext, type PidCheck } from './liveness.js';
+import { claimRunner, describeAgent, reapDeadTests, type GroupKill, type LivenessContext, type PidCheck } from './liveness.js';
 import { checkRunLock } from './run-lock.js';
 import { readRunState, summarizeRun } from './run-summary.js';
-import type { AgentSpec, LivenessOptions, RunSpec, Store } from './store.js';
+import type { AgentSpec, JobClaim, LivenessOptions, OrphanStep, RunSpec, Store } from './store.js';
+import { claimJob } from './job-claim.js';
 import { createTracker, rollUpParents, type ChangeTracker } from './test-changes.js';
 import type { HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 import { backfillOutcomes, hasOutcomeChanges, indexOutcomes } from './outcome-index.js';
@@ -34,6 +35,8 @@ export interface DirectStoreOptions {
   /** the clock, in seconds since the epoch */
   now?: () => number;
   isPidAlive?: PidCheck;
+  /** ends the steps a dead agent left running on this host; default: SIGKILL to their groups */
+  killGroup?: GroupKill;
 }
 
 /** Opens the run area's databases in this process (creating main.db on first use). */
@@ -51,6 +54,7 @@ export class DirectStore implements Store {
   readonly #host: string;
   readonly #now: () => number;
   readonly #isPidAlive: PidCheck;
+  readonly #killGroup: GroupKill;
   #areaId: string | undefined;
 
   constructor(paths: RunAreaPaths, opts: DirectStoreOptions) {
@@ -58,6 +62,7 @@ export class DirectStore implements Store {
     this.#host = opts.host;
     this.#now = opts.now ?? (() => Date.now() / 1000);
     this.#isPidAlive = opts.isPidAlive ?? isPidAlive;
+    this.#killGroup = opts.killGroup ?? killStepGroup;
     this.#main = MainDb.open(paths.mainDb);
     this.#runDbs = new RunDbCache((id) => paths.runDb(id));
     try {
@@ -193,6 +198,19 @@ export class DirectStore implements Store {
     return this.#guard(() => {
       const { run, rdb } = this.#open(runId);
       return rdb.transaction(() => claimRunner(rdb, run, agent, this.#liveness(liveness)));
+    });
+  }
+
+  async claimJob(runId: number, testId: number, launchId: string, agent: AgentSpec, liveness: LivenessOptions): Promise<JobClaim> {
+    return this.#batch(runId, {}, 'claim of a job', (rdb, _who, tracker) =>
+      claimJob(rdb, testId, launchId, agent, this.#liveness(liveness), tracker),
+    );
+  }
+
+  async takeOrphans(runId: number, host: string): Promise<OrphanStep[]> {
+    return this.#guard(() => {
+      const { rdb } = this.#open(runId);
+      return rdb.transaction(() => rdb.details.takeOrphans(host));
     });
   }
 
@@ -356,7 +374,7 @@ export class DirectStore implements Store {
   }
 
   #liveness(liveness: LivenessOptions): LivenessContext {
-    return { ...liveness, host: this.#host, isPidAlive: this.#isPidAlive };
+    return { ...liveness, host: this.#host, isPidAlive: this.#isPidAlive, killGroup: this.#killGroup };
   }
 
   #runDb(run: RunRecord): RunDb {

@@ -8,20 +8,30 @@ import type { AgentRecord, RunRecord, TestRecord } from '../model/records.js';
 import { ACTIVE_STATES } from '../model/states.js';
 import { TrellisError } from '../util/errors.js';
 import type { AgentSpec, LivenessOptions } from './store.js';
+import { recoverSteps } from './recover.js';
 import { createTracker, rollUpParents, saveTest, type ChangeTracker } from './test-changes.js';
 
 /** Checks a pid on this host; the store takes one so tests can pass their own. */
 export type PidCheck = (pid: number, procStart: number | null) => boolean;
 
+/** Ends a process group on this host, if its leader is still the process that started then. */
+export type GroupKill = (pid: number, procStart: number | null) => void;
+
 /** What a liveness decision needs besides the agent. */
-export interface LivenessContext extends LivenessOptions {
+export interface AgentCheck extends LivenessOptions {
   /** this host's name, as agents record it */
   host: string;
   isPidAlive: PidCheck;
 }
 
+/** What reaping needs: deciding, and ending what a dead agent left running here. */
+export interface LivenessContext extends AgentCheck {
+  /** ends the steps a dead agent left running on this host */
+  killGroup: GroupKill;
+}
+
 /** True while the agent runs (an ended agent never does). */
-export function isAgentAlive(agent: AgentRecord, ctx: LivenessContext): boolean {
+export function isAgentAlive(agent: AgentRecord, ctx: AgentCheck): boolean {
   if (agent.ended !== null) return false;
   if (agent.host === ctx.host) return ctx.isPidAlive(agent.pid, agent.procStart);
   return ctx.now - agent.heartbeat < ctx.deadtime;
@@ -78,18 +88,33 @@ export function reapDeadTests(
   for (const test of rdb.tests.listInStates(ACTIVE_STATES)) {
     // A test with items shows their roll-up; it follows them instead of being reaped itself.
     if (test.itempath === '' && rdb.tests.hasItems(test.testname)) continue;
-    const reason = findDeathReason(test, test.agentId === null ? undefined : agents.get(test.agentId), ctx);
+    const agent = test.agentId === null ? undefined : agents.get(test.agentId);
+    const reason = findDeathReason(test, agent, ctx);
     if (reason === undefined) continue;
     if (test.agentId !== null && agents.has(test.agentId)) dead.add(test.agentId);
-    rdb.details.killRunningSteps(test.id, ctx.now);
-    const after: TestRecord = {
-      ...test,
-      state: 'INCOMPLETE',
-      status: 'DEAD',
-      comment: reason,
-      end: test.start === null ? null : ctx.now,
-      updated: ctx.now,
-    };
+    // Steps that ended wrote their exit codes; what still runs on this host is ended here, what
+    // runs on another host is left recorded for the next trellis process there (takeOrphans).
+    const recovered = recoverSteps(rdb, test, ctx.now);
+    const here = (agent?.host ?? test.host) === ctx.host;
+    if (here) endOrphans(rdb, test.id, ctx);
+    rdb.details.killRunningSteps(test.id, ctx.now, here);
+    const after: TestRecord = recovered.ended
+      ? {
+          ...test,
+          state: 'COMPLETED',
+          status: recovered.status,
+          comment: `${recovered.comment || 'every step ended'} (recovered from the exit files: ${reason})`.slice(0, 4000),
+          end: ctx.now,
+          updated: ctx.now,
+        }
+      : {
+          ...test,
+          state: 'INCOMPLETE',
+          status: 'DEAD',
+          comment: reason,
+          end: test.start === null ? null : ctx.now,
+          updated: ctx.now,
+        };
     saveTest(rdb, test, after, ctx.now, who, tracker);
     reaped.push({ ...after, duration: after.start !== null && after.end !== null ? after.end - after.start : null });
   }
@@ -105,6 +130,14 @@ export function reapDeadTests(
   return { reaped, changed: tracker.toplevelChanged || [...dead].some((id) => agents.get(id)!.kind === 'runner') };
 }
 
+/** Ends the process groups of the test's running steps (a dead agent's orphans on this host). */
+function endOrphans(rdb: RunDb, testId: number, ctx: LivenessContext): void {
+  for (const step of rdb.details.listSteps(testId)) {
+    if (step.state !== 'RUNNING' || step.pid === null) continue;
+    ctx.killGroup(step.pid, step.procStart);
+  }
+}
+
 function findDeathReason(test: TestRecord, agent: AgentRecord | undefined, ctx: LivenessContext): string | undefined {
   if (agent === undefined) {
     if (ctx.now - test.updated <= ctx.deadtime) return undefined;
@@ -115,7 +148,7 @@ function findDeathReason(test: TestRecord, agent: AgentRecord | undefined, ctx: 
 }
 
 /** Why an agent that is not alive counts as gone. */
-function explainDeath(agent: AgentRecord, ctx: LivenessContext): string {
+function explainDeath(agent: AgentRecord, ctx: AgentCheck): string {
   if (agent.ended !== null) return `ended at ${formatTime(agent.ended)}`;
   return agent.host === ctx.host ? 'is no longer running' : `sent no heartbeat since ${formatTime(agent.heartbeat)}`;
 }

@@ -41,6 +41,18 @@ export interface LivenessOptions {
   deadtime: number;
 }
 
+/** What `claimJob` gives an exec: its agent record and the row as it now stands. */
+export interface JobClaim {
+  agent: AgentRecord;
+  test: TestRecord;
+}
+
+/** A step's process group that a dead agent left behind on some host. */
+export interface OrphanStep {
+  pid: number;
+  procStart: number | null;
+}
+
 export interface Store {
   /** The run area's id (created with main.db). */
   areaId(): Promise<string>;
@@ -76,6 +88,17 @@ export interface Store {
    * Runners on this host are alive while their pid is; others while their heartbeat is fresh.
    */
   claimRun(runId: number, agent: AgentSpec, liveness: LivenessOptions): Promise<AgentRecord>;
+  /**
+   * `trellis exec` takes a launched job: registers the exec agent and makes it the row's owner,
+   * once. Refused with JOB_BUSY while a live exec holds the row, and JOB_GONE when the row no
+   * longer waits for this launch (rerun, killed, ended, or its exec found dead).
+   */
+  claimJob(runId: number, testId: number, launchId: string, agent: AgentSpec, liveness: LivenessOptions): Promise<JobClaim>;
+  /**
+   * Steps that dead runners or execs left running on `host` (still recorded after their tests were
+   * reaped elsewhere): returned once, for the caller on that host to end.
+   */
+  takeOrphans(runId: number, host: string): Promise<OrphanStep[]>;
   /** Registers an agent without the claim (exec processes, in-test helpers). */
   registerAgent(runId: number, agent: AgentSpec): Promise<AgentRecord>;
   heartbeat(runId: number, agentId: number, time: number): Promise<void>;

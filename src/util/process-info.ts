@@ -60,3 +60,19 @@ export function isPidAlive(pid: number, procStart: number | null): boolean {
   if (stat.state === 'Z' || stat.state === 'X') return false;
   return procStart === null || stat.startTime === procStart;
 }
+
+/**
+ * Ends (SIGKILL) the process group `pid` of a step left behind by a dead process, unless `pid` now
+ * names another process (same pid, another start time: the group is not ours). A leader that is
+ * gone while its group lives on is still ours: Linux never reuses a pid that names a live group.
+ */
+export function killStepGroup(pid: number, procStart: number | null): void {
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  const stat = readProcStat(pid);
+  if (stat !== undefined && procStart !== null && stat.startTime !== procStart) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // The group is already gone.
+  }
+}

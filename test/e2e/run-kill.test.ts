@@ -17,6 +17,8 @@ import {
   run,
   startRun,
   statesOf,
+  TARGET,
+  trellis,
   waitUntil,
   workDir,
 } from '../helpers/run-e2e.js';
@@ -137,7 +139,7 @@ t.test('Ctrl-C twice: KILL at once, without waiting out the grace period, when t
   t.same(groupMembers(pgid), []);
 });
 
-t.test('kill -9 of the runner: the running test is INCOMPLETE/DEAD, the next run reruns it', async (t) => {
+t.test('kill -9 of the runner: the running test is INCOMPLETE/DEAD and its orphaned step ended, the next run reruns it', async (t) => {
   const hang = 'if [ -e "$MT_RUN_AREA_HOME/second" ]; then exit 0; fi; ' + SPAWNER;
   const area = makeArea(t, {
     tests: {
@@ -154,16 +156,48 @@ t.test('kill -9 of the runner: the running test is INCOMPLETE/DEAD, the next run
   proc.child.kill('SIGKILL');
   const res = await proc.done;
   t.equal(res.signal, 'SIGKILL');
-  // the orphaned step still runs: Trellis finds the test dead by its runner, not by its step
+  // the orphaned step still runs until someone finds its runner dead
   t.ok(isAlive(child));
   const rows = await listTests(t, area, 'r');
+  // `done` ended before `long` could start: its end was recorded first (design §6)
   t.same(statesOf(rows), { done: 'COMPLETED/PASS', long: 'INCOMPLETE/DEAD', queued: 'NOT_STARTED/n/a' });
-  process.kill(-pgid, 'SIGKILL');
-  await waitUntil(() => groupMembers(pgid!).length === 0, `group ${pgid} gone`);
+  // the reaper (in the server, on this host) ended the step's whole process group
+  await waitUntil(() => groupMembers(pgid!).length === 0, `group ${pgid} ended by the reaper`);
+  t.equal(isAlive(child), false, 'the background child went with it');
 
   fs.writeFileSync(path.join(area, 'second'), '');
   const again = await run(t, area, 'r');
   t.equal(again.code, 0, 'exit 0', { output: again.stdout + again.stderr });
   t.same(statesOf(await listTests(t, area, 'r')), { done: 'COMPLETED/PASS', long: 'COMPLETED/PASS', queued: 'COMPLETED/PASS' });
   t.equal(fs.readFileSync(path.join(area, 'done-count'), 'utf8'), 'x\n', 'the test that passed was not rerun');
+});
+
+t.test('kill -9 of the runner, then its last step ends: the reaper records it from the exit file, the next run keeps it', async (t) => {
+  // The step waits for `go`, which the test creates after the runner is gone.
+  const step = 'echo $$ > "$MT_RUN_AREA_HOME/slow.pid"; while [ ! -e "$MT_RUN_AREA_HOME/go" ]; do sleep 0.05; done; echo x >> "$MT_RUN_AREA_HOME/slow-count"; exit 2';
+  const area = makeArea(t, {
+    tests: {
+      slow: `[ezsteps]\nfirst  true\nlast  ${step}\n`,
+      after: '[requirements]\nwaiton slow\n\n[ezsteps]\nrun  true\n',
+    },
+  });
+  let pgid: number | undefined;
+  killGroupOnTeardown(t, () => pgid);
+  const proc = startRun(t, area, 'r');
+  pgid = await readPidFile(path.join(area, 'slow.pid'), proc);
+  proc.child.kill('SIGKILL');
+  t.equal((await proc.done).signal, 'SIGKILL');
+  fs.writeFileSync(path.join(area, 'go'), '');
+  const exitFile = path.join(workDir(area, 'r', 'slow'), 'last.exit');
+  await waitUntil(() => fs.existsSync(exitFile) && fs.readFileSync(exitFile, 'utf8') === '2\n', 'the step to end and write its exit file');
+  await waitUntil(() => groupMembers(pgid!).length === 0, 'the step shell to exit');
+  const rows = await listTests(t, area, 'r');
+  t.same(statesOf(rows), { slow: 'COMPLETED/WARN', after: 'NOT_STARTED/n/a' }, 'exit 2 is WARN, recovered instead of DEAD');
+  t.match(rows.get('slow')!.comment, /recovered from the exit files/);
+  const shown = await trellis(t, area, ['show', 'slow', '-t', TARGET, '-r', 'r']);
+  t.match(shown.stdout, /last\s+COMPLETED\s+WARN\s+2/, 'the step is recorded with its exit code');
+  const again = await run(t, area, 'r');
+  t.equal(again.code, 0, 'exit 0', { output: again.stdout + again.stderr });
+  t.same(statesOf(await listTests(t, area, 'r')), { slow: 'COMPLETED/WARN', after: 'COMPLETED/PASS' });
+  t.equal(fs.readFileSync(path.join(area, 'slow-count'), 'utf8'), 'x\n', 'the recovered test was not run again');
 });

@@ -202,7 +202,7 @@ t.test('detail: Enter opens it, it shows steps and the log tail, q goes back', a
   const ui = handleKey(initialUi(), 'enter', grid).ui;
   t.equal(ui.mode, 'detail');
   const step = (over: Partial<StepRecord>): StepRecord => ({
-    testId: 1, name: 'build', seq: 1, state: 'COMPLETED', status: 'PASS', exitCode: 0, start: 100, end: 104.5, logfile: '/r/build.log', comment: '', ...over,
+    testId: 1, name: 'build', seq: 1, state: 'COMPLETED', status: 'PASS', exitCode: 0, start: 100, end: 104.5, logfile: '/r/build.log', comment: '', pid: null, procStart: null, ...over,
   });
   const detail: TestDetail = {
     ...makeCellDetail(), steps: [step({}), step({ name: 'check', seq: 2, status: 'FAIL', exitCode: 1, logfile: '/r/check.log' })],
@@ -233,7 +233,8 @@ t.test('detail: Enter opens it, it shows steps and the log tail, q goes back', a
 function makeCellDetail(): Omit<TestDetail, 'steps' | 'data'> {
   return {
     id: 1, runId: 1, testname: 't00', itempath: '', state: 'COMPLETED', status: 'FAIL', comment: '', host: 'h1', pid: 42, rundir: '/r',
-    priority: 0, start: 100, end: 110, duration: 10, agentId: null, itemVars: {}, owner: '', description: '', tags: '', updated: 110,
+    priority: 0, start: 100, end: 110, duration: 10, agentId: null, launcher: 'local', jobId: '', launchId: '', itemVars: {}, owner: '',
+    description: '', tags: '', updated: 110,
   };
 }
 

@@ -22,8 +22,8 @@ export function row(testname: string, itempath: string, extra: Partial<TestDetai
   const id = nextId++;
   return {
     id, runId: 1, testname, itempath, state: 'COMPLETED', status: 'PASS', comment: '', host: 'h1', pid: 10, rundir: `/runs/${testname}/${itempath}`,
-    priority: 0, start: T0 + 2, end: T0 + 3.5, duration: 1.5, agentId: 1, itemVars: {}, owner: '', description: '', tags: '',
-    updated: T0 + 4, steps: [], data: [], ...extra,
+    priority: 0, start: T0 + 2, end: T0 + 3.5, duration: 1.5, agentId: 1, launcher: 'local', jobId: '', launchId: '', itemVars: {},
+    owner: '', description: '', tags: '', updated: T0 + 4, steps: [], data: [], ...extra,
   };
 }
 
@@ -31,7 +31,7 @@ export function row(testname: string, itempath: string, extra: Partial<TestDetai
 export function step(t: TestDetail, name: string, status: string, exitCode: number | null, extra: Partial<StepRecord> = {}): StepRecord {
   const s: StepRecord = {
     testId: t.id, name, seq: t.steps.length + 1, state: 'COMPLETED', status, exitCode, start: T0 + 2, end: T0 + 3,
-    logfile: `/logs/${t.id}/${name}.log`, comment: '', ...extra,
+    logfile: `/logs/${t.id}/${name}.log`, comment: '', pid: null, procStart: null, ...extra,
   };
   t.steps.push(s);
   return s;

@@ -1,6 +1,7 @@
 /** `trellis run`: run the area's tests for a target and run name. */
 import fs from 'node:fs';
-import type { RunRecord } from '../../model/records.js';
+import type { FeedCursor, RunRecord } from '../../model/records.js';
+import { RemoteStore } from '../../client/remote-store.js';
 import { runTests, type RunObserver, type RunResult } from '../../runner/run.js';
 import { formatEnded, formatProgress, formatSummary, type Tally } from '../../report/summary.js';
 import { ExitCode, TrellisError } from '../../util/errors.js';
@@ -16,13 +17,6 @@ export const handlesSignals = true;
 export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const area = openArea(args, ctx);
   const launcher = typeof args['launcher'] === 'string' ? args['launcher'] : undefined;
-  if (area.launcher && !launcher && !/^\s*local\s*$/.test(area.launcher)) {
-    throw new TrellisError(
-      'CONFIG_VALUE',
-      `${area.configFile}: [jobtools] launcher '${area.launcher}' is not one Trellis runs yet`,
-      'pass --launcher local to run the tests on this machine',
-    );
-  }
   const jobs = args['jobs'];
   if (jobs !== undefined && (typeof jobs !== 'number' || !Number.isInteger(jobs) || jobs < 1)) {
     throw new TrellisError('BAD_VALUE', `-j ${String(jobs)}: expected a whole number of 1 or more`, 'e.g. -j 4');
@@ -84,6 +78,7 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
           rerunAll: args['rerun-all'] === true,
           preclean: args['preclean'] === true,
           force: args['force'] === true,
+          ...(launcher !== undefined ? { launcher } : {}),
         },
         {
           area,
@@ -100,6 +95,13 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
           signal: ctx.signal,
           hardSignal: ctx.hardSignal,
           observer,
+          direct: isDirect(args, ctx),
+          ...(store instanceof RemoteStore ? { waitForChanges: (c: FeedCursor, ms: number, s: AbortSignal) => store.waitForChanges(c, ms, s) } : {}),
+          warn: (m) => {
+            clearLine();
+            ctx.log.warn(m);
+            paint(true);
+          },
         },
       );
     } catch (err) {

@@ -1,0 +1,132 @@
+/**
+ * Executing a planned run: the scheduler decides what is ready, the executor hands each ready job
+ * to its launcher, follows it to its end, and tells the scheduler once that end is recorded, so
+ * nothing that waits on a test starts before its result is durable (design §6). It also stops
+ * everything on Ctrl-C or a failed write, and stops single jobs on kill requests. It knows no
+ * launcher in particular: tests give it a fake one.
+ */
+import type { JobOutcome } from './job-run.js';
+import type { JobStart, LaunchedJob, Launcher } from './launcher.js';
+import type { Recorder } from './recorder.js';
+import { Scheduler, type Job, type TestNode } from './scheduler.js';
+
+/** What the runner tells whoever prints progress. */
+export interface RunObserver {
+  started(job: Job): void;
+  ended(job: Job, status: string, comment: string, seconds: number | null): void;
+}
+
+export interface ExecutorOptions {
+  /** most jobs at once */
+  limit: number;
+  /** [jobgroups] NAME N */
+  groups: ReadonlyMap<string, number>;
+  recorder: Recorder;
+  /** the launcher that runs this job */
+  launcherFor(job: Job): Launcher;
+  /** everything a launcher needs to start the job */
+  startOf(job: Job): JobStart;
+  /** expands a lazy test's items (registering them); resolves with their jobs */
+  expand(node: TestNode): Promise<Job[]>;
+  observer: RunObserver;
+  now: () => number;
+}
+
+interface Running {
+  job: Job;
+  launched: LaunchedJob;
+  t0: number;
+}
+
+export class RunExecutor {
+  readonly #opts: ExecutorOptions;
+  readonly #scheduler: Scheduler;
+  readonly #running = new Map<number, Running>();
+  readonly #jobsByRow = new Map<number, Job>();
+  #interrupted = false;
+  #idle: (() => void) | undefined;
+
+  constructor(opts: ExecutorOptions) {
+    this.#opts = opts;
+    this.#scheduler = new Scheduler(opts.limit, opts.groups, {
+      launch: (job) => this.#launch(job),
+      settle: (rowId, status, comment, job) => {
+        const state = status === 'ABORT' && job ? 'KILLED' : 'NOT_STARTED';
+        opts.recorder.setTest(rowId, { state, status, comment });
+        if (job) opts.observer.ended(job, status, comment, null);
+      },
+      expand: async (node) => {
+        const jobs = await opts.expand(node);
+        for (const j of jobs) this.#jobsByRow.set(j.row.id, j);
+        return jobs;
+      },
+      idle: () => this.#idle?.(),
+    });
+  }
+
+  /** True once Ctrl-C or a failed write stopped the run. */
+  get interrupted(): boolean {
+    return this.#interrupted;
+  }
+
+  /** Schedules the nodes (in dependency order); resolves when every launched job has ended and is recorded. */
+  async execute(nodes: readonly TestNode[]): Promise<void> {
+    for (const node of nodes) for (const job of node.jobs ?? []) this.#jobsByRow.set(job.row.id, job);
+    const idle = new Promise<void>((resolve) => (this.#idle = resolve));
+    this.#scheduler.start(nodes);
+    await idle;
+  }
+
+  /** Stops launching and stops every running job (KILLED/ABORT with `reason`). */
+  stopEverything(reason: string): void {
+    if (this.#interrupted) return;
+    this.#interrupted = true;
+    this.#scheduler.stop();
+    for (const { launched } of this.#running.values()) launched.stop('ABORT', reason);
+  }
+
+  /** KILLs every running job at once (a second Ctrl-C). */
+  killEverything(reason: string): void {
+    for (const { launched } of this.#running.values()) launched.kill(reason);
+  }
+
+  /** A kill request for row `rowId`: stop it if it runs, settle it if it is still queued. */
+  killRequested(rowId: number, reason: string): void {
+    const entry = this.#running.get(rowId);
+    if (entry) {
+      entry.launched.stop('ABORT', reason);
+      return;
+    }
+    const job = this.#jobsByRow.get(rowId);
+    if (job) this.#scheduler.cancel(job, 'ABORT', reason);
+  }
+
+  #launch(job: Job): void {
+    const { opts } = { opts: this.#opts };
+    let launched: LaunchedJob;
+    try {
+      launched = opts.launcherFor(job).launch(opts.startOf(job));
+    } catch (err) {
+      // A launcher that cannot even start the job (its spec cannot be written): the job ends here.
+      launched = { done: Promise.reject(err), stop: () => undefined, kill: () => undefined };
+    }
+    this.#running.set(job.row.id, { job, launched, t0: opts.now() });
+    opts.observer.started(job);
+    void launched.done
+      .catch((err: Error): JobOutcome => {
+        const outcome: JobOutcome = { state: 'INCOMPLETE', status: 'ABORT', comment: `could not run it: ${err.message}` };
+        opts.recorder.setTest(job.row.id, { state: outcome.state, status: outcome.status, comment: outcome.comment, end: opts.now() });
+        return outcome;
+      })
+      .then((outcome) => this.#ended(job, outcome));
+  }
+
+  #ended(job: Job, outcome: JobOutcome): void {
+    const entry = this.#running.get(job.row.id);
+    this.#running.delete(job.row.id);
+    this.#opts.observer.ended(job, outcome.status, outcome.comment, entry ? this.#opts.now() - entry.t0 : null);
+    // The slot goes to the next job now; what waits on this one waits for its end to be recorded.
+    this.#scheduler.release(job);
+    void this.#opts.recorder.settled().then(() => this.#scheduler.finish(job, outcome.status, outcome.comment));
+  }
+}

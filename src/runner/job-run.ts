@@ -1,0 +1,299 @@
+/**
+ * Running one job's steps: a test without items, or one item. The same code runs them whoever
+ * started the job: the runner's local launcher (in its own process, no extra Node process per
+ * test) and `trellis exec` on another host. It prepares the work folder, applies [skip], runs each
+ * step in order with its log and its exit-status file in the work folder, enforces runtimelim,
+ * reads back what the test reported about itself, records every change through the recorder, and
+ * runs the [triggers].
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import type { Step, TestDefinition } from '../config/types.js';
+import { endsJob, judgeJob } from '../model/job-outcome.js';
+import type { TestDetail } from '../model/records.js';
+import { matchPercent } from '../model/pattern.js';
+import { statusFromExit, worseStatus } from '../model/states.js';
+import { jobSpecFile, removeStepExits, stepExitFile, stepLogFile } from '../store/job-files.js';
+import { encodePathComponent } from '../util/sanitize.js';
+import { processStartTime } from '../util/process-info.js';
+import type { Recorder } from './recorder.js';
+import { StepProcess } from './step-process.js';
+import { reportMarkFile } from './test-env.js';
+
+/** What running a job needs of its test's definition (what a job spec carries to another host). */
+export type JobDefinition = Pick<TestDefinition, 'name' | 'dir' | 'configFile' | 'steps' | 'runscript' | 'skip' | 'triggers' | 'runtimelim'>;
+
+/** One job as its runner sees it. */
+export interface JobRunSpec {
+  testId: number;
+  testname: string;
+  itempath: string;
+  def: JobDefinition;
+  workDir: string;
+  env: Record<string, string>;
+  /** remove the work folder before running (--preclean) */
+  preclean: boolean;
+  /** the row is not pristine (a rerun): clear its steps and data first */
+  reset: boolean;
+}
+
+/** How a job ended. */
+export interface JobOutcome {
+  state: 'COMPLETED' | 'KILLED' | 'INCOMPLETE';
+  status: string;
+  comment: string;
+}
+
+export interface JobRunContext {
+  recorder: Recorder;
+  host: string;
+  pid: number;
+  agentId: number;
+  shell: string;
+  now: () => number;
+  /** reads the row back, for statuses a test reported itself (`trellis test-status`, `set-value`) */
+  readTest: (testId: number) => Promise<TestDetail | undefined>;
+  /**
+   * `local`: this process launched the job, so it records LAUNCHED (and the rerun's reset) itself;
+   * `exec`: the runner did that on another host, and claimed the row for this process.
+   */
+  role: 'local' | 'exec';
+}
+
+/** A job in flight; `stop()` ends it with KILLED and the given status. */
+export class JobRun {
+  readonly done: Promise<JobOutcome>;
+  #current: StepProcess | undefined;
+  #stop: { status: string; reason: string } | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(spec: JobRunSpec, ctx: JobRunContext) {
+    this.done = this.#run(spec, ctx).finally(() => {
+      if (this.#timer) clearTimeout(this.#timer);
+    });
+  }
+
+  /** Stops the job: TERM to the running step's group, KILL after the grace period. */
+  stop(status: string, reason: string): void {
+    this.#stop ??= { status, reason };
+    void this.#current?.stop(reason);
+  }
+
+  /** KILLs the running step at once. */
+  kill(reason: string): void {
+    this.#stop ??= { status: 'ABORT', reason };
+    void this.#current?.kill(reason);
+  }
+
+  async #run(spec: JobRunSpec, ctx: JobRunContext): Promise<JobOutcome> {
+    const { recorder } = ctx;
+    const id = spec.testId;
+    if (ctx.role === 'local') {
+      if (spec.reset) recorder.push({ kind: 'reset', testId: id });
+      // No status here: the reset (or a pristine row) already says n/a, and a test that reports on
+      // itself before this write lands must keep what it reported.
+      recorder.setTest(id, {
+        state: 'LAUNCHED',
+        host: ctx.host,
+        pid: ctx.pid,
+        agentId: ctx.agentId,
+        start: ctx.now(),
+        end: null,
+        rundir: spec.workDir,
+        launcher: 'local',
+        jobId: '',
+        launchId: '',
+      });
+      // A rerun's old results must be gone before the test can report new ones. A pristine row
+      // needs no wait: nothing the runner sends can undo what the test reports.
+      if (spec.reset) await recorder.flush();
+    } else {
+      recorder.setTest(id, { start: ctx.now(), end: null });
+    }
+    const outcome = await this.#execute(spec, ctx);
+    recorder.setTest(id, { state: outcome.state, status: outcome.status, comment: outcome.comment, end: ctx.now() });
+    await runTriggers(spec, outcome, ctx.shell);
+    return outcome;
+  }
+
+  async #execute(spec: JobRunSpec, ctx: JobRunContext): Promise<JobOutcome> {
+    const steps = stepsOf(spec.def);
+    try {
+      prepareWorkDir(spec, steps, ctx.role);
+    } catch (err) {
+      return { state: 'COMPLETED', status: 'ABORT', comment: `could not prepare ${spec.workDir}: ${(err as Error).message}` };
+    }
+    const skip = checkSkip(spec);
+    if (skip) return { state: 'COMPLETED', status: 'SKIP', comment: skip };
+    const missing = missingRunscript(spec.def, spec.env['PATH'] ?? '');
+    if (missing) return { state: 'COMPLETED', status: 'FAIL', comment: missing };
+    // Allowed (docs/config-reference.md): a test with nothing to run is a waiton anchor, and passes.
+    if (steps.length === 0) return { state: 'COMPLETED', status: 'PASS', comment: 'no steps to run' };
+    if (this.#stop) return killedOutcome(this.#stop);
+    ctx.recorder.setTest(spec.testId, { state: 'RUNNING' });
+    fs.rmSync(reportMarkFile(spec.workDir), { force: true });
+    const limit = spec.def.runtimelim;
+    if (limit !== null && limit > 0) {
+      this.#timer = setTimeout(() => this.stop('TIMED_OUT', `runtime limit of ${limit}s exceeded`), limit * 1000);
+    }
+    let status = 'PASS';
+    let comment = '';
+    for (const step of steps) {
+      if (this.#stop) break;
+      const result = await this.#runStep(spec, ctx, step);
+      status = worseStatus(status, result.status);
+      if (endsJob(result.status)) {
+        comment = result.comment;
+        break;
+      }
+    }
+    const stopped = this.#stopRequest();
+    if (stopped) return killedOutcome(stopped);
+    // What the test reported itself (its helpers wrote it before its steps ended, and left the
+    // mark); the runner's own queued writes do not change status or data, so need not land first.
+    const reported = fs.existsSync(reportMarkFile(spec.workDir)) ? await ctx.readTest(spec.testId) : undefined;
+    return { state: 'COMPLETED', ...judgeJob({ status, comment }, reported) };
+  }
+
+  // A method, not the field, so TypeScript does not carry a narrowing across awaits.
+  #stopRequest(): { status: string; reason: string } | undefined {
+    return this.#stop;
+  }
+
+  async #runStep(spec: JobRunSpec, ctx: JobRunContext, step: Step): Promise<{ status: string; comment: string }> {
+    const logfile = stepLogFile(spec.workDir, step.name);
+    const proc = new StepProcess({
+      command: step.command,
+      cwd: spec.workDir,
+      env: spec.env,
+      logfile,
+      shell: ctx.shell,
+      exitFile: stepExitFile(spec.workDir, step.name),
+    });
+    this.#current = proc;
+    const pid = proc.pid ?? null;
+    ctx.recorder.push({
+      kind: 'step',
+      testId: spec.testId,
+      name: step.name,
+      state: 'RUNNING',
+      status: 'n/a',
+      logfile,
+      pid,
+      procStart: pid === null ? null : processStartTime(pid),
+    });
+    if (this.#stop) void proc.stop(this.#stop.reason);
+    const exit = await proc.exited;
+    this.#current = undefined;
+    const killed = exit.stopReason !== null;
+    const status = killed ? 'ABORT' : statusFromExit(exit.code, exit.signal);
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited ${exit.code}`;
+    const comment = killed ? exit.stopReason! : `step ${step.name} ${how}`;
+    ctx.recorder.push({
+      kind: 'step',
+      testId: spec.testId,
+      name: step.name,
+      state: killed ? 'KILLED' : 'COMPLETED',
+      status,
+      exitCode: exit.code,
+      logfile,
+      comment: status === 'PASS' ? '' : comment,
+      pid: null,
+      procStart: null,
+    });
+    return { status, comment };
+  }
+}
+
+function killedOutcome(stop: { status: string; reason: string }): JobOutcome {
+  return { state: 'KILLED', status: stop.status, comment: stop.reason };
+}
+
+/**
+ * Runs the [triggers] whose `STATE/STATUS` key matches how the job ended (`%` wildcards; an
+ * empty side matches anything), like Megatest: `CMD TEST_ID RUNDIR KEY`, in the work folder,
+ * output to `trigger-<key>.log`. The job ends when they have.
+ */
+async function runTriggers(spec: JobRunSpec, outcome: JobOutcome, shell: string): Promise<void> {
+  for (const trigger of spec.def.triggers) {
+    const [state = '', status = ''] = trigger.when.split('/');
+    if ((state !== '' && !matchPercent(state, outcome.state)) || (status !== '' && !matchPercent(status, outcome.status))) continue;
+    if (!fs.existsSync(spec.workDir)) continue;
+    const proc = new StepProcess({
+      command: `${trigger.command} "$@"`,
+      args: ['trigger', String(spec.testId), spec.workDir, trigger.when],
+      cwd: spec.workDir,
+      env: { ...spec.env, TRELLIS_TRIGGER: trigger.when },
+      logfile: path.join(spec.workDir, `trigger-${encodePathComponent(trigger.when)}.log`),
+      shell,
+    });
+    await proc.exited;
+  }
+}
+
+/** Says why the runscript cannot run (not in the test folder, not on PATH), or undefined. */
+function missingRunscript(def: JobDefinition, pathVar: string): string | undefined {
+  const script = def.runscript?.command.split(/\s+/)[0];
+  if (!script) return undefined;
+  if (script.includes('/')) {
+    return fs.existsSync(path.resolve(def.dir, script)) ? undefined : `runscript ${script} not found (${def.runscript!.loc.file}:${def.runscript!.loc.line})`;
+  }
+  if (fs.existsSync(path.join(def.dir, script))) return undefined;
+  if (pathVar.split(path.delimiter).some((d) => d !== '' && fs.existsSync(path.join(d, script)))) return undefined;
+  return `runscript ${script} not found in ${def.dir} or on PATH (${def.runscript!.loc.file}:${def.runscript!.loc.line})`;
+}
+
+/** The steps of a test: its [ezsteps], then its runscript as one step named after the script. */
+export function stepsOf(def: JobDefinition): Step[] {
+  const steps = [...def.steps];
+  if (def.runscript) {
+    const name = path.basename(def.runscript.command.split(/\s+/)[0] ?? 'runscript');
+    const script = def.runscript.command;
+    const local = path.join(def.dir, script.split(/\s+/)[0] ?? '');
+    // A runscript in the test folder is copied into the work folder, so run that copy.
+    const command = !script.includes('/') && fs.existsSync(local) ? `./${script}` : script;
+    steps.push({ name, command, loc: def.runscript.loc });
+  }
+  return steps;
+}
+
+/**
+ * Makes the work folder and copies the test's files into it. A job the runner runs itself gets a
+ * small job file here naming its steps (the reaper's list, should the runner die); `trellis exec`
+ * finds the whole spec already written by the runner.
+ */
+function prepareWorkDir(spec: JobRunSpec, steps: readonly Step[], role: JobRunContext['role']): void {
+  if (spec.preclean) fs.rmSync(spec.workDir, { recursive: true, force: true });
+  fs.mkdirSync(spec.workDir, { recursive: true });
+  // Copy the test's files (scripts, data) so steps find them beside their logs.
+  for (const entry of fs.readdirSync(spec.def.dir, { withFileTypes: true })) {
+    fs.cpSync(path.join(spec.def.dir, entry.name), path.join(spec.workDir, entry.name), {
+      recursive: true,
+      force: true,
+      dereference: false,
+    });
+  }
+  // Exit files of an earlier attempt in this folder would pass for this one's.
+  removeStepExits(spec.workDir, steps.map((s) => s.name));
+  if (role === 'local') {
+    const job = { version: 1, kind: 'local', testId: spec.testId, def: { steps: steps.map((s) => ({ name: s.name })) } };
+    fs.writeFileSync(jobSpecFile(spec.workDir), `${JSON.stringify(job)}\n`);
+  }
+}
+
+/** Returns why the test is skipped, or undefined to run it. */
+function checkSkip(spec: JobRunSpec): string | undefined {
+  const { skip } = spec.def;
+  if (skip.fileexists && fs.existsSync(path.resolve(spec.workDir, skip.fileexists))) {
+    return `skipped: ${skip.fileexists} exists`;
+  }
+  if (skip.filenotexists && !fs.existsSync(path.resolve(spec.workDir, skip.filenotexists))) {
+    return `skipped: ${skip.filenotexists} does not exist`;
+  }
+  if (skip.script) {
+    const res = spawnSync('/bin/sh', ['-c', skip.script], { cwd: spec.workDir, env: spec.env, stdio: 'ignore' });
+    if (res.status === 0) return `skipped: [skip] script '${skip.script}' exited 0`;
+  }
+  return undefined;
+}

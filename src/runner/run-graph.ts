@@ -1,0 +1,96 @@
+/**
+ * The scheduler's graph of a run: one node per planned test, one job per test without items or
+ * per item, each knowing its registered row and whether it runs now (design §6 reruns) or keeps
+ * its recorded result. Pure: plan and rows in, nodes and jobs out.
+ */
+import type { Item } from '../config/types.js';
+import type { TestRecord } from '../model/records.js';
+import { isFinal, isSuccess } from '../model/states.js';
+import type { PlannedTest } from './plan.js';
+import type { RunPlan } from './run-plan.js';
+import type { Job, TestNode } from './scheduler.js';
+
+/** Which recorded results a run replaces (`trellis run --rerun …`). */
+export interface RerunOptions {
+  rerun: string[];
+  rerunClean: boolean;
+  rerunAll: boolean;
+}
+
+export interface RunGraph {
+  /** in dependency order */
+  nodes: TestNode[];
+  /** every job, including those added later by lazy items */
+  jobs: Job[];
+  /** the node of each planned test */
+  nodeOf: ReadonlyMap<string, TestNode>;
+  /** makes the jobs of items expanded late (lazy items), already registered */
+  makeJobs(node: TestNode, items: readonly Item[], rows: readonly TestRecord[]): Job[];
+}
+
+/** Builds the graph from the plan and the registered rows (`rowOf(test, itempath)`). */
+export function buildRunGraph(rp: RunPlan, rowOf: (test: string, itempath: string) => TestRecord, reruns: RerunOptions): RunGraph {
+  const planned = new Map(rp.plan.tests.map((p) => [p.def.name, p]));
+  const nodeOf = new Map<string, TestNode>();
+  const jobs: Job[] = [];
+  const makeJob = (node: TestNode, p: PlannedTest, item: Item | undefined, row: TestRecord): Job => {
+    const run = decideRerun(p.selected, row, reruns);
+    return {
+      key: item ? `${p.def.name}/${item.path}` : p.def.name,
+      node,
+      itempath: item?.path ?? '',
+      item,
+      row,
+      priority: p.def.priority,
+      jobgroup: p.def.jobgroup,
+      run,
+      selected: p.selected,
+      phase: 'waiting',
+      unmet: 0,
+      status: run ? 'n/a' : row.status,
+      comment: '',
+      waiters: [],
+    };
+  };
+  for (const p of rp.plan.tests) {
+    const node: TestNode = {
+      def: p.def,
+      selected: p.selected,
+      waitons: p.waitons.map((n) => nodeOf.get(n)!),
+      row: rowOf(p.def.name, ''),
+      jobs: null,
+      byPath: new Map(),
+      pending: 0,
+      unmetExpand: 0,
+      done: false,
+      status: 'n/a',
+      waiters: [],
+    };
+    const items = rp.itemsOf.get(p.def.name);
+    if (items !== null && items !== undefined) {
+      node.jobs = p.def.hasItems ? items.map((it) => makeJob(node, p, it, rowOf(p.def.name, it.path))) : [makeJob(node, p, undefined, node.row)];
+      jobs.push(...node.jobs);
+    }
+    nodeOf.set(p.def.name, node);
+  }
+  return {
+    nodes: [...nodeOf.values()],
+    jobs,
+    nodeOf,
+    makeJobs(node, items, rows) {
+      const p = planned.get(node.def.name)!;
+      const made = items.map((it, i) => makeJob(node, p, it, rows[i]!));
+      jobs.push(...made);
+      return made;
+    },
+  };
+}
+
+/** Whether a job runs now or its recorded result stands (design §6 reruns). */
+export function decideRerun(selected: boolean, row: TestRecord, opts: RerunOptions): boolean {
+  if (row.state !== 'COMPLETED' || !isFinal(row.state, row.status)) return true;
+  if (!selected) return false;
+  if (opts.rerunAll) return true;
+  if (opts.rerunClean && !isSuccess(row.status)) return true;
+  return opts.rerun.includes(row.status);
+}

@@ -1,0 +1,80 @@
+/**
+ * What a job leaves in its work folder besides its logs (design §6): the job spec the runner
+ * wrote (`trellis exec` runs from it; its step list tells how far a job got) and one exit-status
+ * file per step, written by the step's own shell before anything reports it. When the process that
+ * should have reported a test dies, these files are what the reaper recovers a finished result
+ * from instead of calling it DEAD. The runner writes them; the store only reads them.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { encodePathComponent } from '../util/sanitize.js';
+
+/** The job spec of a test's (or item's) work folder. */
+export function jobSpecFile(workDir: string): string {
+  return path.join(workDir, '.trellis-job.json');
+}
+
+/** A step's log. */
+export function stepLogFile(workDir: string, step: string): string {
+  return path.join(workDir, `${encodePathComponent(step)}.log`);
+}
+
+/** A step's exit status: its shell writes the exit code there when the step's command ends. */
+export function stepExitFile(workDir: string, step: string): string {
+  return path.join(workDir, `${encodePathComponent(step)}.exit`);
+}
+
+/** The exit code a step's shell left, or undefined when there is none (yet) or it is not a number. */
+export function readStepExit(workDir: string, step: string): number | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(stepExitFile(workDir, step), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const trimmed = text.trim();
+  // An empty file is one being written: the same as none.
+  if (!/^[0-9]{1,3}$/.test(trimmed)) return undefined;
+  return Number(trimmed);
+}
+
+/** Writes a step's exit code unless its shell already did (a command that replaced the shell). */
+export function writeStepExit(workDir: string, step: string, code: number): void {
+  const file = stepExitFile(workDir, step);
+  if (readStepExit(workDir, step) !== undefined) return;
+  fs.writeFileSync(file, `${code}\n`);
+}
+
+/** Forgets the exit files of the steps named (a rerun in the same folder). */
+export function removeStepExits(workDir: string, steps: readonly string[]): void {
+  for (const step of steps) fs.rmSync(stepExitFile(workDir, step), { force: true });
+}
+
+/**
+ * The step names of the job spec in `workDir` in order, and how the job maps exit codes; undefined
+ * when there is no readable spec (a job launched before specs existed, or a folder cleaned away).
+ */
+export function readJobSteps(workDir: string): { steps: string[]; exitCodes: ExitCodeMap } | undefined {
+  let value: unknown;
+  try {
+    const text = fs.readFileSync(jobSpecFile(workDir), 'utf8');
+    if (text.length > 16 * 1024 * 1024) return undefined;
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const def = (value as { def?: { steps?: unknown } }).def;
+  if (!def || !Array.isArray(def.steps)) return undefined;
+  const steps: string[] = [];
+  for (const s of def.steps as unknown[]) {
+    const name = (s as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string' || name === '') return undefined;
+    steps.push(name);
+  }
+  const exitCodes = (value as { exitCodes?: unknown }).exitCodes === 'megatest' ? 'megatest' : 'trellis';
+  return { steps, exitCodes };
+}
+
+/** How a step's exit code becomes a status: Trellis' map (design §6), or Megatest's (0 passes, else fails). */
+export type ExitCodeMap = 'trellis' | 'megatest';
