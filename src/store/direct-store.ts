@@ -202,9 +202,16 @@ export class DirectStore implements Store {
   }
 
   async claimJob(runId: number, testId: number, launchId: string, agent: AgentSpec, liveness: LivenessOptions): Promise<JobClaim> {
-    return this.#batch(runId, {}, 'claim of a job', (rdb, _who, tracker) =>
-      claimJob(rdb, testId, launchId, agent, this.#liveness(liveness), tracker),
+    // Not refused on a locked run: only a forced run launches jobs there, and its execs go on.
+    const result = await this.#batch(
+      runId,
+      {},
+      'claim of a job',
+      (rdb, _who, tracker) => claimJob(rdb, testId, launchId, agent, this.#liveness(liveness), tracker),
+      false,
     );
+    if ('refused' in result) throw result.refused;
+    return result;
   }
 
   async takeOrphans(runId: number, host: string): Promise<OrphanStep[]> {
@@ -301,11 +308,12 @@ export class DirectStore implements Store {
     options: WriteOptions,
     what: string,
     apply: (rdb: RunDb, who: string, tracker: ChangeTracker, now: number) => T,
+    lockApplies = true,
   ): Promise<T> {
     return this.#guard(() => {
       const { run, rdb } = this.#open(runId);
       const who = options.who ?? '';
-      const forced = checkRunLock(run, options, what);
+      const forced = lockApplies ? checkRunLock(run, options, what) : undefined;
       const now = this.#now();
       const tracker = createTracker();
       return rdb.transaction(() => {

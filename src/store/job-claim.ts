@@ -13,8 +13,28 @@ import { describeAgent, formatTime, isAgentAlive, reapDeadTests, type LivenessCo
 import type { AgentSpec } from './store.js';
 import { saveTest, type ChangeTracker } from './test-changes.js';
 
-/** Claims test `testId` for the exec `agent` under `launchId`; returns the agent and the row as claimed. */
+/**
+ * Claims test `testId` for the exec `agent` under `launchId`: the agent and the row as claimed, or
+ * the refusal to throw once the transaction is committed (a dead exec found on the way is reaped,
+ * and that must stay done).
+ */
 export function claimJob(
+  rdb: RunDb,
+  testId: number,
+  launchId: string,
+  agent: AgentSpec,
+  ctx: LivenessContext,
+  tracker: ChangeTracker,
+): { agent: AgentRecord; test: TestRecord } | { refused: TrellisError } {
+  try {
+    return claimOrThrow(rdb, testId, launchId, agent, ctx, tracker);
+  } catch (err) {
+    if (err instanceof TrellisError && (err.code === 'JOB_GONE' || err.code === 'JOB_BUSY')) return { refused: err };
+    throw err;
+  }
+}
+
+function claimOrThrow(
   rdb: RunDb,
   testId: number,
   launchId: string,
