@@ -42,6 +42,9 @@ const MODULES: Record<CommandName, () => Promise<CommandModule>> = {
 /** Runs the CLI with `argv` (without node and script) and sets process.exitCode. */
 export async function main(argv: string[]): Promise<void> {
   const debug = argv.includes('--debug');
+  // A reader that went away (`trellis list | head`, an ssh session that dropped under trellis
+  // exec) is no reason to crash: what is left to print has nowhere to go.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', ignoreClosedPipe);
   const log = createLogger(process.stderr, debug);
   try {
     const parsed = parseArgs(argv, process.stdout.columns);
@@ -101,4 +104,9 @@ export function reportError(err: unknown, debug: boolean, stderr: NodeJS.Writabl
   stderr.write(`trellis: internal error: ${e?.message ?? String(err)}; please report it with the output of --debug\n`);
   if (debug && e?.stack) stderr.write(`${e.stack}\n`);
   return ExitCode.internal;
+}
+
+function ignoreClosedPipe(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+  throw err;
 }
