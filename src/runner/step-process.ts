@@ -41,9 +41,10 @@ export interface StepProcessOptions {
  */
 export function wrapWithExitFile(command: string, exitFile: string): string {
   const quoted = shellQuote(exitFile);
-  // The newline before `)` ends a trailing comment in the command.
+  // Newlines around the command: a command that starts with `(` must not make `((` (arithmetic),
+  // and one that ends in a comment must not comment out the `)`.
   return (
-    `trap 'trellis_stop=1' TERM\n(${command}\n); trellis_rc=$?; ` +
+    `trap 'trellis_stop=1' TERM\n(\n${command}\n); trellis_rc=$?; ` +
     `[ -z "$trellis_stop" ] && echo $trellis_rc > ${quoted}; exit $trellis_rc`
   );
 }
