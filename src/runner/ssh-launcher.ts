@@ -43,9 +43,12 @@ export class SshEngine implements RemoteEngine {
     this.#opts = opts;
     for (const h of opts.hosts) this.#hosts.set(h, { running: 0, downUntil: 0, lastError: '' });
     // ssh refuses control sockets in folders others can write; and sockets do not belong on NFS.
-    this.#controlDir = path.join(os.tmpdir(), `trellis-ssh-${process.getuid?.() ?? 'u'}`);
-    fs.mkdirSync(this.#controlDir, { recursive: true, mode: 0o700 });
-    fs.chmodSync(this.#controlDir, 0o700);
+    // One folder per runner: a master that died with its host leaves its socket behind, and ssh
+    // then gives up sharing connections to that host ("already exists, disabling multiplexing").
+    const mine = path.join(os.tmpdir(), `trellis-ssh-${process.getuid?.() ?? 'u'}`);
+    fs.mkdirSync(mine, { recursive: true, mode: 0o700 });
+    fs.chmodSync(mine, 0o700);
+    this.#controlDir = fs.mkdtempSync(path.join(mine, `${process.pid}-`));
   }
 
   async submit(job: JobStart, _spec: JobSpec, specFile: string): Promise<Submission> {
@@ -96,13 +99,14 @@ export class SshEngine implements RemoteEngine {
     };
   }
 
-  /** Closes the shared connections this launcher opened. */
+  /** Closes the shared connections this launcher opened, and their sockets' folder. */
   async close(): Promise<void> {
     await Promise.all(
       [...this.#used].map(
         (host) => new Promise<void>((resolve) => execFile('ssh', [...this.#baseArgs(), '-O', 'exit', host], { timeout: 10_000 }, () => resolve())),
       ),
     );
+    fs.rmSync(this.#controlDir, { recursive: true, force: true });
   }
 
   #baseArgs(): string[] {

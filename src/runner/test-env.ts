@@ -108,5 +108,9 @@ export function execEnv(
   const pathVar = env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin';
   env['PATH'] = pathVar.split(path.delimiter)[0] === binDir ? pathVar : [binDir, pathVar].join(path.delimiter);
   env['TRELLIS_BIN'] = path.join(binDir, 'trellis');
+  // Under ssh, bash takes a shell at level 0 with SSH_CLIENT set for the session's own shell and
+  // reads ~/.bashrc (Debian builds it so): every step would run the user's dotfiles (pyenv, conda…)
+  // as it does nowhere else. A level of 1 or more says it is not.
+  if (env['SSH_CLIENT'] !== undefined || env['SSH2_CLIENT'] !== undefined) env['SHLVL'] = String(Math.max(1, Number(env['SHLVL']) || 0));
   return env;
 }
