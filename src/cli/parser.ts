@@ -326,10 +326,11 @@ function define(argv: string[], width: number | undefined, select: (c: CommandNa
         .example('$0 wrap nightly-db -t db2 -- pg_dump -f /backup/db.sql mydb', 'grouped under the label db2'),
       cmd('wrap'),
     )
-    .command('exec <spec>', 'Run one launched test or item from its job spec (what remote launchers start)', (y) =>
+    .command('exec [spec]', 'Run one launched test or item from its job spec (what remote launchers start)', (y) =>
       y
         .positional('spec', { type: 'string', describe: 'the .trellis-job.json a launcher wrote into the work folder' })
-        .example('$0 exec /runs/linux/x86_64/nightly/unit/core/.trellis-job.json', 'as sbatch, ssh or a launcher command runs it'),
+        .option('serve', { type: 'boolean', describe: 'run the jobs whose spec paths come on stdin, one per line (the ssh launcher)' })
+        .example('$0 exec /runs/linux/x86_64/nightly/unit/core/.trellis-job.json', 'as sbatch or a launcher command runs it'),
       cmd('exec'),
     )
     .command('record <name>', 'Record a job that ran elsewhere: start, end, host and status', (y) =>

@@ -15,6 +15,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { runAreaPaths } from '../config/paths.js';
 import type { Area, ConfigValue } from '../config/types.js';
 import { matchPercent } from '../model/pattern.js';
 import type { TestDetail } from '../model/records.js';
@@ -194,7 +195,14 @@ function makeEngine(setup: LauncherSetup, w: LauncherWords, trellisCommand: stri
     case 'slurm':
       return new SlurmEngine({ sbatchArgs: [...slurmConfigArgs(setup.area), ...w.sbatch], trellisCommand, env: setup.env });
     case 'ssh':
-      return new SshEngine({ hosts: w.hosts, sshArgs: splitWords(setup.area.config.text('ssh', 'args') ?? ''), trellisCommand, env: setup.env, warn: setup.warn });
+      return new SshEngine({
+        hosts: w.hosts,
+        sshArgs: splitWords(setup.area.config.text('ssh', 'args') ?? ''),
+        trellisCommand,
+        env: setup.env,
+        warn: setup.warn,
+        logDir: runAreaPaths(setup.area.runArea).logsDir,
+      });
     case 'command':
       return new CommandEngine({
         words: w.words,

@@ -149,7 +149,8 @@ export class RemoteJob implements LaunchedJob {
           return this.#end({ state: 'INCOMPLETE', status: 'DEAD', comment: `could not start it with the ${this.#engine.kind} launcher: ${(err as Error).message}` });
         }
         this.#submission = sub;
-        recorder.setTest(job.testId, { jobId: sub.jobId, ...(sub.host ? { host: sub.host } : {}) });
+        // Not the host: exec's claim records the host it runs on, and this write may land after it.
+        recorder.setTest(job.testId, { jobId: sub.jobId });
         const stop = this.#stopRequest();
         if (stop) void this.#stopLaunched(stop.status, stop.reason);
         const next = await Promise.race([outcome.then((o) => ({ outcome: o })), sub.ended.then((end) => ({ end }))]);

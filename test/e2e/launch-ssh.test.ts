@@ -73,7 +73,9 @@ t.test('ssh over two hosts: spread by load, a host lost mid-run skipped, every r
   fs.writeFileSync(path.join(area, 'release'), '');
   const res = await run.done;
   t.equal(res.code, 0, 'the run still passes', { output: dump(res) });
-  t.match(res.stderr, new RegExp(`ssh host ${addrOf('h2').replace(/\./g, '\\.')} did not answer \\(.*\\); its jobs go to the other hosts`));
+  const h2 = addrOf('h2').replace(/\./g, '\\.');
+  t.match(res.stderr, new RegExp(`the ssh session to ${h2} ended \\(.*\\); its jobs finish there, new ones go to the other hosts`), 'one warning');
+  t.equal(res.stderr.split('\n').filter((l) => l.includes('ssh')).length, 1, 'and only that one');
   const rows = (await rowsOf('lost')).filter((r) => r.itempath !== '');
   t.equal(rows.length, 10);
   t.ok(rows.every((r) => `${r.state}/${r.status}` === 'COMPLETED/PASS'), 'every job recorded COMPLETED/PASS');
@@ -82,4 +84,10 @@ t.test('ssh over two hosts: spread by load, a host lost mid-run skipped, every r
     if (!lostAt.has(`started-${r.itempath}`)) t.equal(r.host, 'h1', `${r.itempath}, started after h2 was lost, ran on h1`);
   }
   for (const f of onH2) t.equal(rows.find((r) => `started-${r.itempath}` === f)!.host, 'h2', `${f}: h2's exec finished its job after its ssh session was gone`);
+
+  // 3. A host that does not answer from the start (h2's sshd is gone): skipped with one warning.
+  const skip = await trellisOn(t, 'h1', ['run', '--area', area, '-t', TARGET, '-r', 'skip', '-p', 'spread', '-j', '4', '--launcher', `ssh ${addrOf('h2')} ${addrOf('h1')}`]).done;
+  t.equal(skip.code, 0, 'the run passes on h1 alone', { output: dump(skip) });
+  t.match(skip.stderr, new RegExp(`ssh host ${h2} did not answer \\(.+\\); its jobs go to the other hosts`));
+  t.same([...new Set((await rowsOf('skip')).filter((r) => r.itempath !== '').map((r) => r.host))], ['h1'], 'every item ran on h1');
 });
