@@ -27,6 +27,10 @@ import {
   workDir,
 } from '../helpers/run-e2e.js';
 
+// Seven runs of the built CLI, each with a server and exec processes: more than the default limit
+// on a loaded machine.
+t.setTimeout(360_000);
+
 /** Logs `$MT_TEST_RUN_DIR` and its arguments, drops its own two options, then runs the rest. */
 const FOREGROUND = `#!/bin/sh
 echo "dir=$MT_TEST_RUN_DIR target=$MT_TARGET args=$*" >> "$MT_RUN_AREA_HOME/launches.log"
