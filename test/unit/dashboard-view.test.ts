@@ -213,6 +213,8 @@ t.test('detail: Enter opens it, it shows steps and the log tail, q goes back', a
   t.match(lines[0], /^t00 {2}in linux\/x86_64 nightly-1/);
   t.match(all, /State\s+COMPLETED\s+Status\s+FAIL/);
   t.match(all, /Host\s+h1 \(pid 42\)/);
+  const remote = text(buildDetailFrame({ ui, detail: { ...detail, launcher: 'slurm', jobId: '4821' }, run: data.run(1), tail: undefined, width: 100, height: 30 }, 200));
+  t.match(remote.join('\n'), /Host\s+h1 \(pid 42\), slurm job 4821/, 'where it ran: the launcher and its job id');
   t.match(all, /1 build\s+PASS\s+exit 0\s+4\.5 s\s+\/r\/build\.log/);
   t.match(all, /2 check\s+FAIL\s+exit 1/);
   t.match(all, /latency = 12 ms \(expected 10 \+\/- 30%\) PASS/);

@@ -49,6 +49,17 @@ function writeJunit(t: Test, input: ReportInput): { file: string; xml: string } 
   return { file, xml };
 }
 
+t.test('junit: where each test ran, as properties (JUnit has none per test case)', async (t) => {
+  const remote = row('remote', 'a/1', { launcher: 'slurm', jobId: '4821', host: 'n7', pid: 99 });
+  const viaSsh = row('remote', 'a/2', { launcher: 'ssh', jobId: 'build2', host: 'build2', pid: 98 });
+  const here = row('local', '', { launcher: 'local' });
+  const { file } = writeJunit(t, { ...reportInput([row("remote", ""), remote, viaSsh, here], {}), run: runRecord() });
+  t.equal(xpath(file, 'string(//property[@name="trellis.launchers"]/@value)'), 'local,slurm,ssh');
+  t.equal(xpath(file, 'string(//property[@name="trellis.job.linux_x86_64.remote.a/1"]/@value)'), 'n7 (pid 99), slurm job 4821');
+  t.equal(xpath(file, 'string(//property[@name="trellis.job.linux_x86_64.remote.a/2"]/@value)'), 'build2 (pid 98), ssh to build2');
+  t.equal(xpath(file, 'count(//property[starts-with(@name, "trellis.job.linux_x86_64.local")])'), '0', 'none for tests run here');
+});
+
 t.test('junit: valid, counted, mapped', async (t) => {
   const { file, xml } = writeJunit(t, hostileInput());
   t.notMatch(xml, /[\x00-\x08\x0b\x0c\x0e-\x1f]/, 'no raw control character');
