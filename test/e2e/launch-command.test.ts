@@ -79,6 +79,25 @@ t.test('a launcher script of the area runs every test through trellis exec, with
   t.match(shown.stdout, /host\s+\S+ \(pid \d+\), command job \d+/);
 });
 
+t.test('in-test helpers work under exec; the flexi-launcher sends each test to its host type\'s launcher', async (t) => {
+  const area = makeArea(t, {
+    config: `${DEFAULT_CONFIG}\n[jobtools]\nflexi-launcher yes\nlauncher local\n\n[launchers]\nremote% farm\n\n[host-types]\nfarm $MT_RUN_AREA_HOME/launch.sh -q farm\n`,
+    files: { 'launch.sh': FOREGROUND },
+    tests: {
+      here: '[ezsteps]\nrun  true\n',
+      remote1: '[ezsteps]\nmeasure  trellis set-value latency 12 --expected 10 --tol 30%\nnote  trellis set-value build 4711\nwarn  trellis test-status --status WARN -m "slow disk"\n',
+    },
+  });
+  const res = await run(t, area, 'r');
+  t.equal(res.code, 0, { output: res.stdout + res.stderr });
+  const json = JSON.parse((await trellis(t, area, ['list', 'tests', '-t', TARGET, '-r', 'r', '--json'])).stdout) as Array<{ testname: string; launcher: string; status: string; comment: string }>;
+  t.same(json.map((r) => `${r.testname} ${r.launcher} ${r.status}`).sort(), ['here local PASS', 'remote1 command WARN']);
+  const shown = JSON.parse((await trellis(t, area, ['show', 'remote1', '-t', TARGET, '-r', 'r', '--json'])).stdout) as { comment: string; data: Array<{ name: string; value: string; status: string }> };
+  t.equal(shown.comment, 'slow disk', 'what the test said of itself, read back by exec');
+  t.same(shown.data.map((d) => `${d.name}=${d.value} ${d.status}`), ['build=4711 n/a', 'latency=12 PASS'], 'values recorded through the server');
+  t.equal(readLines(path.join(area, 'launches.log')).length, 1, 'only remote1 went through the launcher');
+});
+
 t.test('a launcher that fails before exec began marks the test with its exit code and last line', async (t) => {
   const area = makeArea(t, {
     config: config('$MT_RUN_AREA_HOME/launch.sh'),

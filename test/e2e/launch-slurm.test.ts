@@ -55,7 +55,7 @@ t.test('the example area through Slurm: the same outcomes as with the local laun
 
 t.test('each test sees its own SLURM_JOB_ID; output and job script stay in the work folder', async (t) => {
   const area = makeArea(t, {
-    config: SLURM_CONFIG,
+    config: `${SLURM_CONFIG}\n[slurm]\nargs --comment=from-config\n`,
     tests: {
       a: '[items]\nN 1 2 3\n\n[ezsteps]\nenv  echo "job=$SLURM_JOB_ID name=$SLURM_JOB_NAME"\n',
     },
@@ -71,6 +71,7 @@ t.test('each test sees its own SLURM_JOB_ID; output and job script stay in the w
     t.equal(fs.readFileSync(path.join(dir, 'env.log'), 'utf8'), `job=${jobId} name=trellis:a/${n}\n`, `a/${n} ran as Slurm job ${jobId}`);
     t.ok(fs.existsSync(path.join(dir, `slurm-${jobId}.out`)), 'Slurm\'s output file is in the work folder');
     t.equal(jobInfo(jobId)['JobState'], 'COMPLETED');
+    t.equal(jobInfo(jobId)['Comment'], 'from-config', '[slurm] args reach sbatch');
   }
 });
 
