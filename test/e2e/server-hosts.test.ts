@@ -11,29 +11,20 @@
  * advertise, so servers listen on all interfaces; no traffic leaves the simulated hosts (the
  * test process itself never sends any to them).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { readPackets } from '../../src/client/packets.js';
 import { runAreaPaths } from '../../src/config/paths.js';
 import type { ServerRow } from '../../src/report/records-json.js';
 import { readLeaseOwner } from '../../src/server/lease.js';
-import { repoRoot, trellisBin, type CliResult } from '../helpers/cli.js';
 import { dump, parseJson } from '../helpers/e2e.js';
 import { checkExecutions, checkRecordedOnce, itemsTestconfig, RELEASE_FILE, type ItemsSpec } from '../helpers/failover.js';
 import { readLines, TARGET, waitUntil, type TestRow } from '../helpers/run-e2e.js';
 import { isPidAlive, stopServersUnder } from '../helpers/servers.js';
 import { writeArea } from '../helpers/area.js';
+import { hostsSh, trellisOn, upHosts } from '../helpers/sim-hosts.js';
 
-// The shared simulated-hosts script beside the project; a clone elsewhere (CI) uses the copy kept
-// in test/fixtures/netns (the same script, refreshed from ../shared when it changes).
-const SHARED_HOSTS_SH = path.resolve(repoRoot, '../shared/netns/hosts.sh');
-const HOSTS_SH = fs.existsSync(SHARED_HOSTS_SH) ? SHARED_HOSTS_SH : path.join(repoRoot, 'test/fixtures/netns/hosts.sh');
-/** Taken while the hosts are up: they are this machine's, whoever else runs this test. */
-const HOSTS_LOCK = path.join(os.tmpdir(), 'trellis-test-netns-hosts');
 const ADDR = { h1: '10.213.0.1', h2: '10.213.0.2', h3: '10.213.0.3' } as const;
 type Host = keyof typeof ADDR;
 
@@ -46,97 +37,24 @@ const KILL_AFTER = 16;
 /** A [server] section without bind or advertise: listen everywhere, advertise the host's IPv4. */
 const CONFIG = '[fields]\nOS\nARCH\n\n[setup]\nmax_concurrent_jobs 8\n\n[server]\nidle_timeout 5m\n';
 
-
-/** What this machine lacks to simulate hosts; empty when it has everything. */
-function missingPrerequisites(): string[] {
-  const missing: string[] = [];
-  if (process.getuid?.() !== 0) missing.push(`root (running as uid ${process.getuid?.()})`);
-  for (const cmd of ['ip', 'unshare']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    } catch {
-      missing.push(`the ${cmd} command (${cmd === 'ip' ? 'iproute2' : 'util-linux'})`);
-    }
-  }
-  if (!fs.existsSync(HOSTS_SH)) missing.push(HOSTS_SH);
-  return missing;
-}
-
-function hostsSh(...args: string[]): string {
-  return execFileSync(HOSTS_SH, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** `trellis ARGS` on a simulated host, in flight; killed at teardown if still running. */
-class OnHost {
-  readonly child: ChildProcess;
-  stdout = '';
-  stderr = '';
-  readonly done: Promise<CliResult>;
-
-  constructor(t: Test, host: Host, args: string[]) {
-    // hosts.sh execs its way down to node, so this pid is the trellis process itself.
-    this.child = spawn(HOSTS_SH, ['exec', host, process.execPath, trellisBin, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, NO_COLOR: '1', TRELLIS_DIRECT: undefined },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.done = new Promise((resolve) => {
-      this.child.on('close', (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr }));
-    });
-    t.teardown(async () => {
-      if (this.child.exitCode === null && this.child.signalCode === null) {
-        this.child.kill('SIGKILL');
-        await this.done;
-      }
-    });
-  }
-}
-
 t.test('a server on h1 serves h2 and h3; killed mid-run, h2 takes over after the lease goes stale', async (t) => {
-  const missing = missingPrerequisites();
-  if (missing.length > 0) {
-    t.fail(`simulated hosts need root, ip (iproute2) and unshare (util-linux); missing: ${missing.join(', ')}`);
-    return;
-  }
   const t0 = Date.now();
-  // The hosts have fixed names: another copy of this test (another checkout, same machine) waits.
-  const unlock = await lockfile
-    .lock(HOSTS_LOCK, {
-      realpath: false,
-      stale: 10_000,
-      retries: { retries: 120, minTimeout: 500, maxTimeout: 500, factor: 1 },
-      onCompromised: () => undefined,
-    })
-    .catch((err: Error) => {
-      throw new Error(`another copy of this test has held the simulated hosts (${HOSTS_LOCK}.lock) for a minute: ${err.message}`);
-    });
   // Teardown, also after a failure: stop every server of the area, then remove the hosts.
-  // Registered before t.testdir(): tap removes the folder before later teardowns run.
+  // Registered before t.testdir(): tap removes the folder after the teardowns registered before it.
   let area = '';
-  t.teardown(async () => {
-    try {
-      if (area !== '') await stopServersUnder(area);
-      hostsSh('down');
-    } finally {
-      await unlock();
-    }
-  });
+  await upHosts(t, 3, () => (area !== '' ? stopServersUnder(area) : undefined));
   area = writeArea(t.testdir(), { config: CONFIG, tests: { t: itemsTestconfig(SPEC) } });
   const runArea = path.join(area, 'runs');
   const paths = runAreaPaths(runArea);
   const packets = () => readPackets(paths.metaDir, () => undefined);
   const doneFile = path.join(area, SPEC.doneFile);
-  const on = (host: Host, ...args: string[]) => new OnHost(t, host, [...args, '--area', area]);
+  const on = (host: Host, ...args: string[]) => trellisOn(t, host, [...args, '--area', area]);
   const json = async <T>(host: Host, ...args: string[]): Promise<T> => {
     const res = await on(host, ...args, '--json').done;
     if (res.code !== 0) throw new Error(`${host}: trellis ${args.join(' ')} --json failed\n${dump(res)}`);
     return parseJson<T>(res);
   };
 
-  hostsSh('down');
-  hostsSh('up', '3');
   t.equal(hostsSh('exec', 'h2', 'hostname').trim(), 'h2', 'h2 has its own hostname');
 
   // A server started on h1 advertises h1's address.
