@@ -12,30 +12,31 @@ import type { Invocation } from '../model/protocol.js';
 import type { Store } from '../store/store.js';
 import { TrellisError } from '../util/errors.js';
 import { shortHostname } from '../util/host.js';
+import type { GlobalOptions } from './command-spec.js';
 import type { CommandContext } from './context.js';
 
 /** Finds and reads the area named by --area (or found upward from the current folder). */
-export function openArea(args: Record<string, unknown>, ctx: CommandContext): Area {
-  const explicit = typeof args['area'] === 'string' ? path.resolve(ctx.cwd, args['area']) : undefined;
+export function openArea(opts: GlobalOptions, ctx: CommandContext): Area {
+  const explicit = opts.area === undefined ? undefined : path.resolve(ctx.cwd, opts.area);
   const dir = findAreaDir(ctx.cwd, explicit);
-  const runArea = typeof args['runarea'] === 'string' ? path.resolve(ctx.cwd, args['runarea']) : undefined;
+  const runArea = opts.runarea === undefined ? undefined : path.resolve(ctx.cwd, opts.runarea);
   return loadArea(dir, { env: ctx.env, runArea, cpus: ctx.cpus, debug: (m) => ctx.log.debug(m) });
 }
 
 /** True when this command opens the databases itself: --direct, or TRELLIS_DIRECT=1. */
-export function isDirect(args: Record<string, unknown>, ctx: CommandContext): boolean {
-  return args['direct'] === true || ctx.env['TRELLIS_DIRECT'] === '1';
+export function isDirect(opts: Pick<GlobalOptions, 'direct'>, ctx: CommandContext): boolean {
+  return opts.direct || ctx.env['TRELLIS_DIRECT'] === '1';
 }
 
 /** Opens the store of the area's run area. */
 export async function openStore(
   area: Area,
-  args: Record<string, unknown>,
+  opts: GlobalOptions,
   ctx: CommandContext,
   invocation: Invocation = 'other',
   hooks: StoreHooks = {},
 ): Promise<Store> {
-  return openStoreAt(area.runArea, area.dir, args, ctx, invocation, hooks);
+  return openStoreAt(area.runArea, area.dir, opts, ctx, invocation, hooks);
 }
 
 /** What a long-lived client (the dashboard) wants to hear from the remote store. */
@@ -50,12 +51,12 @@ export interface StoreHooks {
 export async function openStoreAt(
   runArea: string,
   areaDir: string | undefined,
-  args: Record<string, unknown>,
+  opts: Pick<GlobalOptions, 'direct'>,
   ctx: CommandContext,
   invocation: Invocation,
   hooks: StoreHooks = {},
 ): Promise<Store> {
-  if (isDirect(args, ctx)) {
+  if (isDirect(opts, ctx)) {
     // Loaded only here: a client of a server never needs SQLite.
     const { openDirectStore } = await import('../store/direct-store.js');
     return openDirectStore(runArea, { host: shortHostname(), now: ctx.now });
@@ -84,11 +85,11 @@ export interface RunHandle {
 }
 
 /** Opens area and store, resolves -t and finds the run -r; reaps dead tests of that run. */
-export async function openRun(args: Record<string, unknown>, ctx: CommandContext): Promise<RunHandle> {
-  const area = openArea(args, ctx);
-  const target = resolveTarget(area, String(args['target']));
-  const runname = String(args['runname']);
-  const store = await openStore(area, args, ctx);
+export async function openRun(opts: GlobalOptions & { target: string; runname: string }, ctx: CommandContext): Promise<RunHandle> {
+  const area = openArea(opts, ctx);
+  const target = resolveTarget(area, opts.target);
+  const runname = opts.runname;
+  const store = await openStore(area, opts, ctx);
   try {
     const run = await store.findRun(target.name, runname);
     if (!run) {
@@ -107,13 +108,4 @@ export async function openRun(args: Record<string, unknown>, ctx: CommandContext
     await store.close();
     throw err;
   }
-}
-
-/** Splits a comma list option into upper-case words. */
-export function commaList(value: unknown): string[] {
-  if (typeof value !== 'string') return [];
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
 }

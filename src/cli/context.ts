@@ -25,9 +25,9 @@ export interface CommandContext {
   cpus: number;
 }
 
-/** A command module: turns parsed argv into typed options and calls one core function. */
-export interface CommandModule {
+/** A command module: takes its typed options (see specs/) and calls one core function. */
+export interface CommandModule<O> {
   /** true when the command handles Ctrl-C itself (through ctx.signal); may depend on the options */
-  readonly handlesSignals?: boolean | ((args: Record<string, unknown>) => boolean);
-  execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number>;
+  readonly handlesSignals?: boolean | ((opts: O) => boolean);
+  readonly execute: (opts: O, ctx: CommandContext) => Promise<number>;
 }

@@ -7,10 +7,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, isTrellisError } from '../util/errors.js';
 import { createLogger } from '../util/log.js';
+import { trellisVersion } from '../util/version.js';
 import type { CommandContext, CommandModule } from './context.js';
-import { parseArgs, type CommandName } from './parser.js';
+import { parseArgs, type ParsedCommand } from './parser.js';
+import type { CommandName, OptionsFor } from './specs/index.js';
 
-const MODULES: Record<CommandName, () => Promise<CommandModule>> = {
+/**
+ * Each command's module, loaded only when it runs. The type checks that every declared command
+ * has one, taking exactly the options its declaration gives.
+ */
+const MODULES: { [K in CommandName]: () => Promise<CommandModule<OptionsFor<K>>> } = {
   run: () => import('./commands/run.js'),
   'list-runs': () => import('./commands/list-runs.js'),
   'list-tests': () => import('./commands/list-tests.js'),
@@ -37,7 +43,25 @@ const MODULES: Record<CommandName, () => Promise<CommandModule>> = {
   diff: () => import('./commands/diff.js'),
   log: () => import('./commands/log.js'),
   exec: () => import('./commands/exec.js'),
+  completion: () => import('./commands/completion.js'),
+  __complete: () => import('./commands/complete.js'),
 };
+
+/** Loads the command's module and runs it, with Ctrl-C handling when it asks for it. */
+async function runCommand<K extends CommandName>(parsed: { command: K; options: OptionsFor<K> }, ctx: CommandContext, onSignal: (sig: NodeJS.Signals) => void) {
+  const mod = await MODULES[parsed.command]();
+  const handlesSignals = typeof mod.handlesSignals === 'function' ? mod.handlesSignals(parsed.options) : mod.handlesSignals;
+  if (handlesSignals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  try {
+    return await mod.execute(parsed.options, ctx);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
 
 /** Runs the CLI with `argv` (without node and script) and sets process.exitCode. */
 export async function main(argv: string[]): Promise<void> {
@@ -47,22 +71,16 @@ export async function main(argv: string[]): Promise<void> {
   for (const stream of [process.stdout, process.stderr]) stream.on('error', ignoreClosedPipe);
   const log = createLogger(process.stderr, debug);
   try {
-    const parsed = parseArgs(argv, process.stdout.columns);
+    const parsed = parseArgs(argv, { width: process.stdout.columns, version: trellisVersion() });
     if (parsed.kind === 'output') {
       process.stdout.write(parsed.text.endsWith('\n') ? parsed.text : `${parsed.text}\n`);
       process.exitCode = parsed.exitCode;
       return;
     }
-    const mod = await MODULES[parsed.command]();
     const soft = new AbortController();
     const hard = new AbortController();
     // The signal's name is the abort reason: `trellis wrap` passes the same signal on to its command.
     const onSignal = (sig: NodeJS.Signals) => (soft.signal.aborted ? hard.abort(sig) : soft.abort(sig));
-    const handlesSignals = typeof mod.handlesSignals === 'function' ? mod.handlesSignals(parsed.args) : mod.handlesSignals;
-    if (handlesSignals) {
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-    }
     const ctx: CommandContext = {
       cwd: process.cwd(),
       env: process.env,
@@ -77,12 +95,7 @@ export async function main(argv: string[]): Promise<void> {
       pid: process.pid,
       cpus: os.availableParallelism(),
     };
-    try {
-      process.exitCode = await mod.execute(parsed.args, ctx);
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    process.exitCode = await runCommand(parsed satisfies ParsedCommand, ctx, onSignal);
   } catch (err) {
     process.exitCode = reportError(err, debug, process.stderr);
   }

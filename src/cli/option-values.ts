@@ -1,10 +1,70 @@
 /**
- * Option values people type for history and monitoring: durations (`--max-age 26h`) and times
- * (`--start 2026-11-23T02:00:00Z` or epoch seconds). Each bad value is one BAD_VALUE line naming
- * the option and what to write instead.
+ * Option values as people type them, turned into what commands use: whole numbers (`-j 4`),
+ * comma lists, test patterns, durations (`--max-age 26h`) and times (`--start
+ * 2026-11-23T02:00:00Z` or epoch seconds). Each is the `parse` of an option declaration, so a
+ * value is checked once, when the command line is read; a bad one is one BAD_VALUE (or
+ * BAD_PATTERN) line naming the option and what to write instead.
  */
 import { parseDuration } from '../config/duration.js';
+import { parseTestPattern } from '../model/pattern.js';
 import { TrellisError } from '../util/errors.js';
+
+/** A whole number of 1 or more (`-j 4`); yargs' own `number` would turn `x` into NaN. */
+export function parseWholeNumber(text: string, flag: string): number {
+  const t = text.trim();
+  if (!/^[0-9]+$/.test(t) || Number(t) < 1) {
+    throw new TrellisError('BAD_VALUE', `${flag} ${t}: expected a whole number of 1 or more`, `e.g. ${flag} 4`);
+  }
+  return Number(t);
+}
+
+/** A number of 0 or more (`--slow-factor 2.5`). */
+export function parseNonNegativeNumber(text: string, flag: string): number {
+  const t = text.trim();
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(t)) throw new TrellisError('BAD_VALUE', `${flag} ${t}: expected a number of 0 or more`, `e.g. ${flag} 2.5`);
+  return Number(t);
+}
+
+/** A comma list: its words, trimmed, empty ones left out. */
+export function parseWords(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** A comma list of states or statuses, upper-cased. */
+export function parseUpperWords(text: string): string[] {
+  return parseWords(text).map((s) => s.toUpperCase());
+}
+
+/** A test pattern (`smoke%,unit/a%,~slow%`), checked here and passed on as written. */
+export function parsePatternOption(text: string, flag: string): string {
+  parseTestPattern(text, flag);
+  return text;
+}
+
+/** A duration as typed and in seconds: the text is what messages repeat back. */
+export interface DurationValue {
+  text: string;
+  seconds: number;
+}
+
+/** A duration option (`26h`), keeping the text for messages. */
+export function parseDurationValue(text: string, flag: string): DurationValue {
+  return { text, seconds: parseDurationOption(flag, text) };
+}
+
+/** A time as typed and in seconds since the epoch. */
+export interface TimeValue {
+  text: string;
+  epoch: number;
+}
+
+/** A time option (ISO 8601 with a zone, or epoch seconds), keeping the text for messages. */
+export function parseTimeValue(text: string, flag: string): TimeValue {
+  return { text, epoch: parseTimeOption(flag, text) };
+}
 
 /** Seconds in a duration option: `90`, `90s`, `90m`, `26h`, `2d`, `1h 30m`. */
 export function parseDurationOption(flag: string, text: string): number {

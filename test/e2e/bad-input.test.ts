@@ -76,21 +76,21 @@ t.test('a waiton cycle exits 3 naming the cycle', async (t) => {
   t.match(line, /([abc]) -> [abc] -> [abc] -> \1/, 'the whole cycle');
 });
 
-t.test('usage errors exit 2 and point at --help', async (t) => {
+t.test('usage errors exit 2 and point at --help; bad values at an example', async (t) => {
   const area = makeArea(t, { tests: PASSING });
-  const cases: Array<[string[], RegExp]> = [
-    [['run', '-r', 'n'], /--target/],
-    [['run', ...T], /--runname/],
-    [['run', ...T, '-r', 'n', '--bogus'], /bogus/],
-    [['run', ...T, '-r', 'n', '-j', '0'], /-j 0\b/],
-    [['run', ...T, '-r', 'n', '-j', 'x'], /-j x\b/],
-    [['run', ...T, '-r', 'n', '-j', '1.5'], /-j 1\.5\b/],
-    [['list', 'things'], /things|runs, tests|choices/i],
-    [['frobnicate'], /frobnicate/],
-    [[], /command/],
+  const cases: Array<[string[], RegExp, RegExp]> = [
+    [['run', '-r', 'n'], /--target/, /--help/],
+    [['run', ...T], /--runname/, /--help/],
+    [['run', ...T, '-r', 'n', '--bogus'], /bogus/, /--help/],
+    [['run', ...T, '-r', 'n', '-j', '0'], /-j 0\b/, /e\.g\. -j 4/],
+    [['run', ...T, '-r', 'n', '-j', 'x'], /-j x\b/, /e\.g\. -j 4/],
+    [['run', ...T, '-r', 'n', '-j', '1.5'], /-j 1\.5\b/, /e\.g\. -j 4/],
+    [['list', 'things'], /things|runs, tests|choices/i, /--help/],
+    [['frobnicate'], /frobnicate/, /--help/],
+    [[], /command/, /--help/],
   ];
   const results = await Promise.all(cases.map(([argv]) => runCli(t, argv, { cwd: area })));
-  cases.forEach(([, what], i) => assertUserError(t, results[i]!, ExitCode.usage, what, /--help/));
+  cases.forEach(([, what, hint], i) => assertUserError(t, results[i]!, ExitCode.usage, what, hint));
   t.notOk(fs.existsSync(path.join(area, 'runs')), 'no run area made');
 });
 

@@ -2,7 +2,7 @@ import t from 'tap';
 import { classify, diffRuns, failingClasses, type DiffRow } from '../../src/report/diff.js';
 import { diffJson, formatDiff } from '../../src/report/diff-text.js';
 import type { RunRecord } from '../../src/model/records.js';
-import { parseFailOn } from '../../src/cli/commands/diff.js';
+import { parseFailOn } from '../../src/cli/specs/diff.js';
 
 /** `STATE/STATUS`, or a bare status for COMPLETED. */
 const side = (text: string) => {
@@ -106,12 +106,12 @@ t.test('entries keep both sides; sorted by class, then name, then item', async (
 });
 
 t.test('--fail-on and the classes that fail', async (t) => {
-  t.same(parseFailOn(undefined), ['worse']);
-  t.same(parseFailOn('worse,disappeared'), ['worse', 'disappeared']);
-  t.same(parseFailOn('Disappeared'), ['disappeared']);
-  t.same(parseFailOn('none'), []);
-  t.throws(() => parseFailOn('worse,vanished'), { code: 'BAD_VALUE', message: /'vanished' is not a class/ });
-  t.throws(() => parseFailOn(','), { code: 'BAD_VALUE' });
+  t.same(parseFailOn('worse', '--fail-on'), ['worse']);
+  t.same(parseFailOn('worse,disappeared', '--fail-on'), ['worse', 'disappeared']);
+  t.same(parseFailOn('Disappeared', '--fail-on'), ['disappeared']);
+  t.same(parseFailOn('none', '--fail-on'), []);
+  t.throws(() => parseFailOn('worse,vanished', '--fail-on'), { code: 'BAD_VALUE', message: /--fail-on 'worse,vanished': 'vanished' is not a class/ });
+  t.throws(() => parseFailOn(',', '--fail-on'), { code: 'BAD_VALUE' });
   const diff = diffRuns(rows('a=PASS', 'gone=PASS'), rows('a=PASS', 'new=PASS'));
   t.same(failingClasses(diff, ['worse']), []);
   t.same(failingClasses(diff, ['worse', 'disappeared', 'appeared']), ['disappeared', 'appeared']);

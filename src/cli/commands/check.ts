@@ -7,21 +7,19 @@ import { DEFAULT_SLOW_FACTOR, DEFAULT_SLOW_MIN, findProblems, listExactNames } f
 import { formatProblems, problemJson } from '../../report/history-text.js';
 import { ExitCode, TrellisError } from '../../util/errors.js';
 import type { CommandContext } from '../context.js';
-import { parseDurationOption } from '../option-values.js';
 import { openRunAreaStore } from '../run-area-store.js';
+import type { CheckOptions } from '../specs/history.js';
 
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const maxAgeText = String(args['max-age']);
+export async function execute(opts: CheckOptions, ctx: CommandContext): Promise<number> {
+  const maxAgeText = opts.maxAge.text;
   const rules = {
     now: ctx.now(),
-    maxAge: parseDurationOption('--max-age', maxAgeText),
-    slowFactor: typeof args['slow-factor'] === 'number' ? args['slow-factor'] : DEFAULT_SLOW_FACTOR,
-    slowMin: typeof args['slow-min'] === 'string' ? parseDurationOption('--slow-min', args['slow-min']) : DEFAULT_SLOW_MIN,
+    maxAge: opts.maxAge.seconds,
+    slowFactor: opts.slowFactor ?? DEFAULT_SLOW_FACTOR,
+    slowMin: opts.slowMin?.seconds ?? DEFAULT_SLOW_MIN,
   };
-  const pattern = typeof args['pattern'] === 'string' ? args['pattern'] : undefined;
-  const target = typeof args['target'] === 'string' ? args['target'] : undefined;
-  const baseline = typeof args['baseline'] === 'number' ? args['baseline'] : undefined;
-  const store = await openRunAreaStore(args, ctx);
+  const { pattern, target, baseline } = opts;
+  const store = await openRunAreaStore(opts, ctx);
   try {
     const summaries = await store.historySummary({ pattern, target, baseline });
     const problems = findProblems(summaries, rules, listExactNames(pattern));
@@ -33,7 +31,7 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
       );
     }
     const checked = summaries.length + problems.filter((p) => p.summary === null).length;
-    if (args['json']) {
+    if (opts.json) {
       const shape = { ok: problems.length === 0, maxAge: rules.maxAge, checked, problems: problems.map(problemJson) };
       ctx.stdout.write(`${JSON.stringify(shape, null, 2)}\n`);
     } else if (problems.length === 0) {

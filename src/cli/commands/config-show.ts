@@ -4,15 +4,15 @@ import type { ConfigFile } from '../../config/types.js';
 import { TrellisError } from '../../util/errors.js';
 import { openArea } from '../area-access.js';
 import type { CommandContext } from '../context.js';
+import type { ConfigShowOptions } from '../specs/area.js';
 
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const area = openArea(args, ctx);
+export async function execute(opts: ConfigShowOptions, ctx: CommandContext): Promise<number> {
+  const area = openArea(opts, ctx);
   let file: ConfigFile = area.config;
-  if (args['file'] === 'runconfigs') {
-    file = typeof args['target'] === 'string' ? readRunconfigs(area, resolveTarget(area, args['target']), ctx.env) : area.runconfigs;
+  if (opts.file === 'runconfigs') {
+    file = opts.target === undefined ? area.runconfigs : readRunconfigs(area, resolveTarget(area, opts.target), ctx.env);
   }
-  const section = typeof args['section'] === 'string' ? args['section'] : undefined;
-  const key = typeof args['var'] === 'string' ? args['var'] : undefined;
+  const { section, var: key } = opts;
   if (key !== undefined && section === undefined) {
     throw new TrellisError('USAGE', '--var needs --section', 'e.g. trellis config show --section setup --var runarea');
   }
@@ -26,11 +26,11 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
   if (section !== undefined && key !== undefined) {
     const v = file.get(section, key);
     if (!v) throw new TrellisError('NO_TEST', `${file.file}: no ${key} in [${section}]`, 'see every value with `trellis config show`');
-    ctx.stdout.write(args['json'] ? `${JSON.stringify(v.text)}\n` : `${v.text}\n`);
+    ctx.stdout.write(opts.json ? `${JSON.stringify(v.text)}\n` : `${v.text}\n`);
     return 0;
   }
   const sections = section !== undefined ? [section] : file.sectionNames();
-  if (args['json']) {
+  if (opts.json) {
     const obj: Record<string, Record<string, string>> = {};
     for (const s of sections) obj[s] = Object.fromEntries(file.entries(s).map(([k, v]) => [k, v.text]));
     ctx.stdout.write(`${JSON.stringify(obj, null, 2)}\n`);

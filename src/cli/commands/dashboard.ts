@@ -4,7 +4,6 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pollChanges } from '../../client/feed.js';
 import { RemoteStore } from '../../client/remote-store.js';
-import { parseTestPattern } from '../../model/pattern.js';
 import { runDashboard } from '../../dashboard/dashboard.js';
 import type { FeedAccess } from '../../dashboard/live-source.js';
 import { openScreen } from '../../dashboard/screen.js';
@@ -13,10 +12,11 @@ import { TrellisError } from '../../util/errors.js';
 import { isDirect, openArea, openStore } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import { createDashboardActions } from '../dashboard-actions.js';
+import type { DashboardOptions } from '../specs/area.js';
 
 export const handlesSignals = true;
 
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+export async function execute(opts: DashboardOptions, ctx: CommandContext): Promise<number> {
   if (!ctx.stdin.isTTY || !ctx.stdout.isTTY) {
     throw new TrellisError(
       'USAGE',
@@ -24,14 +24,12 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
       'run it in a terminal (or tmux); scripts can use `trellis list runs` and `trellis list tests --json`',
     );
   }
-  // A bad pattern is a one-line error before the screen is taken over.
-  if (str(args['pattern'])) parseTestPattern(str(args['pattern']), '-p');
-  const area = openArea(args, ctx);
+  const area = openArea(opts, ctx);
   let relay: (message: string | undefined) => void = () => {};
-  const store = await openStore(area, args, ctx, 'dboard', {
+  const store = await openStore(area, opts, ctx, 'dboard', {
     onConnection: (e) => relay(e.state === 'lost' ? `${e.message}; reconnecting...` : undefined),
   });
-  const direct = isDirect(args, ctx);
+  const direct = isDirect(opts, ctx);
   const screen = openScreen({ colour: (ctx.env['NO_COLOR'] ?? '') === '', input: ctx.stdin, output: ctx.stdout });
   try {
     await runDashboard({
@@ -40,10 +38,10 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
       getTest: (runId, testname, itempath) => store.getTest(runId, testname, itempath),
       actions: createDashboardActions({ store, area, ctx, direct }),
       filters: {
-        target: str(args['target']),
-        runname: str(args['runname']),
-        pattern: str(args['pattern']),
-        status: str(args['status']),
+        target: opts.target ?? '',
+        runname: opts.runname ?? '',
+        pattern: opts.pattern ?? '',
+        status: opts.status ?? '',
       },
       title: `${path.relative(ctx.cwd, area.runArea) || '.'}${direct ? ' (direct)' : ''}`,
       emptyHint: `No runs yet in ${area.runArea}.\nStart one with:  trellis run -t TARGET -r RUNNAME   (see \`trellis list targets\`)\nIt shows here as soon as it starts.`,
@@ -76,8 +74,4 @@ function traceTo(file: string | undefined) {
     clockMs: () => performance.now(),
     trace: (event: string, ms: number) => appendFileSync(file, `${event} ${ms.toFixed(2)}\n`),
   };
-}
-
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : '';
 }

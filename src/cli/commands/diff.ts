@@ -6,35 +6,19 @@
 import { resolveTarget } from '../../config/area.js';
 import type { Area } from '../../config/types.js';
 import type { RunRecord } from '../../model/records.js';
-import { DIFF_CLASSES, diffRuns, failingClasses, type DiffClass } from '../../report/diff.js';
+import { diffRuns, failingClasses } from '../../report/diff.js';
 import { diffJson, formatDiff } from '../../report/diff-text.js';
 import type { Store } from '../../store/store.js';
 import { ExitCode, TrellisError } from '../../util/errors.js';
-import { commaList, openArea, openStore } from '../area-access.js';
+import { openArea, openStore } from '../area-access.js';
 import type { CommandContext } from '../context.js';
+import type { DiffOptions } from '../specs/diff.js';
 
-/** The two (target, run name) pairs: -r twice; -t once for both or twice, old then new. */
-function readPairs(args: Record<string, unknown>): { targets: [string, string]; runnames: [string, string] } {
-  const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
-  const t = list(args['target']);
-  const r = list(args['runname']);
-  return { targets: [t[0]!, t[1] ?? t[0]!], runnames: [r[0]!, r[1]!] };
-}
-
-/** Parses --fail-on: classes, or `none` alone. */
-export function parseFailOn(value: unknown): DiffClass[] {
-  if (value === undefined) return ['worse'];
-  const words = commaList(value).map((w) => w.toLowerCase());
-  if (words.length === 1 && words[0] === 'none') return [];
-  const bad = words.filter((w) => !(DIFF_CLASSES as readonly string[]).includes(w));
-  if (words.length === 0 || bad.length > 0) {
-    throw new TrellisError(
-      'BAD_VALUE',
-      `--fail-on '${String(value)}': ${bad.length > 0 ? `'${bad[0]}' is not a class` : 'expected a class'}`,
-      `use a comma list of ${DIFF_CLASSES.join(', ')}, or none`,
-    );
-  }
-  return [...new Set(words)] as DiffClass[];
+/** The two (target, run name) pairs: -r twice; -t once for both or twice, old then new (the spec checks the counts). */
+function readPairs(opts: DiffOptions): { targets: [string, string]; runnames: [string, string] } {
+  const [t0 = '', t1 = t0] = opts.target;
+  const [r0 = '', r1 = ''] = opts.runname;
+  return { targets: [t0, t1], runnames: [r0, r1] };
 }
 
 /** Finds the run (NO_RUN naming the side when it is not there) and reaps its dead runner's tests. */
@@ -52,21 +36,21 @@ async function findRun(store: Store, area: Area, targetText: string, runname: st
   return reaped.length === 0 ? run : ((await store.getRun(run.id)) ?? run);
 }
 
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const failOn = parseFailOn(args['fail-on']);
-  const { targets, runnames } = readPairs(args);
-  const area = openArea(args, ctx);
-  const store = await openStore(area, args, ctx);
+export async function execute(opts: DiffOptions, ctx: CommandContext): Promise<number> {
+  const failOn = opts.failOn;
+  const { targets, runnames } = readPairs(opts);
+  const area = openArea(opts, ctx);
+  const store = await openStore(area, opts, ctx);
   try {
     const oldRun = await findRun(store, area, targets[0], runnames[0], 'old', ctx);
     const newRun = await findRun(store, area, targets[1], runnames[1], 'new', ctx);
-    const query = typeof args['pattern'] === 'string' ? { pattern: args['pattern'] } : {};
+    const query = opts.pattern === undefined ? {} : { pattern: opts.pattern };
     const [oldRows, newRows] = await Promise.all([store.listTests(oldRun.id, query), store.listTests(newRun.id, query)]);
     const diff = diffRuns(oldRows, newRows);
     const failed = failingClasses(diff, failOn);
     const runs = { old: oldRun, new: newRun };
-    if (args['json']) ctx.stdout.write(`${JSON.stringify(diffJson(diff, runs, { failOn, failed }), null, 2)}\n`);
-    else ctx.stdout.write(formatDiff(diff, runs, { all: args['all'] === true, failed }));
+    if (opts.json) ctx.stdout.write(`${JSON.stringify(diffJson(diff, runs, { failOn, failed }), null, 2)}\n`);
+    else ctx.stdout.write(formatDiff(diff, runs, { all: opts.all, failed }));
     return failed.length > 0 ? ExitCode.testsFailed : ExitCode.ok;
   } finally {
     await store.close();

@@ -3,16 +3,15 @@ import { formatHistory, outcomeJson } from '../../report/history-text.js';
 import { TrellisError } from '../../util/errors.js';
 import type { CommandContext } from '../context.js';
 import { openRunAreaStore, splitTestName } from '../run-area-store.js';
+import type { HistoryOptions } from '../specs/history.js';
 
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const spec = String(args['test']);
-  const target = typeof args['target'] === 'string' ? args['target'] : undefined;
-  const limit = typeof args['limit'] === 'number' ? args['limit'] : undefined;
-  const store = await openRunAreaStore(args, ctx);
+export async function execute(opts: HistoryOptions, ctx: CommandContext): Promise<number> {
+  const { test: spec, target, limit } = opts;
+  const store = await openRunAreaStore(opts, ctx);
   try {
     const outcomes = await store.history({ ...splitTestName(spec), target, limit });
     if (outcomes.length === 0) throw makeNothingRecordedError(spec, target);
-    ctx.stdout.write(args['json'] ? `${JSON.stringify(outcomes.map(outcomeJson), null, 2)}\n` : `${formatHistory(outcomes)}\n`);
+    ctx.stdout.write(opts.json ? `${JSON.stringify(outcomes.map(outcomeJson), null, 2)}\n` : `${formatHistory(outcomes)}\n`);
     return 0;
   } finally {
     await store.close();

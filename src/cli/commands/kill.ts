@@ -3,14 +3,15 @@ import { requestKill } from '../../runner/run-admin.js';
 import { shortHostname, whoAmI } from '../../util/host.js';
 import { openRun } from '../area-access.js';
 import type { CommandContext } from '../context.js';
+import type { KillOptions } from '../specs/run-admin.js';
 
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const { store, run, area } = await openRun(args, ctx);
+export async function execute(opts: KillOptions, ctx: CommandContext): Promise<number> {
+  const { store, run, area } = await openRun(opts, ctx);
   try {
     const asked = await requestKill(store, run, {
-      pattern: typeof args['pattern'] === 'string' ? args['pattern'] : undefined,
+      pattern: opts.pattern,
       now: ctx.now(),
-      write: { force: args['force'] === true, who: whoAmI(ctx.env) },
+      write: { force: opts.force, who: whoAmI(ctx.env) },
       liveness: { now: ctx.now(), deadtime: area.setup.deadtime },
       host: shortHostname(),
     });

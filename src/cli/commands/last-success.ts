@@ -3,18 +3,18 @@ import { formatLastSuccess, outcomeJson } from '../../report/history-text.js';
 import { ExitCode } from '../../util/errors.js';
 import type { CommandContext } from '../context.js';
 import { openRunAreaStore, splitTestName } from '../run-area-store.js';
+import type { LastSuccessOptions } from '../specs/history.js';
 import { makeNothingRecordedError } from './history.js';
 
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const spec = String(args['test']);
-  const target = typeof args['target'] === 'string' ? args['target'] : undefined;
-  const store = await openRunAreaStore(args, ctx);
+export async function execute(opts: LastSuccessOptions, ctx: CommandContext): Promise<number> {
+  const { test: spec, target } = opts;
+  const store = await openRunAreaStore(opts, ctx);
   try {
     const name = splitTestName(spec);
     const [latest] = await store.history({ ...name, target, limit: 1 });
     if (latest === undefined) throw makeNothingRecordedError(spec, target);
     const [success] = await store.history({ ...name, target, limit: 1, successOnly: true });
-    if (args['json']) {
+    if (opts.json) {
       const shape = { test: spec, lastSuccess: success ? outcomeJson(success) : null, latest: outcomeJson(latest) };
       ctx.stdout.write(`${JSON.stringify(shape, null, 2)}\n`);
     } else {

@@ -4,15 +4,13 @@ import { formatTable, formatTime } from '../../report/table.js';
 import { formatCounts } from '../../report/summary.js';
 import { openArea, openStore } from '../area-access.js';
 import type { CommandContext } from '../context.js';
+import type { ListRunsOptions } from '../specs/list.js';
 
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const area = openArea(args, ctx);
-  const store = await openStore(area, args, ctx);
+export async function execute(opts: ListRunsOptions, ctx: CommandContext): Promise<number> {
+  const area = openArea(opts, ctx);
+  const store = await openStore(area, opts, ctx);
   try {
-    const query = {
-      runname: typeof args['runpatt'] === 'string' ? args['runpatt'] : undefined,
-      target: typeof args['target'] === 'string' ? args['target'] : undefined,
-    };
+    const query = { runname: opts.runpatt, target: opts.target };
     let runs = await store.listRuns(query);
     // A run left `running` by a runner that died is done once its tests are reaped: look at those
     // few (never every run) so the STATE column does not say running for ever.
@@ -25,7 +23,7 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
       }
       runs = await store.listRuns(query);
     }
-    if (args['json']) {
+    if (opts.json) {
       ctx.stdout.write(`${JSON.stringify(runs.map(runJson), null, 2)}\n`);
       return 0;
     }

@@ -3,10 +3,11 @@ import { listTargets } from '../../config/area.js';
 import { formatTable } from '../../report/table.js';
 import { openArea, openStore } from '../area-access.js';
 import type { CommandContext } from '../context.js';
+import type { ListTargetsOptions } from '../specs/list.js';
 
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const area = openArea(args, ctx);
-  const store = await openStore(area, args, ctx);
+export async function execute(opts: ListTargetsOptions, ctx: CommandContext): Promise<number> {
+  const area = openArea(opts, ctx);
+  const store = await openStore(area, opts, ctx);
   try {
     const runs = await store.listRuns();
     const byTarget = new Map<string, { target: string; configured: boolean; runs: number }>();
@@ -17,7 +18,7 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
       byTarget.set(r.target, entry);
     }
     const list = [...byTarget.values()].sort((a, b) => a.target.localeCompare(b.target));
-    if (args['json']) {
+    if (opts.json) {
       ctx.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
       return 0;
     }

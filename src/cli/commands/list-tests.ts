@@ -1,18 +1,15 @@
 /** `trellis list tests -t T -r R [-p P] [--state S] [--status S]`. */
 import { testJson } from '../../report/records-json.js';
 import { formatTable, formatTime } from '../../report/table.js';
-import { commaList, openRun } from '../area-access.js';
+import { openRun } from '../area-access.js';
 import type { CommandContext } from '../context.js';
+import type { ListTestsOptions } from '../specs/list.js';
 
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const { store, run } = await openRun(args, ctx);
+export async function execute(opts: ListTestsOptions, ctx: CommandContext): Promise<number> {
+  const { store, run } = await openRun(opts, ctx);
   try {
-    const tests = await store.listTests(run.id, {
-      pattern: typeof args['pattern'] === 'string' ? args['pattern'] : undefined,
-      state: commaList(args['state']).map((s) => s.toUpperCase()),
-      status: commaList(args['status']),
-    });
-    if (args['json']) {
+    const tests = await store.listTests(run.id, { pattern: opts.pattern, state: opts.state ?? [], status: opts.status ?? [] });
+    if (opts.json) {
       ctx.stdout.write(`${JSON.stringify(tests.map(testJson), null, 2)}\n`);
       return 0;
     }

@@ -4,13 +4,14 @@ import { formatTime } from '../../report/table.js';
 import { shortHostname, whoAmI } from '../../util/host.js';
 import { openRun } from '../area-access.js';
 import type { CommandContext, CommandModule } from '../context.js';
+import type { LockOptions } from '../specs/run-admin.js';
 
 /**
  * Locks the run: it refuses new results unless --force. Refused while a runner is live (it could
  * record nothing more); locking a locked run keeps who locked it first.
  */
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const { store, run, area } = await openRun(args, ctx);
+export async function execute(opts: LockOptions, ctx: CommandContext): Promise<number> {
+  const { store, run, area } = await openRun(opts, ctx);
   try {
     const name = `${run.target}/${run.runname}`;
     if (run.state === 'locked') {
@@ -27,9 +28,9 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
 }
 
 /** Unlocks the run: it takes the state its tests give (new, running or done). */
-export const unlockCommand: CommandModule = {
-  async execute(args, ctx) {
-    const { store, run } = await openRun(args, ctx);
+export const unlockCommand: CommandModule<LockOptions> = {
+  async execute(opts, ctx) {
+    const { store, run } = await openRun(opts, ctx);
     try {
       const name = `${run.target}/${run.runname}`;
       if (run.state !== 'locked') {

@@ -5,18 +5,19 @@ import { shortHostname, whoAmI } from '../../util/host.js';
 import { formatTime } from '../../report/table.js';
 import { openRun } from '../area-access.js';
 import type { CommandContext } from '../context.js';
+import type { RemoveOptions } from '../specs/run-admin.js';
 
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const { store, run, area, target } = await openRun(args, ctx);
+export async function execute(opts: RemoveOptions, ctx: CommandContext): Promise<number> {
+  const { store, run, area, target } = await openRun(opts, ctx);
   try {
-    const pattern = typeof args['pattern'] === 'string' ? args['pattern'] : undefined;
+    const pattern = opts.pattern;
     const res = await removeFromRun(store, run, {
       pattern,
       runDir: runAreaPaths(area.runArea).runDir(target.values, run.runname),
       runArea: area.runArea,
       liveness: { now: ctx.now(), deadtime: area.setup.deadtime },
       host: shortHostname(),
-      write: { force: args['force'] === true, who: whoAmI(ctx.env) },
+      write: { force: opts.force, who: whoAmI(ctx.env) },
     });
     const what = pattern ? `${res.tests} tests and items matching '${pattern}' from` : `run`;
     ctx.stdout.write(`Removed ${what} ${run.target}/${run.runname} (${res.folders} work folders)\n`);

@@ -4,26 +4,22 @@ import type { FeedCursor, RunRecord } from '../../model/records.js';
 import { RemoteStore } from '../../client/remote-store.js';
 import { runTests, type RunObserver, type RunResult } from '../../runner/run.js';
 import { formatEnded, formatProgress, formatSummary, type Tally } from '../../report/summary.js';
-import { ExitCode, TrellisError } from '../../util/errors.js';
+import { ExitCode } from '../../util/errors.js';
 import { shortHostname, whoAmI } from '../../util/host.js';
 import { processStartTime } from '../../util/process-info.js';
-import { commaList, isDirect, openArea, openStore } from '../area-access.js';
+import { isDirect, openArea, openStore } from '../area-access.js';
 import type { CommandContext } from '../context.js';
+import type { RunOptions } from '../specs/run.js';
 import { checkOutputFile, writeJunitFile } from '../report-output.js';
 
 export const handlesSignals = true;
 
 /** Runs the tests and prints progress and a summary; exit 0 only when every selected test passed. */
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const area = openArea(args, ctx);
-  const launcher = typeof args['launcher'] === 'string' ? args['launcher'] : undefined;
-  const jobs = args['jobs'];
-  if (jobs !== undefined && (typeof jobs !== 'number' || !Number.isInteger(jobs) || jobs < 1)) {
-    throw new TrellisError('BAD_VALUE', `-j ${String(jobs)}: expected a whole number of 1 or more`, 'e.g. -j 4');
-  }
+export async function execute(opts: RunOptions, ctx: CommandContext): Promise<number> {
+  const area = openArea(opts, ctx);
   // Checked before anything runs: a run of hours must not end in a report that cannot be written.
-  const junit = typeof args['junit'] === 'string' ? checkOutputFile(ctx.cwd, args['junit'], '--junit') : undefined;
-  const store = await openStore(area, args, ctx, 'runner');
+  const junit = opts.junit === undefined ? undefined : checkOutputFile(ctx.cwd, opts.junit, '--junit');
+  const store = await openStore(area, opts, ctx, 'runner');
   let started: RunRecord | undefined;
   const tally: Tally = { total: 0, done: 0, running: 0, byStatus: new Map() };
   const t0 = ctx.now();
@@ -69,22 +65,22 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
     try {
       result = await runTests(
         {
-          target: String(args['target']),
-          runname: String(args['runname']),
-          pattern: typeof args['pattern'] === 'string' ? args['pattern'] : undefined,
-          jobs: typeof jobs === 'number' ? jobs : undefined,
-          rerun: commaList(args['rerun']).map((s) => s.toUpperCase()),
-          rerunClean: args['rerun-clean'] === true,
-          rerunAll: args['rerun-all'] === true,
-          preclean: args['preclean'] === true,
-          force: args['force'] === true,
-          ...(launcher !== undefined ? { launcher } : {}),
+          target: opts.target,
+          runname: opts.runname,
+          pattern: opts.pattern,
+          jobs: opts.jobs,
+          rerun: opts.rerun ?? [],
+          rerunClean: opts.rerunClean,
+          rerunAll: opts.rerunAll,
+          preclean: opts.preclean,
+          force: opts.force,
+          ...(opts.launcher !== undefined ? { launcher: opts.launcher } : {}),
         },
         {
           area,
           store,
           // A direct run's tests report directly too: no server opens the databases under it.
-          env: isDirect(args, ctx) ? { ...ctx.env, TRELLIS_DIRECT: '1' } : ctx.env,
+          env: isDirect(opts, ctx) ? { ...ctx.env, TRELLIS_DIRECT: '1' } : ctx.env,
           host: shortHostname(),
           pid: ctx.pid,
           procStart: processStartTime(ctx.pid),
@@ -95,7 +91,7 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
           signal: ctx.signal,
           hardSignal: ctx.hardSignal,
           observer,
-          direct: isDirect(args, ctx),
+          direct: isDirect(opts, ctx),
           ...(store instanceof RemoteStore ? { waitForChanges: (c: FeedCursor, ms: number, s: AbortSignal) => store.waitForChanges(c, ms, s) } : {}),
           warn: (m) => {
             clearLine();

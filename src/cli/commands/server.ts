@@ -10,16 +10,17 @@ import type { ServerRow } from '../../report/records-json.js';
 import { formatTable, isoTime } from '../../report/table.js';
 import { readLeaseOwner } from '../../server/lease.js';
 import { readAreaIdFile, readPackets, readToken } from '../../client/packets.js';
-import { STALE_AFTER, type FoundPacket, type Invocation } from '../../model/protocol.js';
+import { STALE_AFTER, type FoundPacket } from '../../model/protocol.js';
 import { removeFile } from '../../util/files.js';
 import { LEASE_LOST, startServer } from '../../server/server.js';
 import { TrellisError } from '../../util/errors.js';
 import { shortHostname } from '../../util/host.js';
 import { openArea } from '../area-access.js';
 import type { CommandContext } from '../context.js';
+import type { ServerOptions } from '../specs/area.js';
 
 /** Only a foreground server stops on Ctrl-C by itself (cleanly); the others just exit. */
-export const handlesSignals = (args: Record<string, unknown>) => args['action'] === 'start' && args['foreground'] === true;
+export const handlesSignals = (opts: ServerOptions) => opts.action === 'start' && opts.foreground;
 
 interface Where {
   runArea: string;
@@ -28,26 +29,26 @@ interface Where {
 }
 
 /** The run area and its [server] settings; --runarea alone will do when no area is found. */
-function locate(args: Record<string, unknown>, ctx: CommandContext): Where {
+function locate(opts: ServerOptions, ctx: CommandContext): Where {
   try {
-    const area = openArea(args, ctx);
+    const area = openArea(opts, ctx);
     return { runArea: area.runArea, areaDir: area.dir, config: area.server };
   } catch (err) {
-    if (!(err instanceof TrellisError && err.code === 'NO_AREA' && typeof args['runarea'] === 'string')) throw err;
-    const runArea = path.resolve(ctx.cwd, args['runarea']);
+    if (!(err instanceof TrellisError && err.code === 'NO_AREA' && opts.runarea !== undefined)) throw err;
+    const runArea = path.resolve(ctx.cwd, opts.runarea);
     return { runArea, areaDir: undefined, config: { idleTimeout: DEFAULT_IDLE_TIMEOUT, portRange: null, advertise: undefined, bind: undefined } };
   }
 }
 
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const where = locate(args, ctx);
-  switch (args['action']) {
+export async function execute(opts: ServerOptions, ctx: CommandContext): Promise<number> {
+  const where = locate(opts, ctx);
+  switch (opts.action) {
     case 'start':
-      return args['foreground'] === true ? serveForeground(where, args, ctx) : startInBackground(where, args, ctx);
+      return opts.foreground ? serveForeground(where, opts, ctx) : startInBackground(where, opts, ctx);
     case 'list':
-      return list(where, args, ctx);
+      return list(where, opts, ctx);
     case 'stop':
-      return stop(where, args, ctx);
+      return stop(where, opts, ctx);
     default:
       return ping(where, ctx);
   }
@@ -56,10 +57,10 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
 const discoveryBase = (ctx: CommandContext) => ({ host: shortHostname(), now: ctx.now, debug: (m: string) => ctx.log.debug(m) });
 const describe = (f: FoundPacket) => `server pid ${f.packet.pid} on host ${f.packet.host} at ${f.packet.address}:${f.packet.port}`;
 
-async function serveForeground(where: Where, args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+async function serveForeground(where: Where, opts: ServerOptions, ctx: CommandContext): Promise<number> {
   const server = await startServer({
     runArea: where.runArea,
-    invocation: args['invocation'] as Invocation,
+    invocation: opts.invocation,
     config: where.config,
     host: shortHostname(),
     now: ctx.now,
@@ -78,7 +79,7 @@ async function serveForeground(where: Where, args: Record<string, unknown>, ctx:
   return 0;
 }
 
-async function startInBackground(where: Where, args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+async function startInBackground(where: Where, opts: ServerOptions, ctx: CommandContext): Promise<number> {
   const paths = runAreaPaths(where.runArea);
   const live = await findServer(paths, discoveryBase(ctx));
   if (live) {
@@ -89,7 +90,7 @@ async function startInBackground(where: Where, args: Record<string, unknown>, ct
     ...discoveryBase(ctx),
     runArea: where.runArea,
     areaDir: where.areaDir,
-    invocation: args['invocation'] as Invocation,
+    invocation: opts.invocation,
     autoStart: true,
     env: ctx.env,
     trellisJs: path.join(ctx.binDir, 'trellis.js'),
@@ -98,10 +99,10 @@ async function startInBackground(where: Where, args: Record<string, unknown>, ct
   return 0;
 }
 
-async function list(where: Where, args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+async function list(where: Where, opts: ServerOptions, ctx: CommandContext): Promise<number> {
   const paths = runAreaPaths(where.runArea);
   const rows = (await surveyServers(paths, ctx)).map((s) => s.row);
-  if (args['json']) {
+  if (opts.json) {
     ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return 0;
   }
@@ -143,11 +144,11 @@ async function surveyServers(paths: RunAreaPaths, ctx: CommandContext): Promise<
   );
 }
 
-async function stop(where: Where, args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+async function stop(where: Where, opts: ServerOptions, ctx: CommandContext): Promise<number> {
   const paths = runAreaPaths(where.runArea);
   const token = readToken(paths);
   let targets: FoundPacket[];
-  if (args['all'] === true) {
+  if (opts.all) {
     targets = (await surveyServers(paths, ctx)).filter((s) => s.row.status === 'live').map((s) => s.found);
   } else {
     const live = await findServer(paths, discoveryBase(ctx));

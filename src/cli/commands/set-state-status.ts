@@ -4,18 +4,18 @@ import { setStateStatus } from '../../runner/run-admin.js';
 import { whoAmI } from '../../util/host.js';
 import { openRun } from '../area-access.js';
 import type { CommandContext } from '../context.js';
+import type { SetStateStatusOptions } from '../specs/run-admin.js';
 
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const text = String(args['statestatus']);
-  const { state, status } = parseStateStatus(text, 'set-state-status');
-  const { store, run } = await openRun(args, ctx);
+export async function execute(opts: SetStateStatusOptions, ctx: CommandContext): Promise<number> {
+  const { state, status } = parseStateStatus(opts.statestatus, 'set-state-status');
+  const { store, run } = await openRun(opts, ctx);
   try {
     const n = await setStateStatus(store, run.id, {
-      pattern: String(args['pattern']),
+      pattern: opts.pattern,
       state,
       status,
       now: ctx.now(),
-      write: { force: args['force'] === true, who: whoAmI(ctx.env) },
+      write: { force: opts.force, who: whoAmI(ctx.env) },
     });
     ctx.stdout.write(`Set ${[state, status].filter(Boolean).join('/')} on ${n} tests and items of ${run.target}/${run.runname}\n`);
     return n === 0 ? 4 : 0;

@@ -2,21 +2,15 @@
 import { reportValue, testFromEnv } from '../../runner/in-test.js';
 import { openStoreAt } from '../area-access.js';
 import type { CommandContext } from '../context.js';
+import type { SetValueOptions } from '../specs/in-test.js';
 
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const at = testFromEnv(ctx.env, 'set-value', args['force'] === true);
-  const str = (k: string) => (args[k] === undefined ? undefined : String(args[k]));
-  const store = await openStoreAt(at.runArea, ctx.env['TRELLIS_AREA'], args, ctx, 'exec');
+export async function execute(opts: SetValueOptions, ctx: CommandContext): Promise<number> {
+  const at = testFromEnv(ctx.env, 'set-value', opts.force);
+  const store = await openStoreAt(at.runArea, ctx.env['TRELLIS_AREA'], opts, ctx, 'exec');
   try {
-    const status = await reportValue(store, at, {
-      name: String(args['name']),
-      value: String(args['value']),
-      expected: str('expected'),
-      tol: str('tol'),
-      units: str('units'),
-      now: ctx.now(),
-    });
-    ctx.stdout.write(`${String(args['name'])}=${String(args['value'])} ${status}\n`);
+    const { name, value, expected, tol, units } = opts;
+    const status = await reportValue(store, at, { name, value, expected, tol, units, now: ctx.now() });
+    ctx.stdout.write(`${name}=${value} ${status}\n`);
     return 0;
   } finally {
     await store.close();

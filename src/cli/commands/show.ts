@@ -5,13 +5,14 @@ import { TrellisError } from '../../util/errors.js';
 import { readLogExcerpt } from '../../util/log-excerpt.js';
 import { openRun } from '../area-access.js';
 import type { CommandContext } from '../context.js';
+import type { ShowOptions } from '../specs/show.js';
 
 const TAIL_BYTES = 4096;
 
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const { store, run, target } = await openRun(args, ctx);
+export async function execute(opts: ShowOptions, ctx: CommandContext): Promise<number> {
+  const { store, run, target } = await openRun(opts, ctx);
   try {
-    const spec = String(args['test']);
+    const spec = opts.test;
     const slash = spec.indexOf('/');
     const testname = slash < 0 ? spec : spec.slice(0, slash);
     const itempath = slash < 0 ? '' : spec.slice(slash + 1);
@@ -23,7 +24,7 @@ export async function execute(args: Record<string, unknown>, ctx: CommandContext
         `see its tests with \`trellis list tests -t ${target.name} -r ${run.runname}\``,
       );
     }
-    if (args['json']) {
+    if (opts.json) {
       ctx.stdout.write(`${JSON.stringify(testDetailJson(detail), null, 2)}\n`);
       return 0;
     }

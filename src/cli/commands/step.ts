@@ -2,13 +2,13 @@
 import { reportStep, testFromEnv } from '../../runner/in-test.js';
 import { openStoreAt } from '../area-access.js';
 import type { CommandContext } from '../context.js';
+import type { StepOptions } from '../specs/in-test.js';
 
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const at = testFromEnv(ctx.env, 'step', args['force'] === true);
-  const store = await openStoreAt(at.runArea, ctx.env['TRELLIS_AREA'], args, ctx, 'exec');
+export async function execute(opts: StepOptions, ctx: CommandContext): Promise<number> {
+  const at = testFromEnv(ctx.env, 'step', opts.force);
+  const store = await openStoreAt(at.runArea, ctx.env['TRELLIS_AREA'], opts, ctx, 'exec');
   try {
-    const status = typeof args['status'] === 'string' ? args['status'].toUpperCase() : undefined;
-    await reportStep(store, at, { name: String(args['name']), phase: args['state'] === 'start' ? 'start' : 'end', status, now: ctx.now() });
+    await reportStep(store, at, { name: opts.name, phase: opts.state, status: opts.status, now: ctx.now() });
     return 0;
   } finally {
     await store.close();

@@ -8,21 +8,22 @@ import { shortHostname } from '../../util/host.js';
 import { openStoreAt } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import { resolveRunArea, splitTestName } from '../run-area-store.js';
+import type { WrapOptions } from '../specs/history.js';
 
 /** SIGINT and SIGTERM are passed on to the command, not acted on here. */
 export const handlesSignals = true;
 
-export async function execute(args: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const command = (args['--'] as unknown[]).map(String);
-  const name = splitTestName(String(args['name']));
+export async function execute(opts: WrapOptions, ctx: CommandContext): Promise<number> {
+  const command = opts.rest;
+  const name = splitTestName(opts.name);
   checkJobName(name.testname, name.itempath);
   // A wrong --area is an error before anything runs; a server that cannot be reached is not.
-  const where = resolveRunArea(args, ctx);
-  const store = openStoreAt(where.runArea, where.areaDir, args, ctx, 'other');
+  const where = resolveRunArea(opts, ctx);
+  const store = openStoreAt(where.runArea, where.areaDir, opts, ctx, 'other');
   const exit = await runWrapped({
     store,
     ...name,
-    target: typeof args['target'] === 'string' ? args['target'] : undefined,
+    target: opts.target,
     host: shortHostname(),
     command,
     cwd: ctx.cwd,

@@ -1,0 +1,46 @@
+/** `trellis run`. */
+import { TrellisError } from '../../util/errors.js';
+import { defineCommand, type OptionsOf } from '../command-spec.js';
+import { parseUpperWords, parseWholeNumber } from '../option-values.js';
+import { FORCE, PATTERN, RUN_KEYS } from './common.js';
+
+export const runSpec = defineCommand({
+  command: 'run',
+  describe: 'Run the tests of an area for a target and run name',
+  options: {
+    ...RUN_KEYS,
+    ...PATTERN,
+    ...FORCE,
+    jobs: { type: 'string', alias: 'j', describe: 'at most N tests at once (also capped by max_concurrent_jobs)', parse: parseWholeNumber },
+    rerun: { type: 'string', describe: 'also rerun tests that ended with these statuses (comma list)', parse: parseUpperWords },
+    'rerun-clean': { type: 'boolean', describe: 'rerun every test that did not end PASS, WARN, WAIVED or SKIP' },
+    'rerun-all': { type: 'boolean', describe: 'rerun every selected test' },
+    preclean: { type: 'boolean', describe: "remove a test's work folder before running it" },
+    launcher: {
+      type: 'string',
+      describe: "where tests run: local, 'slurm [sbatch options]', 'ssh HOST…', or a launcher command (default: [jobtools] launcher)",
+    },
+    junit: { type: 'string', describe: 'when the run ends (even on Ctrl-C), write its JUnit report to FILE' },
+  },
+  examples: [
+    ['$0 run -t linux/x86_64 -r nightly', 'run every test'],
+    ["$0 run -t linux/x86_64 -r nightly -p 'smoke%' -j 4 --rerun FAIL", 'rerun the failed smoke tests, 4 at a time'],
+    ['$0 run -t linux/x86_64 -r build-42 --junit results.xml', 'a Jenkins job: exit code plus report'],
+  ],
+});
+export type RunOptions = OptionsOf<typeof runSpec>;
+
+export const execSpec = defineCommand(
+  {
+    command: 'exec',
+    describe: 'Run one launched test or item from its job spec (what remote launchers start)',
+    positionals: { spec: { describe: 'the .trellis-job.json a launcher wrote into the work folder' } },
+    options: { serve: { type: 'boolean', describe: 'run the jobs whose spec paths come on stdin, one per line (the ssh launcher)' } },
+    examples: [['$0 exec /runs/linux/x86_64/nightly/unit/core/.trellis-job.json', 'as sbatch or a launcher command runs it']],
+  },
+  (o) => {
+    if (o.serve && o.spec !== undefined) throw new TrellisError('USAGE', 'trellis exec takes a spec or --serve, not both', 'give spec paths on stdin with --serve');
+    if (!o.serve && o.spec === undefined) throw new TrellisError('USAGE', 'trellis exec needs a job spec (or --serve)', 'e.g. trellis exec <workdir>/.trellis-job.json');
+  },
+);
+export type ExecOptions = OptionsOf<typeof execSpec>;
