@@ -110,7 +110,8 @@ async function main() {
   requireBuild();
   const Database = createRequire(path.join(ROOT, 'package.json'))('better-sqlite3');
   const { findServer, checkHealth } = await import(dist('client/discovery.js'));
-  const { readPackets, readToken, readAreaIdFile } = await import(dist('client/packets.js'));
+  const { readPackets } = await import(dist('client/packets.js'));
+  const { readToken, readAreaIdFile } = await import(dist('config/meta-files.js'));
   const { runAreaPaths } = await import(dist('config/paths.js'));
   const { shortHostname } = await import(dist('util/host.js'));
   const { openDirectStore } = await import(dist('store/direct-store.js'));

@@ -1,13 +1,11 @@
 /**
- * Reading the run area's `.meta/` as a client: the packets (defensively: the folder is shared, so
- * any file may be garbage, huge, a symlink or a forgery), the token and the area id.
+ * Reading the run area's `.meta/` packets as a client, defensively: the folder is shared, so any
+ * file may be garbage, huge, a symlink or a forgery. The token and the area id, which servers
+ * read too, are in config/meta-files.ts.
  */
 import { constants, closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import path from 'node:path';
-import type { RunAreaPaths } from '../config/paths.js';
 import { MAX_PACKET_BYTES, PACKET_NAME, sha1, validatePacket, type FoundPacket } from '../model/protocol.js';
-import { TrellisError } from '../util/errors.js';
-import { readSmallFile } from '../util/files.js';
 
 /**
  * Every packet file in `metaDir` that is a regular file of sane size whose content matches its
@@ -59,27 +57,4 @@ function readPacketFile(file: string, name: string): FoundPacket | string {
   } finally {
     closeSync(fd);
   }
-}
-
-function readMetaFile(file: string): string | undefined {
-  try {
-    const text = readSmallFile(file);
-    return text === '' ? undefined : text;
-  } catch (err) {
-    throw new TrellisError(
-      'RUNAREA_UNWRITABLE',
-      `cannot read ${file}: ${(err as Error).message}`,
-      'you need read access to the run area to use its server; check [setup] runarea or --runarea',
-    );
-  }
-}
-
-/** The area's token, or undefined when no server was ever started here. */
-export function readToken(paths: RunAreaPaths): string | undefined {
-  return readMetaFile(paths.tokenFile);
-}
-
-/** The area id recorded in `.meta/`, or undefined before the first server. */
-export function readAreaIdFile(paths: RunAreaPaths): string | undefined {
-  return readMetaFile(paths.areaIdFile);
 }

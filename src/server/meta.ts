@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { utimesSync } from 'node:fs';
 import path from 'node:path';
-import { readAreaIdFile, readToken } from '../client/packets.js';
+import { readAreaIdFile, readToken } from '../config/meta-files.js';
 import type { RunAreaPaths } from '../config/paths.js';
 import { encodePacket, type Packet } from '../model/protocol.js';
 import { TrellisError } from '../util/errors.js';

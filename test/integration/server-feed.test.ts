@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { requestJson } from '../../src/client/http.js';
-import { readToken } from '../../src/client/packets.js';
+import { readToken } from '../../src/config/meta-files.js';
 import { runAreaPaths } from '../../src/config/paths.js';
 import type { ServerConfig } from '../../src/config/types.js';
 import { bearer, FEED_MAX_WAIT_MS, type HealthInfo } from '../../src/model/protocol.js';
