@@ -105,6 +105,8 @@ export async function main(argv: string[]): Promise<void> {
 export function reportError(err: unknown, debug: boolean, stderr: NodeJS.WritableStream): number {
   if (isTrellisError(err)) {
     stderr.write(`trellis: ${err.toLine()}\n`);
+    // The code docs/exit-codes.md lists, for whoever is debugging (and for tests to name).
+    if (debug) stderr.write(`trellis: debug: error code ${err.code}, exit ${err.exitCode}\n`);
     if (debug && err.stack) stderr.write(`${err.stack}\n`);
     return err.exitCode;
   }
