@@ -7,6 +7,7 @@ import path from 'node:path';
 import { findAreaDir, loadArea, resolveTarget } from '../config/area.js';
 import type { Area, Target } from '../config/types.js';
 import type { RunRecord } from '../model/records.js';
+import { displayName } from '../model/display-name.js';
 import { RemoteStore, type RemoteStoreOptions } from '../client/remote-store.js';
 import type { Invocation } from '../model/protocol.js';
 import type { Store } from '../store/store.js';
@@ -101,7 +102,7 @@ export async function openRun(opts: GlobalOptions & { target: string; runname: s
     }
     const reaped = await store.reapDead(run.id, { now: ctx.now(), deadtime: area.setup.deadtime });
     for (const t of reaped) {
-      ctx.log.warn(`${t.testname}${t.itempath ? '/' + t.itempath : ''}: its runner is gone; marked INCOMPLETE/DEAD (${t.comment})`);
+      ctx.log.warn(`${displayName(t)}: its runner is gone; marked INCOMPLETE/DEAD (${t.comment})`);
     }
     return { area, store, target, run: (await store.getRun(run.id)) ?? run };
   } catch (err) {

@@ -3,8 +3,7 @@
  * check that must name this area, remove those whose server is provably gone, and when none
  * answers start one — under the start lock, so racing clients end up with one server.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, renameSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import path from 'node:path';
 import { runAreaPaths, type RunAreaPaths } from '../config/paths.js';
 import { choosePackets, STALE_AFTER, type FoundPacket, type HealthInfo, type Invocation } from '../model/protocol.js';
@@ -13,6 +12,7 @@ import { readAreaIdFile, readToken } from '../config/meta-files.js';
 import { readPackets } from './packets.js';
 import { TrellisError } from '../util/errors.js';
 import { isPidAlive } from '../util/process-info.js';
+import { readLastLine, spawnDetached } from '../util/spawn-detached.js';
 import { requestJson, TransportError, type Endpoint } from './http.js';
 
 export interface Connection {
@@ -141,16 +141,13 @@ async function takeStartLock(paths: RunAreaPaths, waitMs: number): Promise<() =>
 /** Starts `trellis server start --foreground` detached and waits for its packet. */
 async function startDetached(paths: RunAreaPaths, opts: DiscoverOptions): Promise<Connection> {
   const startLog = path.join(paths.logsDir, `starting-${opts.host}-${process.pid}.log`);
-  const fd = openSync(startLog, 'a', 0o640);
   const args = [opts.trellisJs, 'server', 'start', '--foreground', '--invocation', opts.invocation, '--runarea', opts.runArea];
   if (opts.areaDir !== undefined) args.push('--area', opts.areaDir);
   const env = { ...opts.env, TRELLIS_DIRECT: undefined };
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env, cwd: paths.root });
-  closeSync(fd);
+  const child = spawnDetached(args, { logFile: startLog, logFlags: 'a', env, cwd: paths.root });
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `exit code ${code}`));
   child.once('error', (err) => (exited = err.message));
-  child.unref();
   // The server appends to the same file under its own name.
   const logFile = child.pid !== undefined ? paths.serverLog(opts.host, child.pid) : startLog;
   if (child.pid !== undefined) renameSync(startLog, logFile);
@@ -168,19 +165,10 @@ async function startDetached(paths: RunAreaPaths, opts: DiscoverOptions): Promis
     await new Promise((r) => setTimeout(r, 25));
   }
   const why = exited ?? `no packet within ${Math.round((opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) / 1000)} s`;
-  const last = lastLine(logFile);
+  const last = readLastLine(logFile);
   throw new TrellisError(
     'SERVER_START',
     `the server for ${opts.runArea} did not come up (${why})${last ? `: ${last}` : ''}`,
     `see its log ${logFile}, or run \`trellis server start --foreground\` to watch it`,
   );
-}
-
-function lastLine(file: string): string {
-  try {
-    const lines = readFileSync(file, 'utf8').trim().split('\n');
-    return (lines[lines.length - 1] ?? '').replace(/^\S+Z /, '').slice(0, 300);
-  } catch {
-    return '';
-  }
 }

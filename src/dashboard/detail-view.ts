@@ -3,12 +3,12 @@
  * status and duration, values, and the live tail of the log that matters (the running step's,
  * else the failing one's, else the last). Pure.
  */
-import { describePlacement } from '../model/display-name.js';
 import type { RunRecord, StepRecord, TestDetail } from '../model/records.js';
+import { describePlacement, displayName } from '../model/display-name.js';
 import { statusRank } from '../model/states.js';
 import { lookOf } from './cell-style.js';
 import { clean, fit, formatTime, keyLine, type Line } from './frame.js';
-import { refName, type UiState } from './ui-state.js';
+import type { UiState } from './ui-state.js';
 
 export interface LogTail {
   file: string;
@@ -54,7 +54,7 @@ export function buildDetailFrame(input: DetailInput, now = Date.now() / 1000): L
   const ref = ui.detail!;
   const where = run ? `  in ${run.target} ${run.runname}` : '';
   const head: Line[] = [
-    [{ text: clean(`${refName(ref)}${where}`), bold: true }, { text: '   q back  R rerun  K kill  S set  ? help' }],
+    [{ text: clean(`${displayName(ref)}${where}`), bold: true }, { text: '   q back  R rerun  K kill  S set  ? help' }],
     input.banner ? [{ text: ` ${input.banner}`, tone: 'fail', inverse: true }] : [],
   ];
   const body: Line[] = [];

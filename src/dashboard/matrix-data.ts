@@ -5,12 +5,8 @@
  * shared by all runs (6 bytes a cell), and the cells of runs no longer followed are dropped.
  */
 import type { CellRecord, FeedBatch, FeedCursor, RunRecord } from '../model/records.js';
+import { displayName } from '../model/display-name.js';
 import type { TestState } from '../model/states.js';
-
-/** A row's key: the test name, or `test/itempath` (test names never hold a `/`). */
-export function rowKey(testname: string, itempath: string): string {
-  return itempath === '' ? testname : `${testname}/${itempath}`;
-}
 
 /** Tests and their items over the followed runs, sorted by name. */
 export interface RowTree {
@@ -196,7 +192,7 @@ export class MatrixData {
   }
 
   #rowOf(testname: string, itempath: string): number {
-    const key = rowKey(testname, itempath);
+    const key = displayName({ testname, itempath });
     let row = this.#rowByKey.get(key);
     if (row === undefined) {
       row = this.#rowTest.length;

@@ -3,9 +3,10 @@
  * the test pattern and the status filter. Pure.
  */
 import type { CellRecord } from '../model/records.js';
+import { displayName } from '../model/display-name.js';
 import type { TestPattern } from '../model/pattern.js';
 import { lookOf } from './cell-style.js';
-import { rowKey, type RowTree } from './matrix-data.js';
+import type { RowTree } from './matrix-data.js';
 
 export interface RowEntry {
   key: string;
@@ -58,14 +59,14 @@ export function flattenRows(tree: RowTree, opts: RowOptions): RowEntry[] {
   for (const { testname, items } of tree.tests) {
     const testSelected = opts.pattern === undefined || opts.pattern.matchTest(testname);
     const shownItems = items.filter(
-      (item) => (opts.pattern === undefined || opts.pattern.matchItem(testname, item)) && rowPasses(rowKey(testname, item)),
+      (item) => (opts.pattern === undefined || opts.pattern.matchItem(testname, item)) && rowPasses(displayName({ testname, itempath: item })),
     );
     const testPasses = testSelected && rowPasses(testname);
     if (!testPasses && shownItems.length === 0) continue;
     const folded = items.length > 0 && isFolded(testname, opts);
     out.push({ key: testname, testname, itempath: '', itemCount: items.length, folded });
     if (folded) continue;
-    for (const item of shownItems) out.push({ key: rowKey(testname, item), testname, itempath: item, itemCount: 0, folded: false });
+    for (const item of shownItems) out.push({ key: displayName({ testname, itempath: item }), testname, itempath: item, itemCount: 0, folded: false });
   }
   return out;
 }

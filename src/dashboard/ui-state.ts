@@ -3,6 +3,7 @@
  * grid in, the next state and at most one effect (quit, an action on a test) out.
  */
 import type { RunRecord } from '../model/records.js';
+import { displayName } from '../model/display-name.js';
 import type { RowEntry } from './rows.js';
 
 export type Mode = 'matrix' | 'detail' | 'help';
@@ -236,19 +237,14 @@ function handleDetailKey(ui: UiState, key: string): KeyResult {
   }
 }
 
-/** The name a user reads for a cell: `test` or `test/item`. */
-export function refName(ref: Pick<CellRef, 'testname' | 'itempath'>): string {
-  return ref.itempath === '' ? ref.testname : `${ref.testname}/${ref.itempath}`;
-}
-
 function askAction(ui: UiState, key: string, ref: CellRef, run: RunRecord | undefined): KeyResult {
   const ref0 = { runId: ref.runId, testname: ref.testname, itempath: ref.itempath };
   const where = run ? ` in ${run.target} ${run.runname}` : '';
   if (key === 'S') {
-    return { ui: { ...ui, prompt: { field: 'set', label: `set STATE,STATUS of ${refName(ref)}${where} (e.g. COMPLETED,WAIVED)`, text: '', ref: ref0 } } };
+    return { ui: { ...ui, prompt: { field: 'set', label: `set STATE,STATUS of ${displayName(ref)}${where} (e.g. COMPLETED,WAIVED)`, text: '', ref: ref0 } } };
   }
   const action = key === 'R' ? 'rerun' : 'kill';
-  return { ui: { ...ui, confirm: { action, ref: ref0, question: `${action} ${refName(ref)}${where}? (y/n)` } } };
+  return { ui: { ...ui, confirm: { action, ref: ref0, question: `${action} ${displayName(ref)}${where}? (y/n)` } } };
 }
 
 function handlePromptKey(ui: UiState, prompt: Prompt, key: string): KeyResult {

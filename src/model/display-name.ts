@@ -1,6 +1,9 @@
-/** How people see a test or item: `test`, or `test/itempath`. */
-export function displayName(testname: string, itempath: string): string {
-  return itempath === '' ? testname : `${testname}/${itempath}`;
+/**
+ * How people see a test or item, and the key they know a row by: `test`, or `test/itempath`
+ * (test names never hold a `/`). The one place this rule is written.
+ */
+export function displayName(t: { readonly testname: string; readonly itempath?: string | undefined }): string {
+  return t.itempath ? `${t.testname}/${t.itempath}` : t.testname;
 }
 
 /** Where a test ran, for people: `vm (pid 42), slurm job 1234` (`-` before it ran). */

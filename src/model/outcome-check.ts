@@ -5,6 +5,7 @@
  */
 import { TrellisError } from '../util/errors.js';
 import type { OutcomeSummary } from './records.js';
+import { displayName } from './display-name.js';
 
 export interface CheckRules {
   /** seconds since the epoch */
@@ -56,7 +57,7 @@ export function findProblems(summaries: readonly OutcomeSummary[], rules: CheckR
     }
     if (isSlow(s, rules)) out.push({ kind: 'slow', ...key, age: null });
   }
-  const seen = new Set(summaries.map((s) => joinName(s.testname, s.itempath)));
+  const seen = new Set(summaries.map((s) => displayName(s)));
   for (const name of expected) {
     if (seen.has(name)) continue;
     const [testname = name, itempath = ''] = name.split(/\/(.*)/s);
@@ -81,17 +82,13 @@ export function listExactNames(pattern: string | undefined): string[] {
     .filter((e) => e !== '' && !e.startsWith('~') && !e.includes('%'));
 }
 
-/** `test` or `test/itempath`. */
-export function joinName(testname: string, itempath: string): string {
-  return itempath === '' ? testname : `${testname}/${itempath}`;
-}
 
 // Like test names (config/names.ts), but '/' splits the name from its item path.
 const UNSAFE_JOB_NAME = /[\s,%\\\x00-\x1f\x7f]|^[~./]|\/$|\/\//;
 
 /** Checks the name of a wrap/record job (BAD_VALUE says what to use) and returns it joined. */
 export function checkJobName(testname: string, itempath: string): string {
-  const name = joinName(testname, itempath);
+  const name = displayName({ testname, itempath });
   if (testname === '' || testname.includes('/') || UNSAFE_JOB_NAME.test(name)) {
     throw new TrellisError('BAD_VALUE', `job name '${name}' cannot be recorded`, "use letters, digits and -_.+=@ with no blanks (a '/' may separate an item), e.g. backup or backup/db1");
   }

@@ -4,6 +4,7 @@
  */
 import type { RunState, TestState } from './states.js';
 
+
 /** One run: a (target, run name) pair. */
 export interface RunRecord {
   id: number;

@@ -134,10 +134,6 @@ export function judgeItems(row: TestDetail, items: readonly TestDetail[]): Verdi
   return { outcome: classifyOutcome(row.state, row.status), message };
 }
 
-/** The key people know a row by: `test` or `test/itempath`. */
-export function rowKey(t: { testname: string; itempath: string }): string {
-  return t.itempath === '' ? t.testname : `${t.testname}/${t.itempath}`;
-}
 
 function joinParts(head: string, comment: string): string {
   return comment === '' ? head : `${head}: ${comment}`;

@@ -3,6 +3,7 @@
  * the documented `--json` shape for scripts. Data in, text out.
  */
 import type { RunRecord } from '../model/records.js';
+import { displayName } from '../model/display-name.js';
 import { formatTable } from './table.js';
 import { DIFF_CLASSES, hasEnded, type DiffClass, type DiffEntry, type DiffSide, type RunDiff } from './diff.js';
 
@@ -25,7 +26,7 @@ const TITLES: Record<DiffClass, string> = {
 const LISTED: ReadonlySet<DiffClass> = new Set(['worse', 'better', 'appeared', 'disappeared']);
 
 const label = (r: RunRecord) => `${r.target} ${r.runname} (${r.state}, ${r.status})`;
-const key = (e: DiffEntry) => (e.itempath === '' ? e.testname : `${e.testname}/${e.itempath}`);
+const key = (e: DiffEntry) => displayName(e);
 /** An outcome as people read it: the status once ended, else the state it is in. */
 const outcome = (s: DiffSide | null) => (s === null ? '-' : hasEnded(s) ? s.status : s.state);
 

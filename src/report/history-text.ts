@@ -2,8 +2,9 @@
  * History and monitoring for people and scripts: `trellis history`, `last-success` and `check`
  * as text, and their documented `--json` shapes (docs/cli.md). Data in, text out.
  */
-import { endedAt, joinName, type CheckProblem } from '../model/outcome-check.js';
+import { endedAt, type CheckProblem } from '../model/outcome-check.js';
 import type { OutcomeRecord } from '../model/records.js';
+import { displayName } from '../model/display-name.js';
 import { formatSeconds } from './summary.js';
 import { formatTable, formatTime, isoTime } from './table.js';
 
@@ -58,7 +59,7 @@ export function formatLastSuccess(name: string, success: OutcomeRecord | null, l
 
 /** One line per problem of `trellis check`. */
 export function formatProblems(problems: readonly CheckProblem[], now: number): string {
-  const rows = problems.map((p) => [p.kind.toUpperCase(), joinName(p.testname, p.itempath), p.target === '' ? '-' : p.target, explainProblem(p, now)]);
+  const rows = problems.map((p) => [p.kind.toUpperCase(), displayName(p), p.target === '' ? '-' : p.target, explainProblem(p, now)]);
   return formatTable(['PROBLEM', 'TEST', 'TARGET', 'DETAIL'], rows);
 }
 
@@ -82,7 +83,7 @@ function explainProblem(p: CheckProblem, now: number): string {
 /** One outcome in `--json` output. Fields are only ever added. */
 export function outcomeJson(o: OutcomeRecord) {
   return {
-    test: joinName(o.testname, o.itempath),
+    test: displayName(o),
     testname: o.testname,
     itempath: o.itempath,
     kind: o.kind,
@@ -105,7 +106,7 @@ export function problemJson(p: CheckProblem) {
   const s = p.summary;
   return {
     problem: p.kind,
-    test: joinName(p.testname, p.itempath),
+    test: displayName(p),
     target: p.target,
     age: p.age,
     count: s?.count ?? 0,

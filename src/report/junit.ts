@@ -6,10 +6,10 @@
  * table are in docs/jenkins.md. Valid against junit-10.xsd: times with 3 decimals, no `skipped`
  * on `<testsuites>`, escaped text instead of CDATA, invalid characters replaced.
  */
-import { describePlacement } from '../model/display-name.js';
 import type { StepRecord, TestDetail } from '../model/records.js';
+import { describePlacement, displayName } from '../model/display-name.js';
 import type { LogExcerpt } from '../util/log-excerpt.js';
-import { countCases, groupCases, judgeTest, rowKey, type Verdict } from './cases.js';
+import { countCases, groupCases, judgeTest, type Verdict } from './cases.js';
 import { xmlAttr, xmlText } from './clean-text.js';
 import type { ReportInput } from './reporters.js';
 import { isoTime } from './table.js';
@@ -114,7 +114,7 @@ function failureDetail(step: StepRecord, log: LogExcerpt | undefined): string {
 /** A case's `system-out`: what it was, then each step with the head and tail of its log. */
 function caseOutput(c: TestDetail, logs: ReadonlyMap<string, LogExcerpt>): string {
   const lines = [
-    `${rowKey(c)}: ${c.state} ${c.status}${c.comment ? ` - ${c.comment}` : ''}`,
+    `${displayName(c)}: ${c.state} ${c.status}${c.comment ? ` - ${c.comment}` : ''}`,
     `host ${describePlacement(c)}; started ${isoTime(c.start) ?? '-'}; ${seconds(c.duration)} s; folder ${c.rundir || '-'}`,
   ];
   for (const s of c.steps) {

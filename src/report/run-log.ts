@@ -4,6 +4,7 @@
  * Data in, text out.
  */
 import type { EventRecord, TestRecord } from '../model/records.js';
+import { displayName } from '../model/display-name.js';
 import { formatTable, formatTime, isoTime } from './table.js';
 
 /** Kinds shown without --kind or --all. */
@@ -37,7 +38,7 @@ export function selectEvents(events: readonly EventRecord[], kinds: readonly str
 export function nameEvents(events: readonly EventRecord[], rows: readonly TestRecord[], all: readonly EventRecord[]): LogEntry[] {
   const names = new Map<number, string>();
   for (const e of all) if (e.kind === 'removed' && e.testId !== null) names.set(e.testId, e.detail);
-  for (const r of rows) names.set(r.id, r.itempath === '' ? r.testname : `${r.testname}/${r.itempath}`);
+  for (const r of rows) names.set(r.id, displayName(r));
   return events.map((e) => ({
     seq: e.seq,
     time: e.time,

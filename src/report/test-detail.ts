@@ -1,6 +1,6 @@
 /** `trellis show` as text: one test's record, steps, values and the tail of its bad step's log. */
 import type { TestDetail, TestRecord } from '../model/records.js';
-import { describePlacement } from '../model/display-name.js';
+import { describePlacement, displayName } from '../model/display-name.js';
 import { formatSeconds } from './summary.js';
 import { formatTable, formatTime } from './table.js';
 
@@ -11,7 +11,7 @@ export interface DetailExtras {
 
 /** Formats a test for people. */
 export function formatTestDetail(t: TestDetail, extras: DetailExtras): string {
-  const name = t.itempath ? `${t.testname}/${t.itempath}` : t.testname;
+  const name = displayName(t);
   const out: string[] = [
     `${name}: ${t.state} ${t.status}${t.comment ? ` - ${t.comment}` : ''}`,
     `  host      ${describePlacement(t)}`,

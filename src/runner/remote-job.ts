@@ -289,5 +289,5 @@ function outcomeOf(row: TestDetail): JobOutcome {
 
 /** `test` or `test/item`, for engines' job names. */
 export function jobLabel(job: JobStart): string {
-  return displayName(job.testname, job.itempath);
+  return displayName(job);
 }

@@ -7,6 +7,7 @@
  */
 import type { Item, TestDefinition } from '../config/types.js';
 import type { TestRecord } from '../model/records.js';
+import { displayName } from '../model/display-name.js';
 import { isSuccess, worstStatus } from '../model/states.js';
 import { JobQueue } from './job-queue.js';
 
@@ -294,7 +295,7 @@ export class Scheduler {
 }
 
 function labelOf(target: Job | TestNode): string {
-  if ('node' in target) return target.itempath ? `${target.node.def.name}/${target.itempath}` : target.node.def.name;
+  if ('node' in target) return displayName({ testname: target.node.def.name, itempath: target.itempath });
   return target.def.name;
 }
 

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { OutcomeJob } from '../model/records.js';
+import { displayName } from '../model/display-name.js';
 import type { Store } from '../store/store.js';
 
 export type WrappedState = 'running' | 'exited';
@@ -90,7 +91,7 @@ export interface WrapOptions {
 /** Runs the command to its end, recording it; resolves with how it ended. */
 export async function runWrapped(opts: WrapOptions): Promise<WrappedExit> {
   const base = { key: randomUUID(), kind: 'wrap' as const, testname: opts.testname, itempath: opts.itempath, target: opts.target ?? '', host: opts.host };
-  const name = opts.itempath === '' ? opts.testname : `${opts.testname}/${opts.itempath}`;
+  const name = displayName(opts);
   const store = opts.store.catch((err: Error) => {
     opts.warn(`cannot record ${name} (${err.message}); running it anyway`);
     return undefined;
@@ -123,6 +124,6 @@ async function record(store: Promise<Store | undefined>, opts: WrapOptions, job:
     await s.recordOutcome(job);
   } catch (err) {
     const what = job.state === 'RUNNING' ? 'the start' : 'the end';
-    opts.warn(`could not record ${what} of ${job.testname}${job.itempath ? `/${job.itempath}` : ''} (${(err as Error).message})`);
+    opts.warn(`could not record ${what} of ${displayName(job)} (${(err as Error).message})`);
   }
 }

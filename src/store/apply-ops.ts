@@ -4,6 +4,7 @@
  */
 import type { RunDb } from '../db/run-db.js';
 import type { TestFields, TestRecord, TestRegistration, WriteOp } from '../model/records.js';
+import { displayName } from '../model/display-name.js';
 import { TEST_STATES } from '../model/states.js';
 import { TrellisError } from '../util/errors.js';
 import { noteOutcome, saveTest, type ChangeTracker } from './test-changes.js';
@@ -84,7 +85,7 @@ export function removeRows(rdb: RunDb, testIds: readonly number[], time: number,
       noteOutcome(tracker, test.testname, test.itempath, null);
     }
     rdb.tests.delete(id);
-    rdb.log.addEvent(time, id, 'removed', test.itempath === '' ? test.testname : `${test.testname}/${test.itempath}`, who);
+    rdb.log.addEvent(time, id, 'removed', displayName(test), who);
   }
 }
 

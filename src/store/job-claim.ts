@@ -43,7 +43,7 @@ function claimOrThrow(
   tracker: ChangeTracker,
 ): { agent: AgentRecord; test: TestRecord } {
   let test = requireRow(rdb, testId);
-  const name = displayName(test.testname, test.itempath);
+  const name = displayName(test);
   const owner = test.agentId === null ? undefined : rdb.log.getAgent(test.agentId);
   // The same process asking again (its answer was lost with a server): it has the job already.
   if (owner && owner.kind === 'exec' && owner.host === agent.host && owner.pid === agent.pid && owner.procStart === agent.procStart) {

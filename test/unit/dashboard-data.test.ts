@@ -4,7 +4,8 @@
  */
 import t from 'tap';
 import { parseTestPattern } from '../../src/model/pattern.js';
-import { MatrixData, MAX_PENDING_PER_ANSWER, rowKey } from '../../src/dashboard/matrix-data.js';
+import { MatrixData, MAX_PENDING_PER_ANSWER } from '../../src/dashboard/matrix-data.js';
+import { displayName } from '../../src/model/display-name.js';
 import { cellMatches, flattenRows, parseStatusFilter } from '../../src/dashboard/rows.js';
 import { cellsBatch, makeCell, makeRun, runsBatch } from './dashboard-fixture.js';
 
@@ -76,8 +77,8 @@ t.test('rowTree: tests sorted by name, items in natural order, over every follow
     { testname: 'unit', items: ['x1', 'x9', 'x10'] },
     { testname: 'zeta', items: [] },
   ]);
-  t.equal(rowKey('unit', 'x1'), 'unit/x1');
-  t.equal(rowKey('unit', ''), 'unit');
+  t.equal(displayName({ testname: 'unit', itempath: 'x1' }), 'unit/x1');
+  t.equal(displayName({ testname: 'unit', itempath: '' }), 'unit');
 });
 
 t.test('flattenRows: folding, the test pattern and the status filter', async (t) => {

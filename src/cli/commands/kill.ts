@@ -4,6 +4,7 @@ import { shortHostname, whoAmI } from '../../util/host.js';
 import { openRun } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import type { KillOptions } from '../specs/run-admin.js';
+import { displayName } from '../../model/display-name.js';
 
 export async function execute(opts: KillOptions, ctx: CommandContext): Promise<number> {
   const { store, run, area } = await openRun(opts, ctx);
@@ -19,7 +20,7 @@ export async function execute(opts: KillOptions, ctx: CommandContext): Promise<n
       ctx.stdout.write(`Nothing to kill in ${run.target}/${run.runname}: no matching test is running or queued\n`);
       return 0;
     }
-    for (const t of asked) ctx.stdout.write(`KILLREQ   ${t.itempath ? `${t.testname}/${t.itempath}` : t.testname}\n`);
+    for (const t of asked) ctx.stdout.write(`KILLREQ   ${displayName(t)}\n`);
     ctx.stdout.write(`Asked the runner to kill ${asked.length} tests; they show KILLED when stopped\n`);
     return 0;
   } finally {

@@ -4,6 +4,7 @@ import { formatTable, formatTime } from '../../report/table.js';
 import { openRun } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import type { ListTestsOptions } from '../specs/list.js';
+import { displayName } from '../../model/display-name.js';
 
 export async function execute(opts: ListTestsOptions, ctx: CommandContext): Promise<number> {
   const { store, run } = await openRun(opts, ctx);
@@ -14,7 +15,7 @@ export async function execute(opts: ListTestsOptions, ctx: CommandContext): Prom
       return 0;
     }
     const rows = tests.map((t) => [
-      t.itempath ? `  ${t.testname}/${t.itempath}` : t.testname,
+      t.itempath === '' ? t.testname : `  ${displayName(t)}`,
       t.state,
       t.status,
       t.duration === null ? '-' : `${t.duration.toFixed(1)}s`,
