@@ -9,7 +9,7 @@ import { parseDuration } from './duration.js';
 import { parseConfigText, readConfigFile } from './ini.js';
 import { ENV_NAME, isSafeTestName } from './names.js';
 import { areaPaths } from './paths.js';
-import type { Area, ConfigFile, ConfigValue, ReadContext, ServerConfig, SetupConfig } from './types.js';
+import { LOG_LEVELS, type Area, type ConfigFile, type ConfigValue, type LogLevel, type ReadContext, type ServerConfig, type SetupConfig } from './types.js';
 
 export { parseDuration } from './duration.js';
 export { listTargets, readRunconfigs, resolveTarget, runconfigValues } from './target.js';
@@ -17,6 +17,17 @@ export { listTargets, readRunconfigs, resolveTarget, runconfigValues } from './t
 const NO_AREA_HINT = 'run in a test area, pass --area DIR, or create one with `trellis init`';
 const DEFAULT_DEADTIME = 60;
 export const DEFAULT_IDLE_TIMEOUT = 600;
+
+/** [server] when the area says nothing (and for a server started with --runarea alone). */
+export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
+  idleTimeout: DEFAULT_IDLE_TIMEOUT,
+  portRange: null,
+  advertise: undefined,
+  bind: undefined,
+  logLevel: 'info',
+  logMaxBytes: 10 * 1024 * 1024,
+  logFiles: 5,
+});
 
 export interface LoadAreaOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -133,12 +144,33 @@ function readServer(config: ConfigFile): ServerConfig {
     }
     portRange = Object.freeze([lo, hi] as const);
   }
+  const level = config.get('server', 'log_level');
+  const levelText = level?.text.trim().toLowerCase() ?? '';
+  if (level && levelText !== '' && !(LOG_LEVELS as readonly string[]).includes(levelText)) {
+    throw configError('CONFIG_VALUE', level.loc, `[server] log_level '${level.text.trim()}' is not a level`, `use one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const files = config.get('server', 'log_files');
   return {
+    ...DEFAULT_SERVER_CONFIG,
     idleTimeout: readDuration(config.get('server', 'idle_timeout'), '[server] idle_timeout') ?? DEFAULT_IDLE_TIMEOUT,
     portRange,
     advertise: readNonEmpty(config.get('server', 'advertise')),
     bind: readNonEmpty(config.get('server', 'bind')),
+    ...(levelText !== '' && { logLevel: levelText as LogLevel }),
+    ...(files && files.text.trim() !== '' && { logFiles: parsePositiveInt(files, '[server] log_files') }),
+    ...readLogSize(config.get('server', 'log_size')),
   };
+}
+
+/** `[server] log_size 10M`: bytes, with an optional K, M or G. */
+function readLogSize(value: ConfigValue | undefined): { logMaxBytes?: number } {
+  if (!value || value.text.trim() === '') return {};
+  const m = /^(\d+)\s*([KMG]?)B?$/i.exec(value.text.trim());
+  const bytes = m ? Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase()) : NaN;
+  if (!(bytes >= 1024)) {
+    throw configError('CONFIG_VALUE', value.loc, `[server] log_size '${value.text.trim()}' is not a size of 1K or more`, 'write e.g. log_size 10M');
+  }
+  return { logMaxBytes: bytes };
 }
 
 function readJobgroups(config: ConfigFile): ReadonlyMap<string, number> {

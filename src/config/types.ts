@@ -63,7 +63,16 @@ export interface ServerConfig {
   advertise: string | undefined;
   /** [server] bind: address to listen on; undefined: all interfaces */
   bind: string | undefined;
+  /** [server] log_level: the least level the server log keeps; default info */
+  logLevel: LogLevel;
+  /** [server] log_size in bytes: the log is rotated when it reaches this; default 10 MiB */
+  logMaxBytes: number;
+  /** [server] log_files: how many rotated logs to keep; default 5 */
+  logFiles: number;
 }
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The area: its config files read, with the settings the rest of Trellis needs. */
 export interface Area {

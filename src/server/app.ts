@@ -5,7 +5,7 @@
  * errors are `{"error": {code, message, hint}}`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FEED_BODY, STORE_API, STORE_METHODS, type FeedRequest, type HealthInfo, type StoreMethod } from '../model/protocol.js';
 import type { Store } from '../store/store.js';
 import { ExitCode, isTrellisError } from '../util/errors.js';
@@ -20,8 +20,11 @@ export interface AppOptions {
   onCall: () => void;
   /** POST /v1/shutdown: called after the answer is sent */
   onShutdown: () => void;
-  /** errors the client cannot act on (bugs, storage failures) */
-  logError: (message: string) => void;
+  /**
+   * The server log (pino): errors the client cannot act on (bugs, storage failures) at error
+   * level, every request at debug level, each with its request id; none: nothing is logged
+   */
+  logger?: FastifyBaseLogger;
   /** the number of feed requests waiting (POST /v1/feed), each time it changes: a watcher is activity */
   onFeedWaiters?: (count: number) => void;
   /** how often waiting feed requests look for changes made around the server (ms; default 250) */
@@ -52,7 +55,9 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 /** Builds the app (not listening). */
 export function buildServerApp(opts: AppOptions): FastifyInstance {
   const app = Fastify({
-    logger: false,
+    ...(opts.logger === undefined ? { logger: false } : { loggerInstance: opts.logger }),
+    // One line per request at debug level (below), not fastify's two at info.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, discriminator: true } },
   });
@@ -67,6 +72,10 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
     return undefined;
   });
 
+  app.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
+    req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+  });
+
   app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number; code?: string }, req, reply) => {
     if (err.validation) {
       const where = req.url.replace(/^\/v1\/(store\/)?/, '');
@@ -74,14 +83,14 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
     }
     if (isTrellisError(err)) {
       const status = STATUS_BY_EXIT[err.exitCode] ?? 500;
-      if (status === 500) opts.logError(`${req.url}: ${err.code}: ${err.message}`);
+      if (status === 500) req.log.error({ url: req.url, code: err.code }, err.message);
       return reply.code(status).send(errorBody(err.code, err.message, err.hint));
     }
     if (typeof err.statusCode === 'number' && err.statusCode < 500) {
       // fastify's own: malformed JSON, body too large, wrong content type
       return reply.code(err.statusCode).send(errorBody('BAD_REQUEST', err.message, 'see docs/http-api.md'));
     }
-    opts.logError(`${req.url}: ${err.stack ?? err.message}`);
+    req.log.error({ url: req.url, err }, `${req.url} failed: ${err.message}`);
     return reply.code(500).send(errorBody('INTERNAL', `server error: ${err.message}`, 'see the server log in <runarea>/.meta/logs'));
   });
 

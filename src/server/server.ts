@@ -4,7 +4,6 @@
  * on a signal, or when it loses the lease — removing its packet first so no client picks it.
  */
 import { lookup } from 'node:dns/promises';
-import { createWriteStream } from 'node:fs';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
@@ -19,6 +18,7 @@ import { acquireLease, type Lease } from './lease.js';
 import { TOUCH_INTERVAL, type Invocation, type Packet } from '../model/protocol.js';
 import { removeFile } from '../util/files.js';
 import { ensureAreaIdFile, ensureMetaDir, ensureToken, touchPacket, writePacket } from './meta.js';
+import { openServerLog } from './server-log.js';
 
 /** The reason a server gives when it stopped because another took its lease. */
 export const LEASE_LOST = 'lost the write lease';
@@ -47,8 +47,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const paths = runAreaPaths(opts.runArea);
   ensureMetaDir(paths);
   const logFile = paths.serverLog(opts.host, process.pid);
-  const logStream = createWriteStream(logFile, { flags: 'a', mode: 0o640 });
-  const log = (line: string) => logStream.write(`${new Date(opts.now() * 1000).toISOString()} ${line}\n`);
+  const serverLog = openServerLog(logFile, { level: opts.config.logLevel, maxBytes: opts.config.logMaxBytes, files: opts.config.logFiles, host: opts.host, now: opts.now });
+  const log = serverLog.logger;
   let stopping: Promise<string> | undefined;
   let stopNow: (reason: string) => Promise<string> = async (reason) => reason;
 
@@ -62,7 +62,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       waitMs: opts.leaseWaitMs,
       now: opts.now,
       onCompromised: (err) => {
-        log(`lost the write lease (${err.message}): stopping`);
+        log.error({ err }, `lost the write lease (${err.message}): stopping`);
         void stopNow(LEASE_LOST);
       },
     });
@@ -85,13 +85,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         lastCall = opts.now();
       },
       onShutdown: () => void stopNow('asked to stop'),
-      logError: (m) => log(`error: ${m}`),
+      logger: log,
     });
     const port = await listen(app, opts.config);
     const address = await advertisedAddress(opts.config);
     const packet: Packet = { ...info, address, port };
     const packetFile = writePacket(paths.metaDir, packet);
-    log(`serving ${opts.runArea} at ${address}:${port} (listening on ${opts.config.bind ?? 'all interfaces'}), pid ${process.pid}, invocation ${opts.invocation}`);
+    log.info(
+      { runArea: opts.runArea, address, port, bind: opts.config.bind ?? 'all interfaces', invocation: opts.invocation, version: info.version },
+      `serving ${opts.runArea} at ${address}:${port} (listening on ${opts.config.bind ?? 'all interfaces'}), pid ${process.pid}, invocation ${opts.invocation}`,
+    );
 
     const timers = [
       setInterval(() => {
@@ -116,12 +119,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       stopping ??= (async () => {
         for (const t of timers) clearInterval(t);
         removeFile(packetFile);
-        log(`stopping: ${reason}`);
-        await running.app.close().catch((e: Error) => log(`closing: ${e.message}`));
-        await running.store.close().catch((e: Error) => log(`closing the store: ${e.message}`));
+        log.info({ reason }, `stopping: ${reason}`);
+        await running.app.close().catch((e: Error) => log.error({ err: e }, `closing: ${e.message}`));
+        await running.store.close().catch((e: Error) => log.error({ err: e }, `closing the store: ${e.message}`));
         await running.lease.release();
-        log('stopped');
-        await new Promise((r) => logStream.end(r));
+        log.info('stopped');
+        await serverLog.close();
         resolveStopped(reason);
         return reason;
       })();
@@ -129,11 +132,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     };
     return { packet, packetFile, logFile, stopped, stop: (reason) => stopNow(reason) };
   } catch (err) {
-    log(`failed to start: ${err instanceof TrellisError ? err.toLine() : String((err as Error).stack ?? err)}`);
+    log.error({ err }, `failed to start: ${err instanceof TrellisError ? err.toLine() : String((err as Error).stack ?? err)}`);
     await app?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
     await lease?.release();
-    await new Promise((r) => logStream.end(r));
+    await serverLog.close();
     throw err;
   }
 }

@@ -13,7 +13,7 @@ import { shortHostname } from '../../src/util/host.js';
 const HOST = shortHostname();
 const now = () => Date.now() / 1000;
 const SPEC = { target: 'linux/x86_64', keys: { OS: 'linux', ARCH: 'x86_64' }, runname: 'nightly' };
-const CONFIG: ServerConfig = { idleTimeout: 600, portRange: null, advertise: undefined, bind: '127.0.0.1' };
+const CONFIG: ServerConfig = { idleTimeout: 600, portRange: null, advertise: undefined, bind: '127.0.0.1', logLevel: 'info', logMaxBytes: 10 * 1024 * 1024, logFiles: 5 };
 
 interface Ctx {
   testdir(): string;

@@ -8,6 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
+import { memoryLogger } from '../helpers/memory-log.js';
 import type { FastifyInstance } from 'fastify';
 import { bearer, STORE_METHODS, type HealthInfo, type StoreMethod } from '../../src/model/protocol.js';
 import type { AgentRecord, EventRecord, FeedBatch, RunRecord, TestDetail, TestRecord, WriteOp } from '../../src/model/records.js';
@@ -52,7 +53,8 @@ async function setup(t: Ctx & { fail(m: string): void }, wrap: (s: DirectStore) 
   const areaId = await store.areaId();
   const calls = { n: 0 };
   const shutdowns = { n: 0 };
-  const errors: string[] = [];
+  const log = memoryLogger();
+  const errors = log.errors;
   const health = (): HealthInfo => ({ areaId, host: HOST, pid: process.pid, invocation: 'other', started: 1_699_999_990, version: '0.1.0', uptime: clock.now - 1_699_999_990 });
   const app = buildServerApp({
     store: wrap(store),
@@ -60,7 +62,7 @@ async function setup(t: Ctx & { fail(m: string): void }, wrap: (s: DirectStore) 
     health,
     onCall: () => calls.n++,
     onShutdown: () => shutdowns.n++,
-    logError: (m) => errors.push(m),
+    logger: log.logger,
   });
   t.teardown(async () => {
     await app.close();

@@ -9,6 +9,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
+import { memoryLogger } from '../helpers/memory-log.js';
 import type { FastifyInstance } from 'fastify';
 import { requestJson } from '../../src/client/http.js';
 import { readToken } from '../../src/config/meta-files.js';
@@ -51,13 +52,14 @@ async function setup(t: Ctx, opts: { recheckMs?: number } = {}) {
   const store = openDirectStore(dir, { host: HOST });
   const areaId = await store.areaId();
   const waiting = { n: 0 };
-  const errors: string[] = [];
+  const log = memoryLogger();
+  const errors = log.errors;
   const health = (): HealthInfo => ({ areaId, host: HOST, pid: process.pid, invocation: 'other', started: 1, version: '0.1.0', uptime: 1 });
   const app = buildServerApp({
     store, token: TOKEN, health,
     onCall: () => undefined,
     onShutdown: () => undefined,
-    logError: (m) => errors.push(m),
+    logger: log.logger,
     onFeedWaiters: (n) => (waiting.n = n),
     feedRecheckMs: opts.recheckMs,
   });
@@ -219,7 +221,7 @@ t.test('closing the app answers waiting requests at once', async (t) => {
   }
 });
 
-const serverConfig = (idleTimeout: number): ServerConfig => ({ idleTimeout, portRange: null, advertise: undefined, bind: '127.0.0.1' });
+const serverConfig = (idleTimeout: number): ServerConfig => ({ idleTimeout, portRange: null, advertise: undefined, bind: '127.0.0.1', logLevel: 'info', logMaxBytes: 10 * 1024 * 1024, logFiles: 5 });
 
 t.test('a real server: stop answers a waiting feed request at once; a waiting one keeps it from idling out', async (t) => {
   const runArea = t.testdir();

@@ -25,7 +25,7 @@ import { waitUntil } from '../helpers/run-e2e.js';
 
 const HOST = shortHostname();
 const now = () => Date.now() / 1000;
-const config = (idleTimeout = 600): ServerConfig => ({ idleTimeout, portRange: null, advertise: undefined, bind: '127.0.0.1' });
+const config = (idleTimeout = 600): ServerConfig => ({ idleTimeout, portRange: null, advertise: undefined, bind: '127.0.0.1', logLevel: 'info', logMaxBytes: 10 * 1024 * 1024, logFiles: 5 });
 
 interface Ctx {
   testdir(): string;
@@ -234,4 +234,38 @@ t.test('CLI: after kill -9, the next server on this host takes the lease at once
   t.ok(await refused(oldPort), 'the old port is dead');
   await next.stop('done');
   t.notOk(fs.existsSync(lockDir(runArea)), 'released');
+});
+
+t.test('the server log: JSON lines with levels and request ids, rotated by size', async (t) => {
+  const runArea = path.join(t.testdir(), 'runs');
+  const server = await serve(t, runArea, { config: { ...config(), logLevel: 'debug', logMaxBytes: 2048, logFiles: 2 } });
+  const requests = 60;
+  for (let i = 0; i < requests; i++) t.equal((await health(runArea, server.packet.port)).status, 200);
+  await server.stop('log test over');
+  const dir = path.dirname(server.logFile);
+  const name = path.basename(server.logFile);
+  const files = fs.readdirSync(dir).filter((f) => f.startsWith(name)).sort();
+  t.same(files, [name, `${name}.1`, `${name}.2`], 'rotated, keeping two old files');
+  for (const f of files) t.ok(fs.statSync(path.join(dir, f)).size <= 2048 + 512, `${f} stays near log_size`);
+  const lines = files.flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter((l) => l !== ''));
+  const entries = lines.map((l) => JSON.parse(l) as { level: number; time: string; pid: number; host: string; msg: string; reqId?: string });
+  for (const e of entries) t.match(e, { level: Number, time: /^\d{4}-\d\d-\d\dT/, pid: process.pid, host: HOST, msg: String });
+  const requestLines = entries.filter((e) => e.msg === 'request');
+  t.ok(requestLines.length > 10, `requests at debug level (${requestLines.length} kept of ${requests})`);
+  t.ok(requestLines.every((e) => e.level === 20 && typeof e.reqId === 'string'), 'each with its request id');
+  t.equal(new Set(requestLines.map((e) => e.reqId)).size, requestLines.length, 'one id per request');
+  const live = fs.readFileSync(server.logFile, 'utf8').trim().split('\n');
+  t.match(JSON.parse(live[live.length - 1]!), { level: 30, msg: 'stopped' }, 'the live file ends with the stop');
+});
+
+t.test('the server log at the default level (info) keeps no request lines', async (t) => {
+  const runArea = path.join(t.testdir(), 'runs');
+  const server = await serve(t, runArea);
+  t.equal((await health(runArea, server.packet.port)).status, 200);
+  await server.stop('quiet');
+  const entries = fs.readFileSync(server.logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string });
+  t.notOk(entries.some((e) => e.msg === 'request'), 'no request lines');
+  const said = entries.map((e) => e.msg).join('\n');
+  t.match(said, /^Server listening at http:\/\/127\.0\.0\.1:\d+\nserving .*\nstopping: quiet\nstopped$/, `what it did, in order:\n${said}`);
+  t.ok(entries.every((e) => e.level === 30), 'all at info');
 });

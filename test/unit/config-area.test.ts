@@ -39,7 +39,7 @@ t.test('loadArea: defaults', async (t) => {
   t.same(area.fields, []);
   t.equal(area.runArea, path.join(dir, 'runs'));
   t.same(area.setup, { maxConcurrentJobs: 3, runtimelim: null, deadtime: 60 });
-  t.same(area.server, { idleTimeout: 600, portRange: null, advertise: undefined, bind: undefined });
+  t.same(area.server, { idleTimeout: 600, portRange: null, advertise: undefined, bind: undefined, logLevel: 'info', logMaxBytes: 10 * 1024 * 1024, logFiles: 5 });
   t.equal(area.jobgroups.size, 0);
   t.equal(area.launcher, undefined);
   t.same(area.envOverride, []);
@@ -87,7 +87,7 @@ t.test('loadArea: every setting', async (t) => {
   t.equal(area.launcher, 'ssh h1');
   t.same([...area.jobgroups], [['heavy', 2], ['light', 10]]);
   t.same(area.envOverride.map(([k, v]) => [k, v.text]), [['TOOLS', '$HOME/tools']], '$VAR is not expanded at read time');
-  t.same(area.server, { idleTimeout: 300, portRange: [8080, 8099], advertise: 'login1', bind: '0.0.0.0' });
+  t.match(area.server, { idleTimeout: 300, portRange: [8080, 8099], advertise: 'login1', bind: '0.0.0.0' });
   t.equal(area.config.text('mine', 'kept'), 'yes');
   t.equal(area.runconfigs.text('default', 'A'), '1');
   t.same(area.testNames, ['a', 'b']);
@@ -227,4 +227,15 @@ t.test('readRunconfigs sets MT_TARGET and the keys; runconfigValues overrides [d
   );
   fs.rmSync(area.runconfigs.file);
   t.same(readRunconfigs(area, target, ENV).sectionNames(), [], 'missing file: empty');
+});
+
+t.test('loadArea: [server] log_level, log_size and log_files', async (t) => {
+  const area = (server: string) => load(t.testdir({ 'trellis.config': `[fields]\nOS\n\n[server]\n${server}\n` }));
+  t.match(area('log_level DEBUG\nlog_size 2M\nlog_files 3').server, { logLevel: 'debug', logMaxBytes: 2 * 1024 * 1024, logFiles: 3 });
+  t.match(area('log_size 4096').server, { logLevel: 'info', logMaxBytes: 4096, logFiles: 5 });
+  t.match(area('log_size 64k').server, { logMaxBytes: 65536 });
+  t.throws(() => area('log_level chatty'), { code: 'CONFIG_VALUE', message: /trellis\.config:5: \[server\] log_level 'chatty' is not a level/ });
+  t.throws(() => area('log_size 10'), { code: 'CONFIG_VALUE', message: /log_size '10' is not a size of 1K or more/ });
+  t.throws(() => area('log_size lots'), { code: 'CONFIG_VALUE', message: /log_size 'lots'/ });
+  t.throws(() => area('log_files 0'), { code: 'CONFIG_VALUE', message: /\[server\] log_files must be a positive whole number/ });
 });

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { checkHealth, connect, findServer } from '../../client/discovery.js';
 import { requestJson, TransportError } from '../../client/http.js';
-import { DEFAULT_IDLE_TIMEOUT } from '../../config/area.js';
+import { DEFAULT_SERVER_CONFIG } from '../../config/area.js';
 import { runAreaPaths, type RunAreaPaths } from '../../config/paths.js';
 import type { ServerConfig } from '../../config/types.js';
 import { formatSeconds } from '../../report/summary.js';
@@ -37,7 +37,7 @@ function locate(opts: ServerOptions, ctx: CommandContext): Where {
   } catch (err) {
     if (!(err instanceof TrellisError && err.code === 'NO_AREA' && opts.runarea !== undefined)) throw err;
     const runArea = path.resolve(ctx.cwd, opts.runarea);
-    return { runArea, areaDir: undefined, config: { idleTimeout: DEFAULT_IDLE_TIMEOUT, portRange: null, advertise: undefined, bind: undefined } };
+    return { runArea, areaDir: undefined, config: DEFAULT_SERVER_CONFIG };
   }
 }
 
