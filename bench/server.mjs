@@ -384,7 +384,9 @@ async function main() {
       const errors = done.reduce((s, d) => s + d.errors, 0);
       const elapsed = Math.max(...done.map((d) => d.elapsed));
       const perSecond = [];
-      for (const d of done) d.perSecond.forEach((n, i) => (perSecond[i] = (perSecond[i] ?? 0) + n));
+      for (const d of done) {
+        for (const [i, n] of d.perSecond.entries()) perSecond[i] = (perSecond[i] ?? 0) + n;
+      }
       const fullSeconds = perSecond.slice(0, Math.floor(DURATION_MS / 1000));
       const ackedAll = done.reduce((s, d) => s + d.acked, 0);
       stopAll(area);

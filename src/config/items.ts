@@ -22,7 +22,7 @@ function resolveVar(v: ItemVar, section: string, ctx: CommandContext): ResolvedV
 
 function createItem(vars: readonly ResolvedVar[], values: readonly string[]): Item {
   const map: Record<string, string> = {};
-  vars.forEach((rv, i) => (map[rv.name] = values[i]!));
+  for (const [i, rv] of vars.entries()) map[rv.name] = values[i]!;
   return Object.freeze({ path: values.join('/'), values: Object.freeze([...values]), vars: Object.freeze(map) });
 }
 

@@ -75,7 +75,7 @@ export function resolveTarget(area: Area, text: string): Target {
     );
   }
   const keys: Record<string, string> = {};
-  fields.forEach((k, i) => (keys[k] = values[i]!));
+  for (const [i, k] of fields.entries()) keys[k] = values[i]!;
   return Object.freeze({ name, values: Object.freeze(values), keys: Object.freeze(keys) });
 }
 

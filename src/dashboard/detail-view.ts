@@ -86,14 +86,14 @@ function describe(d: TestDetail, items: number, now: number): Line[] {
   ];
   if (d.comment) lines.push([{ text: clean(`Comment   ${d.comment}`) }]);
   lines.push([{ text: clean(`Work dir  ${d.rundir || '-'}`) }]);
-  lines.push([{ text: 'Steps' + (d.steps.length > 0 ? '' : items > 0 ? ': none of its own; its items have them (unfold with space, select an item)' : ': none yet'), bold: true }]);
+  lines.push([{ text: `Steps${d.steps.length > 0 ? '' : items > 0 ? ': none of its own; its items have them (unfold with space, select an item)' : ': none yet'}`, bold: true }]);
   for (const s of d.steps) {
     const sl = lookOf(s.state === 'RUNNING' ? 'RUNNING' : 'COMPLETED', s.status);
     const dur = formatDuration(s.end !== null ? s.end - s.start : now - s.start);
     lines.push([
       { text: clean(`  ${String(s.seq).padStart(2)} ${s.name.padEnd(16)} `) },
       { text: (s.state === 'RUNNING' ? 'RUN' : s.status).padEnd(7), tone: sl.tone },
-      { text: clean(` exit ${s.exitCode ?? '-'}`.padEnd(9) + ` ${dur.padEnd(10)} ${s.logfile}`) },
+      { text: clean(`${` exit ${s.exitCode ?? '-'}`.padEnd(9)} ${dur.padEnd(10)} ${s.logfile}`) },
     ]);
   }
   if (d.data.length > 0) {

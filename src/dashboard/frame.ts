@@ -102,7 +102,7 @@ export function buildMatrixFrame(input: FrameInput): Line[] {
   const headers = runs.map((run) => headerTexts(run, layout.keyLines));
   labels.forEach((label, h) => {
     const line: Line = [{ text: pad(label, layout.labelWidth), bold: true }];
-    runs.forEach((run, i) => line.push(headerCell(run, headers[i]![h]!, h - layout.keyLines, colLeft + i === selCol, layout.columnWidth)));
+    for (const [i, run] of runs.entries()) line.push(headerCell(run, headers[i]![h]!, h - layout.keyLines, colLeft + i === selCol, layout.columnWidth));
     lines.push(line);
   });
   const body = grid.rows.slice(rowTop, rowTop + layout.pageRows);
@@ -111,7 +111,7 @@ export function buildMatrixFrame(input: FrameInput): Line[] {
     body.forEach((row, i) => {
       const selected = rowTop + i === selRow;
       const line: Line = [{ text: pad(labelOf(row), layout.labelWidth), inverse: selected, bold: row.itempath === '' }];
-      runs.forEach((run, j) => line.push(...bodyCell(data, run, row, selected && colLeft + j === selCol, layout.columnWidth)));
+      for (const [j, run] of runs.entries()) line.push(...bodyCell(data, run, row, selected && colLeft + j === selCol, layout.columnWidth));
       lines.push(line);
     });
   }
@@ -161,7 +161,7 @@ function runLine(run: RunRecord | undefined): Line {
 
 /** One header cell; `line` counts from the run name (0), state (1), counts (2); keys are below 0. */
 function headerCell(run: RunRecord, text: string, line: number, selected: boolean, width: number): Segment {
-  const base = { inverse: selected, bold: line < 1, text: pad(fitEnd(clean(text), width - 1), width - 1) + ' ' };
+  const base = { inverse: selected, bold: line < 1, text: `${pad(fitEnd(clean(text), width - 1), width - 1)} ` };
   if (line === 1) return { ...base, tone: run.state === 'running' ? 'running' : undefined };
   if (line === 2) {
     const ok = Object.entries(run.counts).reduce((n, [s, c]) => (isSuccess(s) ? n + c : n), 0);

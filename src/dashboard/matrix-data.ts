@@ -50,7 +50,8 @@ export class MatrixData {
 
   /** Every run, newest first. */
   runs(): RunRecord[] {
-    return (this.#sorted ??= [...this.#runs.values()].sort(byNewest));
+    this.#sorted ??= [...this.#runs.values()].sort(byNewest);
+    return this.#sorted;
   }
 
   run(id: number): RunRecord | undefined {
@@ -169,7 +170,10 @@ export class MatrixData {
       if (present[row] === 0) continue;
       const testname = this.#rowTest[row]!;
       let items = tests.get(testname);
-      if (items === undefined) tests.set(testname, (items = []));
+      if (items === undefined) {
+        items = [];
+        tests.set(testname, items);
+      }
       if (this.#rowItem[row] !== '') items.push(this.#rowItem[row]!);
     }
     const collator = new Intl.Collator('en', { numeric: true });

@@ -65,7 +65,10 @@ const judged = new WeakMap<TestDetail, Verdict>();
 /** The outcome of a row with its message and the step at fault. */
 export function judgeTest(t: TestDetail): Verdict {
   let v = judged.get(t);
-  if (v === undefined) judged.set(t, (v = judgeRow(t)));
+  if (v === undefined) {
+    v = judgeRow(t);
+    judged.set(t, v);
+  }
   return v;
 }
 

@@ -20,7 +20,7 @@ export function formatTap(input: ReportInput): string {
     `# ${comment(`trellis ${run.target}/${run.runname}: run ${run.state}, status ${run.status}`)}`,
     `1..${groups.length}`,
   ];
-  groups.forEach((g, i) => formatGroup(out, g, i + 1));
+  for (const [i, g] of groups.entries()) formatGroup(out, g, i + 1);
   out.push(
     `# ${counts.total} cases: ${counts.passed} passed, ${counts.failed} failed, ${counts.errors} errors, ${counts.skipped} skipped`,
     '',
@@ -36,7 +36,7 @@ function formatGroup(out: string[], g: CaseGroup, n: number): void {
   }
   out.push(`# Subtest: ${description(g.testname)}`, `    1..${g.cases.length}`);
   const verdicts = g.cases.map(judgeTest);
-  g.cases.forEach((c, i) => formatPoint(out, '    ', i + 1, c.itempath, c, verdicts[i]!));
+  for (const [i, c] of g.cases.entries()) formatPoint(out, '    ', i + 1, c.itempath, c, verdicts[i]!);
   const bad = verdicts.some((v) => v.outcome === 'failed' || v.outcome === 'error');
   out.push(`${bad ? 'not ok' : 'ok'} ${n} - ${description(g.testname)}`, '  ---');
   if (g.row) out.push(`  message: ${yamlString(judgeItems(g.row, g.cases).message)}`, ...yamlFields(g.row, undefined).map((l) => `  ${l}`));

@@ -7,7 +7,7 @@
  * (the default, as in Megatest) its exit is watched: a launcher that fails before exec began marks
  * the test with its exit code and last line; one that exits 0 has handed the job on.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { shellQuote } from '../util/shell-quote.js';
@@ -38,7 +38,7 @@ export class CommandEngine implements RemoteEngine {
     const log = path.join(job.workDir, 'mt_launch.log');
     fs.appendFileSync(log, `LAUNCHCMD: ${command}\n`);
     const fd = fs.openSync(log, 'a');
-    let child;
+    let child: ChildProcess;
     try {
       child = spawn(this.#opts.shell, ['-c', command], {
         cwd: job.workDir,

@@ -94,7 +94,10 @@ export class JobQueue<J extends QueuedJob> {
   push(job: J): void {
     const group = job.jobgroup ?? '';
     let heap = this.#heaps.get(group);
-    if (!heap) this.#heaps.set(group, (heap = new Heap<J>()));
+    if (!heap) {
+      heap = new Heap<J>();
+      this.#heaps.set(group, heap);
+    }
     heap.push({ job, seq: this.#seq++ });
   }
 

@@ -185,7 +185,10 @@ export class Scheduler {
     let unmet = 0;
     for (const dep of node.waitons) {
       if (dep.done) {
-        if (node.def.mode !== 'toplevel' && !isSuccess(dep.status)) return this.#preqFailNode(node, dep.def.name, dep.status);
+        if (node.def.mode !== 'toplevel' && !isSuccess(dep.status)) {
+          this.#preqFailNode(node, dep.def.name, dep.status);
+          return;
+        }
         continue;
       }
       unmet++;

@@ -19,12 +19,12 @@ export function encodePathComponent(name: string): string {
   for (const byte of Buffer.from(name, 'utf8')) {
     const ch = String.fromCharCode(byte);
     if (byte < 0x80 && (SAFE.test(ch) || (ch === '.' && !first))) out += ch;
-    else out += '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+    else out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
     first = false;
   }
   if (Buffer.byteLength(out) > MAX_COMPONENT_BYTES) {
     const digest = createHash('sha1').update(name).digest('hex').slice(0, 12);
-    out = out.slice(0, MAX_COMPONENT_BYTES - 13) + '~' + digest;
+    out = `${out.slice(0, MAX_COMPONENT_BYTES - 13)}~${digest}`;
   }
   return out;
 }

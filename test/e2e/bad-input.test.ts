@@ -90,7 +90,7 @@ t.test('usage errors exit 2 and point at --help; bad values at an example', asyn
     [[], /command/, /--help/],
   ];
   const results = await Promise.all(cases.map(([argv]) => runCli(t, argv, { cwd: area })));
-  cases.forEach(([, what, hint], i) => assertUserError(t, results[i]!, ExitCode.usage, what, hint));
+  for (const [i, [, what, hint]] of cases.entries()) assertUserError(t, results[i]!, ExitCode.usage, what, hint);
   t.notOk(fs.existsSync(path.join(area, 'runs')), 'no run area made');
 });
 
@@ -108,9 +108,9 @@ t.test('in-test helpers outside a test exit 4 naming the environment variables',
   const env = { TRELLIS_RUN_AREA: undefined, TRELLIS_RUN_ID: undefined, TRELLIS_TEST_ID: undefined };
   const helpers = [['step', 'build', '--state', 'start'], ['test-status', '--status', 'PASS'], ['set-value', 'x', '1']];
   const results = await Promise.all(helpers.map((argv) => runCli(t, argv, { cwd: dir, env })));
-  helpers.forEach((argv, i) =>
-    assertUserError(t, results[i]!, ExitCode.notFound, new RegExp(`trellis ${argv[0]}`), /TRELLIS_RUN_AREA/, /TRELLIS_TEST_ID/),
-  );
+  for (const [i, argv] of helpers.entries()) {
+    assertUserError(t, results[i]!, ExitCode.notFound, new RegExp(`trellis ${argv[0]}`), /TRELLIS_RUN_AREA/, /TRELLIS_TEST_ID/);
+  }
 });
 
 t.test('init into an existing area exits 5 and changes nothing', async (t) => {

@@ -10,7 +10,9 @@ t.test('a dashboard opening on a run whose runner died marks its tests DEAD; oth
   const area = makeDashboardArea(t);
   const run = startBackgroundRun(t, area, 'a');
   // The killed runner's steps outlive it (a known gap): let them end when the test does.
-  t.teardown(() => [1, 2, 3].forEach((n) => openGate(area, n)));
+  t.teardown(() => {
+    for (const n of [1, 2, 3]) openGate(area, n);
+  });
   const watching = await openDashboard(t, area);
   await watching.waitForScreen(runUnderWay, 15_000, 'the items of slow running');
 

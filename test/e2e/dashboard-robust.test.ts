@@ -93,13 +93,20 @@ t.test('server killed with -9: banner, reconnect', async (t) => {
   await release();
   // The dashboard starts the new server; once it answers, the banner has no reason to stay.
   const deadline = Date.now() + 20_000;
-  let fresh: ServerRow[];
-  while ((fresh = (await servers()).filter((s) => s.pid !== pid)).length === 0) {
-    if (Date.now() > deadline) throw new Error('no new live server within 20 s of releasing the start lock');
+  let fresh: ServerRow[] = [];
+  while (fresh.length === 0) {
+    fresh = (await servers()).filter((s) => s.pid !== pid);
+    if (fresh.length === 0 && Date.now() > deadline) throw new Error('no new live server within 20 s of releasing the start lock');
   }
   const restored = await dash
     .waitForScreen((s) => line(s, 2).startsWith(` ${TARGET} a  running`), 5_000, 'the banner gone, the run line back')
-    .then(() => true, (err: Error) => (t.comment(err.message), false));
+    .then(
+      () => true,
+      (err: Error) => {
+        t.comment(err.message);
+        return false;
+      },
+    );
   // docs/dashboard.md: the banner "goes back when the dashboard has reconnected".
   t.ok(restored, `the banner goes within 5 s of the new server (pid ${fresh[0]?.pid}) answering`);
   openGate(area, 1);

@@ -118,7 +118,7 @@ t.test('Ctrl-C: tests waiting on the stopped test stay NOT_STARTED, not PREQ_FAI
 t.test('Ctrl-C twice: KILL at once, without waiting out the grace period, when the step ignores TERM', async (t) => {
   // the background child ignores TERM; the shell notes each TERM in a file and keeps waiting
   const stubborn =
-    `trap '' TERM; ${SPAWNER.replace('; wait', '')}; ` + `trap 'echo term >> "$MT_RUN_AREA_HOME/term"' TERM; while :; do wait; done`;
+    `trap '' TERM; ${SPAWNER.replace('; wait', '')}; trap 'echo term >> "$MT_RUN_AREA_HOME/term"' TERM; while :; do wait; done`;
   const area = makeArea(t, { tests: { long: `[ezsteps]\nhang  ${stubborn}\n` } });
   let pgid: number | undefined;
   killGroupOnTeardown(t, () => pgid);
@@ -140,7 +140,7 @@ t.test('Ctrl-C twice: KILL at once, without waiting out the grace period, when t
 });
 
 t.test('kill -9 of the runner: the running test is INCOMPLETE/DEAD and its orphaned step ended, the next run reruns it', async (t) => {
-  const hang = 'if [ -e "$MT_RUN_AREA_HOME/second" ]; then exit 0; fi; ' + SPAWNER;
+  const hang = `if [ -e "$MT_RUN_AREA_HOME/second" ]; then exit 0; fi; ${SPAWNER}`;
   const area = makeArea(t, {
     tests: {
       done: '[requirements]\npriority 10\n\n[ezsteps]\nrun  echo x >> "$MT_RUN_AREA_HOME/done-count"\n',

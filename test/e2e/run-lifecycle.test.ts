@@ -31,7 +31,9 @@ t.test('new, running, done: first run, rerun, kill, Ctrl-C, kill -9', async (t) 
   });
   const file = (name: string) => path.join(area, name);
   const touch = (name: string) => fs.writeFileSync(file(name), '');
-  const clear = (...names: string[]) => names.forEach((n) => fs.rmSync(file(n), { force: true }));
+  const clear = (...names: string[]) => {
+    for (const n of names) fs.rmSync(file(n), { force: true });
+  };
   const runOf = async (): Promise<RunRow> => {
     const r = await trellis(t, area, ['list', 'runs', '--json']);
     const run = parseJson<RunRow[]>(r).find((x) => x.runname === 'r');

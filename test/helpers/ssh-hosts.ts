@@ -96,12 +96,12 @@ export async function startSshHosts(
   for (const h of ['h1', 'h2']) {
     fs.writeFileSync(
       path.join(dir, `sshd-${h}.conf`),
-      [
+      `${[
         `ListenAddress ${addrOf(h)}`, 'Port 22', `HostKey ${dir}/hostkey`, `AuthorizedKeysFile ${dir}/authorized_keys`,
         'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no',
         'StrictModes no', `PidFile ${dir}/sshd-${h}.pid`, 'Subsystem sftp internal-sftp', 'LogLevel ERROR',
         'MaxSessions 100', 'MaxStartups 100',
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
   }
   new OnHost(t, 'h1', ['/usr/sbin/sshd', '-D', '-e', '-f', path.join(dir, 'sshd-h1.conf')]);

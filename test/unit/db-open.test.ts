@@ -7,7 +7,7 @@ import { MAIN_MIGRATIONS } from '../../src/db/main-schema.js';
 import { getLatestVersion, openDatabase } from '../../src/db/open.js';
 import { RunDb } from '../../src/db/run-db.js';
 import { RUN_MIGRATIONS } from '../../src/db/run-schema.js';
-import { TrellisError } from '../../src/util/errors.js';
+import type { TrellisError } from '../../src/util/errors.js';
 
 function tableNames(file: string): string[] {
   const db = new Database(file, { readonly: true });

@@ -14,14 +14,14 @@ import type { CompleteOptions } from '../specs/completion.js';
 
 export async function execute(opts: CompleteOptions, ctx: CommandContext): Promise<number> {
   const words = opts.rest;
-  const valueOf = (flag: string) => {
+  const optionValue = (flag: string) => {
     const i = words.lastIndexOf(flag);
     return i >= 0 && i + 1 < words.length - 1 ? words[i + 1] : undefined;
   };
   let area: Area | undefined;
   const openArea = (): Area => {
-    const explicit = valueOf('--area');
-    const runArea = valueOf('--runarea');
+    const explicit = optionValue('--area');
+    const runArea = optionValue('--runarea');
     area ??= loadArea(findAreaDir(ctx.cwd, explicit && path.resolve(ctx.cwd, explicit)), {
       env: ctx.env,
       runArea: runArea && path.resolve(ctx.cwd, runArea),

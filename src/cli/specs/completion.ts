@@ -7,7 +7,7 @@ export const completionSpec = defineCommand({
   positionals: { shell: { describe: 'the shell', required: true, choices: ['bash', 'zsh'] } },
   examples: [
     ['source <($0 completion bash)', 'in ~/.bashrc'],
-    ['$0 completion zsh > "${fpath[1]}/_trellis"', 'for zsh (then restart it)'],
+    ['$0 completion zsh > ~/.zfunc/_trellis', 'for zsh, with ~/.zfunc in $fpath (then restart it)'],
   ],
 });
 export type CompletionOptions = OptionsOf<typeof completionSpec>;
