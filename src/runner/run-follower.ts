@@ -4,7 +4,7 @@
  * which reads the row back. Event-driven through the server's long poll; a `--direct` store is
  * asked every 250 ms instead (pollChanges). Runs only while something is watched.
  */
-import { pollChanges } from '../client/feed.js';
+import { pollChanges } from '../store/poll-changes.js';
 import type { CellRecord, FeedBatch, FeedCursor } from '../model/records.js';
 import type { Store } from '../store/store.js';
 

@@ -4,7 +4,7 @@
  * run appears; following other runs ends the poll in flight at once instead of letting it wait.
  */
 import t from 'tap';
-import { pollChanges } from '../../src/client/feed.js';
+import { pollChanges } from '../../src/store/poll-changes.js';
 import { LiveSource, type FeedAccess } from '../../src/dashboard/live-source.js';
 import { MatrixData } from '../../src/dashboard/matrix-data.js';
 import type { FeedBatch, FeedCursor } from '../../src/model/records.js';

@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import t from 'tap';
-import { pollChanges } from '../../src/client/feed.js';
+import { pollChanges } from '../../src/store/poll-changes.js';
 import { runAreaPaths } from '../../src/config/paths.js';
 import { MAIN_MIGRATIONS } from '../../src/db/main-schema.js';
 import { getLatestVersion, openDatabase } from '../../src/db/open.js';

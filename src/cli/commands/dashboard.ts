@@ -2,7 +2,7 @@
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pollChanges } from '../../client/feed.js';
+import { pollChanges } from '../../store/poll-changes.js';
 import { RemoteStore } from '../../client/remote-store.js';
 import { runDashboard } from '../../dashboard/dashboard.js';
 import type { FeedAccess } from '../../dashboard/live-source.js';

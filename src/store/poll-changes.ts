@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hasFeedChanges } from '../model/protocol.js';
 import type { FeedBatch, FeedCursor } from '../model/records.js';
-import type { Store } from '../store/store.js';
+import type { Store } from './store.js';
 
 /** How often pollChanges asks the store (ms): what the server's own recheck uses too. */
 export const POLL_INTERVAL_MS = 250;
