@@ -138,5 +138,8 @@ export function header(title) {
 }
 
 function loadAverage() {
-  return os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  return os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 }

@@ -27,7 +27,10 @@ import { promisify } from 'node:util';
 import { CLI, ROOT, header, makeTempDir, median, requireBuild, stopServersUnder, timeOk, writeArea } from './common.mjs';
 
 const dist = (p) => path.join(ROOT, 'dist', 'src', p);
-const ONLY = process.argv.slice(2).filter((a) => /^[1-4]$/.test(a)).map(Number);
+const ONLY = process.argv
+  .slice(2)
+  .filter((a) => /^[1-4]$/.test(a))
+  .map(Number);
 const part = (n) => ONLY.length === 0 || ONLY.includes(n);
 
 const WIDTH = 160;
@@ -179,7 +182,14 @@ async function fillMain() {
         for (const row of rows) {
           if (row.itempath === '') continue; // rolled up from its items
           const set = outcome(rnd());
-          if (set) ops.push({ kind: 'test', opId: `gen-${row.id}`, testId: row.id, set: { ...set, start: now - 2, end: set.state === 'COMPLETED' ? now - 1 : null }, time: now });
+          if (set)
+            ops.push({
+              kind: 'test',
+              opId: `gen-${row.id}`,
+              testId: row.id,
+              set: { ...set, start: now - 2, end: set.state === 'COMPLETED' ? now - 1 : null },
+              time: now,
+            });
         }
         await store.write(id, ops);
         await store.setRunState(id, last ? 'running' : 'done');
@@ -239,7 +249,9 @@ function startDashboard(dir) {
 /** The trace file's lines so far. */
 function traceLines(d) {
   try {
-    return readFileSync(d.trace, 'utf8').split('\n').filter((l) => l !== '');
+    return readFileSync(d.trace, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
   } catch {
     return [];
   }
@@ -361,7 +373,9 @@ if (part(1) || part(2) || part(4)) {
 try {
   // -------------------------------------------------------------- 1. first paint
   if (part(1)) {
-    console.log(`\n-- 1. first paint, ${SMALL.runs} runs × ${SMALL.tests * (1 + ITEMS)} rows, ${REPS} times (target ≤ ${TARGET_PAINT_MS} ms); load ${load()}`);
+    console.log(
+      `\n-- 1. first paint, ${SMALL.runs} runs × ${SMALL.tests * (1 + ITEMS)} rows, ${REPS} times (target ≤ ${TARGET_PAINT_MS} ms); load ${load()}`,
+    );
     const warm = { trace: [], wall: [], frame: [] };
     for (let i = 0; i < REPS; i++) {
       const d = startDashboard(small.dir);
@@ -393,7 +407,19 @@ try {
     for (let i = 0; i < REPS; i++) {
       const session = `bare${i}`;
       const t0 = performance.now();
-      tmux('new-session', '-d', '-s', session, '-c', ROOT, '-x', String(WIDTH), '-y', String(HEIGHT), `exec ${quote(process.execPath)} --input-type=module -e ${quote(script)} ${quote(frame)}`);
+      tmux(
+        'new-session',
+        '-d',
+        '-s',
+        session,
+        '-c',
+        ROOT,
+        '-x',
+        String(WIDTH),
+        '-y',
+        String(HEIGHT),
+        `exec ${quote(process.execPath)} --input-type=module -e ${quote(script)} ${quote(frame)}`,
+      );
       bare.push(await waitPane({ session, trace: '' }, (t) => matrixBody(t) !== undefined, { t0, what: 'the bare blessed screen' }));
       tmux('kill-session', '-t', session);
     }
@@ -411,7 +437,9 @@ try {
 
   // -------------------------------------------------------------- 2. keys
   if (part(2)) {
-    console.log(`\n-- 2. key presses, ${SMALL.runs} runs × ${SMALL.tests * (1 + ITEMS)} rows (target ≤ ${TARGET_KEY_MS} ms); load ${load()}`);
+    console.log(
+      `\n-- 2. key presses, ${SMALL.runs} runs × ${SMALL.tests * (1 + ITEMS)} rows (target ≤ ${TARGET_KEY_MS} ms); load ${load()}`,
+    );
     const d = startDashboard(small.dir);
     await waitFilled(d, { t0: d.t0 });
     // [kind, tmux key, literal?]: a scripted session over every kind of key.
@@ -462,9 +490,17 @@ try {
     const pid = dashboardPid(d);
     const mem = memory(pid);
     await quit(d);
-    console.log(`  ${'key (trace: handle + draw)'.padEnd(24)} ${'n'.padStart(4)} ${'median'.padStart(8)} ${'p95'.padStart(8)} ${'max'.padStart(8)}  ms`);
+    console.log(
+      `  ${'key (trace: handle + draw)'.padEnd(24)} ${'n'.padStart(4)} ${'median'.padStart(8)} ${'p95'.padStart(8)} ${'max'.padStart(8)}  ms`,
+    );
     for (const [kind, xs] of byKind) {
-      console.log(`  ${kind.padEnd(24)} ${String(xs.length).padStart(4)} ${median(xs).toFixed(2).padStart(8)} ${pct(xs, 95).toFixed(2).padStart(8)} ${Math.max(...xs).toFixed(2).padStart(8)}`);
+      console.log(
+        `  ${kind.padEnd(24)} ${String(xs.length).padStart(4)} ${median(xs).toFixed(2).padStart(8)} ${pct(xs, 95).toFixed(2).padStart(8)} ${Math.max(
+          ...xs,
+        )
+          .toFixed(2)
+          .padStart(8)}`,
+      );
     }
     report(`every key (${all.length}), trace, median`, median(all), TARGET_KEY_MS, 'ms', 2);
     report(`every key, trace, p95`, pct(all, 95), TARGET_KEY_MS, 'ms', 2);
@@ -491,8 +527,15 @@ try {
     };
     const runArea = path.join(small.dir, 'runs');
     const store = new RemoteStore({
-      runArea, areaDir: small.dir, invocation: 'other', host: shortHostname(), now: () => Date.now() / 1000,
-      debug: () => undefined, autoStart: false, env, trellisJs: CLI,
+      runArea,
+      areaDir: small.dir,
+      invocation: 'other',
+      host: shortHostname(),
+      now: () => Date.now() / 1000,
+      debug: () => undefined,
+      autoStart: false,
+      env,
+      trellisJs: CLI,
     });
     const run = (await store.listRuns()).find((r) => r.runname === runname);
     const test = await store.getTest(run.id, 't0', 'i0');
@@ -504,7 +547,9 @@ try {
       await sleep(100 + ((i * 37) % 300));
       const status = next();
       const t0 = performance.now();
-      await store.write(run.id, [{ kind: 'test', opId: `live-${i}-${Date.now()}`, testId: test.id, set: { state: 'COMPLETED', status }, time: Date.now() / 1000 }]);
+      await store.write(run.id, [
+        { kind: 'test', opId: `live-${i}-${Date.now()}`, testId: test.id, set: { state: 'COMPLETED', status }, time: Date.now() / 1000 },
+      ]);
       remote.write.push(performance.now() - t0);
       remote.total.push(await waitPane(d, (t) => cellOf(t) === status, { t0, timeoutMs: 10_000, what: `t0/i0 to show ${status}` }));
       shown = status;
@@ -517,7 +562,11 @@ try {
       const status = next();
       const t0 = performance.now();
       let cliMs;
-      const child = execFileP(process.execPath, [CLI, 'set-state-status', `COMPLETED,${status}`, '-t', 'linux', '-r', runname, '-p', 't0/i0', '--area', small.dir], { env }).then(() => {
+      const child = execFileP(
+        process.execPath,
+        [CLI, 'set-state-status', `COMPLETED,${status}`, '-t', 'linux', '-r', runname, '-p', 't0/i0', '--area', small.dir],
+        { env },
+      ).then(() => {
         cliMs = performance.now() - t0;
       });
       viaCli.total.push(await waitPane(d, (t) => cellOf(t) === status, { t0, timeoutMs: 10_000, what: `t0/i0 to show ${status}` }));
@@ -532,7 +581,9 @@ try {
       await sleep(100 + ((i * 53) % 300));
       const status = next();
       const t0 = performance.now();
-      await ds.write(run.id, [{ kind: 'test', opId: `direct-${i}-${Date.now()}`, testId: test.id, set: { state: 'COMPLETED', status }, time: Date.now() / 1000 }]);
+      await ds.write(run.id, [
+        { kind: 'test', opId: `direct-${i}-${Date.now()}`, testId: test.id, set: { state: 'COMPLETED', status }, time: Date.now() / 1000 },
+      ]);
       direct.push(await waitPane(d, (t) => cellOf(t) === status, { t0, timeoutMs: 10_000, what: `t0/i0 to show ${status}` }));
       shown = status;
     }
@@ -597,7 +648,12 @@ try {
     figure(`  VmRSS at the end`, after.rss, 'MB', 0);
     figure(`  VmHWM / VmRSS right after first paint`, atPaint.hwm, 'MB', 0);
     figure(`  …VmRSS`, atPaint.rss, 'MB', 0);
-    console.log(`  VmRSS after every 4th L (MB): ${rssAlong.filter((_, i) => i % 4 === 3).map((x) => x.toFixed(0)).join(' ')}`);
+    console.log(
+      `  VmRSS after every 4th L (MB): ${rssAlong
+        .filter((_, i) => i % 4 === 3)
+        .map((x) => x.toFixed(0))
+        .join(' ')}`,
+    );
     figure(`  server VmHWM / VmRSS (for information)`, server.hwm, 'MB', 0);
     figure(`  …VmRSS`, server.rss, 'MB', 0);
     figure(`first paint at ${BIG.runs} × ${rows}: trace`, paint, 'ms', 0);

@@ -24,11 +24,17 @@ async function createRuns() {
   try {
     const fill = async (runname, names, statusOf) => {
       const run = await store.ensureRun({ target: 'linux', keys: { OS: 'linux' }, runname });
-      const rows = await store.registerTests(run.id, names.map((testname) => ({ testname, itempath: '', priority: 0, rundir: '' })));
+      const rows = await store.registerTests(
+        run.id,
+        names.map((testname) => ({ testname, itempath: '', priority: 0, rundir: '' })),
+      );
       const now = Date.now() / 1000;
       for (let i = 0; i < rows.length; i += 2000) {
         const ops = rows.slice(i, i + 2000).map((r) => ({
-          kind: 'test', opId: `${runname}-${r.id}`, testId: r.id, time: now,
+          kind: 'test',
+          opId: `${runname}-${r.id}`,
+          testId: r.id,
+          time: now,
           set: { state: 'COMPLETED', status: statusOf(r.testname), start: now - 1, end: now },
         }));
         await store.write(run.id, ops);

@@ -4,7 +4,21 @@
 // alone in-process, and the one-time backfill of the index when an older area is first opened.
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { CLI, ROOT, figure, fmt, header, makeTempDir, median, requireBuild, stopServersUnder, timeOk, timeSync, verdict, writeArea } from './common.mjs';
+import {
+  CLI,
+  ROOT,
+  figure,
+  fmt,
+  header,
+  makeTempDir,
+  median,
+  requireBuild,
+  stopServersUnder,
+  timeOk,
+  timeSync,
+  verdict,
+  writeArea,
+} from './common.mjs';
 
 const RUNS = 1000;
 const TESTS_PER_RUN = 20;
@@ -28,13 +42,21 @@ async function createRuns() {
     try {
       for (let i = first; i < Math.min(first + PER_STORE, RUNS); i++) {
         const run = await store.ensureRun({ target: 'linux', keys: { OS: 'linux' }, runname: `night${String(i).padStart(4, '0')}` });
-        const regs = Array.from({ length: TESTS_PER_RUN }, (_, t) => ({ testname: `t${String(t).padStart(2, '0')}`, itempath: '', priority: 0, rundir: '' }));
+        const regs = Array.from({ length: TESTS_PER_RUN }, (_, t) => ({
+          testname: `t${String(t).padStart(2, '0')}`,
+          itempath: '',
+          priority: 0,
+          rundir: '',
+        }));
         const rows = await store.registerTests(run.id, regs);
         const start = day0 + i * 86400;
         await store.write(
           run.id,
           rows.map((r, t) => ({
-            kind: 'test', opId: `bench-${run.id}-${r.id}`, testId: r.id, time: start + 60,
+            kind: 'test',
+            opId: `bench-${run.id}-${r.id}`,
+            testId: r.id,
+            time: start + 60,
             set: { state: 'COMPLETED', status: (i + t) % 10 === 0 ? 'FAIL' : 'PASS', start, end: start + 10 + t, host: 'bench' },
           })),
         );

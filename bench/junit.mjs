@@ -28,7 +28,12 @@ async function createRun() {
   try {
     const run = await store.ensureRun({ target: 'linux', keys: { OS: 'linux' }, runname: 'big' });
     const name = (i) => `t${String(i).padStart(5, '0')}`;
-    const regs = Array.from({ length: TESTS }, (_, i) => ({ testname: name(i), itempath: '', priority: 0, rundir: path.join(runArea, 'linux/big', name(i)) }));
+    const regs = Array.from({ length: TESTS }, (_, i) => ({
+      testname: name(i),
+      itempath: '',
+      priority: 0,
+      rundir: path.join(runArea, 'linux/big', name(i)),
+    }));
     const rows = await store.registerTests(run.id, regs);
     const now = Date.now() / 1000;
     const line = 'some output of a step, as tests print it\n';
@@ -43,9 +48,26 @@ async function createRun() {
           const bad = fail && step === 'check';
           writeFileSync(logfile, bad ? line.repeat(Math.ceil(BIG_LOG_BYTES / line.length)) : line.repeat(20));
           const status = bad ? 'FAIL' : 'PASS';
-          ops.push({ kind: 'step', opId: `s${i}-${n}`, testId: r.id, name: step, state: 'COMPLETED', status, exitCode: bad ? 1 : 0, logfile, time: now });
+          ops.push({
+            kind: 'step',
+            opId: `s${i}-${n}`,
+            testId: r.id,
+            name: step,
+            state: 'COMPLETED',
+            status,
+            exitCode: bad ? 1 : 0,
+            logfile,
+            time: now,
+          });
         }
-        const set = { state: 'COMPLETED', status: fail ? 'FAIL' : 'PASS', host: `h${i % 4}`, start: now - 2, end: now, comment: fail ? 'step check exited 1' : '' };
+        const set = {
+          state: 'COMPLETED',
+          status: fail ? 'FAIL' : 'PASS',
+          host: `h${i % 4}`,
+          start: now - 2,
+          end: now,
+          comment: fail ? 'step check exited 1' : '',
+        };
         ops.push({ kind: 'test', opId: `t${i}`, testId: r.id, set, time: now });
       }
       await store.write(run.id, ops);
@@ -63,7 +85,8 @@ function timeReport(label, args, check) {
   timeOk('node', argv);
   const times = [];
   for (let i = 0; i < REPS; i++) {
-    const profArgs = prof && i === 0 ? ['--cpu-prof', '--cpu-prof-dir', prof, '--cpu-prof-name', `${label.replace(/\W+/g, '-')}.cpuprofile`] : [];
+    const profArgs =
+      prof && i === 0 ? ['--cpu-prof', '--cpu-prof-dir', prof, '--cpu-prof-name', `${label.replace(/\W+/g, '-')}.cpuprofile`] : [];
     const r = timeOk('node', [...profArgs, ...argv]);
     check(r.stdout);
     times.push(r.ms);
@@ -77,7 +100,9 @@ const junitCheck = (stdout) => {
   if (!stdout.includes(`failures="${TESTS / FAIL_EVERY}"`)) throw new Error('junit: wrong failure count');
 };
 
-header(`reports: junit of one run of ${TESTS.toLocaleString('en-US')} tests (${TESTS / FAIL_EVERY} failing, 1 MB logs); median of ${REPS}, wall incl. Node start`);
+header(
+  `reports: junit of one run of ${TESTS.toLocaleString('en-US')} tests (${TESTS / FAIL_EVERY} failing, 1 MB logs); median of ${REPS}, wall incl. Node start`,
+);
 figure(`setup: ${TESTS} tests × 2 steps via the direct store`, await createRun(), 'ms', 0);
 const floor = median(Array.from({ length: REPS }, () => timeOk('node', ['-e', '0']).ms));
 figure('node -e 0 (floor)', floor, 'ms');
@@ -89,7 +114,17 @@ verdict('report junit, through a warm server', viaServer, TARGET_MS, 'ms', 0);
 verdict('report junit --direct', direct, TARGET_MS, 'ms', 0);
 figure('report junit --logs all, warm server', timeReport('junit-all-server', ['junit', '--logs', 'all'], junitCheck), 'ms', 0);
 figure('report junit --logs all --direct', timeReport('junit-all-direct', ['junit', '--logs', 'all', '--direct'], junitCheck), 'ms', 0);
-figure('report tap, warm server', timeReport('tap-server', ['tap'], (s) => s.startsWith('TAP version 14')), 'ms', 0);
-figure('report json, warm server', timeReport('json-server', ['json'], (s) => JSON.parse(s)), 'ms', 0);
+figure(
+  'report tap, warm server',
+  timeReport('tap-server', ['tap'], (s) => s.startsWith('TAP version 14')),
+  'ms',
+  0,
+);
+figure(
+  'report json, warm server',
+  timeReport('json-server', ['json'], (s) => JSON.parse(s)),
+  'ms',
+  0,
+);
 const size = timeOk('node', [CLI, 'report', 'junit', '--area', area, '-t', 'linux', '-r', 'big']).stdout.length;
 figure('junit size (default --logs failed)', size / 1024, 'KiB', 0);

@@ -29,7 +29,13 @@ async function createRuns() {
         const now = Date.now() / 1000;
         await store.write(
           run.id,
-          rows.map((r) => ({ kind: 'test', opId: `bench-${r.id}`, testId: r.id, set: { state: 'COMPLETED', status: 'PASS', start: now - 1, end: now }, time: now })),
+          rows.map((r) => ({
+            kind: 'test',
+            opId: `bench-${r.id}`,
+            testId: r.id,
+            set: { state: 'COMPLETED', status: 'PASS', start: now - 1, end: now },
+            time: now,
+          })),
         );
         await store.setRunState(run.id, 'done');
       }

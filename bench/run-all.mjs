@@ -4,7 +4,17 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['launch-overhead.mjs', 'list-runs.mjs', 'items-rss.mjs', 'store-write.mjs', 'server.mjs', 'dashboard.mjs', 'junit.mjs', 'history.mjs', 'diff.mjs'];
+const BENCHES = [
+  'launch-overhead.mjs',
+  'list-runs.mjs',
+  'items-rss.mjs',
+  'store-write.mjs',
+  'server.mjs',
+  'dashboard.mjs',
+  'junit.mjs',
+  'history.mjs',
+  'diff.mjs',
+];
 const dir = path.dirname(fileURLToPath(import.meta.url));
 
 const broken = [];

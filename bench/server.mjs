@@ -17,7 +17,10 @@ import { CLI, ROOT, header, makeTempDir, median, requireBuild, timeOk, writeArea
 
 const dist = (p) => path.join(ROOT, 'dist', 'src', p);
 // `node bench/server.mjs 4 5` runs only parts 4 and 5; no argument: all of them.
-const ONLY = process.argv.slice(2).filter((a) => /^[1-5]$/.test(a)).map(Number);
+const ONLY = process.argv
+  .slice(2)
+  .filter((a) => /^[1-5]$/.test(a))
+  .map(Number);
 const part = (n) => ONLY.length === 0 || ONLY.includes(n);
 
 if (process.argv[2] === '--client') {
@@ -99,7 +102,16 @@ async function clientMain() {
   );
   const elapsed = performance.now() - start;
   const cpu = process.cpuUsage(cpu0);
-  const result = { type: 'done', cpuMs: (cpu.user + cpu.system) / 1000, latencies, perSecond: Array.from(perSecond, (x) => x ?? 0), elapsed, acked, errors, lastError };
+  const result = {
+    type: 'done',
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    latencies,
+    perSecond: Array.from(perSecond, (x) => x ?? 0),
+    elapsed,
+    acked,
+    errors,
+    lastError,
+  };
   // Disconnect only once the (large) message is out: disconnecting at once can drop it.
   process.send(result, () => process.disconnect());
 }
@@ -149,7 +161,18 @@ async function main() {
   // when they stop); started in the foreground by this script rather than by `server start`.
   async function startServerFor(area) {
     if (!process.env.BENCH_SERVER_PROF) return cli(area, 'server', 'start');
-    const args = ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`, CLI, 'server', 'start', '--foreground', '--invocation', 'other', '--area', area.dir];
+    const args = [
+      '--cpu-prof',
+      `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`,
+      CLI,
+      'server',
+      'start',
+      '--foreground',
+      '--invocation',
+      'other',
+      '--area',
+      area.dir,
+    ];
     const child = spawn(process.execPath, args, { env, stdio: 'ignore', detached: true });
     child.unref();
     await waitFor(() => packets(area).some((f) => f.packet.pid === child.pid), 20_000, 'the profiled server');
@@ -183,7 +206,9 @@ async function main() {
     return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
   };
   const cpuMs = (pid) => {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2)
+      .split(' ');
     return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, at USER_HZ = 100
   };
   const results = [];
@@ -191,7 +216,9 @@ async function main() {
   const figure = (label, value, unit, digits = 1) => console.log(`${label.padEnd(50)} ${value.toFixed(digits).padStart(9)} ${unit}`);
   const report = (label, value, target, unit, digits, higherIsBetter = false) => {
     const ok = higherIsBetter ? value >= target : value <= target;
-    console.log(`${label.padEnd(50)} ${value.toFixed(digits).padStart(9)} ${unit}   target ${higherIsBetter ? '≥' : '≤'} ${target} ${unit}: ${ok ? 'met' : 'MISSED'}`);
+    console.log(
+      `${label.padEnd(50)} ${value.toFixed(digits).padStart(9)} ${unit}   target ${higherIsBetter ? '≥' : '≤'} ${target} ${unit}: ${ok ? 'met' : 'MISSED'}`,
+    );
     results.push({ label, value, target, unit, digits, ok, higherIsBetter });
   };
 
@@ -318,10 +345,11 @@ async function main() {
     const DURATION_MS = 5000;
     const WARMUP_MS = 1000;
     const COMPARE_N = 20_000;
-    if (part(4)) console.log(
-      `\n-- 4. ${CLIENTS} concurrent clients, single-op state updates for ${DURATION_MS / 1000} s ` +
-        `(targets ≥ 5,000 updates/s, p99 ≤ 25 ms); clients in ${PROCS} child processes`,
-    );
+    if (part(4))
+      console.log(
+        `\n-- 4. ${CLIENTS} concurrent clients, single-op state updates for ${DURATION_MS / 1000} s ` +
+          `(targets ≥ 5,000 updates/s, p99 ≤ 25 ms); clients in ${PROCS} child processes`,
+      );
     if (part(4)) {
       const area = makeArea('load');
       // Register the run and its tests through the direct store first, then start the server.
@@ -341,7 +369,13 @@ async function main() {
       const { requestJson } = await import(dist('client/http.js'));
       const single = [];
       for (let i = 0; i < 3000; i++) {
-        const op = { kind: 'test', opId: `one-${i}`, testId: ids[i % ids.length], set: { state: 'RUNNING', status: 'n/a' }, time: Date.now() / 1000 };
+        const op = {
+          kind: 'test',
+          opId: `one-${i}`,
+          testId: ids[i % ids.length],
+          set: { state: 'RUNNING', status: 'n/a' },
+          time: Date.now() / 1000,
+        };
         const t0 = performance.now();
         const a = await requestJson(conn.endpoint, 'POST', '/v1/store/write', { runId: run.id, ops: [op] }, 30_000);
         if (i >= 500) single.push(performance.now() - t0);
@@ -369,7 +403,14 @@ async function main() {
             });
           }
         };
-        child.send({ endpoint: conn.endpoint, runId: run.id, clients: mine, tag: `load${p}`, warmupMs: WARMUP_MS, durationMs: DURATION_MS });
+        child.send({
+          endpoint: conn.endpoint,
+          runId: run.id,
+          clients: mine,
+          tag: `load${p}`,
+          warmupMs: WARMUP_MS,
+          durationMs: DURATION_MS,
+        });
         children.push({ child, next });
       }
       await Promise.all(children.map((c) => c.next('ready')));
@@ -394,7 +435,13 @@ async function main() {
       const db = new Database(path.join(area.paths.dbDir, `${run.id}.db`), { readonly: true });
       const applied = db.prepare(`SELECT count(*) AS n FROM applied_ops WHERE op_id LIKE 'load%'`).get().n;
       db.close();
-      if (errors > 0) console.log(`  ${errors} requests failed; last: ${done.map((d) => d.lastError).filter(Boolean).at(-1)}`);
+      if (errors > 0)
+        console.log(
+          `  ${errors} requests failed; last: ${done
+            .map((d) => d.lastError)
+            .filter(Boolean)
+            .at(-1)}`,
+        );
       if (applied !== ackedAll) throw new Error(`${ackedAll} writes were acknowledged but ${applied} are in the run database`);
 
       report(`updates/s through the server, ${CLIENTS} clients`, (total * 1000) / elapsed, 5000, 'updates/s', 0, true);
@@ -407,7 +454,9 @@ async function main() {
       const clientCpu = done.reduce((s, d) => s + d.cpuMs, 0);
       figure('  client CPU per update (both processes)', (clientCpu * 1000) / total, 'µs', 0);
       figure('  CPU budget per update at 5,000/s on 2 cores', 2e6 / 5000, 'µs', 0);
-      console.log(`  ${total} updates in ${(elapsed / 1000).toFixed(2)} s; ${applied} ops in the run db (all acked, warm-up too); ${errors} errors`);
+      console.log(
+        `  ${total} updates in ${(elapsed / 1000).toFixed(2)} s; ${applied} ops in the run db (all acked, warm-up too); ${errors} errors`,
+      );
 
       // Raw better-sqlite3, the same writes, one transaction per update, in this process.
       const raw = new Database(path.join(tmp, 'raw-load.db'));
@@ -427,7 +476,11 @@ async function main() {
         save.run(state, status, time, testId);
         event.run(time, testId, `${state}/${status}`);
       });
-      const STATES = [['LAUNCHED', 'n/a'], ['RUNNING', 'n/a'], ['COMPLETED', 'PASS']];
+      const STATES = [
+        ['LAUNCHED', 'n/a'],
+        ['RUNNING', 'n/a'],
+        ['COMPLETED', 'PASS'],
+      ];
       let t = performance.now();
       for (let i = 0; i < COMPARE_N; i++) {
         const [state, status] = STATES[Math.floor(i / 1000) % 3];
@@ -447,7 +500,9 @@ async function main() {
       t = performance.now();
       for (let i = 0; i < COMPARE_N; i++) {
         const [state, status] = STATES[Math.floor(i / 1000) % 3];
-        await store.write(dRun.id, [{ kind: 'test', opId: `d-${i}`, testId: dRows[i % dRows.length].id, set: { state, status }, time: Date.now() / 1000 }]);
+        await store.write(dRun.id, [
+          { kind: 'test', opId: `d-${i}`, testId: dRows[i % dRows.length].id, set: { state, status }, time: Date.now() / 1000 },
+        ]);
       }
       const directRate = (COMPARE_N * 1000) / (performance.now() - t);
       await store.close();
@@ -460,7 +515,8 @@ async function main() {
     // ---------------------------------------------------------------- 5. a run through the server
     const ITEMS = 1000;
     const RUN_ROUNDS = 5;
-    if (part(5)) console.log(`\n-- 5. \`trellis run\` of 1 test × ${ITEMS} items of \`true\`, -j 2: warm server vs --direct (target ≤ +20%)`);
+    if (part(5))
+      console.log(`\n-- 5. \`trellis run\` of 1 test × ${ITEMS} items of \`true\`, -j 2: warm server vs --direct (target ≤ +20%)`);
     if (part(5)) {
       const values = Array.from({ length: ITEMS }, (_, i) => i + 1).join(' ');
       const area = makeArea('run', { many: `[items]\nN ${values}\n\n[ezsteps]\nt true\n` });
@@ -471,11 +527,31 @@ async function main() {
       /** One run under a fresh name: wall ms and the runner's CPU ms (NaN without /usr/bin/time). */
       const run = (...extra) => {
         const args = [CLI, 'run', '-t', 'linux', '-r', `r${n++}`, '-j', '2', '--area', area.dir, ...extra];
-        const r = TIME ? timeOk(TIME, ['-f', '%U %S', '-o', timeFile, process.execPath, ...args], { env }) : timeOk(process.execPath, args, { env });
-        if (process.env.BENCH_DEBUG) console.log(r.stdout.split('\n').filter((l) => /^Run /.test(l)).join('\n'), r.stderr.split('\n').filter((l) => !/^\s*(PASS|RUN)/.test(l)).slice(-30).join('\n'));
+        const r = TIME
+          ? timeOk(TIME, ['-f', '%U %S', '-o', timeFile, process.execPath, ...args], { env })
+          : timeOk(process.execPath, args, { env });
+        if (process.env.BENCH_DEBUG)
+          console.log(
+            r.stdout
+              .split('\n')
+              .filter((l) => /^Run /.test(l))
+              .join('\n'),
+            r.stderr
+              .split('\n')
+              .filter((l) => !/^\s*(PASS|RUN)/.test(l))
+              .slice(-30)
+              .join('\n'),
+          );
         const m = /Run linux\/\S+: (\d+) tests and items \((\d+) ran\)/.exec(r.stdout);
         if (!m || Number(m[2]) !== ITEMS) throw new Error(`expected ${ITEMS} to run:\n${r.stdout.slice(-500)}`);
-        const cpu = TIME ? readFileSync(timeFile, 'utf8').trim().split('\n').at(-1).split(' ').reduce((s, x) => s + Number(x) * 1000, 0) : NaN;
+        const cpu = TIME
+          ? readFileSync(timeFile, 'utf8')
+              .trim()
+              .split('\n')
+              .at(-1)
+              .split(' ')
+              .reduce((s, x) => s + Number(x) * 1000, 0)
+          : NaN;
         return { ms: r.ms, cpu };
       };
       await startServerFor(area);
@@ -516,7 +592,12 @@ async function main() {
       figure(`\`trellis run\`, warm server (median ${RUN_ROUNDS})`, sMs, 'ms', 0);
       report('extra wall time through a warm server', (sMs / dMs - 1) * 100, 20, '%', 1);
       figure('  same, median of the per-round ratios', (median(ratios) - 1) * 100, '%', 1);
-      figure('  same, fastest run of each', (Math.min(...served.map((r) => r.ms)) / Math.min(...direct.map((r) => r.ms)) - 1) * 100, '%', 1);
+      figure(
+        '  same, fastest run of each',
+        (Math.min(...served.map((r) => r.ms)) / Math.min(...direct.map((r) => r.ms)) - 1) * 100,
+        '%',
+        1,
+      );
       if (TIME) {
         figure('  CPU --direct: runner + its children', median(direct.map((r) => r.cpu)), 'ms', 0);
         figure('  CPU warm server: runner + its children', median(served.map((r) => r.cpu)), 'ms', 0);
@@ -538,5 +619,7 @@ async function main() {
   }
 
   const missed = results.filter((r) => !r.ok);
-  console.log(`\n${results.length - missed.length} of ${results.length} targets met${missed.length ? `; missed: ${missed.map((r) => r.label).join('; ')}` : ''}`);
+  console.log(
+    `\n${results.length - missed.length} of ${results.length} targets met${missed.length ? `; missed: ${missed.map((r) => r.label).join('; ')}` : ''}`,
+  );
 }

@@ -46,7 +46,9 @@ function sbatchLoop(rep) {
   const t0 = performance.now();
   const ids = [];
   for (let i = 0; i < N; i++) {
-    const id = execFileSync('sbatch', ['--parsable', '--job-name=bench', `--output=${out}/%j.out`, '--wrap', 'true'], { encoding: 'utf8' }).trim().split(';')[0];
+    const id = execFileSync('sbatch', ['--parsable', '--job-name=bench', `--output=${out}/%j.out`, '--wrap', 'true'], { encoding: 'utf8' })
+      .trim()
+      .split(';')[0];
     ids.push(id);
   }
   // squeue every 50 ms: the resolution of the floor, far under Slurm's one-second tick.
@@ -57,7 +59,8 @@ function sbatchLoop(rep) {
 function trellisRun(rep) {
   const r = timeOk('node', [CLI, 'run', '--area', area, '-t', 'linux', '-r', `rep${rep}`]);
   const m = /Run linux\/\S+: (\d+) tests and items \((\d+) ran\)/.exec(r.stdout);
-  if (!m || Number(m[2]) !== N || !/All selected tests passed/.test(r.stdout)) throw new Error(`expected ${N} to pass:\n${r.stdout.slice(-800)}\n${r.stderr.slice(-800)}`);
+  if (!m || Number(m[2]) !== N || !/All selected tests passed/.test(r.stdout))
+    throw new Error(`expected ${N} to pass:\n${r.stdout.slice(-800)}\n${r.stderr.slice(-800)}`);
   return r.ms;
 }
 

@@ -19,7 +19,11 @@ const { stopServersUnder } = await import(path.join(ROOT, 'dist/test/helpers/ser
 const tmp = makeTempDir('ssh');
 const teardowns = [];
 const t = { teardown: (fn) => teardowns.push(fn) };
-const hosts = await startSshHosts(t, () => tmp, (area) => stopServersUnder(area));
+const hosts = await startSshHosts(
+  t,
+  () => tmp,
+  (area) => stopServersUnder(area),
+);
 const area = hosts.area;
 writeFileSync(
   path.join(area, 'trellis.config'),
@@ -36,7 +40,8 @@ async function timedRun(runname, launcher) {
   const t0 = performance.now();
   const res = await trellisOn(t, 'h1', ['run', '--area', area, '-t', 'linux', '-r', runname, '-j', '4', '--launcher', launcher]).done;
   const ms = performance.now() - t0;
-  if (res.code !== 0 || !new RegExp(`\\(${N} ran\\)`).test(res.stdout)) throw new Error(`${launcher}: expected ${N} to pass\n${res.stdout.slice(-800)}\n${res.stderr.slice(-800)}`);
+  if (res.code !== 0 || !new RegExp(`\\(${N} ran\\)`).test(res.stdout))
+    throw new Error(`${launcher}: expected ${N} to pass\n${res.stdout.slice(-800)}\n${res.stderr.slice(-800)}`);
   return ms;
 }
 

@@ -53,7 +53,13 @@ function safely(read: () => string[]): string[] {
 }
 
 /** Values for an option or positional named `name`: its choices, or what the area has. */
-function valuesFor(name: string, choices: readonly string[] | undefined, typed: readonly string[], spec: CommandSpec, src: CompletionSources): string[] {
+function valuesFor(
+  name: string,
+  choices: readonly string[] | undefined,
+  typed: readonly string[],
+  spec: CommandSpec,
+  src: CompletionSources,
+): string[] {
   if (choices !== undefined) return [...choices];
   if (name === 'target') return safely(() => src.targets());
   if (name === 'runname') return safely(() => src.runNames(lastValueOf(spec, typed, 'target')));

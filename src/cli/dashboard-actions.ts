@@ -35,8 +35,20 @@ export function createDashboardActions({ store, area, ctx, direct }: ActionDeps)
       const log = path.join(logsDir, `rerun-${shortHostname()}-${ctx.pid}-${++reruns}.log`);
       // An argument list, never a shell line: test and item names are passed as they are.
       const args = [
-        path.join(ctx.binDir, 'trellis.js'), 'run', '--area', area.dir, '--runarea', area.runArea,
-        '-t', run.target, '-r', run.runname, '-p', name, '--rerun-all', ...(direct ? ['--direct'] : []),
+        path.join(ctx.binDir, 'trellis.js'),
+        'run',
+        '--area',
+        area.dir,
+        '--runarea',
+        area.runArea,
+        '-t',
+        run.target,
+        '-r',
+        run.runname,
+        '-p',
+        name,
+        '--rerun-all',
+        ...(direct ? ['--direct'] : []),
       ];
       const child = spawnDetached(args, { logFile: log, logFlags: 'w', env: { ...ctx.env }, cwd: area.dir });
       child.once('error', (err) => notify(`rerun of ${name} could not start: ${err.message}`));

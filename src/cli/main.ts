@@ -48,7 +48,11 @@ const MODULES: { [K in CommandName]: () => Promise<CommandModule<OptionsFor<K>>>
 };
 
 /** Loads the command's module and runs it, with Ctrl-C handling when it asks for it. */
-async function runCommand<K extends CommandName>(parsed: { command: K; options: OptionsFor<K> }, ctx: CommandContext, onSignal: (sig: NodeJS.Signals) => void) {
+async function runCommand<K extends CommandName>(
+  parsed: { command: K; options: OptionsFor<K> },
+  ctx: CommandContext,
+  onSignal: (sig: NodeJS.Signals) => void,
+) {
   const mod = await MODULES[parsed.command]();
   const handlesSignals = typeof mod.handlesSignals === 'function' ? mod.handlesSignals(parsed.options) : mod.handlesSignals;
   if (handlesSignals) {

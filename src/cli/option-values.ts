@@ -21,7 +21,8 @@ export function parseWholeNumber(text: string, flag: string): number {
 /** A number of 0 or more (`--slow-factor 2.5`). */
 export function parseNonNegativeNumber(text: string, flag: string): number {
   const t = text.trim();
-  if (!/^[0-9]+(\.[0-9]+)?$/.test(t)) throw new TrellisError('BAD_VALUE', `${flag} ${t}: expected a number of 0 or more`, `e.g. ${flag} 2.5`);
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(t))
+    throw new TrellisError('BAD_VALUE', `${flag} ${t}: expected a number of 0 or more`, `e.g. ${flag} 2.5`);
   return Number(t);
 }
 
@@ -71,7 +72,11 @@ export function parseDurationOption(flag: string, text: string): number {
   try {
     return parseDuration(text, { file: flag, line: 0 });
   } catch {
-    throw new TrellisError('BAD_VALUE', `${flag} '${text}' is not a duration`, `write seconds or number+unit parts (s, m, h, d, w), e.g. ${flag} 26h, 90m or 2d`);
+    throw new TrellisError(
+      'BAD_VALUE',
+      `${flag} '${text}' is not a duration`,
+      `write seconds or number+unit parts (s, m, h, d, w), e.g. ${flag} 26h, 90m or 2d`,
+    );
   }
 }
 
@@ -99,8 +104,13 @@ export function parseTimeOption(flag: string, text: string): number {
   const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${sec}${frac}${offset}`);
   const back = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec)));
   // Date.parse rolls 2026-02-30 over into March: refuse a date or time that does not exist.
-  const real = back.getUTCFullYear() === Number(y) && back.getUTCMonth() === Number(mo) - 1 && back.getUTCDate() === Number(d)
-    && back.getUTCHours() === Number(h) && back.getUTCMinutes() === Number(mi) && back.getUTCSeconds() === Number(sec);
+  const real =
+    back.getUTCFullYear() === Number(y) &&
+    back.getUTCMonth() === Number(mo) - 1 &&
+    back.getUTCDate() === Number(d) &&
+    back.getUTCHours() === Number(h) &&
+    back.getUTCMinutes() === Number(mi) &&
+    back.getUTCSeconds() === Number(sec);
   if (Number.isNaN(ms) || !real) {
     throw new TrellisError('BAD_VALUE', `${flag} '${text}' is not a real date and time`, 'check the day, month and hour');
   }

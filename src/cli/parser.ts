@@ -77,7 +77,9 @@ function addCommand(y: Argv, name: CommandName, spec: CommandSpec, select: (c: C
 /** Builds the yargs definition from SPECS; `select` receives the command chosen. */
 function define(argv: string[], settings: ParseSettings, select: (c: CommandName) => void): Argv {
   const base = yargs(argv).scriptName('trellis');
-  let y = (settings.version === undefined ? base.version(false) : base.version(settings.version)).usage('$0 <command> [options]\n\nTrellis runs test areas, records every result in SQLite, and reports on them.');
+  let y = (settings.version === undefined ? base.version(false) : base.version(settings.version)).usage(
+    '$0 <command> [options]\n\nTrellis runs test areas, records every result in SQLite, and reports on them.',
+  );
   for (const [name, o] of Object.entries(GLOBAL_OPTIONS)) y = addOption(y, name, o, true);
   const groups = new Map<string, Array<[CommandName, CommandSpec]>>();
   for (const [name, spec] of Object.entries(SPECS) as Array<[CommandName, CommandSpec]>) {
@@ -175,7 +177,11 @@ export function parseArgs(argv: string[], settings: ParseSettings = {}): ParseRe
   const spec: AnySpec = SPECS[chosen];
   const rest = raw['--'];
   if (!spec.rest && Array.isArray(rest) && rest.length > 0) {
-    throw new TrellisError('USAGE', `unexpected arguments after --: ${rest.join(' ')}`, 'only `trellis wrap NAME -- CMD ARGS` takes a command after --');
+    throw new TrellisError(
+      'USAGE',
+      `unexpected arguments after --: ${rest.join(' ')}`,
+      'only `trellis wrap NAME -- CMD ARGS` takes a command after --',
+    );
   }
   // The one place the declarations' values meet their types: readOptions follows the same spec.
   return { kind: 'command', command: chosen, options: readOptions(spec, raw) } as ParsedCommand;

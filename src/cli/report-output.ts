@@ -35,7 +35,8 @@ export async function buildReport(store: Store, run: RunRecord, req: ReportReque
 /** Writes the JUnit report of run `runId`, as `trellis report junit` would, to `file` (`--junit`). */
 export async function writeJunitFile(store: Store, runId: number, file: string, now: number): Promise<void> {
   const run = await store.getRun(runId);
-  if (run === undefined) throw new TrellisError('NO_RUN', `--junit ${file}: the run (id ${runId}) is gone`, 'was it removed meanwhile? see `trellis list runs`');
+  if (run === undefined)
+    throw new TrellisError('NO_RUN', `--junit ${file}: the run (id ${runId}) is gone`, 'was it removed meanwhile? see `trellis list runs`');
   writeOutputFile(file, await buildReport(store, run, { format: 'junit', logMode: 'failed', now }), '--junit');
 }
 
@@ -79,7 +80,12 @@ export function writeOutputFile(file: string, text: string, flag: string): void 
     writeFileAtomic(file, text, 0o644);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new TrellisError('OUTPUT_UNWRITABLE', `${flag} ${file}: cannot write it (${e.code ?? e.message})`, 'check the folder\'s permissions and free space, or choose another path', { cause: err });
+    throw new TrellisError(
+      'OUTPUT_UNWRITABLE',
+      `${flag} ${file}: cannot write it (${e.code ?? e.message})`,
+      "check the folder's permissions and free space, or choose another path",
+      { cause: err },
+    );
   }
 }
 

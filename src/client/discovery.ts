@@ -44,9 +44,7 @@ const HEALTH_TIMEOUT_MS = 2000;
 const DEFAULT_START_TIMEOUT_MS = 20_000;
 
 /** What a health check found. */
-export type HealthResult =
-  | { ok: true; health: HealthInfo }
-  | { ok: false; reason: string; gone: boolean; otherArea: boolean };
+export type HealthResult = { ok: true; health: HealthInfo } | { ok: false; reason: string; gone: boolean; otherArea: boolean };
 
 /** A packet of this host whose pid is dead: its server is gone for sure. */
 function diedHere(p: FoundPacket['packet'], host: string): boolean {
@@ -54,7 +52,12 @@ function diedHere(p: FoundPacket['packet'], host: string): boolean {
 }
 
 /** Asks a packet's server for /health; `gone` when its server provably no longer exists. */
-export async function checkHealth(found: FoundPacket, token: string, expectedAreaId: string | undefined, host: string): Promise<HealthResult> {
+export async function checkHealth(
+  found: FoundPacket,
+  token: string,
+  expectedAreaId: string | undefined,
+  host: string,
+): Promise<HealthResult> {
   const p = found.packet;
   const endpoint = { address: p.address, port: p.port, token };
   try {
@@ -72,7 +75,10 @@ export async function checkHealth(found: FoundPacket, token: string, expectedAre
 }
 
 /** The best live server, or undefined; removes packets of servers that are provably gone. */
-export async function findServer(paths: RunAreaPaths, opts: Pick<DiscoverOptions, 'host' | 'now' | 'debug'>): Promise<Connection | undefined> {
+export async function findServer(
+  paths: RunAreaPaths,
+  opts: Pick<DiscoverOptions, 'host' | 'now' | 'debug'>,
+): Promise<Connection | undefined> {
   const token = readToken(paths);
   if (token === undefined) return undefined;
   const areaId = readAreaIdFile(paths);
@@ -160,7 +166,8 @@ async function startDetached(paths: RunAreaPaths, opts: DiscoverOptions): Promis
     const token = readToken(paths);
     if (mine && token !== undefined) {
       const result = await checkHealth(mine, token, readAreaIdFile(paths), opts.host);
-      if (result.ok) return { endpoint: { address: mine.packet.address, port: mine.packet.port, token }, found: mine, health: result.health };
+      if (result.ok)
+        return { endpoint: { address: mine.packet.address, port: mine.packet.port, token }, found: mine, health: result.health };
     }
     await new Promise((r) => setTimeout(r, 25));
   }

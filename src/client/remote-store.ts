@@ -5,8 +5,18 @@
  * server answers with come back as the same TrellisError the direct store would have thrown.
  */
 import type {
-  AgentRecord, EventRecord, FeedBatch, FeedCursor, RunQuery, RunRecord, TestDetail, TestQuery, TestRecord,
-  TestRegistration, WriteOp, WriteOptions,
+  AgentRecord,
+  EventRecord,
+  FeedBatch,
+  FeedCursor,
+  RunQuery,
+  RunRecord,
+  TestDetail,
+  TestQuery,
+  TestRecord,
+  TestRegistration,
+  WriteOp,
+  WriteOptions,
 } from '../model/records.js';
 import type { RunState } from '../model/states.js';
 import type { HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
@@ -82,7 +92,12 @@ export class RemoteStore implements Store {
         if (err instanceof TransportError) this.#noteLost(err);
         if (!(err instanceof TransportError) || Date.now() >= deadline) {
           if (err instanceof TransportError) {
-            throw new TrellisError('NO_SERVER', `lost the server for ${this.#opts.runArea}: ${err.message}`, 'see `trellis server list`; with --direct a command bypasses the server', { cause: err });
+            throw new TrellisError(
+              'NO_SERVER',
+              `lost the server for ${this.#opts.runArea}: ${err.message}`,
+              'see `trellis server list`; with --direct a command bypasses the server',
+              { cause: err },
+            );
           }
           throw err;
         }
@@ -162,7 +177,8 @@ export class RemoteStore implements Store {
   }
   async registerTests(runId: number, regs: TestRegistration[], options?: WriteOptions): Promise<TestRecord[]> {
     const rows: TestRecord[] = [];
-    for (const part of chunks(regs)) rows.push(...(await this.#result<TestRecord[]>('registerTests', withOptions({ runId, regs: part }, options))));
+    for (const part of chunks(regs))
+      rows.push(...(await this.#result<TestRecord[]>('registerTests', withOptions({ runId, regs: part }, options))));
     return rows;
   }
   async write(runId: number, ops: WriteOp[], options?: WriteOptions): Promise<void> {
@@ -248,7 +264,11 @@ function decode<T>(status: number, body: unknown, method: string): T {
   const e = b.error ?? {};
   const message = e.message ?? `${method}: the server answered ${status}`;
   if (status === 401) {
-    throw new TrellisError('UNAUTHORIZED', `the server refused the area token (${message})`, 'the run area\'s .meta/token changed or is unreadable; see `trellis server list`');
+    throw new TrellisError(
+      'UNAUTHORIZED',
+      `the server refused the area token (${message})`,
+      "the run area's .meta/token changed or is unreadable; see `trellis server list`",
+    );
   }
   if (e.code !== undefined && e.code in ErrorCodes && e.code !== 'INTERNAL') {
     throw new TrellisError(e.code as ErrorCode, message, e.hint);

@@ -9,7 +9,16 @@ import { parseDuration } from './duration.js';
 import { parseConfigText, readConfigFile } from './ini.js';
 import { ENV_NAME, isSafeTestName } from './names.js';
 import { areaPaths } from './paths.js';
-import { LOG_LEVELS, type Area, type ConfigFile, type ConfigValue, type LogLevel, type ReadContext, type ServerConfig, type SetupConfig } from './types.js';
+import {
+  LOG_LEVELS,
+  type Area,
+  type ConfigFile,
+  type ConfigValue,
+  type LogLevel,
+  type ReadContext,
+  type ServerConfig,
+  type SetupConfig,
+} from './types.js';
 
 export { parseDuration } from './duration.js';
 export { listTargets, readRunconfigs, resolveTarget, runconfigValues } from './target.js';
@@ -81,7 +90,12 @@ export function loadArea(dir: string, opts: LoadAreaOptions): Area {
 
   const fields = config.entries('fields').map(([key, value]) => {
     if (!ENV_NAME.test(key)) {
-      throw configError('CONFIG_VALUE', value.loc, `[fields] key '${key}' is not a valid variable name`, 'use letters, digits and _ (e.g. OS ARCH); keys become environment variables');
+      throw configError(
+        'CONFIG_VALUE',
+        value.loc,
+        `[fields] key '${key}' is not a valid variable name`,
+        'use letters, digits and _ (e.g. OS ARCH); keys become environment variables',
+      );
     }
     return key;
   });
@@ -111,7 +125,12 @@ export function parsePositiveInt(value: ConfigValue, what: string): number {
   const text = value.text.trim();
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n) || n <= 0) {
-    throw configError('CONFIG_VALUE', value.loc, `${what} must be a positive whole number, not '${text}'`, `write e.g. ${what.split(' ').pop()} 4`);
+    throw configError(
+      'CONFIG_VALUE',
+      value.loc,
+      `${what} must be a positive whole number, not '${text}'`,
+      `write e.g. ${what.split(' ').pop()} 4`,
+    );
   }
   return n;
 }
@@ -140,14 +159,24 @@ function readServer(config: ConfigFile): ServerConfig {
     const lo = m ? Number(m[1]) : NaN;
     const hi = m ? Number(m[2]) : NaN;
     if (!(lo >= 1 && hi <= 65535 && lo <= hi)) {
-      throw configError('CONFIG_VALUE', range.loc, `[server] port_range '${range.text.trim()}' is not LOW-HIGH within 1-65535`, 'write e.g. port_range 8080-8099, or remove it to use any free port');
+      throw configError(
+        'CONFIG_VALUE',
+        range.loc,
+        `[server] port_range '${range.text.trim()}' is not LOW-HIGH within 1-65535`,
+        'write e.g. port_range 8080-8099, or remove it to use any free port',
+      );
     }
     portRange = Object.freeze([lo, hi] as const);
   }
   const level = config.get('server', 'log_level');
   const levelText = level?.text.trim().toLowerCase() ?? '';
   if (level && levelText !== '' && !(LOG_LEVELS as readonly string[]).includes(levelText)) {
-    throw configError('CONFIG_VALUE', level.loc, `[server] log_level '${level.text.trim()}' is not a level`, `use one of ${LOG_LEVELS.join(', ')}`);
+    throw configError(
+      'CONFIG_VALUE',
+      level.loc,
+      `[server] log_level '${level.text.trim()}' is not a level`,
+      `use one of ${LOG_LEVELS.join(', ')}`,
+    );
   }
   const files = config.get('server', 'log_files');
   return {
@@ -168,7 +197,12 @@ function readLogSize(value: ConfigValue | undefined): { logMaxBytes?: number } {
   const m = /^(\d+)\s*([KMG]?)B?$/i.exec(value.text.trim());
   const bytes = m ? Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase()) : NaN;
   if (!(bytes >= 1024)) {
-    throw configError('CONFIG_VALUE', value.loc, `[server] log_size '${value.text.trim()}' is not a size of 1K or more`, 'write e.g. log_size 10M');
+    throw configError(
+      'CONFIG_VALUE',
+      value.loc,
+      `[server] log_size '${value.text.trim()}' is not a size of 1K or more`,
+      'write e.g. log_size 10M',
+    );
   }
   return { logMaxBytes: bytes };
 }
@@ -191,7 +225,8 @@ function resolveRunArea(areaDir: string, config: ConfigFile, opts: LoadAreaOptio
 
 function resolvePathValue(areaDir: string, value: ConfigValue, what: string): string {
   const text = value.text.trim();
-  if (text === '') throw configError('CONFIG_VALUE', value.loc, `${what} is empty`, `give a folder, e.g. ${what} /scratch/runs, or remove the line`);
+  if (text === '')
+    throw configError('CONFIG_VALUE', value.loc, `${what} is empty`, `give a folder, e.g. ${what} /scratch/runs, or remove the line`);
   return path.resolve(areaDir, text);
 }
 
@@ -211,7 +246,11 @@ function findTestNames(areaDir: string, debug?: (m: string) => void): string[] {
     const testconfig = areaPaths(areaDir).testconfig(name);
     if (!fs.existsSync(testconfig)) continue;
     if (!isSafeTestName(name)) {
-      throw new TrellisError('CONFIG_VALUE', `${path.join(testsDir, name)}: test name '${name}' has a blank, ',', '%', '\\' or a leading '~'`, 'rename the folder; test names are used in patterns and folder names');
+      throw new TrellisError(
+        'CONFIG_VALUE',
+        `${path.join(testsDir, name)}: test name '${name}' has a blank, ',', '%', '\\' or a leading '~'`,
+        'rename the folder; test names are used in patterns and folder names',
+      );
     }
     found.push(name);
   }

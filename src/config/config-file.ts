@@ -95,7 +95,7 @@ export class IniConfig implements ConfigFile {
       let hit = appliesTo.get(name);
       if (hit === undefined) {
         const matcher = this.#sections.get(name);
-        hit = name === section || (matcher?.test(section) === true);
+        hit = name === section || matcher?.test(section) === true;
         appliesTo.set(name, hit);
       }
       return hit;

@@ -63,12 +63,7 @@ function expandFrom(text: string, start: number, inside: boolean, scope: Directi
     i++;
   }
   if (inside) {
-    throw configError(
-      'CONFIG_SYNTAX',
-      scope.loc,
-      `'#{' is not closed in '${text.trim()}'`,
-      'add the closing } (each #{ needs one)',
-    );
+    throw configError('CONFIG_SYNTAX', scope.loc, `'#{' is not closed in '${text.trim()}'`, 'add the closing } (each #{ needs one)');
   }
   return [out, i];
 }
@@ -135,11 +130,6 @@ function evaluate(body: string, scope: DirectiveScope): string {
         `compute the value with #{shell CMD} or a [scriptinc CMD] script instead`,
       );
     default:
-      throw configError(
-        'CONFIG_UNSUPPORTED',
-        loc,
-        `unknown directive #{${written}}`,
-        `use one of ${SUPPORTED}`,
-      );
+      throw configError('CONFIG_UNSUPPORTED', loc, `unknown directive #{${written}}`, `use one of ${SUPPORTED}`);
   }
 }

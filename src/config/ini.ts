@@ -103,7 +103,11 @@ class Reader {
    */
   read(source: Source, section: string): void {
     if (this.#stack.length >= MAX_INCLUDE_DEPTH) {
-      throw new TrellisError('CONFIG_INCLUDE', `${source.label}: includes nested more than ${MAX_INCLUDE_DEPTH} deep`, 'look for an [include] or [scriptinc] that includes itself');
+      throw new TrellisError(
+        'CONFIG_INCLUDE',
+        `${source.label}: includes nested more than ${MAX_INCLUDE_DEPTH} deep`,
+        'look for an [include] or [scriptinc] that includes itself',
+      );
     }
     this.#stack.push(source.real ?? source.label);
     try {
@@ -165,7 +169,12 @@ class Reader {
   /** Handles a `[…]` line; returns the section that is current after it. */
   #header(line: string, source: Source, section: string, loc: SourceLocation): string {
     if (!line.endsWith(']')) {
-      throw configError('CONFIG_SYNTAX', loc, `'${line}' starts with '[' but does not end with ']'`, 'write a section header as [name] on a line of its own');
+      throw configError(
+        'CONFIG_SYNTAX',
+        loc,
+        `'${line}' starts with '[' but does not end with ']'`,
+        'write a section header as [name] on a line of its own',
+      );
     }
     const inner = line.slice(1, -1).trim();
     const include = /^include\s+(.+)$/s.exec(inner);

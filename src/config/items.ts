@@ -48,7 +48,12 @@ function zipTable(vars: readonly ResolvedVar[]): Item[] {
       );
     }
   }
-  return first.values.map((_, row) => createItem(vars, vars.map((rv) => rv.values[row]!)));
+  return first.values.map((_, row) =>
+    createItem(
+      vars,
+      vars.map((rv) => rv.values[row]!),
+    ),
+  );
 }
 
 /**

@@ -11,18 +11,7 @@ import { exportValues } from './expand.js';
 import { readConfigFile } from './ini.js';
 import { areaPaths } from './paths.js';
 import { runconfigValues, targetEnv } from './target.js';
-import type {
-  Area,
-  ConfigFile,
-  ConfigValue,
-  ItemMapRule,
-  ItemVar,
-  ReadContext,
-  Step,
-  Target,
-  TestDefinition,
-  WaitMode,
-} from './types.js';
+import type { Area, ConfigFile, ConfigValue, ItemMapRule, ItemVar, ReadContext, Step, Target, TestDefinition, WaitMode } from './types.js';
 
 export interface LoadTestContext {
   env: Readonly<Record<string, string | undefined>>;
@@ -59,7 +48,8 @@ export function loadTest(area: Area, name: string, ctx: LoadTestContext): TestDe
   const runscript = config.get('setup', 'runscript');
   const jobgroup = readJobgroup(area, req('jobgroup'));
   const runtimelim = req('runtimelim');
-  const limit = runtimelim && runtimelim.text.trim() !== '' ? parseDuration(runtimelim.text, runtimelim.loc, '[requirements] runtimelim') : undefined;
+  const limit =
+    runtimelim && runtimelim.text.trim() !== '' ? parseDuration(runtimelim.text, runtimelim.loc, '[requirements] runtimelim') : undefined;
   const items = readItemVars(config, 'items');
   const table = readItemVars(config, 'itemstable');
 
@@ -116,23 +106,34 @@ export function loadTests(
 
 function requireCommand(value: ConfigValue, what: string): string {
   if (value.lazyCommand !== undefined) {
-    throw configError('CONFIG_VALUE', value.loc, `${what}: [system …] is only evaluated in [items] and [itemstable]`, 'write the command itself; it runs in a shell');
+    throw configError(
+      'CONFIG_VALUE',
+      value.loc,
+      `${what}: [system …] is only evaluated in [items] and [itemstable]`,
+      'write the command itself; it runs in a shell',
+    );
   }
-  if (value.text.trim() === '') throw configError('CONFIG_VALUE', value.loc, `${what} has no command`, `write ${what.split(' ').pop()} COMMAND, or remove the line`);
+  if (value.text.trim() === '')
+    throw configError('CONFIG_VALUE', value.loc, `${what} has no command`, `write ${what.split(' ').pop()} COMMAND, or remove the line`);
   return value.text;
 }
 
 function readSteps(config: ConfigFile): Step[] {
-  return config.entries('ezsteps').map(([name, value]) =>
-    Object.freeze({ name, command: requireCommand(value, `[ezsteps] ${name}`), loc: value.loc }),
-  );
+  return config
+    .entries('ezsteps')
+    .map(([name, value]) => Object.freeze({ name, command: requireCommand(value, `[ezsteps] ${name}`), loc: value.loc }));
 }
 
 function readMode(value: ConfigValue | undefined): WaitMode {
   if (!value || value.text.trim() === '') return 'normal';
   const mode = value.text.trim();
   if (!(MODES as readonly string[]).includes(mode)) {
-    throw configError('CONFIG_VALUE', value.loc, `[requirements] mode '${mode}' is not one of ${MODES.join(', ')}`, 'write e.g. mode toplevel, or remove the line for normal');
+    throw configError(
+      'CONFIG_VALUE',
+      value.loc,
+      `[requirements] mode '${mode}' is not one of ${MODES.join(', ')}`,
+      'write e.g. mode toplevel, or remove the line for normal',
+    );
   }
   return mode as WaitMode;
 }
@@ -142,7 +143,12 @@ function readPriority(value: ConfigValue | undefined): number {
   const text = value.text.trim();
   const n = /^[+-]?\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n)) {
-    throw configError('CONFIG_VALUE', value.loc, `[requirements] priority '${text}' is not a whole number`, 'write e.g. priority 10 (higher runs first)');
+    throw configError(
+      'CONFIG_VALUE',
+      value.loc,
+      `[requirements] priority '${text}' is not a whole number`,
+      'write e.g. priority 10 (higher runs first)',
+    );
   }
   return n;
 }
@@ -174,7 +180,12 @@ function readItemmap(value: ConfigValue | undefined): ItemMapRule[] {
       try {
         return Object.freeze({ regex: new RegExp(source), replacement: replacement.trim() });
       } catch (err) {
-        throw configError('CONFIG_VALUE', value.loc, `[requirements] itemmap '${source}' is not a valid regular expression (${(err as Error).message})`, 'fix the regex; one rule per line: REGEX [REPLACEMENT]');
+        throw configError(
+          'CONFIG_VALUE',
+          value.loc,
+          `[requirements] itemmap '${source}' is not a valid regular expression (${(err as Error).message})`,
+          'fix the regex; one rule per line: REGEX [REPLACEMENT]',
+        );
       }
     });
 }
@@ -182,7 +193,12 @@ function readItemmap(value: ConfigValue | undefined): ItemMapRule[] {
 function readItemVars(config: ConfigFile, section: 'items' | 'itemstable'): ItemVar[] {
   return config.entries(section).map(([name, value]) => {
     if (!ENV_NAME.test(name)) {
-      throw configError('CONFIG_VALUE', value.loc, `[${section}] variable '${name}' is not a valid variable name`, 'use letters, digits and _; item variables become environment variables');
+      throw configError(
+        'CONFIG_VALUE',
+        value.loc,
+        `[${section}] variable '${name}' is not a valid variable name`,
+        'use letters, digits and _; item variables become environment variables',
+      );
     }
     if (value.lazyCommand !== undefined) {
       return Object.freeze({ name, values: null, lazyCommand: value.lazyCommand, loc: value.loc });

@@ -174,9 +174,7 @@ class Dashboard {
     this.#reapTimer = setTimeout(() => {
       const running = this.#data.runs().filter((r) => r.state === 'running');
       // A failure (server restarting) is the banner's business; try again next time.
-      void (running.length > 0 ? reap(running) : Promise.resolve())
-        .catch(() => undefined)
-        .finally(() => this.#scheduleReap(REAP_EVERY_MS));
+      void (running.length > 0 ? reap(running) : Promise.resolve()).catch(() => undefined).finally(() => this.#scheduleReap(REAP_EVERY_MS));
     }, delayMs);
     this.#reapTimer.unref();
   }
@@ -232,8 +230,16 @@ class Dashboard {
       lines = buildDetailFrame({ ui: this.#ui, detail: this.#detail, run, tail: this.#tail, items, width, height, banner: this.#banner });
     } else {
       lines = buildMatrixFrame({
-        data: this.#data, ui: this.#ui, grid, layout, width, height,
-        title: this.#o.title, banner: this.#banner, emptyHint: this.#o.emptyHint, allRuns,
+        data: this.#data,
+        ui: this.#ui,
+        grid,
+        layout,
+        width,
+        height,
+        title: this.#o.title,
+        banner: this.#banner,
+        emptyHint: this.#o.emptyHint,
+        allRuns,
       });
     }
     this.#o.screen.draw(lines);
@@ -298,6 +304,9 @@ class Dashboard {
 
 /** True when `value` matches one of the comma-separated `%` patterns (or there are none). */
 function matchList(patterns: string, value: string): boolean {
-  const list = patterns.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const list = patterns
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   return list.length === 0 || list.some((p) => matchPercent(p, value));
 }

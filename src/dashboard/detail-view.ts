@@ -80,13 +80,27 @@ export function buildDetailFrame(input: DetailInput, now = Date.now() / 1000): L
 function describe(d: TestDetail, items: number, now: number): Line[] {
   const look = lookOf(d.state, d.status);
   const lines: Line[] = [
-    [{ text: 'State     ' }, { text: ` ${d.state} `, tone: look.tone }, { text: '   Status ' }, { text: ` ${clean(d.status)} `, tone: look.tone }],
+    [
+      { text: 'State     ' },
+      { text: ` ${d.state} `, tone: look.tone },
+      { text: '   Status ' },
+      { text: ` ${clean(d.status)} `, tone: look.tone },
+    ],
     [{ text: clean(`Host      ${describePlacement(d)}`) }],
-    [{ text: `Started   ${d.start ? formatTime(d.start, now) : '-'}   Ended ${d.end ? formatTime(d.end, now) : '-'}   Duration ${formatDuration(d.duration ?? (d.start && !d.end ? now - d.start : null))}` }],
+    [
+      {
+        text: `Started   ${d.start ? formatTime(d.start, now) : '-'}   Ended ${d.end ? formatTime(d.end, now) : '-'}   Duration ${formatDuration(d.duration ?? (d.start && !d.end ? now - d.start : null))}`,
+      },
+    ],
   ];
   if (d.comment) lines.push([{ text: clean(`Comment   ${d.comment}`) }]);
   lines.push([{ text: clean(`Work dir  ${d.rundir || '-'}`) }]);
-  lines.push([{ text: `Steps${d.steps.length > 0 ? '' : items > 0 ? ': none of its own; its items have them (unfold with space, select an item)' : ': none yet'}`, bold: true }]);
+  lines.push([
+    {
+      text: `Steps${d.steps.length > 0 ? '' : items > 0 ? ': none of its own; its items have them (unfold with space, select an item)' : ': none yet'}`,
+      bold: true,
+    },
+  ]);
   for (const s of d.steps) {
     const sl = lookOf(s.state === 'RUNNING' ? 'RUNNING' : 'COMPLETED', s.status);
     const dur = formatDuration(s.end !== null ? s.end - s.start : now - s.start);
@@ -100,7 +114,10 @@ function describe(d: TestDetail, items: number, now: number): Line[] {
     lines.push([{ text: 'Values', bold: true }]);
     for (const v of d.data.slice(0, 8)) {
       const expect = v.expected !== null ? ` (expected ${v.expected}${v.tol ? ` +/- ${v.tol}` : ''})` : '';
-      lines.push([{ text: clean(`  ${v.name} = ${v.value}${v.units ? ` ${v.units}` : ''}${expect} `) }, { text: v.status, tone: lookOf('COMPLETED', v.status).tone }]);
+      lines.push([
+        { text: clean(`  ${v.name} = ${v.value}${v.units ? ` ${v.units}` : ''}${expect} `) },
+        { text: v.status, tone: lookOf('COMPLETED', v.status).tone },
+      ]);
     }
     if (d.data.length > 8) lines.push([{ text: `  ... and ${d.data.length - 8} more (trellis show)` }]);
   }

@@ -102,7 +102,8 @@ export function buildMatrixFrame(input: FrameInput): Line[] {
   const headers = runs.map((run) => headerTexts(run, layout.keyLines));
   labels.forEach((label, h) => {
     const line: Line = [{ text: pad(label, layout.labelWidth), bold: true }];
-    for (const [i, run] of runs.entries()) line.push(headerCell(run, headers[i]![h]!, h - layout.keyLines, colLeft + i === selCol, layout.columnWidth));
+    for (const [i, run] of runs.entries())
+      line.push(headerCell(run, headers[i]![h]!, h - layout.keyLines, colLeft + i === selCol, layout.columnWidth));
     lines.push(line);
   });
   const body = grid.rows.slice(rowTop, rowTop + layout.pageRows);
@@ -139,7 +140,8 @@ function titleLine(input: FrameInput): Line {
     f.status && `--status ${f.status}`,
   ].filter(Boolean);
   const plural = input.allRuns === 1 ? 'run' : 'runs';
-  const shown = input.grid.runs.length === input.allRuns ? `${input.allRuns} ${plural}` : `${input.grid.runs.length} of ${input.allRuns} ${plural}`;
+  const shown =
+    input.grid.runs.length === input.allRuns ? `${input.allRuns} ${plural}` : `${input.grid.runs.length} of ${input.allRuns} ${plural}`;
   const left = `trellis dashboard  ${input.title}  ${shown}${filters.length ? `  filter: ${filters.join(' ')}` : ''}`;
   const right = '? help  q quit';
   const gap = Math.max(1, input.width - left.length - right.length);

@@ -86,19 +86,21 @@ export class LiveSource {
     this.#inFlight = poll;
     this.#stale = false;
     this.#o.feed.waitForChanges(cursor, this.#o.waitMs, poll.controller.signal).then(
-      (batch) => this.#done(() => {
-        this.#setTrouble(undefined);
-        const pending = data.pending().length;
-        if (data.apply(batch)) this.#o.onUpdate();
-        // A new cursor to send, or more runs to load (and this answer brought some): at once;
-        // else pace the polls.
-        const loading = data.pending().length > 0 && data.pending().length < pending;
-        return this.#stale || loading ? 0 : this.#o.minIntervalMs;
-      }),
-      (err: Error) => this.#done(() => {
-        this.#setTrouble(err.message);
-        return this.#o.retryMs;
-      }),
+      (batch) =>
+        this.#done(() => {
+          this.#setTrouble(undefined);
+          const pending = data.pending().length;
+          if (data.apply(batch)) this.#o.onUpdate();
+          // A new cursor to send, or more runs to load (and this answer brought some): at once;
+          // else pace the polls.
+          const loading = data.pending().length > 0 && data.pending().length < pending;
+          return this.#stale || loading ? 0 : this.#o.minIntervalMs;
+        }),
+      (err: Error) =>
+        this.#done(() => {
+          this.#setTrouble(err.message);
+          return this.#o.retryMs;
+        }),
     );
   }
 

@@ -32,14 +32,19 @@ export interface RowOptions {
 
 /** Parses a status filter (`FAIL,run`) into upper-case words; empty means none. */
 export function parseStatusFilter(text: string): Set<string> | undefined {
-  const words = text.split(',').map((w) => w.trim().toUpperCase()).filter((w) => w !== '');
+  const words = text
+    .split(',')
+    .map((w) => w.trim().toUpperCase())
+    .filter((w) => w !== '');
   return words.length === 0 ? undefined : new Set(words);
 }
 
 /** True when a cell matches any word of the status filter: its status, its state or its text. */
 export function cellMatches(cell: CellRecord | undefined, statuses: ReadonlySet<string>): boolean {
   if (cell === undefined) return false;
-  return statuses.has(cell.status.toUpperCase()) || statuses.has(cell.state) || statuses.has(lookOf(cell.state, cell.status).text.toUpperCase());
+  return (
+    statuses.has(cell.status.toUpperCase()) || statuses.has(cell.state) || statuses.has(lookOf(cell.state, cell.status).text.toUpperCase())
+  );
 }
 
 /** True when the test is folded now. */
@@ -59,14 +64,16 @@ export function flattenRows(tree: RowTree, opts: RowOptions): RowEntry[] {
   for (const { testname, items } of tree.tests) {
     const testSelected = opts.pattern === undefined || opts.pattern.matchTest(testname);
     const shownItems = items.filter(
-      (item) => (opts.pattern === undefined || opts.pattern.matchItem(testname, item)) && rowPasses(displayName({ testname, itempath: item })),
+      (item) =>
+        (opts.pattern === undefined || opts.pattern.matchItem(testname, item)) && rowPasses(displayName({ testname, itempath: item })),
     );
     const testPasses = testSelected && rowPasses(testname);
     if (!testPasses && shownItems.length === 0) continue;
     const folded = items.length > 0 && isFolded(testname, opts);
     out.push({ key: testname, testname, itempath: '', itemCount: items.length, folded });
     if (folded) continue;
-    for (const item of shownItems) out.push({ key: displayName({ testname, itempath: item }), testname, itempath: item, itemCount: 0, folded: false });
+    for (const item of shownItems)
+      out.push({ key: displayName({ testname, itempath: item }), testname, itempath: item, itemCount: 0, folded: false });
   }
   return out;
 }

@@ -95,7 +95,10 @@ function withoutConsoleErrors<T>(fn: () => T): T {
 }
 
 /** blessed's key event as one name: a printable character as itself, else `up`, `enter`, `C-c`… */
-export function keyName(ch: string | undefined, key: { full?: string; name?: string; ctrl?: boolean; meta?: boolean } | undefined): string | undefined {
+export function keyName(
+  ch: string | undefined,
+  key: { full?: string; name?: string; ctrl?: boolean; meta?: boolean } | undefined,
+): string | undefined {
   // blessed reports Enter twice, as `enter` and as `return`: take one.
   if (key?.name === 'return') return undefined;
   if (key?.name === 'enter') return 'enter';

@@ -241,7 +241,12 @@ function askAction(ui: UiState, key: string, ref: CellRef, run: RunRecord | unde
   const ref0 = { runId: ref.runId, testname: ref.testname, itempath: ref.itempath };
   const where = run ? ` in ${run.target} ${run.runname}` : '';
   if (key === 'S') {
-    return { ui: { ...ui, prompt: { field: 'set', label: `set STATE,STATUS of ${displayName(ref)}${where} (e.g. COMPLETED,WAIVED)`, text: '', ref: ref0 } } };
+    return {
+      ui: {
+        ...ui,
+        prompt: { field: 'set', label: `set STATE,STATUS of ${displayName(ref)}${where} (e.g. COMPLETED,WAIVED)`, text: '', ref: ref0 },
+      },
+    };
   }
   const action = key === 'R' ? 'rerun' : 'kill';
   return { ui: { ...ui, confirm: { action, ref: ref0, question: `${action} ${displayName(ref)}${where}? (y/n)` } } };
@@ -255,7 +260,9 @@ function handlePromptKey(ui: UiState, prompt: Prompt, key: string): KeyResult {
       const text = prompt.text.trim();
       if (prompt.field === 'set') {
         const done = { ...ui, prompt: undefined };
-        return text === '' || prompt.ref === undefined ? { ui: { ...done, message: 'cancelled' } } : { ui: done, effect: { kind: 'set', ref: prompt.ref, text } };
+        return text === '' || prompt.ref === undefined
+          ? { ui: { ...done, message: 'cancelled' } }
+          : { ui: done, effect: { kind: 'set', ref: prompt.ref, text } };
       }
       return { ui: { ...ui, prompt: undefined, filters: { ...ui.filters, [prompt.field]: text } }, effect: { kind: 'filters' } };
     }

@@ -123,8 +123,7 @@ export class DetailRows {
   upsertData(op: DataOp): void {
     this.#sql
       .get(UPSERT_DATA)
-      .run(op.testId, op.name, op.value, op.expected ?? null, op.tol ?? null, op.units ?? null,
-        op.status, op.comment ?? '', op.time);
+      .run(op.testId, op.name, op.value, op.expected ?? null, op.tol ?? null, op.units ?? null, op.status, op.comment ?? '', op.time);
   }
 
   /**

@@ -42,9 +42,7 @@ export class LogRows {
 
   /** Appends one change to the feed. */
   addEvent(time: number, testId: number | null, kind: string, detail: string, who: string): void {
-    this.#sql
-      .get(`INSERT INTO events (time, test_id, kind, detail, who) VALUES (?, ?, ?, ?, ?)`)
-      .run(time, testId, kind, detail, who);
+    this.#sql.get(`INSERT INTO events (time, test_id, kind, detail, who) VALUES (?, ?, ?, ?, ?)`).run(time, testId, kind, detail, who);
   }
 
   /** Changes after `sinceSeq`, oldest first. */

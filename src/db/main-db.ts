@@ -158,7 +158,9 @@ export class MainDb {
 
   /** Ids of runs removed after change number `seq`. */
   listRemovedRunsAfter(seq: number): number[] {
-    const rows = this.#sql.get(`SELECT id FROM removed_runs INDEXED BY removed_runs_change_seq WHERE change_seq > ? ORDER BY id`).all(seq) as Array<{ id: number }>;
+    const rows = this.#sql
+      .get(`SELECT id FROM removed_runs INDEXED BY removed_runs_change_seq WHERE change_seq > ? ORDER BY id`)
+      .all(seq) as Array<{ id: number }>;
     return rows.map((r) => r.id);
   }
 

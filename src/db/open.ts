@@ -79,7 +79,6 @@ function makeTooNewError(file: string, found: number, known: number): TrellisErr
   );
 }
 
-
 const UNWRITABLE_SQLITE = /^SQLITE_(CANTOPEN|READONLY|PERM|IOERR|FULL|AUTH)/;
 
 /** Maps an error from opening or migrating `file` to a TrellisError. */

@@ -87,8 +87,24 @@ export class OutcomeRows {
   }
 
   #values(o: OutcomeRecord, jobKey: string | null): unknown[] {
-    return [o.kind, o.runId, jobKey, o.target, o.runname, o.testname, o.itempath, o.state, o.status, o.success ? 1 : 0,
-      o.host, o.start, o.end, o.duration, o.time, o.comment];
+    return [
+      o.kind,
+      o.runId,
+      jobKey,
+      o.target,
+      o.runname,
+      o.testname,
+      o.itempath,
+      o.state,
+      o.status,
+      o.success ? 1 : 0,
+      o.host,
+      o.start,
+      o.end,
+      o.duration,
+      o.time,
+      o.comment,
+    ];
   }
 
   /** Indexes the final outcome of a test or item of a run, replacing the one it had. */
@@ -142,7 +158,9 @@ export class OutcomeRows {
     const args = [key.testname, key.itempath, key.target];
     const latest = this.#sql.get(`SELECT * FROM outcomes WHERE ${ONE_KEY} ${NEWEST} LIMIT 1`).get(...args) as OutcomeRow | undefined;
     if (latest === undefined) return undefined;
-    const success = this.#sql.get(`SELECT * FROM outcomes WHERE ${ONE_KEY} AND success = 1 ${NEWEST} LIMIT 1`).get(...args) as OutcomeRow | undefined;
+    const success = this.#sql.get(`SELECT * FROM outcomes WHERE ${ONE_KEY} AND success = 1 ${NEWEST} LIMIT 1`).get(...args) as
+      | OutcomeRow
+      | undefined;
     const { count } = this.#sql.get(`SELECT count(*) AS count FROM outcomes WHERE ${ONE_KEY}`).get(...args) as { count: number };
     const mean = this.#sql
       .get(

@@ -108,8 +108,17 @@ export class TestRows {
         `INSERT INTO tests (testname, itempath, rundir, priority, item_vars, owner, description, tags, updated)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       )
-      .get(reg.testname, reg.itempath, reg.rundir, reg.priority, JSON.stringify(reg.itemVars ?? {}),
-        reg.owner ?? '', reg.description ?? '', reg.tags ?? '', time);
+      .get(
+        reg.testname,
+        reg.itempath,
+        reg.rundir,
+        reg.priority,
+        JSON.stringify(reg.itemVars ?? {}),
+        reg.owner ?? '',
+        reg.description ?? '',
+        reg.tags ?? '',
+        time,
+      );
     return this.#mapRow(row as TestRow);
   }
 
@@ -120,8 +129,7 @@ export class TestRows {
         `UPDATE tests SET rundir = ?, priority = ?, item_vars = ?, owner = ?, description = ?, tags = ?
          WHERE id = ? RETURNING *`,
       )
-      .get(reg.rundir, reg.priority, JSON.stringify(reg.itemVars ?? {}), reg.owner ?? '',
-        reg.description ?? '', reg.tags ?? '', id);
+      .get(reg.rundir, reg.priority, JSON.stringify(reg.itemVars ?? {}), reg.owner ?? '', reg.description ?? '', reg.tags ?? '', id);
     return this.#mapRow(row as TestRow);
   }
 
@@ -133,8 +141,23 @@ export class TestRows {
            start = ?, "end" = ?, duration = ?, agent_id = ?, launcher = ?, job_id = ?, launch_id = ?, updated = ?
          WHERE id = ?`,
       )
-      .run(t.state, t.status, t.comment, t.host, t.pid, t.rundir, t.start, t.end, t.duration,
-        t.agentId, t.launcher, t.jobId, t.launchId, t.updated, t.id);
+      .run(
+        t.state,
+        t.status,
+        t.comment,
+        t.host,
+        t.pid,
+        t.rundir,
+        t.start,
+        t.end,
+        t.duration,
+        t.agentId,
+        t.launcher,
+        t.jobId,
+        t.launchId,
+        t.updated,
+        t.id,
+      );
   }
 
   /** Rows matching the query, ordered by test name and item path. */
@@ -199,9 +222,7 @@ export class TestRows {
 
   /** First start and last end over the toplevel rows. */
   readToplevelTimes(): TimeSpan {
-    return this.#sql
-      .get(`SELECT min(start) AS minStart, max("end") AS maxEnd FROM tests WHERE itempath = ''`)
-      .get() as TimeSpan;
+    return this.#sql.get(`SELECT min(start) AS minStart, max("end") AS maxEnd FROM tests WHERE itempath = ''`).get() as TimeSpan;
   }
 
   /** First start and last end over a test's items. */

@@ -82,7 +82,6 @@ export function listExactNames(pattern: string | undefined): string[] {
     .filter((e) => e !== '' && !e.startsWith('~') && !e.includes('%'));
 }
 
-
 // Like test names (config/names.ts), but '/' splits the name from its item path.
 const UNSAFE_JOB_NAME = /[\s,%\\\x00-\x1f\x7f]|^[~./]|\/$|\/\//;
 
@@ -90,7 +89,11 @@ const UNSAFE_JOB_NAME = /[\s,%\\\x00-\x1f\x7f]|^[~./]|\/$|\/\//;
 export function checkJobName(testname: string, itempath: string): string {
   const name = displayName({ testname, itempath });
   if (testname === '' || testname.includes('/') || UNSAFE_JOB_NAME.test(name)) {
-    throw new TrellisError('BAD_VALUE', `job name '${name}' cannot be recorded`, "use letters, digits and -_.+=@ with no blanks (a '/' may separate an item), e.g. backup or backup/db1");
+    throw new TrellisError(
+      'BAD_VALUE',
+      `job name '${name}' cannot be recorded`,
+      "use letters, digits and -_.+=@ with no blanks (a '/' may separate an item), e.g. backup or backup/db1",
+    );
   }
   return name;
 }

@@ -43,7 +43,11 @@ export function parseTestPattern(source: string, where = '-p'): TestPattern {
     const negate = text.startsWith('~');
     if (negate) text = text.slice(1).trim();
     if (text === '') {
-      throw new TrellisError('BAD_PATTERN', `${where}: '~' must be followed by a test name in pattern '${source}'`, "write e.g. '%,~slow%'");
+      throw new TrellisError(
+        'BAD_PATTERN',
+        `${where}: '~' must be followed by a test name in pattern '${source}'`,
+        "write e.g. '%,~slow%'",
+      );
     }
     const slash = text.indexOf('/');
     const element: Element =

@@ -55,8 +55,14 @@ export const sha1 = (bytes: string | Uint8Array) => createHash('sha1').update(by
 /** The bytes of a packet and their SHA-1, which names the file. */
 export function encodePacket(p: Packet): { text: string; sha1: string } {
   const ordered: Packet = {
-    host: p.host, address: p.address, port: p.port, pid: p.pid, invocation: p.invocation,
-    started: p.started, version: p.version, areaId: p.areaId,
+    host: p.host,
+    address: p.address,
+    port: p.port,
+    pid: p.pid,
+    invocation: p.invocation,
+    started: p.started,
+    version: p.version,
+    areaId: p.areaId,
   };
   const text = `${JSON.stringify(ordered)}\n`;
   return { text, sha1: sha1(text) };
@@ -113,10 +119,33 @@ export interface HealthInfo {
 
 /** The Store methods the API carries (all but close). */
 export const STORE_METHODS = [
-  'areaId', 'ensureRun', 'findRun', 'getRun', 'listRuns', 'setRunState', 'removeRun', 'registerTests', 'write',
-  'listTests', 'getTest', 'getTestById', 'removeTests', 'claimRun', 'registerAgent', 'heartbeat', 'endAgent',
-  'listAgents', 'reapDead', 'events', 'changes', 'listDetails', 'claimJob', 'takeOrphans',
-  'history', 'historySummary', 'recordOutcome',
+  'areaId',
+  'ensureRun',
+  'findRun',
+  'getRun',
+  'listRuns',
+  'setRunState',
+  'removeRun',
+  'registerTests',
+  'write',
+  'listTests',
+  'getTest',
+  'getTestById',
+  'removeTests',
+  'claimRun',
+  'registerAgent',
+  'heartbeat',
+  'endAgent',
+  'listAgents',
+  'reapDead',
+  'events',
+  'changes',
+  'listDetails',
+  'claimJob',
+  'takeOrphans',
+  'history',
+  'historySummary',
+  'recordOutcome',
 ] as const;
 export type StoreMethod = (typeof STORE_METHODS)[number];
 
@@ -169,16 +198,30 @@ const writeOp: Schema = {
     obj({ kind: { const: 'test' }, ...opBase, set: testFields }, ['kind', 'opId', 'testId', 'set', 'time']),
     obj(
       {
-        kind: { const: 'step' }, ...opBase, name, state: { enum: ['RUNNING', 'COMPLETED', 'KILLED'] },
-        status: { type: 'string', maxLength: 64 }, exitCode: { type: ['integer', 'null'] }, logfile: text(), comment: text(),
-        pid: { type: ['integer', 'null'] }, procStart: { type: ['number', 'null'] },
+        kind: { const: 'step' },
+        ...opBase,
+        name,
+        state: { enum: ['RUNNING', 'COMPLETED', 'KILLED'] },
+        status: { type: 'string', maxLength: 64 },
+        exitCode: { type: ['integer', 'null'] },
+        logfile: text(),
+        comment: text(),
+        pid: { type: ['integer', 'null'] },
+        procStart: { type: ['number', 'null'] },
       },
       ['kind', 'opId', 'testId', 'name', 'state', 'status', 'time'],
     ),
     obj(
       {
-        kind: { const: 'data' }, ...opBase, name, value: text(65536), expected: { type: ['string', 'null'] },
-        tol: { type: ['string', 'null'] }, units: { type: ['string', 'null'] }, status: { type: 'string', maxLength: 64 }, comment: text(),
+        kind: { const: 'data' },
+        ...opBase,
+        name,
+        value: text(65536),
+        expected: { type: ['string', 'null'] },
+        tol: { type: ['string', 'null'] },
+        units: { type: ['string', 'null'] },
+        status: { type: 'string', maxLength: 64 },
+        comment: text(),
       },
       ['kind', 'opId', 'testId', 'name', 'value', 'status', 'time'],
     ),
@@ -187,8 +230,14 @@ const writeOp: Schema = {
 };
 const registration = obj(
   {
-    testname: name, itempath: text(), priority: { type: 'number' }, rundir: text(),
-    itemVars: stringMap, owner: text(), description: text(), tags: text(),
+    testname: name,
+    itempath: text(),
+    priority: { type: 'number' },
+    rundir: text(),
+    itemVars: stringMap,
+    owner: text(),
+    description: text(),
+    tags: text(),
   },
   ['testname', 'itempath', 'priority', 'rundir'],
 );
@@ -249,10 +298,10 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
   listRuns: spec({ query: obj({ runname: text(), target: text() }) }, []),
   setRunState: spec({ runId, state: { enum: [...RUN_STATES] }, options: writeOptions }, ['runId', 'state']),
   removeRun: spec({ runId, options: writeOptions }, ['runId']),
-  registerTests: spec(
-    { runId, regs: { type: 'array', items: registration, maxItems: MAX_BATCH }, options: writeOptions },
-    ['runId', 'regs'],
-  ),
+  registerTests: spec({ runId, regs: { type: 'array', items: registration, maxItems: MAX_BATCH }, options: writeOptions }, [
+    'runId',
+    'regs',
+  ]),
   write: spec({ runId, ops: { type: 'array', items: writeOp, maxItems: MAX_BATCH }, options: writeOptions }, ['runId', 'ops']),
   listTests: spec({ runId, query: testQuery }, ['runId']),
   listDetails: spec({ runId, query: testQuery }, ['runId']),
@@ -265,7 +314,13 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
   claimRun: spec({ runId, agent: agentSpec, liveness }, ['runId', 'agent', 'liveness']),
   registerAgent: spec({ runId, agent: agentSpec }, ['runId', 'agent']),
   claimJob: spec(
-    { runId, testId: { type: 'integer', minimum: 1 }, launchId: { type: 'string', minLength: 1, maxLength: 128 }, agent: agentSpec, liveness },
+    {
+      runId,
+      testId: { type: 'integer', minimum: 1 },
+      launchId: { type: 'string', minLength: 1, maxLength: 128 },
+      agent: agentSpec,
+      liveness,
+    },
     ['runId', 'testId', 'launchId', 'agent', 'liveness'],
   ),
   takeOrphans: spec({ runId, host: { type: 'string', minLength: 1, maxLength: 255 } }, ['runId', 'host']),
@@ -273,16 +328,19 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
   endAgent: spec({ runId, agentId: { type: 'integer', minimum: 1 }, time }, ['runId', 'agentId', 'time']),
   listAgents: spec({ runId }, ['runId']),
   reapDead: spec({ runId, liveness }, ['runId', 'liveness']),
-  events: spec(
-    { runId, sinceSeq: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 10000 } },
-    ['runId', 'sinceSeq'],
-  ),
+  events: spec({ runId, sinceSeq: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 10000 } }, [
+    'runId',
+    'sinceSeq',
+  ]),
   changes: spec({ cursor: feedCursor }, ['cursor']),
   history: spec(
     {
       query: obj(
         {
-          testname: name, itempath: text(), target: text(1024), successOnly: { type: 'boolean' },
+          testname: name,
+          itempath: text(),
+          target: text(1024),
+          successOnly: { type: 'boolean' },
           limit: { type: 'integer', minimum: 1, maximum: MAX_HISTORY },
         },
         ['testname'],
@@ -290,15 +348,25 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
     },
     ['query'],
   ),
-  historySummary: spec({ query: obj({ pattern: text(), target: text(1024), baseline: { type: 'integer', minimum: 1, maximum: 1000 } }) }, []),
+  historySummary: spec(
+    { query: obj({ pattern: text(), target: text(1024), baseline: { type: 'integer', minimum: 1, maximum: 1000 } }) },
+    [],
+  ),
   recordOutcome: spec(
     {
       job: obj(
         {
-          key: { type: 'string', minLength: 1, maxLength: 128 }, kind: { enum: ['wrap', 'record'] }, testname: name,
-          itempath: text(), target: text(1024), host: { type: 'string', minLength: 1, maxLength: 255 },
-          state: { enum: ['RUNNING', 'COMPLETED', 'KILLED'] }, status: { type: 'string', minLength: 1, maxLength: 64 },
-          start: time, end: nullableTime, comment: text(),
+          key: { type: 'string', minLength: 1, maxLength: 128 },
+          kind: { enum: ['wrap', 'record'] },
+          testname: name,
+          itempath: text(),
+          target: text(1024),
+          host: { type: 'string', minLength: 1, maxLength: 255 },
+          state: { enum: ['RUNNING', 'COMPLETED', 'KILLED'] },
+          status: { type: 'string', minLength: 1, maxLength: 64 },
+          start: time,
+          end: nullableTime,
+          comment: text(),
         },
         ['key', 'kind', 'testname', 'host', 'state', 'status', 'start', 'end'],
       ),
@@ -317,10 +385,10 @@ export interface FeedRequest {
 }
 
 /** JSON schema of the `POST /v1/feed` body. */
-export const FEED_BODY: Schema = obj(
-  { cursor: feedCursor, waitMs: { type: 'integer', minimum: 0, maximum: FEED_MAX_WAIT_MS } },
-  ['cursor', 'waitMs'],
-);
+export const FEED_BODY: Schema = obj({ cursor: feedCursor, waitMs: { type: 'integer', minimum: 0, maximum: FEED_MAX_WAIT_MS } }, [
+  'cursor',
+  'waitMs',
+]);
 
 /** True when a feed answer carries something to show (a moved cursor alone is not worth a wake-up). */
 export function hasFeedChanges(batch: FeedBatch): boolean {

@@ -4,7 +4,6 @@
  */
 import type { RunState, TestState } from './states.js';
 
-
 /** One run: a (target, run name) pair. */
 export interface RunRecord {
   id: number;

@@ -157,13 +157,21 @@ function rollUpState(list: readonly { state: string; status: string }[]): TestSt
 export function parseStateStatus(text: string, where: string): { state?: TestState; status?: string } {
   const [stateText = '', statusText = '', extra] = text.split(',');
   if (extra !== undefined || (stateText.trim() === '' && statusText.trim() === '')) {
-    throw new TrellisError('BAD_VALUE', `${where} '${text}': expected STATE,STATUS`, 'e.g. COMPLETED,PASS or ,WAIVED to change only the status');
+    throw new TrellisError(
+      'BAD_VALUE',
+      `${where} '${text}': expected STATE,STATUS`,
+      'e.g. COMPLETED,PASS or ,WAIVED to change only the status',
+    );
   }
   let state: TestState | undefined;
   if (stateText.trim() !== '') {
     state = parseState(stateText.trim());
     if (!state) {
-      throw new TrellisError('BAD_VALUE', `${where}: '${stateText}' is not a state`, 'use one of NOT_STARTED, LAUNCHED, RUNNING, COMPLETED, KILLREQ, KILLED, INCOMPLETE');
+      throw new TrellisError(
+        'BAD_VALUE',
+        `${where}: '${stateText}' is not a state`,
+        'use one of NOT_STARTED, LAUNCHED, RUNNING, COMPLETED, KILLREQ, KILLED, INCOMPLETE',
+      );
     }
   }
   const st = statusText.trim();

@@ -79,7 +79,9 @@ function judgeRow(t: TestDetail): Verdict {
   if (outcome === 'skipped') {
     // The launcher's [skip] comments already start with 'skipped: '.
     const said = comment.replace(/^skipped:\s*/, '');
-    const reason = ACTIVE.has(t.state) ? `still ${t.state} when the report was made` : said || DEFAULT_SKIP_REASON[t.status] || `${t.state}/${t.status}`;
+    const reason = ACTIVE.has(t.state)
+      ? `still ${t.state} when the report was made`
+      : said || DEFAULT_SKIP_REASON[t.status] || `${t.state}/${t.status}`;
     return { outcome, message: ACTIVE.has(t.state) || t.status === 'n/a' ? reason : `${t.status}: ${reason}` };
   }
   if (outcome === 'error') {
@@ -136,7 +138,6 @@ export function judgeItems(row: TestDetail, items: readonly TestDetail[]): Verdi
   const message = `${c.total} items: ${c.passed} passed, ${c.failed} failed, ${c.errors} errors, ${c.skipped} skipped`;
   return { outcome: classifyOutcome(row.state, row.status), message };
 }
-
 
 function joinParts(head: string, comment: string): string {
   return comment === '' ? head : `${head}: ${comment}`;

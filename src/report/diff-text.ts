@@ -40,7 +40,12 @@ export function formatDiff(diff: RunDiff, runs: DiffRuns, opts: { all: boolean; 
   const out: string[] = [`old: ${label(runs.old)}`, `new: ${label(runs.new)}`];
   const shown = diff.entries.filter((e) => LISTED.has(e.class) || opts.all);
   // One table over every section, so the columns line up from one section to the next.
-  const lines = formatTable(['', '', '', ''], shown.map((e) => [`  ${key(e)}`, outcome(e.old), '->', outcome(e.new)])).split('\n').slice(1);
+  const lines = formatTable(
+    ['', '', '', ''],
+    shown.map((e) => [`  ${key(e)}`, outcome(e.old), '->', outcome(e.new)]),
+  )
+    .split('\n')
+    .slice(1);
   let at = 0;
   for (const cls of DIFF_CLASSES) {
     const n = shown.filter((e) => e.class === cls).length;

@@ -134,8 +134,7 @@ const CLASS_ORDER = new Map<string, number>(DIFF_CLASSES.map((c, i) => [c, i]));
 function sortEntries(entries: DiffEntry[]): void {
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   entries.sort(
-    (a, b) =>
-      CLASS_ORDER.get(a.class)! - CLASS_ORDER.get(b.class)! || cmp(a.testname, b.testname) || cmp(a.itempath, b.itempath),
+    (a, b) => CLASS_ORDER.get(a.class)! - CLASS_ORDER.get(b.class)! || cmp(a.testname, b.testname) || cmp(a.itempath, b.itempath),
   );
 }
 

@@ -119,7 +119,9 @@ function caseOutput(c: TestDetail, logs: ReadonlyMap<string, LogExcerpt>): strin
   ];
   for (const s of c.steps) {
     const code = s.exitCode === null ? 'no exit code' : `exit code ${s.exitCode}`;
-    lines.push(`--- step ${s.name}: ${s.state} ${s.status}, ${code}, ${seconds(s.end === null ? null : s.end - s.start)} s, log ${s.logfile || '-'}`);
+    lines.push(
+      `--- step ${s.name}: ${s.state} ${s.status}, ${code}, ${seconds(s.end === null ? null : s.end - s.start)} s, log ${s.logfile || '-'}`,
+    );
     const log = s.logfile ? logs.get(s.logfile) : undefined;
     if (log === undefined) continue;
     if (log.error !== undefined) {
@@ -128,7 +130,10 @@ function caseOutput(c: TestDetail, logs: ReadonlyMap<string, LogExcerpt>): strin
     }
     lines.push(withoutFinalNewline(log.head));
     if (log.cut > 0) {
-      lines.push(`[... ${bytes(log.cut)} of ${bytes(log.size)} cut here; the whole log is ${s.logfile} ...]`, withoutFinalNewline(log.tail));
+      lines.push(
+        `[... ${bytes(log.cut)} of ${bytes(log.size)} cut here; the whole log is ${s.logfile} ...]`,
+        withoutFinalNewline(log.tail),
+      );
     }
   }
   return lines.join('\n');

@@ -58,7 +58,8 @@ export function formatSummary(s: SummaryInput): string {
     lines.push(`  ${f.status.padEnd(10)} ${f.key}${f.comment ? ` - ${f.comment}` : ''}`);
     if (f.rundir && f.status !== 'PREQ_FAIL' && f.status !== 'ZERO_ITEMS') lines.push(`             ${f.rundir}`);
   }
-  if (s.failures.length > shown.length) lines.push(`  … and ${s.failures.length - shown.length} more (trellis list tests -t ${s.target} -r ${s.runname} --status …)`);
+  if (s.failures.length > shown.length)
+    lines.push(`  … and ${s.failures.length - shown.length} more (trellis list tests -t ${s.target} -r ${s.runname} --status …)`);
   if (s.interrupted) lines.push('Interrupted: running tests were stopped and marked KILLED; rerun to finish.');
   else if (s.failures.length === 0) lines.push('All selected tests passed.');
   else lines.push(`${s.failures.length} selected tests or items did not pass.`);

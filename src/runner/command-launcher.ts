@@ -54,10 +54,14 @@ export class CommandEngine implements RemoteEngine {
       if (!this.#opts.launchwait) {
         // Not watched (Megatest's launchwait no): exec's own reports are all there is.
         child.unref();
-        child.once('error', (err) => resolve({ final: false, reason: `the launcher could not start: ${err.message}`, mark: { state: 'INCOMPLETE', status: 'DEAD' } }));
+        child.once('error', (err) =>
+          resolve({ final: false, reason: `the launcher could not start: ${err.message}`, mark: { state: 'INCOMPLETE', status: 'DEAD' } }),
+        );
         return;
       }
-      child.once('error', (err) => resolve({ final: false, reason: `the launcher could not start: ${err.message}`, mark: { state: 'INCOMPLETE', status: 'DEAD' } }));
+      child.once('error', (err) =>
+        resolve({ final: false, reason: `the launcher could not start: ${err.message}`, mark: { state: 'INCOMPLETE', status: 'DEAD' } }),
+      );
       child.once('exit', (code, signal) => {
         if (code === 0) {
           resolve({ final: false, reason: 'the launcher command exited 0 before the job began' });

@@ -116,7 +116,11 @@ export async function serveJobs(lines: AsyncIterable<string>, ctx: ExecContext, 
     while (running.size > 0) await Promise.all([...running]);
   } finally {
     jobs.close();
-    for (const s of stores.values()) await s.then((st) => st.close(), () => undefined);
+    for (const s of stores.values())
+      await s.then(
+        (st) => st.close(),
+        () => undefined,
+      );
   }
 }
 

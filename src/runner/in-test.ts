@@ -48,7 +48,7 @@ function markReported(at: TestAddress): void {
     throw new TrellisError(
       'RUNAREA_UNWRITABLE',
       `recorded, but cannot write ${at.reportMark} to tell the runner (${(err as Error).message})`,
-      'keep the test\'s work folder writable, or the runner will not see what the test reported',
+      "keep the test's work folder writable, or the runner will not see what the test reported",
     );
   }
 }
@@ -111,20 +111,24 @@ export async function reportValue(
 ): Promise<string> {
   const judged = judgeValue(v.value, v.expected, v.tol);
   if (judged.problem) throw new TrellisError('BAD_VALUE', `set-value ${v.name}: ${judged.problem}`, 'e.g. --tol 0.5 or --tol 10%');
-  await store.write(at.runId, [
-    {
-      kind: 'data',
-      opId: randomUUID(),
-      testId: at.testId,
-      name: v.name,
-      value: v.value,
-      expected: v.expected ?? null,
-      tol: v.tol ?? null,
-      units: v.units ?? null,
-      status: judged.status,
-      time: v.now,
-    },
-  ], at.write);
+  await store.write(
+    at.runId,
+    [
+      {
+        kind: 'data',
+        opId: randomUUID(),
+        testId: at.testId,
+        name: v.name,
+        value: v.value,
+        expected: v.expected ?? null,
+        tol: v.tol ?? null,
+        units: v.units ?? null,
+        status: judged.status,
+        time: v.now,
+      },
+    ],
+    at.write,
+  );
   markReported(at);
   return judged.status;
 }

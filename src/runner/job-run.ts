@@ -22,7 +22,10 @@ import { StepProcess } from './step-process.js';
 import { reportMarkFile } from './test-env.js';
 
 /** What running a job needs of its test's definition (what a job spec carries to another host). */
-export type JobDefinition = Pick<TestDefinition, 'name' | 'dir' | 'configFile' | 'steps' | 'runscript' | 'skip' | 'triggers' | 'runtimelim'>;
+export type JobDefinition = Pick<
+  TestDefinition,
+  'name' | 'dir' | 'configFile' | 'steps' | 'runscript' | 'skip' | 'triggers' | 'runtimelim'
+>;
 
 /** One job as its runner sees it. */
 export interface JobRunSpec {
@@ -237,7 +240,9 @@ function missingRunscript(def: JobDefinition, pathVar: string): string | undefin
   const script = def.runscript?.command.split(/\s+/)[0];
   if (!script) return undefined;
   if (script.includes('/')) {
-    return fs.existsSync(path.resolve(def.dir, script)) ? undefined : `runscript ${script} not found (${def.runscript!.loc.file}:${def.runscript!.loc.line})`;
+    return fs.existsSync(path.resolve(def.dir, script))
+      ? undefined
+      : `runscript ${script} not found (${def.runscript!.loc.file}:${def.runscript!.loc.line})`;
   }
   if (fs.existsSync(path.join(def.dir, script))) return undefined;
   if (pathVar.split(path.delimiter).some((d) => d !== '' && fs.existsSync(path.join(d, script)))) return undefined;
@@ -275,7 +280,10 @@ function prepareWorkDir(spec: JobRunSpec, steps: readonly Step[], role: JobRunCo
     });
   }
   // Exit files of an earlier attempt in this folder would pass for this one's.
-  removeStepExits(spec.workDir, steps.map((s) => s.name));
+  removeStepExits(
+    spec.workDir,
+    steps.map((s) => s.name),
+  );
   if (role === 'local') {
     const job = { version: 1, kind: 'local', testId: spec.testId, def: { steps: steps.map((s) => ({ name: s.name })) } };
     fs.writeFileSync(jobSpecFile(spec.workDir), `${JSON.stringify(job)}\n`);

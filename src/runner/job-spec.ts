@@ -58,7 +58,11 @@ const MAX_SPEC_BYTES = 8 * 1024 * 1024;
  * Reads and checks the spec at `file`. On a network filesystem a spec just written elsewhere may
  * take a moment to appear: a missing file is looked for again for up to `waitMs`.
  */
-export async function readJobSpec(file: string, waitMs = 10_000, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<JobSpec> {
+export async function readJobSpec(
+  file: string,
+  waitMs = 10_000,
+  sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+): Promise<JobSpec> {
   const abs = path.resolve(file);
   let text: string | undefined;
   for (const started = Date.now(); ; ) {
@@ -102,7 +106,8 @@ export function validateJobSpec(value: unknown, file: string): JobSpec {
     if (!Number.isInteger(x) || (x as number) < 1) throw fail(`has no valid '${k}'`);
     return x as number;
   };
-  for (const k of ['launchId', 'launcher', 'runArea', 'areaDir', 'target', 'runname', 'testname', 'workDir', 'shell', 'who']) str(k, k === 'who');
+  for (const k of ['launchId', 'launcher', 'runArea', 'areaDir', 'target', 'runname', 'testname', 'workDir', 'shell', 'who'])
+    str(k, k === 'who');
   str('itempath', true);
   int('runId');
   int('testId');
@@ -110,7 +115,8 @@ export function validateJobSpec(value: unknown, file: string): JobSpec {
   if (typeof v['deadtime'] !== 'number' || !(v['deadtime'] > 0)) throw fail("has no valid 'deadtime'");
   const runArea = path.resolve(v['runArea'] as string);
   const workDir = path.resolve(v['workDir'] as string);
-  if (!isInside(runArea, workDir) || workDir === runArea) throw fail(`names a work folder outside its run area (${workDir} is not inside ${runArea})`);
+  if (!isInside(runArea, workDir) || workDir === runArea)
+    throw fail(`names a work folder outside its run area (${workDir} is not inside ${runArea})`);
   if (path.resolve(file) !== jobSpecFile(workDir)) throw fail(`is not the spec of its own work folder (${jobSpecFile(workDir)})`);
   if (!path.isAbsolute(v['shell'] as string)) throw fail("has a 'shell' that is not an absolute path");
   const env = v['env'];
@@ -126,10 +132,16 @@ function validateDefinition(def: unknown, fail: (what: string) => TrellisError):
   for (const k of ['name', 'dir', 'configFile']) if (typeof d[k] !== 'string' || d[k] === '') throw fail(`has no valid 'def.${k}'`);
   const isLoc = (x: unknown): x is SourceLocation => typeof x === 'object' && x !== null && typeof (x as SourceLocation).file === 'string';
   const steps = d['steps'];
-  if (!Array.isArray(steps) || steps.some((s) => typeof s?.name !== 'string' || s.name === '' || typeof s?.command !== 'string' || !isLoc(s.loc))) {
+  if (
+    !Array.isArray(steps) ||
+    steps.some((s) => typeof s?.name !== 'string' || s.name === '' || typeof s?.command !== 'string' || !isLoc(s.loc))
+  ) {
     throw fail("has no valid 'def.steps' (name, command, loc each)");
   }
-  if (d['runscript'] !== undefined && (typeof (d['runscript'] as { command?: unknown }).command !== 'string' || !isLoc((d['runscript'] as { loc?: unknown }).loc))) {
+  if (
+    d['runscript'] !== undefined &&
+    (typeof (d['runscript'] as { command?: unknown }).command !== 'string' || !isLoc((d['runscript'] as { loc?: unknown }).loc))
+  ) {
     throw fail("has no valid 'def.runscript'");
   }
   if (typeof d['skip'] !== 'object' || d['skip'] === null) throw fail("has no valid 'def.skip'");
@@ -138,7 +150,11 @@ function validateDefinition(def: unknown, fail: (what: string) => TrellisError):
 }
 
 function badJob(file: string, what: string): TrellisError {
-  return new TrellisError('BAD_JOB', `job spec ${file} ${what}`, 'run `trellis exec` on the spec a launcher wrote into a test\'s work folder');
+  return new TrellisError(
+    'BAD_JOB',
+    `job spec ${file} ${what}`,
+    "run `trellis exec` on the spec a launcher wrote into a test's work folder",
+  );
 }
 
 /** The parts of a test definition that travel in a spec. */

@@ -98,7 +98,12 @@ export function chooseLaunchers(
       const type = hostType.text.trim();
       const line = config.get('host-types', type);
       if (!line || line.text.trim() === '') {
-        throw configError('CONFIG_VALUE', hostType.loc, `[launchers] ${pattern} names host type '${type}', which [host-types] does not define`, `add '${type} <launcher words>' to [host-types], or fix the name`);
+        throw configError(
+          'CONFIG_VALUE',
+          hostType.loc,
+          `[launchers] ${pattern} names host type '${type}', which [host-types] does not define`,
+          `add '${type} <launcher words>' to [host-types], or fix the name`,
+        );
       }
       rules.push({ pattern, words: parseWords(area, line.text, { loc: line.loc }, opts) });
     }
@@ -118,7 +123,11 @@ export function chooseLaunchers(
   };
 }
 
-function createLaunchers(setup: LauncherSetup, fallback: LauncherWords, rules: Array<{ pattern: string; words: LauncherWords }>): LauncherSet {
+function createLaunchers(
+  setup: LauncherSetup,
+  fallback: LauncherWords,
+  rules: Array<{ pattern: string; words: LauncherWords }>,
+): LauncherSet {
   const local = new LocalLauncher({
     recorder: setup.recorder,
     host: setup.host,
@@ -282,7 +291,8 @@ export function parseWords(
 function sshHosts(area: Area, words: string[], fail: (what: string, hint: string) => never): string[] {
   const out: string[] = [];
   const add = (h: string) => {
-    if (!/^[A-Za-z0-9_.:@[\]-]+$/.test(h) || h.startsWith('-')) fail(`'${h}' is not a host name`, 'write host names or addresses, e.g. ssh build1 build2');
+    if (!/^[A-Za-z0-9_.:@[\]-]+$/.test(h) || h.startsWith('-'))
+      fail(`'${h}' is not a host name`, 'write host names or addresses, e.g. ssh build1 build2');
     if (!out.includes(h)) out.push(h);
   };
   const group = (name: string, v: ConfigValue | undefined) => {
@@ -292,7 +302,8 @@ function sshHosts(area: Area, words: string[], fail: (what: string, hint: string
   if (words.length === 0) for (const [name, v] of area.config.entries('hosts')) group(name, v);
   for (const w of words) {
     if (w.startsWith('@')) group(w.slice(1), area.config.get('hosts', w.slice(1)));
-    else if (w.startsWith('#{')) fail(`'${w}' is a Megatest directive Trellis cannot evaluate here`, 'list the hosts in [hosts] and write ssh @GROUP');
+    else if (w.startsWith('#{'))
+      fail(`'${w}' is a Megatest directive Trellis cannot evaluate here`, 'list the hosts in [hosts] and write ssh @GROUP');
     else add(w);
   }
   if (out.length === 0) fail('no hosts to ssh to', 'name them: --launcher "ssh host1 host2", or a [hosts] section');

@@ -41,22 +41,14 @@ export function buildPlan(defs: readonly TestDefinition[], pattern: TestPattern)
   const selected = defs.filter((d) => pattern.matchTest(d.name)).map((d) => d.name);
   if (selected.length === 0) {
     const names = defs.map((d) => d.name).join(', ') || '(none)';
-    throw new TrellisError(
-      'NO_TESTS',
-      `no test matches pattern '${pattern.source}' (tests: ${names})`,
-      "check -p, or the area's TESTPATT",
-    );
+    throw new TrellisError('NO_TESTS', `no test matches pattern '${pattern.source}' (tests: ${names})`, "check -p, or the area's TESTPATT");
   }
   const included = closure(selected, edges);
   const cycle = findCycle(included, edges);
   if (cycle) {
     const first = byName.get(cycle[0]!)!;
     const where = first.waitonLoc ? formatLocation(first.waitonLoc) : first.configFile;
-    throw new TrellisError(
-      'WAITON_CYCLE',
-      `${where}: waiton cycle ${cycle.join(' -> ')}`,
-      'remove one of these waiton entries',
-    );
+    throw new TrellisError('WAITON_CYCLE', `${where}: waiton cycle ${cycle.join(' -> ')}`, 'remove one of these waiton entries');
   }
   const selectedSet = new Set(selected);
   const ordered: PlannedTest[] = [];

@@ -146,7 +146,11 @@ export class RemoteJob implements LaunchedJob {
         try {
           sub = await this.#engine.submit(job, spec, specFile);
         } catch (err) {
-          return this.#end({ state: 'INCOMPLETE', status: 'DEAD', comment: `could not start it with the ${this.#engine.kind} launcher: ${(err as Error).message}` });
+          return this.#end({
+            state: 'INCOMPLETE',
+            status: 'DEAD',
+            comment: `could not start it with the ${this.#engine.kind} launcher: ${(err as Error).message}`,
+          });
         }
         this.#submission = sub;
         // Not the host: exec's claim records the host it runs on, and this write may land after it.
@@ -249,7 +253,12 @@ export class RemoteJob implements LaunchedJob {
     const settle = this.#settle;
     this.#settle = undefined;
     if (record) {
-      this.#ctx.recorder.setTest(this.#job.testId, { state: outcome.state, status: outcome.status, comment: outcome.comment, end: this.#ctx.now() });
+      this.#ctx.recorder.setTest(this.#job.testId, {
+        state: outcome.state,
+        status: outcome.status,
+        comment: outcome.comment,
+        end: this.#ctx.now(),
+      });
     }
     settle(outcome);
     return outcome;

@@ -20,9 +20,7 @@ async function rowsToChange(store: Store, runId: number, pattern: string | undef
   const match = pattern ? parseTestPattern(pattern) : undefined;
   // A test with items takes its state from them, so change the items.
   const withItems = new Set(all.filter((r) => r.itempath !== '').map((r) => r.testname));
-  return all.filter(
-    (r) => (!match || match.matchItem(r.testname, r.itempath)) && (r.itempath !== '' || !withItems.has(r.testname)),
-  );
+  return all.filter((r) => (!match || match.matchItem(r.testname, r.itempath)) && (r.itempath !== '' || !withItems.has(r.testname)));
 }
 
 /** Sets state and/or status of the matching tests; returns how many rows changed. */
@@ -80,7 +78,11 @@ export async function removeFromRun(
     (r) => r.itempath !== '' || all.every((i) => i.testname !== r.testname || i.itempath === '' || matched.has(i)),
   );
   // Rows first: a locked run refuses here, before any folder is gone.
-  await store.removeTests(run.id, rows.map((r) => r.id), opts.write);
+  await store.removeTests(
+    run.id,
+    rows.map((r) => r.id),
+    opts.write,
+  );
   let folders = 0;
   for (const r of rows) if (r.rundir && removeFolder(r.rundir, opts.runArea)) folders++;
   return { tests: rows.length, folders };

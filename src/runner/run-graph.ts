@@ -68,7 +68,9 @@ export function buildRunGraph(rp: RunPlan, rowOf: (test: string, itempath: strin
     };
     const items = rp.itemsOf.get(p.def.name);
     if (items !== null && items !== undefined) {
-      node.jobs = p.def.hasItems ? items.map((it) => makeJob(node, p, it, rowOf(p.def.name, it.path))) : [makeJob(node, p, undefined, node.row)];
+      node.jobs = p.def.hasItems
+        ? items.map((it) => makeJob(node, p, it, rowOf(p.def.name, it.path)))
+        : [makeJob(node, p, undefined, node.row)];
       jobs.push(...node.jobs);
     }
     nodeOf.set(p.def.name, node);

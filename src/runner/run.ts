@@ -228,7 +228,13 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
   }
   if (fatal) throw fatal;
   const final = (await store.getRun(run.id)) ?? run;
-  return { run: final, jobs: graph.jobs, failures: tallyFailures(graph.jobs, graph.nodes, exec.interrupted), interrupted: exec.interrupted, seconds: ctx.now() - t0 };
+  return {
+    run: final,
+    jobs: graph.jobs,
+    failures: tallyFailures(graph.jobs, graph.nodes, exec.interrupted),
+    interrupted: exec.interrupted,
+    seconds: ctx.now() - t0,
+  };
 }
 
 /** The selected tests and items that did not succeed (after an interrupt, only those that ended). */

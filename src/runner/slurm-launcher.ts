@@ -26,7 +26,17 @@ export interface SlurmOptions {
 
 /** Job states after which nothing of the job runs. */
 const ENDED = new Set([
-  'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'OUT_OF_MEMORY', 'DEADLINE', 'SPECIAL_EXIT', 'REVOKED',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'NODE_FAIL',
+  'PREEMPTED',
+  'BOOT_FAIL',
+  'OUT_OF_MEMORY',
+  'DEADLINE',
+  'SPECIAL_EXIT',
+  'REVOKED',
 ]);
 
 interface Tracked {
@@ -125,7 +135,10 @@ function describeEnd(id: string, st: { state: string; reason: string } | undefin
 }
 
 /** The state and reason of each job Slurm still knows, by id (`squeue -t all`). */
-async function queryJobs(ids: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<Map<string, { state: string; reason: string }>> {
+async function queryJobs(
+  ids: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<Map<string, { state: string; reason: string }>> {
   const out = new Map<string, { state: string; reason: string }>();
   let text: string;
   try {

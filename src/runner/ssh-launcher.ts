@@ -113,7 +113,11 @@ class Session {
     } else if (e.kind === 'refused') {
       this.#jobs.delete(e.spec);
       this.#tookAny = true;
-      job.resolve({ final: false, reason: `trellis exec on ${this.host}: ${e.message ?? 'refused'}`, mark: { state: 'INCOMPLETE', status: 'DEAD' } });
+      job.resolve({
+        final: false,
+        reason: `trellis exec on ${this.host}: ${e.message ?? 'refused'}`,
+        mark: { state: 'INCOMPLETE', status: 'DEAD' },
+      });
     }
   }
 
@@ -190,7 +194,8 @@ export class SshEngine implements RemoteEngine {
     // Then the shared connections the sessions went through.
     await Promise.all(
       [...this.#hosts.keys()].map(
-        (host) => new Promise<void>((resolve) => execFile('ssh', [...this.#baseArgs(), '-O', 'exit', host], { timeout: 10_000 }, () => resolve())),
+        (host) =>
+          new Promise<void>((resolve) => execFile('ssh', [...this.#baseArgs(), '-O', 'exit', host], { timeout: 10_000 }, () => resolve())),
       ),
     );
     fs.rmSync(this.#controlDir, { recursive: true, force: true });
@@ -221,12 +226,18 @@ export class SshEngine implements RemoteEngine {
 
   #baseArgs(): string[] {
     return [
-      '-o', 'BatchMode=yes',
-      '-o', 'ConnectTimeout=10',
-      '-o', 'ServerAliveInterval=15',
-      '-o', 'ControlMaster=auto',
-      '-o', `ControlPath=${path.join(this.#controlDir, '%C')}`,
-      '-o', 'ControlPersist=60',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ConnectTimeout=10',
+      '-o',
+      'ServerAliveInterval=15',
+      '-o',
+      'ControlMaster=auto',
+      '-o',
+      `ControlPath=${path.join(this.#controlDir, '%C')}`,
+      '-o',
+      'ControlPersist=60',
       ...this.#opts.sshArgs,
     ];
   }

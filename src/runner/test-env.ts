@@ -87,7 +87,10 @@ export function buildTestEnv(runEnv: Readonly<Record<string, string>>, parts: Te
  * What `env` adds to or changes in `base`: the part of a test's environment that must travel to
  * another host (where `trellis exec` puts it on top of that host's own).
  */
-export function envDelta(base: Readonly<Record<string, string | undefined>>, env: Readonly<Record<string, string>>): Record<string, string> {
+export function envDelta(
+  base: Readonly<Record<string, string | undefined>>,
+  env: Readonly<Record<string, string>>,
+): Record<string, string> {
   const delta: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (base[k] !== v) delta[k] = v;
   return delta;

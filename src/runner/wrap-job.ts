@@ -67,7 +67,8 @@ export function shellExitCode(exit: WrappedExit): number {
 
 /** The recorded outcome: PASS on exit 0, FAIL on any other code or when it could not start, KILLED/ABORT on a signal. */
 export function describeExit(exit: WrappedExit): Pick<OutcomeJob, 'state' | 'status' | 'comment'> {
-  if (exit.error !== null) return { state: 'COMPLETED', status: 'FAIL', comment: `could not start: ${exit.error.code ?? exit.error.message}` };
+  if (exit.error !== null)
+    return { state: 'COMPLETED', status: 'FAIL', comment: `could not start: ${exit.error.code ?? exit.error.message}` };
   if (exit.signal !== null) return { state: 'KILLED', status: 'ABORT', comment: `killed by ${exit.signal}` };
   return { state: 'COMPLETED', status: exit.code === 0 ? 'PASS' : 'FAIL', comment: `exit ${exit.code ?? '?'}` };
 }
@@ -90,7 +91,14 @@ export interface WrapOptions {
 
 /** Runs the command to its end, recording it; resolves with how it ended. */
 export async function runWrapped(opts: WrapOptions): Promise<WrappedExit> {
-  const base = { key: randomUUID(), kind: 'wrap' as const, testname: opts.testname, itempath: opts.itempath, target: opts.target ?? '', host: opts.host };
+  const base = {
+    key: randomUUID(),
+    kind: 'wrap' as const,
+    testname: opts.testname,
+    itempath: opts.itempath,
+    target: opts.target ?? '',
+    host: opts.host,
+  };
   const name = displayName(opts);
   const store = opts.store.catch((err: Error) => {
     opts.warn(`cannot record ${name} (${err.message}); running it anyway`);

@@ -47,7 +47,15 @@ export const API_COVERS_STORE: [Missing] extends [never] ? true : Missing = true
 
 /** The methods that may change what the change feed shows: waiting feed requests look again after each. */
 const WRITE_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
-  'ensureRun', 'setRunState', 'removeRun', 'registerTests', 'write', 'removeTests', 'reapDead', 'claimRun', 'claimJob',
+  'ensureRun',
+  'setRunState',
+  'removeRun',
+  'registerTests',
+  'write',
+  'removeTests',
+  'reapDead',
+  'claimRun',
+  'claimJob',
 ]);
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -66,7 +74,15 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const given = req.headers.authorization;
     if (typeof given !== 'string' || !timingSafeEqual(digest(given), expected)) {
-      return reply.code(401).send(errorBody('UNAUTHORIZED', 'missing or wrong area token', 'send `Authorization: Bearer <token>` with the token from <runarea>/.meta/token'));
+      return reply
+        .code(401)
+        .send(
+          errorBody(
+            'UNAUTHORIZED',
+            'missing or wrong area token',
+            'send `Authorization: Bearer <token>` with the token from <runarea>/.meta/token',
+          ),
+        );
     }
     opts.onCall();
     return undefined;
@@ -118,7 +134,10 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
       const body = req.body as Record<string, unknown>;
       const fn = store[method] as (...args: unknown[]) => Promise<unknown>;
       try {
-        const result = await fn.apply(store, spec.params.map((p) => body[p]));
+        const result = await fn.apply(
+          store,
+          spec.params.map((p) => body[p]),
+        );
         return result === undefined ? {} : { result };
       } finally {
         // Even a failed batch may share a commit with others (group commit): look either way.

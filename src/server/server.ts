@@ -47,7 +47,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const paths = runAreaPaths(opts.runArea);
   ensureMetaDir(paths);
   const logFile = paths.serverLog(opts.host, process.pid);
-  const serverLog = openServerLog(logFile, { level: opts.config.logLevel, maxBytes: opts.config.logMaxBytes, files: opts.config.logFiles, host: opts.host, now: opts.now });
+  const serverLog = openServerLog(logFile, {
+    level: opts.config.logLevel,
+    maxBytes: opts.config.logMaxBytes,
+    files: opts.config.logFiles,
+    host: opts.host,
+    now: opts.now,
+  });
   const log = serverLog.logger;
   let stopping: Promise<string> | undefined;
   let stopNow: (reason: string) => Promise<string> = async (reason) => reason;
@@ -92,7 +98,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const packet: Packet = { ...info, address, port };
     const packetFile = writePacket(paths.metaDir, packet);
     log.info(
-      { runArea: opts.runArea, address, port, bind: opts.config.bind ?? 'all interfaces', invocation: opts.invocation, version: info.version },
+      {
+        runArea: opts.runArea,
+        address,
+        port,
+        bind: opts.config.bind ?? 'all interfaces',
+        invocation: opts.invocation,
+        version: info.version,
+      },
       `serving ${opts.runArea} at ${address}:${port} (listening on ${opts.config.bind ?? 'all interfaces'}), pid ${process.pid}, invocation ${opts.invocation}`,
     );
 
@@ -107,10 +120,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           void stopNow(`cannot write its packet (${(err as Error).message})`);
         }
       }, TOUCH_INTERVAL * 1000),
-      setInterval(() => {
-        if (feedWaiters > 0) lastCall = opts.now();
-        else if (opts.now() - lastCall >= opts.config.idleTimeout) void stopNow(`idle for ${opts.config.idleTimeout} s`);
-      }, Math.min(1000, opts.config.idleTimeout * 250)),
+      setInterval(
+        () => {
+          if (feedWaiters > 0) lastCall = opts.now();
+          else if (opts.now() - lastCall >= opts.config.idleTimeout) void stopNow(`idle for ${opts.config.idleTimeout} s`);
+        },
+        Math.min(1000, opts.config.idleTimeout * 250),
+      ),
     ];
     let resolveStopped: (reason: string) => void = () => undefined;
     const stopped = new Promise<string>((r) => (resolveStopped = r));
@@ -152,7 +168,11 @@ async function listen(app: FastifyInstance, config: ServerConfig): Promise<numbe
       if (addr && typeof addr === 'object') return addr.port;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
-      throw new TrellisError('SERVER_START', `cannot listen on ${host}:${port}: ${(err as Error).message}`, 'check [server] bind and port_range');
+      throw new TrellisError(
+        'SERVER_START',
+        `cannot listen on ${host}:${port}: ${(err as Error).message}`,
+        'check [server] bind and port_range',
+      );
     }
   }
   throw new TrellisError(
@@ -176,7 +196,11 @@ export async function advertisedAddress(config: ServerConfig): Promise<string> {
     try {
       return (await lookup(config.advertise, { family: 4 })).address;
     } catch (err) {
-      throw new TrellisError('SERVER_START', `[server] advertise ${config.advertise}: cannot resolve it (${(err as Error).message})`, 'give an IP address or a name this host resolves');
+      throw new TrellisError(
+        'SERVER_START',
+        `[server] advertise ${config.advertise}: cannot resolve it (${(err as Error).message})`,
+        'give an IP address or a name this host resolves',
+      );
     }
   }
   if (config.bind !== undefined && config.bind !== '0.0.0.0' && config.bind !== '::') return config.bind;
@@ -185,4 +209,3 @@ export async function advertisedAddress(config: ServerConfig): Promise<string> {
   }
   return '127.0.0.1';
 }
-

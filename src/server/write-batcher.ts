@@ -32,7 +32,11 @@ export function coalesceWrites(store: Store): Store {
       return;
     }
     try {
-      await store.write(runId, group.requests.flatMap((r) => r.ops), options);
+      await store.write(
+        runId,
+        group.requests.flatMap((r) => r.ops),
+        options,
+      );
       for (const r of group.requests) r.resolve();
     } catch {
       for (const r of group.requests) await store.write(runId, r.ops, options).then(r.resolve, r.reject);

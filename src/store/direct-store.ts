@@ -10,8 +10,18 @@ import { deleteRunDbFiles, moveRunDbAside } from '../db/run-files.js';
 import type { RunDb } from '../db/run-db.js';
 import { runAreaPaths, type RunAreaPaths } from '../config/paths.js';
 import type {
-  AgentRecord, EventRecord, FeedBatch, FeedCursor, RunQuery, RunRecord, TestDetail, TestQuery, TestRecord,
-  TestRegistration, WriteOp, WriteOptions,
+  AgentRecord,
+  EventRecord,
+  FeedBatch,
+  FeedCursor,
+  RunQuery,
+  RunRecord,
+  TestDetail,
+  TestQuery,
+  TestRecord,
+  TestRegistration,
+  WriteOp,
+  WriteOptions,
 } from '../model/records.js';
 import { RUN_STATES, type RunState } from '../model/states.js';
 import { TrellisError } from '../util/errors.js';
@@ -148,9 +158,7 @@ export class DirectStore implements Store {
 
   async write(runId: number, ops: WriteOp[], options: WriteOptions = {}): Promise<void> {
     if (ops.length === 0) return;
-    await this.#batch(runId, options, `write of ${ops.length} op(s)`, (rdb, who, tracker) =>
-      applyOps(rdb, ops, who, tracker),
-    );
+    await this.#batch(runId, options, `write of ${ops.length} op(s)`, (rdb, who, tracker) => applyOps(rdb, ops, who, tracker));
   }
 
   async removeTests(runId: number, testIds: number[], options: WriteOptions = {}): Promise<void> {

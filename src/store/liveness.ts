@@ -124,7 +124,8 @@ export function reapDeadTests(
   for (const id of dead) {
     const agent = agents.get(id)!;
     rdb.log.endAgent(id, ctx.now);
-    if (agent.ended === null) rdb.log.addEvent(ctx.now, null, 'agent', `${describeAgent(agent)} found dead; it ${explainDeath(agent, ctx)}`, who);
+    if (agent.ended === null)
+      rdb.log.addEvent(ctx.now, null, 'agent', `${describeAgent(agent)} found dead; it ${explainDeath(agent, ctx)}`, who);
   }
   rollUpParents(rdb, tracker, ctx.now, who);
   return { reaped, changed: tracker.toplevelChanged || [...dead].some((id) => agents.get(id)!.kind === 'runner') };

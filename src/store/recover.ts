@@ -51,14 +51,19 @@ export function recoverSteps(rdb: RunDb, test: TestRecord, now: number): Recover
     }
   }
   if (!ended) return none;
-  const judged = judgeJob(
-    { status, comment },
-    { status: test.status, comment: test.comment, data: rdb.details.listData(test.id) },
-  );
+  const judged = judgeJob({ status, comment }, { status: test.status, comment: test.comment, data: rdb.details.listData(test.id) });
   return { ended: true, ...judged };
 }
 
-function recordStep(rdb: RunDb, test: TestRecord, name: string, seen: StepRecord | undefined, status: string, code: number, now: number): void {
+function recordStep(
+  rdb: RunDb,
+  test: TestRecord,
+  name: string,
+  seen: StepRecord | undefined,
+  status: string,
+  code: number,
+  now: number,
+): void {
   rdb.details.upsertStep({
     kind: 'step',
     opId: '',

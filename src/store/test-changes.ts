@@ -41,14 +41,7 @@ export function noteOutcome(tracker: ChangeTracker, testname: string, itempath: 
 }
 
 /** Saves `after` over `before`, with its duration, and logs a state or status change (at `time`). */
-export function saveTest(
-  rdb: RunDb,
-  before: TestRecord,
-  after: TestRecord,
-  time: number,
-  who: string,
-  tracker: ChangeTracker,
-): void {
+export function saveTest(rdb: RunDb, before: TestRecord, after: TestRecord, time: number, who: string, tracker: ChangeTracker): void {
   const duration = after.start !== null && after.end !== null ? after.end - after.start : null;
   const row = { ...after, duration };
   rdb.tests.save(row);
@@ -82,7 +75,11 @@ export function rollUpParents(rdb: RunDb, tracker: ChangeTracker, time: number, 
 }
 
 /** The state, status, start and end a test takes from its items. */
-function rollUpItems(rdb: RunDb, parent: TestRecord, groups: readonly StateCount[]): Pick<TestRecord, 'state' | 'status' | 'start' | 'end'> {
+function rollUpItems(
+  rdb: RunDb,
+  parent: TestRecord,
+  groups: readonly StateCount[],
+): Pick<TestRecord, 'state' | 'status' | 'start' | 'end'> {
   const { state, status } = rollUp(groups);
   const allFinal = groups.every((g) => isFinal(g.state, g.status));
   // Times need a scan of the items: read them only when the test first starts or has ended.

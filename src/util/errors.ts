@@ -100,12 +100,7 @@ export function formatLocation(loc: SourceLocation): string {
 }
 
 /** A config error that names its file and line. */
-export function configError(
-  code: ErrorCode,
-  loc: SourceLocation,
-  what: string,
-  hint?: string,
-): TrellisError {
+export function configError(code: ErrorCode, loc: SourceLocation, what: string, hint?: string): TrellisError {
   return new TrellisError(code, `${formatLocation(loc)}: ${what}`, hint);
 }
 

@@ -41,7 +41,10 @@ export function readLastLine(file: string): string {
   } catch {
     return '';
   }
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   const last = lines[lines.length - 1] ?? '';
   if (last.startsWith('{')) {
     try {

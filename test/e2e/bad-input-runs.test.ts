@@ -34,9 +34,18 @@ t.test('hostile item values and run names stay inside the run area', async (t) =
   const runs = runsDir + path.sep;
   const created = walk(root).filter((p) => !before.has(p));
   t.ok(created.length > 0);
-  t.same(created.filter((p) => p !== runsDir && !p.startsWith(runs)), [], 'nothing written outside <area>/runs');
   t.same(
-    created.filter((p) => path.relative(path.join(area, 'runs'), p).split(path.sep).some((c) => c === '..' || c === '.')),
+    created.filter((p) => p !== runsDir && !p.startsWith(runs)),
+    [],
+    'nothing written outside <area>/runs',
+  );
+  t.same(
+    created.filter((p) =>
+      path
+        .relative(path.join(area, 'runs'), p)
+        .split(path.sep)
+        .some((c) => c === '..' || c === '.'),
+    ),
     [],
     'no . or .. folder names',
   );
@@ -64,7 +73,10 @@ t.test('a missing runscript fails the test with a comment naming the script', as
 t.test('a run area below a regular file exits 6 with one line', async (t) => {
   const area = makeArea(t, { tests: PASSING, files: { 'plainfile': 'not a folder\n' } });
   const bad = path.join(area, 'plainfile', 'runs');
-  for (const argv of [['run', ...T, '-r', 'n'], ['list', 'runs']]) {
+  for (const argv of [
+    ['run', ...T, '-r', 'n'],
+    ['list', 'runs'],
+  ]) {
     const r = await runCli(t, [...argv, '--runarea', bad], { cwd: area });
     assertUserError(t, r, ExitCode.storage, /plainfile\/runs/, /--runarea|runarea/);
   }
@@ -116,4 +128,3 @@ t.test('a locked run refuses run and set-state-status unless --force, and record
   t.ok(events.length >= 2, 'the forced set-state-status and the forced run are recorded');
   for (const e of events) t.match(e, { detail: /while locked/, who: /\S+@\S+/ });
 });
-

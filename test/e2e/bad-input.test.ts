@@ -31,7 +31,14 @@ t.test('a target with the wrong number of values exits 2 naming the keys', async
 t.test('no area above the current folder exits 4 and says how to make one', async (t) => {
   const empty = t.testdir({});
   const r = await runCli(t, ['list', 'runs'], { cwd: empty });
-  assertUserError(t, r, ExitCode.notFound, /no trellis\.config/, new RegExp(empty.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), /--area|trellis init/);
+  assertUserError(
+    t,
+    r,
+    ExitCode.notFound,
+    /no trellis\.config/,
+    new RegExp(empty.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+    /--area|trellis init/,
+  );
 });
 
 t.test('a syntax error in trellis.config exits 3 with file:line', async (t) => {
@@ -106,7 +113,11 @@ t.test('show of an unknown test and list tests of an unknown run exit 4', async 
 t.test('in-test helpers outside a test exit 4 naming the environment variables', async (t) => {
   const dir = t.testdir({});
   const env = { TRELLIS_RUN_AREA: undefined, TRELLIS_RUN_ID: undefined, TRELLIS_TEST_ID: undefined };
-  const helpers = [['step', 'build', '--state', 'start'], ['test-status', '--status', 'PASS'], ['set-value', 'x', '1']];
+  const helpers = [
+    ['step', 'build', '--state', 'start'],
+    ['test-status', '--status', 'PASS'],
+    ['set-value', 'x', '1'],
+  ];
   const results = await Promise.all(helpers.map((argv) => runCli(t, argv, { cwd: dir, env })));
   for (const [i, argv] of helpers.entries()) {
     assertUserError(t, results[i]!, ExitCode.notFound, new RegExp(`trellis ${argv[0]}`), /TRELLIS_RUN_AREA/, /TRELLIS_TEST_ID/);
@@ -127,6 +138,9 @@ t.test('--debug adds a stack trace after the line', async (t) => {
   const r = await runCli(t, ['run', '-t', 'linux/ppc', '-r', 'n', '--debug'], { cwd: area });
   t.equal(r.code, ExitCode.config, dump(r));
   const lines = r.stderr.split('\n');
-  t.ok(lines.some((l) => /^trellis: unknown target 'linux\/ppc'/.test(l)), dump(r));
+  t.ok(
+    lines.some((l) => /^trellis: unknown target 'linux\/ppc'/.test(l)),
+    dump(r),
+  );
   t.match(r.stderr, /^ {4}at /m, 'a stack');
 });

@@ -60,7 +60,10 @@ t.test('remove without -p removes the whole run: database, folder and listing', 
   t.equal(r.code, 0, dump(r));
   t.notOk(fs.existsSync(dbFile), 'run database gone');
   t.notOk(fs.existsSync(path.join(area, 'runs', 'linux', 'x86_64', 'n')), 'run folder gone');
-  t.same(parseJson<RunRow[]>(await cli(['list', 'runs', '--json'])).map((x) => x.runname), ['keep']);
+  t.same(
+    parseJson<RunRow[]>(await cli(['list', 'runs', '--json'])).map((x) => x.runname),
+    ['keep'],
+  );
   t.ok(fs.existsSync(path.join(area, 'runs', 'linux', 'x86_64', 'keep', 'pass')), 'the other run is untouched');
   assertUserError(t, await cli(['list', 'tests', ...X86, '-r', 'n']), ExitCode.notFound, /no run/);
 });
@@ -104,4 +107,3 @@ t.test('kill -p stops a live test: KILLED/ABORT, the run exits 1', async (t) => 
   t.equal(none.code, 0);
   t.match(none.stdout, /Nothing to kill/);
 });
-

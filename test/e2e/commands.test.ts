@@ -14,7 +14,11 @@ import { byKey, mixedRun, RUNCONFIGS, X86, type Row, type RunRow } from './comma
 t.test('list runs: text and --json, by name pattern and target', async (t) => {
   const area = makeArea(t, { runconfigs: RUNCONFIGS, tests: { a: '[ezsteps]\nx true\n' } });
   const cli = (args: string[]) => runCli(t, args, { cwd: area });
-  for (const [target, runname] of [['linux/x86_64', 'nightly-1'], ['linux/aarch64', 'nightly-2'], ['linux/x86_64', 'weekly']]) {
+  for (const [target, runname] of [
+    ['linux/x86_64', 'nightly-1'],
+    ['linux/aarch64', 'nightly-2'],
+    ['linux/x86_64', 'weekly'],
+  ]) {
     t.equal((await cli(['run', '-t', target!, '-r', runname!])).code, 0);
   }
 
@@ -41,7 +45,10 @@ t.test('list runs: text and --json, by name pattern and target', async (t) => {
   const nightly = parseJson<RunRow[]>(await cli(['list', 'runs', 'nightly%', '--json']));
   t.same(nightly.map((r) => r.runname).sort(), ['nightly-1', 'nightly-2']);
   const x86 = parseJson<RunRow[]>(await cli(['list', 'runs', 'nightly%', '-t', 'linux/x86_64', '--json']));
-  t.same(x86.map((r) => `${r.target} ${r.runname}`), ['linux/x86_64 nightly-1']);
+  t.same(
+    x86.map((r) => `${r.target} ${r.runname}`),
+    ['linux/x86_64 nightly-1'],
+  );
   const aarch = await cli(['list', 'runs', '-t', 'linux/aarch64']);
   t.match(aarch.stdout, /nightly-2/);
   t.notMatch(aarch.stdout, /nightly-1|weekly/);
@@ -121,7 +128,14 @@ t.test('show: state, host, times, steps, logs and the tail of the failing log', 
   const json = parseJson<{ steps: Array<{ name: string; status: string; duration: number; logfile: string }> }>(
     await cli(['show', 'fail', ...X86, '-r', 'n', '--json']),
   );
-  t.match(json, { testname: 'fail', status: 'FAIL', steps: [{ name: 'first', status: 'PASS' }, { name: 'boom', status: 'FAIL' }] });
+  t.match(json, {
+    testname: 'fail',
+    status: 'FAIL',
+    steps: [
+      { name: 'first', status: 'PASS' },
+      { name: 'boom', status: 'FAIL' },
+    ],
+  });
   for (const s of json.steps) {
     t.type(s.duration, 'number');
     t.ok(fs.existsSync(s.logfile), `${s.logfile} exists`);
@@ -172,7 +186,22 @@ t.test('config show: whole file, one value, --json, runconfigs for a target', as
 });
 
 t.test('--help of every command shows an example', async (t) => {
-  const commands = ['', 'run', 'list', 'show', 'set-state-status', 'remove', 'lock', 'unlock', 'kill', 'init', 'config', 'step', 'test-status', 'set-value'];
+  const commands = [
+    '',
+    'run',
+    'list',
+    'show',
+    'set-state-status',
+    'remove',
+    'lock',
+    'unlock',
+    'kill',
+    'init',
+    'config',
+    'step',
+    'test-status',
+    'set-value',
+  ];
   const results = await Promise.all(commands.map((c) => runCli(t, [...(c ? [c] : []), '--help'])));
   commands.forEach((c, i) => {
     const r = results[i]!;

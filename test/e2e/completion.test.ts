@@ -27,7 +27,8 @@ async function shellWithCompletion(t: Test, shell: 'bash' | 'zsh', area: string)
     cwd: area,
     env: { PATH: `${binDir}:${process.env['PATH'] ?? '/usr/bin:/bin'}`, HOME: area, TERM: 'xterm', PS1: '$ ', PROMPT: '$ ' },
   });
-  const load = shell === 'bash' ? 'source <(trellis completion bash)' : 'autoload -U compinit && compinit -u && source <(trellis completion zsh)';
+  const load =
+    shell === 'bash' ? 'source <(trellis completion bash)' : 'autoload -U compinit && compinit -u && source <(trellis completion zsh)';
   await session.type(`${load}; echo loaded-$?`);
   await session.keys('Enter');
   await session.waitForScreen(/^loaded-0$/m, 30_000, 'the completion script to load');

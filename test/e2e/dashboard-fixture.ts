@@ -101,7 +101,11 @@ export async function quit(session: TmuxSession): Promise<number> {
  */
 export function cellsOf(screen: string, label: string): string[] | undefined {
   const line = screenLines(screen).find((l) => l.startsWith(`${label} `) || l === label);
-  return line?.slice(label.length).trim().split(/\s+/).filter((c) => c !== '');
+  return line
+    ?.slice(label.length)
+    .trim()
+    .split(/\s+/)
+    .filter((c) => c !== '');
 }
 
 /** A check for waitForScreen: the row's cells are exactly `cells`, newest run first. */

@@ -61,7 +61,13 @@ async function createRuns(runArea: string, n: number): Promise<void> {
         const [test] = await store.registerTests(run.id, [{ testname: 'quick', itempath: '', priority: 0, rundir: '' }]);
         const now = Date.now() / 1000;
         await store.write(run.id, [
-          { kind: 'test', opId: 'dashboard-test-quick', testId: test!.id, set: { state: 'COMPLETED', status: 'PASS', start: now, end: now }, time: now },
+          {
+            kind: 'test',
+            opId: 'dashboard-test-quick',
+            testId: test!.id,
+            set: { state: 'COMPLETED', status: 'PASS', start: now, end: now },
+            time: now,
+          },
         ]);
         await store.setRunState(run.id, 'done');
       }
@@ -70,4 +76,3 @@ async function createRuns(runArea: string, n: number): Promise<void> {
     }
   }
 }
-

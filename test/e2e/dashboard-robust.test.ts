@@ -52,7 +52,8 @@ t.test('colours unless NO_COLOR; 80x24; a resize re-lays out', async (t) => {
   // After the resize only a new layout has the title's right end at column 80 and the key line at 24.
   await coloured.resize(80, 24);
   const resized = await coloured.waitForScreen(
-    (s) => screenLines(s).length === 24 && line(s, 1).length === 80 && line(s, 1).endsWith('? help  q quit') && KEY_HINTS.test(bottomLine(s)),
+    (s) =>
+      screenLines(s).length === 24 && line(s, 1).length === 80 && line(s, 1).endsWith('? help  q quit') && KEY_HINTS.test(bottomLine(s)),
     10_000,
     'the 80x24 layout',
   );
@@ -86,7 +87,11 @@ t.test('server killed with -9: banner, reconnect', async (t) => {
   process.kill(pid, 'SIGKILL');
   await waitUntil(() => !isPidAlive(pid), `server ${pid} gone`);
   const lost = await dash.waitForScreen((s) => line(s, 2).startsWith(' lost the server for '), 15_000, 'the lost-server banner on line 2');
-  t.match(line(lost, 2), new RegExp(`^ lost the server for ${escapeRegExp(runArea)}: .+; reconnecting\\.\\.\\.$`), 'the banner names the run area');
+  t.match(
+    line(lost, 2),
+    new RegExp(`^ lost the server for ${escapeRegExp(runArea)}: .+; reconnecting\\.\\.\\.$`),
+    'the banner names the run area',
+  );
   t.same(cellsOf(lost, '   1'), ['RUN'], 'the matrix stays');
 
   held = false;
@@ -116,7 +121,11 @@ t.test('server killed with -9: banner, reconnect', async (t) => {
   t.equal(set.code, 0, 'set-state-status exits 0', { output: set.stdout + set.stderr });
   await dash.waitForScreen(rowIs(' quick', 'WAIVED'));
   const after = await servers();
-  t.same(after.map((s) => s.pid), [fresh[0]!.pid], 'one live server, the new one');
+  t.same(
+    after.map((s) => s.pid),
+    [fresh[0]!.pid],
+    'one live server, the new one',
+  );
 });
 
 t.test('bad input: no terminal, a bad -p', async (t) => {
@@ -136,7 +145,10 @@ t.test('bad input: no terminal, a bad -p', async (t) => {
 function checkSmall(t: Test, screen: string, what: string): void {
   const lines = screenLines(screen);
   t.equal(lines.length, 24, `${what}: 24 lines`);
-  t.ok(lines.every((l) => l.length <= 80), `${what}: no line wider than 80`);
+  t.ok(
+    lines.every((l) => l.length <= 80),
+    `${what}: no line wider than 80`,
+  );
   t.match(lines[0], /^trellis dashboard {2}runs {2}1 run +\? help {2}q quit$/, `${what}: the title`);
   t.match(screen, /^run +a$/m, `${what}: the run header`);
   t.same(cellsOf(screen, ' flaky'), ['FAIL'], `${what}: the rows`);

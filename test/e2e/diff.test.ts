@@ -18,7 +18,13 @@ interface DiffJson {
   counts: Record<string, number>;
   failOn: string[];
   failed: boolean;
-  tests: Array<{ testname: string; itempath: string; class: string; old: { state: string; status: string } | null; new: { state: string; status: string } | null }>;
+  tests: Array<{
+    testname: string;
+    itempath: string;
+    class: string;
+    old: { state: string; status: string } | null;
+    new: { state: string; status: string } | null;
+  }>;
 }
 
 const X86 = ['-t', 'linux/x86_64'];
@@ -55,10 +61,17 @@ t.test('two runs of a target: lists what changed, counts the rest, exits 1 on wo
   t.match(r.stdout, /\nAppeared \(1\):\n {2}added +- +-> +FAIL\n/);
   t.match(r.stdout, /\nDisappeared \(1\):\n {2}gone +PASS +-> +-\n/);
   t.notMatch(r.stdout, /Better|Same \(/);
-  t.match(r.stdout, /\nworse 1, better 0, appeared 1, disappeared 1, pending 0, same 5\n\(same not listed; --all lists them\)\nFAILED: 1 worse\n$/);
+  t.match(
+    r.stdout,
+    /\nworse 1, better 0, appeared 1, disappeared 1, pending 0, same 5\n\(same not listed; --all lists them\)\nFAILED: 1 worse\n$/,
+  );
 
   const all = await cli(['diff', ...X86, '-r', 'n1', '-r', 'n2', '--all']);
-  t.match(all.stdout, /\nSame \(5\):\n {2}a +PASS +-> +PASS\n {2}b +PASS +-> +PASS\n {2}c\/1 +PASS +-> +PASS\n {2}c\/2 .*\n {2}c\/3 +FAIL +-> +FAIL\n/, 'items one by one, not c itself');
+  t.match(
+    all.stdout,
+    /\nSame \(5\):\n {2}a +PASS +-> +PASS\n {2}b +PASS +-> +PASS\n {2}c\/1 +PASS +-> +PASS\n {2}c\/2 .*\n {2}c\/3 +FAIL +-> +FAIL\n/,
+    'items one by one, not c itself',
+  );
 
   const back = await cli(['diff', ...X86, '-r', 'n2', '-r', 'n1']);
   t.equal(back.code, 0, `the other way round nothing got worse: exit 0\n${dump(back)}`);
@@ -76,16 +89,35 @@ t.test('two runs of a target: lists what changed, counts the rest, exits 1 on wo
     failed: true,
   });
   t.equal(d.tests.length, 8, 'every test and item, the same ones too');
-  t.same(d.tests[0], { testname: 'flip', itempath: '', class: 'worse', old: { state: 'COMPLETED', status: 'PASS' }, new: { state: 'COMPLETED', status: 'FAIL' } });
-  t.match(d.tests.find((x) => x.testname === 'gone'), { class: 'disappeared', new: null });
+  t.same(d.tests[0], {
+    testname: 'flip',
+    itempath: '',
+    class: 'worse',
+    old: { state: 'COMPLETED', status: 'PASS' },
+    new: { state: 'COMPLETED', status: 'FAIL' },
+  });
+  t.match(
+    d.tests.find((x) => x.testname === 'gone'),
+    { class: 'disappeared', new: null },
+  );
 
   // CI chooses what fails it.
   t.equal((await cli(['diff', ...X86, '-r', 'n1', '-r', 'n2', '--fail-on', 'none'])).code, 0, '--fail-on none');
-  t.equal((await cli(['diff', ...X86, '-r', 'n2', '-r', 'n1', '--fail-on', 'worse,disappeared'])).code, ExitCode.testsFailed, 'added vanished going back');
+  t.equal(
+    (await cli(['diff', ...X86, '-r', 'n2', '-r', 'n1', '--fail-on', 'worse,disappeared'])).code,
+    ExitCode.testsFailed,
+    'added vanished going back',
+  );
   const dis = await cli(['diff', ...X86, '-r', 'n2', '-r', 'n1', '--fail-on', 'disappeared']);
   t.match(dis.stdout, /FAILED: 1 disappeared\n$/);
   t.equal((await cli(['diff', ...X86, '-r', 'n1', '-r', 'n2', '-p', 'a,c'])).code, 0, '-p: only a and c, nothing worse');
-  assertUserError(t, await cli(['diff', ...X86, '-r', 'n1', '-r', 'n2', '--fail-on', 'vanished']), ExitCode.usage, /--fail-on 'vanished'/, /worse, better, appeared, disappeared, pending, same, or none/);
+  assertUserError(
+    t,
+    await cli(['diff', ...X86, '-r', 'n1', '-r', 'n2', '--fail-on', 'vanished']),
+    ExitCode.usage,
+    /--fail-on 'vanished'/,
+    /worse, better, appeared, disappeared, pending, same, or none/,
+  );
 });
 
 t.test('two targets of one run name: -t twice', async (t) => {
@@ -96,7 +128,10 @@ t.test('two targets of one run name: -t twice', async (t) => {
   t.equal(r.code, ExitCode.testsFailed, dump(r));
   const d = parseJson<DiffJson>(r);
   t.match(d, { old: { target: 'linux/x86_64' }, new: { target: 'linux/aarch64' }, counts: { worse: 1, better: 1, same: 3 } });
-  t.same(d.tests.filter((x) => x.class !== 'same').map((x) => `${x.class} ${x.testname}/${x.itempath}`), ['worse b/', 'better c/3']);
+  t.same(
+    d.tests.filter((x) => x.class !== 'same').map((x) => `${x.class} ${x.testname}/${x.itempath}`),
+    ['worse b/', 'better c/3'],
+  );
 });
 
 t.test('a new run still going: its unfinished tests are pending, not worse', async (t) => {
@@ -111,8 +146,15 @@ t.test('a new run still going: its unfinished tests are pending, not worse', asy
   t.equal(r.code, 0, dump(r));
   t.match(r.stdout, /\nnew: linux\/x86_64 n2 \(running, /);
   t.match(r.stdout, /pending 1, same 1\n\(pending and same not listed; --all lists them\)\n$/);
-  t.match((await cli(['diff', ...X86, '-r', 'n1', '-r', 'n2', '--all'])).stdout, /\nPending \(not ended in the new run\) \(1\):\n {2}slow +PASS +-> +RUNNING\n/);
-  t.equal((await cli(['diff', ...X86, '-r', 'n1', '-r', 'n2', '--fail-on', 'worse,pending'])).code, ExitCode.testsFailed, '--fail-on pending');
+  t.match(
+    (await cli(['diff', ...X86, '-r', 'n1', '-r', 'n2', '--all'])).stdout,
+    /\nPending \(not ended in the new run\) \(1\):\n {2}slow +PASS +-> +RUNNING\n/,
+  );
+  t.equal(
+    (await cli(['diff', ...X86, '-r', 'n1', '-r', 'n2', '--fail-on', 'worse,pending'])).code,
+    ExitCode.testsFailed,
+    '--fail-on pending',
+  );
   fs.writeFileSync(path.join(area, 'slow-go'), '');
   t.equal((await proc.done).code, 0);
 });
@@ -120,7 +162,13 @@ t.test('a new run still going: its unfinished tests are pending, not worse', asy
 t.test('a run that is not there: one line naming it, exit 4', async (t) => {
   const { cli } = diffArea(t);
   t.equal((await cli(['run', ...X86, '-r', 'n1', '-p', 'a'])).code, 0);
-  assertUserError(t, await cli(['diff', ...X86, '-r', 'n1', '-r', 'nope']), ExitCode.notFound, /the new run linux\/x86_64\/nope is not in /, /trellis list runs -t linux\/x86_64/);
+  assertUserError(
+    t,
+    await cli(['diff', ...X86, '-r', 'n1', '-r', 'nope']),
+    ExitCode.notFound,
+    /the new run linux\/x86_64\/nope is not in /,
+    /trellis list runs -t linux\/x86_64/,
+  );
   assertUserError(t, await cli(['diff', ...X86, '-r', 'nope', '-r', 'n1']), ExitCode.notFound, /the old run linux\/x86_64\/nope/);
   assertUserError(t, await cli(['diff', ...X86, '-r', 'n1']), ExitCode.usage, /give -r twice/);
   assertUserError(t, await cli(['diff', '-t', 'linux', '-r', 'n1', '-r', 'n1']), ExitCode.usage, /target/);

@@ -24,12 +24,22 @@ t.test('WAITON_CYCLE and NO_TESTS: a run that cannot be planned', async (t) => {
     tests: { a: '[requirements]\nwaiton b\n\n[ezsteps]\nx true\n', b: '[requirements]\nwaiton a\n\n[ezsteps]\nx true\n' },
   });
   assertCode(t, await runCli(t, ['run', '--direct', '--debug', ...T, '-r', 'n'], { cwd: area }), 'WAITON_CYCLE', 3, /waiton cycle/);
-  assertCode(t, await runCli(t, ['run', '--direct', '--debug', ...T, '-r', 'n', '-p', 'nosuch'], { cwd: area }), 'NO_TESTS', 4, /no test matches pattern 'nosuch'/);
+  assertCode(
+    t,
+    await runCli(t, ['run', '--direct', '--debug', ...T, '-r', 'n', '-p', 'nosuch'], { cwd: area }),
+    'NO_TESTS',
+    4,
+    /no test matches pattern 'nosuch'/,
+  );
   assertCode(t, await runCli(t, ['check', '--direct', '--debug', '--max-age', '1d'], { cwd: area }), 'NO_TESTS', 4, /nothing to check/);
 });
 
 t.test('NO_ENV: an in-test helper outside a test', async (t) => {
-  const env = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('TRELLIS_') || k.startsWith('MT_')).map((k) => [k, undefined]));
+  const env = Object.fromEntries(
+    Object.keys(process.env)
+      .filter((k) => k.startsWith('TRELLIS_') || k.startsWith('MT_'))
+      .map((k) => [k, undefined]),
+  );
   assertCode(t, await runCli(t, ['step', 'build', '--state', 'start', '--debug'], { cwd: t.testdir(), env }), 'NO_ENV', 4, /step/);
 });
 
@@ -49,5 +59,11 @@ t.test('OUTPUT_UNWRITABLE: a report into a folder that is a file', async (t) => 
 t.test('SERVER_START: a server that cannot listen where [server] bind says', async (t) => {
   // 203.0.113.7 is TEST-NET-3: no interface of this host has it, so listen fails at once.
   const area = makeArea(t, { config: '[fields]\nOS\nARCH\n\n[server]\nbind 203.0.113.7\n', tests: { a: '[ezsteps]\nx true\n' } });
-  assertCode(t, await runCli(t, ['server', 'start', '--foreground', '--debug'], { cwd: area }), 'SERVER_START', 7, /cannot listen on 203\.0\.113\.7/);
+  assertCode(
+    t,
+    await runCli(t, ['server', 'start', '--foreground', '--debug'], { cwd: area }),
+    'SERVER_START',
+    7,
+    /cannot listen on 203\.0\.113\.7/,
+  );
 });

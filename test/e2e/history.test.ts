@@ -44,18 +44,39 @@ t.test('history and last-success after two runs, one failing; through the server
     t.equal(text.code, 0, dump(text));
     const lines = text.stdout.trimEnd().split('\n');
     t.match(lines[0], /^STARTED +TARGET +RUN +HOST +TIME +STATUS +COMMENT$/);
-    t.match(lines[1], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +linux\/x86_64 +second +\S+ +\d+\.\ds +FAIL +step check exited 1$/, `newest first ${mode.join('')}`);
+    t.match(
+      lines[1],
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +linux\/x86_64 +second +\S+ +\d+\.\ds +FAIL +step check exited 1$/,
+      `newest first ${mode.join('')}`,
+    );
     t.match(lines[2], /linux\/x86_64 +first +\S+ +\d+\.\ds +PASS/);
     t.equal(lines.length, 3);
   }
   const json = parseJson<OutcomeJson[]>(await cli(['history', 'flip', '--json', '-n', '1']));
-  t.match(json, [{ test: 'flip', kind: 'run', target: 'linux/x86_64', runname: 'second', state: 'COMPLETED', status: 'FAIL', success: false, start: /^\d{4}-/, duration: Number }]);
+  t.match(json, [
+    {
+      test: 'flip',
+      kind: 'run',
+      target: 'linux/x86_64',
+      runname: 'second',
+      state: 'COMPLETED',
+      status: 'FAIL',
+      success: false,
+      start: /^\d{4}-/,
+      duration: Number,
+    },
+  ]);
   t.equal(json.length, 1, '-n 1');
 
   const last = await cli(['last-success', 'flip']);
   t.equal(last.code, 0, dump(last));
-  t.match(last.stdout, /^flip last succeeded at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(.* ago\) on \S+ in run linux\/x86_64 first: PASS in \d+\.\ds\n$/);
-  const lastJson = parseJson<{ test: string; lastSuccess: OutcomeJson; latest: OutcomeJson }>(await cli(['last-success', 'flip', '--json', '--direct']));
+  t.match(
+    last.stdout,
+    /^flip last succeeded at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(.* ago\) on \S+ in run linux\/x86_64 first: PASS in \d+\.\ds\n$/,
+  );
+  const lastJson = parseJson<{ test: string; lastSuccess: OutcomeJson; latest: OutcomeJson }>(
+    await cli(['last-success', 'flip', '--json', '--direct']),
+  );
   t.match(lastJson, { test: 'flip', lastSuccess: { runname: 'first', status: 'PASS' }, latest: { runname: 'second', status: 'FAIL' } });
 
   const never = await cli(['last-success', 'bad']);
@@ -65,7 +86,12 @@ t.test('history and last-success after two runs, one failing; through the server
   t.match(parseJson(await cli(['last-success', 'bad', '--json'])), { lastSuccess: null, latest: { status: 'FAIL' } });
 
   assertUserError(t, await cli(['history', 'nosuch']), ExitCode.notFound, /no outcome of nosuch is recorded/);
-  assertUserError(t, await cli(['last-success', 'flip', '-t', 'bsd/%']), ExitCode.notFound, /no outcome of flip is recorded on targets matching bsd\/%/);
+  assertUserError(
+    t,
+    await cli(['last-success', 'flip', '-t', 'bsd/%']),
+    ExitCode.notFound,
+    /no outcome of flip is recorded on targets matching bsd\/%/,
+  );
 });
 
 t.test('check: stale, never and slow jobs recorded at old times; all fine; names with nothing recorded', async (t) => {
@@ -97,21 +123,35 @@ t.test('check: stale, never and slow jobs recorded at old times; all fine; names
   t.notMatch(res.stdout, /fresh/);
   t.equal(lines.at(-1), '3 of 4 tests need attention (max age 26h)');
 
-  const json = parseJson<{ ok: boolean; maxAge: number; checked: number; problems: Array<{ problem: string; test: string }> }>(await cli(['check', '--max-age', '26h', '--json', '--direct']));
+  const json = parseJson<{ ok: boolean; maxAge: number; checked: number; problems: Array<{ problem: string; test: string }> }>(
+    await cli(['check', '--max-age', '26h', '--json', '--direct']),
+  );
   t.match(json, { ok: false, maxAge: 26 * h, checked: 4 });
-  t.same(json.problems.map((p) => `${p.problem} ${p.test}`), ['never never', 'slow slow', 'stale stale']);
+  t.same(
+    json.problems.map((p) => `${p.problem} ${p.test}`),
+    ['never never', 'slow slow', 'stale stale'],
+  );
 
   const fine = await cli(['check', '--max-age', '26h', '-p', 'fresh']);
   t.equal(fine.code, 0, dump(fine));
   t.equal(fine.stdout, 'all 1 test succeeded within 26h\n');
   t.equal((await cli(['check', '--max-age', '4d', '-p', 'fresh,stale'])).code, 0, 'within 4 days');
   t.equal((await cli(['check', '--max-age', '26h', '-p', 'slow', '--slow-factor', '25'])).code, 0, 'not slow at 25×');
-  t.equal((await cli(['check', '--max-age', '26h', '-p', 'slow', '--slow-min', '4m'])).code, 0, 'not slow when under --slow-min over the mean');
+  t.equal(
+    (await cli(['check', '--max-age', '26h', '-p', 'slow', '--slow-min', '4m'])).code,
+    0,
+    'not slow when under --slow-min over the mean',
+  );
 
   const ghost = await cli(['check', '--max-age', '26h', '-p', 'fresh,ghost']);
   t.equal(ghost.code, 1, dump(ghost));
   t.match(ghost.stdout, /^NEVER +ghost +- +nothing recorded$/m);
-  assertUserError(t, await cli(['check', '--max-age', '26h', '-p', 'nope%']), ExitCode.notFound, /nothing to check: no outcome is recorded for tests matching nope%/);
+  assertUserError(
+    t,
+    await cli(['check', '--max-age', '26h', '-p', 'nope%']),
+    ExitCode.notFound,
+    /nothing to check: no outcome is recorded for tests matching nope%/,
+  );
   assertUserError(t, await cli(['check', '--max-age', 'soon']), ExitCode.usage, /--max-age 'soon' is not a duration/, /26h/);
 });
 

@@ -37,12 +37,19 @@ t.test('npm pack, npm install -g into an empty prefix, trellis from any folder',
   const files = info!.files.map((f) => f.path);
   t.ok(files.includes('bin/trellis.js') && files.includes('dist/src/cli/main.js'), 'the CLI is in the package');
   t.ok(files.includes('npm-shrinkwrap.json'), 'with the lock of its dependencies');
-  t.same(files.filter((f) => /^(test|bench|src|dist\/test|dist\/bench)\//.test(f)), [], 'no tests, benchmarks or sources');
+  t.same(
+    files.filter((f) => /^(test|bench|src|dist\/test|dist\/bench)\//.test(f)),
+    [],
+    'no tests, benchmarks or sources',
+  );
   t.notOk(fs.existsSync(path.join(repoRoot, 'npm-shrinkwrap.json')), 'the repository is left as it was');
 
   const prefix = path.join(dir, 'prefix');
   const env = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
-  const install = await run('npm', ['install', '-g', '--prefer-offline', '--prefix', prefix, path.join(dir, info!.filename)], { cwd: dir, env });
+  const install = await run('npm', ['install', '-g', '--prefer-offline', '--prefix', prefix, path.join(dir, info!.filename)], {
+    cwd: dir,
+    env,
+  });
   t.equal(install.code, 0, show(install));
 
   // From a folder that is not in the repository, with only the prefix's bin and the system on PATH.

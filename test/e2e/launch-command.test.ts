@@ -62,7 +62,13 @@ t.test('a launcher script of the area runs every test through trellis exec, with
   const res = await run(t, area, 'r');
   t.equal(res.code, 1, 'c fails', { output: res.stdout + res.stderr });
   const rows = await listTests(t, area, 'r');
-  t.same(statesOf(rows), { a: 'COMPLETED/PASS', b: 'COMPLETED/PASS', 'b/1': 'COMPLETED/PASS', 'b/2': 'COMPLETED/PASS', c: 'COMPLETED/FAIL' });
+  t.same(statesOf(rows), {
+    a: 'COMPLETED/PASS',
+    b: 'COMPLETED/PASS',
+    'b/1': 'COMPLETED/PASS',
+    'b/2': 'COMPLETED/PASS',
+    c: 'COMPLETED/FAIL',
+  });
   const launches = readLines(path.join(area, 'launches.log'));
   t.equal(launches.length, 4, 'one launch per test or item');
   for (const key of ['a', 'b/1', 'b/2', 'c']) {
@@ -70,31 +76,56 @@ t.test('a launcher script of the area runs every test through trellis exec, with
     const dir = workDir(area, 'r', test, ...items);
     const line = launches.find((l) => l.startsWith(`dir=${dir} `));
     t.ok(line, `${key} was launched with MT_TEST_RUN_DIR=${dir}`);
-    t.match(line, new RegExp(`target=${TARGET} args=-q fast \\S+ \\S+trellis\\.js exec ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\.trellis-job\\.json$`));
+    t.match(
+      line,
+      new RegExp(
+        `target=${TARGET} args=-q fast \\S+ \\S+trellis\\.js exec ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\.trellis-job\\.json$`,
+      ),
+    );
   }
-  const json = JSON.parse((await trellis(t, area, ['list', 'tests', '-t', TARGET, '-r', 'r', '--json'])).stdout) as Array<{ testname: string; launcher: string; jobId: string }>;
-  t.ok(json.filter((r) => r.testname !== 'b').every((r) => r.launcher === 'command' && /^\d+$/.test(r.jobId)), 'each row says how it was launched');
+  const json = JSON.parse((await trellis(t, area, ['list', 'tests', '-t', TARGET, '-r', 'r', '--json'])).stdout) as Array<{
+    testname: string;
+    launcher: string;
+    jobId: string;
+  }>;
+  t.ok(
+    json.filter((r) => r.testname !== 'b').every((r) => r.launcher === 'command' && /^\d+$/.test(r.jobId)),
+    'each row says how it was launched',
+  );
   t.match(fs.readFileSync(path.join(workDir(area, 'r', 'a'), 'hello.log'), 'utf8'), /^hi from a on /);
   const shown = await trellis(t, area, ['show', 'c', '-t', TARGET, '-r', 'r']);
   t.match(shown.stdout, /host\s+\S+ \(pid \d+\), command job \d+/);
 });
 
-t.test('in-test helpers work under exec; the flexi-launcher sends each test to its host type\'s launcher', async (t) => {
+t.test("in-test helpers work under exec; the flexi-launcher sends each test to its host type's launcher", async (t) => {
   const area = makeArea(t, {
     config: `${DEFAULT_CONFIG}\n[jobtools]\nflexi-launcher yes\nlauncher local\n\n[launchers]\nremote% farm\n\n[host-types]\nfarm $MT_RUN_AREA_HOME/launch.sh -q farm\n`,
     files: { 'launch.sh': FOREGROUND },
     tests: {
       here: '[ezsteps]\nrun  true\n',
-      remote1: '[ezsteps]\nmeasure  trellis set-value latency 12 --expected 10 --tol 30%\nnote  trellis set-value build 4711\nwarn  trellis test-status --status WARN -m "slow disk"\n',
+      remote1:
+        '[ezsteps]\nmeasure  trellis set-value latency 12 --expected 10 --tol 30%\nnote  trellis set-value build 4711\nwarn  trellis test-status --status WARN -m "slow disk"\n',
     },
   });
   const res = await run(t, area, 'r');
   t.equal(res.code, 0, { output: res.stdout + res.stderr });
-  const json = JSON.parse((await trellis(t, area, ['list', 'tests', '-t', TARGET, '-r', 'r', '--json'])).stdout) as Array<{ testname: string; launcher: string; status: string; comment: string }>;
+  const json = JSON.parse((await trellis(t, area, ['list', 'tests', '-t', TARGET, '-r', 'r', '--json'])).stdout) as Array<{
+    testname: string;
+    launcher: string;
+    status: string;
+    comment: string;
+  }>;
   t.same(json.map((r) => `${r.testname} ${r.launcher} ${r.status}`).sort(), ['here local PASS', 'remote1 command WARN']);
-  const shown = JSON.parse((await trellis(t, area, ['show', 'remote1', '-t', TARGET, '-r', 'r', '--json'])).stdout) as { comment: string; data: Array<{ name: string; value: string; status: string }> };
+  const shown = JSON.parse((await trellis(t, area, ['show', 'remote1', '-t', TARGET, '-r', 'r', '--json'])).stdout) as {
+    comment: string;
+    data: Array<{ name: string; value: string; status: string }>;
+  };
   t.equal(shown.comment, 'slow disk', 'what the test said of itself, read back by exec');
-  t.same(shown.data.map((d) => `${d.name}=${d.value} ${d.status}`), ['build=4711 n/a', 'latency=12 PASS'], 'values recorded through the server');
+  t.same(
+    shown.data.map((d) => `${d.name}=${d.value} ${d.status}`),
+    ['build=4711 n/a', 'latency=12 PASS'],
+    'values recorded through the server',
+  );
   t.equal(readLines(path.join(area, 'launches.log')).length, 1, 'only remote1 went through the launcher');
 });
 
@@ -109,7 +140,10 @@ t.test('a launcher that fails before exec began marks the test with its exit cod
   const rows = await listTests(t, area, 'r');
   t.same(statesOf(rows), { a: 'INCOMPLETE/DEAD', b: 'NOT_STARTED/PREQ_FAIL' });
   t.match(rows.get('a')!.comment, /the launcher command exited 3: no queue named default \(see \S+mt_launch\.log\)/);
-  t.match(fs.readFileSync(path.join(workDir(area, 'r', 'a'), 'mt_launch.log'), 'utf8'), /^LAUNCHCMD: \$MT_RUN_AREA_HOME\/launch\.sh \S+ \S+ exec /);
+  t.match(
+    fs.readFileSync(path.join(workDir(area, 'r', 'a'), 'mt_launch.log'), 'utf8'),
+    /^LAUNCHCMD: \$MT_RUN_AREA_HOME\/launch\.sh \S+ \S+ exec /,
+  );
 });
 
 t.test('a launcher command that is not installed is refused before the run, naming the line', async (t) => {
@@ -143,7 +177,7 @@ t.test('exec: a second exec of a running job leaves it alone; kill -9 of exec mi
   t.equal(second.code, 5, 'refused');
   t.match(second.stderr, new RegExp(`long is being run by exec pid ${execPid} on host \\S+`));
   t.equal(second.stderr.trim().split('\n').length, 1);
-  t.ok(isAlive(pgid), 'the first exec\'s step still runs');
+  t.ok(isAlive(pgid), "the first exec's step still runs");
   process.kill(execPid, 'SIGKILL');
   const res = await proc.done;
   t.equal(res.code, 1, 'the run ends', { output: res.stdout + res.stderr });
@@ -171,12 +205,13 @@ t.test('exec: trellis kill of a job exec runs ends its step group: KILLED/ABORT'
   t.equal(res.code, 1, { output: res.stdout + res.stderr });
   const rows = await listTests(t, area, 'r');
   t.same(statesOf(rows), { long: 'KILLED/ABORT' });
-  t.equal(isAlive(child), false, 'the step\'s background child is gone');
+  t.equal(isAlive(child), false, "the step's background child is gone");
   t.same(groupMembers(pgid), []);
 });
 
 t.test('kill -9 of the runner while exec runs a job: exec finishes and records it; the next run keeps it', async (t) => {
-  const step = 'echo $$ > "$MT_RUN_AREA_HOME/step.pid"; while [ ! -e "$MT_RUN_AREA_HOME/go" ]; do sleep 0.05; done; echo x >> "$MT_RUN_AREA_HOME/count"';
+  const step =
+    'echo $$ > "$MT_RUN_AREA_HOME/step.pid"; while [ ! -e "$MT_RUN_AREA_HOME/go" ]; do sleep 0.05; done; echo x >> "$MT_RUN_AREA_HOME/count"';
   const area = makeArea(t, {
     config: config('$MT_RUN_AREA_HOME/launch.sh -q fast'),
     files: { 'launch.sh': BACKGROUND },
@@ -187,10 +222,16 @@ t.test('kill -9 of the runner while exec runs a job: exec finishes and records i
   proc.child.kill('SIGKILL');
   await proc.done;
   fs.writeFileSync(path.join(area, 'go'), '');
-  await waitUntil(() => {
-    const out = spawnSync(process.execPath, [trellisBin, 'list', 'tests', '--area', area, '-t', TARGET, '-r', 'r', '--json'], { encoding: 'utf8' });
-    return out.status === 0 && /"status": "PASS"/.test(out.stdout);
-  }, 'exec to record the job', 30_000);
+  await waitUntil(
+    () => {
+      const out = spawnSync(process.execPath, [trellisBin, 'list', 'tests', '--area', area, '-t', TARGET, '-r', 'r', '--json'], {
+        encoding: 'utf8',
+      });
+      return out.status === 0 && /"status": "PASS"/.test(out.stdout);
+    },
+    'exec to record the job',
+    30_000,
+  );
   t.same(statesOf(await listTests(t, area, 'r')), { remote: 'COMPLETED/PASS', after: 'NOT_STARTED/n/a' });
   const again = await run(t, area, 'r');
   t.equal(again.code, 0, { output: again.stdout + again.stderr });
@@ -204,9 +245,25 @@ t.test('exec refuses a spec that points outside its run area, with one line', as
   fs.mkdirSync(dir, { recursive: true });
   const spec = path.join(dir, '.trellis-job.json');
   const body = {
-    version: 1, kind: 'remote', launchId: 'x', launcher: 'command', runArea: path.join(area, 'runs'), areaDir: area, runId: 1, testId: 1,
-    target: TARGET, runname: 'r', testname: 'a', itempath: '', workDir: '/etc', shell: '/bin/sh', who: '', force: false, deadtime: 60,
-    env: {}, def: { name: 'a', dir: area, configFile: 'x', steps: [], skip: {}, triggers: [], runtimelim: null },
+    version: 1,
+    kind: 'remote',
+    launchId: 'x',
+    launcher: 'command',
+    runArea: path.join(area, 'runs'),
+    areaDir: area,
+    runId: 1,
+    testId: 1,
+    target: TARGET,
+    runname: 'r',
+    testname: 'a',
+    itempath: '',
+    workDir: '/etc',
+    shell: '/bin/sh',
+    who: '',
+    force: false,
+    deadtime: 60,
+    env: {},
+    def: { name: 'a', dir: area, configFile: 'x', steps: [], skip: {}, triggers: [], runtimelim: null },
   };
   fs.writeFileSync(spec, JSON.stringify(body));
   const res = await runCli(t, ['exec', spec]);

@@ -26,32 +26,47 @@ async function jobIdsOf(t: Parameters<typeof listTests>[0], area: string, runnam
   return rows.filter((r) => r.launcher === 'slurm' && r.jobId !== '').map((r) => r.jobId);
 }
 
-t.test('the example area through Slurm: the same outcomes as with the local launcher (linux/aarch64: pass, fail, PREQ_FAIL, TIMED_OUT)', async (t) => {
-  const runArea = t.testdir();
-  t.teardown(() => stopServersUnder(runArea));
-  const area = path.join(repoRoot, 'testconfig');
-  const on = async (target: string, launcher: string) => {
-    const res = await runCli(t, ['run', '--area', area, '--runarea', runArea, '-t', target, '-r', launcher, '--launcher', launcher]);
-    const rows = await runCli(t, ['list', 'tests', '--area', area, '--runarea', runArea, '-t', target, '-r', launcher, '--json']);
-    const list = JSON.parse(rows.stdout) as Array<{ testname: string; itempath: string; state: string; status: string; launcher: string; jobId: string }>;
-    return { code: res.code, out: res.stdout + res.stderr, list };
-  };
-  // aarch64 is the target with every kind of outcome: PASS, FAIL, PREQ_FAIL and TIMED_OUT.
-  for (const target of ['linux/aarch64']) {
-    const local = await on(target, 'local');
-    const slurm = await on(target, 'slurm');
-    t.equal(slurm.code, local.code, `${target}: the same exit code`, { output: slurm.out });
-    const outcome = (l: typeof local.list) => l.map((r) => `${r.testname}/${r.itempath} ${r.state}/${r.status}`).sort();
-    t.same(outcome(slurm.list), outcome(local.list), `${target}: the same states and statuses`);
-    const leaves = slurm.list.filter((r) => r.itempath !== '' || !slurm.list.some((i) => i.testname === r.testname && i.itempath !== ''));
-    const ran = leaves.filter((r) => r.status !== 'PREQ_FAIL');
-    t.ok(ran.every((r) => r.launcher === 'slurm' && /^\d+$/.test(r.jobId)), `${target}: every job that ran has its Slurm job id`);
-    t.equal(new Set(ran.map((r) => r.jobId)).size, ran.length, 'one Slurm job each');
-  }
-  const perf = JSON.parse((await runCli(t, ['show', 'perf', '--area', area, '--runarea', runArea, '-t', 'linux/aarch64', '-r', 'slurm', '--json'])).stdout) as { state: string; status: string; jobId: string };
-  t.equal(`${perf.state}/${perf.status}`, 'KILLED/TIMED_OUT', 'the runtime limit ended it');
-  t.same(activeJobs([perf.jobId]), [], 'and its Slurm job is gone');
-});
+t.test(
+  'the example area through Slurm: the same outcomes as with the local launcher (linux/aarch64: pass, fail, PREQ_FAIL, TIMED_OUT)',
+  async (t) => {
+    const runArea = t.testdir();
+    t.teardown(() => stopServersUnder(runArea));
+    const area = path.join(repoRoot, 'testconfig');
+    const on = async (target: string, launcher: string) => {
+      const res = await runCli(t, ['run', '--area', area, '--runarea', runArea, '-t', target, '-r', launcher, '--launcher', launcher]);
+      const rows = await runCli(t, ['list', 'tests', '--area', area, '--runarea', runArea, '-t', target, '-r', launcher, '--json']);
+      const list = JSON.parse(rows.stdout) as Array<{
+        testname: string;
+        itempath: string;
+        state: string;
+        status: string;
+        launcher: string;
+        jobId: string;
+      }>;
+      return { code: res.code, out: res.stdout + res.stderr, list };
+    };
+    // aarch64 is the target with every kind of outcome: PASS, FAIL, PREQ_FAIL and TIMED_OUT.
+    for (const target of ['linux/aarch64']) {
+      const local = await on(target, 'local');
+      const slurm = await on(target, 'slurm');
+      t.equal(slurm.code, local.code, `${target}: the same exit code`, { output: slurm.out });
+      const outcome = (l: typeof local.list) => l.map((r) => `${r.testname}/${r.itempath} ${r.state}/${r.status}`).sort();
+      t.same(outcome(slurm.list), outcome(local.list), `${target}: the same states and statuses`);
+      const leaves = slurm.list.filter((r) => r.itempath !== '' || !slurm.list.some((i) => i.testname === r.testname && i.itempath !== ''));
+      const ran = leaves.filter((r) => r.status !== 'PREQ_FAIL');
+      t.ok(
+        ran.every((r) => r.launcher === 'slurm' && /^\d+$/.test(r.jobId)),
+        `${target}: every job that ran has its Slurm job id`,
+      );
+      t.equal(new Set(ran.map((r) => r.jobId)).size, ran.length, 'one Slurm job each');
+    }
+    const perf = JSON.parse(
+      (await runCli(t, ['show', 'perf', '--area', area, '--runarea', runArea, '-t', 'linux/aarch64', '-r', 'slurm', '--json'])).stdout,
+    ) as { state: string; status: string; jobId: string };
+    t.equal(`${perf.state}/${perf.status}`, 'KILLED/TIMED_OUT', 'the runtime limit ended it');
+    t.same(activeJobs([perf.jobId]), [], 'and its Slurm job is gone');
+  },
+);
 
 t.test('each test sees its own SLURM_JOB_ID; output and job script stay in the work folder', async (t) => {
   const area = makeArea(t, {
@@ -64,12 +79,15 @@ t.test('each test sees its own SLURM_JOB_ID; output and job script stay in the w
   t.equal(res.code, 0, { output: res.stdout + res.stderr });
   const rows = await listTests(t, area, 'r');
   t.same(statesOf(rows), { a: 'COMPLETED/PASS', 'a/1': 'COMPLETED/PASS', 'a/2': 'COMPLETED/PASS', 'a/3': 'COMPLETED/PASS' });
-  const json = JSON.parse((await trellis(t, area, ['list', 'tests', '-t', TARGET, '-r', 'r', '--json'])).stdout) as Array<{ itempath: string; jobId: string }>;
+  const json = JSON.parse((await trellis(t, area, ['list', 'tests', '-t', TARGET, '-r', 'r', '--json'])).stdout) as Array<{
+    itempath: string;
+    jobId: string;
+  }>;
   for (const n of ['1', '2', '3']) {
     const dir = workDir(area, 'r', 'a', n);
     const jobId = json.find((r) => r.itempath === n)!.jobId;
     t.equal(fs.readFileSync(path.join(dir, 'env.log'), 'utf8'), `job=${jobId} name=trellis:a/${n}\n`, `a/${n} ran as Slurm job ${jobId}`);
-    t.ok(fs.existsSync(path.join(dir, `slurm-${jobId}.out`)), 'Slurm\'s output file is in the work folder');
+    t.ok(fs.existsSync(path.join(dir, `slurm-${jobId}.out`)), "Slurm's output file is in the work folder");
     t.equal(jobInfo(jobId)['JobState'], 'COMPLETED');
     t.equal(jobInfo(jobId)['Comment'], 'from-config', '[slurm] args reach sbatch');
   }
@@ -85,7 +103,10 @@ t.test('trellis kill of a running test ends its Slurm job; scancel from outside 
   await readPidFile(path.join(area, 's.pid'), proc);
   ids = await jobIdsOf(t, area, 'r');
   t.equal(ids.length, 2);
-  const json = JSON.parse((await trellis(t, area, ['list', 'tests', '-t', TARGET, '-r', 'r', '--json'])).stdout) as Array<{ testname: string; jobId: string }>;
+  const json = JSON.parse((await trellis(t, area, ['list', 'tests', '-t', TARGET, '-r', 'r', '--json'])).stdout) as Array<{
+    testname: string;
+    jobId: string;
+  }>;
   const kJob = json.find((r) => r.testname === 'k')!.jobId;
   const sJob = json.find((r) => r.testname === 's')!.jobId;
   const t0 = Date.now();
@@ -113,7 +134,7 @@ t.test('a runtime limit ends the job: KILLED/TIMED_OUT, nothing left in the queu
   t.match(jobInfo(ids[0]!)['TimeLimit'], /^00:02:00$/, 'sbatch --time is the limit rounded up, plus a minute');
 });
 
-t.test('jobs Slurm ends before exec began are marked with Slurm\'s reason, never left LAUNCHED', async (t) => {
+t.test("jobs Slurm ends before exec began are marked with Slurm's reason, never left LAUNCHED", async (t) => {
   // A held job never starts: cancelling it is a job Slurm ended before exec began.
   const held = makeArea(t, { config: `${DEFAULT_CONFIG}\n[jobtools]\nlauncher slurm --hold\n`, tests: { h: '[ezsteps]\nrun  true\n' } });
   let ids: string[] = [];

@@ -30,7 +30,11 @@ interface Row {
 }
 
 t.test('ssh over two hosts: spread by load, a host lost mid-run skipped, every result once', async (t) => {
-  const hosts = await startSshHosts(t, () => t.testdir(), (area) => stopServersUnder(area));
+  const hosts = await startSshHosts(
+    t,
+    () => t.testdir(),
+    (area) => stopServersUnder(area),
+  );
   const area = hosts.area;
   writeArea(area, {
     // No bind: the server listens on h1's addresses and advertises one, so h2 reaches it.
@@ -54,7 +58,10 @@ t.test('ssh over two hosts: spread by load, a host lost mid-run skipped, every r
   t.equal(spread.code, 0, 'the run passes', { output: dump(spread) });
   const items = (await rowsOf('spread')).filter((r) => r.itempath !== '');
   t.equal(items.length, 8);
-  t.ok(items.every((r) => r.status === 'PASS' && r.launcher === 'ssh'), 'every item PASS through ssh');
+  t.ok(
+    items.every((r) => r.status === 'PASS' && r.launcher === 'ssh'),
+    'every item PASS through ssh',
+  );
   t.same([...new Set(items.map((r) => r.host))].sort(), ['h1', 'h2'], 'both hosts ran items');
   for (const r of items) {
     t.equal(r.jobId, addrOf(r.host), `${r.itempath}: the ssh host it went to is recorded`);
@@ -74,19 +81,41 @@ t.test('ssh over two hosts: spread by load, a host lost mid-run skipped, every r
   const res = await run.done;
   t.equal(res.code, 0, 'the run still passes', { output: dump(res) });
   const h2 = addrOf('h2').replace(/\./g, '\\.');
-  t.match(res.stderr, new RegExp(`the ssh session to ${h2} ended \\(.*\\); its jobs finish there, new ones go to the other hosts`), 'one warning');
+  t.match(
+    res.stderr,
+    new RegExp(`the ssh session to ${h2} ended \\(.*\\); its jobs finish there, new ones go to the other hosts`),
+    'one warning',
+  );
   t.equal(res.stderr.split('\n').filter((l) => l.includes('ssh')).length, 1, 'and only that one');
   const rows = (await rowsOf('lost')).filter((r) => r.itempath !== '');
   t.equal(rows.length, 10);
-  t.ok(rows.every((r) => `${r.state}/${r.status}` === 'COMPLETED/PASS'), 'every job recorded COMPLETED/PASS');
+  t.ok(
+    rows.every((r) => `${r.state}/${r.status}` === 'COMPLETED/PASS'),
+    'every job recorded COMPLETED/PASS',
+  );
   for (const r of rows) {
     t.same(readLines(path.join(area, `count-${r.itempath}`)), ['x'], `${r.itempath} ran once`);
     if (!lostAt.has(`started-${r.itempath}`)) t.equal(r.host, 'h1', `${r.itempath}, started after h2 was lost, ran on h1`);
   }
-  for (const f of onH2) t.equal(rows.find((r) => `started-${r.itempath}` === f)!.host, 'h2', `${f}: h2's exec finished its job after its ssh session was gone`);
+  for (const f of onH2)
+    t.equal(rows.find((r) => `started-${r.itempath}` === f)!.host, 'h2', `${f}: h2's exec finished its job after its ssh session was gone`);
 
   // 3. A host that does not answer from the start (h2's sshd is gone): skipped with one warning.
-  const skip = await trellisOn(t, 'h1', ['run', '--area', area, '-t', TARGET, '-r', 'skip', '-p', 'spread', '-j', '4', '--launcher', `ssh ${addrOf('h2')} ${addrOf('h1')}`]).done;
+  const skip = await trellisOn(t, 'h1', [
+    'run',
+    '--area',
+    area,
+    '-t',
+    TARGET,
+    '-r',
+    'skip',
+    '-p',
+    'spread',
+    '-j',
+    '4',
+    '--launcher',
+    `ssh ${addrOf('h2')} ${addrOf('h1')}`,
+  ]).done;
   t.equal(skip.code, 0, 'the run passes on h1 alone', { output: dump(skip) });
   t.match(skip.stderr, new RegExp(`ssh host ${h2} did not answer \\(.+\\); its jobs go to the other hosts`));
   t.same([...new Set((await rowsOf('skip')).filter((r) => r.itempath !== '').map((r) => r.host))], ['h1'], 'every item ran on h1');

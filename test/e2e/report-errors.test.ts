@@ -15,16 +15,32 @@ t.test('report: bad output paths, unknown runs and formats, bad patterns', async
   const report = (...extra: string[]) => trellis(t, area, ['report', 'junit', '-t', TARGET, '-r', 'r', '--direct', ...extra]);
   const dir = t.testdirName;
 
-  assertUserError(t, await report('-o', path.join(dir, 'missing', 'r.xml')), 6, /-o .*missing\/r\.xml: the folder .*missing does not exist/, /create it first/);
+  assertUserError(
+    t,
+    await report('-o', path.join(dir, 'missing', 'r.xml')),
+    6,
+    /-o .*missing\/r\.xml: the folder .*missing does not exist/,
+    /create it first/,
+  );
   fs.writeFileSync(path.join(dir, 'plain'), 'a file\n');
   assertUserError(t, await report('-o', path.join(dir, 'plain', 'r.xml')), 6, /plain is not a folder/, /choose another -o/);
   assertUserError(t, await report('-o', dir), 6, /is a folder/, /name a file in it/);
   // Nothing can be created in /proc, not even by root: the write itself fails, in one line.
   assertUserError(t, await report('-o', '/proc/trellis-report.xml'), 6, /-o \/proc\/trellis-report\.xml: /);
   t.notOk(fs.existsSync('/proc/trellis-report.xml'));
-  t.same(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
+  t.same(
+    fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no temp file left',
+  );
 
-  assertUserError(t, await trellis(t, area, ['report', 'junit', '-t', TARGET, '-r', 'nope', '--direct']), 4, /no run linux\/x86_64\/nope/, /trellis list runs/);
+  assertUserError(
+    t,
+    await trellis(t, area, ['report', 'junit', '-t', TARGET, '-r', 'nope', '--direct']),
+    4,
+    /no run linux\/x86_64\/nope/,
+    /trellis list runs/,
+  );
   assertUserError(t, await report('-p', '~'), 2, /-p: '~' must be followed by a test name/);
   assertUserError(t, await trellis(t, area, ['report', 'xml', '-t', TARGET, '-r', 'r']), 2, /Invalid values|choices/i);
   assertUserError(t, await trellis(t, area, ['report', 'junit', '-t', 'linux', '-r', 'r', '--direct']), 2, /linux/);

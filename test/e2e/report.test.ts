@@ -62,10 +62,19 @@ t.test('junit, tap and json of a run with hostile output', async (t) => {
     ['11', '4', '1', '2'],
     'big, comp.ile, unit/core.lib/O2 and unit/x<&>y/O2 fail; slow errs; after and skipme skipped',
   );
-  t.same([...new Set(attrValues(out, '//testcase/@classname'))], [
-    'linux_x86_64.after', 'linux_x86_64.big', 'linux_x86_64.comp_ile', 'linux_x86_64.skipme', 'linux_x86_64.slow',
-    'linux_x86_64.unit', 'linux_x86_64.warn', 'linux_x86_64.ünï_code',
-  ]);
+  t.same(
+    [...new Set(attrValues(out, '//testcase/@classname'))],
+    [
+      'linux_x86_64.after',
+      'linux_x86_64.big',
+      'linux_x86_64.comp_ile',
+      'linux_x86_64.skipme',
+      'linux_x86_64.slow',
+      'linux_x86_64.unit',
+      'linux_x86_64.warn',
+      'linux_x86_64.ünï_code',
+    ],
+  );
   const hostile = xpath(out, 'string(//testcase[@name="comp.ile"]/failure)');
   t.match(hostile, 'red cdata ]]> end <&> "q"', 'colour codes gone, ]]> and <&> kept as text');
   t.match(hostile, 'bell\ufffd nul\ufffd vt\ufffd ff\ufffd lone-esc\ufffd done', 'control characters replaced');
@@ -73,7 +82,11 @@ t.test('junit, tap and json of a run with hostile output', async (t) => {
   t.equal(xpath(out, 'string(//testcase[@name="comp.ile"]/failure/@message)'), 'FAIL: step out, exit code 1');
   const bigOut = xpath(out, 'string(//testcase[@name="big"]/system-out)');
   t.match(bigOut, /^a line of the big log$/m, 'the head');
-  t.match(bigOut, new RegExp(`bytes cut here; the whole log is ${bigLog.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`), 'the cut and the full path');
+  t.match(
+    bigOut,
+    new RegExp(`bytes cut here; the whole log is ${bigLog.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`),
+    'the cut and the full path',
+  );
   t.match(xpath(out, 'string(//testcase[@name="big"]/failure)'), /END-OF-BIG\n$/, 'the failure shows the end of the log');
   t.equal(xpath(out, 'string(//testcase[@name="slow"]/error/@type)'), 'TIMED_OUT');
   t.match(xpath(out, 'string(//testcase[@name="after"]/skipped/@message)'), /^PREQ_FAIL: /);
@@ -93,28 +106,60 @@ t.test('junit, tap and json of a run with hostile output', async (t) => {
   t.equal(tap.code, 0, tap.code === 0 ? 'exit 0' : dump(tap));
   const parsed = await parseTap(tap.stdout);
   t.same([parsed.bailouts, parsed.extra], [[], []], 'no bail out, nothing that is not TAP');
-  t.same(parsed.results.failures.filter((f) => 'tapError' in f && f.tapError), [], 'no parse errors');
+  t.same(
+    parsed.results.failures.filter((f) => 'tapError' in f && f.tapError),
+    [],
+    'no parse errors',
+  );
   t.match(parsed.results, { count: 8, fail: 4, skip: 2 }, '8 tests: big, comp.ile, slow, unit not ok; after, skipme skipped');
-  t.same(parsed.points.filter((p) => p.level === 1).map((p) => [p.name, p.ok]), [
-    ['core.lib/O0', true], ['core.lib/O2', false], ['x<&>y/O0', true], ['x<&>y/O2', false],
-  ], 'the items of unit as a subtest');
+  t.same(
+    parsed.points.filter((p) => p.level === 1).map((p) => [p.name, p.ok]),
+    [
+      ['core.lib/O0', true],
+      ['core.lib/O2', false],
+      ['x<&>y/O0', true],
+      ['x<&>y/O2', false],
+    ],
+    'the items of unit as a subtest',
+  );
   t.match(parsed.points.find((p) => p.name === 'big')!.diag, { status: 'FAIL', step: 'spew', exitCode: 1, log: bigLog });
 
   const json = await trellis(t, area, ['report', 'json', '-t', TARGET, '-r', 'r1', '-p', 'unit']);
   t.equal(json.code, 0, json.code === 0 ? 'exit 0' : dump(json));
   const report = JSON.parse(json.stdout) as { run: Record<string, unknown>; tests: Array<Record<string, unknown>> };
-  t.match(report.run, { target: TARGET, runname: 'r1', state: 'done', status: 'FAIL', cases: { total: 4, passed: 2, failed: 2, errors: 0, skipped: 0 } });
-  t.match(report.tests[0], { itempath: '', case: false, message: '4 items: 2 passed, 2 failed, 0 errors, 0 skipped' }, 'the rolled-up row counts its items');
-  t.same(report.tests.map((x) => [x['itempath'], x['case'], x['outcome']]), [
-    ['', false, 'failed'], ['core.lib/O0', true, 'passed'], ['core.lib/O2', true, 'failed'], ['x<&>y/O0', true, 'passed'], ['x<&>y/O2', true, 'failed'],
-  ]);
+  t.match(report.run, {
+    target: TARGET,
+    runname: 'r1',
+    state: 'done',
+    status: 'FAIL',
+    cases: { total: 4, passed: 2, failed: 2, errors: 0, skipped: 0 },
+  });
+  t.match(
+    report.tests[0],
+    { itempath: '', case: false, message: '4 items: 2 passed, 2 failed, 0 errors, 0 skipped' },
+    'the rolled-up row counts its items',
+  );
+  t.same(
+    report.tests.map((x) => [x['itempath'], x['case'], x['outcome']]),
+    [
+      ['', false, 'failed'],
+      ['core.lib/O0', true, 'passed'],
+      ['core.lib/O2', true, 'failed'],
+      ['x<&>y/O0', true, 'passed'],
+      ['x<&>y/O2', true, 'failed'],
+    ],
+  );
   // A pattern that picks some items of a test keeps only those; one that picks none leaves the
   // test's rolled-up row out of the cases (it is not a case just because its items are not shown).
   const some = await trellis(t, area, ['report', 'json', '-t', TARGET, '-r', 'r1', '-p', 'unit/core%']);
   t.match(JSON.parse(some.stdout), { run: { cases: { total: 2, passed: 1, failed: 1 } } });
   const none = await trellis(t, area, ['report', 'junit', '-t', TARGET, '-r', 'r1', '-p', 'unit/zzz%,warn']);
   t.match(none.stdout, /<testsuite [^>]*tests="1" failures="0"/, 'only warn is a case');
-  t.match(report.tests[2], { steps: [{ name: 'check', status: 'FAIL', exitCode: 1, logfile: /check\.log$/ }], step: 'check', message: 'FAIL: step check, exit code 1' });
+  t.match(report.tests[2], {
+    steps: [{ name: 'check', status: 'FAIL', exitCode: 1, logfile: /check\.log$/ }],
+    step: 'check',
+    message: 'FAIL: step check, exit code 1',
+  });
 });
 
 t.test('a 50 MB log: the report reads only its head and tail', async (t) => {

@@ -29,10 +29,7 @@ t.test('[items]: cross product, first line slowest; item values in the env and t
   const paths = ['1/x', '1/y', '1/z', '2/x', '2/y', '2/z'];
   t.same(readLines(path.join(area, 'order')), paths);
   const rows = await listTests(t, area, 'r');
-  t.same(
-    [...rows.keys()].sort(),
-    ['t', ...paths.map((p) => `t/${p}`)].sort(),
-  );
+  t.same([...rows.keys()].sort(), ['t', ...paths.map((p) => `t/${p}`)].sort());
   for (const p of paths) {
     const [a, b] = p.split('/') as [string, string];
     const dir = workDir(area, 'r', 't', a, b);
@@ -52,7 +49,11 @@ t.test('[itemstable]: columns zipped into rows', async (t) => {
   t.equal(res.code, 0, 'exit 0', { output: res.stdout + res.stderr });
   const rows = await listTests(t, area, 'r');
   t.same([...rows.keys()].sort(), ['t', 't/alpha/8001', 't/beta/8002', 't/gamma/8003']);
-  for (const [s, p] of [['alpha', '8001'], ['beta', '8002'], ['gamma', '8003']] as const) {
+  for (const [s, p] of [
+    ['alpha', '8001'],
+    ['beta', '8002'],
+    ['gamma', '8003'],
+  ] as const) {
     t.equal(fs.readFileSync(path.join(workDir(area, 'r', 't', s, p), 'val.txt'), 'utf8'), `${s}:${p}\n`);
   }
 });
@@ -128,7 +129,7 @@ t.test('itemwait + itemmap: an item of B starts as soon as its mapped item of A 
 
 t.test("lazy items: [items] X [system printf 'a\\nb\\n']", async (t) => {
   const area = makeArea(t, {
-    tests: { t: "[items]\nX [system printf 'a\\nb\\n']\n\n[ezsteps]\nshow  echo \"$X\" > val.txt\n" },
+    tests: { t: '[items]\nX [system printf \'a\\nb\\n\']\n\n[ezsteps]\nshow  echo "$X" > val.txt\n' },
   });
   const res = await run(t, area, 'r');
   t.equal(res.code, 0, 'exit 0', { output: res.stdout + res.stderr });

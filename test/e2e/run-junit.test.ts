@@ -33,7 +33,13 @@ t.test('a passing run: exit 0 and a report of passes', async (t) => {
 });
 
 t.test('a failing run: exit 1 and the failure in the report', async (t) => {
-  const area = makeArea(t, { tests: { ok: '[ezsteps]\nrun  true\n', bad: '[ezsteps]\nbuild  echo compiling; echo broken >&2; exit 1\n', after: '[requirements]\nwaiton bad\n\n[ezsteps]\nrun  true\n' } });
+  const area = makeArea(t, {
+    tests: {
+      ok: '[ezsteps]\nrun  true\n',
+      bad: '[ezsteps]\nbuild  echo compiling; echo broken >&2; exit 1\n',
+      after: '[requirements]\nwaiton bad\n\n[ezsteps]\nrun  true\n',
+    },
+  });
   // A relative path is taken from the current folder (a Jenkins workspace).
   const file = path.join(t.testdirName, 'out', 'results.xml');
   fs.mkdirSync(path.dirname(file));

@@ -24,8 +24,7 @@ import {
 } from '../helpers/run-e2e.js';
 
 /** A step that starts a background sleep, writes both pids to the area and waits. */
-const SPAWNER =
-  'sleep 1000 & echo $! > "$MT_RUN_AREA_HOME/$MT_TEST_NAME.child"; echo $$ > "$MT_RUN_AREA_HOME/$MT_TEST_NAME.pid"; wait';
+const SPAWNER = 'sleep 1000 & echo $! > "$MT_RUN_AREA_HOME/$MT_TEST_NAME.child"; echo $$ > "$MT_RUN_AREA_HOME/$MT_TEST_NAME.pid"; wait';
 
 t.test('runtimelim kills the whole process group: KILLED/TIMED_OUT, the child gone', async (t) => {
   const area = makeArea(t, {
@@ -117,8 +116,7 @@ t.test('Ctrl-C: tests waiting on the stopped test stay NOT_STARTED, not PREQ_FAI
 
 t.test('Ctrl-C twice: KILL at once, without waiting out the grace period, when the step ignores TERM', async (t) => {
   // the background child ignores TERM; the shell notes each TERM in a file and keeps waiting
-  const stubborn =
-    `trap '' TERM; ${SPAWNER.replace('; wait', '')}; trap 'echo term >> "$MT_RUN_AREA_HOME/term"' TERM; while :; do wait; done`;
+  const stubborn = `trap '' TERM; ${SPAWNER.replace('; wait', '')}; trap 'echo term >> "$MT_RUN_AREA_HOME/term"' TERM; while :; do wait; done`;
   const area = makeArea(t, { tests: { long: `[ezsteps]\nhang  ${stubborn}\n` } });
   let pgid: number | undefined;
   killGroupOnTeardown(t, () => pgid);
@@ -174,7 +172,8 @@ t.test('kill -9 of the runner: the running test is INCOMPLETE/DEAD and its orpha
 
 t.test('kill -9 of the runner, then its last step ends: the reaper records it from the exit file, the next run keeps it', async (t) => {
   // The step waits for `go`, which the test creates after the runner is gone.
-  const step = 'echo $$ > "$MT_RUN_AREA_HOME/slow.pid"; while [ ! -e "$MT_RUN_AREA_HOME/go" ]; do sleep 0.05; done; echo x >> "$MT_RUN_AREA_HOME/slow-count"; exit 2';
+  const step =
+    'echo $$ > "$MT_RUN_AREA_HOME/slow.pid"; while [ ! -e "$MT_RUN_AREA_HOME/go" ]; do sleep 0.05; done; echo x >> "$MT_RUN_AREA_HOME/slow-count"; exit 2';
   const area = makeArea(t, {
     tests: {
       slow: `[ezsteps]\nfirst  true\nlast  ${step}\n`,

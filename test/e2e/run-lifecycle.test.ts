@@ -13,9 +13,11 @@ import { listTests, startRun, statesOf, trellis, waitUntil, TARGET } from '../he
 import type { RunRow } from './commands-fixture.js';
 
 /** `hold.sh NAME`: touches started-NAME, then waits for release-NAME (or for the area to go). */
-const HOLD = '#!/bin/sh\nH="$MT_RUN_AREA_HOME"\ntouch "$H/started-$1"\nwhile [ -d "$H" ] && [ ! -e "$H/release-$1" ]; do sleep 0.05; done\n';
+const HOLD =
+  '#!/bin/sh\nH="$MT_RUN_AREA_HOME"\ntouch "$H/started-$1"\nwhile [ -d "$H" ] && [ ! -e "$H/release-$1" ]; do sleep 0.05; done\n';
 /** `gate.sh`, the lazy items command: touches planning, waits for go, then names items 1 and 2. */
-const GATE = '#!/bin/sh\nH="$MT_RUN_AREA_HOME"\ntouch "$H/planning"\nwhile [ -d "$H" ] && [ ! -e "$H/go" ]; do sleep 0.05; done\necho 1 2\n';
+const GATE =
+  '#!/bin/sh\nH="$MT_RUN_AREA_HOME"\ntouch "$H/planning"\nwhile [ -d "$H" ] && [ ! -e "$H/go" ]; do sleep 0.05; done\necho 1 2\n';
 
 interface LogRow {
   kind: string;
@@ -113,14 +115,19 @@ t.test('new, running, done: first run, rerun, kill, Ctrl-C, kill -9', async (t) 
 
   // The log has each change of state, in order, with who; and the runners.
   const log = parseJson<LogRow[]>(await trellis(t, area, ['log', '-t', TARGET, '-r', 'r', '--json']));
-  t.same(log.filter((e) => e.kind === 'run').map((e) => e.detail), [
-    'running', 'done', 'running', 'done', 'running', 'done', 'new', 'running', 'done', 'running', 'done',
-  ], 'five times running, then done (and new when set-state-status made every item NOT_STARTED)');
+  t.same(
+    log.filter((e) => e.kind === 'run').map((e) => e.detail),
+    ['running', 'done', 'running', 'done', 'running', 'done', 'new', 'running', 'done', 'running', 'done'],
+    'five times running, then done (and new when set-state-status made every item NOT_STARTED)',
+  );
   // Runs set going by a runner's writes carry its user; done after Ctrl-C or death is the store's own.
   for (const e of log.filter((x) => x.kind === 'run' && x.detail === 'running')) t.match(e.who, /^\S+@\S+$/, 'who: user@host');
   const agents = log.filter((e) => e.kind === 'agent').map((e) => e.detail);
   t.equal(agents.filter((d) => /claimed the run$/.test(d)).length, 5, 'five runners claimed it');
   t.equal(agents.filter((d) => /ended$/.test(d)).length, 4, 'four ended');
   t.match(agents[agents.length - 1], /^runner pid \d+ on host \S+ found dead; it is no longer running$/, 'the fifth was found dead');
-  t.notOk(log.some((e) => e.kind === 'state'), 'no test state changes without --all');
+  t.notOk(
+    log.some((e) => e.kind === 'state'),
+    'no test state changes without --all',
+  );
 });

@@ -15,7 +15,8 @@ import type { Row, RunRow } from './commands-fixture.js';
 
 const R = ['-t', TARGET, '-r', 'r'];
 /** `hold.sh NAME`: touches started-NAME, then waits for release-NAME (or for the area to go). */
-const HOLD = '#!/bin/sh\nH="$MT_RUN_AREA_HOME"\ntouch "$H/started-$1"\nwhile [ -d "$H" ] && [ ! -e "$H/release-$1" ]; do sleep 0.05; done\n';
+const HOLD =
+  '#!/bin/sh\nH="$MT_RUN_AREA_HOME"\ntouch "$H/started-$1"\nwhile [ -d "$H" ] && [ ! -e "$H/release-$1" ]; do sleep 0.05; done\n';
 const LOCKED = /run linux\/x86_64\/r is locked \(by \S+@\S+ at \d{4}-\d\d-\d\dT[\d:]+Z\)/;
 const WHAT_TO_DO = /trellis unlock -t linux\/x86_64 -r r.*--force/;
 
@@ -47,7 +48,13 @@ t.test('lock: refused while a runner is live; shown by list runs; a second lock 
   const { area, cli, runRow } = lockedArea(t);
   const proc = startRun(t, area, 'r');
   await waitUntil(() => fs.existsSync(path.join(area, 'started-r')), 'slow to start', 20000, proc);
-  assertUserError(t, await cli(['lock', ...R]), ExitCode.conflict, /run linux\/x86_64\/r is being run by pid \d+/, /wait for it to end|trellis kill/);
+  assertUserError(
+    t,
+    await cli(['lock', ...R]),
+    ExitCode.conflict,
+    /run linux\/x86_64\/r is being run by pid \d+/,
+    /wait for it to end|trellis kill/,
+  );
   fs.writeFileSync(path.join(area, 'release-r'), '');
   const res = await proc.done;
   t.equal(res.code, 0, dump(res));
@@ -85,8 +92,17 @@ t.test('a locked run refuses every write in one line; nothing changes', async (t
   // The in-test helpers of a test of this run (as a test's own step would call them).
   const run = parseJson<RunRow[]>(await cli(['list', 'runs', '--json']))[0]!;
   const h = parseJson<Row[]>(await cli(['list', 'tests', ...R, '--json'])).find((r) => r.testname === 'h') as Row & { id: number };
-  const env = { TRELLIS_RUN_AREA: path.join(area, 'runs'), TRELLIS_RUN_ID: String(run.id), TRELLIS_TEST_ID: String(h.id), TRELLIS_AREA: area };
-  for (const args of [['test-status', '--status', 'FAIL'], ['set-value', 'v', '2'], ['step', 's', '--state', 'start']]) {
+  const env = {
+    TRELLIS_RUN_AREA: path.join(area, 'runs'),
+    TRELLIS_RUN_ID: String(run.id),
+    TRELLIS_TEST_ID: String(h.id),
+    TRELLIS_AREA: area,
+  };
+  for (const args of [
+    ['test-status', '--status', 'FAIL'],
+    ['set-value', 'v', '2'],
+    ['step', 's', '--state', 'start'],
+  ]) {
     assertUserError(t, await runCli(t, args, { cwd: area, env }), ExitCode.conflict, LOCKED, WHAT_TO_DO);
   }
   t.same(statesOf(await listTests(t, area, 'r')), before, 'nothing changed');
@@ -121,17 +137,31 @@ t.test('--force writes, keeps the lock, and trellis log shows each forced write 
   t.equal(set.code, 0, dump(set));
   const rm = await cli(['remove', ...R, '-p', 'a', '--force']);
   t.equal(rm.code, 0, dump(rm));
-  t.match(await runRow(), { state: 'locked', status: 'WARN', counts: { WAIVED: 1, WARN: 1 } }, 'the summary follows, the state stays locked');
+  t.match(
+    await runRow(),
+    { state: 'locked', status: 'WARN', counts: { WAIVED: 1, WARN: 1 } },
+    'the summary follows, the state stays locked',
+  );
 
   const log = parseJson<LogRow[]>(await cli(['log', ...R, '--json']));
   const forced = log.filter((e) => e.kind === 'forced');
   t.ok(forced.length >= 6, `forced writes logged (${forced.length})`);
   for (const e of forced) {
-    t.match(e, { who: /^\S+@\S+$/, detail: /^(write|registration|removal) of \d+ .* while locked by \S+@\S+ at /, time: /^\d{4}-\d\d-\d\dT/ });
+    t.match(e, {
+      who: /^\S+@\S+$/,
+      detail: /^(write|registration|removal) of \d+ .* while locked by \S+@\S+ at /,
+      time: /^\d{4}-\d\d-\d\dT/,
+    });
   }
   t.match(forced[forced.length - 1], { detail: /^removal of 1 test\(s\)/ }, 'the last: remove -p a');
-  t.match(log.filter((e) => e.kind === 'lock'), [{ detail: 'locked (was done)', who: /@/ }]);
-  t.notOk(log.some((e) => e.kind === 'run' && log.indexOf(e) > log.findIndex((x) => x.kind === 'lock')), 'no run state change while locked');
+  t.match(
+    log.filter((e) => e.kind === 'lock'),
+    [{ detail: 'locked (was done)', who: /@/ }],
+  );
+  t.notOk(
+    log.some((e) => e.kind === 'run' && log.indexOf(e) > log.findIndex((x) => x.kind === 'lock')),
+    'no run state change while locked',
+  );
 
   const text = await cli(['log', ...R]);
   t.equal(text.code, 0, dump(text));
@@ -142,9 +172,18 @@ t.test('--force writes, keeps the lock, and trellis log shows each forced write 
   t.notMatch(text.stdout, /\bstate\b/, 'no test state changes without --all');
 
   const all = parseJson<LogRow[]>(await cli(['log', ...R, '--all', '--json']));
-  t.ok(all.some((e) => e.kind === 'state' && e.test === 'slow' && e.detail === 'KILLED/ABORT'), 'with --all: state changes, by test name');
-  t.ok(all.some((e) => e.kind === 'removed' && e.test === 'a'), 'and removals, named though the row is gone');
-  t.same(parseJson<LogRow[]>(await cli(['log', ...R, '--kind', 'lock,unlock', '--json'])).map((e) => e.kind), ['lock']);
+  t.ok(
+    all.some((e) => e.kind === 'state' && e.test === 'slow' && e.detail === 'KILLED/ABORT'),
+    'with --all: state changes, by test name',
+  );
+  t.ok(
+    all.some((e) => e.kind === 'removed' && e.test === 'a'),
+    'and removals, named though the row is gone',
+  );
+  t.same(
+    parseJson<LogRow[]>(await cli(['log', ...R, '--kind', 'lock,unlock', '--json'])).map((e) => e.kind),
+    ['lock'],
+  );
   assertUserError(t, await cli(['log', ...R, '--kind', 'bogus']), ExitCode.usage, /'bogus' is not a kind/, /forced/);
 
   const unlock = await cli(['unlock', ...R]);

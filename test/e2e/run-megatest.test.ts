@@ -30,7 +30,8 @@ t.test('a Megatest area runs unchanged: its nbfake launcher, not installed here,
     'runconfigs.config': RUNCONFIGS,
     tests: {
       compile: {
-        testconfig: '[ezsteps]\nbuild test "$WIDTH" = 64 && test "$TOOLS_HOME" = "$MT_RUN_AREA_HOME/tools" && \\\n  echo built in #{rget BUILD_DIR}\n\n[requirements]\npriority 10\n',
+        testconfig:
+          '[ezsteps]\nbuild test "$WIDTH" = 64 && test "$TOOLS_HOME" = "$MT_RUN_AREA_HOME/tools" && \\\n  echo built in #{rget BUILD_DIR}\n\n[requirements]\npriority 10\n',
       },
       regress: {
         testconfig:
@@ -45,8 +46,12 @@ t.test('a Megatest area runs unchanged: its nbfake launcher, not installed here,
   t.equal(r.stderr.match(/is not installed here/g)?.length, 1, 'once');
   const list = await runCli(t, ['list', 'tests', '-t', 'linux/x86_64', '-r', 'mt', '--json'], { cwd: area });
   const rows = JSON.parse(list.stdout) as Array<{ testname: string; itempath: string; status: string }>;
-  t.same(
-    rows.map((r) => `${r.testname}/${r.itempath}:${r.status}`).sort(),
-    ['compile/:PASS', 'regress/:PASS', 'regress/basic/1:PASS', 'regress/basic/2:PASS', 'regress/stress/1:PASS', 'regress/stress/2:PASS'],
-  );
+  t.same(rows.map((r) => `${r.testname}/${r.itempath}:${r.status}`).sort(), [
+    'compile/:PASS',
+    'regress/:PASS',
+    'regress/basic/1:PASS',
+    'regress/basic/2:PASS',
+    'regress/stress/1:PASS',
+    'regress/stress/2:PASS',
+  ]);
 });

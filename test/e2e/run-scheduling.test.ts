@@ -81,7 +81,11 @@ t.test('[jobgroups] heavy 1: one heavy test at a time while others run beside it
   t.equal(res.code, 0, 'exit 0', { output: res.stdout + res.stderr });
   const lines = readLines(path.join(area, 'marks'));
   t.equal(lines.length, 12);
-  t.equal(maxOverlap(lines, (n) => n.startsWith('h')), 1, 'heavy: at most 1');
+  t.equal(
+    maxOverlap(lines, (n) => n.startsWith('h')),
+    1,
+    'heavy: at most 1',
+  );
   t.ok(maxOverlap(lines) >= 2, 'the group did not hold up the others');
   t.ok(maxOverlap(lines) <= 4, 'max_concurrent_jobs still holds');
 });

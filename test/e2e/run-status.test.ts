@@ -105,7 +105,10 @@ t.test('runscript: set-value outside its tolerance makes the test FAIL; show pri
   t.match(show.stdout, /pages\s+12\s+12\s+0\s+pages\s+PASS/);
   t.match(show.stdout, /v\s+10\s+12\s+1\s+.*FAIL/);
   const json = await trellis(t, area, ['show', 'doc', '-t', TARGET, '-r', 'r', '--json']);
-  const detail = JSON.parse(json.stdout) as { steps: Array<{ name: string; status: string }>; data: Array<{ name: string; status: string }> };
+  const detail = JSON.parse(json.stdout) as {
+    steps: Array<{ name: string; status: string }>;
+    data: Array<{ name: string; status: string }>;
+  };
   t.same(detail.steps.map((s) => `${s.name}:${s.status}`).sort(), ['build.sh:PASS', 'render:PASS']);
   t.same(detail.data.map((d) => `${d.name}:${d.status}`).sort(), ['pages:PASS', 'v:FAIL']);
 });

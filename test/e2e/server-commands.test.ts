@@ -96,17 +96,29 @@ t.test('server start, start again, ping, list, stop', async (t) => {
   const { cli, packets, paths } = setup(t);
   const pid = await start(t, cli, '--invocation', 'runner');
   t.ok(isPidAlive(pid), 'the server runs on after the command');
-  t.same(packets().map((f) => [f.packet.pid, f.packet.invocation]), [[pid, 'runner']], 'its packet');
+  t.same(
+    packets().map((f) => [f.packet.pid, f.packet.invocation]),
+    [[pid, 'runner']],
+    'its packet',
+  );
 
   const again = await cli('server', 'start');
   t.equal(again.code, 0, dump(again));
-  t.match(again.stdout, new RegExp(`^already running: server pid ${pid} on host ${HOST} at 127\\.0\\.0\\.1:\\d+ \\(invocation runner\\)\\n$`));
+  t.match(
+    again.stdout,
+    new RegExp(`^already running: server pid ${pid} on host ${HOST} at 127\\.0\\.0\\.1:\\d+ \\(invocation runner\\)\\n$`),
+  );
   t.equal(packets().length, 1, 'no second server');
 
   const ping = await cli('server', 'ping');
   t.equal(ping.code, 0, dump(ping));
   t.equal(ping.stdout.split('\n').filter((l) => l).length, 1, 'one line');
-  t.match(ping.stdout, new RegExp(`^server pid ${pid} on host ${HOST} at 127\\.0\\.0\\.1:\\d+ \\(invocation runner, up .*\\) answered; discovery and health check took [\\d.]+ ms\\n$`));
+  t.match(
+    ping.stdout,
+    new RegExp(
+      `^server pid ${pid} on host ${HOST} at 127\\.0\\.0\\.1:\\d+ \\(invocation runner, up .*\\) answered; discovery and health check took [\\d.]+ ms\\n$`,
+    ),
+  );
   t.equal(ping.stderr, '');
 
   const table = await cli('server', 'list');
@@ -152,10 +164,15 @@ t.test('server list: live, stale, unreachable and other-area rows; ping removes 
   t.match(byFile.get(unreachable), { status: 'unreachable', lease: false });
   t.match(byFile.get(other), { status: 'other-area', lease: false });
   t.ok((byFile.get(staleDead)?.heartbeatAge ?? 0) >= 59, 'heartbeat age from the mtime');
-  t.same(rows.map((r) => r.packet), [staleFar, staleLive, staleDead, unreachable, other, packets().find((f) => f.packet.pid === pid)!.file], 'oldest first');
+  t.same(
+    rows.map((r) => r.packet),
+    [staleFar, staleLive, staleDead, unreachable, other, packets().find((f) => f.packet.pid === pid)!.file],
+    'oldest first',
+  );
 
   const table = await cli('server', 'list');
-  for (const status of ['live', 'stale', 'unreachable', 'other-area']) t.match(table.stdout, new RegExp(`\\s${status}(\\s|$)`, 'm'), `the table shows ${status}`);
+  for (const status of ['live', 'stale', 'unreachable', 'other-area'])
+    t.match(table.stdout, new RegExp(`\\s${status}(\\s|$)`, 'm'), `the table shows ${status}`);
   t.equal(fs.existsSync(staleDead), true, 'list only looks');
 
   // a client (ping) uses the live server and removes only the packets provably gone
@@ -179,7 +196,11 @@ t.test('server stop --all stops the live server and leaves what is not one', asy
   t.equal(stop.stdout.split('\n').filter((l) => l).length, 1, `one server stopped\n${dump(stop)}`);
   t.match(stop.stdout, new RegExp(`^stopped server pid ${pid} `));
   await waitUntil(() => !isPidAlive(pid), 'the server to exit');
-  t.same(packets().map((f) => f.file), [unreachable], 'only the unreachable packet remains');
+  t.same(
+    packets().map((f) => f.file),
+    [unreachable],
+    'only the unreachable packet remains',
+  );
   t.ok(isPidAlive(process.pid), 'and the pid it names was not signalled');
 });
 
@@ -206,8 +227,16 @@ t.test('any data command starts a server (invocation other) that server commands
   t.match(f?.packet, { invocation: 'other', host: HOST, address: '127.0.0.1' });
   const again = await cli('list', 'runs');
   t.equal(again.code, 0);
-  t.same(packets().map((g) => g.packet.pid), [f!.packet.pid], 'the next command uses the same server');
+  t.same(
+    packets().map((g) => g.packet.pid),
+    [f!.packet.pid],
+    'the next command uses the same server',
+  );
   const run = await cli('run', '-t', 'linux/x86_64', '-r', 'r1');
   t.equal(run.code, 0, dump(run));
-  t.same(packets().map((g) => g.packet.pid), [f!.packet.pid], 'so does a run');
+  t.same(
+    packets().map((g) => g.packet.pid),
+    [f!.packet.pid],
+    'so does a run',
+  );
 });

@@ -73,7 +73,11 @@ t.test('a server on h1 serves h2 and h3; killed mid-run, h2 takes over after the
       throw new Error(`${err.message}\nrun on h2 so far:\nstdout:\n${runProc.stdout}\nstderr:\n${runProc.stderr}`);
     });
   await waitDone(KILL_AFTER, 60_000);
-  t.same(packets().map((f) => f.packet.pid), [old.packet.pid], 'the run on h2 started no server of its own');
+  t.same(
+    packets().map((f) => f.packet.pid),
+    [old.packet.pid],
+    'the run on h2 started no server of its own',
+  );
 
   const servers = await json<ServerRow[]>('h3', 'server', 'list');
   t.same(
@@ -109,7 +113,10 @@ t.test('a server on h1 serves h2 and h3; killed mid-run, h2 takes over after the
   t.notOk(fs.existsSync(old.file), "the killed server's packet was removed");
   // h2 cannot see that a pid on h1 is dead: it had to wait for the lease to go stale (10 s after
   // its last refresh, which is at most 2 s before the kill).
-  t.ok(fresh.packet.started - killedAt >= 7, `the new server started ${(fresh.packet.started - killedAt).toFixed(1)} s after the kill, once the lease was stale`);
+  t.ok(
+    fresh.packet.started - killedAt >= 7,
+    `the new server started ${(fresh.packet.started - killedAt).toFixed(1)} s after the kill, once the lease was stale`,
+  );
   t.match(readLeaseOwner(paths), { host: 'h2', pid: fresh.packet.pid }, 'the new server holds the lease');
 
   const serversAfter = await json<ServerRow[]>('h3', 'server', 'list');

@@ -105,14 +105,26 @@ t.test("a packet pointing at another area's server is not used", async (t) => {
 
   const r = await a.cli('list', 'runs', '--json', '--debug');
   t.equal(r.code, 0, dump(r));
-  t.same(parseJson<RunRow[]>({ ...r, stdout: r.stdout }).map((x) => x.runname), [], "b's runs are not shown as a's");
-  t.match(r.stderr, new RegExp(`server \\S+:${bPacket.pid} at 127\\.0\\.0\\.1:${bPacket.port}: health check answered 401`), "b's server refuses a's token");
+  t.same(
+    parseJson<RunRow[]>({ ...r, stdout: r.stdout }).map((x) => x.runname),
+    [],
+    "b's runs are not shown as a's",
+  );
+  t.match(
+    r.stderr,
+    new RegExp(`server \\S+:${bPacket.pid} at 127\\.0\\.0\\.1:${bPacket.port}: health check answered 401`),
+    "b's server refuses a's token",
+  );
   const own = a.packets().find((f) => f.packet.pid !== bPacket.pid);
   t.ok(own, 'a started its own server');
   t.equal(await pingPid(a), own!.packet.pid, 'and uses it');
   t.ok(fs.existsSync(copied) && fs.existsSync(forged), 'the foreign packets are left alone (their server is alive)');
   t.ok(isPidAlive(bPacket.pid), "b's server is unharmed");
-  t.same(parseJson<RunRow[]>(await b.cli('list', 'runs', '--json')).map((x) => x.runname), ['b-only'], "b's runs unchanged");
+  t.same(
+    parseJson<RunRow[]>(await b.cli('list', 'runs', '--json')).map((x) => x.runname),
+    ['b-only'],
+    "b's runs unchanged",
+  );
 });
 
 t.test("a packet pointing at another area's server sharing the token is refused by area id", async (t) => {
@@ -133,7 +145,11 @@ t.test("a packet pointing at another area's server sharing the token is refused 
   plant(c.paths.metaDir, { ...bPacket, areaId: cArea, invocation: 'dboard' });
   const r = await c.cli('list', 'runs', '--json', '--debug');
   t.equal(r.code, 0, dump(r));
-  t.same(parseJson<RunRow[]>(r).map((x) => x.runname), [], "b's runs are not shown as c's");
+  t.same(
+    parseJson<RunRow[]>(r).map((x) => x.runname),
+    [],
+    "b's runs are not shown as c's",
+  );
   t.match(r.stderr, /it serves another area/, 'the health check names the other area');
   t.notMatch(r.stderr, /answered 401/, 'the token was accepted: the area id is what refused it');
   const own = c.packets().find((f) => f.packet.areaId === cArea && f.packet.pid !== bPacket.pid);
@@ -141,7 +157,11 @@ t.test("a packet pointing at another area's server sharing the token is refused 
   t.equal(await pingPid(c), own!.packet.pid);
 
   const list = parseJson<Array<{ pid: number; status: string }>>(await c.cli('server', 'list', '--json'));
-  t.same(list.filter((x) => x.pid === bPacket.pid).map((x) => x.status), ['other-area', 'other-area'], 'server list says other-area');
+  t.same(
+    list.filter((x) => x.pid === bPacket.pid).map((x) => x.status),
+    ['other-area', 'other-area'],
+    'server list says other-area',
+  );
 });
 
 t.test('packets pointing at something that is not a Trellis server are not used', async (t) => {
@@ -149,17 +169,35 @@ t.test('packets pointing at something that is not a Trellis server are not used'
   await initMeta(t, a);
   const areaId = fs.readFileSync(a.paths.areaIdFile, 'utf8').trim();
   const seen: string[] = [];
-  const garbage = await listen(t, http.createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end('{"areaId": [garbage');
-  }));
-  const wrongJson = await listen(t, http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ hello: 'world' }));
-  }));
-  const silent = await listen(t, net.createServer(() => undefined)); // accepts, never answers
-  const base: Packet = { host: 'h9', address: '127.0.0.1', port: 1, pid: process.pid, invocation: 'dboard', started: Date.now() / 1000 - 5, version: '0.1.0', areaId };
+  const garbage = await listen(
+    t,
+    http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"areaId": [garbage');
+    }),
+  );
+  const wrongJson = await listen(
+    t,
+    http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ hello: 'world' }));
+    }),
+  );
+  const silent = await listen(
+    t,
+    net.createServer(() => undefined),
+  ); // accepts, never answers
+  const base: Packet = {
+    host: 'h9',
+    address: '127.0.0.1',
+    port: 1,
+    pid: process.pid,
+    invocation: 'dboard',
+    started: Date.now() / 1000 - 5,
+    version: '0.1.0',
+    areaId,
+  };
   const files = [garbage, wrongJson, silent].map((port, i) => plant(a.paths.metaDir, { ...base, port, started: base.started - i }));
 
   const r = await a.cli('list', 'runs', '--debug');
@@ -201,7 +239,10 @@ t.test('malformed and planted packet files do not break commands', async (t) => 
   t.equal(await pingPid(a), pkt.pid, 'the real server is used, not the one the symlinked packet names');
   const run = await a.cli('run', '-t', 'linux/x86_64', '-r', 'r1');
   t.equal(run.code, 0, dump(run));
-  t.same(parseJson<RunRow[]>(await a.cli('list', 'runs', '--json')).map((x) => x.runname), ['r1']);
+  t.same(
+    parseJson<RunRow[]>(await a.cli('list', 'runs', '--json')).map((x) => x.runname),
+    ['r1'],
+  );
   t.equal(fs.readFileSync(outside, 'utf8'), valid, 'the symlink target is untouched');
   t.equal(a.packets().length, 1, 'still one server');
 });
@@ -243,16 +284,21 @@ t.test('requests without the token get 401 and change nothing', async (t) => {
   const pkt = await startServer(t, a);
   const send = (pathname: string, body: unknown, headers: Record<string, string>) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: pkt.port, method: 'POST', path: pathname, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port: pkt.port, method: 'POST', path: pathname, headers: { 'content-type': 'application/json', ...headers } },
+        (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify(body));
     });
   const spec = { spec: { target: 'linux/x86_64', keys: { OS: 'linux', ARCH: 'x86_64' }, runname: 'intruder' } };
-  for (const headers of [{}, { authorization: 'Bearer 0000' }, { authorization: `Bearer ${'0'.repeat(64)}` }] as Array<Record<string, string>>) {
+  for (const headers of [{}, { authorization: 'Bearer 0000' }, { authorization: `Bearer ${'0'.repeat(64)}` }] as Array<
+    Record<string, string>
+  >) {
     const r = await send('/v1/store/ensureRun', spec, headers);
     t.equal(r.status, 401, `ensureRun ${JSON.stringify(headers)}: 401`);
     t.match(JSON.parse(r.body), { error: { code: 'UNAUTHORIZED' } });
@@ -263,7 +309,10 @@ t.test('requests without the token get 401 and change nothing', async (t) => {
   t.equal(await pingPid(a), pkt.pid);
   const token = fs.readFileSync(a.paths.tokenFile, 'utf8').trim();
   t.equal((await send('/v1/store/ensureRun', spec, { authorization: `Bearer ${token}` })).status, 200, 'with the token: accepted');
-  t.same(parseJson<RunRow[]>(await a.cli('list', 'runs', '--json')).map((x) => x.runname), ['intruder']);
+  t.same(
+    parseJson<RunRow[]>(await a.cli('list', 'runs', '--json')).map((x) => x.runname),
+    ['intruder'],
+  );
 });
 
 t.test('--direct and TRELLIS_DIRECT=1 use no server', async (t) => {
@@ -272,14 +321,24 @@ t.test('--direct and TRELLIS_DIRECT=1 use no server', async (t) => {
   t.equal(run.code, 0, dump(run));
   const list = await a.cli('list', 'runs', '--json', '--direct');
   t.equal(list.code, 0, dump(list));
-  t.same(parseJson<RunRow[]>(list).map((x) => x.runname), ['d1']);
+  t.same(
+    parseJson<RunRow[]>(list).map((x) => x.runname),
+    ['d1'],
+  );
   const env = await runCli(t, ['list', 'runs', '--json', '--area', a.area], { env: { TRELLIS_DIRECT: '1' } });
-  t.same(parseJson<RunRow[]>(env).map((x) => x.runname), ['d1'], 'TRELLIS_DIRECT=1');
+  t.same(
+    parseJson<RunRow[]>(env).map((x) => x.runname),
+    ['d1'],
+    'TRELLIS_DIRECT=1',
+  );
   t.same(findPacketFiles(a.area), [], 'no packet appeared');
   t.notOk(fs.existsSync(a.paths.tokenFile), 'no token was made');
   t.notOk(fs.existsSync(`${a.paths.dbDir}.lock`), 'no lease taken');
   // and a server started later sees what --direct wrote
   const pkt = await startServer(t, a);
-  t.same(parseJson<RunRow[]>(await a.cli('list', 'runs', '--json')).map((x) => x.runname), ['d1']);
+  t.same(
+    parseJson<RunRow[]>(await a.cli('list', 'runs', '--json')).map((x) => x.runname),
+    ['d1'],
+  );
   t.equal(await pingPid(a), pkt.pid);
 });

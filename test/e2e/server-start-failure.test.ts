@@ -20,7 +20,11 @@ t.test('a server that cannot listen: the client fails in one line naming the log
   const log = /see its log (\S+\.log)/.exec(line)?.[1] ?? '';
   t.ok(log.startsWith(path.join(area, 'runs', '.meta', 'logs')), `the log is in the run area: ${log}`);
   t.match(fs.readFileSync(log, 'utf8'), /cannot listen on 203\.0\.113\.7/, 'the log says why');
-  t.same(fs.readdirSync(path.join(area, 'runs', '.meta')).filter((f) => f.endsWith('.pkt')), [], 'no packet left');
+  t.same(
+    fs.readdirSync(path.join(area, 'runs', '.meta')).filter((f) => f.endsWith('.pkt')),
+    [],
+    'no packet left',
+  );
   t.notOk(fs.existsSync(path.join(area, 'runs', '.db.lock')), 'the lease was released');
 
   const fg = await runCli(t, ['server', 'start', '--foreground', '--area', area]);

@@ -28,9 +28,11 @@ const SCRIPTS = {
   // Prints its arguments as JSON, so the test sees exactly what the command was given.
   'args.js': 'console.log(JSON.stringify(process.argv.slice(2)));\n',
   // Upper-cases stdin to stdout.
-  'upper.js': "let s = ''; process.stdin.on('data', (d) => (s += d)); process.stdin.on('end', () => process.stdout.write(s.toUpperCase()));\n",
+  'upper.js':
+    "let s = ''; process.stdin.on('data', (d) => (s += d)); process.stdin.on('end', () => process.stdout.write(s.toUpperCase()));\n",
   // Waits for SIGTERM, says so, and exits 7.
-  'term.js': "process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(7); }); console.log('ready'); setInterval(() => {}, 1000);\n",
+  'term.js':
+    "process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(7); }); console.log('ready'); setInterval(() => {}, 1000);\n",
 };
 
 /** An area with the helper scripts; `cli` runs trellis in it; `history` reads a job's outcomes. */
@@ -54,7 +56,7 @@ t.test('exit codes pass through and outcomes are recorded', async (t) => {
   const three = await cli(['wrap', 'job', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
   t.equal(three.code, 3, dump(three));
   t.equal(three.stdout, 'out\n');
-  t.equal(three.stderr, 'err\n', 'the command\'s stderr, and nothing of ours');
+  t.equal(three.stderr, 'err\n', "the command's stderr, and nothing of ours");
 
   const killed = await cli(['wrap', 'job', '--', 'sh', '-c', 'kill -TERM $$']);
   t.equal(killed.code, 128 + 15, `128 + SIGTERM\n${dump(killed)}`);
@@ -123,7 +125,9 @@ t.test('a crontab line: --runarea alone, no test area around it', async (t) => {
   const opts = { cwd: dir };
   const r = await runCli(t, ['wrap', 'nightly/db1', '--runarea', runArea, '--direct', '-t', 'db', '--', 'true'], opts);
   t.equal(r.code, 0, dump(r));
-  const rows = parseJson<Array<{ test: string; target: string; status: string }>>(await runCli(t, ['history', 'nightly/db1', '--runarea', runArea, '--direct', '--json'], opts));
+  const rows = parseJson<Array<{ test: string; target: string; status: string }>>(
+    await runCli(t, ['history', 'nightly/db1', '--runarea', runArea, '--direct', '--json'], opts),
+  );
   t.match(rows, [{ test: 'nightly/db1', target: 'db', status: 'PASS' }]);
 });
 
@@ -131,7 +135,12 @@ t.test('a bad name or area: one line, and the command never runs', async (t) => 
   const { area, cli } = setup(t);
   const marker = path.join(area, 'ran');
   assertUserError(t, await cli(['wrap', 'bad name', '--', 'touch', marker]), ExitCode.usage, /job name 'bad name' cannot be recorded/);
-  assertUserError(t, await cli(['wrap', 'job', '--area', path.join(area, 'nowhere'), '--', 'touch', marker]), ExitCode.notFound, /--area .*nowhere/);
+  assertUserError(
+    t,
+    await cli(['wrap', 'job', '--area', path.join(area, 'nowhere'), '--', 'touch', marker]),
+    ExitCode.notFound,
+    /--area .*nowhere/,
+  );
   assertUserError(t, await cli(['wrap', 'job', 'touch', marker]), ExitCode.usage, /put the command to run after --/);
   t.notOk(fs.existsSync(marker), 'nothing ran');
 });

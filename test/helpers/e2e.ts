@@ -7,7 +7,6 @@ import path from 'node:path';
 import type { Test } from 'tap';
 import type { CliResult } from './cli.js';
 
-
 /** Everything a CLI call printed, for assertion messages. */
 export function dump(r: CliResult): string {
   return `exit ${String(r.code)}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;

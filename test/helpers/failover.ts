@@ -63,13 +63,19 @@ export function checkRecordedOnce(t: Test, runArea: string, testname: string, sp
   t.equal(runDbs.length, 1, 'one run database', { files: runDbs });
   const db = new Database(path.join(dbDir, runDbs[0]!), { readonly: true, fileMustExist: true });
   try {
-    const items = db.prepare(`SELECT id, itempath FROM tests WHERE testname = ? AND itempath <> ''`).all(testname) as Array<{ id: number; itempath: string }>;
+    const items = db.prepare(`SELECT id, itempath FROM tests WHERE testname = ? AND itempath <> ''`).all(testname) as Array<{
+      id: number;
+      itempath: string;
+    }>;
     t.equal(items.length, spec.n, `${spec.n} item rows`);
     const itemOf = new Map(items.map((r) => [r.id, r.itempath]));
     const reports = (itempath: string) => Number(itempath) % spec.reportEvery === 0;
 
     const history = new Map<number, string[]>();
-    const events = db.prepare(`SELECT test_id AS testId, detail FROM events WHERE kind = 'state' ORDER BY seq`).all() as Array<{ testId: number; detail: string }>;
+    const events = db.prepare(`SELECT test_id AS testId, detail FROM events WHERE kind = 'state' ORDER BY seq`).all() as Array<{
+      testId: number;
+      detail: string;
+    }>;
     for (const e of events) {
       if (itemOf.has(e.testId)) history.set(e.testId, [...(history.get(e.testId) ?? []), e.detail]);
     }
@@ -82,14 +88,27 @@ export function checkRecordedOnce(t: Test, runArea: string, testname: string, sp
     const completed = [...itemOf.keys()].filter((id) => history.get(id)?.filter((d) => d.startsWith('COMPLETED/')).length === 1);
     t.equal(completed.length, spec.n, 'exactly one COMPLETED event per item');
 
-    const data = db.prepare(`SELECT test_id AS testId, name, value, status FROM test_data`).all() as Array<{ testId: number; name: string; value: string; status: string }>;
+    const data = db.prepare(`SELECT test_id AS testId, name, value, status FROM test_data`).all() as Array<{
+      testId: number;
+      name: string;
+      value: string;
+      status: string;
+    }>;
     t.same(
       data.map((d) => `${itemOf.get(d.testId)}:${d.name}=${d.value}:${d.status}`).sort(),
-      items.filter((r) => reports(r.itempath)).map((r) => `${r.itempath}:v=${r.itempath}:PASS`).sort(),
+      items
+        .filter((r) => reports(r.itempath))
+        .map((r) => `${r.itempath}:v=${r.itempath}:PASS`)
+        .sort(),
       `exactly one value for each of the ${Math.floor(spec.n / spec.reportEvery)} reporting items, and no other`,
     );
 
-    const steps = db.prepare(`SELECT test_id AS testId, name, state, status FROM steps`).all() as Array<{ testId: number; name: string; state: string; status: string }>;
+    const steps = db.prepare(`SELECT test_id AS testId, name, state, status FROM steps`).all() as Array<{
+      testId: number;
+      name: string;
+      state: string;
+      status: string;
+    }>;
     const stepKeys = steps.map((s) => `${itemOf.get(s.testId) ?? `test ${s.testId}`}:${s.name}:${s.state}/${s.status}`);
     t.equal(new Set(stepKeys).size, stepKeys.length, 'no duplicate step rows');
     const expected: string[] = [];

@@ -63,7 +63,10 @@ export function workDir(area: string, runname: string, test: string, ...itemValu
 /** Lines of a file, without the empty last one; [] when the file does not exist. */
 export function readLines(file: string): string[] {
   if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 /**

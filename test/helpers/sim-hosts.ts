@@ -54,7 +54,8 @@ export function addrOf(host: string): string {
  */
 export async function upHosts(t: Teardownable, n: number, cleanup: () => void | Promise<void>): Promise<void> {
   const missing = missingPrerequisites();
-  if (missing.length > 0) throw new Error(`simulated hosts need root, ip (iproute2) and unshare (util-linux); missing: ${missing.join(', ')}`);
+  if (missing.length > 0)
+    throw new Error(`simulated hosts need root, ip (iproute2) and unshare (util-linux); missing: ${missing.join(', ')}`);
   const unlock = await lockfile
     .lock(HOSTS_LOCK, {
       realpath: false,

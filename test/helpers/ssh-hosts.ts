@@ -97,10 +97,20 @@ export async function startSshHosts(
     fs.writeFileSync(
       path.join(dir, `sshd-${h}.conf`),
       `${[
-        `ListenAddress ${addrOf(h)}`, 'Port 22', `HostKey ${dir}/hostkey`, `AuthorizedKeysFile ${dir}/authorized_keys`,
-        'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no',
-        'StrictModes no', `PidFile ${dir}/sshd-${h}.pid`, 'Subsystem sftp internal-sftp', 'LogLevel ERROR',
-        'MaxSessions 100', 'MaxStartups 100',
+        `ListenAddress ${addrOf(h)}`,
+        'Port 22',
+        `HostKey ${dir}/hostkey`,
+        `AuthorizedKeysFile ${dir}/authorized_keys`,
+        'PermitRootLogin prohibit-password',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'UsePAM no',
+        'StrictModes no',
+        `PidFile ${dir}/sshd-${h}.pid`,
+        'Subsystem sftp internal-sftp',
+        'LogLevel ERROR',
+        'MaxSessions 100',
+        'MaxStartups 100',
       ].join('\n')}\n`,
     );
   }

@@ -20,7 +20,9 @@ export function parseTap(text: string): Promise<ParsedTap> {
     const extra: string[] = [];
     const bailouts: string[] = [];
     const watch = (p: Parser, level: number) => {
-      p.on('assert', (r: Result) => points.push({ level, ok: r.ok, id: r.id, name: r.name, skip: r.skip, diag: r.diag as Record<string, unknown> | null }));
+      p.on('assert', (r: Result) =>
+        points.push({ level, ok: r.ok, id: r.id, name: r.name, skip: r.skip, diag: r.diag as Record<string, unknown> | null }),
+      );
       p.on('extra', (line: string) => extra.push(line));
       p.on('bailout', (reason: string) => bailouts.push(reason));
       p.on('child', (c: Parser) => watch(c, level + 1));

@@ -83,10 +83,28 @@ export class TmuxSession {
     });
     const env = Object.entries(opts.env).map(([k, v]) => `${k}=${v}`);
     await tmux(server, [
-      'start-server', ';',
-      'set-option', '-g', 'status', 'off', ';',
-      'new-session', '-d', '-s', SESSION, '-c', opts.cwd, '-x', String(opts.width ?? 160), '-y', String(opts.height ?? 50),
-      '--', 'env', '-i', ...env, ...opts.command,
+      'start-server',
+      ';',
+      'set-option',
+      '-g',
+      'status',
+      'off',
+      ';',
+      'new-session',
+      '-d',
+      '-s',
+      SESSION,
+      '-c',
+      opts.cwd,
+      '-x',
+      String(opts.width ?? 160),
+      '-y',
+      String(opts.height ?? 50),
+      '--',
+      'env',
+      '-i',
+      ...env,
+      ...opts.command,
     ]);
     panePid = Number((await tmux(server, ['display-message', '-p', '-t', SESSION, '#{pane_pid}'])).trim());
     return new TmuxSession(server, panePid);

@@ -54,20 +54,30 @@ t.test('loads, follows, sees writes and new runs, and never leaves a poll waitin
   const updates = new EventTarget();
   const troubles: (string | undefined)[] = [];
   const source = new LiveSource({
-    feed, data, waitMs: 5_000, minIntervalMs: 10,
+    feed,
+    data,
+    waitMs: 5_000,
+    minIntervalMs: 10,
     onUpdate: () => updates.dispatchEvent(new Event('update')),
     onTrouble: (m) => troubles.push(m),
   });
   t.teardown(() => source.stop());
 
   await source.start();
-  t.same(data.runs().map((r) => r.runname), ['weekly', 'nightly'], 'every run, newest first');
+  t.same(
+    data.runs().map((r) => r.runname),
+    ['weekly', 'nightly'],
+    'every run, newest first',
+  );
   t.notOk(data.hasCells(nightly.id), 'no cells before following');
 
   source.follow([nightly.id]);
   await waitFor(updates, () => data.hasCells(nightly.id), 'the cells of the followed run');
   t.equal(data.cell(nightly.id, 'unit/a')?.state, 'NOT_STARTED');
-  t.same(data.rowTree().tests, [{ testname: 'build', items: [] }, { testname: 'unit', items: ['a', 'b'] }]);
+  t.same(data.rowTree().tests, [
+    { testname: 'build', items: [] },
+    { testname: 'unit', items: ['a', 'b'] },
+  ]);
 
   // A write by someone else arrives on its own.
   await store.write(nightly.id, [setOp(rowOf(rows, 'unit/a').id, 'COMPLETED', 'FAIL', 1002)]);
@@ -105,7 +115,11 @@ t.test('a feed that fails reports trouble, keeps trying, and reports when it wor
   const troubles: (string | undefined)[] = [];
   const changed = new EventTarget();
   const source = new LiveSource({
-    feed, data: new MatrixData(), waitMs: 200, minIntervalMs: 10, retryMs: 20,
+    feed,
+    data: new MatrixData(),
+    waitMs: 200,
+    minIntervalMs: 10,
+    retryMs: 20,
     onUpdate: () => {},
     onTrouble: (m) => {
       troubles.push(m);

@@ -26,8 +26,23 @@ t.test('final states are indexed; a reset, a removal and a removed run take them
 
   await store.write(run.id, [done(id('a'), 'PASS', 1010, 1013, { comment: 'fine' })]);
   t.match(await history('a'), [
-    { kind: 'run', runId: run.id, target: 'linux/x86_64', runname: 'nightly', testname: 'a', itempath: '', state: 'COMPLETED',
-      status: 'PASS', success: true, host: 'build1', start: 1010, end: 1013, duration: 3, comment: 'fine', time: 1010 },
+    {
+      kind: 'run',
+      runId: run.id,
+      target: 'linux/x86_64',
+      runname: 'nightly',
+      testname: 'a',
+      itempath: '',
+      state: 'COMPLETED',
+      status: 'PASS',
+      success: true,
+      host: 'build1',
+      start: 1010,
+      end: 1013,
+      duration: 3,
+      comment: 'fine',
+      time: 1010,
+    },
   ]);
 
   await store.write(run.id, [done(id('b'), 'FAIL', 1011, 1020), setOp(id('d'), 'NOT_STARTED', 'PREQ_FAIL', 1020)]);
@@ -72,7 +87,12 @@ t.test('a test found dead is indexed as INCOMPLETE/DEAD', async (t) => {
 
 t.test('history across runs: newest first, limit, target pattern, successes only', async (t) => {
   const { store } = makeStore(t);
-  for (const [i, target, status] of [[1, 'linux/x86_64', 'PASS'], [2, 'linux/aarch64', 'FAIL'], [3, 'linux/x86_64', 'FAIL'], [4, 'bsd/x86_64', 'PASS']] as const) {
+  for (const [i, target, status] of [
+    [1, 'linux/x86_64', 'PASS'],
+    [2, 'linux/aarch64', 'FAIL'],
+    [3, 'linux/x86_64', 'FAIL'],
+    [4, 'bsd/x86_64', 'PASS'],
+  ] as const) {
     const keys = { OS: target.split('/')[0]!, ARCH: target.split('/')[1]! };
     const run = await store.ensureRun({ target, keys, runname: `r${i}` });
     const [a] = await store.registerTests(run.id, regsFor('a'));
@@ -102,29 +122,88 @@ t.test('the summary: latest, last success, the mean of the successes before, ite
     ]);
   }
   const all = await store.historySummary({});
-  t.same(all.map((s) => `${s.testname}/${s.itempath}`), ['flaky/', 'never/', 'slow/'], 'items of run tests only when the pattern names them');
+  t.same(
+    all.map((s) => `${s.testname}/${s.itempath}`),
+    ['flaky/', 'never/', 'slow/'],
+    'items of run tests only when the pattern names them',
+  );
   const slow = all.find((s) => s.testname === 'slow')!;
-  t.match(slow, { target: 'linux/x86_64', count: 4, latest: { duration: 100, runname: 'n3' }, lastSuccess: { runname: 'n3' }, meanDuration: 12, baselineCount: 3 });
-  t.match(all.find((s) => s.testname === 'never'), { count: 4, lastSuccess: null, meanDuration: null, baselineCount: 0 });
-  t.match(await store.historySummary({ baseline: 1 }), [{ testname: 'flaky', meanDuration: 1 }, {}, { testname: 'slow', meanDuration: 14, baselineCount: 1 }]);
+  t.match(slow, {
+    target: 'linux/x86_64',
+    count: 4,
+    latest: { duration: 100, runname: 'n3' },
+    lastSuccess: { runname: 'n3' },
+    meanDuration: 12,
+    baselineCount: 3,
+  });
+  t.match(
+    all.find((s) => s.testname === 'never'),
+    { count: 4, lastSuccess: null, meanDuration: null, baselineCount: 0 },
+  );
+  t.match(await store.historySummary({ baseline: 1 }), [
+    { testname: 'flaky', meanDuration: 1 },
+    {},
+    { testname: 'slow', meanDuration: 14, baselineCount: 1 },
+  ]);
 
   const items = await store.historySummary({ pattern: 'flaky/%' });
-  t.same(items.map((s) => `${s.testname}/${s.itempath}`), ['flaky/', 'flaky/x'], 'the test and its items, as -p selects them');
+  t.same(
+    items.map((s) => `${s.testname}/${s.itempath}`),
+    ['flaky/', 'flaky/x'],
+    'the test and its items, as -p selects them',
+  );
   t.match(items[1], { latest: { status: 'FAIL' }, lastSuccess: { runname: 'n2' } });
-  t.same((await store.historySummary({ pattern: '%,~slow' })).map((s) => s.testname), ['flaky', 'never']);
+  t.same(
+    (await store.historySummary({ pattern: '%,~slow' })).map((s) => s.testname),
+    ['flaky', 'never'],
+  );
   t.same(await store.historySummary({ target: 'bsd/%' }), []);
   await t.rejects(store.historySummary({ pattern: '~' }), { code: 'BAD_PATTERN' });
 });
 
 t.test('wrap/record jobs: a key updates its row; bad jobs are refused', async (t) => {
   const { store } = makeStore(t);
-  const job: OutcomeJob = { key: 'k1', kind: 'wrap', testname: 'backup', host: 'db1', state: 'RUNNING', status: 'n/a', start: 5000, end: null };
-  t.match(await store.recordOutcome(job), { kind: 'wrap', runId: null, runname: '', target: '', state: 'RUNNING', duration: null, success: false });
+  const job: OutcomeJob = {
+    key: 'k1',
+    kind: 'wrap',
+    testname: 'backup',
+    host: 'db1',
+    state: 'RUNNING',
+    status: 'n/a',
+    start: 5000,
+    end: null,
+  };
+  t.match(await store.recordOutcome(job), {
+    kind: 'wrap',
+    runId: null,
+    runname: '',
+    target: '',
+    state: 'RUNNING',
+    duration: null,
+    success: false,
+  });
   await store.recordOutcome({ ...job, state: 'COMPLETED', status: 'PASS', end: 5060, comment: 'exit 0' });
-  t.match(await store.history({ testname: 'backup' }), [{ kind: 'wrap', state: 'COMPLETED', status: 'PASS', success: true, duration: 60, comment: 'exit 0', host: 'db1' }]);
-  await store.recordOutcome({ key: 'k2', kind: 'record', testname: 'backup', itempath: 'offsite', target: 'dc2', host: 'far', state: 'COMPLETED', status: 'FAIL', start: 6000, end: 6001 });
+  t.match(await store.history({ testname: 'backup' }), [
+    { kind: 'wrap', state: 'COMPLETED', status: 'PASS', success: true, duration: 60, comment: 'exit 0', host: 'db1' },
+  ]);
+  await store.recordOutcome({
+    key: 'k2',
+    kind: 'record',
+    testname: 'backup',
+    itempath: 'offsite',
+    target: 'dc2',
+    host: 'far',
+    state: 'COMPLETED',
+    status: 'FAIL',
+    start: 6000,
+    end: 6001,
+  });
   t.match(await store.history({ testname: 'backup', itempath: 'offsite' }), [{ kind: 'record', target: 'dc2', status: 'FAIL' }]);
-  t.same((await store.historySummary({})).map((s) => `${s.testname}/${s.itempath}`), ['backup/', 'backup/offsite'], 'jobs count whatever their name');
+  t.same(
+    (await store.historySummary({})).map((s) => `${s.testname}/${s.itempath}`),
+    ['backup/', 'backup/offsite'],
+    'jobs count whatever their name',
+  );
 
   await t.rejects(store.recordOutcome({ ...job, key: 'k3', start: 10, end: 5 }), { code: 'BAD_VALUE', message: /ends before it starts/ });
   await t.rejects(store.recordOutcome({ ...job, key: 'k3', testname: 'a b' }), { code: 'BAD_VALUE', message: /cannot be recorded/ });

@@ -18,8 +18,14 @@ import { ensureAreaIdFile, ensureMetaDir, ensureToken, touchPacket, writePacket 
 process.umask(0o022);
 
 const packet: Packet = {
-  host: 'h1', address: '127.0.0.1', port: 40000, pid: 4242, invocation: 'runner', started: 1_700_000_000.5,
-  version: '0.1.0', areaId: '0123456789abcdef0123456789abcdef',
+  host: 'h1',
+  address: '127.0.0.1',
+  port: 40000,
+  pid: 4242,
+  invocation: 'runner',
+  started: 1_700_000_000.5,
+  version: '0.1.0',
+  areaId: '0123456789abcdef0123456789abcdef',
 };
 
 interface Ctx {
@@ -63,7 +69,10 @@ t.test('a good packet is read with its SHA-1 and its mtime as heartbeat', async 
 
 t.test('no .meta folder: no packets', async (t) => {
   const notes: string[] = [];
-  t.same(readPackets(path.join(t.testdir(), 'nowhere'), (m) => notes.push(m)), []);
+  t.same(
+    readPackets(path.join(t.testdir(), 'nowhere'), (m) => notes.push(m)),
+    [],
+  );
   t.same(notes, []);
 });
 
@@ -102,9 +111,16 @@ t.test('bad packets are skipped, each with a debug note, and good ones still fou
   fs.writeFileSync(path.join(meta, 'token'), 'x');
 
   const found = readPackets(meta, debug);
-  t.same(found.map((f) => f.file), [good], 'only the good packet');
+  t.same(
+    found.map((f) => f.file),
+    [good],
+    'only the good packet',
+  );
   for (const [what, file] of Object.entries(bad)) {
-    t.ok(notes.some((n) => n.includes(file)), `${what}: a debug note names it`);
+    t.ok(
+      notes.some((n) => n.includes(file)),
+      `${what}: a debug note names it`,
+    );
   }
   t.equal(notes.length, Object.keys(bad).length, `one note per bad packet:\n${notes.join('\n')}`);
   const noteFor = (what: string) => notes.find((n) => n.includes(bad[what]!)) ?? '';
@@ -126,7 +142,11 @@ t.test('a packet of exactly the size limit is still read', async (t) => {
   const padded = `${valid.trimEnd()}${' '.repeat(MAX_PACKET_BYTES - valid.length)}\n`;
   t.equal(Buffer.byteLength(padded), MAX_PACKET_BYTES);
   const file = plant(meta, padded);
-  t.same(readPackets(meta, debug).map((f) => [f.file, f.packet]), [[file, packet]], notes.join('\n'));
+  t.same(
+    readPackets(meta, debug).map((f) => [f.file, f.packet]),
+    [[file, packet]],
+    notes.join('\n'),
+  );
 });
 
 t.test('modes: .meta is 0750, packets, token and area id 0640', async (t) => {

@@ -13,7 +13,15 @@ import { shortHostname } from '../../src/util/host.js';
 const HOST = shortHostname();
 const now = () => Date.now() / 1000;
 const SPEC = { target: 'linux/x86_64', keys: { OS: 'linux', ARCH: 'x86_64' }, runname: 'nightly' };
-const CONFIG: ServerConfig = { idleTimeout: 600, portRange: null, advertise: undefined, bind: '127.0.0.1', logLevel: 'info', logMaxBytes: 10 * 1024 * 1024, logFiles: 5 };
+const CONFIG: ServerConfig = {
+  idleTimeout: 600,
+  portRange: null,
+  advertise: undefined,
+  bind: '127.0.0.1',
+  logLevel: 'info',
+  logMaxBytes: 10 * 1024 * 1024,
+  logFiles: 5,
+};
 
 interface Ctx {
   testdir(): string;
@@ -30,8 +38,16 @@ async function serve(t: Ctx, runArea: string): Promise<RunningServer> {
 /** A remote store that finds servers but starts none. */
 function remoteStore(runArea: string, over: Partial<RemoteStoreOptions> = {}): RemoteStore {
   return new RemoteStore({
-    runArea, areaDir: undefined, invocation: 'dboard', host: HOST, now, debug: () => undefined,
-    autoStart: false, env: {}, trellisJs: '', ...over,
+    runArea,
+    areaDir: undefined,
+    invocation: 'dboard',
+    host: HOST,
+    now,
+    debug: () => undefined,
+    autoStart: false,
+    env: {},
+    trellisJs: '',
+    ...over,
   });
 }
 
@@ -45,7 +61,11 @@ t.test('waitForChanges: at once with changes, woken by a write, the quiet batch 
   const [a] = await remote.registerTests(run.id, [{ testname: 'a', itempath: '', priority: 0, rundir: '/w/a' }]);
 
   const first = await remote.waitForChanges({ runsSeq: 0, runs: { [run.id]: 0 } }, 20_000);
-  t.match(first, { runs: [{ id: run.id }], cells: [{ runId: run.id, full: true, cells: [{ id: a!.id, state: 'NOT_STARTED' }] }] }, 'at once: everything');
+  t.match(
+    first,
+    { runs: [{ id: run.id }], cells: [{ runId: run.id, full: true, cells: [{ id: a!.id, state: 'NOT_STARTED' }] }] },
+    'at once: everything',
+  );
   t.same(await remote.changes({ runsSeq: 0, runs: { [run.id]: 0 } }), first, 'the plain method agrees');
 
   const t0 = Date.now();
@@ -79,14 +99,22 @@ t.test("onConnection: 'lost' when the server goes, 'restored' when another answe
   t.same(events, [], 'that is not a lost connection');
 
   await t.rejects(remote.waitForChanges(cursor, 1000), { code: 'NO_SERVER' }, 'no server to fail over to (this client starts none)');
-  t.same(events.map((e) => e.state), ['lost'], "told 'lost' once");
+  t.same(
+    events.map((e) => e.state),
+    ['lost'],
+    "told 'lost' once",
+  );
   t.match(events[0]?.message, new RegExp(`lost the server for .*127\\.0\\.0\\.1:${first.packet.port}`), 'naming the server that went');
   await t.rejects(remote.changes(cursor), { code: 'NO_SERVER' });
   t.equal(events.length, 1, 'and not again while it stays lost');
 
   const second = await serve(t, runArea);
   t.same(await remote.waitForChanges(cursor, 0), quiet(cursor), 'the new server answers');
-  t.same(events.map((e) => e.state), ['lost', 'restored'], "then 'restored'");
+  t.same(
+    events.map((e) => e.state),
+    ['lost', 'restored'],
+    "then 'restored'",
+  );
   t.match(events[1]?.message, new RegExp(`pid ${process.pid} .*:${second.packet.port}`), 'naming the server that answers');
   await remote.getRun(run.id);
   t.equal(events.length, 2, 'nothing more while it answers');

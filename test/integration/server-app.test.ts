@@ -55,7 +55,15 @@ async function setup(t: Ctx & { fail(m: string): void }, wrap: (s: DirectStore) 
   const shutdowns = { n: 0 };
   const log = memoryLogger();
   const errors = log.errors;
-  const health = (): HealthInfo => ({ areaId, host: HOST, pid: process.pid, invocation: 'other', started: 1_699_999_990, version: '0.1.0', uptime: clock.now - 1_699_999_990 });
+  const health = (): HealthInfo => ({
+    areaId,
+    host: HOST,
+    pid: process.pid,
+    invocation: 'other',
+    started: 1_699_999_990,
+    version: '0.1.0',
+    uptime: clock.now - 1_699_999_990,
+  });
   const app = buildServerApp({
     store: wrap(store),
     token: TOKEN,
@@ -68,11 +76,11 @@ async function setup(t: Ctx & { fail(m: string): void }, wrap: (s: DirectStore) 
     await app.close();
     await store.close();
   });
-  const call = async <T,>(method: string, body: unknown, headers: Record<string, string> = AUTH): Promise<Answer<T>> => {
+  const call = async <T>(method: string, body: unknown, headers: Record<string, string> = AUTH): Promise<Answer<T>> => {
     const r = await app.inject({ method: 'POST', url: `/v1/store/${method}`, headers, payload: body as object });
     return { status: r.statusCode, body: r.json() };
   };
-  const ok = async <T,>(method: StoreMethod, body: unknown): Promise<T> => {
+  const ok = async <T>(method: StoreMethod, body: unknown): Promise<T> => {
     const r = await call<T>(method, body);
     if (r.status !== 200) t.fail(`${method} answered ${r.status}: ${JSON.stringify(r.body)}`);
     return r.body.result as T;
@@ -111,14 +119,30 @@ t.test('no token or a wrong one: 401 on every route, and nothing changes', async
     t.equal(r.body.error?.code, 'UNAUTHORIZED', `${what}: UNAUTHORIZED`);
     t.match(r.body.error?.hint, /token/, `${what}: the hint says what to send`);
   }
-  for (const [method, url] of [['GET', '/v1/health'], ['POST', '/v1/shutdown'], ['POST', '/v1/store/listRuns'], ['GET', '/v1/nothing'], ['GET', `/v1/health?token=${TOKEN}`]] as const) {
+  for (const [method, url] of [
+    ['GET', '/v1/health'],
+    ['POST', '/v1/shutdown'],
+    ['POST', '/v1/store/listRuns'],
+    ['GET', '/v1/nothing'],
+    ['GET', `/v1/health?token=${TOKEN}`],
+  ] as const) {
     const r = await f.app.inject({ method, url });
     t.equal(r.statusCode, 401, `${method} ${url}: 401`);
     t.notMatch(r.body, /areaId/, `${method} ${url}: no data leaks`);
   }
-  const bad = await f.app.inject({ method: 'POST', url: '/v1/store/ensureRun', headers: { 'content-type': 'application/json' }, payload: '{not json' });
+  const bad = await f.app.inject({
+    method: 'POST',
+    url: '/v1/store/ensureRun',
+    headers: { 'content-type': 'application/json' },
+    payload: '{not json',
+  });
   t.equal(bad.statusCode, 401, 'the token is checked before the body is even parsed');
-  const big = await f.app.inject({ method: 'POST', url: '/v1/store/ensureRun', headers: { 'content-type': 'application/json' }, payload: 'x'.repeat(BODY_LIMIT + 10) });
+  const big = await f.app.inject({
+    method: 'POST',
+    url: '/v1/store/ensureRun',
+    headers: { 'content-type': 'application/json' },
+    payload: 'x'.repeat(BODY_LIMIT + 10),
+  });
   t.equal(big.statusCode, 401, 'an unauthorized oversized body is refused as unauthorized');
 
   t.equal(f.calls.n, 0, 'unauthorized calls do not keep the server alive');
@@ -134,7 +158,7 @@ t.test('unauthorized writes to an existing run change nothing', async (t) => {
   const { run, a } = await withTests(f);
   const before = await f.ok<EventRecord[]>('events', { runId: run.id, sinceSeq: 0 });
   const op: WriteOp = { kind: 'test', opId: 'evil-1', testId: a.id, set: { state: 'COMPLETED', status: 'PASS' }, time: f.clock.now };
-  for (const headers of [{}, { authorization: bearer("nope") }] as Array<Record<string, string>>) {
+  for (const headers of [{}, { authorization: bearer('nope') }] as Array<Record<string, string>>) {
     t.equal((await f.call('write', { runId: run.id, ops: [op] }, headers)).status, 401);
     t.equal((await f.call('setRunState', { runId: run.id, state: 'locked' }, headers)).status, 401);
     t.equal((await f.call('removeRun', { runId: run.id }, headers)).status, 401);
@@ -188,9 +212,24 @@ t.test('bad bodies: 400 naming the field', async (t) => {
     ['null body', 'getRun', null, /object|body/],
     ['op of unknown kind', 'write', { runId: run.id, ops: [{ kind: 'drop', opId: 'x', testId: a.id, time: 1 }] }, /kind|ops\/0/],
     ['op without opId', 'write', { runId: run.id, ops: [{ kind: 'reset', testId: a.id, time: 1 }] }, /opId/],
-    ['op with bad test state', 'write', { runId: run.id, ops: [{ kind: 'test', opId: 'y', testId: a.id, time: 1, set: { state: 'BOGUS' } }] }, /ops\/0\/set\/state/],
-    ['op with unknown field', 'write', { runId: run.id, ops: [{ kind: 'reset', opId: 'z', testId: a.id, time: 1, sql: 'drop' }] }, /additional properties|sql/i],
-    ['too many ops', 'write', { runId: run.id, ops: Array.from({ length: 2001 }, (_, i) => ({ kind: 'reset', opId: `r${i}`, testId: a.id, time: 1 })) }, /ops.*2000/],
+    [
+      'op with bad test state',
+      'write',
+      { runId: run.id, ops: [{ kind: 'test', opId: 'y', testId: a.id, time: 1, set: { state: 'BOGUS' } }] },
+      /ops\/0\/set\/state/,
+    ],
+    [
+      'op with unknown field',
+      'write',
+      { runId: run.id, ops: [{ kind: 'reset', opId: 'z', testId: a.id, time: 1, sql: 'drop' }] },
+      /additional properties|sql/i,
+    ],
+    [
+      'too many ops',
+      'write',
+      { runId: run.id, ops: Array.from({ length: 2001 }, (_, i) => ({ kind: 'reset', opId: `r${i}`, testId: a.id, time: 1 })) },
+      /ops.*2000/,
+    ],
     ['events limit too big', 'events', { runId: run.id, sinceSeq: 0, limit: 1e6 }, /limit/],
     ['changes without a cursor', 'changes', {}, /cursor/],
     ['changes with a run key that is no id', 'changes', { cursor: { runsSeq: 0, runs: { abc: 1 } } }, /cursor\/runs|property name/],
@@ -223,7 +262,9 @@ t.test('bad bodies: 400 naming the field', async (t) => {
   t.equal(xml.body.error?.code, 'BAD_REQUEST');
 
   const huge = await f.app.inject({
-    method: 'POST', url: '/v1/store/listRuns', headers: { ...AUTH, 'content-type': 'application/json' },
+    method: 'POST',
+    url: '/v1/store/listRuns',
+    headers: { ...AUTH, 'content-type': 'application/json' },
     payload: `{"query":{"runname":"${'x'.repeat(BODY_LIMIT)}"}}`,
   });
   t.equal(huge.statusCode, 413, 'a body over 16 MiB: 413 (docs/http-api.md)');
@@ -231,14 +272,18 @@ t.test('bad bodies: 400 naming the field', async (t) => {
   t.match((huge.json() as Answer['body']).error?.message, /too large/i);
 
   t.same(f.errors, [], 'client mistakes are not logged as server errors');
-  t.same((await f.store.listRuns()).map((r) => r.id), [run.id], 'nothing was created by the bad calls');
+  t.same(
+    (await f.store.listRuns()).map((r) => r.id),
+    [run.id],
+    'nothing was created by the bad calls',
+  );
   t.match(await f.store.getTestById(run.id, a.id), { state: 'NOT_STARTED' }, 'nothing was written');
 });
 
 t.test('every store method round-trips', async (t) => {
   const f = await setup(t);
   const seen = new Set<string>();
-  const ok = async <T,>(method: StoreMethod, body: unknown): Promise<T> => {
+  const ok = async <T>(method: StoreMethod, body: unknown): Promise<T> => {
     seen.add(method);
     return f.ok<T>(method, body);
   };
@@ -252,7 +297,11 @@ t.test('every store method round-trips', async (t) => {
   t.same(await ok('getRun', { runId: run.id }), await f.store.getRun(run.id));
   const other = await ok<RunRecord>('ensureRun', { spec: { ...SPEC, runname: 'weekly' } });
   t.same((await ok<RunRecord[]>('listRuns', {})).map((r) => r.runname).sort(), ['nightly', 'weekly']);
-  t.same((await ok<RunRecord[]>('listRuns', { query: { runname: 'week%' } })).map((r) => r.id), [other.id], 'with a pattern');
+  t.same(
+    (await ok<RunRecord[]>('listRuns', { query: { runname: 'week%' } })).map((r) => r.id),
+    [other.id],
+    'with a pattern',
+  );
 
   const regs = await ok<TestRecord[]>('registerTests', {
     runId: run.id,
@@ -261,22 +310,52 @@ t.test('every store method round-trips', async (t) => {
       { testname: 'b', itempath: 'x', priority: 0, rundir: '/w/b/x', itemVars: { V: 'x' }, owner: 'ann', description: 'd', tags: 't' },
     ],
   });
-  t.match(regs, [{ testname: 'a', state: 'NOT_STARTED', status: 'n/a' }, { testname: 'b', itempath: 'x', itemVars: { V: 'x' }, owner: 'ann' }]);
+  t.match(regs, [
+    { testname: 'a', state: 'NOT_STARTED', status: 'n/a' },
+    { testname: 'b', itempath: 'x', itemVars: { V: 'x' }, owner: 'ann' },
+  ]);
   const [a, bx] = regs as [TestRecord, TestRecord];
 
   const t0 = f.clock.now;
   const ops: WriteOp[] = [
     { kind: 'test', opId: 'o1', testId: a.id, set: { state: 'RUNNING', status: 'n/a', host: HOST, pid: 42, start: t0 }, time: t0 },
     { kind: 'step', opId: 'o2', testId: a.id, name: 'build', state: 'RUNNING', status: 'n/a', time: t0 },
-    { kind: 'step', opId: 'o3', testId: a.id, name: 'build', state: 'COMPLETED', status: 'PASS', exitCode: 0, logfile: 'build.log', time: t0 + 1 },
-    { kind: 'data', opId: 'o4', testId: a.id, name: 'latency', value: '12.5', expected: '10', tol: '30%', units: 'ms', status: 'PASS', time: t0 + 1 },
+    {
+      kind: 'step',
+      opId: 'o3',
+      testId: a.id,
+      name: 'build',
+      state: 'COMPLETED',
+      status: 'PASS',
+      exitCode: 0,
+      logfile: 'build.log',
+      time: t0 + 1,
+    },
+    {
+      kind: 'data',
+      opId: 'o4',
+      testId: a.id,
+      name: 'latency',
+      value: '12.5',
+      expected: '10',
+      tol: '30%',
+      units: 'ms',
+      status: 'PASS',
+      time: t0 + 1,
+    },
     { kind: 'test', opId: 'o5', testId: a.id, set: { state: 'COMPLETED', status: 'PASS', end: t0 + 2 }, time: t0 + 2 },
     { kind: 'test', opId: 'o6', testId: bx.id, set: { state: 'COMPLETED', status: 'FAIL', comment: 'boom' }, time: t0 + 2 },
   ];
   t.same(await f.call('write', { runId: run.id, ops }).then((r) => [r.status, r.body]), [200, {}], 'write answers no result');
   const detail = await ok<TestDetail>('getTest', { runId: run.id, testname: 'a', itempath: '' });
   t.match(detail, {
-    state: 'COMPLETED', status: 'PASS', host: HOST, pid: 42, start: t0, end: t0 + 2, duration: 2,
+    state: 'COMPLETED',
+    status: 'PASS',
+    host: HOST,
+    pid: 42,
+    start: t0,
+    end: t0 + 2,
+    duration: 2,
     steps: [{ name: 'build', state: 'COMPLETED', status: 'PASS', exitCode: 0, logfile: 'build.log' }],
     data: [{ name: 'latency', value: '12.5', expected: '10', tol: '30%', units: 'ms', status: 'PASS' }],
   });
@@ -286,28 +365,54 @@ t.test('every store method round-trips', async (t) => {
   t.match(await ok('getTest', { runId: run.id, testname: 'b', itempath: '' }), { status: 'FAIL' }, 'items roll up');
 
   t.same((await ok<TestRecord[]>('listTests', { runId: run.id })).map((r) => `${r.testname}/${r.itempath}`).sort(), ['a/', 'b/', 'b/x']);
-  t.same((await ok<TestRecord[]>('listTests', { runId: run.id, query: { status: ['FAIL'], toplevelOnly: true } })).map((r) => r.testname), ['b']);
-  t.same((await ok<TestRecord[]>('listTests', { runId: run.id, query: { pattern: 'a' } })).map((r) => r.testname), ['a']);
+  t.same(
+    (await ok<TestRecord[]>('listTests', { runId: run.id, query: { status: ['FAIL'], toplevelOnly: true } })).map((r) => r.testname),
+    ['b'],
+  );
+  t.same(
+    (await ok<TestRecord[]>('listTests', { runId: run.id, query: { pattern: 'a' } })).map((r) => r.testname),
+    ['a'],
+  );
   const details = await ok<TestDetail[]>('listDetails', { runId: run.id });
   t.same(details, await f.store.listDetails(run.id), 'listDetails as the direct store has it');
-  t.same(details.find((d) => d.id === a.id), detail, 'each row as getTest has it');
-  t.same((await ok<TestDetail[]>('listDetails', { runId: run.id, query: { status: ['FAIL'] } })).map((r) => `${r.testname}/${r.itempath}`), ['b/', 'b/x']);
+  t.same(
+    details.find((d) => d.id === a.id),
+    detail,
+    'each row as getTest has it',
+  );
+  t.same(
+    (await ok<TestDetail[]>('listDetails', { runId: run.id, query: { status: ['FAIL'] } })).map((r) => `${r.testname}/${r.itempath}`),
+    ['b/', 'b/x'],
+  );
 
   await ok('write', { runId: run.id, ops: [{ kind: 'reset', opId: 'o7', testId: a.id, time: t0 + 3 }] });
   t.match(await ok('getTestById', { runId: run.id, testId: a.id }), { state: 'NOT_STARTED', status: 'n/a', steps: [], data: [] }, 'reset');
 
   const procStart = processStartTime(process.pid);
-  const runner = await ok<AgentRecord>('claimRun', { runId: run.id, agent: { kind: 'runner', host: HOST, pid: process.pid, procStart }, liveness: { now: t0, deadtime: 60 } });
+  const runner = await ok<AgentRecord>('claimRun', {
+    runId: run.id,
+    agent: { kind: 'runner', host: HOST, pid: process.pid, procStart },
+    liveness: { now: t0, deadtime: 60 },
+  });
   t.match(runner, { kind: 'runner', host: HOST, pid: process.pid, ended: null });
   const exec = await ok<AgentRecord>('registerAgent', { runId: run.id, agent: { kind: 'exec', host: 'far', pid: 777, procStart: null } });
   await ok('heartbeat', { runId: run.id, agentId: exec.id, time: t0 + 5 });
-  t.match((await ok<AgentRecord[]>('listAgents', { runId: run.id })).find((x) => x.id === exec.id), { heartbeat: t0 + 5, ended: null });
-  await ok('write', { runId: run.id, ops: [{ kind: 'test', opId: 'o8', testId: a.id, set: { state: 'RUNNING', status: 'n/a', agentId: exec.id }, time: t0 + 5 }] });
+  t.match(
+    (await ok<AgentRecord[]>('listAgents', { runId: run.id })).find((x) => x.id === exec.id),
+    { heartbeat: t0 + 5, ended: null },
+  );
+  await ok('write', {
+    runId: run.id,
+    ops: [{ kind: 'test', opId: 'o8', testId: a.id, set: { state: 'RUNNING', status: 'n/a', agentId: exec.id }, time: t0 + 5 }],
+  });
   t.same(await ok('reapDead', { runId: run.id, liveness: { now: t0 + 10, deadtime: 60 } }), [], 'a fresh heartbeat: nothing reaped');
   const reaped = await ok<TestRecord[]>('reapDead', { runId: run.id, liveness: { now: t0 + 100, deadtime: 60 } });
   t.match(reaped, [{ testname: 'a', state: 'INCOMPLETE', status: 'DEAD' }], 'a stale heartbeat: reaped');
   await ok('endAgent', { runId: run.id, agentId: runner.id, time: t0 + 101 });
-  t.match((await ok<AgentRecord[]>('listAgents', { runId: run.id })).find((x) => x.id === runner.id), { ended: t0 + 101 });
+  t.match(
+    (await ok<AgentRecord[]>('listAgents', { runId: run.id })).find((x) => x.id === runner.id),
+    { ended: t0 + 101 },
+  );
 
   const feed = await ok<EventRecord[]>('events', { runId: run.id, sinceSeq: 0 });
   t.same(feed, await f.store.events(run.id, 0), 'events as the direct store has them');
@@ -319,10 +424,17 @@ t.test('every store method round-trips', async (t) => {
   const cursor = { runsSeq: 0, runs: { [run.id]: 0 } };
   const changes = await ok<FeedBatch>('changes', { cursor });
   t.same(changes, await f.store.changes(cursor), 'changes as the direct store has them');
-  t.match(changes, { runs: [{}, {}], cells: [{ runId: run.id, full: true, cells: [{ testname: 'a' }, { testname: 'b' }, { testname: 'b', itempath: 'x' }] }] });
+  t.match(changes, {
+    runs: [{}, {}],
+    cells: [{ runId: run.id, full: true, cells: [{ testname: 'a' }, { testname: 'b' }, { testname: 'b', itempath: 'x' }] }],
+  });
   t.same(await ok('changes', { cursor: changes.cursor }), { ...changes, runs: [], cells: [] }, 'nothing after it');
 
-  t.match(await ok<OutcomeRecord[]>('history', { query: { testname: 'a' } }), [{ runId: run.id, state: 'INCOMPLETE', status: 'DEAD' }], 'history from the index');
+  t.match(
+    await ok<OutcomeRecord[]>('history', { query: { testname: 'a' } }),
+    [{ runId: run.id, state: 'INCOMPLETE', status: 'DEAD' }],
+    'history from the index',
+  );
   const job = { key: 'j1', kind: 'wrap', testname: 'backup', host: 'db1', state: 'COMPLETED', status: 'PASS', start: t0, end: t0 + 60 };
   t.match(await ok<OutcomeRecord>('recordOutcome', { job }), { kind: 'wrap', runId: null, duration: 60, success: true });
   t.same(await ok('historySummary', {}), await f.store.historySummary(), 'the summary as the direct store has it');
@@ -330,15 +442,31 @@ t.test('every store method round-trips', async (t) => {
   const locked = await ok<RunRecord>('setRunState', { runId: run.id, state: 'locked', options: { who: 'ann@h1' } });
   t.match(locked, { state: 'locked', lockedBy: 'ann@h1' });
   await ok('removeTests', { runId: run.id, testIds: [bx.id], options: { force: true, who: 'ann@h1' } });
-  t.same((await ok<TestRecord[]>('listTests', { runId: run.id })).map((r) => `${r.testname}/${r.itempath}`).sort(), ['a/', 'b/'], 'the item removed');
+  t.same(
+    (await ok<TestRecord[]>('listTests', { runId: run.id })).map((r) => `${r.testname}/${r.itempath}`).sort(),
+    ['a/', 'b/'],
+    'the item removed',
+  );
   const b = (await ok<TestDetail>('getTest', { runId: run.id, testname: 'b', itempath: '' })).id;
   await ok('removeTests', { runId: run.id, testIds: [b], options: { force: true, who: 'ann@h1' } });
-  t.same((await ok<TestRecord[]>('listTests', { runId: run.id })).map((r) => r.testname), ['a'], 'b removed');
+  t.same(
+    (await ok<TestRecord[]>('listTests', { runId: run.id })).map((r) => r.testname),
+    ['a'],
+    'b removed',
+  );
   await ok('setRunState', { runId: run.id, state: 'done' });
   await ok('removeRun', { runId: run.id });
-  t.same((await ok<RunRecord[]>('listRuns', {})).map((r) => r.id), [other.id], 'removed');
+  t.same(
+    (await ok<RunRecord[]>('listRuns', {})).map((r) => r.id),
+    [other.id],
+    'removed',
+  );
 
-  t.same([...STORE_METHODS].filter((m) => !seen.has(m)), [], 'every method was called');
+  t.same(
+    [...STORE_METHODS].filter((m) => !seen.has(m)),
+    [],
+    'every method was called',
+  );
   t.same(f.errors, []);
 });
 
@@ -364,12 +492,21 @@ t.test('a write batch sent twice is recorded once', async (t) => {
   t.equal(detail.steps.length, 1, 'one step row');
 
   // a bigger batch that repeats part of the first: only the new op is applied
-  const more = { runId: run.id, ops: [...batch.ops, { kind: 'data', opId: 'x-4', testId: a.id, name: 'n', value: '2', status: 'PASS', time: 4 }] };
+  const more = {
+    runId: run.id,
+    ops: [...batch.ops, { kind: 'data', opId: 'x-4', testId: a.id, name: 'n', value: '2', status: 'PASS', time: 4 }],
+  };
   t.equal((await f.call('write', more)).status, 200);
   t.equal((await f.ok<TestDetail>('getTestById', { runId: run.id, testId: a.id })).data.length, 2, 'only the new data row');
 
   // a failing batch applies nothing, and does not use up its op ids
-  const failing = { runId: run.id, ops: [{ kind: 'data', opId: 'x-5', testId: a.id, name: 'o', value: '3', status: 'PASS', time: 5 }, { kind: 'reset', opId: 'x-6', testId: 99999, time: 5 }] };
+  const failing = {
+    runId: run.id,
+    ops: [
+      { kind: 'data', opId: 'x-5', testId: a.id, name: 'o', value: '3', status: 'PASS', time: 5 },
+      { kind: 'reset', opId: 'x-6', testId: 99999, time: 5 },
+    ],
+  };
   const r = await f.call('write', failing);
   t.equal(r.status, 404);
   t.equal(r.body.error?.code, 'NO_TEST');
@@ -390,33 +527,76 @@ t.test('TrellisErrors keep their code and get their status', async (t) => {
     t.notMatch(JSON.stringify(r.body), /\n\s+at /, `${what}: no stack`);
   };
   await expectError('no such run', 'listTests', { runId: 999 }, 404, 'NO_RUN', /no run with id 999/);
-  await expectError('no such run (write)', 'write', { runId: 999, ops: [{ kind: 'reset', opId: 'q', testId: 1, time: 1 }] }, 404, 'NO_RUN', /999/);
+  await expectError(
+    'no such run (write)',
+    'write',
+    { runId: 999, ops: [{ kind: 'reset', opId: 'q', testId: 1, time: 1 }] },
+    404,
+    'NO_RUN',
+    /999/,
+  );
   await expectError('no such run (events)', 'events', { runId: 999, sinceSeq: 0 }, 404, 'NO_RUN', /999/);
-  await expectError('no such test', 'write', { runId: run.id, ops: [{ kind: 'reset', opId: 'q', testId: 12345, time: 1 }] }, 404, 'NO_TEST', /12345/);
+  await expectError(
+    'no such test',
+    'write',
+    { runId: run.id, ops: [{ kind: 'reset', opId: 'q', testId: 12345, time: 1 }] },
+    404,
+    'NO_TEST',
+    /12345/,
+  );
   await expectError('no such agent', 'heartbeat', { runId: run.id, agentId: 4242, time: 1 }, 400, 'BAD_VALUE', /agent/);
 
   await f.ok('setRunState', { runId: run.id, state: 'locked', options: { who: 'lead@h1' } });
-  await expectError('locked run', 'write', { runId: run.id, ops: [{ kind: 'reset', opId: 'l1', testId: a.id, time: 1 }] }, 409, 'RUN_LOCKED', /locked/);
+  await expectError(
+    'locked run',
+    'write',
+    { runId: run.id, ops: [{ kind: 'reset', opId: 'l1', testId: a.id, time: 1 }] },
+    409,
+    'RUN_LOCKED',
+    /locked/,
+  );
   await expectError('locked run removal', 'removeRun', { runId: run.id }, 409, 'RUN_LOCKED', /locked/);
-  t.equal((await f.call('write', { runId: run.id, ops: [{ kind: 'reset', opId: 'l1', testId: a.id, time: 1 }], options: { force: true, who: 'me@h' } })).status, 200, 'forced: accepted');
+  t.equal(
+    (
+      await f.call('write', {
+        runId: run.id,
+        ops: [{ kind: 'reset', opId: 'l1', testId: a.id, time: 1 }],
+        options: { force: true, who: 'me@h' },
+      })
+    ).status,
+    200,
+    'forced: accepted',
+  );
   await f.ok('setRunState', { runId: run.id, state: 'done' });
 
   const mine = { kind: 'runner', host: HOST, pid: process.pid, procStart: processStartTime(process.pid) };
   await f.ok('claimRun', { runId: run.id, agent: mine, liveness: { now: f.clock.now, deadtime: 60 } });
   const parent = { kind: 'runner', host: HOST, pid: process.ppid, procStart: processStartTime(process.ppid) };
-  await expectError('busy run', 'claimRun', { runId: run.id, agent: parent, liveness: { now: f.clock.now, deadtime: 60 } }, 409, 'RUN_BUSY', new RegExp(`pid ${process.pid}`));
+  await expectError(
+    'busy run',
+    'claimRun',
+    { runId: run.id, agent: parent, liveness: { now: f.clock.now, deadtime: 60 } },
+    409,
+    'RUN_BUSY',
+    new RegExp(`pid ${process.pid}`),
+  );
   t.same(f.errors, [], 'user errors are not logged');
 });
 
 t.test('a failure that is not a TrellisError: 500, logged, no stack to the client', async (t) => {
-  const f = await setup(t, (store) =>
-    new Proxy(store, {
-      get(target, prop, receiver) {
-        if (prop === 'listRuns') return async () => { throw new Error('disk on fire'); };
-        const v = Reflect.get(target, prop, receiver) as unknown;
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    }),
+  const f = await setup(
+    t,
+    (store) =>
+      new Proxy(store, {
+        get(target, prop, receiver) {
+          if (prop === 'listRuns')
+            return async () => {
+              throw new Error('disk on fire');
+            };
+          const v = Reflect.get(target, prop, receiver) as unknown;
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      }),
   );
   const r = await f.call('listRuns', {});
   t.equal(r.status, 500);
@@ -434,11 +614,14 @@ t.test('shutdown over a real socket: answered first, then onShutdown', async (t)
   const { port } = f.app.server.address() as AddressInfo;
   const post = (headers: Record<string, string>) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/shutdown', headers: { ...headers, 'content-type': 'application/json' } }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port, method: 'POST', path: '/v1/shutdown', headers: { ...headers, 'content-type': 'application/json' } },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on('error', reject);
       req.end('{}');
     });

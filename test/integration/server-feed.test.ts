@@ -41,7 +41,10 @@ interface Fixture {
   waiting: { n: number };
   errors: string[];
   /** POST /v1/feed through inject */
-  feed(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: { result?: FeedBatch; error?: { code: string; message: string } } }>;
+  feed(
+    body: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: { result?: FeedBatch; error?: { code: string; message: string } } }>;
   /** a store method through inject; its result */
   ok<T>(method: string, body: unknown): Promise<T>;
 }
@@ -56,7 +59,9 @@ async function setup(t: Ctx, opts: { recheckMs?: number } = {}) {
   const errors = log.errors;
   const health = (): HealthInfo => ({ areaId, host: HOST, pid: process.pid, invocation: 'other', started: 1, version: '0.1.0', uptime: 1 });
   const app = buildServerApp({
-    store, token: TOKEN, health,
+    store,
+    token: TOKEN,
+    health,
     onCall: () => undefined,
     onShutdown: () => undefined,
     logger: log.logger,
@@ -68,19 +73,26 @@ async function setup(t: Ctx, opts: { recheckMs?: number } = {}) {
     await store.close();
   });
   const f: Fixture = {
-    dir, app, store, waiting, errors,
+    dir,
+    app,
+    store,
+    waiting,
+    errors,
     feed: async (body, headers = AUTH) => {
       const r = await app.inject({ method: 'POST', url: '/v1/feed', headers, payload: body as object });
       return { status: r.statusCode, body: r.json() };
     },
-    ok: async <T,>(method: string, body: unknown) => {
+    ok: async <T>(method: string, body: unknown) => {
       const r = await app.inject({ method: 'POST', url: `/v1/store/${method}`, headers: AUTH, payload: body as object });
       if (r.statusCode !== 200) throw new Error(`${method} answered ${r.statusCode}: ${r.body}`);
       return (r.json() as { result: T }).result;
     },
   };
   const run = await f.ok<RunRecord>('ensureRun', { spec: SPEC });
-  const [a] = await f.ok<TestRecord[]>('registerTests', { runId: run.id, regs: [{ testname: 'a', itempath: '', priority: 0, rundir: '/w/a' }] });
+  const [a] = await f.ok<TestRecord[]>('registerTests', {
+    runId: run.id,
+    regs: [{ testname: 'a', itempath: '', priority: 0, rundir: '/w/a' }],
+  });
   const cursor = (await store.changes({ runsSeq: 0, runs: { [run.id]: 0 } })).cursor;
   return { f, run, a: a!, cursor };
 }
@@ -221,11 +233,26 @@ t.test('closing the app answers waiting requests at once', async (t) => {
   }
 });
 
-const serverConfig = (idleTimeout: number): ServerConfig => ({ idleTimeout, portRange: null, advertise: undefined, bind: '127.0.0.1', logLevel: 'info', logMaxBytes: 10 * 1024 * 1024, logFiles: 5 });
+const serverConfig = (idleTimeout: number): ServerConfig => ({
+  idleTimeout,
+  portRange: null,
+  advertise: undefined,
+  bind: '127.0.0.1',
+  logLevel: 'info',
+  logMaxBytes: 10 * 1024 * 1024,
+  logFiles: 5,
+});
 
 t.test('a real server: stop answers a waiting feed request at once; a waiting one keeps it from idling out', async (t) => {
   const runArea = t.testdir();
-  const server = await startServer({ runArea, invocation: 'dboard', config: serverConfig(1), host: shortHostname(), now: () => Date.now() / 1000, leaseWaitMs: 2000 });
+  const server = await startServer({
+    runArea,
+    invocation: 'dboard',
+    config: serverConfig(1),
+    host: shortHostname(),
+    now: () => Date.now() / 1000,
+    leaseWaitMs: 2000,
+  });
   t.teardown(() => server.stop('test over'));
   const endpoint = { address: '127.0.0.1', port: server.packet.port, token: readToken(runAreaPaths(runArea))! };
   const first = await requestJson(endpoint, 'POST', '/v1/store/changes', { cursor: { runsSeq: 0, runs: {} } }, 5000);
@@ -236,7 +263,11 @@ t.test('a real server: stop answers a waiting feed request at once; a waiting on
   const quiet = await requestJson(endpoint, 'POST', '/v1/feed', { cursor, waitMs: 2500 }, 10_000);
   t.ok(Date.now() - t0 >= 2400, `the feed request waited its time (${Date.now() - t0} ms), the server did not stop under it`);
   t.same(quiet.body, { result: { cursor, runs: [], removedRuns: [], cells: [] } });
-  t.equal((await requestJson(endpoint, 'GET', '/v1/health', undefined, 2000)).status, 200, 'still serving after more than its idle timeout');
+  t.equal(
+    (await requestJson(endpoint, 'GET', '/v1/health', undefined, 2000)).status,
+    200,
+    'still serving after more than its idle timeout',
+  );
 
   const waiting = requestJson(endpoint, 'POST', '/v1/feed', { cursor, waitMs: 20_000 }, 30_000);
   // Answered after the feed request reached the server: by then it waits.

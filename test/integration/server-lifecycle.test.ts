@@ -25,7 +25,15 @@ import { waitUntil } from '../helpers/run-e2e.js';
 
 const HOST = shortHostname();
 const now = () => Date.now() / 1000;
-const config = (idleTimeout = 600): ServerConfig => ({ idleTimeout, portRange: null, advertise: undefined, bind: '127.0.0.1', logLevel: 'info', logMaxBytes: 10 * 1024 * 1024, logFiles: 5 });
+const config = (idleTimeout = 600): ServerConfig => ({
+  idleTimeout,
+  portRange: null,
+  advertise: undefined,
+  bind: '127.0.0.1',
+  logLevel: 'info',
+  logMaxBytes: 10 * 1024 * 1024,
+  logFiles: 5,
+});
 
 interface Ctx {
   testdir(): string;
@@ -60,7 +68,10 @@ async function refused(port: number): Promise<boolean> {
 
 /** An area whose server binds to 127.0.0.1 with the given idle timeout. */
 function area(t: Ctx, idle = '10m'): string {
-  return makeArea(t, { config: `${DEFAULT_CONFIG}\n[server]\nbind 127.0.0.1\nidle_timeout ${idle}\n`, tests: { a: '[ezsteps]\nx true\n' } });
+  return makeArea(t, {
+    config: `${DEFAULT_CONFIG}\n[server]\nbind 127.0.0.1\nidle_timeout ${idle}\n`,
+    tests: { a: '[ezsteps]\nx true\n' },
+  });
 }
 
 /** `trellis server start --foreground` on the area, once it says where it serves. */
@@ -83,7 +94,11 @@ t.test('in process: the packet, health, and a clean stop', async (t) => {
   t.ok(p.started >= before - 1 && p.started <= now() + 1, 'started: now');
   t.equal(p.areaId, readAreaIdFile(paths), 'the area id of .meta/area-id');
   t.equal(server.packetFile, path.join(paths.metaDir, `${encodePacket(p).sha1}.pkt`), 'named by its SHA-1');
-  t.same(packetsIn(runArea).map((f) => f.packet), [p], 'one packet, readable by clients');
+  t.same(
+    packetsIn(runArea).map((f) => f.packet),
+    [p],
+    'one packet, readable by clients',
+  );
   t.equal(fs.statSync(server.packetFile).mode & 0o777, 0o640);
   t.ok(fs.existsSync(lockDir(runArea)), 'the lease is held');
   t.match(readLeaseOwner(paths), { host: HOST, pid: process.pid }, 'lease.json names the holder');
@@ -134,7 +149,11 @@ t.test('in process: a second server cannot get the lease and names the holder', 
     message: new RegExp(`held by server pid ${process.pid} on host ${HOST}`),
   });
   t.ok(Date.now() - t0 >= 300, 'it waited for the lease first');
-  t.same(packetsIn(runArea).map((f) => f.packet.port), [first.packet.port], 'no second packet');
+  t.same(
+    packetsIn(runArea).map((f) => f.packet.port),
+    [first.packet.port],
+    'no second packet',
+  );
   t.equal((await health(runArea, first.packet.port)).status, 200, 'the first one is unharmed');
   t.ok(fs.existsSync(lockDir(runArea)), 'and still holds the lease');
 });
@@ -144,7 +163,11 @@ t.test('in process: a removed packet is written again at the next touch', async 
   const server = await serve(t, runArea);
   fs.unlinkSync(server.packetFile);
   await waitUntil(() => fs.existsSync(server.packetFile), 'the packet to come back', 15_000);
-  t.same(packetsIn(runArea).map((f) => f.packet), [server.packet], 'the same packet');
+  t.same(
+    packetsIn(runArea).map((f) => f.packet),
+    [server.packet],
+    'the same packet',
+  );
 });
 
 t.test('in process: a server that loses its lease stops, and leaves the new holder alone', async (t) => {
@@ -161,7 +184,11 @@ t.test('in process: a server that loses its lease stops, and leaves the new hold
   t.notOk(fs.existsSync(first.packetFile), 'its packet is gone');
   t.ok(fs.existsSync(lockDir(runArea)), 'the new holder still has its lock');
   t.match(readLeaseOwner(paths), { pid }, 'and lease.json still names it');
-  t.same(packetsIn(runArea).map((f) => f.packet.pid), [pid], 'only the new packet');
+  t.same(
+    packetsIn(runArea).map((f) => f.packet.pid),
+    [pid],
+    'only the new packet',
+  );
   cli.child.kill('SIGTERM');
   t.equal((await cli.done).code, 0, dump(await cli.done));
 });
@@ -193,7 +220,11 @@ t.test('CLI: the idle timeout ends the server by itself', async (t) => {
   t.match(r.stdout, /server stopped: idle for 1 s/);
   t.same(packetsIn(runArea), [], 'packet removed');
   t.notOk(fs.existsSync(lockDir(runArea)), 'lease released (.db.lock gone)');
-  t.same(fs.readdirSync(runAreaPaths(runArea).metaDir).filter((n) => n.endsWith('.tmp')), [], 'no temp files left');
+  t.same(
+    fs.readdirSync(runAreaPaths(runArea).metaDir).filter((n) => n.endsWith('.tmp')),
+    [],
+    'no temp files left',
+  );
 });
 
 t.test('CLI: a second server on the run area exits 5 naming the holder', async (t) => {
@@ -207,7 +238,11 @@ t.test('CLI: a second server on the run area exits 5 naming the holder', async (
   t.equal(lines.length, 1, `one line\n${dump(r)}`);
   t.match(lines[0], new RegExp(`^trellis: the write lease of .* is held by server pid ${pid} on host ${HOST}`));
   t.match(lines[0], /trellis server (list|stop)/, 'says what to do');
-  t.same(packetsIn(runArea).map((f) => f.packet.pid), [pid], 'the first server is still the only one');
+  t.same(
+    packetsIn(runArea).map((f) => f.packet.pid),
+    [pid],
+    'the first server is still the only one',
+  );
   t.equal(first.child.exitCode, null, 'and still running');
   first.child.kill('SIGTERM');
   await first.done;
@@ -244,15 +279,28 @@ t.test('the server log: JSON lines with levels and request ids, rotated by size'
   await server.stop('log test over');
   const dir = path.dirname(server.logFile);
   const name = path.basename(server.logFile);
-  const files = fs.readdirSync(dir).filter((f) => f.startsWith(name)).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith(name))
+    .sort();
   t.same(files, [name, `${name}.1`, `${name}.2`], 'rotated, keeping two old files');
   for (const f of files) t.ok(fs.statSync(path.join(dir, f)).size <= 2048 + 512, `${f} stays near log_size`);
-  const lines = files.flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter((l) => l !== ''));
-  const entries = lines.map((l) => JSON.parse(l) as { level: number; time: string; pid: number; host: string; msg: string; reqId?: string });
+  const lines = files.flatMap((f) =>
+    fs
+      .readFileSync(path.join(dir, f), 'utf8')
+      .split('\n')
+      .filter((l) => l !== ''),
+  );
+  const entries = lines.map(
+    (l) => JSON.parse(l) as { level: number; time: string; pid: number; host: string; msg: string; reqId?: string },
+  );
   for (const e of entries) t.match(e, { level: Number, time: /^\d{4}-\d\d-\d\dT/, pid: process.pid, host: HOST, msg: String });
   const requestLines = entries.filter((e) => e.msg === 'request');
   t.ok(requestLines.length > 10, `requests at debug level (${requestLines.length} kept of ${requests})`);
-  t.ok(requestLines.every((e) => e.level === 20 && typeof e.reqId === 'string'), 'each with its request id');
+  t.ok(
+    requestLines.every((e) => e.level === 20 && typeof e.reqId === 'string'),
+    'each with its request id',
+  );
   t.equal(new Set(requestLines.map((e) => e.reqId)).size, requestLines.length, 'one id per request');
   // The write that crosses log_size rotates the file after it: the live file may be empty then.
   const newest = files
@@ -267,9 +315,19 @@ t.test('the server log at the default level (info) keeps no request lines', asyn
   const server = await serve(t, runArea);
   t.equal((await health(runArea, server.packet.port)).status, 200);
   await server.stop('quiet');
-  const entries = fs.readFileSync(server.logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string });
-  t.notOk(entries.some((e) => e.msg === 'request'), 'no request lines');
+  const entries = fs
+    .readFileSync(server.logFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { level: number; msg: string });
+  t.notOk(
+    entries.some((e) => e.msg === 'request'),
+    'no request lines',
+  );
   const said = entries.map((e) => e.msg).join('\n');
   t.match(said, /^Server listening at http:\/\/127\.0\.0\.1:\d+\nserving .*\nstopping: quiet\nstopped$/, `what it did, in order:\n${said}`);
-  t.ok(entries.every((e) => e.level === 30), 'all at info');
+  t.ok(
+    entries.every((e) => e.level === 30),
+    'all at info',
+  );
 });

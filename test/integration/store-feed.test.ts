@@ -26,7 +26,8 @@ const quiet = (cursor: FeedCursor): FeedBatch => ({ cursor, runs: [], removedRun
 const cellOf = (r: TestRecord): CellRecord => ({ id: r.id, testname: r.testname, itempath: r.itempath, state: r.state, status: r.status });
 
 /** `test/item:STATE/status` of each cell, for readable comparisons. */
-const show = (cells: readonly CellRecord[]) => cells.map((c) => `${c.itempath ? `${c.testname}/${c.itempath}` : c.testname}:${c.state}/${c.status}`);
+const show = (cells: readonly CellRecord[]) =>
+  cells.map((c) => `${c.itempath ? `${c.testname}/${c.itempath}` : c.testname}:${c.state}/${c.status}`);
 
 t.test('the first read gives every run, newest first; its cursor then reads nothing', async (t) => {
   const { store, clock } = makeStore(t);
@@ -37,7 +38,11 @@ t.test('the first read gives every run, newest first; its cursor then reads noth
   const weekly = await store.ensureRun(WEEKLY);
   const first = await store.changes(EVERYTHING);
   t.same(first.runs, await store.listRuns(), 'every run, as listRuns has them');
-  t.same(first.runs.map((r) => r.id), [weekly.id, nightly.id], 'newest first');
+  t.same(
+    first.runs.map((r) => r.id),
+    [weekly.id, nightly.id],
+    'newest first',
+  );
   t.same(first.removedRuns, []);
   t.same(first.cells, []);
   t.ok(first.cursor.runsSeq > 1, 'the cursor moved on');
@@ -75,11 +80,19 @@ t.test('runs: each change gives the run a new change number; a removed run leave
   t.same(await store.changes(removed.cursor), quiet(removed.cursor), 'and only once');
 
   const behind = await store.changes(c0);
-  t.same(behind.runs.map((r) => r.id), [weekly.id], 'a reader further behind: the run that changed and still is');
+  t.same(
+    behind.runs.map((r) => r.id),
+    [weekly.id],
+    'a reader further behind: the run that changed and still is',
+  );
   t.same(behind.removedRuns, [nightly.id], 'and the one that went');
   t.same(behind.cursor, removed.cursor, 'to the same place');
   const fresh = await store.changes(EVERYTHING);
-  t.same(fresh.runs.map((r) => r.id), [weekly.id], 'from 0: the runs there are');
+  t.same(
+    fresh.runs.map((r) => r.id),
+    [weekly.id],
+    'from 0: the runs there are',
+  );
   t.same(fresh.removedRuns, [], 'and no tombstones: there is nothing to forget');
 });
 
@@ -121,7 +134,11 @@ t.test('cells: registrations, writes and removals of rows, items included', asyn
   await store.removeTests(run.id, [rowOf(rows, 'b').id]);
   const removed = await store.changes(beforeRemoval);
   t.same(removed.cells[0]?.cells, [], 'removeTests: no cells');
-  t.same(removed.cells[0]?.removed, ['b', 'b/1', 'b/2'].map((n) => rowOf(rows, n).id).sort((x, y) => x - y), 'the test and its items, removed');
+  t.same(
+    removed.cells[0]?.removed,
+    ['b', 'b/1', 'b/2'].map((n) => rowOf(rows, n).id).sort((x, y) => x - y),
+    'the test and its items, removed',
+  );
 
   const [c] = await store.registerTests(run.id, regsFor('c'));
   const added = await store.changes(removed.cursor);
@@ -129,13 +146,21 @@ t.test('cells: registrations, writes and removals of rows, items included', asyn
 
   const late = await store.changes(c1);
   t.same(show(late.cells[0]!.cells), ['a:NOT_STARTED/n/a', 'c:NOT_STARTED/n/a'], 'a reader behind: the rows as they are now');
-  t.same(late.cells[0]!.removed, ['b', 'b/1', 'b/2'].map((n) => rowOf(rows, n).id).sort((x, y) => x - y), 'and the rows gone since');
+  t.same(
+    late.cells[0]!.removed,
+    ['b', 'b/1', 'b/2'].map((n) => rowOf(rows, n).id).sort((x, y) => x - y),
+    'and the rows gone since',
+  );
 
   await store.setRunState(run.id, 'locked');
   const state = await store.changes(added.cursor);
   t.same(state.cells, [], 'a run state change touches no cell: no entry');
   t.ok(state.cursor.runs[key]! > added.cursor.runs[key]!, 'but the cursor moves past it');
-  t.same(state.runs.map((r) => r.id), [run.id], 'and the run itself changed');
+  t.same(
+    state.runs.map((r) => r.id),
+    [run.id],
+    'and the run itself changed',
+  );
   t.same(await store.changes(state.cursor), quiet(state.cursor), 'quiet again');
 });
 
@@ -147,7 +172,10 @@ t.test(`a reader more than ${FULL_RESET_AFTER} rows behind gets every cell again
   const rows = await store.registerTests(run.id, regsFor(...names));
   const c = (await store.changes({ runsSeq: 0, runs: { [key]: 0 } })).cursor;
 
-  await store.write(run.id, rows.slice(0, FULL_RESET_AFTER).map((r) => setOp(r.id, 'RUNNING', 'n/a', 1001)));
+  await store.write(
+    run.id,
+    rows.slice(0, FULL_RESET_AFTER).map((r) => setOp(r.id, 'RUNNING', 'n/a', 1001)),
+  );
   const many = (await store.changes(c)).cells[0]!;
   t.equal(many.full, false, `${FULL_RESET_AFTER} changed rows: still the changes`);
   t.equal(many.cells.length, FULL_RESET_AFTER);
@@ -156,7 +184,10 @@ t.test(`a reader more than ${FULL_RESET_AFTER} rows behind gets every cell again
   const reset = (await store.changes(c)).cells[0]!;
   t.equal(reset.full, true, `${FULL_RESET_AFTER + 1} changed rows: the whole run instead`);
   t.equal(reset.cells.length, FULL_RESET_AFTER + 1, 'every cell');
-  t.ok(reset.cells.every((x) => x.state === 'RUNNING'), 'as they are now');
+  t.ok(
+    reset.cells.every((x) => x.state === 'RUNNING'),
+    'as they are now',
+  );
   t.same(reset.removed, []);
 });
 
@@ -176,7 +207,10 @@ t.test('a followed run that is removed: in removedRuns once, and dropped from th
 
   const fromZero = await store.changes({ runsSeq: 0, runs: { [nightly.id]: 5 } });
   t.same(fromZero.removedRuns, [nightly.id], 'runsSeq 0 lists no tombstones, but a followed run that is gone');
-  t.same(fromZero.runs.map((r) => r.id), [weekly.id]);
+  t.same(
+    fromZero.runs.map((r) => r.id),
+    [weekly.id],
+  );
 });
 
 t.test('a second store on the same files (a --direct writer) is seen', async (t) => {
@@ -193,7 +227,11 @@ t.test('a second store on the same files (a --direct writer) is seen', async (t)
   await writer.removeRun(doomed.id);
   const other = await writer.ensureRun({ ...NIGHTLY, runname: 'other' });
   const seen = await reader.changes(c);
-  t.same(seen.runs.map((r) => r.id), [other.id, run.id], 'the new run and the written one');
+  t.same(
+    seen.runs.map((r) => r.id),
+    [other.id, run.id],
+    'the new run and the written one',
+  );
   t.same(seen.removedRuns, [doomed.id], 'the removed one');
   t.same(show(seen.cells[0]!.cells), ['a:RUNNING/n/a'], 'the written cell');
   t.same(Object.keys(seen.cursor.runs), [String(run.id)]);
@@ -203,7 +241,10 @@ t.test('a second store on the same files (a --direct writer) is seen', async (t)
 t.test('a v1 main.db migrates: its runs are kept and join the feed', async (t) => {
   const dir = t.testdir();
   const file = runAreaPaths(dir).mainDb;
-  const v1 = openDatabase(file, MAIN_MIGRATIONS.filter((m) => m.version === 1));
+  const v1 = openDatabase(
+    file,
+    MAIN_MIGRATIONS.filter((m) => m.version === 1),
+  );
   const insert = v1.prepare(`INSERT INTO runs (target, runname, keys, created, updated) VALUES (?, ?, ?, ?, ?)`);
   insert.run('linux/x86_64', 'old', '{"OS":"linux","ARCH":"x86_64"}', 100, 100);
   insert.run('linux/x86_64', 'older', '{"OS":"linux","ARCH":"x86_64"}', 50, 50);
@@ -212,7 +253,11 @@ t.test('a v1 main.db migrates: its runs are kept and join the feed', async (t) =
 
   const { store } = makeStore(t, { dir });
   const first = await store.changes(EVERYTHING);
-  t.same(first.runs.map((r) => r.runname), ['old', 'older'], 'the old runs, newest first');
+  t.same(
+    first.runs.map((r) => r.runname),
+    ['old', 'older'],
+    'the old runs, newest first',
+  );
   t.equal(first.cursor.runsSeq, 1, 'they all carry change number 1');
   t.same(await store.changes(first.cursor), quiet(first.cursor), 'and are not news after that');
 
@@ -223,7 +268,11 @@ t.test('a v1 main.db migrates: its runs are kept and join the feed', async (t) =
   await store.removeRun(first.runs[1]!.id);
   t.same((await store.changes(changed.cursor)).removedRuns, [first.runs[1]!.id], 'an old run removed leaves a tombstone');
   const added = await store.ensureRun(NIGHTLY);
-  t.same((await store.changes(changed.cursor)).runs.map((r) => r.id), [added.id], 'a new run is seen');
+  t.same(
+    (await store.changes(changed.cursor)).runs.map((r) => r.id),
+    [added.id],
+    'a new run is seen',
+  );
 
   await store.close();
   const db = new Database(file, { readonly: true });
@@ -259,11 +308,13 @@ t.test('pollChanges: waits for a change, or returns the quiet batch after waitMs
   t.same(timedOut, quiet(woken.cursor), 'then answered the quiet batch');
 
   const stop = new AbortController();
-  const aborting = { changes: async (cursor: FeedCursor) => {
-    const batch = await store.changes(cursor);
-    stop.abort();
-    return batch;
-  } };
+  const aborting = {
+    changes: async (cursor: FeedCursor) => {
+      const batch = await store.changes(cursor);
+      stop.abort();
+      return batch;
+    },
+  };
   const t1 = Date.now();
   const aborted = await pollChanges(aborting, woken.cursor, 10_000, 5000, stop.signal);
   t.ok(Date.now() - t1 < 2000, 'an abort ends the wait at once');

@@ -23,8 +23,14 @@ async function launched(t: { testdir(): string; teardown(fn: () => unknown): voi
   const workDir = path.join(fx.dir, 'work', 'a');
   fs.mkdirSync(workDir, { recursive: true });
   const [row] = await fx.store.registerTests(run.id, [{ testname: 'a', itempath: '', priority: 0, rundir: workDir }]);
-  const runner = await fx.store.claimRun(run.id, { kind: 'runner', host: HOST, pid: process.pid, procStart: processStartTime(process.pid) }, { now: 1000, ...LIVENESS });
-  await fx.store.write(run.id, [setOp(row!.id, 'LAUNCHED', 'n/a', 1000, { agentId: runner.id, launcher: 'slurm', launchId, rundir: workDir })]);
+  const runner = await fx.store.claimRun(
+    run.id,
+    { kind: 'runner', host: HOST, pid: process.pid, procStart: processStartTime(process.pid) },
+    { now: 1000, ...LIVENESS },
+  );
+  await fx.store.write(run.id, [
+    setOp(row!.id, 'LAUNCHED', 'n/a', 1000, { agentId: runner.id, launcher: 'slurm', launchId, rundir: workDir }),
+  ]);
   return { ...fx, run, row: row!, workDir, runner };
 }
 
@@ -32,26 +38,38 @@ t.test('claimJob: the first exec of a launch takes it; a second is refused while
   const { store, run, row, clock } = await launched(t, 'L1');
   const first = await store.claimJob(run.id, row.id, 'L1', execAgent(process.pid), { now: clock.now, ...LIVENESS });
   t.equal(first.agent.kind, 'exec');
-  t.equal(first.test.agentId, first.agent.id, 'the row is the exec\'s now');
-  t.same(await store.claimJob(run.id, row.id, 'L1', execAgent(process.pid), { now: clock.now, ...LIVENESS }), first, 'the same process asking again gets the same answer');
+  t.equal(first.test.agentId, first.agent.id, "the row is the exec's now");
+  t.same(
+    await store.claimJob(run.id, row.id, 'L1', execAgent(process.pid), { now: clock.now, ...LIVENESS }),
+    first,
+    'the same process asking again gets the same answer',
+  );
   await store.write(run.id, [setOp(row.id, 'RUNNING', 'n/a', 1001)]);
   const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   t.teardown(() => void other.kill('SIGKILL'));
   await once(other, 'spawn');
-  const busy = await store.claimJob(run.id, row.id, 'L1', execAgent(other.pid!), { now: clock.now, ...LIVENESS }).catch((e: TrellisError) => e);
+  const busy = await store
+    .claimJob(run.id, row.id, 'L1', execAgent(other.pid!), { now: clock.now, ...LIVENESS })
+    .catch((e: TrellisError) => e);
   t.equal((busy as TrellisError).code, 'JOB_BUSY');
   t.match((busy as TrellisError).message, new RegExp(`exec pid ${process.pid} on host ${HOST}`));
-  const stale = await store.claimJob(run.id, row.id, 'L0', execAgent(other.pid!), { now: clock.now, ...LIVENESS }).catch((e: TrellisError) => e);
+  const stale = await store
+    .claimJob(run.id, row.id, 'L0', execAgent(other.pid!), { now: clock.now, ...LIVENESS })
+    .catch((e: TrellisError) => e);
   t.equal((stale as TrellisError).code, 'JOB_GONE', 'an older launch is refused');
 });
 
 t.test('claimJob: a job killed before exec began, or already ended, is not run', async (t) => {
   const { store, run, row, clock } = await launched(t, 'L1');
   await store.write(run.id, [setOp(row.id, 'KILLREQ', 'n/a', 1001)]);
-  const killed = await store.claimJob(run.id, row.id, 'L1', execAgent(process.pid), { now: clock.now, ...LIVENESS }).catch((e: TrellisError) => e);
+  const killed = await store
+    .claimJob(run.id, row.id, 'L1', execAgent(process.pid), { now: clock.now, ...LIVENESS })
+    .catch((e: TrellisError) => e);
   t.equal((killed as TrellisError).code, 'JOB_GONE');
   await store.write(run.id, [setOp(row.id, 'KILLED', 'ABORT', 1002)]);
-  const ended = await store.claimJob(run.id, row.id, 'L1', execAgent(process.pid), { now: clock.now, ...LIVENESS }).catch((e: TrellisError) => e);
+  const ended = await store
+    .claimJob(run.id, row.id, 'L1', execAgent(process.pid), { now: clock.now, ...LIVENESS })
+    .catch((e: TrellisError) => e);
   t.equal((ended as TrellisError).code, 'JOB_GONE');
   t.match((ended as TrellisError).message, /KILLED\/ABORT/);
 });
@@ -63,9 +81,17 @@ t.test('claimJob: a running job whose exec died is reaped, and the late exec is 
   const deadAgent = execAgent(dead.pid!);
   await once(dead, 'exit');
   // claimed while it lived (start time known), then gone
-  const claim = await store.claimJob(run.id, row.id, 'L1', { ...deadAgent, procStart: deadAgent.procStart ?? 1 }, { now: clock.now, ...LIVENESS });
+  const claim = await store.claimJob(
+    run.id,
+    row.id,
+    'L1',
+    { ...deadAgent, procStart: deadAgent.procStart ?? 1 },
+    { now: clock.now, ...LIVENESS },
+  );
   await store.write(run.id, [setOp(row.id, 'RUNNING', 'n/a', 1001, { agentId: claim.agent.id })]);
-  const late = await store.claimJob(run.id, row.id, 'L1', execAgent(process.pid), { now: clock.now, ...LIVENESS }).catch((e: TrellisError) => e);
+  const late = await store
+    .claimJob(run.id, row.id, 'L1', execAgent(process.pid), { now: clock.now, ...LIVENESS })
+    .catch((e: TrellisError) => e);
   t.equal((late as TrellisError).code, 'JOB_GONE');
   const after = await store.getTestById(run.id, row.id);
   t.equal(`${after!.state}/${after!.status}`, 'INCOMPLETE/DEAD');
@@ -77,15 +103,32 @@ async function deadExecWith(t: { testdir(): string; teardown(fn: () => unknown):
   const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
   await once(child, 'spawn');
   const procStart = processStartTime(child.pid!) ?? 1;
-  const claim = await fx.store.claimJob(fx.run.id, fx.row.id, 'L1', { kind: 'exec', host: HOST, pid: child.pid!, procStart }, { now: 1000, ...LIVENESS });
+  const claim = await fx.store.claimJob(
+    fx.run.id,
+    fx.row.id,
+    'L1',
+    { kind: 'exec', host: HOST, pid: child.pid!, procStart },
+    { now: 1000, ...LIVENESS },
+  );
   await once(child, 'exit');
-  if (spec) fs.writeFileSync(jobSpecFile(fx.workDir), JSON.stringify({ version: 1, kind: 'remote', def: { steps: spec.map((name) => ({ name })) } }));
+  if (spec)
+    fs.writeFileSync(
+      jobSpecFile(fx.workDir),
+      JSON.stringify({ version: 1, kind: 'remote', def: { steps: spec.map((name) => ({ name })) } }),
+    );
   await fx.store.write(fx.run.id, [setOp(fx.row.id, 'RUNNING', 'n/a', 1001)]);
   return { ...fx, agentId: claim.agent.id };
 }
 
 const stepOp = (testId: number, name: string, state: 'RUNNING' | 'COMPLETED', status: string, extra: object = {}) => ({
-  kind: 'step' as const, opId: nextOpId(), testId, name, state, status, time: 1001, ...extra,
+  kind: 'step' as const,
+  opId: nextOpId(),
+  testId,
+  name,
+  state,
+  status,
+  time: 1001,
+  ...extra,
 });
 
 t.test('reaper: every step left its exit code, so the job is recovered COMPLETED with their status', async (t) => {
@@ -98,7 +141,10 @@ t.test('reaper: every step left its exit code, so the job is recovered COMPLETED
   const after = await store.getTestById(run.id, row.id);
   t.equal(`${after!.state}/${after!.status}`, 'COMPLETED/WARN');
   t.match(after!.comment, /recovered from the exit files: exec pid \d+ on host here is no longer running/);
-  t.same(after!.steps.map((s) => `${s.name}:${s.state}/${s.status}/${s.exitCode}`), ['build:COMPLETED/PASS/0', 'check:COMPLETED/WARN/2']);
+  t.same(
+    after!.steps.map((s) => `${s.name}:${s.state}/${s.status}/${s.exitCode}`),
+    ['build:COMPLETED/PASS/0', 'check:COMPLETED/WARN/2'],
+  );
 });
 
 t.test('reaper: a failing step ends the job, so it is recovered FAIL even without later exit files', async (t) => {
@@ -115,14 +161,17 @@ t.test('reaper: a step that had not ended makes the job DEAD, with the ended ste
   const { store, run, row, workDir } = await deadExecWith(t, ['build', 'check', 'deploy']);
   await store.write(run.id, [stepOp(row.id, 'build', 'RUNNING', 'n/a'), stepOp(row.id, 'check', 'RUNNING', 'n/a')]);
   fs.writeFileSync(stepExitFile(workDir, 'build'), '0\n');
-  fs.writeFileSync(stepExitFile(workDir, 'check'), '');  // being written: the same as none
+  fs.writeFileSync(stepExitFile(workDir, 'check'), ''); // being written: the same as none
   await store.reapDead(run.id, { now: 2000, ...LIVENESS });
   const after = await store.getTestById(run.id, row.id);
   t.equal(`${after!.state}/${after!.status}`, 'INCOMPLETE/DEAD');
-  t.same(after!.steps.map((s) => `${s.name}:${s.state}/${s.status}`), ['build:COMPLETED/PASS', 'check:KILLED/n/a']);
+  t.same(
+    after!.steps.map((s) => `${s.name}:${s.state}/${s.status}`),
+    ['build:COMPLETED/PASS', 'check:KILLED/n/a'],
+  );
 });
 
-t.test('reaper: without the job\'s step list, all exit codes present still leave it DEAD (the list may be longer)', async (t) => {
+t.test("reaper: without the job's step list, all exit codes present still leave it DEAD (the list may be longer)", async (t) => {
   const { store, run, row, workDir } = await deadExecWith(t, undefined);
   await store.write(run.id, [stepOp(row.id, 'build', 'RUNNING', 'n/a')]);
   fs.writeFileSync(stepExitFile(workDir, 'build'), '0\n');
@@ -132,7 +181,7 @@ t.test('reaper: without the job\'s step list, all exit codes present still leave
   t.equal(after!.steps[0]!.status, 'PASS', 'the step that ended is recorded');
 });
 
-t.test('reaper: a dead agent\'s running steps on this host are ended; on another host, left for takeOrphans there', async (t) => {
+t.test("reaper: a dead agent's running steps on this host are ended; on another host, left for takeOrphans there", async (t) => {
   const { store, run, row } = await deadExecWith(t, ['hang']);
   const step = spawn('sh', ['-c', 'sleep 1000 & wait'], { detached: true, stdio: 'ignore' });
   t.teardown(() => {
@@ -147,18 +196,24 @@ t.test('reaper: a dead agent\'s running steps on this host are ended; on another
   const exited = once(step, 'exit');
   await store.reapDead(run.id, { now: 2000, ...LIVENESS });
   const [, signal] = (await exited) as [number | null, string | null];
-  t.equal(signal, 'SIGKILL', 'the step\'s group was ended');
+  t.equal(signal, 'SIGKILL', "the step's group was ended");
   t.same(await store.takeOrphans(run.id, HOST), [], 'nothing left for anyone on this host');
 
   // The same, as seen from a store on another host: the steps are only recorded.
   const fx2 = await launched(t, 'L2');
-  const remote = await fx2.store.claimJob(fx2.run.id, fx2.row.id, 'L2', { kind: 'exec', host: 'far', pid: 4242, procStart: 7 }, { now: 1000, ...LIVENESS });
+  const remote = await fx2.store.claimJob(
+    fx2.run.id,
+    fx2.row.id,
+    'L2',
+    { kind: 'exec', host: 'far', pid: 4242, procStart: 7 },
+    { now: 1000, ...LIVENESS },
+  );
   await fx2.store.write(fx2.run.id, [
     setOp(fx2.row.id, 'RUNNING', 'n/a', 1001),
     stepOp(fx2.row.id, 'hang', 'RUNNING', 'n/a', { pid: 4243, procStart: 8 }),
   ]);
   await fx2.store.endAgent(fx2.run.id, remote.agent.id, 1500);
   await fx2.store.reapDead(fx2.run.id, { now: 2000, ...LIVENESS });
-  t.same(await fx2.store.takeOrphans(fx2.run.id, 'far'), [{ pid: 4243, procStart: 8 }], 'far\'s next trellis process ends it');
+  t.same(await fx2.store.takeOrphans(fx2.run.id, 'far'), [{ pid: 4243, procStart: 8 }], "far's next trellis process ends it");
   t.same(await fx2.store.takeOrphans(fx2.run.id, 'far'), [], 'once');
 });

@@ -65,7 +65,10 @@ t.test('claimRun: a live runner on this host holds the run', async (t) => {
     `run linux/x86_64/nightly is being run by pid ${process.pid} on host ${HOST} since 1970-01-01T00:16:40Z; ` +
       'wait for it, or use another run name',
   );
-  t.same((await store.listAgents(run.id)).map((a) => a.id), [mine.id]);
+  t.same(
+    (await store.listAgents(run.id)).map((a) => a.id),
+    [mine.id],
+  );
 
   const exec = await store.registerAgent(run.id, { ...other, kind: 'exec' });
   t.equal(exec.kind, 'exec', 'exec agents need no claim');
@@ -84,19 +87,25 @@ t.test('claimRun: the run of a killed runner is taken over', async (t) => {
   clock.now = 1010;
   const mine = await store.claimRun(run.id, SELF, { now: clock.now, deadtime: 300 });
   const agents = await store.listAgents(run.id);
-  t.match(agents, [{ id: dead.id, ended: 1010 }, { id: mine.id, ended: null }]);
-  t.match((await store.events(run.id, 0)).filter((e) => e.kind === 'agent').map((e) => e.detail), [
-    /claimed/,
-    `runner pid ${child.pid} on host ${HOST} found dead`,
-    /claimed/,
+  t.match(agents, [
+    { id: dead.id, ended: 1010 },
+    { id: mine.id, ended: null },
   ]);
+  t.match(
+    (await store.events(run.id, 0)).filter((e) => e.kind === 'agent').map((e) => e.detail),
+    [/claimed/, `runner pid ${child.pid} on host ${HOST} found dead`, /claimed/],
+  );
 });
 
 t.test('claimRun: a runner on another host lives by its heartbeat', async (t) => {
   const { store } = makeStore(t);
   const run = await store.ensureRun(NIGHTLY);
   // A pid that is alive here must not matter for another host.
-  const far = await store.claimRun(run.id, { kind: 'runner', host: 'far', pid: process.pid, procStart: null }, { now: 1000, deadtime: 300 });
+  const far = await store.claimRun(
+    run.id,
+    { kind: 'runner', host: 'far', pid: process.pid, procStart: null },
+    { now: 1000, deadtime: 300 },
+  );
   await store.heartbeat(run.id, far.id, 1200);
   await t.rejects(store.claimRun(run.id, SELF, { now: 1400, deadtime: 300 }), { code: 'RUN_BUSY', message: /on host far/ });
   const mine = await store.claimRun(run.id, SELF, { now: 1500, deadtime: 300 });
@@ -117,8 +126,7 @@ t.test('reapDead marks the tests of dead agents INCOMPLETE/DEAD', async (t) => {
   const live = await store.registerAgent(run.id, SELF);
   const far = await store.registerAgent(run.id, { kind: 'exec', host: 'far', pid: 77, procStart: null });
   const id = (n: string) => rowOf(rows, n).id;
-  const runOn = (n: string, agentId: number | null, time: number) =>
-    setOp(id(n), 'RUNNING', 'n/a', time, { start: time, agentId });
+  const runOn = (n: string, agentId: number | null, time: number) => setOp(id(n), 'RUNNING', 'n/a', time, { start: time, agentId });
   await store.write(run.id, [
     runOn('alive', live.id, 1000),
     runOn('killed', gone.id, 1000),
@@ -135,7 +143,10 @@ t.test('reapDead marks the tests of dead agents INCOMPLETE/DEAD', async (t) => {
   const reaped = await store.reapDead(run.id, { now: 1500, deadtime: 300 });
   t.same(reaped.map((r) => r.testname + (r.itempath ? `/${r.itempath}` : '')).sort(), ['killed', 'orphan', 'p/1', 'remote']);
   t.match(rowOf(reaped, 'killed'), {
-    state: 'INCOMPLETE', status: 'DEAD', end: 1500, duration: 500,
+    state: 'INCOMPLETE',
+    status: 'DEAD',
+    end: 1500,
+    duration: 500,
     comment: `exec pid ${child.pid} on host ${HOST} is no longer running`,
   });
   t.match(rowOf(reaped, 'remote').comment, 'exec pid 77 on host far sent no heartbeat since 1970-01-01T00:16:40Z');
@@ -146,7 +157,11 @@ t.test('reapDead marks the tests of dead agents INCOMPLETE/DEAD', async (t) => {
   t.match(rowOf(after, 'fresh'), { state: 'RUNNING' }, 'unknown agent, but updated within deadtime');
   t.match(rowOf(after, 'p'), { state: 'INCOMPLETE', status: 'DEAD' }, 'the parent follows its items');
   t.match((await store.getTestById(run.id, id('killed')))?.steps, [{ name: 'build', state: 'KILLED', end: 1500 }]);
-  t.match(await store.listAgents(run.id), [{ id: gone.id, ended: 1500 }, { id: live.id, ended: null }, { id: far.id, ended: 1500 }]);
+  t.match(await store.listAgents(run.id), [
+    { id: gone.id, ended: 1500 },
+    { id: live.id, ended: null },
+    { id: far.id, ended: 1500 },
+  ]);
   t.match(await store.getRun(run.id), { state: 'running', status: 'DEAD', counts: { DEAD: 4, 'n/a': 2 } });
   t.same(await store.reapDead(run.id, { now: 1500, deadtime: 300 }), [], 'nothing left to reap');
 });

@@ -61,7 +61,11 @@ const where = (i: Import) => `${path.relative(repoRoot, i.from)}:${i.line} impor
 
 t.test('docs/architecture.md names every folder of src/ and what it may import', async (t) => {
   const rules = readRules();
-  const folders = fs.readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const folders = fs
+    .readdirSync(SRC, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   t.same([...rules.keys()].sort(), folders, 'one row per folder of src/');
   for (const [layer, rule] of rules) {
     for (const other of [...rule.imports, ...rule.types]) t.ok(rules.has(other), `${layer} names a layer that exists: ${other}`);
@@ -93,7 +97,12 @@ t.test('every import goes where docs/architecture.md allows', async (t) => {
 t.test('no cycle of runtime imports', async (t) => {
   const graph = new Map<string, string[]>();
   for (const file of sourceFiles(SRC)) {
-    graph.set(file, importsOf(file).filter((i) => !i.typeOnly && !i.dynamic).map((i) => i.to));
+    graph.set(
+      file,
+      importsOf(file)
+        .filter((i) => !i.typeOnly && !i.dynamic)
+        .map((i) => i.to),
+    );
   }
   const state = new Map<string, 'open' | 'done'>();
   const cycles: string[] = [];
@@ -122,5 +131,8 @@ t.test('the checker catches what it must', async (t) => {
   ].join('\n');
   const bad = violations(importsOf(path.join(SRC, 'server', 'x.ts'), text), rules);
   t.equal(bad.length, 4, bad.join('\n'));
-  t.match(bad.join('\n'), /x\.ts:1 imports .*: server may not import client\n.*x\.ts:3 imports .*: server may not import cli\n.*x\.ts:4 imports .*: server may not import client\n.*x\.ts:5 imports .*\(types\): server may not import dashboard/);
+  t.match(
+    bad.join('\n'),
+    /x\.ts:1 imports .*: server may not import client\n.*x\.ts:3 imports .*: server may not import cli\n.*x\.ts:4 imports .*: server may not import client\n.*x\.ts:5 imports .*\(types\): server may not import dashboard/,
+  );
 });

@@ -11,20 +11,44 @@ t.test('completes commands, options, choices and what the area has', async (t) =
   const table: Array<[string[], string[]]> = [
     [['ru'], ['run']],
     [['l'], ['last-success', 'list', 'lock', 'log']],
-    [['list', ''], ['runs', 'targets', 'tests']],
+    [
+      ['list', ''],
+      ['runs', 'targets', 'tests'],
+    ],
     [['config', 's'], ['show']],
-    [['run', '--re'], ['--rerun', '--rerun-all', '--rerun-clean']],
-    [['run', '-t', ''], ['linux/aarch64', 'linux/x86_64']],
+    [
+      ['run', '--re'],
+      ['--rerun', '--rerun-all', '--rerun-clean'],
+    ],
+    [
+      ['run', '-t', ''],
+      ['linux/aarch64', 'linux/x86_64'],
+    ],
     [['run', '--target', 'linux/x'], ['linux/x86_64']],
-    [['run', '-t', 'linux/x86_64', '-r', 'n'], ['nightly-1', 'nightly-2']],
+    [
+      ['run', '-t', 'linux/x86_64', '-r', 'n'],
+      ['nightly-1', 'nightly-2'],
+    ],
     [['show', '-t', 'linux/aarch64', '-r', ''], ['arm-1']],
     [['run', '-t', 'linux/x86_64', '-p', 'u'], ['unit']],
     [['show', 'c'], ['compile']],
     [['show', '-t', 'linux/x86_64', 'l'], ['lint']],
-    [['report', ''], ['json', 'junit', 'tap']],
-    [['report', 'junit', '--logs', ''], ['all', 'failed', 'none']],
-    [['server', 's'], ['start', 'stop']],
-    [['completion', ''], ['bash', 'zsh']],
+    [
+      ['report', ''],
+      ['json', 'junit', 'tap'],
+    ],
+    [
+      ['report', 'junit', '--logs', ''],
+      ['all', 'failed', 'none'],
+    ],
+    [
+      ['server', 's'],
+      ['start', 'stop'],
+    ],
+    [
+      ['completion', ''],
+      ['bash', 'zsh'],
+    ],
     [['--area', 'x', 'ru'], ['run']],
     [['--direct', 'dash'], ['dashboard']],
     [['--ver'], ['--version']],

@@ -39,7 +39,15 @@ t.test('loadArea: defaults', async (t) => {
   t.same(area.fields, []);
   t.equal(area.runArea, path.join(dir, 'runs'));
   t.same(area.setup, { maxConcurrentJobs: 3, runtimelim: null, deadtime: 60 });
-  t.same(area.server, { idleTimeout: 600, portRange: null, advertise: undefined, bind: undefined, logLevel: 'info', logMaxBytes: 10 * 1024 * 1024, logFiles: 5 });
+  t.same(area.server, {
+    idleTimeout: 600,
+    portRange: null,
+    advertise: undefined,
+    bind: undefined,
+    logLevel: 'info',
+    logMaxBytes: 10 * 1024 * 1024,
+    logFiles: 5,
+  });
   t.equal(area.jobgroups.size, 0);
   t.equal(area.launcher, undefined);
   t.same(area.envOverride, []);
@@ -85,8 +93,18 @@ t.test('loadArea: every setting', async (t) => {
   t.same(area.setup, { maxConcurrentJobs: 8, runtimelim: 5400, deadtime: 120 });
   t.equal(area.config.text('setup', 'home'), dir, 'MT_RUN_AREA_HOME is set while reading');
   t.equal(area.launcher, 'ssh h1');
-  t.same([...area.jobgroups], [['heavy', 2], ['light', 10]]);
-  t.same(area.envOverride.map(([k, v]) => [k, v.text]), [['TOOLS', '$HOME/tools']], '$VAR is not expanded at read time');
+  t.same(
+    [...area.jobgroups],
+    [
+      ['heavy', 2],
+      ['light', 10],
+    ],
+  );
+  t.same(
+    area.envOverride.map(([k, v]) => [k, v.text]),
+    [['TOOLS', '$HOME/tools']],
+    '$VAR is not expanded at read time',
+  );
   t.match(area.server, { idleTimeout: 300, portRange: [8080, 8099], advertise: 'login1', bind: '0.0.0.0' });
   t.equal(area.config.text('mine', 'kept'), 'yes');
   t.equal(area.runconfigs.text('default', 'A'), '1');
@@ -149,7 +167,11 @@ t.test('parseDuration', async (t) => {
   ];
   for (const [text, want] of cases) t.equal(parseDuration(text, loc), want, text);
   for (const bad of ['', 'h', '5 minutes', '1h x', '-5', '1.h', '30m 10']) {
-    t.throws(() => parseDuration(bad, loc, 'runtimelim'), { code: 'CONFIG_VALUE', message: /^f\.config:7: bad runtimelim/, hint: /e\.g\. 90, 90s, 1m30s/ }, `'${bad}'`);
+    t.throws(
+      () => parseDuration(bad, loc, 'runtimelim'),
+      { code: 'CONFIG_VALUE', message: /^f\.config:7: bad runtimelim/, hint: /e\.g\. 90, 90s, 1m30s/ },
+      `'${bad}'`,
+    );
   }
 });
 
@@ -182,7 +204,8 @@ t.test('resolveTarget', async (t) => {
   t.throws(() => resolveTarget(area, 'linux/%'), { code: 'BAD_TARGET', message: /the value for ARCH '%' contains '%'/ });
   t.throws(() => resolveTarget(area, 'win/x86_64'), {
     code: 'UNKNOWN_TARGET',
-    message: /unknown target 'win\/x86_64': .*runconfigs\.config has no \[win\/x86_64\] section and no pattern section matching it; known targets: linux\/x86_64$/,
+    message:
+      /unknown target 'win\/x86_64': .*runconfigs\.config has no \[win\/x86_64\] section and no pattern section matching it; known targets: linux\/x86_64$/,
     hint: /add a \[win\/x86_64\] section \(it may be empty\) to .*runconfigs\.config, or use a known target/,
   });
   const none = targetArea(t, FIELDS);
@@ -190,7 +213,10 @@ t.test('resolveTarget', async (t) => {
   t.throws(() => resolveTarget(none, 'a'), { code: 'BAD_TARGET', hint: 'give e.g. -t <OS>/<ARCH>' });
   const single = targetArea(t, '', '[linux]\n');
   t.same(resolveTarget(single, 'linux'), { name: 'linux', values: ['linux'], keys: {} });
-  t.throws(() => resolveTarget(single, 'linux/x'), { code: 'BAD_TARGET', message: /has 2 values but .*trellis\.config has no \[fields\], so a target is one value/ });
+  t.throws(() => resolveTarget(single, 'linux/x'), {
+    code: 'BAD_TARGET',
+    message: /has 2 values but .*trellis\.config has no \[fields\], so a target is one value/,
+  });
 });
 
 t.test('readRunconfigs sets MT_TARGET and the keys; runconfigValues overrides [default]', async (t) => {
@@ -234,7 +260,10 @@ t.test('loadArea: [server] log_level, log_size and log_files', async (t) => {
   t.match(area('log_level DEBUG\nlog_size 2M\nlog_files 3').server, { logLevel: 'debug', logMaxBytes: 2 * 1024 * 1024, logFiles: 3 });
   t.match(area('log_size 4096').server, { logLevel: 'info', logMaxBytes: 4096, logFiles: 5 });
   t.match(area('log_size 64k').server, { logMaxBytes: 65536 });
-  t.throws(() => area('log_level chatty'), { code: 'CONFIG_VALUE', message: /trellis\.config:5: \[server\] log_level 'chatty' is not a level/ });
+  t.throws(() => area('log_level chatty'), {
+    code: 'CONFIG_VALUE',
+    message: /trellis\.config:5: \[server\] log_level 'chatty' is not a level/,
+  });
   t.throws(() => area('log_size 10'), { code: 'CONFIG_VALUE', message: /log_size '10' is not a size of 1K or more/ });
   t.throws(() => area('log_size lots'), { code: 'CONFIG_VALUE', message: /log_size 'lots'/ });
   t.throws(() => area('log_files 0'), { code: 'CONFIG_VALUE', message: /\[server\] log_files must be a positive whole number/ });

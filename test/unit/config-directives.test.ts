@@ -46,7 +46,13 @@ t.test('#{shell CMD}: stdout with newlines as spaces, in the file folder, with c
   const dir = t.testdir({ 'data.txt': 'from file\n' });
   const cfg = parseIn(
     dir,
-    ['a #{shell printf "one\\ntwo\\n"}', 'b #{shell cat data.txt}', 'c #{shell echo $OS}', 'd #{sh echo ${OS}-x}', 'e #{shell echo out; exit 3}'].join('\n'),
+    [
+      'a #{shell printf "one\\ntwo\\n"}',
+      'b #{shell cat data.txt}',
+      'c #{shell echo $OS}',
+      'd #{sh echo ${OS}-x}',
+      'e #{shell echo out; exit 3}',
+    ].join('\n'),
   );
   t.equal(cfg.text('default', 'a'), 'one two');
   t.equal(cfg.text('default', 'b'), 'from file');
@@ -78,7 +84,15 @@ t.test('directives nest innermost-first', async (t) => {
   const dir = t.testdir({});
   const cfg = parseIn(
     dir,
-    ['[a]', 'b OS', '[s]', 'x #{getenv #{get a b}}', 'y #{getenv #{getenv NAME}}', 'z #{shell echo #{getenv #{get a b}} | tr a-z A-Z}', 'w #{get #{getenv SECTION} x}'].join('\n'),
+    [
+      '[a]',
+      'b OS',
+      '[s]',
+      'x #{getenv #{get a b}}',
+      'y #{getenv #{getenv NAME}}',
+      'z #{shell echo #{getenv #{get a b}} | tr a-z A-Z}',
+      'w #{get #{getenv SECTION} x}',
+    ].join('\n'),
   );
   t.equal(cfg.text('s', 'x'), 'linux');
   t.equal(cfg.text('s', 'y'), 'linux');
@@ -123,10 +137,17 @@ t.test('#{scheme} and unknown directives are refused with file:line', async (t) 
 
 t.test('directive syntax errors name file:line', async (t) => {
   t.throws(() => parseIn('/d', '[s]\n\nk #{getenv OS\n'), { code: 'CONFIG_SYNTAX', message: /^\/d\/test\.config:3: '#\{' is not closed/ });
-  t.throws(() => parseIn('/d', 'k #{get onlyone}\n'), { code: 'CONFIG_SYNTAX', message: /test\.config:1: #\{get onlyone\} needs a section and a key/ });
+  t.throws(() => parseIn('/d', 'k #{get onlyone}\n'), {
+    code: 'CONFIG_SYNTAX',
+    message: /test\.config:1: #\{get onlyone\} needs a section and a key/,
+  });
   t.throws(() => parseIn('/d', 'k #{getenv}\n'), { code: 'CONFIG_SYNTAX', message: /test\.config:1: #\{getenv\} needs a variable name/ });
   t.throws(() => parseIn('/d', 'k #{shell }\n'), { code: 'CONFIG_SYNTAX', message: /test\.config:1: #\{shell\} needs a command/ });
-  t.throws(() => parseIn('/d', 'k\n  #{getenv OS\n'), { code: 'CONFIG_SYNTAX', message: /test\.config:2: '#\{' is not closed/ }, 'in a continuation line');
+  t.throws(
+    () => parseIn('/d', 'k\n  #{getenv OS\n'),
+    { code: 'CONFIG_SYNTAX', message: /test\.config:2: '#\{' is not closed/ },
+    'in a continuation line',
+  );
 });
 
 t.test('a command that cannot start is CONFIG_COMMAND with file:line', async (t) => {
@@ -148,7 +169,13 @@ t.test('[include FILE]: relative to the including file, read in place', async (t
   const cfg = readConfigFile(path.join(dir, 'main.config'), { env: ENV, areaDir: dir, debug: (m) => notes.push(m) });
   t.same(
     cfg.entries('s').map(([k, v]) => [k, v.text]),
-    [['a', 'overridden'], ['b', '2'], ['deep', 'yes'], ['c', '3'], ['d', '4']],
+    [
+      ['a', 'overridden'],
+      ['b', '2'],
+      ['deep', 'yes'],
+      ['c', '3'],
+      ['d', '4'],
+    ],
     'the include starts in the current section; its own sections do not leak out',
   );
   t.equal(cfg.text('other', 'x'), 'y');
@@ -164,7 +191,9 @@ t.test('include cycles are an error naming file:line', async (t) => {
   });
   t.throws(() => readConfigFile(path.join(dir, 'a.config'), ctxFor()), {
     code: 'CONFIG_INCLUDE',
-    message: new RegExp(`^${dir.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')}/b\\.config:3: include cycle: a\\.config → b\\.config → a\\.config`),
+    message: new RegExp(
+      `^${dir.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')}/b\\.config:3: include cycle: a\\.config → b\\.config → a\\.config`,
+    ),
   });
   t.throws(() => readConfigFile(path.join(dir, 'self.config'), ctxFor()), {
     code: 'CONFIG_INCLUDE',
@@ -181,7 +210,10 @@ t.test('including the same file twice (not a cycle) is fine', async (t) => {
 
 t.test('including a folder is an error', async (t) => {
   const dir = t.testdir({ 'a.config': '[include sub]\n', sub: {} });
-  t.throws(() => readConfigFile(path.join(dir, 'a.config'), ctxFor()), { code: 'CONFIG_INCLUDE', message: /a\.config:1: \[include sub\]: .* is not a file/ });
+  t.throws(() => readConfigFile(path.join(dir, 'a.config'), ctxFor()), {
+    code: 'CONFIG_INCLUDE',
+    message: /a\.config:1: \[include sub\]: .* is not a file/,
+  });
 });
 
 t.test('[scriptinc CMD] reads the output in place', async (t) => {
@@ -191,7 +223,14 @@ t.test('[scriptinc CMD] reads the output in place', async (t) => {
     'main.config': '[s]\nbefore 1\n[scriptinc sh gen.sh]\nafter 2\n',
   });
   const cfg = readConfigFile(path.join(dir, 'main.config'), ctxFor());
-  t.same(cfg.entries('s').map(([k, v]) => [k, v.text]), [['before', '1'], ['gen', 'linux'], ['after', '2']]);
+  t.same(
+    cfg.entries('s').map(([k, v]) => [k, v.text]),
+    [
+      ['before', '1'],
+      ['gen', 'linux'],
+      ['after', '2'],
+    ],
+  );
   t.equal(cfg.text('generated', 'where'), fs.realpathSync(dir), 'runs in the including file folder');
   t.equal(cfg.text('generated', 'included'), 'yes', 'includes inside the output are relative to the including file');
   t.same(cfg.get('s', 'gen')!.loc, { file: `${path.join(dir, 'main.config')}:3 [scriptinc]`, line: 1 });

@@ -6,7 +6,7 @@ t.test('expandDollarVars', async (t) => {
   const cases: Array<[string, string]> = [
     ['$HOME/bin', '/home/a/bin'],
     ['${OS}_x', 'linux_x'],
-    ['$OS_x', '', ],
+    ['$OS_x', ''],
     ['a$UNSET-b', 'a-b'],
     ['${UNSET}', ''],
     ['$U', ''],

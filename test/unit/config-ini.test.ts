@@ -22,7 +22,10 @@ t.test('sections, keys and the [default] section', async (t) => {
   const cfg = parse(['top 1', '[setup]', 'a   one two  ', 'flag', '', '[other]', 'x y'].join('\n'));
   t.same(cfg.sectionNames(), ['default', 'setup', 'other']);
   t.same(entriesText(cfg, 'default'), [['top', '1']]);
-  t.same(entriesText(cfg, 'setup'), [['a', 'one two'], ['flag', '']]);
+  t.same(entriesText(cfg, 'setup'), [
+    ['a', 'one two'],
+    ['flag', ''],
+  ]);
   t.equal(cfg.text('other', 'x'), 'y');
   t.equal(cfg.text('other', 'missing', 'fb'), 'fb');
   t.equal(cfg.get('nosuch', 'x'), undefined);
@@ -33,7 +36,11 @@ t.test('sections, keys and the [default] section', async (t) => {
 
 t.test('a later assignment replaces an earlier one, keeping its position', async (t) => {
   const cfg = parse(['[s]', 'a 1', 'b 2', 'a 3', '[t]', '[s]', 'b 4', 'c 5'].join('\n'));
-  t.same(entriesText(cfg, 's'), [['a', '3'], ['b', '4'], ['c', '5']]);
+  t.same(entriesText(cfg, 's'), [
+    ['a', '3'],
+    ['b', '4'],
+    ['c', '5'],
+  ]);
   t.equal(cfg.get('s', 'b')!.loc.line, 7);
 });
 
@@ -53,7 +60,20 @@ t.test('comments start only at the start of a line', async (t) => {
 
 t.test('indented lines continue a value; a blank line ends it', async (t) => {
   const cfg = parse(
-    ['[ezsteps]', 'build make', '    all', '      -j4', '    # dropped comment', '    done', '', 'next echo hi', '[s]', 'script', '  line1', '  line2'].join('\n'),
+    [
+      '[ezsteps]',
+      'build make',
+      '    all',
+      '      -j4',
+      '    # dropped comment',
+      '    done',
+      '',
+      'next echo hi',
+      '[s]',
+      'script',
+      '  line1',
+      '  line2',
+    ].join('\n'),
   );
   t.equal(cfg.text('ezsteps', 'build'), 'make\nall\n  -j4\ndone');
   t.equal(cfg.text('ezsteps', 'next'), 'echo hi');
@@ -105,13 +125,17 @@ t.test('pattern sections copy their keys into every matching section', async (t)
       'ARM yes',
     ].join('\n'),
   );
-  t.same(entriesText(cfg, 'linux/x86_64'), [
-    ['CC', 'gcc'],
-    ['A', 'pattern'],
-    ['WIDTH', '64'],
-    ['OSNAME', 'linux'],
-    ['UNDERSCORE', 'yes'],
-  ], 'file order: the pattern section after the target replaces A');
+  t.same(
+    entriesText(cfg, 'linux/x86_64'),
+    [
+      ['CC', 'gcc'],
+      ['A', 'pattern'],
+      ['WIDTH', '64'],
+      ['OSNAME', 'linux'],
+      ['UNDERSCORE', 'yes'],
+    ],
+    'file order: the pattern section after the target replaces A',
+  );
   t.equal(cfg.text('linux/arm64', 'ARM'), 'yes', 'regex section, name never written');
   t.equal(cfg.text('linux/arm64', 'OSNAME'), 'linux');
   t.equal(cfg.text('linux/arm64', 'UNDERSCORE'), undefined, 'every % is a wildcard: %/%_% needs an underscore');
@@ -124,8 +148,14 @@ t.test('pattern sections copy their keys into every matching section', async (t)
 
 t.test('a literal section after a pattern section overrides it', async (t) => {
   const cfg = parse(['[%]', 'A pat', 'B pat', '[one]', 'A lit'].join('\n'));
-  t.same(entriesText(cfg, 'one'), [['A', 'lit'], ['B', 'pat']]);
-  t.same(entriesText(cfg, 'two'), [['A', 'pat'], ['B', 'pat']]);
+  t.same(entriesText(cfg, 'one'), [
+    ['A', 'lit'],
+    ['B', 'pat'],
+  ]);
+  t.same(entriesText(cfg, 'two'), [
+    ['A', 'pat'],
+    ['B', 'pat'],
+  ]);
 });
 
 t.test('KEY [system CMD] is lazy: not run at read time', async (t) => {
@@ -140,9 +170,15 @@ t.test('KEY [system CMD] is lazy: not run at read time', async (t) => {
 });
 
 t.test('header syntax errors name file:line', async (t) => {
-  t.throws(() => parse('k v\n[setup\n', '/d'), { code: 'CONFIG_SYNTAX', message: /^\/d\/test\.config:2: '\[setup' starts with '\[' but does not end with '\]'/ });
+  t.throws(() => parse('k v\n[setup\n', '/d'), {
+    code: 'CONFIG_SYNTAX',
+    message: /^\/d\/test\.config:2: '\[setup' starts with '\[' but does not end with '\]'/,
+  });
   t.throws(() => parse('\n\n[ ]\n', '/d'), { code: 'CONFIG_SYNTAX', message: /^\/d\/test\.config:3: empty section name/ });
-  t.throws(() => parse('[/a(/]\n', '/d'), { code: 'CONFIG_SYNTAX', message: /^\/d\/test\.config:1: section \[\/a\(\/\] is not a valid regular expression/ });
+  t.throws(() => parse('[/a(/]\n', '/d'), {
+    code: 'CONFIG_SYNTAX',
+    message: /^\/d\/test\.config:1: section \[\/a\(\/\] is not a valid regular expression/,
+  });
 });
 
 t.test('[configf:settings …] is accepted and ignored', async (t) => {

@@ -24,14 +24,20 @@ const paths = (def: TestDefinition) => expandItems(def, { env: ENV, cwd: def.dir
 t.test('[items]: cross product, first line varies slowest', async (t) => {
   const def = testWith(t, '[items]\nA 1 2\nB x y z\nC only\n');
   const items = expandItems(def, { env: ENV, cwd: def.dir });
-  t.same(items.map((i) => i.path), ['1/x/only', '1/y/only', '1/z/only', '2/x/only', '2/y/only', '2/z/only']);
+  t.same(
+    items.map((i) => i.path),
+    ['1/x/only', '1/y/only', '1/z/only', '2/x/only', '2/y/only', '2/z/only'],
+  );
   t.same(items[1], { path: '1/y/only', values: ['1', 'y', 'only'], vars: { A: '1', B: 'y', C: 'only' } });
 });
 
 t.test('[itemstable]: columns zipped into rows', async (t) => {
   const def = testWith(t, '[itemstable]\nA 1 2 3\nB x y z\n');
   const items = expandItems(def, { env: ENV, cwd: def.dir });
-  t.same(items.map((i) => i.path), ['1/x', '2/y', '3/z']);
+  t.same(
+    items.map((i) => i.path),
+    ['1/x', '2/y', '3/z'],
+  );
   t.same(items[2]!.vars, { A: '3', B: 'z' });
 });
 
@@ -44,7 +50,9 @@ t.test('[itemstable] columns of different lengths name file:line', async (t) => 
   const def = testWith(t, '[itemstable]\nA 1 2 3\nB x y\n');
   t.throws(() => expandItems(def, { env: ENV, cwd: def.dir }), {
     code: 'CONFIG_VALUE',
-    message: new RegExp(`^${def.configFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3: \\[itemstable\\] column B has 2 values but A has 3$`),
+    message: new RegExp(
+      `^${def.configFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3: \\[itemstable\\] column B has 2 values but A has 3$`,
+    ),
   });
 });
 
@@ -52,14 +60,18 @@ t.test('lazy [system CMD]: run at expansion, with env and cwd', async (t) => {
   const def = testWith(t, '[items]\nA [system cat list.txt]\nB [system echo $WHO; pwd]\n', { 'list.txt': 'one\ntwo\n' });
   const items = expandItems(def, { env: ENV, cwd: def.dir });
   const real = fs.realpathSync(def.dir);
-  t.same(items.map((i) => i.path), [`one/env-value`, `one/${real}`, `two/env-value`, `two/${real}`]);
+  t.same(
+    items.map((i) => i.path),
+    [`one/env-value`, `one/${real}`, `two/env-value`, `two/${real}`],
+  );
 });
 
 t.test('a failing lazy command is CONFIG_COMMAND with file:line and exit code', async (t) => {
   const def = testWith(t, '[items]\nA 1\nB [system echo broken >&2; exit 9]\n');
   t.throws(() => expandItems(def, { env: ENV, cwd: def.dir }), {
     code: 'CONFIG_COMMAND',
-    message: /testconfig:3: \[items\] B \[system echo broken >&2; exit 9\]: command 'echo broken >&2; exit 9' exited with code 9 \(broken\)/,
+    message:
+      /testconfig:3: \[items\] B \[system echo broken >&2; exit 9\]: command 'echo broken >&2; exit 9' exited with code 9 \(broken\)/,
     hint: /cd .* && echo broken/,
   });
 });
@@ -86,8 +98,14 @@ t.test('zero items is allowed', async (t) => {
 
 t.test('evaluateValue runs a lazy value when it is exported', async (t) => {
   const dir = t.testdir({});
-  const cfg = parseConfigText('A plain\nB [system printf "x\\ny\\n"]\nC [system exit 2]\n', path.join(dir, 'rc.config'), { env: ENV, areaDir: dir });
+  const cfg = parseConfigText('A plain\nB [system printf "x\\ny\\n"]\nC [system exit 2]\n', path.join(dir, 'rc.config'), {
+    env: ENV,
+    areaDir: dir,
+  });
   t.equal(evaluateValue(cfg.get('default', 'A')!, { env: ENV, cwd: dir }), 'plain');
   t.equal(evaluateValue(cfg.get('default', 'B')!, { env: ENV, cwd: dir }), 'x y');
-  t.throws(() => evaluateValue(cfg.get('default', 'C')!, { env: ENV, cwd: dir }), { code: 'CONFIG_COMMAND', message: /rc\.config:3: .*exited with code 2/ });
+  t.throws(() => evaluateValue(cfg.get('default', 'C')!, { env: ENV, cwd: dir }), {
+    code: 'CONFIG_COMMAND',
+    message: /rc\.config:3: .*exited with code 2/,
+  });
 });

@@ -27,21 +27,27 @@ t.test('a Megatest area loads unchanged', async (t) => {
 
   const target = resolveTarget(area, 'linux/x86_64');
   const rc = readRunconfigs(area, target, ENV);
-  t.same(runconfigValues(rc, target).map(([k, v]) => [k, v.text]), [
-    ['TESTPATT', '%'],
-    ['GCC_VERSION', '13'],
-    ['BUILD_DIR', `${AREA}/build/linux`],
-    ['WIDTH', '64'],
-  ]);
+  t.same(
+    runconfigValues(rc, target).map(([k, v]) => [k, v.text]),
+    [
+      ['TESTPATT', '%'],
+      ['GCC_VERSION', '13'],
+      ['BUILD_DIR', `${AREA}/build/linux`],
+      ['WIDTH', '64'],
+    ],
+  );
   t.equal(resolveTarget(area, 'bsd/x86_64').name, 'bsd/x86_64', 'known through [%/x86_64]');
   t.throws(() => resolveTarget(area, 'linux'), { code: 'BAD_TARGET', hint: 'give e.g. -t linux/x86_64' });
 
   const [compile, regress] = loadTests(area, target, ENV, rc);
-  t.same(compile!.steps.map((s) => [s.name, s.command]), [
-    ['configure', `./configure --prefix=${AREA}/build/linux`],
-    ['build', 'make -j4 all'],
-    ['install', 'make install\necho installed'],
-  ]);
+  t.same(
+    compile!.steps.map((s) => [s.name, s.command]),
+    [
+      ['configure', `./configure --prefix=${AREA}/build/linux`],
+      ['build', 'make -j4 all'],
+      ['install', 'make install\necho installed'],
+    ],
+  );
   t.equal(compile!.priority, 10);
   t.equal(compile!.runtimelim, 7200);
   t.same(compile!.meta, { owner: 'build-team', description: 'Builds the tree', tags: 'build,smoke' });
@@ -54,6 +60,9 @@ t.test('a Megatest area loads unchanged', async (t) => {
   t.same(regress!.skip, { fileexists: `${AREA}/SKIP_REGRESS` });
   t.equal(regress!.steps[0]!.command, './regress.sh $SUITE $SEED', '$VAR is left for the shell');
   const items = expandItems(regress!, { env: ENV, cwd: regress!.dir });
-  t.same(items.map((i) => i.path), ['basic/1', 'basic/2', 'basic/3', 'stress/1', 'stress/2', 'stress/3']);
+  t.same(
+    items.map((i) => i.path),
+    ['basic/1', 'basic/2', 'basic/3', 'stress/1', 'stress/2', 'stress/3'],
+  );
   t.notOk(fs.existsSync(path.join(AREA, 'runs')), 'loading writes nothing');
 });

@@ -66,25 +66,46 @@ t.test('a full testconfig', async (t) => {
   t.equal(def.name, 'full');
   t.equal(def.dir, path.join(area.dir, 'tests', 'full'));
   t.equal(def.configFile, file);
-  t.same(def.steps.map((s) => [s.name, s.command, s.loc.line]), [
-    ['compile', 'make -C src', 2],
-    ['check', './check.sh --all', 3],
-    ['report', 'echo one\necho two', 5],
-  ]);
+  t.same(
+    def.steps.map((s) => [s.name, s.command, s.loc.line]),
+    [
+      ['compile', 'make -C src', 2],
+      ['check', './check.sh --all', 3],
+      ['report', 'echo one\necho two', 5],
+    ],
+  );
   t.same(def.runscript, { command: './main.sh', loc: { file, line: 9 } });
   t.same(def.waiton, ['compile', 'lint']);
   t.same(def.waitonLoc, { file, line: 11 });
   t.equal(def.mode, 'itemwait');
-  t.same(def.itemmap.map((r) => [r.regex.source, r.replacement]), [['.*\\/', ''], ['^x', 'y']]);
+  t.same(
+    def.itemmap.map((r) => [r.regex.source, r.replacement]),
+    [
+      ['.*\\/', ''],
+      ['^x', 'y'],
+    ],
+  );
   t.equal(def.priority, -3);
   t.equal(def.runtimelim, 90);
   t.equal(def.jobgroup, 'heavy');
-  t.same(def.items.items.map((v) => [v.name, v.values, v.lazyCommand]), [['A', ['1', '2'], undefined], ['B', null, 'ls']]);
-  t.same(def.items.table.map((v) => [v.name, v.values]), [['C', ['x', 'y']]]);
+  t.same(
+    def.items.items.map((v) => [v.name, v.values, v.lazyCommand]),
+    [
+      ['A', ['1', '2'], undefined],
+      ['B', null, 'ls'],
+    ],
+  );
+  t.same(
+    def.items.table.map((v) => [v.name, v.values]),
+    [['C', ['x', 'y']]],
+  );
   t.equal(def.hasItems, true);
   t.same(def.meta, { owner: 'alice', description: 'does things', tags: 'quick,nightly' });
   t.same(def.skip, { fileexists: '/tmp/skip-me', script: 'test -e /nothing' });
-  t.same(def.envOverride.map(([k, v]) => [k, v.text]), [['FOO', '$BAR']]);
+  t.same(
+    def.envOverride.map(([k, v]) => [k, v.text]),
+    [['FOO', '$BAR']],
+  );
   t.equal(def.config.text('triggers', 'COMPLETED/PASS'), 'echo done', 'other sections are kept');
   t.ok(Object.isFrozen(def));
 });
@@ -113,13 +134,25 @@ t.test('runtimelim 0 means no limit', async (t) => {
 
 t.test('errors name file:line and say what to do', async (t) => {
   const cases: Array<[string, string, RegExp]> = [
-    ['[requirements]\nmode sometimes\n', 'CONFIG_VALUE', /testconfig:2: \[requirements\] mode 'sometimes' is not one of normal, toplevel, itemwait/],
+    [
+      '[requirements]\nmode sometimes\n',
+      'CONFIG_VALUE',
+      /testconfig:2: \[requirements\] mode 'sometimes' is not one of normal, toplevel, itemwait/,
+    ],
     ['[requirements]\npriority high\n', 'CONFIG_VALUE', /testconfig:2: \[requirements\] priority 'high' is not a whole number/],
     ['[requirements]\nruntimelim 3 days\n', 'CONFIG_VALUE', /testconfig:2: bad \[requirements\] runtimelim '3 days'/],
-    ['[requirements]\n\njobgroup light\n', 'CONFIG_VALUE', /testconfig:3: \[requirements\] jobgroup 'light' is not in \[jobgroups\] of .*trellis\.config \(known: heavy\)/],
+    [
+      '[requirements]\n\njobgroup light\n',
+      'CONFIG_VALUE',
+      /testconfig:3: \[requirements\] jobgroup 'light' is not in \[jobgroups\] of .*trellis\.config \(known: heavy\)/,
+    ],
     ['[requirements]\nitemmap a(b\n', 'CONFIG_VALUE', /testconfig:2: \[requirements\] itemmap 'a\(b' is not a valid regular expression/],
     ['[ezsteps]\nempty\n', 'CONFIG_VALUE', /testconfig:2: \[ezsteps\] empty has no command/],
-    ['[ezsteps]\nlazy [system echo hi]\n', 'CONFIG_VALUE', /testconfig:2: \[ezsteps\] lazy: \[system …\] is only evaluated in \[items\] and \[itemstable\]/],
+    [
+      '[ezsteps]\nlazy [system echo hi]\n',
+      'CONFIG_VALUE',
+      /testconfig:2: \[ezsteps\] lazy: \[system …\] is only evaluated in \[items\] and \[itemstable\]/,
+    ],
     ['[setup]\nrunscript\n', 'CONFIG_VALUE', /testconfig:2: \[setup\] runscript has no command/],
     ['[items]\nmy-var 1 2\n', 'CONFIG_VALUE', /testconfig:2: \[items\] variable 'my-var' is not a valid variable name/],
     ['[s]\nk #{scheme 1}\n', 'CONFIG_UNSUPPORTED', /testconfig:2: #\{scheme\} is not supported/],
@@ -141,15 +174,26 @@ t.test('testconfigs see the target, the area and the runconfigs values', async (
   const area = areaWith(
     t,
     {
-      one: ['[ezsteps]', 'show echo #{getenv OS} #{getenv MT_TARGET} #{mtrah}', 'rc #{getenv GREETING} #{rget GREETING} #{getenv LAZY}.', 'dollar #{getenv BOTH}'].join('\n'),
+      one: [
+        '[ezsteps]',
+        'show echo #{getenv OS} #{getenv MT_TARGET} #{mtrah}',
+        'rc #{getenv GREETING} #{rget GREETING} #{getenv LAZY}.',
+        'dollar #{getenv BOTH}',
+      ].join('\n'),
       two: '[test_meta]\nowner #{rget OWNER}\n',
     },
     ['[default]', 'GREETING hello', 'OWNER nobody', 'BOTH $GREETING-$OS', 'LAZY [system echo no]', '[linux]', 'OWNER bob'].join('\n'),
   );
   const target = resolveTarget(area, 'linux');
   const defs = loadTests(area, target, ENV, readRunconfigs(area, target, ENV));
-  t.same(defs.map((d) => d.name), ['one', 'two']);
-  t.same(defs[0]!.steps.map((s) => s.command), [`echo linux linux ${area.dir}`, 'hello hello .', 'hello-linux']);
+  t.same(
+    defs.map((d) => d.name),
+    ['one', 'two'],
+  );
+  t.same(
+    defs[0]!.steps.map((s) => s.command),
+    [`echo linux linux ${area.dir}`, 'hello hello .', 'hello-linux'],
+  );
   t.equal(defs[1]!.meta.owner, 'bob', 'rget: the target value over [default]');
 });
 

@@ -18,7 +18,10 @@ function loaded(): MatrixData {
 
 t.test('runs come newest first; the cursor asks for the whole of runs not yet loaded', async (t) => {
   const d = loaded();
-  t.same(d.runs().map((r) => r.id), [3, 2, 1]);
+  t.same(
+    d.runs().map((r) => r.id),
+    [3, 2, 1],
+  );
   t.ok(d.loaded);
   t.same(d.cursor(), { runsSeq: 10, runs: { 1: 0, 2: 0 } });
   t.same(d.pending().sort(), [1, 2]);
@@ -51,11 +54,17 @@ t.test('runs changing, appearing and going away', async (t) => {
   const v = d.version;
   d.apply({ cursor: { runsSeq: 12, runs: {} }, runs: [makeRun(4), makeRun(1, { state: 'locked' })], removedRuns: [2], cells: [] });
   t.ok(d.version > v, 'version bumped');
-  t.same(d.runs().map((r) => r.id), [4, 3, 1]);
+  t.same(
+    d.runs().map((r) => r.id),
+    [4, 3, 1],
+  );
   t.equal(d.run(1)?.state, 'locked');
   // An older runs answer (runsSeq 11 < 12) changes nothing.
   t.notOk(d.apply({ cursor: { runsSeq: 11, runs: {} }, runs: [makeRun(2)], removedRuns: [], cells: [] }));
-  t.same(d.runs().map((r) => r.id), [4, 3, 1]);
+  t.same(
+    d.runs().map((r) => r.id),
+    [4, 3, 1],
+  );
 });
 
 t.test('following other runs drops the cells of those left, keeping memory bounded', async (t) => {
@@ -84,13 +93,18 @@ t.test('rowTree: tests sorted by name, items in natural order, over every follow
 t.test('flattenRows: folding, the test pattern and the status filter', async (t) => {
   const d = loaded();
   d.apply(
-    cellsBatch(1, 1, [
-      makeCell('build'),
-      makeCell('unit', '', 'RUNNING', 'FAIL'),
-      makeCell('unit', 'a', 'COMPLETED', 'FAIL'),
-      makeCell('unit', 'b', 'RUNNING', 'n/a'),
-      makeCell('unit', 'c'),
-    ], { full: true }),
+    cellsBatch(
+      1,
+      1,
+      [
+        makeCell('build'),
+        makeCell('unit', '', 'RUNNING', 'FAIL'),
+        makeCell('unit', 'a', 'COMPLETED', 'FAIL'),
+        makeCell('unit', 'b', 'RUNNING', 'n/a'),
+        makeCell('unit', 'c'),
+      ],
+      { full: true },
+    ),
   );
   const cellsOf = (k: string) => [d.cell(1, k)];
   const base = { foldedByDefault: false, toggled: new Set<string>(), cellsOf };
@@ -99,7 +113,11 @@ t.test('flattenRows: folding, the test pattern and the status filter', async (t)
   t.same(keys({}), ['build', 'unit', 'unit/a', 'unit/b', 'unit/c'], 'unfolded');
   t.same(keys({ toggled: new Set(['unit']) }), ['build', 'unit'], 'one test folded');
   t.same(keys({ foldedByDefault: true }), ['build', 'unit'], 'all folded');
-  t.same(keys({ foldedByDefault: true, toggled: new Set(['unit']) }), ['build', 'unit', 'unit/a', 'unit/b', 'unit/c'], 'all folded but one');
+  t.same(
+    keys({ foldedByDefault: true, toggled: new Set(['unit']) }),
+    ['build', 'unit', 'unit/a', 'unit/b', 'unit/c'],
+    'all folded but one',
+  );
   const folded = flattenRows(d.rowTree(), { ...base, foldedByDefault: true }).find((r) => r.key === 'unit');
   t.same({ folded: folded?.folded, itemCount: folded?.itemCount }, { folded: true, itemCount: 3 });
 
@@ -118,7 +136,13 @@ t.test('cells are asked for a few runs at a time, in the order given (those on s
   const runs = Array.from({ length: 20 }, (_, i) => makeRun(i + 1));
   d.apply(runsBatch(runs));
   d.follow([20, 19, 18, 17, 16, 15, 14, 13, 1, 2]);
-  t.same(Object.keys(d.cursor().runs).map(Number).sort((a, b) => b - a), [20, 19, 18, 17, 16, 15], `at most ${MAX_PENDING_PER_ANSWER}`);
+  t.same(
+    Object.keys(d.cursor().runs)
+      .map(Number)
+      .sort((a, b) => b - a),
+    [20, 19, 18, 17, 16, 15],
+    `at most ${MAX_PENDING_PER_ANSWER}`,
+  );
   d.apply(cellsBatch(20, 3, [makeCell('a')], { full: true }));
   t.same(d.cursor().runs['20'], 3, 'a loaded run is asked from its seq');
   t.ok('14' in d.cursor().runs, 'the next in line joins');
@@ -135,7 +159,9 @@ t.test('cells take a few bytes each: a shared row table, typed arrays per run', 
   d.apply(runsBatch(runs));
   d.follow(runs.map((r) => r.id));
   for (const r of runs) {
-    const cells = Array.from({ length: 5000 }, (_, i) => makeCell(`t${Math.floor(i / 20)}`, i % 20 === 0 ? '' : `i${i % 20}`, 'COMPLETED', i % 97 === 0 ? 'FAIL' : 'PASS', r.id * 10000 + i));
+    const cells = Array.from({ length: 5000 }, (_, i) =>
+      makeCell(`t${Math.floor(i / 20)}`, i % 20 === 0 ? '' : `i${i % 20}`, 'COMPLETED', i % 97 === 0 ? 'FAIL' : 'PASS', r.id * 10000 + i),
+    );
     d.apply(cellsBatch(r.id, 1, cells, { full: true }));
   }
   t.equal(d.rowTree().tests.length, 250);

@@ -3,14 +3,32 @@ import type { CellRecord, FeedBatch, RunRecord } from '../../src/model/records.j
 
 export function makeRun(id: number, over: Partial<RunRecord> = {}): RunRecord {
   return {
-    id, target: 'linux/x86_64', keys: { os: 'linux', arch: 'x86_64' }, runname: `run${id}`, state: 'done', status: 'PASS',
-    counts: { PASS: 2 }, total: 2, created: 1000 + id, started: 1000 + id, ended: 1010 + id, updated: 1010 + id,
-    lockedBy: null, lockedAt: null, ...over,
+    id,
+    target: 'linux/x86_64',
+    keys: { os: 'linux', arch: 'x86_64' },
+    runname: `run${id}`,
+    state: 'done',
+    status: 'PASS',
+    counts: { PASS: 2 },
+    total: 2,
+    created: 1000 + id,
+    started: 1000 + id,
+    ended: 1010 + id,
+    updated: 1010 + id,
+    lockedBy: null,
+    lockedAt: null,
+    ...over,
   };
 }
 
 let nextId = 1;
-export function makeCell(testname: string, itempath = '', state: CellRecord['state'] = 'COMPLETED', status = 'PASS', id = nextId++): CellRecord {
+export function makeCell(
+  testname: string,
+  itempath = '',
+  state: CellRecord['state'] = 'COMPLETED',
+  status = 'PASS',
+  id = nextId++,
+): CellRecord {
   return { id, testname, itempath, state, status };
 }
 
@@ -20,7 +38,12 @@ export function runsBatch(runs: RunRecord[], runsSeq = 10): FeedBatch {
 }
 
 /** A batch carrying one run's cells. */
-export function cellsBatch(runId: number, seq: number, cells: CellRecord[], opts: { full?: boolean; removed?: number[]; runsSeq?: number } = {}): FeedBatch {
+export function cellsBatch(
+  runId: number,
+  seq: number,
+  cells: CellRecord[],
+  opts: { full?: boolean; removed?: number[]; runsSeq?: number } = {},
+): FeedBatch {
   return {
     cursor: { runsSeq: opts.runsSeq ?? 10, runs: { [runId]: seq } },
     runs: [],

@@ -25,7 +25,9 @@ function world(runs: number, tests: number) {
   data.apply(runsBatch(list));
   data.follow(list.map((r) => r.id));
   for (const r of list) {
-    const cells = Array.from({ length: tests }, (_, i) => makeCell(`t${String(i).padStart(2, '0')}`, '', 'COMPLETED', i === 1 ? 'FAIL' : 'PASS', i + 1));
+    const cells = Array.from({ length: tests }, (_, i) =>
+      makeCell(`t${String(i).padStart(2, '0')}`, '', 'COMPLETED', i === 1 ? 'FAIL' : 'PASS', i + 1),
+    );
     data.apply(cellsBatch(r.id, 1, cells, { full: true }));
   }
   return data;
@@ -41,12 +43,37 @@ function gridOf(data: MatrixData, ui: UiState, width = 160, height = 50) {
 
 function frame(data: MatrixData, ui: UiState, width = 160, height = 50, extra: { banner?: string } = {}) {
   const { grid, layout } = gridOf(data, ui, width, height);
-  return buildMatrixFrame({ data, ui, grid, layout, width, height, title: 'runs', emptyHint: 'No runs yet.\ntrellis run -t T -r R', allRuns: data.runs().length, ...extra });
+  return buildMatrixFrame({
+    data,
+    ui,
+    grid,
+    layout,
+    width,
+    height,
+    title: 'runs',
+    emptyHint: 'No runs yet.\ntrellis run -t T -r R',
+    allRuns: data.runs().length,
+    ...extra,
+  });
 }
 
 t.test('every state and known status has a word of at most 6 letters; the legend names them', async (t) => {
   for (const state of TEST_STATES) {
-    for (const status of ['n/a', 'PASS', 'FAIL', 'WARN', 'SKIP', 'WAIVED', 'CHECK', 'ABORT', 'TIMED_OUT', 'DEAD', 'PREQ_FAIL', 'ZERO_ITEMS', 'MY_OWN_STATUS']) {
+    for (const status of [
+      'n/a',
+      'PASS',
+      'FAIL',
+      'WARN',
+      'SKIP',
+      'WAIVED',
+      'CHECK',
+      'ABORT',
+      'TIMED_OUT',
+      'DEAD',
+      'PREQ_FAIL',
+      'ZERO_ITEMS',
+      'MY_OWN_STATUS',
+    ]) {
       const look = lookOf(state, status);
       t.ok(look.text.length > 0 && look.text.length <= CELL_TEXT, `${state}/${status} → ${look.text}`);
     }
@@ -65,7 +92,10 @@ t.test('the matrix: title, run headers (newest left), rows, summary, legend, key
   const data = world(3, 4);
   const lines = text(frame(data, initialUi()));
   t.equal(lines.length, 50, 'as tall as the terminal');
-  t.ok(lines.every((l) => l.length <= 160), 'never wider');
+  t.ok(
+    lines.every((l) => l.length <= 160),
+    'never wider',
+  );
   t.match(lines[0], /trellis dashboard\s+runs\s+3 runs/);
   t.match(lines[1], /linux\/x86_64 nightly-3\s+done\s+2 tests: PASS 2/, 'the selected run in full');
   t.match(lines[2], /^target\s+linux\s+linux\s+linux/);
@@ -103,7 +133,10 @@ t.test('empty run area, loading, nothing matching, banner', async (t) => {
   t.match(lines, /No runs yet\./);
   t.match(lines, /trellis run -t T -r R/);
   const data = world(2, 2);
-  t.match(text(frame(data, { ...initialUi(), filters: { ...initialUi().filters } }, 160, 50, { banner: 'lost the server; reconnecting...' }))[1], /lost the server; reconnecting/);
+  t.match(
+    text(frame(data, { ...initialUi(), filters: { ...initialUi().filters } }, 160, 50, { banner: 'lost the server; reconnecting...' }))[1],
+    /lost the server; reconnecting/,
+  );
 });
 
 t.test('keys move the selection and scroll to keep it on screen', async (t) => {
@@ -170,8 +203,16 @@ t.test('prompts, filters, confirmations and effects', async (t) => {
   t.same(r.effect, { kind: 'set', ref: { runId: 2, testname: 't00', itempath: '' }, text: ',WAIVED' });
 
   t.same(handleKey(initialUi(), 'q', grid).effect, { kind: 'quit' });
-  t.same(handleKey({ ...initialUi(), prompt: { field: 'pattern', label: '', text: '' } }, 'C-c', grid).effect, { kind: 'quit' }, 'C-c quits even in a prompt');
-  t.equal(handleKey({ ...initialUi(), prompt: { field: 'pattern', label: '', text: '' } }, 'q', grid).ui.prompt?.text, 'q', 'q is text in a prompt');
+  t.same(
+    handleKey({ ...initialUi(), prompt: { field: 'pattern', label: '', text: '' } }, 'C-c', grid).effect,
+    { kind: 'quit' },
+    'C-c quits even in a prompt',
+  );
+  t.equal(
+    handleKey({ ...initialUi(), prompt: { field: 'pattern', label: '', text: '' } }, 'q', grid).ui.prompt?.text,
+    'q',
+    'q is text in a prompt',
+  );
 });
 
 t.test('folding with space, c and e', async (t) => {
@@ -202,18 +243,41 @@ t.test('detail: Enter opens it, it shows steps and the log tail, q goes back', a
   const ui = handleKey(initialUi(), 'enter', grid).ui;
   t.equal(ui.mode, 'detail');
   const step = (over: Partial<StepRecord>): StepRecord => ({
-    testId: 1, name: 'build', seq: 1, state: 'COMPLETED', status: 'PASS', exitCode: 0, start: 100, end: 104.5, logfile: '/r/build.log', comment: '', pid: null, procStart: null, ...over,
+    testId: 1,
+    name: 'build',
+    seq: 1,
+    state: 'COMPLETED',
+    status: 'PASS',
+    exitCode: 0,
+    start: 100,
+    end: 104.5,
+    logfile: '/r/build.log',
+    comment: '',
+    pid: null,
+    procStart: null,
+    ...over,
   });
   const detail: TestDetail = {
-    ...makeCellDetail(), steps: [step({}), step({ name: 'check', seq: 2, status: 'FAIL', exitCode: 1, logfile: '/r/check.log' })],
+    ...makeCellDetail(),
+    steps: [step({}), step({ name: 'check', seq: 2, status: 'FAIL', exitCode: 1, logfile: '/r/check.log' })],
     data: [{ testId: 1, name: 'latency', value: '12', expected: '10', tol: '30%', units: 'ms', status: 'PASS', comment: '', time: 1 }],
   };
-  const lines = text(buildDetailFrame({ ui, detail, run: data.run(1), tail: { file: '/r/check.log', lines: ['line 1', 'boom'] }, width: 100, height: 30 }, 200));
+  const lines = text(
+    buildDetailFrame(
+      { ui, detail, run: data.run(1), tail: { file: '/r/check.log', lines: ['line 1', 'boom'] }, width: 100, height: 30 },
+      200,
+    ),
+  );
   const all = lines.join('\n');
   t.match(lines[0], /^t00 {2}in linux\/x86_64 nightly-1/);
   t.match(all, /State\s+COMPLETED\s+Status\s+FAIL/);
   t.match(all, /Host\s+h1 \(pid 42\)/);
-  const remote = text(buildDetailFrame({ ui, detail: { ...detail, launcher: 'slurm', jobId: '4821' }, run: data.run(1), tail: undefined, width: 100, height: 30 }, 200));
+  const remote = text(
+    buildDetailFrame(
+      { ui, detail: { ...detail, launcher: 'slurm', jobId: '4821' }, run: data.run(1), tail: undefined, width: 100, height: 30 },
+      200,
+    ),
+  );
   t.match(remote.join('\n'), /Host\s+h1 \(pid 42\), slurm job 4821/, 'where it ran: the launcher and its job id');
   t.match(all, /1 build\s+PASS\s+exit 0\s+4\.5 s\s+\/r\/build\.log/);
   t.match(all, /2 check\s+FAIL\s+exit 1/);
@@ -222,7 +286,10 @@ t.test('detail: Enter opens it, it shows steps and the log tail, q goes back', a
   t.equal(lines.length, 30);
   t.equal(pickLogStep(detail.steps)?.name, 'check', 'the failing step');
   t.equal(pickLogStep([step({}), step({ name: 'run', state: 'RUNNING', status: 'n/a' })])?.name, 'run', 'the running step first');
-  t.match(text(buildDetailFrame({ ui, detail: null, run: undefined, tail: undefined, width: 80, height: 10 })).join('\n'), /no longer in the run/);
+  t.match(
+    text(buildDetailFrame({ ui, detail: null, run: undefined, tail: undefined, width: 80, height: 10 })).join('\n'),
+    /no longer in the run/,
+  );
   t.equal(handleKey(ui, 'q', grid).ui.mode, 'matrix');
   // A long log shows its end; up scrolls back.
   const tail = { file: '/r/x.log', lines: Array.from({ length: 100 }, (_, i) => `L${i}`) };
@@ -234,9 +301,29 @@ t.test('detail: Enter opens it, it shows steps and the log tail, q goes back', a
 
 function makeCellDetail(): Omit<TestDetail, 'steps' | 'data'> {
   return {
-    id: 1, runId: 1, testname: 't00', itempath: '', state: 'COMPLETED', status: 'FAIL', comment: '', host: 'h1', pid: 42, rundir: '/r',
-    priority: 0, start: 100, end: 110, duration: 10, agentId: null, launcher: 'local', jobId: '', launchId: '', itemVars: {}, owner: '',
-    description: '', tags: '', updated: 110,
+    id: 1,
+    runId: 1,
+    testname: 't00',
+    itempath: '',
+    state: 'COMPLETED',
+    status: 'FAIL',
+    comment: '',
+    host: 'h1',
+    pid: 42,
+    rundir: '/r',
+    priority: 0,
+    start: 100,
+    end: 110,
+    duration: 10,
+    agentId: null,
+    launcher: 'local',
+    jobId: '',
+    launchId: '',
+    itemVars: {},
+    owner: '',
+    description: '',
+    tags: '',
+    updated: 110,
   };
 }
 

@@ -85,21 +85,37 @@ t.test('diffRuns: tests, items, appeared, disappeared', async (t) => {
   ];
   for (const [what, o, n, expected] of table) {
     const diff = diffRuns(o, n);
-    t.same(diff.entries.map((e) => `${e.class} ${e.itempath ? `${e.testname}/${e.itempath}` : e.testname}`), expected, what);
+    t.same(
+      diff.entries.map((e) => `${e.class} ${e.itempath ? `${e.testname}/${e.itempath}` : e.testname}`),
+      expected,
+      what,
+    );
     const total = Object.values(diff.counts).reduce((a, b) => a + b, 0);
     t.equal(total, expected.length, `${what}: counts add up`);
   }
 });
 
 t.test('entries keep both sides; sorted by class, then name, then item', async (t) => {
-  const diff = diffRuns(rows('b=PASS', 'a=PASS', 'c/2=PASS', 'c/10=PASS', 'c=PASS'), rows('b=FAIL', 'a=FAIL', 'c=PASS', 'c/2=PASS', 'c/10=PASS'));
-  t.same(diff.entries.map((e) => [e.class, e.testname, e.itempath]), [
-    ['worse', 'a', ''],
-    ['worse', 'b', ''],
-    ['same', 'c', '10'],
-    ['same', 'c', '2'],
-  ]);
-  t.same(diff.entries[0], { testname: 'a', itempath: '', class: 'worse', old: { state: 'COMPLETED', status: 'PASS' }, new: { state: 'COMPLETED', status: 'FAIL' } });
+  const diff = diffRuns(
+    rows('b=PASS', 'a=PASS', 'c/2=PASS', 'c/10=PASS', 'c=PASS'),
+    rows('b=FAIL', 'a=FAIL', 'c=PASS', 'c/2=PASS', 'c/10=PASS'),
+  );
+  t.same(
+    diff.entries.map((e) => [e.class, e.testname, e.itempath]),
+    [
+      ['worse', 'a', ''],
+      ['worse', 'b', ''],
+      ['same', 'c', '10'],
+      ['same', 'c', '2'],
+    ],
+  );
+  t.same(diff.entries[0], {
+    testname: 'a',
+    itempath: '',
+    class: 'worse',
+    old: { state: 'COMPLETED', status: 'PASS' },
+    new: { state: 'COMPLETED', status: 'FAIL' },
+  });
   t.same(diff.counts, { worse: 2, better: 0, appeared: 0, disappeared: 0, pending: 0, same: 2 });
   const appeared = diffRuns([], rows('x=PASS')).entries[0];
   t.same([appeared?.old, appeared?.new], [null, { state: 'COMPLETED', status: 'PASS' }]);
@@ -110,7 +126,10 @@ t.test('--fail-on and the classes that fail', async (t) => {
   t.same(parseFailOn('worse,disappeared', '--fail-on'), ['worse', 'disappeared']);
   t.same(parseFailOn('Disappeared', '--fail-on'), ['disappeared']);
   t.same(parseFailOn('none', '--fail-on'), []);
-  t.throws(() => parseFailOn('worse,vanished', '--fail-on'), { code: 'BAD_VALUE', message: /--fail-on 'worse,vanished': 'vanished' is not a class/ });
+  t.throws(() => parseFailOn('worse,vanished', '--fail-on'), {
+    code: 'BAD_VALUE',
+    message: /--fail-on 'worse,vanished': 'vanished' is not a class/,
+  });
   t.throws(() => parseFailOn(',', '--fail-on'), { code: 'BAD_VALUE' });
   const diff = diffRuns(rows('a=PASS', 'gone=PASS'), rows('a=PASS', 'new=PASS'));
   t.same(failingClasses(diff, ['worse']), []);
@@ -118,8 +137,20 @@ t.test('--fail-on and the classes that fail', async (t) => {
 });
 
 const run = (id: number, runname: string, state: RunRecord['state'], status: string): RunRecord => ({
-  id, target: 'linux/x86_64', keys: {}, runname, state, status, counts: {}, total: 0, created: 0, started: null,
-  ended: null, updated: 0, lockedBy: null, lockedAt: null,
+  id,
+  target: 'linux/x86_64',
+  keys: {},
+  runname,
+  state,
+  status,
+  counts: {},
+  total: 0,
+  created: 0,
+  started: null,
+  ended: null,
+  updated: 0,
+  lockedBy: null,
+  lockedAt: null,
 });
 
 t.test('text lists what changed and counts the rest; JSON has everything', async (t) => {
@@ -164,5 +195,11 @@ t.test('text lists what changed and counts the rest; JSON has everything', async
   t.equal(json.failed, true);
   t.same(json.failOn, ['worse']);
   t.equal(json.tests.length, 7, 'every entry, the same ones too');
-  t.same(json.tests[0], { testname: 'b', itempath: '', class: 'worse', old: { state: 'COMPLETED', status: 'PASS' }, new: { state: 'KILLED', status: 'ABORT' } });
+  t.same(json.tests[0], {
+    testname: 'b',
+    itempath: '',
+    class: 'worse',
+    old: { state: 'COMPLETED', status: 'PASS' },
+    new: { state: 'KILLED', status: 'ABORT' },
+  });
 });

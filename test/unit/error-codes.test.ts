@@ -27,7 +27,10 @@ function readRows(): Row[] {
 
 t.test('every exit code has one row in docs/exit-codes.md, and every row is an exit code', async (t) => {
   const rows = readRows();
-  t.same(rows.map((r) => r.exit).sort((a, b) => a - b), [...new Set(Object.values(ExitCode))].sort((a, b) => a - b));
+  t.same(
+    rows.map((r) => r.exit).sort((a, b) => a - b),
+    [...new Set(Object.values(ExitCode))].sort((a, b) => a - b),
+  );
 });
 
 t.test('every error code is listed with its exit code, and the doc lists no other', async (t) => {

@@ -135,7 +135,10 @@ async function setup(t: { testdir(): string; teardown(fn: () => unknown): void }
     itemsOf: new Map(defs.map((d) => [d.name, []])),
     workDir: (test) => `/runs/${test}`,
   };
-  const rows = await store.registerTests(run.id, defs.map((d) => ({ testname: d.name, itempath: '', priority: d.priority, rundir: `/runs/${d.name}` })));
+  const rows = await store.registerTests(
+    run.id,
+    defs.map((d) => ({ testname: d.name, itempath: '', priority: d.priority, rundir: `/runs/${d.name}` })),
+  );
   const graph = buildRunGraph(rp, (test) => rows.find((r) => r.testname === test)!, { rerun: [], rerunAll: false, rerunClean: false });
   const gate = gated(store);
   let failure: unknown;
@@ -183,7 +186,7 @@ t.test('jobs go to the launcher in dependency order, within the limit', async (t
   t.equal(s.launcher.jobs.find((j) => j.start.key === 'b')!.start.workDir, '/runs/b', 'the launcher gets what it needs to start the job');
 });
 
-t.test('a dependent starts only once its prerequisite\'s end is in the store; the slot is free at once', async (t) => {
+t.test("a dependent starts only once its prerequisite's end is in the store; the slot is free at once", async (t) => {
   const s = await setup(t, [def('a', { priority: 9 }), def('b', { waiton: ['a'] }), def('c')], 1);
   const done = s.exec.execute(s.graph.nodes);
   const a = await s.launcher.started('a');
@@ -208,7 +211,10 @@ t.test('a prerequisite that fails makes its dependents PREQ_FAIL without launchi
   (await s.launcher.started('a')).end({ status: 'FAIL' });
   await done;
   await s.recorder.flush();
-  t.same(s.launcher.jobs.map((j) => j.start.key), ['a']);
+  t.same(
+    s.launcher.jobs.map((j) => j.start.key),
+    ['a'],
+  );
   t.equal(await s.status('b'), 'PREQ_FAIL');
   t.equal(await s.status('c'), 'PREQ_FAIL');
 });
@@ -256,7 +262,19 @@ t.test('a launcher that cannot start a job: the job is recorded INCOMPLETE/ABORT
     groups: new Map(),
     recorder: s.recorder,
     launcherFor: () => broken,
-    startOf: (job) => ({ key: job.key, testId: job.row.id, testname: job.key, itempath: '', item: undefined, def: job.node.def, workDir: '/w', env: {}, envDelta: () => ({}), preclean: false, reset: false }),
+    startOf: (job) => ({
+      key: job.key,
+      testId: job.row.id,
+      testname: job.key,
+      itempath: '',
+      item: undefined,
+      def: job.node.def,
+      workDir: '/w',
+      env: {},
+      envDelta: () => ({}),
+      preclean: false,
+      reset: false,
+    }),
     expand: async () => [],
     observer: { started: () => undefined, ended: () => undefined },
     now: () => 1000,

@@ -14,25 +14,56 @@ const HOUR = 3600;
 function outcome(over: Partial<OutcomeRecord> = {}): OutcomeRecord {
   const start = over.start ?? NOW - HOUR;
   return {
-    kind: 'run', runId: 1, target: 'linux/x86_64', runname: 'nightly', testname: 'a', itempath: '', state: 'COMPLETED',
-    status: 'PASS', success: true, host: 'build1', start, end: start + 10, duration: 10, comment: '', time: start, ...over,
+    kind: 'run',
+    runId: 1,
+    target: 'linux/x86_64',
+    runname: 'nightly',
+    testname: 'a',
+    itempath: '',
+    state: 'COMPLETED',
+    status: 'PASS',
+    success: true,
+    host: 'build1',
+    start,
+    end: start + 10,
+    duration: 10,
+    comment: '',
+    time: start,
+    ...over,
   };
 }
 
 function summary(over: Partial<OutcomeSummary> = {}): OutcomeSummary {
   const latest = over.latest ?? outcome();
-  return { target: 'linux/x86_64', testname: 'a', itempath: '', count: 5, latest, lastSuccess: latest, meanDuration: 10, baselineCount: 4, ...over };
+  return {
+    target: 'linux/x86_64',
+    testname: 'a',
+    itempath: '',
+    count: 5,
+    latest,
+    lastSuccess: latest,
+    meanDuration: 10,
+    baselineCount: 4,
+    ...over,
+  };
 }
 
 const RULES: CheckRules = { now: NOW, maxAge: 26 * HOUR, slowFactor: 2, slowMin: 30 };
 
 t.test('stale, never and slow', async (t) => {
   const fresh = summary();
-  const old = summary({ testname: 'old', lastSuccess: outcome({ start: NOW - 27 * HOUR }), latest: outcome({ status: 'FAIL', success: false }) });
+  const old = summary({
+    testname: 'old',
+    lastSuccess: outcome({ start: NOW - 27 * HOUR }),
+    latest: outcome({ status: 'FAIL', success: false }),
+  });
   const never = summary({ testname: 'never', lastSuccess: null, latest: outcome({ status: 'FAIL', success: false }) });
   const slow = summary({ testname: 'slow', latest: outcome({ duration: 100 }), meanDuration: 20 });
   const problems = findProblems([fresh, old, never, slow], RULES, ['a', 'missing', 'x/y']);
-  t.same(problems.map((p) => `${p.kind} ${p.testname}${p.itempath ? `/${p.itempath}` : ''}`), ['stale old', 'never never', 'slow slow', 'never missing', 'never x/y']);
+  t.same(
+    problems.map((p) => `${p.kind} ${p.testname}${p.itempath ? `/${p.itempath}` : ''}`),
+    ['stale old', 'never never', 'slow slow', 'never missing', 'never x/y'],
+  );
   t.equal(problems[0]!.age, 27 * HOUR - 10, 'age counts from the end of the last success');
   t.equal(problems[3]!.summary, null, 'a name given in -p with nothing recorded');
 
@@ -55,7 +86,16 @@ t.test('exact names of a pattern; job names', async (t) => {
   t.same(listExactNames('backup, b%,~old,x/y'), ['backup', 'x/y']);
   t.same(listExactNames(undefined), []);
   t.equal(checkJobName('backup', 'db1/full'), 'backup/db1/full');
-  for (const [name, item] of [['a b', ''], ['', ''], ['x%', ''], ['.hidden', ''], ['x', 'y/'], ['x', 'a//b'], ['x,y', ''], ['~x', '']] as const) {
+  for (const [name, item] of [
+    ['a b', ''],
+    ['', ''],
+    ['x%', ''],
+    ['.hidden', ''],
+    ['x', 'y/'],
+    ['x', 'a//b'],
+    ['x,y', ''],
+    ['~x', ''],
+  ] as const) {
     t.throws(() => checkJobName(name, item), { code: 'BAD_VALUE' }, `${name}/${item}`);
   }
 });
@@ -71,7 +111,11 @@ t.test('durations and times people type', async (t) => {
   t.equal(parseTimeOption('--start', '2026-11-23T03:00:00+01:00'), Date.UTC(2026, 10, 23, 2) / 1000);
   t.equal(parseTimeOption('--start', '2026-11-23 03:30+0130'), Date.UTC(2026, 10, 23, 2) / 1000);
   t.equal(parseTimeOption('--start', '2026-11-23T02:00:00.250Z'), Date.UTC(2026, 10, 23, 2) / 1000 + 0.25);
-  t.throws(() => parseTimeOption('--start', '2026-11-23T02:00:00'), { code: 'BAD_VALUE', message: /has no time zone/, hint: /2026-11-23T02:00:00Z/ });
+  t.throws(() => parseTimeOption('--start', '2026-11-23T02:00:00'), {
+    code: 'BAD_VALUE',
+    message: /has no time zone/,
+    hint: /2026-11-23T02:00:00Z/,
+  });
   t.throws(() => parseTimeOption('--end', 'yesterday'), { code: 'BAD_VALUE', message: /--end 'yesterday' is not a time/ });
   t.throws(() => parseTimeOption('--end', '2026-02-30T00:00:00Z'), { code: 'BAD_VALUE', message: /not a real date/ });
   t.throws(() => parseTimeOption('--end', '2026-11-23T25:00:00Z'), { code: 'BAD_VALUE', message: /not a real date/ });
@@ -82,10 +126,25 @@ t.test('the text', async (t) => {
   t.equal(formatAge(3 * 86400 + 5 * HOUR), '3d05h ago');
   t.equal(describeOutcome(outcome({ state: 'KILLED', status: 'ABORT' })), 'KILLED/ABORT');
   t.equal(describeOutcome(outcome({ kind: 'wrap', state: 'RUNNING', status: 'n/a' })), 'RUNNING');
-  const text = formatHistory([outcome(), outcome({ kind: 'wrap', target: '', runname: '', runId: null, status: 'FAIL', comment: 'exit 3' })]);
-  t.match(text, /^STARTED +TARGET +RUN +HOST +TIME +STATUS +COMMENT\n.*linux\/x86_64 +nightly +build1 +10\.0s +PASS\n.* - +\(wrap\) +build1 +10\.0s +FAIL +exit 3$/);
-  t.match(formatLastSuccess('a', outcome(), outcome(), NOW), /^a last succeeded at .* \(59m50s ago\) on build1 in run linux\/x86_64 nightly: PASS in 10\.0s$/);
-  t.match(formatLastSuccess('job', null, outcome({ kind: 'record', status: 'FAIL' }), NOW), /^job has never succeeded; the latest outcome is FAIL at .* on build1 \(record linux\/x86_64\)$/);
-  const problems = findProblems([summary({ testname: 'slow', latest: outcome({ duration: 100 }), meanDuration: 20, baselineCount: 5 })], RULES);
+  const text = formatHistory([
+    outcome(),
+    outcome({ kind: 'wrap', target: '', runname: '', runId: null, status: 'FAIL', comment: 'exit 3' }),
+  ]);
+  t.match(
+    text,
+    /^STARTED +TARGET +RUN +HOST +TIME +STATUS +COMMENT\n.*linux\/x86_64 +nightly +build1 +10\.0s +PASS\n.* - +\(wrap\) +build1 +10\.0s +FAIL +exit 3$/,
+  );
+  t.match(
+    formatLastSuccess('a', outcome(), outcome(), NOW),
+    /^a last succeeded at .* \(59m50s ago\) on build1 in run linux\/x86_64 nightly: PASS in 10\.0s$/,
+  );
+  t.match(
+    formatLastSuccess('job', null, outcome({ kind: 'record', status: 'FAIL' }), NOW),
+    /^job has never succeeded; the latest outcome is FAIL at .* on build1 \(record linux\/x86_64\)$/,
+  );
+  const problems = findProblems(
+    [summary({ testname: 'slow', latest: outcome({ duration: 100 }), meanDuration: 20, baselineCount: 5 })],
+    RULES,
+  );
   t.match(formatProblems(problems, NOW), /SLOW +slow +linux\/x86_64 +took 1m40s, 5\.0× the mean of its last 5 successes \(20\.0s\)/);
 });

@@ -33,12 +33,25 @@ t.test('many jobs come out in priority order', async (t) => {
   const priorities: number[] = [];
   for (let j = q.next(); j; j = q.next()) priorities.push(j.priority);
   t.equal(priorities.length, 5000);
-  t.ok(priorities.every((p, i) => i === 0 || p <= priorities[i - 1]!), 'non-increasing priority');
+  t.ok(
+    priorities.every((p, i) => i === 0 || p <= priorities[i - 1]!),
+    'non-increasing priority',
+  );
 });
 
 t.test('cycles are found and named', async (t) => {
   const g: Record<string, string[]> = { a: ['b'], b: ['c'], c: ['a'], d: [] };
-  t.same(findCycle(['d', 'a'], (n) => g[n] ?? []), ['a', 'b', 'c', 'a']);
-  t.equal(findCycle(['d'], (n) => g[n] ?? []), null);
-  t.same(findCycle(['x'], (n) => (n === 'x' ? ['x'] : [])), ['x', 'x'], 'a test waiting on itself');
+  t.same(
+    findCycle(['d', 'a'], (n) => g[n] ?? []),
+    ['a', 'b', 'c', 'a'],
+  );
+  t.equal(
+    findCycle(['d'], (n) => g[n] ?? []),
+    null,
+  );
+  t.same(
+    findCycle(['x'], (n) => (n === 'x' ? ['x'] : [])),
+    ['x', 'x'],
+    'a test waiting on itself',
+  );
 });

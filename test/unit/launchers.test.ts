@@ -113,9 +113,33 @@ t.test('job spec: checked field by field; never a work folder outside its run ar
   const workDir = path.join(runArea, 'linux', 'r', 'a');
   fs.mkdirSync(workDir, { recursive: true });
   const good = {
-    version: 1, kind: 'remote', launchId: 'L', launcher: 'ssh', runArea, areaDir: dir, runId: 1, testId: 2, target: 'linux', runname: 'r',
-    testname: 'a', itempath: '', workDir, shell: '/bin/sh', who: 'me@h', force: false, deadtime: 60, env: { A: '1' },
-    def: { name: 'a', dir, configFile: 'x', steps: [{ name: 's', command: 'true', loc: { file: 'x', line: 1 } }], skip: {}, triggers: [], runtimelim: null },
+    version: 1,
+    kind: 'remote',
+    launchId: 'L',
+    launcher: 'ssh',
+    runArea,
+    areaDir: dir,
+    runId: 1,
+    testId: 2,
+    target: 'linux',
+    runname: 'r',
+    testname: 'a',
+    itempath: '',
+    workDir,
+    shell: '/bin/sh',
+    who: 'me@h',
+    force: false,
+    deadtime: 60,
+    env: { A: '1' },
+    def: {
+      name: 'a',
+      dir,
+      configFile: 'x',
+      steps: [{ name: 's', command: 'true', loc: { file: 'x', line: 1 } }],
+      skip: {},
+      triggers: [],
+      runtimelim: null,
+    },
   };
   const file = jobSpecFile(workDir);
   t.equal(validateJobSpec(good, file).testId, 2);
@@ -129,8 +153,14 @@ t.test('job spec: checked field by field; never a work folder outside its run ar
     [{ ...good, def: { ...good.def, steps: [{ name: '', command: 'x', loc: { file: 'x', line: 1 } }] } }, /no valid 'def\.steps'/],
   ];
   for (const [spec, re] of bad) t.throws(() => validateJobSpec(spec, file), { code: 'BAD_JOB', message: re });
-  t.throws(() => validateJobSpec(good, path.join(dir, 'other.json')), { code: 'BAD_JOB', message: /is not the spec of its own work folder/ });
-  await t.rejects(readJobSpec(path.join(workDir, 'missing.json'), 300, async () => undefined), { code: 'BAD_JOB', message: /does not exist/ });
+  t.throws(() => validateJobSpec(good, path.join(dir, 'other.json')), {
+    code: 'BAD_JOB',
+    message: /is not the spec of its own work folder/,
+  });
+  await t.rejects(
+    readJobSpec(path.join(workDir, 'missing.json'), 300, async () => undefined),
+    { code: 'BAD_JOB', message: /does not exist/ },
+  );
   fs.mkdirSync(path.join(workDir, 'dir.json'));
   await t.rejects(readJobSpec(path.join(workDir, 'dir.json'), 0), { code: 'BAD_JOB', message: /is not a regular file/ });
   // A spec that appears a moment late (NFS): read once it is there.
@@ -141,13 +171,17 @@ t.test('job spec: checked field by field; never a work folder outside its run ar
   t.equal((await late).launchId, 'L');
 });
 
-t.test('quoting: words survive the shell whatever they hold; the exit-file wrapper keeps the command\'s code', async (t) => {
+t.test("quoting: words survive the shell whatever they hold; the exit-file wrapper keeps the command's code", async (t) => {
   for (const word of ['plain', 'with space', "it's", '$HOME', '`x`', '-n', '', 'a\nb', '"q"', 'tab\there']) {
     const out = execFileSync('/bin/sh', ['-c', `printf %s ${shellQuote(word)}`], { encoding: 'utf8' });
     t.equal(out, word, JSON.stringify(word));
   }
   const dir = t.testdir();
-  for (const [command, code] of [['exit 3', 3], ['true # a comment', 0], ['(exit 2)', 2]] as const) {
+  for (const [command, code] of [
+    ['exit 3', 3],
+    ['true # a comment', 0],
+    ['(exit 2)', 2],
+  ] as const) {
     const exitFile = path.join(dir, `it's ${code}.exit`);
     let status = 0;
     try {

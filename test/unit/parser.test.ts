@@ -4,11 +4,23 @@ import { parseArgs } from '../../src/cli/parser.js';
 t.test('commands and their options', async (t) => {
   const table: Array<[string[], string, Record<string, unknown>]> = [
     [['run', '-t', 'linux/x86_64', '-r', 'nightly'], 'run', { target: 'linux/x86_64', runname: 'nightly' }],
-    [['run', '-t', 'a/b', '-r', 'n', '-p', 'x%', '-j', '3', '--rerun', 'fail,ABORT', '--preclean'], 'run', { pattern: 'x%', jobs: 3, rerun: ['FAIL', 'ABORT'], preclean: true, rerunAll: false }],
-    [['run', '-t', 'a/b', '-r', 'n', '--rerun-clean', '--rerun-all', '--force', '--launcher', 'local'], 'run', { rerunClean: true, rerunAll: true, force: true, launcher: 'local' }],
+    [
+      ['run', '-t', 'a/b', '-r', 'n', '-p', 'x%', '-j', '3', '--rerun', 'fail,ABORT', '--preclean'],
+      'run',
+      { pattern: 'x%', jobs: 3, rerun: ['FAIL', 'ABORT'], preclean: true, rerunAll: false },
+    ],
+    [
+      ['run', '-t', 'a/b', '-r', 'n', '--rerun-clean', '--rerun-all', '--force', '--launcher', 'local'],
+      'run',
+      { rerunClean: true, rerunAll: true, force: true, launcher: 'local' },
+    ],
     [['list', 'runs'], 'list-runs', {}],
     [['list', 'runs', 'night%', '-t', 'linux/%', '--json'], 'list-runs', { runpatt: 'night%', json: true }],
-    [['list', 'tests', '-t', 'a/b', '-r', 'n', '--status', 'FAIL,WARN', '--state', 'running'], 'list-tests', { status: ['FAIL', 'WARN'], state: ['RUNNING'] }],
+    [
+      ['list', 'tests', '-t', 'a/b', '-r', 'n', '--status', 'FAIL,WARN', '--state', 'running'],
+      'list-tests',
+      { status: ['FAIL', 'WARN'], state: ['RUNNING'] },
+    ],
     [['list', 'targets'], 'list-targets', {}],
     [['show', 'unit/core/O2', '-t', 'a/b', '-r', 'n'], 'show', { test: 'unit/core/O2' }],
     [['set-state-status', 'COMPLETED,PASS', '-t', 'a/b', '-r', 'n', '-p', 'x'], 'set-state-status', { statestatus: 'COMPLETED,PASS' }],
@@ -29,9 +41,17 @@ t.test('commands and their options', async (t) => {
     [['report', 'junit', '-t', 'a/b', '-r', 'n'], 'report', { logs: 'failed' }],
     [['report', 'json', '-t', 'a/b', '-r', 'n'], 'report', { format: 'json' }],
     [['run', '-t', 'a/b', '-r', 'n', '--junit', 'results.xml'], 'run', { junit: 'results.xml' }],
-    [['dashboard', '-t', 'linux/%', '-r', 'night%,rel%', '-p', 'unit%', '--status', 'FAIL,RUNNING'], 'dashboard', { target: 'linux/%', runname: 'night%,rel%', pattern: 'unit%', status: 'FAIL,RUNNING' }],
+    [
+      ['dashboard', '-t', 'linux/%', '-r', 'night%,rel%', '-p', 'unit%', '--status', 'FAIL,RUNNING'],
+      'dashboard',
+      { target: 'linux/%', runname: 'night%,rel%', pattern: 'unit%', status: 'FAIL,RUNNING' },
+    ],
     [['diff', '-t', 'a/b', '-r', 'n1', '-r', 'n2'], 'diff', { target: ['a/b'], runname: ['n1', 'n2'], failOn: ['worse'], all: false }],
-    [['diff', '-t', 'a/b', '-t', 'a/c', '-r', 'n', '-r', 'n', '-p', 'x%', '--json', '-v', '--fail-on', 'worse,disappeared'], 'diff', { target: ['a/b', 'a/c'], runname: ['n', 'n'], pattern: 'x%', json: true, all: true, failOn: ['worse', 'disappeared'] }],
+    [
+      ['diff', '-t', 'a/b', '-t', 'a/c', '-r', 'n', '-r', 'n', '-p', 'x%', '--json', '-v', '--fail-on', 'worse,disappeared'],
+      'diff',
+      { target: ['a/b', 'a/c'], runname: ['n', 'n'], pattern: 'x%', json: true, all: true, failOn: ['worse', 'disappeared'] },
+    ],
     [['log', '-t', 'a/b', '-r', 'n'], 'log', { target: 'a/b', runname: 'n' }],
     [['log', '-t', 'a/b', '-r', 'n', '--kind', 'forced,Lock', '--json'], 'log', { kind: ['forced', 'lock'], json: true }],
     [['log', '-t', 'a/b', '-r', 'n', '--all'], 'log', { all: true }],
@@ -43,10 +63,42 @@ t.test('commands and their options', async (t) => {
     [['history', 'backup', '-t', 'linux/%', '-n', '5', '--json'], 'history', { test: 'backup', target: 'linux/%', limit: 5, json: true }],
     [['last-success', 'backup', '-t', 'db%', '--json'], 'last-success', { test: 'backup', target: 'db%', json: true }],
     [['check', '--max-age', '26h'], 'check', { maxAge: { text: '26h', seconds: 93_600 } }],
-    [['check', '--max-age', '2d', '-p', 'b%', '-t', 'x/%', '--slow-factor', '2.5', '--slow-min', '1m', '--baseline', '3', '--json'], 'check', { pattern: 'b%', target: 'x/%', slowFactor: 2.5, slowMin: { text: '1m', seconds: 60 }, baseline: 3, json: true }],
+    [
+      ['check', '--max-age', '2d', '-p', 'b%', '-t', 'x/%', '--slow-factor', '2.5', '--slow-min', '1m', '--baseline', '3', '--json'],
+      'check',
+      { pattern: 'b%', target: 'x/%', slowFactor: 2.5, slowMin: { text: '1m', seconds: 60 }, baseline: 3, json: true },
+    ],
     [['wrap', 'job', '--', 'ls', '-la', '--color'], 'wrap', { name: 'job', rest: ['ls', '-la', '--color'] }],
-    [['--area', 'a', 'wrap', 'job/x', '-t', 'db2', '--', 'cmd', '--', '-t', 'y'], 'wrap', { name: 'job/x', target: 'db2', area: 'a', rest: ['cmd', '--', '-t', 'y'] }],
-    [['record', 'backup', '--start', '1700000000', '--end', '2026-11-23T02:00:00Z', '--host', 'nas1', '--status', 'fail', '-m', 'disk full'], 'record', { name: 'backup', start: { epoch: 1_700_000_000 }, end: { text: '2026-11-23T02:00:00Z' }, host: 'nas1', status: 'FAIL', message: 'disk full' }],
+    [
+      ['--area', 'a', 'wrap', 'job/x', '-t', 'db2', '--', 'cmd', '--', '-t', 'y'],
+      'wrap',
+      { name: 'job/x', target: 'db2', area: 'a', rest: ['cmd', '--', '-t', 'y'] },
+    ],
+    [
+      [
+        'record',
+        'backup',
+        '--start',
+        '1700000000',
+        '--end',
+        '2026-11-23T02:00:00Z',
+        '--host',
+        'nas1',
+        '--status',
+        'fail',
+        '-m',
+        'disk full',
+      ],
+      'record',
+      {
+        name: 'backup',
+        start: { epoch: 1_700_000_000 },
+        end: { text: '2026-11-23T02:00:00Z' },
+        host: 'nas1',
+        status: 'FAIL',
+        message: 'disk full',
+      },
+    ],
   ];
   for (const [argv, command, expected] of table) {
     const r = parseArgs(argv);

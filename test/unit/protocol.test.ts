@@ -4,16 +4,37 @@
  */
 import t from 'tap';
 import {
-  choosePackets, encodePacket, FEED_BODY, FEED_MAX_WAIT_MS, hasFeedChanges, INVOCATIONS, MAX_BATCH, PACKET_NAME, sha1,
-  STALE_AFTER, STORE_API, STORE_METHODS, validatePacket, bearer, type FoundPacket, type Invocation, type Packet,
+  choosePackets,
+  encodePacket,
+  FEED_BODY,
+  FEED_MAX_WAIT_MS,
+  hasFeedChanges,
+  INVOCATIONS,
+  MAX_BATCH,
+  PACKET_NAME,
+  sha1,
+  STALE_AFTER,
+  STORE_API,
+  STORE_METHODS,
+  validatePacket,
+  bearer,
+  type FoundPacket,
+  type Invocation,
+  type Packet,
 } from '../../src/model/protocol.js';
 import type { FeedBatch, RunRecord } from '../../src/model/records.js';
 
 const NOW = 1_800_000_000;
 
 const base: Packet = {
-  host: 'h1', address: '127.0.0.1', port: 40000, pid: 1234, invocation: 'other', started: NOW - 100,
-  version: '0.1.0', areaId: 'a'.repeat(32),
+  host: 'h1',
+  address: '127.0.0.1',
+  port: 40000,
+  pid: 1234,
+  invocation: 'other',
+  started: NOW - 100,
+  version: '0.1.0',
+  areaId: 'a'.repeat(32),
 };
 
 /** A packet as found on disk, touched `age` seconds ago. */
@@ -34,7 +55,16 @@ t.test('encodePacket: one JSON line, fields in the documented order, named by it
   t.match(`${s}.pkt`, PACKET_NAME);
   t.same(validatePacket(JSON.parse(text)), base, 'round-trips through validatePacket');
 
-  const shuffled = { areaId: base.areaId, version: base.version, started: base.started, invocation: base.invocation, pid: base.pid, port: base.port, address: base.address, host: base.host };
+  const shuffled = {
+    areaId: base.areaId,
+    version: base.version,
+    started: base.started,
+    invocation: base.invocation,
+    pid: base.pid,
+    port: base.port,
+    address: base.address,
+    host: base.host,
+  };
   t.equal(encodePacket(shuffled).text, text, 'key order of the input does not matter');
   const extra = { ...base, secret: 'x' } as Packet;
   t.equal(encodePacket(extra).text, text, 'unknown fields are not written');
@@ -100,10 +130,20 @@ t.test('validatePacket rejects bad field types and values', async (t) => {
 t.test('choosePackets: invocation dboard → runner → other → exec', async (t) => {
   const order: Invocation[] = ['exec', 'other', 'dboard', 'runner'];
   const list = order.map((invocation, i) => found({ invocation, pid: 100 + i }));
-  t.same(choosePackets(list, NOW).map((f) => f.packet.invocation), ['dboard', 'runner', 'other', 'exec']);
-  t.same(choosePackets([...list].reverse(), NOW).map((f) => f.packet.invocation), ['dboard', 'runner', 'other', 'exec'], 'input order does not matter');
+  t.same(
+    choosePackets(list, NOW).map((f) => f.packet.invocation),
+    ['dboard', 'runner', 'other', 'exec'],
+  );
+  t.same(
+    choosePackets([...list].reverse(), NOW).map((f) => f.packet.invocation),
+    ['dboard', 'runner', 'other', 'exec'],
+    'input order does not matter',
+  );
   // invocation beats uptime: an old dboard before a young exec
-  const r = choosePackets([found({ invocation: 'exec', pid: 1, started: NOW - 1 }), found({ invocation: 'dboard', pid: 2, started: NOW - 100000 })], NOW);
+  const r = choosePackets(
+    [found({ invocation: 'exec', pid: 1, started: NOW - 1 }), found({ invocation: 'dboard', pid: 2, started: NOW - 100000 })],
+    NOW,
+  );
   t.same(pids(r), [2, 1], 'invocation before uptime');
 });
 
@@ -152,7 +192,11 @@ t.test('choosePackets: a future start time never wins', async (t) => {
     t.equal(r.length, others.length + 1, `${what}: still tried, last`);
   }
   const justAhead = found({ pid: 7, invocation: 'exec', started: NOW + 6 });
-  t.same(pids(choosePackets([justAhead, found({ pid: 8, invocation: 'exec', started: NOW - 1e6 })], NOW)), [8, 7], 'more than 5 s ahead is the future');
+  t.same(
+    pids(choosePackets([justAhead, found({ pid: 8, invocation: 'exec', started: NOW - 1e6 })], NOW)),
+    [8, 7],
+    'more than 5 s ahead is the future',
+  );
   const far = found({ pid: 9, started: 1e12 });
   t.same(pids(choosePackets([far, future], NOW)), [666, 9], 'among future packets the usual order applies');
 });
@@ -170,7 +214,12 @@ t.test('the change feed: a method, a long-poll body, and what counts as a change
   t.ok(STORE_METHODS.includes('changes'), 'changes is a store method');
   t.same(STORE_API.changes.params, ['cursor']);
   t.equal(FEED_MAX_WAIT_MS, 25_000);
-  t.match(FEED_BODY, { type: 'object', required: ['cursor', 'waitMs'], additionalProperties: false, properties: { waitMs: { maximum: FEED_MAX_WAIT_MS } } });
+  t.match(FEED_BODY, {
+    type: 'object',
+    required: ['cursor', 'waitMs'],
+    additionalProperties: false,
+    properties: { waitMs: { maximum: FEED_MAX_WAIT_MS } },
+  });
   const none: FeedBatch = { cursor: { runsSeq: 3, runs: { '1': 4 } }, runs: [], removedRuns: [], cells: [] };
   const cases: Array<[string, FeedBatch, boolean]> = [
     ['nothing', none, false],

@@ -46,10 +46,15 @@ t.test('messages name the step at fault and its exit code', async (t) => {
 
   const killed = row('slow', '', { state: 'KILLED', status: 'TIMED_OUT', comment: 'runtime limit of 3s exceeded' });
   step(killed, 'sleep', 'ABORT', null, { state: 'KILLED' });
-  t.match(judgeTest(killed), { outcome: 'error', message: 'KILLED/TIMED_OUT: runtime limit of 3s exceeded; step sleep was running', step: { name: 'sleep' } });
+  t.match(judgeTest(killed), {
+    outcome: 'error',
+    message: 'KILLED/TIMED_OUT: runtime limit of 3s exceeded; step sleep was running',
+    step: { name: 'sleep' },
+  });
 
   t.same(judgeTest(row('d', '', { state: 'NOT_STARTED', status: 'PREQ_FAIL', comment: 'waits on compile (FAIL)' })), {
-    outcome: 'skipped', message: 'PREQ_FAIL: waits on compile (FAIL)',
+    outcome: 'skipped',
+    message: 'PREQ_FAIL: waits on compile (FAIL)',
   });
   t.equal(judgeTest(row('s', '', { status: 'SKIP', comment: 'skipped: stamp exists' })).message, 'SKIP: stamp exists');
   t.equal(judgeTest(row('z', '', { state: 'NOT_STARTED', status: 'ZERO_ITEMS' })).message, 'ZERO_ITEMS: the test has no items');
@@ -69,15 +74,22 @@ t.test('cases: items, or the test itself when it has none', async (t) => {
     row('d', ''),
   ];
   const groups = groupCases(rows, new Set(['d']));
-  t.same(groups.map((g) => [g.testname, g.hasItems, g.cases.map((c) => c.itempath || c.testname)]), [
-    ['a', false, ['a']],
-    ['b', true, ['x/1', 'x/2']],
-    ['c', false, ['c']],
-    ['d', true, []],
-  ], 'd has items in the run, none chosen: no case');
+  t.same(
+    groups.map((g) => [g.testname, g.hasItems, g.cases.map((c) => c.itempath || c.testname)]),
+    [
+      ['a', false, ['a']],
+      ['b', true, ['x/1', 'x/2']],
+      ['c', false, ['c']],
+      ['d', true, []],
+    ],
+    'd has items in the run, none chosen: no case',
+  );
   t.same(countCases(groups), { total: 4, passed: 2, failed: 1, errors: 0, skipped: 1 });
   // Items whose test row was filtered out still group under their test.
-  t.same(groupCases([row('e', 'i')]).map((g) => [g.testname, g.row, g.cases.length]), [['e', undefined, 1]]);
+  t.same(
+    groupCases([row('e', 'i')]).map((g) => [g.testname, g.row, g.cases.length]),
+    [['e', undefined, 1]],
+  );
 });
 
 t.test('hostile text becomes safe XML and one-line names', async (t) => {

@@ -10,8 +10,21 @@ export const T0 = 1_795_000_000;
 
 export function runRecord(extra: Partial<RunRecord> = {}): RunRecord {
   return {
-    id: 1, target: 'linux/x86_64', keys: { OS: 'linux', ARCH: 'x86_64' }, runname: 'nightly', state: 'done', status: 'FAIL',
-    counts: {}, total: 0, created: T0, started: T0 + 1, ended: T0 + 60, updated: T0 + 60, lockedBy: null, lockedAt: null, ...extra,
+    id: 1,
+    target: 'linux/x86_64',
+    keys: { OS: 'linux', ARCH: 'x86_64' },
+    runname: 'nightly',
+    state: 'done',
+    status: 'FAIL',
+    counts: {},
+    total: 0,
+    created: T0,
+    started: T0 + 1,
+    ended: T0 + 60,
+    updated: T0 + 60,
+    lockedBy: null,
+    lockedAt: null,
+    ...extra,
   };
 }
 
@@ -21,17 +34,51 @@ let nextId = 1;
 export function row(testname: string, itempath: string, extra: Partial<TestDetail> = {}): TestDetail {
   const id = nextId++;
   return {
-    id, runId: 1, testname, itempath, state: 'COMPLETED', status: 'PASS', comment: '', host: 'h1', pid: 10, rundir: `/runs/${testname}/${itempath}`,
-    priority: 0, start: T0 + 2, end: T0 + 3.5, duration: 1.5, agentId: 1, launcher: 'local', jobId: '', launchId: '', itemVars: {},
-    owner: '', description: '', tags: '', updated: T0 + 4, steps: [], data: [], ...extra,
+    id,
+    runId: 1,
+    testname,
+    itempath,
+    state: 'COMPLETED',
+    status: 'PASS',
+    comment: '',
+    host: 'h1',
+    pid: 10,
+    rundir: `/runs/${testname}/${itempath}`,
+    priority: 0,
+    start: T0 + 2,
+    end: T0 + 3.5,
+    duration: 1.5,
+    agentId: 1,
+    launcher: 'local',
+    jobId: '',
+    launchId: '',
+    itemVars: {},
+    owner: '',
+    description: '',
+    tags: '',
+    updated: T0 + 4,
+    steps: [],
+    data: [],
+    ...extra,
   };
 }
 
 /** A step of a row, its log at `/logs/<test id>/<name>.log`. */
 export function step(t: TestDetail, name: string, status: string, exitCode: number | null, extra: Partial<StepRecord> = {}): StepRecord {
   const s: StepRecord = {
-    testId: t.id, name, seq: t.steps.length + 1, state: 'COMPLETED', status, exitCode, start: T0 + 2, end: T0 + 3,
-    logfile: `/logs/${t.id}/${name}.log`, comment: '', pid: null, procStart: null, ...extra,
+    testId: t.id,
+    name,
+    seq: t.steps.length + 1,
+    state: 'COMPLETED',
+    status,
+    exitCode,
+    start: T0 + 2,
+    end: T0 + 3,
+    logfile: `/logs/${t.id}/${name}.log`,
+    comment: '',
+    pid: null,
+    procStart: null,
+    ...extra,
   };
   t.steps.push(s);
   return s;

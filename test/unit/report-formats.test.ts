@@ -30,7 +30,15 @@ function hostileInput(logMode: ReportInput['logMode'] = 'failed'): ReportInput {
   const slow = row('slow', '', { state: 'KILLED', status: 'TIMED_OUT', comment: 'runtime limit of 3s exceeded' });
   logs[step(slow, 'sleep', 'ABORT', null, { state: 'KILLED' }).logfile] = wholeLog('sleeping\n');
   const dead = row('dead', '', { state: 'INCOMPLETE', status: 'DEAD', comment: 'its runner is gone' });
-  const after = row('after', '', { state: 'NOT_STARTED', status: 'PREQ_FAIL', comment: 'waits on unit (FAIL)', start: null, end: null, duration: null, host: '' });
+  const after = row('after', '', {
+    state: 'NOT_STARTED',
+    status: 'PREQ_FAIL',
+    comment: 'waits on unit (FAIL)',
+    start: null,
+    end: null,
+    duration: null,
+    host: '',
+  });
   const zero = row('zero', '', { state: 'NOT_STARTED', status: 'ZERO_ITEMS', start: null, end: null, duration: null });
   const skip = row('skip', '', { status: 'SKIP', comment: 'skipped: stamp exists' });
   const warn = row('warn#1\\x', '', { status: 'WARN', comment: 'slow <disk>' });
@@ -53,7 +61,7 @@ t.test('junit: where each test ran, as properties (JUnit has none per test case)
   const remote = row('remote', 'a/1', { launcher: 'slurm', jobId: '4821', host: 'n7', pid: 99 });
   const viaSsh = row('remote', 'a/2', { launcher: 'ssh', jobId: 'build2', host: 'build2', pid: 98 });
   const here = row('local', '', { launcher: 'local' });
-  const { file } = writeJunit(t, { ...reportInput([row("remote", ""), remote, viaSsh, here], {}), run: runRecord() });
+  const { file } = writeJunit(t, { ...reportInput([row('remote', ''), remote, viaSsh, here], {}), run: runRecord() });
   t.equal(xpath(file, 'string(//property[@name="trellis.launchers"]/@value)'), 'local,slurm,ssh');
   t.equal(xpath(file, 'string(//property[@name="trellis.job.linux_x86_64.remote.a/1"]/@value)'), 'n7 (pid 99), slurm job 4821');
   t.equal(xpath(file, 'string(//property[@name="trellis.job.linux_x86_64.remote.a/2"]/@value)'), 'build2 (pid 98), ssh to build2');
@@ -71,13 +79,35 @@ t.test('junit: valid, counted, mapped', async (t) => {
     '10 cases: unit/core/O2.fast failed; slow, dead errors; after, zero, skip, running skipped',
   );
   t.equal(xpath(file, 'count(/testsuites/@skipped)'), '0', 'no skipped attribute on testsuites (junit-10.xsd)');
-  t.same(attrValues(file, '//testcase/@name'), ['after', 'comp.ile', 'dead', 'running', 'skip', 'slow', 'core/O2.fast', 'net/ü', 'warn#1\\x', 'zero']);
+  t.same(attrValues(file, '//testcase/@name'), [
+    'after',
+    'comp.ile',
+    'dead',
+    'running',
+    'skip',
+    'slow',
+    'core/O2.fast',
+    'net/ü',
+    'warn#1\\x',
+    'zero',
+  ]);
   const classnames = attrValues(file, '//testcase/@classname');
-  t.ok(classnames.every((c) => c.split('.').length === 2), `exactly one dot in every classname: ${classnames.join(' ')}`);
+  t.ok(
+    classnames.every((c) => c.split('.').length === 2),
+    `exactly one dot in every classname: ${classnames.join(' ')}`,
+  );
   t.ok(classnames.includes('linux_gnu_x86_64.comp_ile'), 'dots and slashes in target and test become _');
-  t.same(attrValues(file, '//testcase/@time').filter((x) => !/^\d+\.\d{3}$/.test(x)), [], 'times with 3 decimals');
+  t.same(
+    attrValues(file, '//testcase/@time').filter((x) => !/^\d+\.\d{3}$/.test(x)),
+    [],
+    'times with 3 decimals',
+  );
   t.match(xpath(file, 'string(/testsuites/testsuite/@time)'), /^\d+\.\d{3}$/);
-  t.match(xpath(file, 'string(/testsuites/testsuite/@timestamp)'), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$/, 'zoned ISO timestamp');
+  t.match(
+    xpath(file, 'string(/testsuites/testsuite/@timestamp)'),
+    /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$/,
+    'zoned ISO timestamp',
+  );
   t.equal(xpath(file, 'string(//property[@name="trellis.run.state"]/@value)'), 'locked', 'run state as a property');
   t.equal(xpath(file, 'string(//property[@name="trellis.hosts"]/@value)'), 'h1,h2');
   t.equal(xpath(file, 'string(//property[@name="trellis.run.lockedBy"]/@value)'), 'ann@h1');
@@ -91,7 +121,11 @@ t.test('junit: valid, counted, mapped', async (t) => {
   t.match(body, 'last line');
   t.notMatch(body, /\x1b|\[31m/, 'colour codes removed');
   const out = xpath(file, `string(//testcase[@name="core/O2.fast"]/system-out)`);
-  t.match(out, /first line\n\[\.\.\. 49,999,000 bytes of 50,000,000 bytes cut here; the whole log is \/logs\/\d+\/check\.log \.\.\.\]\n/, 'head, marker, tail');
+  t.match(
+    out,
+    /first line\n\[\.\.\. 49,999,000 bytes of 50,000,000 bytes cut here; the whole log is \/logs\/\d+\/check\.log \.\.\.\]\n/,
+    'head, marker, tail',
+  );
   t.match(out, '(log not readable: ENOENT)', 'a missing log is said, not fatal');
   t.match(out, 'ünï 😀', 'non-ASCII kept');
   t.match(out, 'lone \ufffd, \ufffd', 'lone surrogate and U+FFFE replaced');
@@ -111,7 +145,14 @@ t.test('junit --logs all and none', async (t) => {
   const none = writeJunit(t, hostileInput('none'));
   t.equal(xpath(none.file, 'count(//system-out)'), '0');
   t.match(xpath(none.file, 'string(//failure)'), 'last line', 'the failure still has its log tail');
-  t.same(REPORTERS.junit.logsWanted(hostileInput('none')).files.map((f) => path.basename(f)).sort(), ['check.log', 'sleep.log'], 'none reads only the failing steps');
+  t.same(
+    REPORTERS.junit
+      .logsWanted(hostileInput('none'))
+      .files.map((f) => path.basename(f))
+      .sort(),
+    ['check.log', 'sleep.log'],
+    'none reads only the failing steps',
+  );
 });
 
 t.test('junit: an empty run is valid too', async (t) => {
@@ -130,14 +171,39 @@ t.test('tap: version 14, read back by tap-parser', async (t) => {
   const parsed = await parseTap(text);
   t.same(parsed.bailouts, [], 'no bail out');
   t.same(parsed.extra, [], 'nothing the parser could not read as TAP');
-  t.same(parsed.results.failures.filter((f) => 'tapError' in f && f.tapError), [], 'no parse errors');
+  t.same(
+    parsed.results.failures.filter((f) => 'tapError' in f && f.tapError),
+    [],
+    'no parse errors',
+  );
   t.match(parsed.results, { ok: false, count: 9, pass: 6, fail: 3, skip: 4 }, '9 tests: unit, slow, dead not ok; 4 skipped');
   const top = parsed.points.filter((p) => p.level === 0);
-  t.same(top.map((p) => p.name), ['after', 'comp.ile', 'dead', 'running', 'skip', 'slow', 'unit', 'warn#1\\x', 'zero'], '# and \\ unescaped');
+  t.same(
+    top.map((p) => p.name),
+    ['after', 'comp.ile', 'dead', 'running', 'skip', 'slow', 'unit', 'warn#1\\x', 'zero'],
+    '# and \\ unescaped',
+  );
   const items = parsed.points.filter((p) => p.level === 1);
-  t.same(items.map((p) => [p.name, p.ok]), [['core/O2.fast', false], ['net/ü', true]], 'items as a subtest');
-  t.match(items[0]!.diag, { status: 'FAIL', step: 'check', exitCode: 1, duration: 1.5, log: /check\.log$/, message: 'FAIL: step check, exit code 1' });
-  t.match(top.find((p) => p.name === 'after'), { ok: true, skip: 'PREQ_FAIL: waits on unit (FAIL)' });
+  t.same(
+    items.map((p) => [p.name, p.ok]),
+    [
+      ['core/O2.fast', false],
+      ['net/ü', true],
+    ],
+    'items as a subtest',
+  );
+  t.match(items[0]!.diag, {
+    status: 'FAIL',
+    step: 'check',
+    exitCode: 1,
+    duration: 1.5,
+    log: /check\.log$/,
+    message: 'FAIL: step check, exit code 1',
+  });
+  t.match(
+    top.find((p) => p.name === 'after'),
+    { ok: true, skip: 'PREQ_FAIL: waits on unit (FAIL)' },
+  );
   t.match(top.find((p) => p.name === 'slow')!.diag, { state: 'KILLED', status: 'TIMED_OUT', step: 'sleep', exitCode: null });
   t.match(top.find((p) => p.name === 'comp.ile')!.diag, { status: 'PASS', step: 'build', exitCode: 0 });
 });
@@ -153,8 +219,25 @@ t.test('json: the documented shape', async (t) => {
   t.same(report.run['cases'], { total: 10, passed: 3, failed: 1, errors: 2, skipped: 4 });
   t.equal(report.tests.length, 11, 'every row, the rolled-up one too');
   const o2 = report.tests.find((x) => x['itempath'] === 'core/O2.fast')!;
-  t.match(o2, { testname: 'unit', state: 'COMPLETED', status: 'FAIL', case: true, outcome: 'failed', message: 'FAIL: step check, exit code 1', step: 'check' });
-  t.match(o2['steps'], [{ name: 'build', exitCode: 0 }, { name: 'check', status: 'FAIL', exitCode: 1, start: /[+-]\d\d:\d\d$/, logfile: /check\.log$/ }]);
-  t.match(report.tests.find((x) => x['testname'] === 'unit' && x['itempath'] === ''), { case: false, outcome: 'failed' });
-  t.match(report.tests.find((x) => x['testname'] === 'comp.ile'), { case: true, outcome: 'passed', message: '', step: null });
+  t.match(o2, {
+    testname: 'unit',
+    state: 'COMPLETED',
+    status: 'FAIL',
+    case: true,
+    outcome: 'failed',
+    message: 'FAIL: step check, exit code 1',
+    step: 'check',
+  });
+  t.match(o2['steps'], [
+    { name: 'build', exitCode: 0 },
+    { name: 'check', status: 'FAIL', exitCode: 1, start: /[+-]\d\d:\d\d$/, logfile: /check\.log$/ },
+  ]);
+  t.match(
+    report.tests.find((x) => x['testname'] === 'unit' && x['itempath'] === ''),
+    { case: false, outcome: 'failed' },
+  );
+  t.match(
+    report.tests.find((x) => x['testname'] === 'comp.ile'),
+    { case: true, outcome: 'passed', message: '', step: null },
+  );
 });

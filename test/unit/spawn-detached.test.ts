@@ -22,7 +22,8 @@ t.test('readLastLine: the last line, or the msg of a JSON line; empty when none'
 t.test('spawnDetached: its own process group, output in the log, arguments passed as they are', async (t) => {
   const dir = t.testdir();
   const log = path.join(dir, 'child.log');
-  const script = 'console.log(process.argv.slice(1).join("|")); console.error("pgid", process.pid === Number(require("fs").readFileSync("/proc/self/stat","utf8").split(" ")[4]))';
+  const script =
+    'console.log(process.argv.slice(1).join("|")); console.error("pgid", process.pid === Number(require("fs").readFileSync("/proc/self/stat","utf8").split(" ")[4]))';
   const child = spawnDetached(['-e', script, '--', '$HOME', 'a b;c'], { logFile: log, logFlags: 'w', env: process.env, cwd: dir });
   child.ref(); // unref'd for its parent's sake; this test waits for it
   const code = await new Promise((r) => child.once('exit', r));

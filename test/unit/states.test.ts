@@ -39,11 +39,55 @@ t.test('success and finality', async (t) => {
 
 t.test('items roll up into their test', async (t) => {
   t.same(rollUp([]), { state: 'NOT_STARTED', status: 'n/a' });
-  t.same(rollUp([{ state: 'COMPLETED', status: 'PASS' }, { state: 'COMPLETED', status: 'FAIL' }]), { state: 'COMPLETED', status: 'FAIL' });
-  t.same(rollUp([{ state: 'COMPLETED', status: 'PASS' }, { state: 'RUNNING', status: 'n/a' }]), { state: 'RUNNING', status: 'n/a' });
-  t.same(rollUp([{ state: 'COMPLETED', status: 'FAIL' }, { state: 'NOT_STARTED', status: 'n/a' }]), { state: 'RUNNING', status: 'FAIL' }, 'a failure shows while others wait');
-  t.same(rollUp([{ state: 'COMPLETED', status: 'PASS' }, { state: 'NOT_STARTED', status: 'PREQ_FAIL' }]), { state: 'COMPLETED', status: 'PREQ_FAIL' }, 'never-ran items are final and bad');
-  t.same(rollUp([{ state: 'KILLED', status: 'ABORT' }, { state: 'COMPLETED', status: 'PASS' }]), { state: 'KILLED', status: 'ABORT' });
-  t.same(rollUp([{ state: 'INCOMPLETE', status: 'DEAD' }, { state: 'KILLED', status: 'ABORT' }]), { state: 'INCOMPLETE', status: 'ABORT' });
-  t.same(rollUp([{ state: 'NOT_STARTED', status: 'n/a' }, { state: 'NOT_STARTED', status: 'n/a' }]), { state: 'NOT_STARTED', status: 'n/a' });
+  t.same(
+    rollUp([
+      { state: 'COMPLETED', status: 'PASS' },
+      { state: 'COMPLETED', status: 'FAIL' },
+    ]),
+    { state: 'COMPLETED', status: 'FAIL' },
+  );
+  t.same(
+    rollUp([
+      { state: 'COMPLETED', status: 'PASS' },
+      { state: 'RUNNING', status: 'n/a' },
+    ]),
+    { state: 'RUNNING', status: 'n/a' },
+  );
+  t.same(
+    rollUp([
+      { state: 'COMPLETED', status: 'FAIL' },
+      { state: 'NOT_STARTED', status: 'n/a' },
+    ]),
+    { state: 'RUNNING', status: 'FAIL' },
+    'a failure shows while others wait',
+  );
+  t.same(
+    rollUp([
+      { state: 'COMPLETED', status: 'PASS' },
+      { state: 'NOT_STARTED', status: 'PREQ_FAIL' },
+    ]),
+    { state: 'COMPLETED', status: 'PREQ_FAIL' },
+    'never-ran items are final and bad',
+  );
+  t.same(
+    rollUp([
+      { state: 'KILLED', status: 'ABORT' },
+      { state: 'COMPLETED', status: 'PASS' },
+    ]),
+    { state: 'KILLED', status: 'ABORT' },
+  );
+  t.same(
+    rollUp([
+      { state: 'INCOMPLETE', status: 'DEAD' },
+      { state: 'KILLED', status: 'ABORT' },
+    ]),
+    { state: 'INCOMPLETE', status: 'ABORT' },
+  );
+  t.same(
+    rollUp([
+      { state: 'NOT_STARTED', status: 'n/a' },
+      { state: 'NOT_STARTED', status: 'n/a' },
+    ]),
+    { state: 'NOT_STARTED', status: 'n/a' },
+  );
 });

@@ -7,10 +7,24 @@ import type { WriteOp } from '../../src/model/records.js';
 import { makeStore, NIGHTLY, nextOpId, regsFor, rowOf, setOp } from './store-fixture.js';
 
 const stepOp = (testId: number, name: string, status: string, time: number, exitCode: number | null = 0): WriteOp => ({
-  kind: 'step', opId: nextOpId(), testId, name, state: 'COMPLETED', status, exitCode, logfile: `/logs/${testId}/${name}.log`, time,
+  kind: 'step',
+  opId: nextOpId(),
+  testId,
+  name,
+  state: 'COMPLETED',
+  status,
+  exitCode,
+  logfile: `/logs/${testId}/${name}.log`,
+  time,
 });
 const dataOp = (testId: number, name: string, value: string, time: number): WriteOp => ({
-  kind: 'data', opId: nextOpId(), testId, name, value, status: 'PASS', time,
+  kind: 'data',
+  opId: nextOpId(),
+  testId,
+  name,
+  value,
+  status: 'PASS',
+  time,
 });
 
 t.test('listDetails gives every row with its steps and data, as getTestById does', async (t) => {
@@ -34,12 +48,27 @@ t.test('listDetails gives every row with its steps and data, as getTestById does
 
   const details = await store.listDetails(run.id);
   const names = details.map((d) => (d.itempath ? `${d.testname}/${d.itempath}` : d.testname));
-  t.same(names, (await store.listTests(run.id)).map((d) => (d.itempath ? `${d.testname}/${d.itempath}` : d.testname)), 'listTests order');
+  t.same(
+    names,
+    (await store.listTests(run.id)).map((d) => (d.itempath ? `${d.testname}/${d.itempath}` : d.testname)),
+    'listTests order',
+  );
   t.same(names, ['a', 'b', 'empty', 'u', 'u/x.1', 'u/x.2']);
   for (const d of details) t.same(d, await store.getTestById(run.id, d.id), `${names[details.indexOf(d)]} as getTestById has it`);
   const da = details.find((d) => d.id === a)!;
-  t.same(da.steps.map((s) => [s.name, s.status, s.exitCode]), [['build', 'PASS', 0], ['check', 'FAIL', 1]], 'steps in order');
-  t.same(da.data.map((v) => v.name), ['alpha', 'zeta'], 'data by name');
+  t.same(
+    da.steps.map((s) => [s.name, s.status, s.exitCode]),
+    [
+      ['build', 'PASS', 0],
+      ['check', 'FAIL', 1],
+    ],
+    'steps in order',
+  );
+  t.same(
+    da.data.map((v) => v.name),
+    ['alpha', 'zeta'],
+    'data by name',
+  );
   t.same(details.find((d) => d.testname === 'empty')!.steps, [], 'no steps: an empty list');
   t.equal(details.find((d) => d.id === b)!.steps[0]!.testId, b, 'steps are those of their own test');
 });
@@ -49,7 +78,12 @@ t.test('listDetails takes the filters of listTests', async (t) => {
   const run = await store.ensureRun(NIGHTLY);
   const rows = await store.registerTests(run.id, regsFor('a', 'b', 'u/x', 'u/y'));
   const [a, b, ux] = ['a', 'b', 'u/x'].map((n) => rowOf(rows, n).id) as [number, number, number];
-  await store.write(run.id, [stepOp(a, 's', 'FAIL', 1, 1), setOp(a, 'COMPLETED', 'FAIL', 2), stepOp(b, 's', 'PASS', 1), stepOp(ux, 's', 'PASS', 1)]);
+  await store.write(run.id, [
+    stepOp(a, 's', 'FAIL', 1, 1),
+    setOp(a, 'COMPLETED', 'FAIL', 2),
+    stepOp(b, 's', 'PASS', 1),
+    stepOp(ux, 's', 'PASS', 1),
+  ]);
   const names = async (q: Parameters<typeof store.listDetails>[1]) =>
     (await store.listDetails(run.id, q)).map((d) => `${d.testname}/${d.itempath}:${d.steps.length}`);
   t.same(await names({ status: ['FAIL'] }), ['a/:1']);

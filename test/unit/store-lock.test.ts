@@ -24,16 +24,27 @@ t.test('a locked run refuses every change unless forced', async (t) => {
       `${what}: says who, when and what to do`,
     );
   }
-  t.same((await store.listTests(run.id)).map((r) => [r.testname, r.state]), [['a', 'NOT_STARTED']], 'nothing changed');
-  t.same((await store.events(run.id, 0)).filter((e) => e.kind === 'forced'), []);
+  t.same(
+    (await store.listTests(run.id)).map((r) => [r.testname, r.state]),
+    [['a', 'NOT_STARTED']],
+    'nothing changed',
+  );
+  t.same(
+    (await store.events(run.id, 0)).filter((e) => e.kind === 'forced'),
+    [],
+  );
 
   await store.write(run.id, [setOp(a!.id, 'COMPLETED', 'PASS', 5)], { force: true, who: 'bob@h2' });
   t.match(await store.getTestById(run.id, a!.id), { state: 'COMPLETED', status: 'PASS' });
-  t.match(await store.getRun(run.id), { state: 'locked', status: 'PASS', counts: { PASS: 1 }, lockedBy: 'ann@h1' },
-    'the summary follows, the lock stays');
-  t.match((await store.events(run.id, 0)).filter((e) => e.kind === 'forced'), [
-    { who: 'bob@h2', detail: 'write of 1 op(s) while locked by ann@h1 at 2023-11-14T22:13:20Z', time: 1_700_000_000 },
-  ]);
+  t.match(
+    await store.getRun(run.id),
+    { state: 'locked', status: 'PASS', counts: { PASS: 1 }, lockedBy: 'ann@h1' },
+    'the summary follows, the lock stays',
+  );
+  t.match(
+    (await store.events(run.id, 0)).filter((e) => e.kind === 'forced'),
+    [{ who: 'bob@h2', detail: 'write of 1 op(s) while locked by ann@h1 at 2023-11-14T22:13:20Z', time: 1_700_000_000 }],
+  );
 
   await store.setRunState(run.id, 'done');
   await store.write(run.id, [setOp(a!.id, 'COMPLETED', 'FAIL', 6)]);

@@ -38,14 +38,24 @@ t.test('new, running while tests run and between launches, done when the last en
   t.match(await store.getRun(run.id), { state: 'done', status: 'ABORT' });
 
   const runEvents = (await store.events(run.id, 0)).filter((e) => e.kind === 'run');
-  t.match(runEvents.map((e) => [e.detail, e.who]), [['running', 'ann@h1'], ['done', 'ann@h1']], 'each change once, with who');
+  t.match(
+    runEvents.map((e) => [e.detail, e.who]),
+    [
+      ['running', 'ann@h1'],
+      ['done', 'ann@h1'],
+    ],
+    'each change once, with who',
+  );
 });
 
 t.test('a rerun of some tests: running again, then done', async (t) => {
   const { store, clock } = fixture(t);
   const run = await store.ensureRun(NIGHTLY);
   const rows = await store.registerTests(run.id, regsFor('a', 'b'));
-  await store.write(run.id, rows.map((r) => setOp(r.id, 'COMPLETED', 'PASS', 2)));
+  await store.write(
+    run.id,
+    rows.map((r) => setOp(r.id, 'COMPLETED', 'PASS', 2)),
+  );
   t.equal((await store.getRun(run.id))!.state, 'done');
   const agent = await store.claimRun(run.id, RUNNER, { now: clock.now, deadtime: 60 });
   const a = rowOf(rows, 'a').id;
@@ -54,8 +64,14 @@ t.test('a rerun of some tests: running again, then done', async (t) => {
   await store.write(run.id, [setOp(a, 'COMPLETED', 'FAIL', 4)]);
   t.match(await store.getRun(run.id), { state: 'done', status: 'FAIL' });
   await store.endAgent(run.id, agent.id, 5);
-  t.same((await store.events(run.id, 0)).filter((e) => e.kind === 'run').map((e) => e.detail), ['done', 'running', 'done']);
-  t.match((await store.events(run.id, 0)).filter((e) => e.kind === 'agent').map((e) => e.detail), [/claimed the run$/, /^runner pid 4242 on host here ended$/]);
+  t.same(
+    (await store.events(run.id, 0)).filter((e) => e.kind === 'run').map((e) => e.detail),
+    ['done', 'running', 'done'],
+  );
+  t.match(
+    (await store.events(run.id, 0)).filter((e) => e.kind === 'agent').map((e) => e.detail),
+    [/claimed the run$/, /^runner pid 4242 on host here ended$/],
+  );
 });
 
 t.test('a runner that stops or dies with tests never started leaves the run done', async (t) => {
@@ -78,7 +94,7 @@ t.test('a runner that stops or dies with tests never started leaves the run done
   }
 });
 
-t.test('a dead runner\'s running tests reaped INCOMPLETE/DEAD: done', async (t) => {
+t.test("a dead runner's running tests reaped INCOMPLETE/DEAD: done", async (t) => {
   const { store, clock, alive } = fixture(t);
   const run = await store.ensureRun(NIGHTLY);
   const agent = await store.claimRun(run.id, RUNNER, { now: clock.now, deadtime: 60 });
@@ -88,10 +104,13 @@ t.test('a dead runner\'s running tests reaped INCOMPLETE/DEAD: done', async (t) 
   clock.now = 1100;
   t.match(await store.reapDead(run.id, { now: clock.now, deadtime: 60 }), [{ state: 'INCOMPLETE', status: 'DEAD' }]);
   t.match(await store.getRun(run.id), { state: 'done', status: 'DEAD' });
-  t.match((await store.events(run.id, 0)).filter((e) => e.kind !== 'state').map((e) => e.detail), [/claimed/, 'running', /found dead/, 'done']);
+  t.match(
+    (await store.events(run.id, 0)).filter((e) => e.kind !== 'state').map((e) => e.detail),
+    [/claimed/, 'running', /found dead/, 'done'],
+  );
 });
 
-t.test('an item starting or ending moves the run even when its test\'s roll-up stays the same', async (t) => {
+t.test("an item starting or ending moves the run even when its test's roll-up stays the same", async (t) => {
   const { store, clock } = fixture(t);
   const run = await store.ensureRun(NIGHTLY);
   const rows = await store.registerTests(run.id, regsFor('c/1', 'c/2'));
@@ -117,7 +136,11 @@ t.test('locked stays locked through every change; unlocking gives the computed s
   const force = { force: true, who: 'ann@h2' };
   await store.write(run.id, [setOp(rowOf(rows, 'a').id, 'RUNNING', 'n/a', 2)], force);
   t.match(await store.getRun(run.id), { state: 'locked', lockedBy: 'lead@h1' }, 'a forced write');
-  await store.write(run.id, rows.map((r) => setOp(r.id, 'COMPLETED', 'PASS', 3)), force);
+  await store.write(
+    run.id,
+    rows.map((r) => setOp(r.id, 'COMPLETED', 'PASS', 3)),
+    force,
+  );
   await store.endAgent(run.id, agent.id, 4);
   t.match(await store.getRun(run.id), { state: 'locked', status: 'PASS', counts: { PASS: 2 } }, 'the summary follows, the state stays');
   await store.removeTests(run.id, [rowOf(rows, 'b').id], force);
@@ -131,7 +154,15 @@ t.test('locked stays locked through every change; unlocking gives the computed s
 
   const log = (await store.events(run.id, 0)).filter((e) => e.testId === null).map((e) => `${e.kind} ${e.who}`);
   t.same(log, [
-    'agent ', 'lock lead@h1', 'forced ann@h2', 'forced ann@h2', 'agent ', 'forced ann@h2', 'unlock lead@h1', 'lock lead@h1',
-    'forced ann@h2', 'unlock ',
+    'agent ',
+    'lock lead@h1',
+    'forced ann@h2',
+    'forced ann@h2',
+    'agent ',
+    'forced ann@h2',
+    'unlock lead@h1',
+    'lock lead@h1',
+    'forced ann@h2',
+    'unlock ',
   ]);
 });

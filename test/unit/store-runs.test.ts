@@ -92,10 +92,13 @@ t.test('setRunState locks with who and when, and unlocks', async (t) => {
   const open = await store.setRunState(run.id, 'done', { who: 'bob@h2' });
   t.match(open, { state: 'new', lockedBy: null, lockedAt: null }, 'unlocked: the state its tests give (none yet: new)');
   const events = await store.events(run.id, 0);
-  t.match(events.map((e) => [e.kind, e.detail, e.who]), [
-    ['lock', 'locked (was new)', 'ann@h1'],
-    ['unlock', 'unlocked (now new)', 'bob@h2'],
-  ]);
+  t.match(
+    events.map((e) => [e.kind, e.detail, e.who]),
+    [
+      ['lock', 'locked (was new)', 'ann@h1'],
+      ['unlock', 'unlocked (now new)', 'bob@h2'],
+    ],
+  );
   await t.rejects(store.setRunState(run.id, 'paused' as never), { code: 'BAD_VALUE' });
   await t.rejects(store.setRunState(run.id + 1, 'locked'), { code: 'NO_RUN' });
 });
@@ -113,7 +116,10 @@ t.test('removeRun deletes the row and the database file', async (t) => {
   t.notOk(fs.existsSync(`${file}-shm`));
   t.equal(await store.getRun(run.id), undefined);
   await t.rejects(store.listTests(run.id), { code: 'NO_RUN' });
-  t.same((await store.listRuns()).map((r) => r.id), [keep.id]);
+  t.same(
+    (await store.listRuns()).map((r) => r.id),
+    [keep.id],
+  );
 
   const fresh = await store.ensureRun(NIGHTLY);
   t.not(fresh.id, run.id, 'ids are never reused');

@@ -6,7 +6,15 @@ t.test('registerTests adds missing rows and updates existing ones in place', asy
   const { store } = makeStore(t);
   const run = await store.ensureRun(NIGHTLY);
   const first = await store.registerTests(run.id, regsFor('b', 'a/x', 'a/y'));
-  t.same(first.map((r) => [r.testname, r.itempath]), [['b', ''], ['a', 'x'], ['a', 'y']], 'rows in the order given');
+  t.same(
+    first.map((r) => [r.testname, r.itempath]),
+    [
+      ['b', ''],
+      ['a', 'x'],
+      ['a', 'y'],
+    ],
+    'rows in the order given',
+  );
   t.match(first[0], { state: 'NOT_STARTED', status: 'n/a', rundir: '/work/b', comment: '', pid: null, start: null });
   t.ok(rowOf(await store.listTests(run.id), 'a'), 'an item brings its toplevel row');
 
@@ -57,8 +65,16 @@ t.test('steps, data and duration', async (t) => {
   const run = await store.ensureRun(NIGHTLY);
   const [a] = await store.registerTests(run.id, regsFor('a'));
   const id = a!.id;
-  const step = (name: string, state: 'RUNNING' | 'COMPLETED' | 'KILLED', time: number, extra: object = {}): WriteOp =>
-    ({ kind: 'step', opId: nextOpId(), testId: id, name, state, status: state === 'RUNNING' ? 'n/a' : 'PASS', time, ...extra });
+  const step = (name: string, state: 'RUNNING' | 'COMPLETED' | 'KILLED', time: number, extra: object = {}): WriteOp => ({
+    kind: 'step',
+    opId: nextOpId(),
+    testId: id,
+    name,
+    state,
+    status: state === 'RUNNING' ? 'n/a' : 'PASS',
+    time,
+    ...extra,
+  });
   await store.write(run.id, [
     setOp(id, 'RUNNING', 'n/a', 100, { start: 100, host: 'h1', pid: 42 }),
     step('build', 'RUNNING', 101, { logfile: 'build.log' }),
@@ -84,8 +100,15 @@ t.test('steps, data and duration', async (t) => {
 
   await store.write(run.id, [{ kind: 'reset', opId: nextOpId(), testId: id, time: 200 }]);
   t.match(await store.getTestById(run.id, id), {
-    state: 'NOT_STARTED', status: 'n/a', comment: '', start: null, end: null, duration: null, pid: null,
-    steps: [], data: [],
+    state: 'NOT_STARTED',
+    status: 'n/a',
+    comment: '',
+    start: null,
+    end: null,
+    duration: null,
+    pid: null,
+    steps: [],
+    data: [],
   });
   t.match(await store.getRun(run.id), { state: 'new', counts: { 'n/a': 1 } });
 });
@@ -104,7 +127,11 @@ t.test('ops apply exactly once, even across retried batches', async (t) => {
   await store.write(run.id, [step, done]);
   t.match(await store.getTestById(run.id, a!.id), { state: 'NOT_STARTED', status: 'n/a', steps: [] });
   // The reset also takes the run from done back to new: one event for the test, one for the run.
-  t.same((await store.events(run.id, 0)).slice(eventsAfterFirst).map((e) => `${e.kind} ${e.detail}`), ['state NOT_STARTED/n/a', 'run new'], 'only the reset added events');
+  t.same(
+    (await store.events(run.id, 0)).slice(eventsAfterFirst).map((e) => `${e.kind} ${e.detail}`),
+    ['state NOT_STARTED/n/a', 'run new'],
+    'only the reset added events',
+  );
 });
 
 t.test('a batch with a bad op changes nothing, and its ids stay unused', async (t) => {
@@ -128,7 +155,8 @@ t.test('listTests filters by pattern, state, status and level', async (t) => {
     setOp(rowOf(rows, 'smoke').id, 'COMPLETED', 'PASS', 10),
     setOp(rowOf(rows, 'unit/a1').id, 'COMPLETED', 'FAIL', 10),
   ]);
-  const names = async (q: object) => (await store.listTests(run.id, q)).map((r) => (r.itempath ? `${r.testname}/${r.itempath}` : r.testname));
+  const names = async (q: object) =>
+    (await store.listTests(run.id, q)).map((r) => (r.itempath ? `${r.testname}/${r.itempath}` : r.testname));
   t.same(await names({}), ['slow', 'smoke', 'unit', 'unit/a1', 'unit/b1']);
   t.same(await names({ toplevelOnly: true }), ['slow', 'smoke', 'unit']);
   t.same(await names({ pattern: 's%,~slow' }), ['smoke']);
@@ -142,22 +170,26 @@ t.test('removeTests takes items with their test and re-rolls a parent', async (t
   const { store } = makeStore(t);
   const run = await store.ensureRun(NIGHTLY);
   const rows = await store.registerTests(run.id, regsFor('a', 'b', 'b/1', 'b/2'));
-  await store.write(run.id, [
-    setOp(rowOf(rows, 'b/1').id, 'COMPLETED', 'FAIL', 10),
-    setOp(rowOf(rows, 'b/2').id, 'COMPLETED', 'PASS', 10),
-  ]);
+  await store.write(run.id, [setOp(rowOf(rows, 'b/1').id, 'COMPLETED', 'FAIL', 10), setOp(rowOf(rows, 'b/2').id, 'COMPLETED', 'PASS', 10)]);
   t.match(await store.getTest(run.id, 'b', ''), { status: 'FAIL' });
   await store.removeTests(run.id, [rowOf(rows, 'b/1').id]);
   t.match(await store.getTest(run.id, 'b', ''), { state: 'COMPLETED', status: 'PASS' });
   await store.removeTests(run.id, [rowOf(rows, 'b').id, 12345]);
-  t.same((await store.listTests(run.id)).map((r) => r.testname), ['a']);
+  t.same(
+    (await store.listTests(run.id)).map((r) => r.testname),
+    ['a'],
+  );
   t.match(await store.getRun(run.id), { total: 1, counts: { 'n/a': 1 } });
   const removed = (await store.events(run.id, 0)).filter((e) => e.kind === 'removed');
-  t.same(removed.map((e) => [e.testId, e.detail]), [
-    [rowOf(rows, 'b/1').id, 'b/1'],
-    [rowOf(rows, 'b/2').id, 'b/2'],
-    [rowOf(rows, 'b').id, 'b'],
-  ], 'one event per removed row, items that went with their test included');
+  t.same(
+    removed.map((e) => [e.testId, e.detail]),
+    [
+      [rowOf(rows, 'b/1').id, 'b/1'],
+      [rowOf(rows, 'b/2').id, 'b/2'],
+      [rowOf(rows, 'b').id, 'b'],
+    ],
+    'one event per removed row, items that went with their test included',
+  );
 });
 
 t.test('events: a change feed read in pages', async (t) => {
@@ -167,11 +199,18 @@ t.test('events: a change feed read in pages', async (t) => {
   await store.write(run.id, [setOp(a!.id, 'LAUNCHED', 'n/a', 1), setOp(a!.id, 'RUNNING', 'n/a', 2)]);
   await store.write(run.id, [setOp(a!.id, 'RUNNING', 'n/a', 3, { comment: 'no state change' })]);
   const all = await store.events(run.id, 0);
-  t.same(all.map((e) => e.detail), ['NOT_STARTED/n/a', 'LAUNCHED/n/a', 'RUNNING/n/a', 'running'], 'test changes, then the run\'s');
+  t.same(
+    all.map((e) => e.detail),
+    ['NOT_STARTED/n/a', 'LAUNCHED/n/a', 'RUNNING/n/a', 'running'],
+    "test changes, then the run's",
+  );
   t.match(all[1], { kind: 'state', testId: a!.id, time: 1 });
   t.match(all[3], { kind: 'run', testId: null });
   const page = await store.events(run.id, all[0]!.seq, 1);
-  t.same(page.map((e) => e.detail), ['LAUNCHED/n/a']);
+  t.same(
+    page.map((e) => e.detail),
+    ['LAUNCHED/n/a'],
+  );
   t.same(await store.events(run.id, all[3]!.seq), []);
 });
 
@@ -181,7 +220,11 @@ t.test('counts kept by triggers always equal a recount of the rows', async (t) =
   const names = ['a', 'b', 'c', 'd/1', 'd/2', 'd/3', 'e/1', 'e/2'];
   let rows = await store.registerTests(run.id, regsFor(...names));
   const outcomes: Array<[string, string]> = [
-    ['RUNNING', 'n/a'], ['COMPLETED', 'PASS'], ['COMPLETED', 'FAIL'], ['KILLED', 'ABORT'], ['NOT_STARTED', 'PREQ_FAIL'],
+    ['RUNNING', 'n/a'],
+    ['COMPLETED', 'PASS'],
+    ['COMPLETED', 'FAIL'],
+    ['KILLED', 'ABORT'],
+    ['NOT_STARTED', 'PREQ_FAIL'],
   ];
   let seed = 7;
   const next = (n: number) => {

@@ -33,7 +33,10 @@ export async function execute(opts: CompleteOptions, ctx: CommandContext): Promi
   const readRuns = () => (runs ??= readRunKeys(runAreaPaths(openArea().runArea).mainDb));
   const sources: CompletionSources = {
     targets: () => [...listTargets(openArea()), ...readRuns().map((r) => r.target)],
-    runNames: (target) => readRuns().filter((r) => target === undefined || r.target === target).map((r) => r.runname),
+    runNames: (target) =>
+      readRuns()
+        .filter((r) => target === undefined || r.target === target)
+        .map((r) => r.runname),
     testNames: () => [...openArea().testNames],
   };
   const candidates = completeWords(words, sources);

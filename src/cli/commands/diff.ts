@@ -22,7 +22,14 @@ function readPairs(opts: DiffOptions): { targets: [string, string]; runnames: [s
 }
 
 /** Finds the run (NO_RUN naming the side when it is not there) and reaps its dead runner's tests. */
-async function findRun(store: Store, area: Area, targetText: string, runname: string, side: 'old' | 'new', ctx: CommandContext): Promise<RunRecord> {
+async function findRun(
+  store: Store,
+  area: Area,
+  targetText: string,
+  runname: string,
+  side: 'old' | 'new',
+  ctx: CommandContext,
+): Promise<RunRecord> {
   const target = resolveTarget(area, targetText);
   const run = await store.findRun(target.name, runname);
   if (run === undefined) {

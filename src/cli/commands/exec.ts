@@ -27,7 +27,8 @@ export async function execute(opts: ExecOptions, ctx: CommandContext): Promise<n
     signal: ctx.signal,
     hardSignal: ctx.hardSignal,
     // A job reports through the run area's server: never --direct, whatever the environment says.
-    openStore: (spec) => openStoreAt(spec.runArea, spec.areaDir, { direct: false }, { ...ctx, env: { ...ctx.env, TRELLIS_DIRECT: undefined } }, 'exec'),
+    openStore: (spec) =>
+      openStoreAt(spec.runArea, spec.areaDir, { direct: false }, { ...ctx, env: { ...ctx.env, TRELLIS_DIRECT: undefined } }, 'exec'),
   };
   // The declaration checked that exactly one of a spec and --serve is given.
   const { spec } = opts;

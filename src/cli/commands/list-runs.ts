@@ -19,7 +19,8 @@ export async function execute(opts: ListRunsOptions, ctx: CommandContext): Promi
       const liveness = { now: ctx.now(), deadtime: area.setup.deadtime };
       for (const r of running) {
         const reaped = await store.reapDead(r.id, liveness);
-        if (reaped.length > 0) ctx.log.warn(`${r.target}/${r.runname}: ${reaped.length} tests marked INCOMPLETE/DEAD; their runner is gone`);
+        if (reaped.length > 0)
+          ctx.log.warn(`${r.target}/${r.runname}: ${reaped.length} tests marked INCOMPLETE/DEAD; their runner is gone`);
       }
       runs = await store.listRuns(query);
     }
@@ -31,7 +32,15 @@ export async function execute(opts: ListRunsOptions, ctx: CommandContext): Promi
       ctx.stdout.write(`No runs in ${area.runArea}; start one with: trellis run -t TARGET -r RUNNAME\n`);
       return 0;
     }
-    const rows = runs.map((r) => [r.target, r.runname, r.state, r.status, String(r.total), formatTime(r.created), formatCounts(new Map(Object.entries(r.counts)))]);
+    const rows = runs.map((r) => [
+      r.target,
+      r.runname,
+      r.state,
+      r.status,
+      String(r.total),
+      formatTime(r.created),
+      formatCounts(new Map(Object.entries(r.counts))),
+    ]);
     ctx.stdout.write(`${formatTable(['TARGET', 'RUNNAME', 'STATE', 'STATUS', 'TESTS', 'CREATED', 'COUNTS'], rows)}\n`);
     return 0;
   } finally {

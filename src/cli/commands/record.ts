@@ -30,7 +30,9 @@ export async function execute(opts: RecordOptions, ctx: CommandContext): Promise
       end,
       comment: opts.message ?? '',
     });
-    ctx.stdout.write(`recorded ${spec}: ${status} on ${host}, ${formatTime(start)} to ${formatTime(end)} (${formatSeconds(end - start)})\n`);
+    ctx.stdout.write(
+      `recorded ${spec}: ${status} on ${host}, ${formatTime(start)} to ${formatTime(end)} (${formatSeconds(end - start)})\n`,
+    );
     return 0;
   } finally {
     await store.close();

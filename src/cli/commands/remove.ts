@@ -23,7 +23,9 @@ export async function execute(opts: RemoveOptions, ctx: CommandContext): Promise
     ctx.stdout.write(`Removed ${what} ${run.target}/${run.runname} (${res.folders} work folders)\n`);
     // The run's log goes with a whole run: say here what lock was overridden, and by whom.
     if (!pattern && run.state === 'locked') {
-      ctx.stdout.write(`It was locked by ${run.lockedBy || 'someone'} at ${formatTime(run.lockedAt)}; removed with --force by ${whoAmI(ctx.env)}\n`);
+      ctx.stdout.write(
+        `It was locked by ${run.lockedBy || 'someone'} at ${formatTime(run.lockedAt)}; removed with --force by ${whoAmI(ctx.env)}\n`,
+      );
     }
     return 0;
   } finally {

@@ -92,7 +92,9 @@ export async function execute(opts: RunOptions, ctx: CommandContext): Promise<nu
           hardSignal: ctx.hardSignal,
           observer,
           direct: isDirect(opts, ctx),
-          ...(store instanceof RemoteStore ? { waitForChanges: (c: FeedCursor, ms: number, s: AbortSignal) => store.waitForChanges(c, ms, s) } : {}),
+          ...(store instanceof RemoteStore
+            ? { waitForChanges: (c: FeedCursor, ms: number, s: AbortSignal) => store.waitForChanges(c, ms, s) }
+            : {}),
           warn: (m) => {
             clearLine();
             ctx.log.warn(m);

@@ -112,8 +112,14 @@ async function list(where: Where, opts: ServerOptions, ctx: CommandContext): Pro
     return 0;
   }
   const table = rows.map((r) => [
-    r.host, `${r.address}:${r.port}`, String(r.pid), r.invocation, formatSeconds(Math.max(0, r.uptime)),
-    `${Math.round(r.heartbeatAge)}s`, r.status, r.lease ? 'yes' : '',
+    r.host,
+    `${r.address}:${r.port}`,
+    String(r.pid),
+    r.invocation,
+    formatSeconds(Math.max(0, r.uptime)),
+    `${Math.round(r.heartbeatAge)}s`,
+    r.status,
+    r.lease ? 'yes' : '',
   ]);
   ctx.stdout.write(`${formatTable(['HOST', 'ADDRESS', 'PID', 'INVOCATION', 'UPTIME', 'HEARTBEAT', 'STATUS', 'LEASE'], table)}\n`);
   return 0;
@@ -136,9 +142,17 @@ async function surveyServers(paths: RunAreaPaths, ctx: CommandContext): Promise<
       else status = age > STALE_AFTER ? 'stale' : 'unreachable';
       const p = f.packet;
       const row: ServerRow = {
-        host: p.host, address: p.address, port: p.port, pid: p.pid, invocation: p.invocation,
-        started: isoTime(p.started), uptime: now - p.started, heartbeatAge: age, status,
-        lease: owner !== undefined && owner.host === p.host && owner.pid === p.pid, packet: f.file,
+        host: p.host,
+        address: p.address,
+        port: p.port,
+        pid: p.pid,
+        invocation: p.invocation,
+        started: isoTime(p.started),
+        uptime: now - p.started,
+        heartbeatAge: age,
+        status,
+        lease: owner !== undefined && owner.host === p.host && owner.pid === p.pid,
+        packet: f.file,
       };
       return { found: f, row };
     }),
@@ -162,7 +176,8 @@ async function stop(where: Where, opts: ServerOptions, ctx: CommandContext): Pro
   for (const f of targets) {
     try {
       const answer = await requestJson({ address: f.packet.address, port: f.packet.port, token }, 'POST', '/v1/shutdown', {}, 5000);
-      if (answer.status !== 200) throw new TrellisError('SERVER_ERROR', `${describe(f)} refused to stop (${answer.status})`, 'see `trellis server list`');
+      if (answer.status !== 200)
+        throw new TrellisError('SERVER_ERROR', `${describe(f)} refused to stop (${answer.status})`, 'see `trellis server list`');
     } catch (err) {
       if (!(err instanceof TransportError)) throw err;
       ctx.log.debug(`${describe(f)}: ${err.message}; taking it for stopped`);
@@ -190,6 +205,8 @@ async function ping(where: Where, ctx: CommandContext): Promise<number> {
   const live = await findServer(paths, discoveryBase(ctx));
   if (!live) throw new TrellisError('NO_SERVER', `no server is running for ${where.runArea}`, 'start one with `trellis server start`');
   const ms = performance.now() - t0;
-  ctx.stdout.write(`${describe(live.found)} (invocation ${live.found.packet.invocation}, up ${formatSeconds(live.health.uptime)}) answered; discovery and health check took ${ms.toFixed(1)} ms\n`);
+  ctx.stdout.write(
+    `${describe(live.found)} (invocation ${live.found.packet.invocation}, up ${formatSeconds(live.health.uptime)}) answered; discovery and health check took ${ms.toFixed(1)} ms\n`,
+  );
   return 0;
 }

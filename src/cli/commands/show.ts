@@ -30,7 +30,10 @@ export async function execute(opts: ShowOptions, ctx: CommandContext): Promise<n
     }
     const bad = detail.steps.find((s) => s.status !== 'PASS' && s.status !== 'n/a') ?? detail.steps.find((s) => s.state === 'RUNNING');
     const tail = bad ? readTail(bad.logfile) : undefined;
-    const items = detail.itempath === '' ? (await store.listTests(run.id, { pattern: `${testname}/%` })).filter((t) => t.testname === testname && t.itempath !== '') : [];
+    const items =
+      detail.itempath === ''
+        ? (await store.listTests(run.id, { pattern: `${testname}/%` })).filter((t) => t.testname === testname && t.itempath !== '')
+        : [];
     ctx.stdout.write(`${formatTestDetail(detail, { tail: tail && bad ? { step: bad.name, text: tail } : undefined, items })}\n`);
     return 0;
   } finally {

@@ -32,7 +32,10 @@ export async function execute(opts: WrapOptions, ctx: CommandContext): Promise<n
     signals: [ctx.signal, ctx.hardSignal],
     warn: (m) => ctx.log.warn(m),
   });
-  await store.then((s) => s.close(), () => undefined);
+  await store.then(
+    (s) => s.close(),
+    () => undefined,
+  );
   if (exit.error !== null) {
     const why = exit.error.code === 'ENOENT' ? 'not found' : (exit.error.code ?? exit.error.message);
     ctx.stderr.write(`trellis: cannot run '${command[0]}' (${why}); check the command's name, PATH and permissions\n`);

@@ -9,7 +9,12 @@ export const RUN_KEYS = {
 } as const satisfies Record<string, OptionSpec>;
 
 export const PATTERN = {
-  pattern: { type: 'string', alias: 'p', describe: 'test pattern: % wildcards, comma list, test/item, ~ negates', parse: parsePatternOption },
+  pattern: {
+    type: 'string',
+    alias: 'p',
+    describe: 'test pattern: % wildcards, comma list, test/item, ~ negates',
+    parse: parsePatternOption,
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 export const JSON_OPT = { json: { type: 'boolean', describe: 'print JSON for scripts' } } as const satisfies Record<string, OptionSpec>;

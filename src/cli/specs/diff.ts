@@ -26,7 +26,11 @@ function parseKinds(text: string, flag: string): string[] {
   const kinds = parseWords(text).map((k) => k.toLowerCase());
   const bad = kinds.find((k) => !LOG_KINDS.includes(k));
   if (kinds.length === 0 || bad !== undefined) {
-    throw new TrellisError('BAD_VALUE', `${flag} '${text}': ${bad ? `'${bad}' is not a kind` : 'expected a kind'}`, `use a comma list of ${LOG_KINDS.join(', ')}`);
+    throw new TrellisError(
+      'BAD_VALUE',
+      `${flag} '${text}': ${bad ? `'${bad}' is not a kind` : 'expected a kind'}`,
+      `use a comma list of ${LOG_KINDS.join(', ')}`,
+    );
   }
   return kinds;
 }
@@ -54,8 +58,10 @@ export const diffSpec = defineCommand(
     ],
   },
   (o) => {
-    if (o.runname.length !== 2) throw new TrellisError('USAGE', 'give -r twice: the old run, then the new run', 'e.g. trellis diff -t T -r nightly-41 -r nightly-42');
-    if (o.target.length < 1 || o.target.length > 2) throw new TrellisError('USAGE', 'give -t once (both runs) or twice (old, then new)', 'e.g. trellis diff -t T -r OLD -r NEW');
+    if (o.runname.length !== 2)
+      throw new TrellisError('USAGE', 'give -r twice: the old run, then the new run', 'e.g. trellis diff -t T -r nightly-41 -r nightly-42');
+    if (o.target.length < 1 || o.target.length > 2)
+      throw new TrellisError('USAGE', 'give -t once (both runs) or twice (old, then new)', 'e.g. trellis diff -t T -r OLD -r NEW');
   },
 );
 export type DiffOptions = OptionsOf<typeof diffSpec>;
@@ -67,7 +73,11 @@ export const logSpec = defineCommand(
     options: {
       ...RUN_KEYS,
       ...JSON_OPT,
-      kind: { type: 'string', describe: 'only these kinds (comma list): run, lock, unlock, forced, agent, state, removed', parse: parseKinds },
+      kind: {
+        type: 'string',
+        describe: 'only these kinds (comma list): run, lock, unlock, forced, agent, state, removed',
+        parse: parseKinds,
+      },
       all: { type: 'boolean', describe: 'every event, test state changes included' },
     },
     examples: [

@@ -19,7 +19,8 @@ function parseStatusOption(text: string, flag: string): string {
 /** A host name for `record --host`: not empty. */
 function parseHostOption(text: string, flag: string): string {
   const host = text.trim();
-  if (host === '') throw new TrellisError('BAD_VALUE', `${flag} must not be empty`, `give the host the job ran on, or leave ${flag} out for this one`);
+  if (host === '')
+    throw new TrellisError('BAD_VALUE', `${flag} must not be empty`, `give the host the job ran on, or leave ${flag} out for this one`);
   return host;
 }
 
@@ -54,7 +55,12 @@ export const checkSpec = defineCommand({
   command: 'check',
   describe: 'Exit 1 and list tests not successful within --max-age, never successful, or far slower than usual',
   options: {
-    'max-age': { type: 'string', required: true, describe: 'the last success must be younger than this: 26h, 90m, 2d', parse: parseDurationValue },
+    'max-age': {
+      type: 'string',
+      required: true,
+      describe: 'the last success must be younger than this: 26h, 90m, 2d',
+      parse: parseDurationValue,
+    },
     ...PATTERN,
     ...TARGET_PATTERN,
     ...JSON_OPT,
@@ -90,7 +96,11 @@ export const wrapSpec = defineCommand(
   },
   (o) => {
     if (o.rest.length === 0) {
-      throw new TrellisError('USAGE', `give the command to run after --, e.g. trellis wrap ${o.name} -- /usr/local/bin/backup.sh`, 'see `trellis wrap --help`');
+      throw new TrellisError(
+        'USAGE',
+        `give the command to run after --, e.g. trellis wrap ${o.name} -- /usr/local/bin/backup.sh`,
+        'see `trellis wrap --help`',
+      );
     }
   },
 );
@@ -102,7 +112,12 @@ export const recordSpec = defineCommand(
     describe: 'Record a job that ran elsewhere: start, end, host and status',
     positionals: { name: JOB_NAME },
     options: {
-      start: { type: 'string', required: true, describe: 'when it started: ISO 8601 with a zone, or seconds since the epoch', parse: parseTimeValue },
+      start: {
+        type: 'string',
+        required: true,
+        describe: 'when it started: ISO 8601 with a zone, or seconds since the epoch',
+        parse: parseTimeValue,
+      },
       end: { type: 'string', required: true, describe: 'when it ended (same forms)', parse: parseTimeValue },
       host: { type: 'string', describe: 'where it ran (default: this host)', parse: parseHostOption },
       status: { type: 'string', default: 'PASS', describe: 'PASS, FAIL, WARN, ABORT, …', parse: parseStatusOption },

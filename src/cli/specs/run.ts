@@ -39,8 +39,10 @@ export const execSpec = defineCommand(
     examples: [['$0 exec /runs/linux/x86_64/nightly/unit/core/.trellis-job.json', 'as sbatch or a launcher command runs it']],
   },
   (o) => {
-    if (o.serve && o.spec !== undefined) throw new TrellisError('USAGE', 'trellis exec takes a spec or --serve, not both', 'give spec paths on stdin with --serve');
-    if (!o.serve && o.spec === undefined) throw new TrellisError('USAGE', 'trellis exec needs a job spec (or --serve)', 'e.g. trellis exec <workdir>/.trellis-job.json');
+    if (o.serve && o.spec !== undefined)
+      throw new TrellisError('USAGE', 'trellis exec takes a spec or --serve, not both', 'give spec paths on stdin with --serve');
+    if (!o.serve && o.spec === undefined)
+      throw new TrellisError('USAGE', 'trellis exec needs a job spec (or --serve)', 'e.g. trellis exec <workdir>/.trellis-job.json');
   },
 );
 export type ExecOptions = OptionsOf<typeof execSpec>;
