@@ -408,6 +408,28 @@ t.test('every store method round-trips', async (t) => {
   t.same(await ok('reapDead', { runId: run.id, liveness: { now: t0 + 10, deadtime: 60 } }), [], 'a fresh heartbeat: nothing reaped');
   const reaped = await ok<TestRecord[]>('reapDead', { runId: run.id, liveness: { now: t0 + 100, deadtime: 60 } });
   t.match(reaped, [{ testname: 'a', state: 'INCOMPLETE', status: 'DEAD' }], 'a stale heartbeat: reaped');
+  // A launched row, taken by an exec: once, with the launch id.
+  await ok('write', {
+    runId: run.id,
+    ops: [
+      {
+        kind: 'test',
+        opId: 'o9',
+        testId: bx.id,
+        set: { state: 'LAUNCHED', agentId: runner.id, launchId: 'L1', launcher: 'ssh' },
+        time: t0 + 100,
+      },
+    ],
+  });
+  const claim = await ok<{ agent: AgentRecord; test: TestRecord }>('claimJob', {
+    runId: run.id,
+    testId: bx.id,
+    launchId: 'L1',
+    agent: { kind: 'exec', host: 'far', pid: 888, procStart: 5 },
+    liveness: { now: t0 + 100, deadtime: 60 },
+  });
+  t.match(claim, { agent: { kind: 'exec', host: 'far', pid: 888 }, test: { id: bx.id, host: 'far', launchId: 'L1' } }, 'claimJob');
+  t.same(await ok('takeOrphans', { runId: run.id, host: 'far' }), [], 'takeOrphans: none left on far');
   await ok('endAgent', { runId: run.id, agentId: runner.id, time: t0 + 101 });
   t.match(
     (await ok<AgentRecord[]>('listAgents', { runId: run.id })).find((x) => x.id === runner.id),
