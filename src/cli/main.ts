@@ -9,7 +9,8 @@ import { ExitCode, isTrellisError } from '../util/errors.js';
 import { createLogger } from '../util/log.js';
 import { trellisVersion } from '../util/version.js';
 import type { CommandContext, CommandModule } from './context.js';
-import { parseArgs, type ParsedCommand } from './parser.js';
+import type { ParsedCommand } from './parser.js';
+import { quickParse } from './quick-parse.js';
 import type { CommandName, OptionsFor } from './specs/index.js';
 
 /**
@@ -75,7 +76,9 @@ export async function main(argv: string[]): Promise<void> {
   for (const stream of [process.stdout, process.stderr]) stream.on('error', ignoreClosedPipe);
   const log = createLogger(process.stderr, debug);
   try {
-    const parsed = parseArgs(argv, { width: process.stdout.columns, version: trellisVersion() });
+    // Plain command lines skip yargs (quick-parse.ts); help, errors and the unusual go through it.
+    const parsed =
+      quickParse(argv) ?? (await import('./parser.js')).parseArgs(argv, { width: process.stdout.columns, version: trellisVersion() });
     if (parsed.kind === 'output') {
       process.stdout.write(parsed.text.endsWith('\n') ? parsed.text : `${parsed.text}\n`);
       process.exitCode = parsed.exitCode;

@@ -1,5 +1,9 @@
 import t from 'tap';
 import { parseArgs } from '../../src/cli/parser.js';
+import { quickParse } from '../../src/cli/quick-parse.js';
+
+/** What main.ts does: the quick path when it can read the line, else yargs. */
+const viaMain = (argv: string[]) => quickParse(argv) ?? parseArgs(argv);
 
 t.test('commands and their options', async (t) => {
   const table: Array<[string[], string, Record<string, unknown>]> = [
@@ -106,6 +110,35 @@ t.test('commands and their options', async (t) => {
     if (r.kind !== 'command') continue;
     t.equal(r.command, command, argv.join(' '));
     t.match(r.options, expected, argv.join(' '));
+    // The quick path, when it reads a line, gives exactly what yargs gives.
+    const quick = quickParse(argv);
+    if (quick !== undefined) t.same(quick, r, `quick: ${argv.join(' ')}`);
+  }
+  const read = table.filter(([argv]) => quickParse(argv) !== undefined).length;
+  t.ok(read >= table.length - 5, `the quick path reads the plain lines (${read} of ${table.length})`);
+});
+
+t.test('the quick path reads what remote jobs and in-test helpers send, and leaves the rest to yargs', async (t) => {
+  for (const argv of [
+    ['exec', '/runs/linux/r/t/.trellis-job.json'],
+    ['exec', '--serve'],
+    ['step', 'build', '--state', 'start'],
+    ['set-value', 'latency', '12', '--expected=10', '--tol', '30%'],
+    ['run', '--area', 'x', '-t', 'a/b', '-r', 'n', '-j', '4', '--launcher', 'ssh h1 h2'],
+    ['wrap', 'job', '--', 'ls', '-la', '--help'],
+  ]) {
+    t.same(quickParse(argv), parseArgs(argv), argv.join(' '));
+  }
+  for (const argv of [
+    ['--help'],
+    ['run', '--help'],
+    ['--version'],
+    ['run', '-j4', '-t', 'a', '-r', 'n'],
+    ['list'],
+    ['run', '--nope'],
+    ['show'],
+  ]) {
+    t.equal(quickParse(argv), undefined, `left to yargs: ${argv.join(' ')}`);
   }
 });
 
@@ -156,6 +189,7 @@ t.test('usage errors are one clear line', async (t) => {
   ];
   for (const [argv, msg] of bad) {
     t.throws(() => parseArgs(argv), { code: 'USAGE', message: msg }, argv.join(' ') || '(nothing)');
+    t.throws(() => viaMain(argv), { code: 'USAGE', message: msg }, `as main reads it: ${argv.join(' ') || '(nothing)'}`);
   }
 });
 
@@ -178,7 +212,10 @@ t.test('bad values are checked once, when the command line is read, naming the o
     [['list', 'tests', '-t', 'a/b', '-r', 'n', '-p', '~'], 'BAD_PATTERN', /-p: '~' must be followed by a test name/],
     [['dashboard', '-p', 'a,~'], 'BAD_PATTERN', /-p: '~' must be followed/],
   ];
-  for (const [argv, code, msg] of bad) t.throws(() => parseArgs(argv), { code, message: msg }, argv.join(' '));
+  for (const [argv, code, msg] of bad) {
+    t.throws(() => parseArgs(argv), { code, message: msg }, argv.join(' '));
+    t.throws(() => viaMain(argv), { code, message: msg }, `as main reads it: ${argv.join(' ')}`);
+  }
 });
 
 t.test('--version prints the version it is given', async (t) => {
