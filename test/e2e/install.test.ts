@@ -1,8 +1,11 @@
 /**
  * The package as users get it: `npm pack` in the repository, `npm install -g` of the tarball
  * into an empty prefix, and the installed `trellis` run from a folder outside the repository:
- * --help, --version, and a whole run (so SQLite's native module was built for this Node).
- * The slowest test (it compiles better-sqlite3): a few minutes on a loaded 2-core machine.
+ * --help, --version, and a whole run (SQLite's native module loads, through the server too).
+ * The install runs with --ignore-scripts and is given the native module `npm ci` built for this
+ * repository: without network to download a prebuilt binary, better-sqlite3's install script
+ * compiles SQLite from source (two CPU-minutes that test node-gyp, not Trellis; `npm ci` in
+ * .ci/run already does it). No other dependency has an install script (checked below).
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,6 +29,22 @@ function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.Proc
   });
 }
 
+/** The packages under `dir` whose package.json has an install or postinstall script (npm's ones that compile). */
+function withInstallScripts(dir: string): string[] {
+  const found: string[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    if (name.startsWith('.')) continue;
+    const names = name.startsWith('@') ? fs.readdirSync(path.join(dir, name)).map((n) => `${name}/${n}`) : [name];
+    for (const pkg of names) {
+      const file = path.join(dir, pkg, 'package.json');
+      if (!fs.existsSync(file)) continue;
+      const scripts = (JSON.parse(fs.readFileSync(file, 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
+      if (scripts.install || scripts.preinstall || scripts.postinstall || fs.existsSync(path.join(dir, pkg, 'binding.gyp'))) found.push(pkg);
+    }
+  }
+  return found.sort();
+}
+
 const show = (r: Done) => `exit ${r.code}\n--- stdout\n${r.stdout.slice(-3000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
 
 t.test('npm pack, npm install -g into an empty prefix, trellis from any folder', async (t) => {
@@ -46,11 +65,17 @@ t.test('npm pack, npm install -g into an empty prefix, trellis from any folder',
 
   const prefix = path.join(dir, 'prefix');
   const env = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
-  const install = await run('npm', ['install', '-g', '--prefer-offline', '--prefix', prefix, path.join(dir, info!.filename)], {
-    cwd: dir,
-    env,
-  });
+  const install = await run(
+    'npm',
+    ['install', '-g', '--prefer-offline', '--ignore-scripts', '--prefix', prefix, path.join(dir, info!.filename)],
+    { cwd: dir, env },
+  );
   t.equal(install.code, 0, show(install));
+  const installed = path.join(prefix, 'lib', 'node_modules', 'trellis', 'node_modules');
+  t.same(withInstallScripts(installed), ['better-sqlite3'], 'the only dependency with an install script is better-sqlite3');
+  const native = path.join('better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+  fs.mkdirSync(path.dirname(path.join(installed, native)), { recursive: true });
+  fs.copyFileSync(path.join(repoRoot, 'node_modules', native), path.join(installed, native));
 
   // From a folder that is not in the repository, with only the prefix's bin and the system on PATH.
   const away = path.join(dir, 'elsewhere');
