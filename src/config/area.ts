@@ -21,7 +21,7 @@ import {
 } from './types.js';
 
 export { parseDuration } from './duration.js';
-export { listTargets, readRunconfigs, resolveTarget, runconfigValues } from './target.js';
+export { listTargets, readRunconfigs, resolveTarget, runconfigValues, type TargetCheck } from './target.js';
 
 const NO_AREA_HINT = 'run in a test area, pass --area DIR, or create one with `trellis init`';
 const DEFAULT_DEADTIME = 60;
@@ -148,7 +148,20 @@ function readSetup(config: ConfigFile, cpus: number): SetupConfig {
     maxConcurrentJobs: jobs ? parsePositiveInt(jobs, '[setup] max_concurrent_jobs') : Math.max(1, cpus),
     runtimelim: runtimelim ? runtimelim : null,
     deadtime: readDuration(config.get('setup', 'deadtime'), '[setup] deadtime') ?? DEFAULT_DEADTIME,
+    reqtarg: readFlag(config.get('setup', 'reqtarg'), '[setup] reqtarg') ? Object.freeze({ ...config.get('setup', 'reqtarg')!.loc }) : null,
   };
+}
+
+const YES = new Set(['yes', 'y', 'true', 'on', '1']);
+const NO = new Set(['no', 'n', 'false', 'off', '0', '']);
+
+/** A yes/no key (absent: no); anything else is a CONFIG_VALUE error naming the key. */
+function readFlag(value: ConfigValue | undefined, what: string): boolean {
+  if (!value) return false;
+  const text = value.text.trim().toLowerCase();
+  if (YES.has(text)) return true;
+  if (NO.has(text)) return false;
+  throw configError('CONFIG_VALUE', value.loc, `${what} must be yes or no, not '${value.text.trim()}'`, `write ${what.split(' ').pop()} yes, or remove the line`);
 }
 
 function readServer(config: ConfigFile): ServerConfig {

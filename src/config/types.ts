@@ -51,6 +51,11 @@ export interface SetupConfig {
   runtimelim: number | null;
   /** [setup] deadtime: seconds without a heartbeat before a runner on another host is dead */
   deadtime: number;
+  /**
+   * [setup] reqtarg yes: a target must be named in runconfigs.config (Megatest's -reqtarg); where it
+   * was set, for messages. null: targets runconfigs.config does not name run with [default]
+   */
+  reqtarg: SourceLocation | null;
 }
 
 /** [server]: how a server of this area listens and for how long it waits. */
