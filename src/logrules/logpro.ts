@@ -158,7 +158,7 @@ class LogproReader {
     const head = 'expect:value';
     const { pos, keys } = this.#args(line, head, args);
     if (pos.length !== 6) throw this.#arity(line, head, VALUE_ARGS, pos.length);
-    const tolArg = this.#eval(pos[3]!);
+    const tolArg = this.#evalArg(pos[3]!);
     let tolerance: number | Comparator;
     if (tolArg.t === 'number' && tolArg.v >= 0) tolerance = tolArg.v;
     else if (tolArg.t === 'symbol' && isComparator(tolArg.v)) tolerance = tolArg.v;
@@ -257,39 +257,45 @@ class LogproReader {
     throw this.#fail(d.line, `${describe(d)} is not a value Trellis can read in a logpro file`, 'use a string, a number, a #/regex/, (list …), (regexp "…") or a defined name', 'CONFIG_UNSUPPORTED');
   }
 
+  /** Like #eval, but a name that means nothing is returned as a symbol, for the caller to name in its own error. */
+  #evalArg(d: Datum): Value {
+    if (d.type === 'symbol' && !this.#defines.has(d.name)) return { t: 'symbol', v: d.name };
+    return this.#eval(d);
+  }
+
   #where(d: Datum, head: string): Where {
-    const v = this.#eval(d);
+    const v = this.#evalArg(d);
     if (v.t === 'symbol' && WHERES.includes(v.v)) return v.v as Where;
     throw this.#fail(d.line, `(${head} …): the first argument must be in or not-in, not ${describe(d)}`, `e.g. (${head} in "LogFileBody" …)`);
   }
 
   #sectionNames(d: Datum, head: string): string[] {
-    const v = this.#eval(d);
+    const v = this.#evalArg(d);
     if (v.t === 'string') return [v.v];
     if (v.t === 'list' && v.v.length > 0 && v.v.every((x) => x.t === 'string')) return v.v.map((x) => x.v as string);
     throw this.#fail(d.line, `(${head} …): the section must be a string or a list of strings, not ${describe(d)}`, 'e.g. "LogFileBody" (or logfile)');
   }
 
   #comparator(d: Datum, head: string, what: string): Comparator {
-    const v = this.#eval(d);
+    const v = this.#evalArg(d);
     if (v.t === 'symbol' && isComparator(v.v)) return v.v;
     throw this.#fail(d.line, `(${head} …): ${what} ${describe(d)} is not one of = > < >= <=`, `e.g. (${head} in "LogFileBody" = 0 …)`);
   }
 
   #number(d: Datum, head: string, what: string): number {
-    const v = this.#eval(d);
+    const v = this.#evalArg(d);
     if (v.t === 'number') return v.v;
     throw this.#fail(d.line, `(${head} …): ${what} must be a number, not ${describe(d)}`, 'write a number such as 0, 1 or 1.5');
   }
 
   #string(d: Datum, head: string, what: string): string {
-    const v = this.#eval(d);
+    const v = this.#evalArg(d);
     if (v.t === 'string') return v.v;
     throw this.#fail(d.line, `(${head} …): ${what} must be a string, not ${describe(d)}`, 'write it in double quotes');
   }
 
   #patterns(d: Datum, head: string): LinePattern[] {
-    const v = this.#eval(d);
+    const v = this.#evalArg(d);
     const list = v.t === 'list' ? v.v : [v];
     if (list.length === 0 || list.some((x) => x.t !== 'pattern')) {
       throw this.#fail(d.line, `(${head} …): the pattern must be a #/regex/ or (list #/a/ #/b/), not ${describe(d)}`, 'e.g. #/error/i');

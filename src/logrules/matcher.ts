@@ -8,8 +8,8 @@
  * expression is searched over the whole block (V8 scans a 64 KiB string for a literal at several
  * GB/s), and only the lines where some search lands are looked at, each rule re-tested on that one
  * line. A search from the start of a line finds the leftmost match at or after it, so no line a
- * rule matches alone is skipped; expressions with lookarounds, which could see past a line's end,
- * make the matcher test every line instead.
+ * rule matches alone is skipped. An expression with a lookaround could see past a line's end, so it
+ * is tested on every line instead (the other rules still search).
  */
 import { compare, parseNumber, type Rule, type RuleKind, type RuleSet, type Trigger } from './rules.js';
 
@@ -107,7 +107,8 @@ interface TriggerState {
 }
 
 interface Scanner {
-  readonly re: RegExp;
+  /** null: test on every line */
+  readonly re: RegExp | null;
   /** index into rules, or rules.length + index into triggers */
   readonly owner: number;
   next: number;
@@ -121,8 +122,6 @@ export class LogMatcher {
   readonly #triggers: TriggerState[];
   readonly #active = new Set<string>();
   readonly #defined: ReadonlySet<string>;
-  /** true when some expression must be tested on every line */
-  readonly #lineByLine: boolean;
   #lines = 0;
   #bytes = 0;
   #candidate: boolean[];
@@ -135,7 +134,6 @@ export class LogMatcher {
     this.#rules = live.map((rule) => ({ rule, count: 0, lines: [], measured: null, pass: 0, fail: 0 }));
     this.#triggers = set.triggers.map((trigger) => ({ trigger, left: trigger.limit, hits: 0 }));
     this.#defined = new Set(set.sections.map((s) => s.name));
-    this.#lineByLine = [...live.flatMap((r) => r.patterns), ...set.triggers.flatMap((t) => t.patterns)].some((p) => p.scan === null);
     this.#candidate = new Array<boolean>(this.#rules.length + this.#triggers.length).fill(false);
   }
 
@@ -146,30 +144,19 @@ export class LogMatcher {
   feed(block: string, bytes = block.length): void {
     this.#bytes += bytes;
     if (block.length === 0) return;
-    if (this.#lineByLine) this.#feedEveryLine(block);
-    else this.#feedCandidates(block);
+    this.#feedCandidates(block);
     let n = 0;
     for (let p = block.indexOf('\n'); p !== -1; p = block.indexOf('\n', p + 1)) n++;
     this.#lines += block.endsWith('\n') ? n : n + 1;
   }
 
-  #feedEveryLine(block: string): void {
-    this.#candidate.fill(true);
-    let start = 0;
-    let lineNo = this.#lines;
-    while (start < block.length) {
-      let end = block.indexOf('\n', start);
-      if (end === -1) end = block.length;
-      this.#line(lineText(block, start, end), ++lineNo);
-      start = end + 1;
-    }
-  }
-
   #feedCandidates(block: string): void {
     const len = block.length;
     const scanners: Scanner[] = [];
-    const find = (re: RegExp, from: number): number => {
+    // `from` is always the start of a line.
+    const find = (re: RegExp | null, from: number): number => {
       if (from >= len) return Infinity;
+      if (re === null) return from;
       re.lastIndex = from;
       const m = re.exec(block);
       if (!m) return Infinity;
@@ -177,11 +164,11 @@ export class LogMatcher {
       return start >= len ? Infinity : start;
     };
     this.#rules.forEach((s, i) => {
-      for (const p of s.rule.patterns) scanners.push({ re: p.scan!, owner: i, next: find(p.scan!, 0) });
+      for (const p of s.rule.patterns) scanners.push({ re: p.scan, owner: i, next: find(p.scan, 0) });
     });
     this.#triggers.forEach((s, i) => {
       if (s.left <= 0) return;
-      for (const p of s.trigger.patterns) scanners.push({ re: p.scan!, owner: this.#rules.length + i, next: find(p.scan!, 0) });
+      for (const p of s.trigger.patterns) scanners.push({ re: p.scan, owner: this.#rules.length + i, next: find(p.scan, 0) });
     });
     let cursor = 0;
     let lineNo = this.#lines + 1;

@@ -192,7 +192,7 @@ export function compilePattern(source: string, flags: string, loc: SourceLocatio
   try {
     line = new RegExp(body, ignoreCase ? 'i' : '');
   } catch (err) {
-    throw configError('CONFIG_SYNTAX', loc, `/${source}/ is not a valid regular expression (${(err as Error).message.replace(/^Invalid regular expression: /, '')})`, 'fix the expression; see docs/log-rules.md for the syntax');
+    throw configError('CONFIG_SYNTAX', loc, `/${source}/ is not a valid regular expression (${(err as Error).message.replace(/^Invalid regular expression: \/[\s\S]*\/[a-z]*: /, '')})`, 'fix the expression; see docs/log-rules.md for the syntax');
   }
   // A lookaround can look past the end of a line in a many-line search and reject a match the
   // line alone has; such patterns are tested line by line instead.
