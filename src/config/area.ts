@@ -144,20 +144,20 @@ function readDuration(value: ConfigValue | undefined, what: string): number | un
 function readSetup(config: ConfigFile, cpus: number): SetupConfig {
   const jobs = config.get('setup', 'max_concurrent_jobs');
   const runtimelim = readDuration(config.get('setup', 'runtimelim'), '[setup] runtimelim');
+  const reqtarg = config.get('setup', 'reqtarg');
   return {
     maxConcurrentJobs: jobs ? parsePositiveInt(jobs, '[setup] max_concurrent_jobs') : Math.max(1, cpus),
     runtimelim: runtimelim ? runtimelim : null,
     deadtime: readDuration(config.get('setup', 'deadtime'), '[setup] deadtime') ?? DEFAULT_DEADTIME,
-    reqtarg: readFlag(config.get('setup', 'reqtarg'), '[setup] reqtarg') ? Object.freeze({ ...config.get('setup', 'reqtarg')!.loc }) : null,
+    reqtarg: reqtarg && readFlag(reqtarg, '[setup] reqtarg') ? Object.freeze({ ...reqtarg.loc }) : null,
   };
 }
 
 const YES = new Set(['yes', 'y', 'true', 'on', '1']);
 const NO = new Set(['no', 'n', 'false', 'off', '0', '']);
 
-/** A yes/no key (absent: no); anything else is a CONFIG_VALUE error naming the key. */
-function readFlag(value: ConfigValue | undefined, what: string): boolean {
-  if (!value) return false;
+/** A yes/no key; anything else is a CONFIG_VALUE error naming the key. */
+function readFlag(value: ConfigValue, what: string): boolean {
   const text = value.text.trim().toLowerCase();
   if (YES.has(text)) return true;
   if (NO.has(text)) return false;
