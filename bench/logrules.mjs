@@ -113,7 +113,9 @@ const mbs = mbOf(median(judged));
 figure('wc -l (floor), median', mbOf(median(wc)), 'MB/s', 0);
 figure('grep -c ERROR (floor), median', mbOf(median(grep)), 'MB/s', 0);
 const ok = mbs >= TARGET_MBS;
-console.log(`${'log rules, 10 rules, median'.padEnd(44)} ${mbs.toFixed(0).padStart(9)} MB/s   target ≥ ${TARGET_MBS} MB/s: ${ok ? 'met' : 'MISSED'}`);
+console.log(
+  `${'log rules, 10 rules, median'.padEnd(44)} ${mbs.toFixed(0).padStart(9)} MB/s   target ≥ ${TARGET_MBS} MB/s: ${ok ? 'met' : 'MISSED'}`,
+);
 figure('log rules time / grep -c time', median(judged) / median(grep), '×', 1);
 figure('log rules time / wc -l time', median(judged) / median(wc), '×', 1);
 figure('11 rules, one with a lookahead (every line)', mbOf(lookahead.ms), 'MB/s', 0);

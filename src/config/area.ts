@@ -161,7 +161,12 @@ function readFlag(value: ConfigValue, what: string): boolean {
   const text = value.text.trim().toLowerCase();
   if (YES.has(text)) return true;
   if (NO.has(text)) return false;
-  throw configError('CONFIG_VALUE', value.loc, `${what} must be yes or no, not '${value.text.trim()}'`, `write ${what.split(' ').pop()} yes, or remove the line`);
+  throw configError(
+    'CONFIG_VALUE',
+    value.loc,
+    `${what} must be yes or no, not '${value.text.trim()}'`,
+    `write ${what.split(' ').pop()} yes, or remove the line`,
+  );
 }
 
 function readServer(config: ConfigFile): ServerConfig {

@@ -236,7 +236,9 @@ class Reader {
     const lazy = /^\[system\s+([\s\S]*\S)\s*\]$/.exec(text);
     // Where each line of a multi-line value is (comment lines between them are left out).
     const textLines = p.cont.length === 0 ? undefined : [...(p.first === '' ? [] : [p.loc.line]), ...p.cont.map((c) => c.line)];
-    const value: ConfigValue = lazy ? { text: '', loc: p.loc, lazyCommand: lazy[1]!.trim() } : { text, loc: p.loc, ...(textLines ? { textLines } : {}) };
+    const value: ConfigValue = lazy
+      ? { text: '', loc: p.loc, lazyCommand: lazy[1]!.trim() }
+      : { text, loc: p.loc, ...(textLines ? { textLines } : {}) };
     this.#config.assign(p.section, p.key, value);
   }
 }

@@ -37,7 +37,11 @@ function readLogproFor(config: ConfigFile, testDir: string, step: string): RuleP
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') {
-        throw new TrellisError('CONFIG_INCLUDE', `${file}: cannot read the step's logpro file (${code ?? (err as Error).message})`, 'check its permissions, or remove it');
+        throw new TrellisError(
+          'CONFIG_INCLUDE',
+          `${file}: cannot read the step's logpro file (${code ?? (err as Error).message})`,
+          'check its permissions, or remove it',
+        );
       }
     }
     if (text !== undefined) return parseLogpro(text, { file, line: 1 });
@@ -69,9 +73,16 @@ function readNativeLines(config: ConfigFile, steps: readonly Step[]): StepLines[
       );
     }
     const src = textSource(value);
-    const lines = value.text.split('\n').flatMap((text, i) => (text.trim() === '' ? [] : [{ text, loc: { file: src.file, line: src.lines?.[i] ?? src.line + i } }]));
+    const lines = value.text
+      .split('\n')
+      .flatMap((text, i) => (text.trim() === '' ? [] : [{ text, loc: { file: src.file, line: src.lines?.[i] ?? src.line + i } }]));
     if (lines.length === 0) {
-      throw configError('CONFIG_VALUE', value.loc, `[logrules] ${step}: no rule after the step name`, 'write STEP KIND /REGEX/, e.g. compile error /error/i');
+      throw configError(
+        'CONFIG_VALUE',
+        value.loc,
+        `[logrules] ${step}: no rule after the step name`,
+        'write STEP KIND /REGEX/, e.g. compile error /error/i',
+      );
     }
     return { step, lines };
   });

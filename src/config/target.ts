@@ -77,7 +77,8 @@ export function resolveTarget(area: Area, text: string, check: TargetCheck = {})
     rc.hasSection(name) ||
     rc.sectionNames().some((s) => isPatternSectionName(s) && sectionMatcher(s, { file: rc.file, line: 0 })!.test(name));
   if (!known) {
-    const strict = check.strict === true ? '--reqtarg' : area.setup.reqtarg ? `[setup] reqtarg at ${formatLocation(area.setup.reqtarg)}` : undefined;
+    const strict =
+      check.strict === true ? '--reqtarg' : area.setup.reqtarg ? `[setup] reqtarg at ${formatLocation(area.setup.reqtarg)}` : undefined;
     if (strict === undefined && rc.hasSection('default')) {
       check.warn?.(
         `target '${name}' is not named in ${rc.file} (no [${name}] section or pattern section matches it): its tests get the [default] values only; add a [${name}] section to name it, or pass --reqtarg to refuse such targets`,

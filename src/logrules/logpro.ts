@@ -5,7 +5,7 @@
  * conc). logpro itself loads the file as Scheme; Trellis reads only these forms and says so,
  * naming file:line, for anything else (docs/log-rules.md lists what is read).
  */
-import { configError, TrellisError, type SourceLocation } from '../util/errors.js';
+import { configError, type SourceLocation, type TrellisError } from '../util/errors.js';
 import {
   BODY_SECTION,
   compilePattern,
@@ -77,22 +77,42 @@ class LogproReader {
 
   #form(form: Datum): void {
     if (form.type !== 'list' || form.items.length === 0 || form.items[0]!.type !== 'symbol') {
-      throw this.#fail(form.line, `${describe(form)} at the top level is not a logpro rule`, 'write rules as (expect:error in "LogFileBody" = 0 "what" #/regex/)');
+      throw this.#fail(
+        form.line,
+        `${describe(form)} at the top level is not a logpro rule`,
+        'write rules as (expect:error in "LogFileBody" = 0 "what" #/regex/)',
+      );
     }
     const head = (form.items[0] as { name: string }).name;
     const args = form.items.slice(1);
-    if (head === 'expect:value') return this.#value(form.line, args);
-    if (head === 'expect') return this.#expect(form.line, head, undefined, args);
+    if (head === 'expect:value') {
+      this.#value(form.line, args);
+      return;
+    }
+    if (head === 'expect') {
+      this.#expect(form.line, head, undefined, args);
+      return;
+    }
     if (head.startsWith('expect:')) {
       const kind = ALIASES[head.slice(7)] ?? head.slice(7);
       if (!(RULE_KINDS as readonly string[]).includes(kind) || kind === 'value') {
         throw this.#fail(form.line, `(${head} …) is not a logpro rule`, `use one of ${RULE_KINDS.map((k) => `expect:${k}`).join(', ')}`);
       }
-      return this.#expect(form.line, head, kind as RuleKind, args);
+      this.#expect(form.line, head, kind as RuleKind, args);
+      return;
     }
-    if (head === 'trigger' || head === 'trigger-with-limit' || head === 'trigger:non-required') return this.#trigger(form.line, head, args);
-    if (head === 'section') return this.#section(form.line, args);
-    if (head === 'define') return this.#define(form.line, args);
+    if (head === 'trigger' || head === 'trigger-with-limit' || head === 'trigger:non-required') {
+      this.#trigger(form.line, head, args);
+      return;
+    }
+    if (head === 'section') {
+      this.#section(form.line, args);
+      return;
+    }
+    if (head === 'define') {
+      this.#define(form.line, args);
+      return;
+    }
     if (head.startsWith('hook:')) {
       this.#warnings.push(`${this.#file}:${form.line}: (${head} …) ignored: Trellis does not run logpro hooks`);
       return;
@@ -113,7 +133,8 @@ class LogproReader {
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
       if (a.type !== 'keyword') {
-        if (keys.size > 0) throw this.#fail(a.line, `(${head} …): ${describe(a)} after a keyword argument`, 'put keyword arguments (expires: …) last');
+        if (keys.size > 0)
+          throw this.#fail(a.line, `(${head} …): ${describe(a)} after a keyword argument`, 'put keyword arguments (expires: …) last');
         pos.push(a);
         continue;
       }
@@ -134,7 +155,11 @@ class LogproReader {
       const name = v.t === 'symbol' || v.t === 'string' ? v.v : '';
       const k = ALIASES[name] ?? name;
       if (!(RULE_KINDS as readonly string[]).includes(k) || k === 'value') {
-        throw this.#fail(type.line, `(expect …) type: '${name}' is not a rule type`, `use one of ${RULE_KINDS.filter((x) => x !== 'value').join(', ')}`);
+        throw this.#fail(
+          type.line,
+          `(expect …) type: '${name}' is not a rule type`,
+          `use one of ${RULE_KINDS.filter((x) => x !== 'value').join(', ')}`,
+        );
       }
       kind = k as RuleKind;
     }
@@ -162,15 +187,23 @@ class LogproReader {
     let tolerance: number | Comparator;
     if (tolArg.t === 'number' && tolArg.v >= 0) tolerance = tolArg.v;
     else if (tolArg.t === 'symbol' && isComparator(tolArg.v)) tolerance = tolArg.v;
-    else throw this.#fail(pos[3]!.line, `(expect:value …): the tolerance must be a number of 0 or more, or one of = > < >= <=, not ${describe(pos[3]!)}`, `e.g. (expect:value in "LogFileBody" 1.9 0.1 "Voltage" #/V: ([\\d.]+)/) or … 3 < "Mean" …`);
+    else
+      throw this.#fail(
+        pos[3]!.line,
+        `(expect:value …): the tolerance must be a number of 0 or more, or one of = > < >= <=, not ${describe(pos[3]!)}`,
+        `e.g. (expect:value in "LogFileBody" 1.9 0.1 "Voltage" #/V: ([\\d.]+)/) or … 3 < "Mean" …`,
+      );
     const matchnum = keys.get('matchnum');
     const group = matchnum === undefined ? 1 : this.#number(matchnum, head, 'matchnum:');
-    if (!Number.isInteger(group) || group < 0) throw this.#fail(matchnum!.line, `(expect:value …) matchnum: must be a whole number`, 'e.g. matchnum: 2 for the second (…) group');
+    if (!Number.isInteger(group) || group < 0)
+      throw this.#fail(matchnum!.line, `(expect:value …) matchnum: must be a whole number`, 'e.g. matchnum: 2 for the second (…) group');
     const patterns = this.#patterns(pos[5]!, head);
     for (const p of patterns) {
       if (countGroups(p) < group) {
         // logpro only finds out per matching line (and fails the rule); say so once, up front.
-        this.#warnings.push(`${this.#file}:${line}: ${p.text} has no capture group ${group}: every line it matches fails this value rule; put (…) around the number`);
+        this.#warnings.push(
+          `${this.#file}:${line}: ${p.text} has no capture group ${group}: every line it matches fails this value rule; put (…) around the number`,
+        );
       }
     }
     const rule: Rule = {
@@ -198,7 +231,9 @@ class LogproReader {
     const name = this.#string(pos[0]!, head, 'NAME');
     const limit = withLimit ? this.#number(pos[1]!, head, 'HITS') : 1;
     const patterns = pos.slice(min - 1).flatMap((p) => this.#patterns(p, head));
-    this.#triggers.push(Object.freeze({ name, patterns: Object.freeze(patterns), limit, required: head !== 'trigger:non-required', loc: this.#loc(line) }));
+    this.#triggers.push(
+      Object.freeze({ name, patterns: Object.freeze(patterns), limit, required: head !== 'trigger:non-required', loc: this.#loc(line) }),
+    );
   }
 
   #section(line: number, args: readonly Datum[]): void {
@@ -211,7 +246,12 @@ class LogproReader {
   #define(line: number, args: readonly Datum[]): void {
     const target = args[0];
     if (args.length !== 2 || target?.type !== 'symbol') {
-      throw this.#fail(line, '(define …) of a function or without one value is Scheme code Trellis does not evaluate', 'define only constants: (define NAME "text"), a number, a #/regex/ or a (list …)', 'CONFIG_UNSUPPORTED');
+      throw this.#fail(
+        line,
+        '(define …) of a function or without one value is Scheme code Trellis does not evaluate',
+        'define only constants: (define NAME "text"), a number, a #/regex/ or a (list …)',
+        'CONFIG_UNSUPPORTED',
+      );
     }
     this.#defines.set(target.name, this.#eval(args[1]!));
   }
@@ -245,16 +285,23 @@ class LogproReader {
     if (name === 'list') return { t: 'list', v: args.map((a) => this.#eval(a)) };
     if (name === 'regexp') {
       const src = args[0] ? this.#eval(args[0]) : undefined;
-      if (src?.t !== 'string') throw this.#fail(d.line, '(regexp …) needs a string', 'e.g. (regexp "error" #t) for a case-insensitive match');
+      if (src?.t !== 'string')
+        throw this.#fail(d.line, '(regexp …) needs a string', 'e.g. (regexp "error" #t) for a case-insensitive match');
       const ci = args[1] ? this.#eval(args[1]) : undefined;
       return { t: 'pattern', v: compilePattern(src.v, ci && !(ci.t === 'bool' && !ci.v) ? 'i' : '', this.#loc(d.line)) };
     }
     if (name === 'conc' || name === 'string-append') {
       const parts = args.map((a) => this.#eval(a));
-      if (parts.some((p) => p.t !== 'string' && p.t !== 'number')) throw this.#fail(d.line, `(${name} …) joins strings and numbers only`, 'give it strings');
+      if (parts.some((p) => p.t !== 'string' && p.t !== 'number'))
+        throw this.#fail(d.line, `(${name} …) joins strings and numbers only`, 'give it strings');
       return { t: 'string', v: parts.map((p) => String(p.v)).join('') };
     }
-    throw this.#fail(d.line, `${describe(d)} is not a value Trellis can read in a logpro file`, 'use a string, a number, a #/regex/, (list …), (regexp "…") or a defined name', 'CONFIG_UNSUPPORTED');
+    throw this.#fail(
+      d.line,
+      `${describe(d)} is not a value Trellis can read in a logpro file`,
+      'use a string, a number, a #/regex/, (list …), (regexp "…") or a defined name',
+      'CONFIG_UNSUPPORTED',
+    );
   }
 
   /** Like #eval, but a name that means nothing is returned as a symbol, for the caller to name in its own error. */
@@ -266,14 +313,22 @@ class LogproReader {
   #where(d: Datum, head: string): Where {
     const v = this.#evalArg(d);
     if (v.t === 'symbol' && WHERES.includes(v.v)) return v.v as Where;
-    throw this.#fail(d.line, `(${head} …): the first argument must be in or not-in, not ${describe(d)}`, `e.g. (${head} in "LogFileBody" …)`);
+    throw this.#fail(
+      d.line,
+      `(${head} …): the first argument must be in or not-in, not ${describe(d)}`,
+      `e.g. (${head} in "LogFileBody" …)`,
+    );
   }
 
   #sectionNames(d: Datum, head: string): string[] {
     const v = this.#evalArg(d);
     if (v.t === 'string') return [v.v];
     if (v.t === 'list' && v.v.length > 0 && v.v.every((x) => x.t === 'string')) return v.v.map((x) => x.v as string);
-    throw this.#fail(d.line, `(${head} …): the section must be a string or a list of strings, not ${describe(d)}`, 'e.g. "LogFileBody" (or logfile)');
+    throw this.#fail(
+      d.line,
+      `(${head} …): the section must be a string or a list of strings, not ${describe(d)}`,
+      'e.g. "LogFileBody" (or logfile)',
+    );
   }
 
   #comparator(d: Datum, head: string, what: string): Comparator {
@@ -324,7 +379,11 @@ class LogproReader {
   }
 
   #arity(line: number, head: string, shape: string, got: number): TrellisError {
-    return this.#fail(line, `(${head} …) needs ${shape}; got ${got} argument${got === 1 ? '' : 's'}`, `e.g. (${head} ${head === 'expect:value' ? 'in "LogFileBody" 1.9 0.1 "Voltage" #/V: ([\\d.]+)/' : head.startsWith('expect') ? 'in "LogFileBody" = 0 "Any error" #/error/i' : head === 'section' ? '"Body" "BodyStart" "BodyEnd"' : '"Start" #/^begin/'})`);
+    return this.#fail(
+      line,
+      `(${head} …) needs ${shape}; got ${got} argument${got === 1 ? '' : 's'}`,
+      `e.g. (${head} ${head === 'expect:value' ? 'in "LogFileBody" 1.9 0.1 "Voltage" #/V: ([\\d.]+)/' : head.startsWith('expect') ? 'in "LogFileBody" = 0 "Any error" #/error/i' : head === 'section' ? '"Body" "BodyStart" "BodyEnd"' : '"Start" #/^begin/'})`,
+    );
   }
 }
 

@@ -209,10 +209,14 @@ export class LogMatcher {
       const s = this.#rules[i]!;
       if (!this.#applies(s.rule)) continue;
       let m: RegExpExecArray | null = null;
-      for (const p of s.rule.patterns) if ((m = p.line.exec(text))) break;
+      for (const p of s.rule.patterns) {
+        m = p.line.exec(text);
+        if (m) break;
+      }
       if (!m) continue;
       s.count++;
-      if (s.lines.length < FIRST_LINES) s.lines.push({ line: lineNo, text: text.length > LINE_TEXT_MAX ? `${text.slice(0, LINE_TEXT_MAX)}…` : text });
+      if (s.lines.length < FIRST_LINES)
+        s.lines.push({ line: lineNo, text: text.length > LINE_TEXT_MAX ? `${text.slice(0, LINE_TEXT_MAX)}…` : text });
       if (s.rule.value) this.#measure(s, m);
       return;
     }
@@ -235,7 +239,8 @@ export class LogMatcher {
       return;
     }
     s.measured = n;
-    const ok = typeof check.tolerance === 'number' ? Math.abs(n - check.expected) <= check.tolerance : compare(n, check.tolerance, check.expected);
+    const ok =
+      typeof check.tolerance === 'number' ? Math.abs(n - check.expected) <= check.tolerance : compare(n, check.tolerance, check.expected);
     if (ok) s.pass++;
     else s.fail++;
   }
@@ -266,7 +271,13 @@ export class LogMatcher {
       reason: status === 'PASS' ? '' : describeReason(results.filter((r) => r.status === status)),
       rules: Object.freeze(results),
       triggers: Object.freeze(
-        this.#triggers.map((t) => Object.freeze({ name: t.trigger.name, hits: t.hits, outcome: t.hits > 0 ? 'OK' : t.trigger.required ? 'FAIL' : 'OPTIONAL' } as const)),
+        this.#triggers.map((t) =>
+          Object.freeze({
+            name: t.trigger.name,
+            hits: t.hits,
+            outcome: t.hits > 0 ? 'OK' : t.trigger.required ? 'FAIL' : 'OPTIONAL',
+          } as const),
+        ),
       ),
       lines: this.#lines,
       bytes: this.#bytes,

@@ -70,14 +70,23 @@ function parseLine(line: NativeLine): Omit<Rule, 'num'> {
   }
   if (patterns.length === 0) throw fail(`${kind}: no /regex/ after the kind`);
   const last = tokens[tokens.length - 1];
-  const description = last?.kind === 'string' ? (tokens.pop(), last.value) : `${kind} ${patterns.map((p) => p.text).join(' ')}`;
+  if (last?.kind === 'string') tokens.pop();
+  const description = last?.kind === 'string' ? last.value : `${kind} ${patterns.map((p) => p.text).join(' ')}`;
   const words = tokens.map((t) => (t.kind === 'word' ? t.value : JSON.stringify(t.kind === 'string' ? t.value : `/${t.source}/`)));
   const common = { kind: kind as RuleKind, where: 'in' as const, sections: [BODY_SECTION], description, patterns, loc: line.loc };
   if (kind === 'value') {
-    if (patterns.some((p) => countGroups(p) < 1)) throw fail(`value: ${patterns[0]!.text} has no capture group: put (…) around the number to measure`, VALUE_SYNTAX);
-    return { ...common, comparator: '=', expected: 0, value: readValueCheck(words, () => fail(`value: '${words.join(' ')}' is not a comparison`, VALUE_SYNTAX)) };
+    if (patterns.some((p) => countGroups(p) < 1))
+      throw fail(`value: ${patterns[0]!.text} has no capture group: put (…) around the number to measure`, VALUE_SYNTAX);
+    return {
+      ...common,
+      comparator: '=',
+      expected: 0,
+      value: readValueCheck(words, () => fail(`value: '${words.join(' ')}' is not a comparison`, VALUE_SYNTAX)),
+    };
   }
-  const [comparator, expected] = readCount(words, kind as RuleKind, () => fail(`${kind}: '${words.join(' ')}' is not COMPARATOR COUNT (one of = > < >= <=, then a number)`));
+  const [comparator, expected] = readCount(words, kind as RuleKind, () =>
+    fail(`${kind}: '${words.join(' ')}' is not COMPARATOR COUNT (one of = > < >= <=, then a number)`),
+  );
   return { ...common, comparator, expected };
 }
 
@@ -135,7 +144,13 @@ function tokenize(text: string, loc: SourceLocation): Token[] {
         else if (d === '/' && !inClass) break;
         source += d;
       }
-      if (j >= text.length) throw configError('CONFIG_VALUE', loc, `[logrules] regular expression /${source} is never closed`, 'end it with /, and write a / inside it as \\/');
+      if (j >= text.length)
+        throw configError(
+          'CONFIG_VALUE',
+          loc,
+          `[logrules] regular expression /${source} is never closed`,
+          'end it with /, and write a / inside it as \\/',
+        );
       const flags = /^[a-z]*/.exec(text.slice(j + 1))![0];
       out.push({ kind: 'regex', source, flags });
       i = j + 1 + flags.length;

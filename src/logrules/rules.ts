@@ -136,14 +136,19 @@ export function buildRuleSet(pieces: readonly RulePiece[]): RuleSet {
   }
   const triggerNames = new Set(triggers.map((t) => t.name));
   for (const s of sections) {
-    if (!triggerNames.has(s.start)) warnings.push(`section "${s.name}" starts at trigger "${s.start}", which is not defined: the section never starts`);
+    if (!triggerNames.has(s.start))
+      warnings.push(`section "${s.name}" starts at trigger "${s.start}", which is not defined: the section never starts`);
   }
   const sectionNames = new Set(sections.map((s) => s.name));
   for (const r of rules) {
     for (const name of r.sections) {
-      if (!sectionNames.has(name)) warnings.push(`${r.loc.file}:${r.loc.line}: section "${name}" is not defined (no (section "${name}" …)): the rule never applies there`);
+      if (!sectionNames.has(name))
+        warnings.push(
+          `${r.loc.file}:${r.loc.line}: section "${name}" is not defined (no (section "${name}" …)): the rule never applies there`,
+        );
     }
-    if (r.where === 'before' || r.where === 'after') warnings.push(`${r.loc.file}:${r.loc.line}: '${r.where}' is accepted by logpro but never matches; use in or not-in`);
+    if (r.where === 'before' || r.where === 'after')
+      warnings.push(`${r.loc.file}:${r.loc.line}: '${r.where}' is accepted by logpro but never matches; use in or not-in`);
   }
   return Object.freeze({
     rules: Object.freeze(rules),
@@ -181,7 +186,12 @@ export function compilePattern(source: string, flags: string, loc: SourceLocatio
   for (const f of flags) {
     if (f === 'i') ignoreCase = true;
     else if (f !== 'm' && f !== 's' && f !== 'u') {
-      throw configError('CONFIG_SYNTAX', loc, `regular expression /${source}/${flags}: flag '${f}' is not supported`, 'use i for case-insensitive, or no flag');
+      throw configError(
+        'CONFIG_SYNTAX',
+        loc,
+        `regular expression /${source}/${flags}: flag '${f}' is not supported`,
+        'use i for case-insensitive, or no flag',
+      );
     }
   }
   if (body.startsWith('(?i)')) {
@@ -192,7 +202,12 @@ export function compilePattern(source: string, flags: string, loc: SourceLocatio
   try {
     line = new RegExp(body, ignoreCase ? 'i' : '');
   } catch (err) {
-    throw configError('CONFIG_SYNTAX', loc, `/${source}/ is not a valid regular expression (${(err as Error).message.replace(/^Invalid regular expression: \/[\s\S]*\/[a-z]*: /, '')})`, 'fix the expression; see docs/log-rules.md for the syntax');
+    throw configError(
+      'CONFIG_SYNTAX',
+      loc,
+      `/${source}/ is not a valid regular expression (${(err as Error).message.replace(/^Invalid regular expression: \/[\s\S]*\/[a-z]*: /, '')})`,
+      'fix the expression; see docs/log-rules.md for the syntax',
+    );
   }
   // A lookaround can look past the end of a line in a many-line search and reject a match the
   // line alone has; such patterns are tested line by line instead.

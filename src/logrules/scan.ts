@@ -63,7 +63,7 @@ async function scan(fh: fs.promises.FileHandle, matcher: LogMatcher, signal: Abo
     signal?.throwIfAborted();
     const eof = bytesRead === 0;
     filled += bytesRead;
-    const view = bufs[cur].subarray(0, filled);
+    const view = bufs[cur]!.subarray(0, filled);
     let start = 0;
     if (skipping) {
       // The rest of a line longer than READ_SIZE: counted, not matched.
@@ -120,5 +120,9 @@ function decode(buf: Buffer, start: number, end: number): string {
 }
 
 function unreadable(file: string, why: string): TrellisError {
-  return new TrellisError('RUNAREA_UNWRITABLE', `cannot read log ${file} to apply its rules (${why})`, 'check that the step wrote its log there');
+  return new TrellisError(
+    'RUNAREA_UNWRITABLE',
+    `cannot read log ${file} to apply its rules (${why})`,
+    'check that the step wrote its log there',
+  );
 }

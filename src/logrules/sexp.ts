@@ -139,7 +139,12 @@ class Reader {
       }
       const c = this.#text[this.#pos]!;
       if (c === ')' || c === ']') {
-        if (c !== close) throw this.#error(this.#line, `'${c}' closes a form opened with '${close === ')' ? '(' : '['}' at line ${this.#at(line)}`, `close it with '${close}'`);
+        if (c !== close)
+          throw this.#error(
+            this.#line,
+            `'${c}' closes a form opened with '${close === ')' ? '(' : '['}' at line ${this.#at(line)}`,
+            `close it with '${close}'`,
+          );
         this.#pos++;
         return { type: 'list', items, line: this.#at(line) };
       }
@@ -165,7 +170,8 @@ class Reader {
       if (e === 'n') out += '\n';
       else if (e === 't') out += '\t';
       else if (e === 'r') out += '\r';
-      else if (e === '\n') this.#line++; // a line continuation
+      else if (e === '\n')
+        this.#line++; // a line continuation
       else out += e;
     }
     throw this.#error(line, 'string is never closed', 'add the closing "');
@@ -178,7 +184,8 @@ class Reader {
     this.#pos += 2;
     while (this.#pos < t.length) {
       const c = t[this.#pos++]!;
-      if (c === '\n') throw this.#error(line, 'regular expression #/…/ is not closed on its line', 'end it with /, and write a / inside it as \\/');
+      if (c === '\n')
+        throw this.#error(line, 'regular expression #/…/ is not closed on its line', 'end it with /, and write a / inside it as \\/');
       if (c === '/') {
         const flags = /^[a-z]*/.exec(t.slice(this.#pos, this.#pos + 8))![0];
         this.#pos += flags.length;
@@ -204,7 +211,12 @@ class Reader {
     if (word === '#t' || word === '#true') return { type: 'bool', value: true, line: this.#at(line) };
     if (word === '#f' || word === '#false') return { type: 'bool', value: false, line: this.#at(line) };
     if (word.startsWith('#:') && word.length > 2) return { type: 'keyword', name: word.slice(2), line: this.#at(line) };
-    if (word.startsWith('#')) throw this.#error(line, `'${word}' is not something a logpro file can hold`, 'write regular expressions as #/…/, strings in double quotes');
+    if (word.startsWith('#'))
+      throw this.#error(
+        line,
+        `'${word}' is not something a logpro file can hold`,
+        'write regular expressions as #/…/, strings in double quotes',
+      );
     if (NUMBER.test(word)) return { type: 'number', value: Number(word), line: this.#at(line) };
     if (word.length > 1 && word.endsWith(':')) return { type: 'keyword', name: word.slice(0, -1), line: this.#at(line) };
     return { type: 'symbol', name: word, line: this.#at(line) };

@@ -15,11 +15,36 @@ const STEP = '[ezsteps]\ncompile  touch "$MT_RUN_AREA_HOME/ran-$MT_TEST_NAME"; e
 
 t.test('bad rules stop the run before any test starts, naming file:line', async (t) => {
   const cases: Array<[string, Record<string, string>, Record<string, string>, RegExp[]]> = [
-    ['unbalanced parentheses in STEP.logpro', { b: STEP }, { 'tests/b/compile.logpro': ';; rules\n(expect:error in "LogFileBody" = 0 "err" #/error/\n' }, [/tests\/b\/compile\.logpro:2: '\(' opened here is never closed/]],
-    ['a bad regex in STEP.logpro', { b: STEP }, { 'tests/b/compile.logpro': '(expect:error in "LogFileBody" = 0 "err" #/[a-/)\n' }, [/compile\.logpro:1: \/\[a-\/ is not a valid regular expression/]],
-    ['an unknown expect kind in [logpro]', { b: `${STEP}\n[logpro]\ncompile\n  (expect:fatal in "LogFileBody" = 0 "x" #/x/)\n` }, {}, [/tests\/b\/testconfig:6: \(expect:fatal …\) is not a logpro rule/]],
-    ['a bad comparator in [logrules]', { b: `${STEP}\n[logrules]\ncompile required /done/ => 1\n` }, {}, [/tests\/b\/testconfig:5: \[logrules\] required: '=> 1' is not COMPARATOR COUNT/]],
-    ['Scheme code in STEP.logpro', { b: STEP }, { 'tests/b/compile.logpro': '(for-each (lambda (s) (expect:required in logfile > 0 s (regexp s))) (list "a"))\n' }, [/compile\.logpro:1: \(for-each …\) is Scheme code/]],
+    [
+      'unbalanced parentheses in STEP.logpro',
+      { b: STEP },
+      { 'tests/b/compile.logpro': ';; rules\n(expect:error in "LogFileBody" = 0 "err" #/error/\n' },
+      [/tests\/b\/compile\.logpro:2: '\(' opened here is never closed/],
+    ],
+    [
+      'a bad regex in STEP.logpro',
+      { b: STEP },
+      { 'tests/b/compile.logpro': '(expect:error in "LogFileBody" = 0 "err" #/[a-/)\n' },
+      [/compile\.logpro:1: \/\[a-\/ is not a valid regular expression/],
+    ],
+    [
+      'an unknown expect kind in [logpro]',
+      { b: `${STEP}\n[logpro]\ncompile\n  (expect:fatal in "LogFileBody" = 0 "x" #/x/)\n` },
+      {},
+      [/tests\/b\/testconfig:6: \(expect:fatal …\) is not a logpro rule/],
+    ],
+    [
+      'a bad comparator in [logrules]',
+      { b: `${STEP}\n[logrules]\ncompile required /done/ => 1\n` },
+      {},
+      [/tests\/b\/testconfig:5: \[logrules\] required: '=> 1' is not COMPARATOR COUNT/],
+    ],
+    [
+      'Scheme code in STEP.logpro',
+      { b: STEP },
+      { 'tests/b/compile.logpro': '(for-each (lambda (s) (expect:required in logfile > 0 s (regexp s))) (list "a"))\n' },
+      [/compile\.logpro:1: \(for-each …\) is Scheme code/],
+    ],
   ];
   for (const [name, tests, files, patterns] of cases) {
     const area = makeArea(t, { tests: { a: STEP, ...tests }, files });

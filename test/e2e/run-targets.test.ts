@@ -43,7 +43,14 @@ t.test('a named target gives no warning', async (t) => {
 t.test('--reqtarg refuses an unnamed target before anything runs', async (t) => {
   const dir = area(t);
   const res = await trellis(t, dir, ['run', '-t', 'mac/arm64', '-r', 'r', '--reqtarg']);
-  assertUserError(t, res, ExitCode.config, /unknown target 'mac\/arm64' \(--reqtarg requires a named target\)/, /runconfigs\.config/, /known targets: linux\/x86_64/);
+  assertUserError(
+    t,
+    res,
+    ExitCode.config,
+    /unknown target 'mac\/arm64' \(--reqtarg requires a named target\)/,
+    /runconfigs\.config/,
+    /known targets: linux\/x86_64/,
+  );
   t.notOk(fs.existsSync(path.join(dir, 'seen')), 'nothing ran');
   const named = await trellis(t, dir, ['run', '-t', 'linux/x86_64', '-r', 'r', '--reqtarg']);
   t.equal(named.code, 0, '--reqtarg with a named target runs', { output: dump(named) });
@@ -52,7 +59,12 @@ t.test('--reqtarg refuses an unnamed target before anything runs', async (t) => 
 t.test('[setup] reqtarg yes refuses an unnamed target, naming where it is set', async (t) => {
   const dir = area(t, `${DEFAULT_CONFIG}reqtarg yes\n`);
   const res = await trellis(t, dir, ['run', '-t', 'mac/arm64', '-r', 'r']);
-  assertUserError(t, res, ExitCode.config, /unknown target 'mac\/arm64' \(\[setup\] reqtarg at .*trellis\.config:7 requires a named target\)/);
+  assertUserError(
+    t,
+    res,
+    ExitCode.config,
+    /unknown target 'mac\/arm64' \(\[setup\] reqtarg at .*trellis\.config:7 requires a named target\)/,
+  );
   t.notOk(fs.existsSync(path.join(dir, 'seen')), 'nothing ran');
 });
 

@@ -15,6 +15,12 @@ process.stdout.write(
     exitCode: j.exitCode,
     lines: j.lines,
     bytes: j.bytes,
-    rules: j.rules.map((r) => ({ description: r.rule.description, count: r.count, status: r.status, lines: r.lines, measured: r.measured })),
+    rules: j.rules.map((r) => ({
+      description: r.rule.description,
+      count: r.count,
+      status: r.status,
+      lines: r.lines,
+      measured: r.measured,
+    })),
   }),
 );

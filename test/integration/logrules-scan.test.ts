@@ -8,7 +8,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { buildRuleSet, datFileFor, judgeLogFile, judgeText, parseLogpro, writeDatFile, type LogJudgement } from '../../src/logrules/index.js';
+import {
+  buildRuleSet,
+  datFileFor,
+  judgeLogFile,
+  judgeText,
+  parseLogpro,
+  writeDatFile,
+  type LogJudgement,
+} from '../../src/logrules/index.js';
 import { repoRoot } from '../helpers/cli.js';
 
 const run = promisify(execFile);
@@ -36,7 +44,8 @@ t.test('a 3 MB log with hits at buffer and block boundaries: the same verdict as
   for (let b = 65536; b < 3 << 20; b += 65536) for (const d of [-30, -1, 0, 1, 30]) marks.add(b + d);
   while (size < 3 << 20) {
     let line = `line ${n} ${'.'.repeat(n % 50)}`;
-    if ([...marks].some((m) => m >= size && m < size + line.length + 1)) line = n % 3 === 0 ? `ERROR at ${n}` : n % 3 === 1 ? `Warn at ${n}` : `value=${n % 11} error: none`;
+    if ([...marks].some((m) => m >= size && m < size + line.length + 1))
+      line = n % 3 === 0 ? `ERROR at ${n}` : n % 3 === 1 ? `Warn at ${n}` : `value=${n % 11} error: none`;
     parts.push(line);
     size += Buffer.byteLength(line) + 1;
     n++;
@@ -76,14 +85,25 @@ t.test('a line longer than the 1 MiB buffer is judged by its first 1 MiB', async
   const j = await judgeLogFile(file, rules, { now: NOW });
   t.equal(j.lines, 4);
   t.equal(j.bytes, fs.statSync(file).size);
-  t.same(j.rules[2]!.lines.map((l) => l.line), [2], 'the error at the start of the long line');
-  t.same(j.rules[3]!.lines.map((l) => l.line), [3], 'the warn past its first 1 MiB is not seen; the next line is');
+  t.same(
+    j.rules[2]!.lines.map((l) => l.line),
+    [2],
+    'the error at the start of the long line',
+  );
+  t.same(
+    j.rules[3]!.lines.map((l) => l.line),
+    [3],
+    'the warn past its first 1 MiB is not seen; the next line is',
+  );
   t.equal(j.rules[1]!.count, 1);
 });
 
 t.test('a log that is missing, a folder or a FIFO is refused with one clear line', async (t) => {
   const dir = t.testdir();
-  await t.rejects(judgeLogFile(path.join(dir, 'none.log'), rules, { now: NOW }), { code: 'RUNAREA_UNWRITABLE', message: /cannot read log .*none\.log to apply its rules \(ENOENT\)/ });
+  await t.rejects(judgeLogFile(path.join(dir, 'none.log'), rules, { now: NOW }), {
+    code: 'RUNAREA_UNWRITABLE',
+    message: /cannot read log .*none\.log to apply its rules \(ENOENT\)/,
+  });
   await t.rejects(judgeLogFile(dir, rules, { now: NOW }), { code: 'RUNAREA_UNWRITABLE', message: /not a regular file/ });
   const fifo = path.join(dir, 'fifo.log');
   await run('mkfifo', [fifo]);
@@ -106,7 +126,10 @@ t.test('writeDatFile puts STEP.dat beside STEP.log', async (t) => {
   const j = await judgeLogFile(log, rules, { now: NOW });
   t.equal(writeDatFile(log, j), path.join(dir, 'compile.dat'));
   t.equal(datFileFor('/w/odd.name'), '/w/odd.name.dat');
-  t.match(fs.readFileSync(path.join(dir, 'compile.dat'), 'utf8'), /^\[rule-4\]\noperator in\nsection LogFileBody\ndesc v\nstatus OK\nexpected 5\nmeasured 7\n[\s\S]*\[final\]\nexit-code 0\nexit-status PASS\n$/);
+  t.match(
+    fs.readFileSync(path.join(dir, 'compile.dat'), 'utf8'),
+    /^\[rule-4\]\noperator in\nsection LogFileBody\ndesc v\nstatus OK\nexpected 5\nmeasured 7\n[\s\S]*\[final\]\nexit-code 0\nexit-status PASS\n$/,
+  );
   t.same(fs.readdirSync(dir).sort(), ['compile.dat', 'compile.log'], 'no temp file left');
 });
 
@@ -117,7 +140,16 @@ t.test('200 MB of log in one streaming pass: right counts, peak RSS under 100 MB
   const lines: string[] = [];
   let size = 0;
   for (let i = 0; size < (1 << 20) - 200; i++) {
-    const l = i === 100 ? 'ERROR: disk quota' : i === 200 ? 'WARNING: slow' : i === 300 ? 'error: none' : i === 400 ? 'value=3' : `2026-11-23 12:00:00 INFO worker ${i} processed item ${i * 7} in ${i % 97} ms`;
+    const l =
+      i === 100
+        ? 'ERROR: disk quota'
+        : i === 200
+          ? 'WARNING: slow'
+          : i === 300
+            ? 'error: none'
+            : i === 400
+              ? 'value=3'
+              : `2026-11-23 12:00:00 INFO worker ${i} processed item ${i * 7} in ${i % 97} ms`;
     lines.push(l);
     size += l.length + 1;
   }
@@ -138,11 +170,23 @@ t.test('200 MB of log in one streaming pass: right counts, peak RSS under 100 MB
     env: { ...process.env, TRELLIS_TEST_RSS_FILE: rssFile },
     maxBuffer: 1 << 20,
   });
-  const j = JSON.parse(stdout) as { status: string; lines: number; bytes: number; rules: Array<{ count: number; status: string; lines: Array<{ line: number }> }> };
+  const j = JSON.parse(stdout) as {
+    status: string;
+    lines: number;
+    bytes: number;
+    rules: Array<{ count: number; status: string; lines: Array<{ line: number }> }>;
+  };
   t.equal(j.bytes, pieces * piece.length + 8, '200 MB read');
   t.equal(j.lines, pieces * lines.length + 1);
-  t.same(j.rules.map((r) => r.count), [pieces, 1, pieces, pieces, pieces], 'benign, the end, errors, warnings, values: every piece counted');
-  t.same(j.rules[2]!.lines.map((l) => l.line), [101, 101 + lines.length, 101 + 2 * lines.length, 101 + 3 * lines.length, 101 + 4 * lines.length]);
+  t.same(
+    j.rules.map((r) => r.count),
+    [pieces, 1, pieces, pieces, pieces],
+    'benign, the end, errors, warnings, values: every piece counted',
+  );
+  t.same(
+    j.rules[2]!.lines.map((l) => l.line),
+    [101, 101 + lines.length, 101 + 2 * lines.length, 101 + 3 * lines.length, 101 + 4 * lines.length],
+  );
   t.equal(j.status, 'FAIL');
   const peakMb = Number(fs.readFileSync(rssFile, 'utf8')) / 1024;
   // Node itself takes about 40 MB, the pass about 17 MB more; a log read whole would add 200 MB.

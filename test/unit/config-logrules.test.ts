@@ -61,7 +61,11 @@ t.test('STEP.logpro, [logpro] STEP and [logrules] lines, per step', async (t) =>
     ['required:9', 'abort:14'],
     '[logpro] value lines keep their own line numbers',
   );
-  t.same(def.logRules.get('report')!.rules.map((r) => `${r.kind}:${r.loc.line}`), ['abort:14', 'required:16', 'warning:17'], 'in the order written');
+  t.same(
+    def.logRules.get('report')!.rules.map((r) => `${r.kind}:${r.loc.line}`),
+    ['abort:14', 'required:16', 'warning:17'],
+    'in the order written',
+  );
   t.equal(judgeText('no errors here\n', compile, 0).status, 'PASS');
   t.equal(judgeText('an Error\n', compile, 0).status, 'FAIL');
   t.equal(judgeText('warn\n', compile, 0).status, 'WARN');
@@ -73,12 +77,36 @@ t.test('a test without rules has none', async (t) => {
 
 t.test('bad rules stop the testconfig with file:line', async (t) => {
   const cases: Array<[string, Record<string, string>, RegExp]> = [
-    ['a bad STEP.logpro', { 'compile.logpro': '\n(expect:error in "LogFileBody" = 0 "x" #/(/)\n' }, /compile\.logpro:2: \/\(\/ is not a valid regular expression/],
-    ['unbalanced STEP.logpro', { 'run.logpro': '(expect:error in "LogFileBody" = 0 "x" #/x/' }, /run\.logpro:1: '\(' opened here is never closed/],
-    ['a bad [logpro] value', { testconfig: `${STEPS}\n[logpro]\nrun\n  ;; fine\n  (expect:oops in "LogFileBody" = 0 "x" #/x/)\n` }, /testconfig:9: \(expect:oops …\) is not a logpro rule/],
-    ['a bad [logrules] line', { testconfig: `${STEPS}\n[logrules]\nrun error /x/\nrun errr /y/\n` }, /testconfig:8: \[logrules\] 'errr' is not a rule kind/],
-    ['a [logrules] step that does not exist', { testconfig: `${STEPS}\n[logrules]\ncompil error /x/\n` }, /testconfig:7: \[logrules\] compil: there is no ezstep named 'compil' \(steps: compile, run, report\)/],
-    ['a [logrules] step without a rule', { testconfig: `${STEPS}\n[logrules]\nrun\n` }, /testconfig:7: \[logrules\] run: no rule after the step name/],
+    [
+      'a bad STEP.logpro',
+      { 'compile.logpro': '\n(expect:error in "LogFileBody" = 0 "x" #/(/)\n' },
+      /compile\.logpro:2: \/\(\/ is not a valid regular expression/,
+    ],
+    [
+      'unbalanced STEP.logpro',
+      { 'run.logpro': '(expect:error in "LogFileBody" = 0 "x" #/x/' },
+      /run\.logpro:1: '\(' opened here is never closed/,
+    ],
+    [
+      'a bad [logpro] value',
+      { testconfig: `${STEPS}\n[logpro]\nrun\n  ;; fine\n  (expect:oops in "LogFileBody" = 0 "x" #/x/)\n` },
+      /testconfig:9: \(expect:oops …\) is not a logpro rule/,
+    ],
+    [
+      'a bad [logrules] line',
+      { testconfig: `${STEPS}\n[logrules]\nrun error /x/\nrun errr /y/\n` },
+      /testconfig:8: \[logrules\] 'errr' is not a rule kind/,
+    ],
+    [
+      'a [logrules] step that does not exist',
+      { testconfig: `${STEPS}\n[logrules]\ncompil error /x/\n` },
+      /testconfig:7: \[logrules\] compil: there is no ezstep named 'compil' \(steps: compile, run, report\)/,
+    ],
+    [
+      'a [logrules] step without a rule',
+      { testconfig: `${STEPS}\n[logrules]\nrun\n` },
+      /testconfig:7: \[logrules\] run: no rule after the step name/,
+    ],
   ];
   for (const [name, files, message] of cases) {
     const area = areaWith(t, { testconfig: STEPS, ...files });

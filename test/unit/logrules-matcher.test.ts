@@ -5,7 +5,16 @@
  * their numbers, and logpro's .dat text.
  */
 import t from 'tap';
-import { buildRuleSet, formatDat, judgeText, LogMatcher, parseLogpro, parseNativeRules, type LogJudgement, type RuleSet } from '../../src/logrules/index.js';
+import {
+  buildRuleSet,
+  formatDat,
+  judgeText,
+  LogMatcher,
+  parseLogpro,
+  parseNativeRules,
+  type LogJudgement,
+  type RuleSet,
+} from '../../src/logrules/index.js';
 
 const NOW = Date.UTC(2026, 10, 23) / 1000;
 
@@ -52,7 +61,11 @@ t.test('fail: an error line gives FAIL (exit 1), above a warning', async (t) => 
   t.equal(j.exitCode, 1);
   t.equal(j.status, 'FAIL');
   t.same(counts(j), ['required:1:PASS', 'ignore:0:PASS', 'warning:1:WARN', 'error:2:FAIL']);
-  t.same(j.rules[3]!.lines.map((l) => l.line), [2, 4], 'both patterns of the list count for the rule');
+  t.same(
+    j.rules[3]!.lines.map((l) => l.line),
+    [2, 4],
+    'both patterns of the list count for the rule',
+  );
 });
 
 t.test('required missing: FAIL even with a clean log', async (t) => {
@@ -82,7 +95,11 @@ t.test('a waived rule: WAIVED (exit 4) instead of FAIL; a waive that is not hit 
   t.equal(j.status, 'WAIVED');
   t.same(counts(j), ['waive:1:WAIVED', 'error:0:PASS']);
   t.equal(judge(r, 'all good\n').status, 'PASS');
-  t.equal(judge(r, 'ERROR: timeout talking to license server\nERROR: disk full\n').status, 'FAIL', 'an error beside the waived one still fails');
+  t.equal(
+    judge(r, 'ERROR: timeout talking to license server\nERROR: disk full\n').status,
+    'FAIL',
+    'an error beside the waived one still fails',
+  );
 });
 
 t.test('check, abort and skip, and logpro precedence: skip > abort > check > error > warning > waive', async (t) => {
@@ -194,9 +211,18 @@ t.test('sections and triggers: in, not-in, trigger-with-limit, non-required, end
   ].join('\n');
   const j = judge(r, `${log}\n`);
   t.same(counts(j), ['required:1:PASS', 'waive:2:WAIVED', 'error:2:FAIL']);
-  t.same(j.rules[0]!.lines.map((l) => l.line), [3]);
-  t.same(j.rules[1]!.lines.map((l) => l.line), [7, 11]);
-  t.same(j.rules[2]!.lines.map((l) => l.line), [9, 14]);
+  t.same(
+    j.rules[0]!.lines.map((l) => l.line),
+    [3],
+  );
+  t.same(
+    j.rules[1]!.lines.map((l) => l.line),
+    [7, 11],
+  );
+  t.same(
+    j.rules[2]!.lines.map((l) => l.line),
+    [9, 14],
+  );
   t.equal(j.status, 'FAIL');
   t.same(
     j.triggers.map((x) => `${x.name}:${x.hits}:${x.outcome}`),
@@ -207,7 +233,10 @@ t.test('sections and triggers: in, not-in, trigger-with-limit, non-required, end
 t.test('a required trigger that never fires shows FAIL in the summary but, as in logpro, does not change the status', async (t) => {
   const j = judge('(trigger "Start" #/^start/)\n(section "S" "Start" "End")\n(expect:error in "S" = 0 "err" #/ERROR/)', 'ERROR outside\n');
   t.equal(j.status, 'PASS');
-  t.match(j.triggers.find((x) => x.name === 'Start'), { hits: 0, outcome: 'FAIL' });
+  t.match(
+    j.triggers.find((x) => x.name === 'Start'),
+    { hits: 0, outcome: 'FAIL' },
+  );
 });
 
 t.test('the trigger line itself is in the section it starts; a section in a list counts once', async (t) => {
@@ -240,7 +269,11 @@ t.test('lines: CRLF endings, a last line without a line end, long lines cut in t
   const long = `ERROR ${'x'.repeat(1000)}`;
   const j = judge('(expect:error in logfile = 0 "err" #/^ERROR.*x$/)', `ok\r\nERROR x\r\n${long}`);
   t.equal(j.lines, 3);
-  t.same(j.rules[0]!.lines.map((l) => l.line), [2, 3], '$ matches before \\r, and on the last line');
+  t.same(
+    j.rules[0]!.lines.map((l) => l.line),
+    [2, 3],
+    '$ matches before \\r, and on the last line',
+  );
   t.equal(j.rules[0]!.lines[0]!.text, 'ERROR x', 'the \\r is not part of the text');
   t.equal(j.rules[0]!.lines[1]!.text.length, 241, 'cut at 240 characters and an ellipsis');
   t.equal(j.rules[0]!.count, 2);
@@ -250,7 +283,10 @@ t.test('at most five lines are kept per rule; the count is all of them', async (
   const log = Array.from({ length: 12 }, (_, i) => `error ${i}`).join('\n');
   const r = judge('(expect:error in logfile = 0 "err" #/error/)', log).rules[0]!;
   t.equal(r.count, 12);
-  t.same(r.lines.map((l) => l.line), [1, 2, 3, 4, 5]);
+  t.same(
+    r.lines.map((l) => l.line),
+    [1, 2, 3, 4, 5],
+  );
 });
 
 t.test('feeding in blocks gives the same result as line by line, lookarounds included', async (t) => {
@@ -264,17 +300,40 @@ t.test('feeding in blocks gives the same result as line by line, lookarounds inc
   const lookaround = `${text}\n(expect:check in logfile = 0 "not followed by ok" #/fail(?! ok)/)`;
   const lines: string[] = [];
   for (let i = 0; i < 3000; i++) {
-    lines.push(i % 500 === 0 ? 'section start' : i % 500 === 250 ? 'section end' : i % 97 === 0 ? `error ${i}` : i % 89 === 0 ? 'error: none' : i % 61 === 0 ? `value=${i % 20}` : i % 53 === 0 ? 'fail ok' : i % 59 === 0 ? 'fail' : `line ${i}`);
+    lines.push(
+      i % 500 === 0
+        ? 'section start'
+        : i % 500 === 250
+          ? 'section end'
+          : i % 97 === 0
+            ? `error ${i}`
+            : i % 89 === 0
+              ? 'error: none'
+              : i % 61 === 0
+                ? `value=${i % 20}`
+                : i % 53 === 0
+                  ? 'fail ok'
+                  : i % 59 === 0
+                    ? 'fail'
+                    : `line ${i}`,
+    );
   }
   const log = `${lines.join('\n')}\n`;
-  for (const [name, r] of [['scan', rules(text)], ['every line (lookaround)', rules(lookaround)]] as const) {
+  for (const [name, r] of [
+    ['scan', rules(text)],
+    ['every line (lookaround)', rules(lookaround)],
+  ] as const) {
     const whole = judgeText(log, r, NOW);
     // Line by line: one block per line.
     const m = new LogMatcher(r, NOW);
     for (const l of lines) m.feed(`${l}\n`);
     const single = m.finish();
     t.same(counts(whole), counts(single), `${name}: same counts`);
-    t.same(whole.rules.map((x) => x.lines), single.rules.map((x) => x.lines), `${name}: same lines`);
+    t.same(
+      whole.rules.map((x) => x.lines),
+      single.rules.map((x) => x.lines),
+      `${name}: same lines`,
+    );
     t.equal(whole.lines, 3000);
     // Odd block sizes, cut at line ends.
     const odd = new LogMatcher(r, NOW);
@@ -285,9 +344,15 @@ t.test('feeding in blocks gives the same result as line by line, lookarounds inc
 
 t.test('a pattern that matches across lines in a block is only counted where one line matches', async (t) => {
   const j = judge('(expect:error in logfile = 0 "a then b" #/a\\s+b/)', 'a\nb\nxa   b\n');
-  t.same(j.rules[0]!.lines.map((l) => l.line), [3]);
+  t.same(
+    j.rules[0]!.lines.map((l) => l.line),
+    [3],
+  );
   const neg = judge('(expect:error in logfile = 0 "a then not-x" #/a[^x]b/)', 'a\nb\nayb\n');
-  t.same(neg.rules[0]!.lines.map((l) => l.line), [3]);
+  t.same(
+    neg.rules[0]!.lines.map((l) => l.line),
+    [3],
+  );
 });
 
 t.test('native [logrules] rules: ignore tried first wherever written, defaults per kind', async (t) => {
@@ -299,7 +364,10 @@ t.test('native [logrules] rules: ignore tried first wherever written, defaults p
     { text: 'value /took (\\d+) ms/ < 200 "latency"', loc: at(5) },
   ]);
   const set = buildRuleSet([piece]);
-  t.same(set.rules.map((r) => `${r.num}:${r.kind}:${r.comparator}${r.expected}`), ['0:ignore:>=0', '1:error:=0', '2:required:>=1', '3:value:=0']);
+  t.same(
+    set.rules.map((r) => `${r.num}:${r.kind}:${r.comparator}${r.expected}`),
+    ['0:ignore:>=0', '1:error:=0', '2:required:>=1', '3:value:=0'],
+  );
   t.equal(judgeText('no errors found\ntook 150 ms\nDone\n', set, NOW).status, 'PASS');
   t.equal(judgeText('no errors found\ntook 250 ms\nDone\n', set, NOW).status, 'FAIL');
   t.equal(judgeText('an Error\nDone\ntook 1 ms\n', set, NOW).status, 'FAIL');
@@ -359,5 +427,9 @@ t.test('.dat: logpro writes value rules and [final] with a message per failed ru
       '',
     ].join('\n'),
   );
-  t.match(formatDat(judge('(expect:waive in logfile = 0 "w" #/x/)', 'x\n')), /exit-code 4\nexit-status WAIVE\nmessage w\n$/, 'logpro says WAIVE');
+  t.match(
+    formatDat(judge('(expect:waive in logfile = 0 "w" #/x/)', 'x\n')),
+    /exit-code 4\nexit-status WAIVE\nmessage w\n$/,
+    'logpro says WAIVE',
+  );
 });
