@@ -21,7 +21,7 @@ import {
 } from './types.js';
 
 export { parseDuration } from './duration.js';
-export { listTargets, readRunconfigs, resolveTarget, runconfigValues } from './target.js';
+export { listTargets, readRunconfigs, resolveTarget, runconfigValues, type TargetCheck } from './target.js';
 
 const NO_AREA_HINT = 'run in a test area, pass --area DIR, or create one with `trellis init`';
 const DEFAULT_DEADTIME = 60;
@@ -144,11 +144,29 @@ function readDuration(value: ConfigValue | undefined, what: string): number | un
 function readSetup(config: ConfigFile, cpus: number): SetupConfig {
   const jobs = config.get('setup', 'max_concurrent_jobs');
   const runtimelim = readDuration(config.get('setup', 'runtimelim'), '[setup] runtimelim');
+  const reqtarg = config.get('setup', 'reqtarg');
   return {
     maxConcurrentJobs: jobs ? parsePositiveInt(jobs, '[setup] max_concurrent_jobs') : Math.max(1, cpus),
     runtimelim: runtimelim ? runtimelim : null,
     deadtime: readDuration(config.get('setup', 'deadtime'), '[setup] deadtime') ?? DEFAULT_DEADTIME,
+    reqtarg: reqtarg && readFlag(reqtarg, '[setup] reqtarg') ? Object.freeze({ ...reqtarg.loc }) : null,
   };
+}
+
+const YES = new Set(['yes', 'y', 'true', 'on', '1']);
+const NO = new Set(['no', 'n', 'false', 'off', '0', '']);
+
+/** A yes/no key; anything else is a CONFIG_VALUE error naming the key. */
+function readFlag(value: ConfigValue, what: string): boolean {
+  const text = value.text.trim().toLowerCase();
+  if (YES.has(text)) return true;
+  if (NO.has(text)) return false;
+  throw configError(
+    'CONFIG_VALUE',
+    value.loc,
+    `${what} must be yes or no, not '${value.text.trim()}'`,
+    `write ${what.split(' ').pop()} yes, or remove the line`,
+  );
 }
 
 function readServer(config: ConfigFile): ServerConfig {

@@ -90,6 +90,20 @@ export class IniConfig implements ConfigFile {
   entries(section: string): Entries {
     const cached = this.#cache.get(section);
     if (cached) return cached;
+    // Map.set on an existing key keeps its position: order of first appearance, latest value.
+    const merged = new Map<string, ConfigValue>();
+    for (const a of this.#applying(section)) merged.set(a.key, a.value);
+    const result: Entries = Object.freeze([...merged].map((e) => Object.freeze(e)));
+    this.#cache.set(section, result);
+    return result;
+  }
+
+  assignments(section: string): Entries {
+    return Object.freeze(this.#applying(section).map((a) => Object.freeze([a.key, a.value] as const)));
+  }
+
+  /** The assignments, in file order, of `section` and of every pattern section matching it. */
+  #applying(section: string): Assignment[] {
     const appliesTo = new Map<string, boolean>();
     const applies = (name: string): boolean => {
       let hit = appliesTo.get(name);
@@ -100,12 +114,7 @@ export class IniConfig implements ConfigFile {
       }
       return hit;
     };
-    // Map.set on an existing key keeps its position: order of first appearance, latest value.
-    const merged = new Map<string, ConfigValue>();
-    for (const a of this.#assignments) if (applies(a.section)) merged.set(a.key, a.value);
-    const result: Entries = Object.freeze([...merged].map((e) => Object.freeze(e)));
-    this.#cache.set(section, result);
-    return result;
+    return this.#assignments.filter((a) => applies(a.section));
   }
 
   get(section: string, key: string): ConfigValue | undefined {

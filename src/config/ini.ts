@@ -48,7 +48,7 @@ interface Pending {
   section: string;
   key: string;
   first: string;
-  cont: Array<{ indent: string; text: string }>;
+  cont: Array<{ indent: string; text: string; line: number }>;
   loc: SourceLocation;
 }
 
@@ -139,7 +139,7 @@ class Reader {
       if (rest.startsWith('#') && !rest.startsWith('#{')) continue;
       if (indent !== '') {
         if (pending) {
-          pending.cont.push({ indent, text: expand(rest).trimEnd() });
+          pending.cont.push({ indent, text: expand(rest).trimEnd(), line });
           continue;
         }
         throw configError(
@@ -234,7 +234,11 @@ class Reader {
     // `KEY` alone followed by indented lines: the value is just those lines, no leading newline.
     const text = p.first === '' ? lines.join('\n') : [p.first, ...lines].join('\n');
     const lazy = /^\[system\s+([\s\S]*\S)\s*\]$/.exec(text);
-    const value: ConfigValue = lazy ? { text: '', loc: p.loc, lazyCommand: lazy[1]!.trim() } : { text, loc: p.loc };
+    // Where each line of a multi-line value is (comment lines between them are left out).
+    const textLines = p.cont.length === 0 ? undefined : [...(p.first === '' ? [] : [p.loc.line]), ...p.cont.map((c) => c.line)];
+    const value: ConfigValue = lazy
+      ? { text: '', loc: p.loc, lazyCommand: lazy[1]!.trim() }
+      : { text, loc: p.loc, ...(textLines ? { textLines } : {}) };
     this.#config.assign(p.section, p.key, value);
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Targets: one value per [fields] key, joined by `/`. Resolving one checks it against the area's
  * keys and runconfigs; reading runconfigs for it sets MT_TARGET and each key, as Megatest does, so
- * `#{getenv OS}` lines written for Megatest resolve.
+ * `#{getenv OS}` lines written for Megatest resolve. As Megatest's -target, a target runconfigs
+ * does not name is accepted (with a warning) when there is a [default] section to give it values;
+ * -reqtarg's strict check is --reqtarg or [setup] reqtarg yes.
  */
 import fs from 'node:fs';
 import { TrellisError, formatLocation } from '../util/errors.js';
@@ -30,11 +32,20 @@ function pickExampleTarget(area: Area): string {
   return listTargets(area)[0] ?? (area.fields.length ? area.fields.map((k) => `<${k}>`).join('/') : '<target>');
 }
 
+/** How strictly resolveTarget checks that runconfigs.config names the target. */
+export interface TargetCheck {
+  /** --reqtarg: refuse a target runconfigs.config does not name (as does [setup] reqtarg yes) */
+  strict?: boolean;
+  /** told (once) when a target runconfigs.config does not name is accepted; default: silent */
+  warn?: (message: string) => void;
+}
+
 /**
  * Checks `text` (from -t) against the area: exactly one non-empty value per [fields] key (one value
- * when there is no [fields]), and a runconfigs section or pattern section that matches it.
+ * when there is no [fields]), and a runconfigs section or pattern section that matches it — or,
+ * unless the check is strict, a [default] section whose values it then runs with.
  */
-export function resolveTarget(area: Area, text: string): Target {
+export function resolveTarget(area: Area, text: string, check: TargetCheck = {}): Target {
   const name = text.trim();
   const fields = area.fields;
   const values = name.split('/');
@@ -66,13 +77,22 @@ export function resolveTarget(area: Area, text: string): Target {
     rc.hasSection(name) ||
     rc.sectionNames().some((s) => isPatternSectionName(s) && sectionMatcher(s, { file: rc.file, line: 0 })!.test(name));
   if (!known) {
-    const targets = listTargets(area);
-    const missing = fs.existsSync(rc.file) ? '' : ' (the file does not exist)';
-    throw new TrellisError(
-      'UNKNOWN_TARGET',
-      `unknown target '${name}': ${rc.file}${missing} has no [${name}] section and no pattern section matching it; known targets: ${targets.length ? targets.join(', ') : 'none'}`,
-      `add a [${name}] section (it may be empty) to ${rc.file}, or use a known target`,
-    );
+    const strict =
+      check.strict === true ? '--reqtarg' : area.setup.reqtarg ? `[setup] reqtarg at ${formatLocation(area.setup.reqtarg)}` : undefined;
+    if (strict === undefined && rc.hasSection('default')) {
+      check.warn?.(
+        `target '${name}' is not named in ${rc.file} (no [${name}] section or pattern section matches it): its tests get the [default] values only; add a [${name}] section to name it, or pass --reqtarg to refuse such targets`,
+      );
+    } else {
+      const targets = listTargets(area);
+      const missing = fs.existsSync(rc.file) ? '' : ' (the file does not exist)';
+      const why = strict === undefined ? '' : ` (${strict} requires a named target)`;
+      throw new TrellisError(
+        'UNKNOWN_TARGET',
+        `unknown target '${name}'${why}: ${rc.file}${missing} has no [${name}] section and no pattern section matching it; known targets: ${targets.length ? targets.join(', ') : 'none'}`,
+        `add a [${name}] section (it may be empty) to ${rc.file}, or use a known target${strict === undefined ? '; with a [default] section any target is accepted' : ''}`,
+      );
+    }
   }
   const keys: Record<string, string> = {};
   for (const [i, k] of fields.entries()) keys[k] = values[i]!;

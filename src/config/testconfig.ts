@@ -9,6 +9,7 @@ import { cleanEnv } from './commands.js';
 import { ENV_NAME, isSafeTestName } from './names.js';
 import { exportValues } from './expand.js';
 import { readConfigFile } from './ini.js';
+import { readLogRules } from './log-rules.js';
 import { areaPaths } from './paths.js';
 import { runconfigValues, targetEnv } from './target.js';
 import type { Area, ConfigFile, ConfigValue, ItemMapRule, ItemVar, ReadContext, Step, Target, TestDefinition, WaitMode } from './types.js';
@@ -52,13 +53,14 @@ export function loadTest(area: Area, name: string, ctx: LoadTestContext): TestDe
     runtimelim && runtimelim.text.trim() !== '' ? parseDuration(runtimelim.text, runtimelim.loc, '[requirements] runtimelim') : undefined;
   const items = readItemVars(config, 'items');
   const table = readItemVars(config, 'itemstable');
+  const steps = Object.freeze(readSteps(config));
 
   return Object.freeze({
     name,
     dir: paths.testDir(name),
     configFile,
     config,
-    steps: Object.freeze(readSteps(config)),
+    steps,
     ...(runscript ? { runscript: Object.freeze({ command: requireCommand(runscript, '[setup] runscript'), loc: runscript.loc }) } : {}),
     waiton: Object.freeze(waitonValue ? waitonValue.text.split(/\s+/).filter((w) => w !== '') : []),
     ...(waitonValue ? { waitonLoc: waitonValue.loc } : {}),
@@ -79,6 +81,7 @@ export function loadTest(area: Area, name: string, ctx: LoadTestContext): TestDe
         .filter(([, v]) => v.text.trim() !== '')
         .map(([when, v]) => Object.freeze({ when, command: v.text.trim(), loc: v.loc })),
     ),
+    logRules: readLogRules(config, paths.testDir(name), steps),
   });
 }
 

@@ -3,6 +3,7 @@
  * testconfig. Everything here is frozen once built; nothing reads process.env behind your back
  * (the environment used while reading is passed in and recorded).
  */
+import type { RuleSet } from '../logrules/index.js';
 import type { SourceLocation } from '../util/errors.js';
 
 /** One value as read: its text after directive expansion, and where it was set. */
@@ -11,6 +12,8 @@ export interface ConfigValue {
   readonly loc: SourceLocation;
   /** `KEY [system CMD]`: the command, run only when the value is needed (items) */
   readonly lazyCommand?: string;
+  /** a multi-line value: the file line of each line of `text` */
+  readonly textLines?: readonly number[];
 }
 
 /** A read config file: sections of ordered keys, with `%` and `/regex/` sections applied. */
@@ -26,6 +29,11 @@ export interface ConfigFile {
    * section matching its name, later assignments (in file order) replacing earlier ones.
    */
   entries(section: string): ReadonlyArray<readonly [string, ConfigValue]>;
+  /**
+   * Every `KEY VALUE` of `section` in file order, a key given twice included (for sections whose
+   * lines add up rather than replace each other, like a testconfig's [logrules]).
+   */
+  assignments(section: string): ReadonlyArray<readonly [string, ConfigValue]>;
   /** The value of `key` in `section` (patterns applied), or undefined. */
   get(section: string, key: string): ConfigValue | undefined;
   /** Shortcut: the text of get(), or `fallback`. */
@@ -51,6 +59,11 @@ export interface SetupConfig {
   runtimelim: number | null;
   /** [setup] deadtime: seconds without a heartbeat before a runner on another host is dead */
   deadtime: number;
+  /**
+   * [setup] reqtarg yes: a target must be named in runconfigs.config (Megatest's -reqtarg); where it
+   * was set, for messages. null: targets runconfigs.config does not name run with [default]
+   */
+  reqtarg: SourceLocation | null;
 }
 
 /** [server]: how a server of this area listens and for how long it waits. */
@@ -179,4 +192,6 @@ export interface TestDefinition {
   readonly triggers: ReadonlyArray<{ readonly when: string; readonly command: string; readonly loc: SourceLocation }>;
   /** [env-override] of the testconfig, unexpanded */
   readonly envOverride: ReadonlyArray<readonly [string, ConfigValue]>;
+  /** ezstep name → the rules its log is judged by (STEP.logpro, [logpro] STEP, [logrules]); only steps that have some */
+  readonly logRules: ReadonlyMap<string, RuleSet>;
 }

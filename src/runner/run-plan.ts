@@ -15,6 +15,8 @@ import { buildPlan, type Plan } from './plan.js';
 export interface RunPlan {
   target: Target;
   runname: string;
+  /** a target runconfigs.config does not name, accepted with its [default] values: one warning */
+  targetWarnings: readonly string[];
   /** the runconfigs values of the target, in order */
   runconfig: ReadonlyArray<readonly [string, ConfigValue]>;
   pattern: TestPattern;
@@ -28,10 +30,11 @@ export interface RunPlan {
 /** Resolves target, runconfigs, tests, pattern and static items (design §6, step 1). */
 export function planRun(
   area: Area,
-  opts: { target: string; runname: string; pattern?: string },
+  opts: { target: string; runname: string; pattern?: string; reqtarg?: boolean },
   env: Readonly<Record<string, string | undefined>>,
 ): RunPlan {
-  const target = resolveTarget(area, opts.target);
+  const targetWarnings: string[] = [];
+  const target = resolveTarget(area, opts.target, { strict: opts.reqtarg === true, warn: (w) => targetWarnings.push(w) });
   const runconfigs = readRunconfigs(area, target, env);
   const runconfig = runconfigValues(runconfigs, target);
   const rget = (k: string) => runconfig.find(([key]) => key === k)?.[1].text;
@@ -51,6 +54,7 @@ export function planRun(
   const paths = runAreaPaths(area.runArea);
   return {
     target,
+    targetWarnings,
     runname: opts.runname,
     runconfig,
     pattern,

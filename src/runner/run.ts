@@ -32,6 +32,8 @@ export interface RunOptions extends RerunOptions {
   force: boolean;
   /** `--launcher` words, else the area's `[jobtools] launcher`, else local */
   launcher?: string;
+  /** --reqtarg: refuse a target runconfigs.config does not name */
+  reqtarg?: boolean;
 }
 
 /** What the runner tells whoever prints progress. */
@@ -213,7 +215,12 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     reap: launchers.remote ? { deadtime: area.setup.deadtime } : undefined,
   });
 
-  ctx.observer.planned({ run, jobs: graph.jobs.length, toRun: graph.jobs.filter((j) => j.run).length, warnings: rp.plan.warnings });
+  ctx.observer.planned({
+    run,
+    jobs: graph.jobs.length,
+    toRun: graph.jobs.filter((j) => j.run).length,
+    warnings: [...rp.targetWarnings, ...rp.plan.warnings],
+  });
   try {
     if (ctx.signal.aborted) onAbort();
     watch.start();

@@ -14,8 +14,8 @@ import { assertUserError, dump } from '../helpers/e2e.js';
 const T = ['-t', 'linux/x86_64'];
 const PASSING = { a: '[ezsteps]\nx true\n' };
 
-t.test('an unknown target exits 3 naming the runconfigs file and the known targets', async (t) => {
-  const area = makeArea(t, { tests: PASSING });
+t.test('an unknown target exits 3 naming the runconfigs file and the known targets (no [default])', async (t) => {
+  const area = makeArea(t, { tests: PASSING, runconfigs: '[linux/x86_64]\nCPU x86\n' });
   const r = await runCli(t, ['run', '-t', 'linux/ppc', '-r', 'n'], { cwd: area });
   assertUserError(t, r, ExitCode.config, /linux\/ppc/, /runconfigs\.config/, /known targets: linux\/x86_64/);
 });
@@ -134,7 +134,7 @@ t.test('init into an existing area exits 5 and changes nothing', async (t) => {
 });
 
 t.test('--debug adds a stack trace after the line', async (t) => {
-  const area = makeArea(t, { tests: PASSING });
+  const area = makeArea(t, { tests: PASSING, runconfigs: '[linux/x86_64]\n' });
   const r = await runCli(t, ['run', '-t', 'linux/ppc', '-r', 'n', '--debug'], { cwd: area });
   t.equal(r.code, ExitCode.config, dump(r));
   const lines = r.stderr.split('\n');

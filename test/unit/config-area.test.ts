@@ -38,7 +38,7 @@ t.test('loadArea: defaults', async (t) => {
   t.equal(area.configFile, path.join(dir, 'trellis.config'));
   t.same(area.fields, []);
   t.equal(area.runArea, path.join(dir, 'runs'));
-  t.same(area.setup, { maxConcurrentJobs: 3, runtimelim: null, deadtime: 60 });
+  t.same(area.setup, { maxConcurrentJobs: 3, runtimelim: null, deadtime: 60, reqtarg: null });
   t.same(area.server, {
     idleTimeout: 600,
     portRange: null,
@@ -64,6 +64,7 @@ t.test('loadArea: every setting', async (t) => {
       'max_concurrent_jobs 8',
       'runtimelim 1h 30m',
       'deadtime 2m',
+      'reqtarg yes',
       'home #{getenv MT_RUN_AREA_HOME}',
       '[jobtools]',
       'launcher ssh #{getenv HOSTNAME}',
@@ -90,7 +91,12 @@ t.test('loadArea: every setting', async (t) => {
   });
   const area = load(dir, { env: { ...ENV, HOSTNAME: 'h1' } });
   t.same(area.fields, ['OS', 'ARCH']);
-  t.same(area.setup, { maxConcurrentJobs: 8, runtimelim: 5400, deadtime: 120 });
+  t.same(area.setup, {
+    maxConcurrentJobs: 8,
+    runtimelim: 5400,
+    deadtime: 120,
+    reqtarg: { file: path.join(dir, 'trellis.config'), line: 9 },
+  });
   t.equal(area.config.text('setup', 'home'), dir, 'MT_RUN_AREA_HOME is set while reading');
   t.equal(area.launcher, 'ssh h1');
   t.same(
@@ -142,6 +148,7 @@ t.test('loadArea: bad values name file:line', async (t) => {
     ['[fields]\nOS-NAME\n', /trellis\.config:2: \[fields\] key 'OS-NAME' is not a valid variable name/],
     ['[server]\nport_range 9000-80\n', /trellis\.config:2: \[server\] port_range '9000-80' is not LOW-HIGH within 1-65535/],
     ['[server]\nidle_timeout forever\n', /trellis\.config:2: bad \[server\] idle_timeout 'forever'/],
+    ['[setup]\nreqtarg maybe\n', /trellis\.config:2: \[setup\] reqtarg must be yes or no, not 'maybe'/],
   ];
   for (const [text, message] of cases) {
     const dir = t.testdir({ 'trellis.config': text });
@@ -202,14 +209,24 @@ t.test('resolveTarget', async (t) => {
   t.throws(() => resolveTarget(area, 'a/b/c'), { code: 'BAD_TARGET', message: /has 3 values but/ });
   t.throws(() => resolveTarget(area, 'linux/'), { code: 'BAD_TARGET', message: /target 'linux\/': the value for ARCH is empty/ });
   t.throws(() => resolveTarget(area, 'linux/%'), { code: 'BAD_TARGET', message: /the value for ARCH '%' contains '%'/ });
-  t.throws(() => resolveTarget(area, 'win/x86_64'), {
+  t.throws(() => resolveTarget(area, 'win/x86_64', { strict: true }), {
     code: 'UNKNOWN_TARGET',
     message:
-      /unknown target 'win\/x86_64': .*runconfigs\.config has no \[win\/x86_64\] section and no pattern section matching it; known targets: linux\/x86_64$/,
-    hint: /add a \[win\/x86_64\] section \(it may be empty\) to .*runconfigs\.config, or use a known target/,
+      /unknown target 'win\/x86_64' \(--reqtarg requires a named target\): .*runconfigs\.config has no \[win\/x86_64\] section and no pattern section matching it; known targets: linux\/x86_64$/,
+    hint: /^add a \[win\/x86_64\] section \(it may be empty\) to .*runconfigs\.config, or use a known target$/,
   });
   const none = targetArea(t, FIELDS);
-  t.throws(() => resolveTarget(none, 'a/b'), { code: 'UNKNOWN_TARGET', message: /\(the file does not exist\) .*known targets: none/ });
+  t.throws(() => resolveTarget(none, 'a/b'), {
+    code: 'UNKNOWN_TARGET',
+    message: /\(the file does not exist\) .*known targets: none/,
+    hint: /with a \[default\] section any target is accepted/,
+  });
+  const noDefault = targetArea(t, FIELDS, '[linux/x86_64]\n');
+  t.throws(() => resolveTarget(noDefault, 'win/x86_64'), {
+    code: 'UNKNOWN_TARGET',
+    message: /^unknown target 'win\/x86_64': /,
+    hint: /with a \[default\] section any target is accepted/,
+  });
   t.throws(() => resolveTarget(none, 'a'), { code: 'BAD_TARGET', hint: 'give e.g. -t <OS>/<ARCH>' });
   const single = targetArea(t, '', '[linux]\n');
   t.same(resolveTarget(single, 'linux'), { name: 'linux', values: ['linux'], keys: {} });
@@ -217,6 +234,36 @@ t.test('resolveTarget', async (t) => {
     code: 'BAD_TARGET',
     message: /has 2 values but .*trellis\.config has no \[fields\], so a target is one value/,
   });
+});
+
+t.test('resolveTarget: a target runconfigs does not name runs with [default], with one warning, unless strict', async (t) => {
+  const area = targetArea(t, FIELDS, '[default]\nCC gcc\n[linux/x86_64]\n');
+  const warnings: string[] = [];
+  t.same(resolveTarget(area, 'win/arm', { warn: (w) => warnings.push(w) }), {
+    name: 'win/arm',
+    values: ['win', 'arm'],
+    keys: { OS: 'win', ARCH: 'arm' },
+  });
+  t.equal(warnings.length, 1, 'one warning');
+  t.match(
+    warnings[0],
+    /^target 'win\/arm' is not named in .*runconfigs\.config \(no \[win\/arm\] section or pattern section matches it\): its tests get the \[default\] values only; .*--reqtarg/,
+  );
+  t.equal(resolveTarget(area, 'win/arm').name, 'win/arm', 'without a warn hook it is accepted silently (queries)');
+  resolveTarget(area, 'linux/x86_64', { warn: (w) => warnings.push(w) });
+  t.equal(warnings.length, 1, 'a named target gives no warning');
+  t.throws(() => resolveTarget(area, 'win/arm', { strict: true }), {
+    code: 'UNKNOWN_TARGET',
+    message: /\(--reqtarg requires a named target\)/,
+  });
+  const strictArea = targetArea(t, `${FIELDS}[setup]\nreqtarg yes\n`, '[default]\n[linux/x86_64]\n');
+  t.throws(() => resolveTarget(strictArea, 'win/arm'), {
+    code: 'UNKNOWN_TARGET',
+    message: /\(\[setup\] reqtarg at .*trellis\.config:\d+ requires a named target\)/,
+  });
+  t.equal(resolveTarget(strictArea, 'linux/x86_64').name, 'linux/x86_64');
+  const offArea = targetArea(t, `${FIELDS}[setup]\nreqtarg no\n`, '[default]\n');
+  t.equal(resolveTarget(offArea, 'win/arm').name, 'win/arm', 'reqtarg no is the default');
 });
 
 t.test('readRunconfigs sets MT_TARGET and the keys; runconfigValues overrides [default]', async (t) => {

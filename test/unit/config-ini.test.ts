@@ -205,3 +205,21 @@ t.test('the result is frozen', async (t) => {
   t.ok(Object.isFrozen(cfg.entries('s')));
   t.ok(Object.isFrozen(cfg.get('s', 'k')));
 });
+
+t.test('assignments keep a repeated key; a multi-line value knows the line of each of its lines', async (t) => {
+  const cfg = parse(
+    ['[logrules]', 'a error /x/', 'b warn /y/', 'a ignore /z/', 'c', '  one', '# a comment', '  two', 'd first', '  second'].join('\n'),
+  );
+  t.same(
+    cfg.assignments('logrules').map(([k, v]) => `${k}=${v.text}@${v.loc.line}`),
+    ['a=error /x/@2', 'b=warn /y/@3', 'a=ignore /z/@4', 'c=one\ntwo@5', 'd=first\nsecond@9'],
+  );
+  t.same(
+    entriesText(cfg, 'logrules').map(([k]) => k),
+    ['a', 'b', 'c', 'd'],
+    'entries still merge by key',
+  );
+  t.equal(cfg.get('logrules', 'a')!.textLines, undefined, 'a one-line value has no line list');
+  t.same(cfg.get('logrules', 'c')!.textLines, [6, 8], 'KEY alone: the value starts on the next line; comments are skipped');
+  t.same(cfg.get('logrules', 'd')!.textLines, [9, 10]);
+});

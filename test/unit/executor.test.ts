@@ -35,6 +35,7 @@ function def(name: string, opts: { waiton?: string[]; mode?: WaitMode; priority?
     skip: {},
     triggers: [],
     envOverride: [],
+    logRules: new Map(),
   };
 }
 
@@ -129,6 +130,7 @@ async function setup(t: { testdir(): string; teardown(fn: () => unknown): void }
   const rp: RunPlan = {
     target: { name: 'linux/x86_64', values: ['linux', 'x86_64'], keys: {} },
     runname: 'nightly',
+    targetWarnings: [],
     runconfig: [],
     pattern: parseTestPattern('%'),
     plan,

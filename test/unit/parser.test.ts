@@ -45,6 +45,7 @@ t.test('commands and their options', async (t) => {
     [['report', 'junit', '-t', 'a/b', '-r', 'n'], 'report', { logs: 'failed' }],
     [['report', 'json', '-t', 'a/b', '-r', 'n'], 'report', { format: 'json' }],
     [['run', '-t', 'a/b', '-r', 'n', '--junit', 'results.xml'], 'run', { junit: 'results.xml' }],
+    [['run', '-t', 'a/b', '-r', 'n', '--reqtarg'], 'run', { reqtarg: true }],
     [
       ['dashboard', '-t', 'linux/%', '-r', 'night%,rel%', '-p', 'unit%', '--status', 'FAIL,RUNNING'],
       'dashboard',

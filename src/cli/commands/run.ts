@@ -75,6 +75,7 @@ export async function execute(opts: RunOptions, ctx: CommandContext): Promise<nu
           preclean: opts.preclean,
           force: opts.force,
           ...(opts.launcher !== undefined ? { launcher: opts.launcher } : {}),
+          reqtarg: opts.reqtarg,
         },
         {
           area,

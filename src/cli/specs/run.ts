@@ -21,6 +21,7 @@ export const runSpec = defineCommand({
       describe: "where tests run: local, 'slurm [sbatch options]', 'ssh HOST…', or a launcher command (default: [jobtools] launcher)",
     },
     junit: { type: 'string', describe: 'when the run ends (even on Ctrl-C), write its JUnit report to FILE' },
+    reqtarg: { type: 'boolean', describe: 'refuse a target runconfigs.config does not name (also [setup] reqtarg yes)' },
   },
   examples: [
     ['$0 run -t linux/x86_64 -r nightly', 'run every test'],
