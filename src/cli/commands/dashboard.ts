@@ -5,14 +5,14 @@ import { performance } from 'node:perf_hooks';
 import { pollChanges } from '../../store/poll-changes.js';
 import { RemoteStore } from '../../client/remote-store.js';
 import { runDashboard } from '../../dashboard/dashboard.js';
-import type { FeedAccess } from '../../dashboard/live-source.js';
+import type { FeedAccess } from '../../view/live-source.js';
 import { openScreen } from '../../dashboard/screen.js';
 import type { Store } from '../../store/store.js';
 import { TrellisError } from '../../util/errors.js';
 import { isDirect, openArea, openStore } from '../area-access.js';
 import type { CommandContext } from '../context.js';
-import { createDashboardActions } from '../dashboard-actions.js';
 import type { DashboardOptions } from '../specs/area.js';
+import { createTestActions } from '../test-actions.js';
 
 export const handlesSignals = true;
 
@@ -36,7 +36,7 @@ export async function execute(opts: DashboardOptions, ctx: CommandContext): Prom
       screen,
       feed: feedOf(store),
       getTest: (runId, testname, itempath) => store.getTest(runId, testname, itempath),
-      actions: createDashboardActions({ store, area, ctx, direct }),
+      actions: createTestActions({ store, area, ctx, direct }),
       filters: {
         target: opts.target ?? '',
         runname: opts.runname ?? '',
