@@ -51,20 +51,17 @@ export function createTestActions({ store, area, ctx, direct }: ActionDeps): Tes
     makeDirs(logsDir);
     const kind = s.rerunAll ? 'rerun' : 'run';
     const log = path.join(logsDir, `${kind}-${shortHostname()}-${ctx.pid}-${++started}.log`);
-    // An argument list, never a shell line: names and patterns are passed as they are.
+    // An argument list, never a shell line: names and patterns are passed as they are, each
+    // joined to its option so that one starting with '-' is not read as an option.
     const args = [
       path.join(ctx.binDir, 'trellis.js'),
       'run',
-      '--area',
-      area.dir,
-      '--runarea',
-      area.runArea,
-      '-t',
-      s.target,
-      '-r',
-      s.runname,
-      ...(s.pattern !== '' ? ['-p', s.pattern] : []),
-      ...(s.launcher !== undefined ? ['--launcher', s.launcher] : []),
+      `--area=${area.dir}`,
+      `--runarea=${area.runArea}`,
+      `--target=${s.target}`,
+      `--runname=${s.runname}`,
+      ...(s.pattern !== '' ? [`--pattern=${s.pattern}`] : []),
+      ...(s.launcher !== undefined ? [`--launcher=${s.launcher}`] : []),
       ...(s.rerunAll ? ['--rerun-all'] : []),
       ...(direct ? ['--direct'] : []),
     ];
@@ -105,6 +102,7 @@ export function createTestActions({ store, area, ctx, direct }: ActionDeps): Tes
     async kill(ref, run, who) {
       const now = ctx.now();
       const name = displayName(ref);
+      checkRunLock((await store.getRun(run.id)) ?? run, {}, `kill of ${name}`);
       const asked = await requestKill(store, run, {
         pattern: name,
         now,
@@ -119,6 +117,7 @@ export function createTestActions({ store, area, ctx, direct }: ActionDeps): Tes
     async setStateStatus(ref, run, text, who) {
       const name = displayName(ref);
       const { state, status } = parseStateStatus(text, 'set');
+      checkRunLock((await store.getRun(run.id)) ?? run, {}, `set of ${name}`);
       const n = await setStateStatus(store, run.id, {
         pattern: name,
         state,
