@@ -20,7 +20,8 @@ header.top .who { margin-left: auto; display: flex; gap: 8px; align-items: cente
 header.top form { margin: 0; }
 header.top button { font: inherit; }
 main { padding: 8px 12px 24px; }
-h1 { font-size: 18px; margin: 8px 0; }
+h1 { font-size: 18px; margin: 8px 0; overflow-wrap: anywhere; }
+h1 .note { font-size: 13px; font-weight: 400; }
 h2 { font-size: 15px; margin: 16px 0 6px; }
 #banner { display: none; padding: 6px 12px; background: #b71c1c; color: #fff; font-weight: 700; }
 #banner.on { display: block; }

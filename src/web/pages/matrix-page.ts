@@ -60,7 +60,7 @@ export const MAX_COUNT = 100;
 /** The page's main part: filters, legend, and the live area (summary, paging, table). */
 export function renderMatrixMain(input: MatrixInput): Html {
   const f = input.view.filters;
-  return html`<h1>Runs of ${input.runArea}</h1>
+  return html`<h1>Runs <span class="note">of ${input.runArea}</span></h1>
 <form class="filters" method="get" action="/" role="search" aria-label="filters">
 <label>Target <input type="text" name="t" value="${f.target}" placeholder="linux/%" aria-describedby="filter-help"></label>
 <label>Run name <input type="text" name="r" value="${f.runname}" placeholder="nightly%"></label>
