@@ -267,7 +267,10 @@ export class LiveHub {
       const now = this.data.cell(rc.runId, key);
       if (now === undefined) continue;
       const look = lookOf(now.state, now.status);
-      if (list === undefined) u.cells.set(rc.runId, (list = []));
+      if (list === undefined) {
+        list = [];
+        u.cells.set(rc.runId, list);
+      }
       list.push({ testname: c.testname, itempath: c.itempath, json: JSON.stringify([rc.runId, key, look.text, look.tone]) });
     }
   }

@@ -8,14 +8,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { cellWord, launchBrowser, matrixText, startWebCli, waitForCells } from '../helpers/browser.js';
+import { cellWord, launchBrowser, matrixText, type PageGlobals, type PageNode, startWebCli, waitForCells } from '../helpers/browser.js';
 import { repoRoot } from '../helpers/cli.js';
 import { run, TARGET } from '../helpers/run-e2e.js';
 import { makeDashboardArea, openGate, startBackgroundRun } from './dashboard-fixture.js';
 
-declare const document: any;
-declare const window: any;
-declare const getComputedStyle: any;
+declare const document: PageGlobals['document'];
+declare const window: PageGlobals['window'];
+declare const getComputedStyle: PageGlobals['getComputedStyle'];
 
 // Chromium's start alone takes 15 s on a loaded machine; three runs and a rerun follow.
 t.setTimeout(600_000);
@@ -41,7 +41,7 @@ t.test('the matrix live in a browser: runs, cells, filters, keys, rerun and a ru
     ['quick', 1, 'PASS'],
     ['flaky', 1, 'FAIL'],
   ]);
-  t.equal(await page.$eval('#matrix thead th[data-run] .rn', (e: any) => e.textContent), 'nightly-1', 'the run is a column');
+  t.equal(await page.$eval('#matrix thead th[data-run] .rn', (e: PageNode) => e.textContent), 'nightly-1', 'the run is a column');
 
   // Marks this page: a reload or a navigation would lose it.
   await page.evaluate(() => {
@@ -71,39 +71,39 @@ t.test('the matrix live in a browser: runs, cells, filters, keys, rerun and a ru
   await page.keyboard.press('ArrowDown');
   t.equal(await page.evaluate(() => document.activeElement?.parentElement?.dataset.k), 'quick', 'down moves to the next row');
   await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.keyboard.press('Enter')]);
-  t.match(await page.$eval('h1', (e: any) => e.textContent), /^quick in linux\/x86_64 a/, 'Enter opens the test of that cell');
-  t.match(await page.$eval('#detail', (e: any) => e.textContent), /echo quick|quick/, 'with its log');
+  t.match(await page.$eval('h1', (e: PageNode) => e.textContent), /^quick in linux\/x86_64 a/, 'Enter opens the test of that cell');
+  t.match(await page.$eval('#detail', (e: PageNode) => e.textContent), /echo quick|quick/, 'with its log');
 
   // Filters: a test pattern, a status, a target that matches nothing.
   await page.goto(`${web.baseUrl}/`, { waitUntil: 'domcontentloaded' });
   await page.type('input[name=p]', 'quick');
   await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('form.filters button[type=submit]')]);
   t.same(
-    await page.$$eval('#matrix tbody tr', (rows: any[]) => rows.map((r) => r.dataset.k)),
+    await page.$$eval('#matrix tbody tr', (rows: PageNode[]) => rows.map((r) => r.dataset.k)),
     ['quick'],
     'the test pattern keeps only quick',
   );
   await page.goto(`${web.baseUrl}/?status=FAIL`, { waitUntil: 'domcontentloaded' });
   t.same(
-    await page.$$eval('#matrix tbody tr', (rows: any[]) => rows.map((r) => r.dataset.k)),
+    await page.$$eval('#matrix tbody tr', (rows: PageNode[]) => rows.map((r) => r.dataset.k)),
     ['flaky'],
     'the status filter keeps only flaky',
     { matrix: await matrixText(page) },
   );
   await page.goto(`${web.baseUrl}/?t=${encodeURIComponent('windows/%')}`, { waitUntil: 'domcontentloaded' });
   t.match(
-    await page.$eval('#live-area', (e: any) => e.textContent),
+    await page.$eval('#live-area', (e: PageNode) => e.textContent),
     /No run matches the target and run name filters/,
     'a target nobody has',
   );
 
   // Every field has a label; every cell word keeps its contrast.
   await page.goto(`${web.baseUrl}/`, { waitUntil: 'domcontentloaded' });
-  const unlabelled = await page.$$eval('input:not([type=hidden]), select', (els: any[]) =>
+  const unlabelled = await page.$$eval('input:not([type=hidden]), select', (els: PageNode[]) =>
     els.filter((e) => !e.closest('label') && !e.getAttribute('aria-label')).map((e) => e.name),
   );
   t.same(unlabelled, [], 'every field of the matrix page has a label');
-  const contrasts = await page.$$eval('.legend span', (spans: any[]) =>
+  const contrasts = await page.$$eval('.legend span', (spans: PageNode[]) =>
     spans.map((s) => {
       const rgb = (c: string) => (c.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
       const lum = (c: number[]) => {
@@ -139,11 +139,15 @@ t.test('the matrix live in a browser: runs, cells, filters, keys, rerun and a ru
     window.__kept = 'this page';
   });
   await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('#matrix tr[data-k="flaky"] td:nth-child(2)')]);
-  t.match(await page.$eval('h1', (e: any) => e.textContent), /^flaky in linux\/x86_64 a/, 'a click on a cell opens its test');
+  t.match(await page.$eval('h1', (e: PageNode) => e.textContent), /^flaky in linux\/x86_64 a/, 'a click on a cell opens its test');
   await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('form[action="/confirm"] button')]);
-  t.match(await page.$eval('h1', (e: any) => e.textContent), /^Rerun flaky in linux\/x86_64 a\?$/, 'the rerun asks first');
+  t.match(await page.$eval('h1', (e: PageNode) => e.textContent), /^Rerun flaky in linux\/x86_64 a\?$/, 'the rerun asks first');
   await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('.confirm button[type=submit]')]);
-  t.match(await page.$eval('#notices', (e: any) => e.textContent), /rerun of flaky in linux\/x86_64 a started/, 'then says it started');
+  t.match(
+    await page.$eval('#notices', (e: PageNode) => e.textContent),
+    /rerun of flaky in linux\/x86_64 a started/,
+    'then says it started',
+  );
   await page.goto(`${web.baseUrl}/`, { waitUntil: 'domcontentloaded' });
   await waitForCells(page, [['flaky', 1, 'PASS']]);
   t.pass('the rerun turned flaky PASS in the matrix');
@@ -151,17 +155,17 @@ t.test('the matrix live in a browser: runs, cells, filters, keys, rerun and a ru
   // A run from the form: target from runconfigs.config, a run name, a pattern.
   await page.goto(`${web.baseUrl}/start`, { waitUntil: 'domcontentloaded' });
   t.same(
-    await page.$$eval('select[name=target] option', (os: any[]) => os.map((o) => o.textContent)),
+    await page.$$eval('select[name=target] option', (os: PageNode[]) => os.map((o) => o.textContent)),
     [TARGET],
     'the targets of runconfigs.config',
   );
   await page.type('input[name=runname]', 'from-web');
   await page.type('input[name=pattern]', 'quick');
   await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('form.stack button[type=submit]')]);
-  t.match(await page.$eval('h1', (e: any) => e.textContent), /^Start run linux\/x86_64 from-web\?$/, 'the run asks first');
+  t.match(await page.$eval('h1', (e: PageNode) => e.textContent), /^Start run linux\/x86_64 from-web\?$/, 'the run asks first');
   await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('.confirm button[type=submit]')]);
   t.equal(new URL(page.url()).searchParams.get('r'), 'from-web', 'then shows that run');
   await waitForCells(page, [['quick', 1, 'PASS']]);
-  t.equal(await page.$eval('#matrix thead th[data-run] .rn', (e: any) => e.textContent), 'from-web', 'which ran quick');
+  t.equal(await page.$eval('#matrix thead th[data-run] .rn', (e: PageNode) => e.textContent), 'from-web', 'which ran quick');
   t.same(errors, [], 'no script error on any page');
 });

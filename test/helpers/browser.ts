@@ -12,10 +12,37 @@ interface Teardownable {
   testdirName?: string;
 }
 
-// What functions run inside the page see (puppeteer sends their source there); the tests
-// compile without the DOM library, so these are declared for this file only.
-declare const document: any;
-declare const CSS: { escape(text: string): string };
+/**
+ * What the tests read of an element inside the page (puppeteer sends a function's source there);
+ * the tests compile without the DOM library, so the little they use is declared here.
+ */
+export interface PageNode {
+  readonly textContent: string | null;
+  readonly name?: string;
+  readonly dataset: Readonly<Record<string, string | undefined>>;
+  readonly parentElement: PageNode | null;
+  readonly rows: ArrayLike<PageNode>;
+  readonly cells: ArrayLike<PageNode>;
+  closest(selector: string): PageNode | null;
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): PageNode | null;
+}
+
+/** The page's document and window, as the tests use them. */
+export interface PageGlobals {
+  readonly document: {
+    readonly body: PageNode | null;
+    readonly activeElement: PageNode | null;
+    getElementById(id: string): PageNode | null;
+    querySelector(selector: string): PageNode | null;
+  };
+  readonly window: Record<string, unknown>;
+  readonly CSS: { escape(text: string): string };
+  getComputedStyle(node: PageNode): { readonly color: string; readonly backgroundColor: string };
+}
+
+declare const document: PageGlobals['document'];
+declare const CSS: PageGlobals['CSS'];
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
@@ -51,8 +78,8 @@ export async function matrixText(page: Page): Promise<string> {
   return page
     .evaluate(() => {
       const table = document.getElementById('matrix');
-      if (!table) return `no matrix; page: ${String(document.body?.innerText).slice(0, 2000)}`;
-      return (Array.from(table.rows) as { cells: { textContent: string | null }[] }[])
+      if (!table) return `no matrix; page: ${String(document.body?.textContent).slice(0, 2000)}`;
+      return Array.from(table.rows)
         .map((r) =>
           Array.from(r.cells)
             .map((c) => (c.textContent ?? '').trim())
@@ -68,7 +95,7 @@ export async function cellWord(page: Page, key: string, col: number): Promise<st
   return page.evaluate(
     (k, c) => {
       const tr = document.querySelector(`#matrix tr[data-k="${CSS.escape(k)}"]`);
-      return (tr?.cells[c]?.textContent as string | null | undefined) ?? undefined;
+      return tr?.cells[c]?.textContent ?? undefined;
     },
     key,
     col,

@@ -11,7 +11,7 @@ import { TrellisError } from '../../util/errors.js';
 import { makeDirs } from '../../util/files.js';
 import { shortHostname, whoAmI } from '../../util/host.js';
 import { runFormOf } from '../../web/run-form.js';
-import { isLoopback, startWeb } from '../../web/web-server.js';
+import { isLoopback, startWeb, type WebServer } from '../../web/web-server.js';
 import { isDirect, openArea, openStore } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import { feedOf } from '../feed-access.js';
@@ -32,7 +32,7 @@ export async function execute(opts: WebOptions, ctx: CommandContext): Promise<nu
   const auditFile = path.join(logsDir, `web-${shortHostname()}-${ctx.pid}.log`);
   const audit = (line: string) => appendFileSync(auditFile, `${isoTime(ctx.now())} ${line.replace(/\n/g, ' | ')}\n`, { mode: 0o640 });
   const { createTestActions } = await import('../test-actions.js');
-  let web;
+  let web: WebServer;
   try {
     web = await startWeb({
       feed: feedOf(store),
