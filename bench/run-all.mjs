@@ -14,6 +14,7 @@ const BENCHES = [
   'junit.mjs',
   'history.mjs',
   'diff.mjs',
+  'web.mjs',
 ];
 const dir = path.dirname(fileURLToPath(import.meta.url));
 

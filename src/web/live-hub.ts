@@ -294,7 +294,8 @@ export class LiveHub {
     }
     for (const [id, entry] of u.headers) if (mine.has(id)) headers.push(entry);
     if (cells.length === 0 && headers.length === 0) return;
-    view.send('update', `{"seq":${u.seq},"c":[${cells.join(',')}],"h":[${headers.join(',')}]}`);
+    // `at`: when it left (ms since the epoch), for a page's trace (bench/web.mjs).
+    view.send('update', `{"seq":${u.seq},"at":${Date.now()},"c":[${cells.join(',')}],"h":[${headers.join(',')}]}`);
   }
 
   /** Follows the runs pages show, then those held for pages being rendered, then the newest. */

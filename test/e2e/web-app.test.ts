@@ -130,6 +130,7 @@ t.test('sessions: the login page without one, one-time tokens, pages with one, a
   const diff = await inject({ method: 'GET', url: `/diff?old=${ids[0]}&new=${ids[1]}`, headers: { cookie: cookie! } });
   t.equal(diff.statusCode, 200, 'the diff of a and b');
   t.match(diff.body, /worse 0, better 0, appeared 0, disappeared 0, pending 0, same 4/, 'nothing changed between them');
+  t.match(diff.body, new RegExp(`<a href="/test\\?run=${ids[1]}&amp;t=quick">quick</a>`), 'each test links to its page in the newer run');
 
   const asset = /href="(\/assets\/style\.[0-9a-f]+\.css)"/.exec(page.body)![1]!;
   const css = await inject({ method: 'GET', url: asset });

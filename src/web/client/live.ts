@@ -5,11 +5,12 @@
  * runs, so its log tail follows. No framework: the DOM is patched in place.
  */
 
-type Update = { seq: number; c: [number, string, string, string][]; h: [number, string, number, number, string, string][] };
+type Update = { seq: number; at?: number; c: [number, string, string, string][]; h: [number, string, number, number, string, string][] };
 
 /** For bench/web.mjs (`?trace=1`): every cell a page patched, with when. */
 interface TraceWindow extends Window {
-  __trellisTrace?: { run: number; key: string; word: string; at: number }[];
+  /** `sent`: when the web view sent the update that carried it */
+  __trellisTrace?: { run: number; key: string; word: string; at: number; sent: number | undefined }[];
   __trellisReloads?: number;
 }
 
@@ -75,7 +76,7 @@ class Matrix {
       if (!td) continue;
       if (td.textContent !== word) td.textContent = word;
       if (td.className !== tone) td.className = tone;
-      if (tracing) traceWin.__trellisTrace!.push({ run, key, word, at: Date.now() });
+      if (tracing) traceWin.__trellisTrace!.push({ run, key, word, at: Date.now(), sent: u.at });
     }
     for (const [run, state, ok, total, tone, counts] of u.h) {
       const col = this.cols.get(run);

@@ -6,7 +6,7 @@ import { displayName } from '../../model/display-name.js';
 import type { RunRecord } from '../../model/records.js';
 import { DIFF_CLASSES, type DiffSide, type RunDiff } from '../../report/diff.js';
 import { lookOf } from '../../view/cell-style.js';
-import { html, raw, type Html } from '../html.js';
+import { html, query, raw, type Html } from '../html.js';
 
 export interface DiffPageInput {
   /** the runs to choose from, newest first */
@@ -55,7 +55,7 @@ ${DIFF_CLASSES.map((c) => {
   const entries = diff.entries.filter((e) => e.class === c);
   if (entries.length === 0) return '';
   const table = html`<table class="list"><thead><tr><th scope="col">Test</th><th scope="col">Old</th><th scope="col">New</th></tr></thead><tbody>
-${entries.map((e) => html`<tr><td>${displayName(e)}</td>${word(e.old)}${word(e.new)}</tr>`)}
+${entries.map((e) => html`<tr><td><a href="/test${query({ run: e.new === null ? old.id : now.id, t: e.testname, i: e.itempath })}">${displayName(e)}</a></td>${word(e.old)}${word(e.new)}</tr>`)}
 </tbody></table>`;
   // The long, unremarkable lists stay closed.
   if (c === 'same' || c === 'pending') return html`<details><summary>${HEADINGS[c]}: ${entries.length}</summary>${table}</details>`;
