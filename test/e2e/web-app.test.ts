@@ -119,7 +119,7 @@ t.test('sessions: the login page without one, one-time tokens, pages with one, a
     { kind: 'test', opId: 'web-test-placement', testId: flaky.id, set: { launcher: 'slurm', jobId: '4821' }, time: Date.now() / 1000 },
   ]);
   const placed = await inject({ method: 'GET', url: `/test?run=${runId}&t=flaky`, headers: { cookie: cookie! } });
-  t.match(placed.body, /<dt>Where<\/dt><dd>[^<]+ \(pid \d+\), slurm job 4821<\/dd>/, 'and a launcher\'s test its launcher and job id');
+  t.match(placed.body, /<dt>Where<\/dt><dd>[^<]+ \(pid \d+\), slurm job 4821<\/dd>/, "and a launcher's test its launcher and job id");
   const runPage = await inject({ method: 'GET', url: `/run?id=${runId}&all=1`, headers: { cookie: cookie! } });
   t.match(runPage.body, /<h2>Log<\/h2>/, 'the run page with its log');
   t.match(runPage.body, /claimed the run/, 'the runner in the log');
