@@ -278,7 +278,7 @@ function memory(pid) {
   return { hwm: kb('VmHWM') / 1024, rss: kb('VmRSS') / 1024 };
 }
 
-/** What a filled cell can say (src/dashboard/cell-style.ts); `..` is a cell still loading. */
+/** What a filled cell can say (src/view/cell-style.ts); `..` is a cell still loading. */
 const CELL_WORDS = new Set(
   'PASS FAIL WARN WAIVED SKIP CHECK ABORT TMOUT DEAD PREQ ZERO wait done LAUNCH RUN RUN! KILLRQ KILLED INCOMP DEL ARCH .'.split(' '),
 );

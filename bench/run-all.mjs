@@ -15,6 +15,7 @@ const BENCHES = [
   'history.mjs',
   'diff.mjs',
   'logrules.mjs',
+  'web.mjs',
 ];
 const dir = path.dirname(fileURLToPath(import.meta.url));
 

@@ -40,6 +40,7 @@ const MODULES: { [K in CommandName]: () => Promise<CommandModule<OptionsFor<K>>>
   record: () => import('./commands/record.js'),
   server: () => import('./commands/server.js'),
   dashboard: () => import('./commands/dashboard.js'),
+  web: () => import('./commands/web.js'),
   report: () => import('./commands/report.js'),
   diff: () => import('./commands/diff.js'),
   log: () => import('./commands/log.js'),

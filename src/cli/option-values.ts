@@ -26,6 +26,19 @@ export function parseNonNegativeNumber(text: string, flag: string): number {
   return Number(t);
 }
 
+/** A port number from 0 (any free port) to 65535 (`--port 8420`). */
+export function parsePort(text: string, flag: string): number {
+  const t = text.trim();
+  if (!/^[0-9]{1,5}$/.test(t) || Number(t) > 65535) {
+    throw new TrellisError(
+      'BAD_VALUE',
+      `${flag} ${t}: expected a port number from 0 to 65535`,
+      `e.g. ${flag} 8420, or ${flag} 0 for any free port`,
+    );
+  }
+  return Number(t);
+}
+
 /** A comma list: its words, trimmed, empty ones left out. */
 export function parseWords(text: string): string[] {
   return text

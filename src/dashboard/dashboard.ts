@@ -4,24 +4,22 @@
  * actions and the screen.
  */
 import type { RunRecord, TestDetail } from '../model/records.js';
-import { matchPercent, parseTestPattern, type TestPattern } from '../model/pattern.js';
-import { buildDetailFrame, pickLogStep, type LogTail } from './detail-view.js';
+import { parseTestPattern, type TestPattern } from '../model/pattern.js';
+import { buildDetailFrame } from './detail-view.js';
 import { buildMatrixFrame, computeLayout, type Layout, type Line } from './frame.js';
 import { buildHelpFrame } from './help-view.js';
-import { LiveSource, type FeedAccess } from './live-source.js';
-import { readLogTail } from './log-tail.js';
-import { MatrixData } from './matrix-data.js';
-import { flattenRows, parseStatusFilter } from './rows.js';
+import type { TestActions } from '../view/actions.js';
+import { LiveSource, type FeedAccess } from '../view/live-source.js';
+import { readLogTail, type LogTail } from '../view/log-tail.js';
+import { MatrixData } from '../view/matrix-data.js';
+import { flattenRows, parseStatusFilter } from '../view/rows.js';
+import { filterRuns } from '../view/run-filters.js';
+import { pickLogStep } from '../view/test-facts.js';
 import type { ScreenPort } from './screen.js';
-import { handleKey, initialUi, scrollFor, type CellRef, type Effect, type Filters, type Grid, type UiState } from './ui-state.js';
+import { handleKey, initialUi, scrollFor, type Effect, type Filters, type Grid, type UiState } from './ui-state.js';
 
 /** What a user can do to a test from the dashboard; each returns the line to show. */
-export interface DashboardActions {
-  rerun(ref: CellRef, run: RunRecord, notify: (message: string) => void): Promise<string>;
-  kill(ref: CellRef, run: RunRecord): Promise<string>;
-  /** `text` as typed: STATE,STATUS with either part empty */
-  setStateStatus(ref: CellRef, run: RunRecord, text: string): Promise<string>;
-}
+export type DashboardActions = Pick<TestActions, 'rerun' | 'kill' | 'setStateStatus'>;
 
 export interface DashboardOptions {
   screen: ScreenPort;
@@ -189,7 +187,7 @@ class Dashboard {
     const { width, height } = this.#o.screen.size();
     const all = this.#data.runs();
     const f = this.#ui.filters;
-    const runs = f.target || f.runname ? all.filter((r) => matchList(f.target, r.target) && matchList(f.runname, r.runname)) : all;
+    const runs = filterRuns(all, f);
     const key = [this.#data.version, f, this.#ui.toggled, this.#ui.foldedByDefault, this.#pattern, runs.length];
     if (this.#rows === undefined || key.some((k, i) => k !== this.#rows!.key[i])) {
       const statuses = parseStatusFilter(f.status);
@@ -300,13 +298,4 @@ class Dashboard {
     if (this.#detailTimer) clearTimeout(this.#detailTimer);
     this.#detailTimer = undefined;
   }
-}
-
-/** True when `value` matches one of the comma-separated `%` patterns (or there are none). */
-function matchList(patterns: string, value: string): boolean {
-  const list = patterns
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p !== '');
-  return list.length === 0 || list.some((p) => matchPercent(p, value));
 }

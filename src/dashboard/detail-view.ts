@@ -3,19 +3,13 @@
  * status and duration, values, and the live tail of the log that matters (the running step's,
  * else the failing one's, else the last). Pure.
  */
-import type { RunRecord, StepRecord, TestDetail } from '../model/records.js';
 import { describePlacement, displayName } from '../model/display-name.js';
-import { statusRank } from '../model/states.js';
-import { lookOf } from './cell-style.js';
+import type { RunRecord, TestDetail } from '../model/records.js';
+import { lookOf } from '../view/cell-style.js';
+import type { LogTail } from '../view/log-tail.js';
+import { formatDuration } from '../view/test-facts.js';
 import { clean, fit, formatTime, keyLine, type Line } from './frame.js';
 import type { UiState } from './ui-state.js';
-
-export interface LogTail {
-  file: string;
-  lines: string[];
-  /** why the log could not be read */
-  error?: string;
-}
 
 export interface DetailInput {
   ui: UiState;
@@ -28,24 +22,6 @@ export interface DetailInput {
   width: number;
   height: number;
   banner?: string;
-}
-
-/** The step whose log the detail view follows. */
-export function pickLogStep(steps: readonly StepRecord[]): StepRecord | undefined {
-  return (
-    steps.find((s) => s.state === 'RUNNING') ??
-    [...steps].reverse().find((s) => statusRank(s.status) > statusRank('n/a')) ??
-    steps[steps.length - 1]
-  );
-}
-
-/** Seconds as `4.2 s`, `3 m 05 s`, `1 h 02 m`. */
-export function formatDuration(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds)) return '-';
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  const m = Math.floor(seconds / 60);
-  if (m < 60) return `${m} m ${String(Math.round(seconds % 60)).padStart(2, '0')} s`;
-  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} m`;
 }
 
 /** Every line of the detail screen. */

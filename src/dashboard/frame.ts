@@ -3,10 +3,10 @@
  * terminal. Pure: the widgets only turn segments into terminal text.
  */
 import type { RunRecord } from '../model/records.js';
-import { isSuccess, statusRank } from '../model/states.js';
-import { CELL_TEXT, LEGEND, lookOf, type Tone } from './cell-style.js';
-import type { MatrixData } from './matrix-data.js';
-import type { RowEntry } from './rows.js';
+import { CELL_TEXT, LEGEND, lookOf, type Tone } from '../view/cell-style.js';
+import type { MatrixData } from '../view/matrix-data.js';
+import type { RowEntry } from '../view/rows.js';
+import { countsTone, okCount, orderedCounts } from '../view/run-facts.js';
 import { scrollFor, selection, type Grid, type UiState } from './ui-state.js';
 
 export interface Segment {
@@ -68,8 +68,7 @@ function headerTexts(run: RunRecord, keyLines: number): string[] {
   const keys = values.slice(0, keyLines - 1);
   keys.push(values.slice(keyLines - 1).join('/'));
   while (keys.length < keyLines) keys.push('');
-  const ok = Object.entries(run.counts).reduce((n, [s, c]) => (isSuccess(s) ? n + c : n), 0);
-  return [...keys, run.runname, run.state, `${ok}/${run.total}`];
+  return [...keys, run.runname, run.state, `${okCount(run)}/${run.total}`];
 }
 
 export interface FrameInput {
@@ -165,11 +164,7 @@ function runLine(run: RunRecord | undefined): Line {
 function headerCell(run: RunRecord, text: string, line: number, selected: boolean, width: number): Segment {
   const base = { inverse: selected, bold: line < 1, text: `${pad(fitEnd(clean(text), width - 1), width - 1)} ` };
   if (line === 1) return { ...base, tone: run.state === 'running' ? 'running' : undefined };
-  if (line === 2) {
-    const ok = Object.entries(run.counts).reduce((n, [s, c]) => (isSuccess(s) ? n + c : n), 0);
-    const bad = Object.entries(run.counts).some(([s, c]) => c > 0 && statusRank(s) > statusRank('n/a'));
-    return { ...base, tone: bad ? 'fail' : run.total > 0 && ok === run.total ? 'pass' : 'idle' };
-  }
+  if (line === 2) return { ...base, tone: countsTone(run) };
   return base;
 }
 
@@ -218,13 +213,6 @@ export function keyLine(ui: UiState, hints: string): Line {
   if (ui.confirm) return [{ text: clean(ui.confirm.question), bold: true, tone: 'warn' }];
   if (ui.message) return [{ text: clean(ui.message), bold: true }];
   return [{ text: hints }];
-}
-
-/** Statuses with their counts, best first, `n/a` (not ended) last. */
-export function orderedCounts(counts: Record<string, number>): [string, number][] {
-  return Object.entries(counts)
-    .filter(([, n]) => n > 0)
-    .sort(([a], [b]) => (a === 'n/a' ? 1 : b === 'n/a' ? -1 : statusRank(a) - statusRank(b) || a.localeCompare(b)));
 }
 
 /** Local time as HH:MM:SS, with the date when it is not today. */

@@ -1,5 +1,5 @@
 /** The help screen (`?`): every key, and what the cells mean. Pure. */
-import { LEGEND } from './cell-style.js';
+import { LEGEND } from '../view/cell-style.js';
 import { fit, type Line } from './frame.js';
 
 const KEYS: readonly [string, string][] = [

@@ -5,7 +5,7 @@
  * This file and nothing else imports blessed.
  */
 import blessed from 'blessed';
-import type { Tone } from './cell-style.js';
+import type { Tone } from '../view/cell-style.js';
 import type { Line } from './frame.js';
 
 /** What the dashboard needs of a terminal. */

@@ -4,28 +4,14 @@
  */
 import type { RunRecord } from '../model/records.js';
 import { displayName } from '../model/display-name.js';
-import type { RowEntry } from './rows.js';
+import type { RowEntry } from '../view/rows.js';
+import type { CellRef } from '../view/actions.js';
+import type { Filters } from '../view/run-filters.js';
+
+export type { CellRef, Filters };
 
 export type Mode = 'matrix' | 'detail' | 'help';
 export type FilterField = 'pattern' | 'target' | 'runname' | 'status';
-
-export interface Filters {
-  /** test pattern (design §6) */
-  pattern: string;
-  /** target pattern(s) with `%`, comma list */
-  target: string;
-  /** run name pattern(s) with `%`, comma list */
-  runname: string;
-  /** states, statuses or cell words, comma list */
-  status: string;
-}
-
-/** A test or item of one run: what actions and the detail view are about. */
-export interface CellRef {
-  runId: number;
-  testname: string;
-  itempath: string;
-}
 
 export interface Prompt {
   field: FilterField | 'set';

@@ -6,8 +6,13 @@ export function shortHostname(): string {
   return os.hostname().split('.')[0] ?? os.hostname();
 }
 
-/** `user@host`, for the events log of forced changes. */
+/**
+ * `user@host`, for the events log of forced changes. `TRELLIS_WHO` names someone else: the web view
+ * sets it on the runs it starts for a person logged in to it, so their writes are recorded as theirs.
+ */
 export function whoAmI(env: Readonly<Record<string, string | undefined>> = {}): string {
+  const named = env['TRELLIS_WHO']?.trim();
+  if (named) return named.replace(/[\p{Cc}]/gu, '?').slice(0, 200);
   let user = env['USER'] ?? env['LOGNAME'];
   if (!user) {
     try {

@@ -39,7 +39,8 @@ function withInstallScripts(dir: string): string[] {
       const file = path.join(dir, pkg, 'package.json');
       if (!fs.existsSync(file)) continue;
       const scripts = (JSON.parse(fs.readFileSync(file, 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
-      if (scripts.install || scripts.preinstall || scripts.postinstall || fs.existsSync(path.join(dir, pkg, 'binding.gyp'))) found.push(pkg);
+      if (scripts.install || scripts.preinstall || scripts.postinstall || fs.existsSync(path.join(dir, pkg, 'binding.gyp')))
+        found.push(pkg);
     }
   }
   return found.sort();

@@ -5,8 +5,8 @@
  */
 import t from 'tap';
 import { pollChanges } from '../../src/store/poll-changes.js';
-import { LiveSource, type FeedAccess } from '../../src/dashboard/live-source.js';
-import { MatrixData } from '../../src/dashboard/matrix-data.js';
+import { LiveSource, type FeedAccess } from '../../src/view/live-source.js';
+import { MatrixData } from '../../src/view/matrix-data.js';
 import type { FeedBatch, FeedCursor } from '../../src/model/records.js';
 import { makeStore, NIGHTLY, regsFor, rowOf, setOp } from '../unit/store-fixture.js';
 

@@ -4,9 +4,9 @@
  */
 import t from 'tap';
 import { parseTestPattern } from '../../src/model/pattern.js';
-import { MatrixData, MAX_PENDING_PER_ANSWER } from '../../src/dashboard/matrix-data.js';
+import { MatrixData, MAX_PENDING_PER_ANSWER } from '../../src/view/matrix-data.js';
 import { displayName } from '../../src/model/display-name.js';
-import { cellMatches, flattenRows, parseStatusFilter } from '../../src/dashboard/rows.js';
+import { cellMatches, flattenRows, parseStatusFilter } from '../../src/view/rows.js';
 import { cellsBatch, makeCell, makeRun, runsBatch } from './dashboard-fixture.js';
 
 function loaded(): MatrixData {

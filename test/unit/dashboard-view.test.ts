@@ -3,13 +3,14 @@
  * say (frames as text, so they read without colour), and the cell words.
  */
 import t from 'tap';
-import { CELL_TEXT, LEGEND, lookOf } from '../../src/dashboard/cell-style.js';
-import { buildDetailFrame, formatDuration, pickLogStep } from '../../src/dashboard/detail-view.js';
+import { CELL_TEXT, LEGEND, lookOf } from '../../src/view/cell-style.js';
+import { buildDetailFrame } from '../../src/dashboard/detail-view.js';
+import { formatDuration, pickLogStep } from '../../src/view/test-facts.js';
 import { buildMatrixFrame, clean, computeLayout, type Line } from '../../src/dashboard/frame.js';
 import { buildHelpFrame } from '../../src/dashboard/help-view.js';
-import { toLines } from '../../src/dashboard/log-tail.js';
-import { MatrixData } from '../../src/dashboard/matrix-data.js';
-import { flattenRows } from '../../src/dashboard/rows.js';
+import { toLines } from '../../src/view/log-tail.js';
+import { MatrixData } from '../../src/view/matrix-data.js';
+import { flattenRows } from '../../src/view/rows.js';
 import { keyName } from '../../src/dashboard/screen.js';
 import { handleKey, initialUi, scrollFor, selectedCell, type Grid, type UiState } from '../../src/dashboard/ui-state.js';
 import type { StepRecord, TestDetail } from '../../src/model/records.js';

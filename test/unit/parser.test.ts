@@ -39,6 +39,9 @@ t.test('commands and their options', async (t) => {
     [['set-value', 'x', '007', '--expected', '7'], 'set-value', { name: 'x', value: '007', expected: '7' }],
     [['--direct', '--area', 'a', 'list', 'runs'], 'list-runs', { direct: true, area: 'a' }],
     [['dashboard'], 'dashboard', {}],
+    [['web'], 'web', {}],
+    [['web', '--port', '8420', '--bind', '0.0.0.0', '--runarea', 'r'], 'web', { port: 8420, bind: '0.0.0.0', runarea: 'r' }],
+    [['web', '--port', '0'], 'web', { port: 0 }],
     [['report', 'junit', '-t', 'a/b', '-r', 'n'], 'report', { format: 'junit', target: 'a/b', runname: 'n' }],
     [['report', 'tap', '-t', 'a/b', '-r', 'n', '-p', 'u%', '-o', 'out.tap'], 'report', { format: 'tap', pattern: 'u%', output: 'out.tap' }],
     [['report', 'junit', '-t', 'a/b', '-r', 'n', '--output', 'r.xml', '--logs', 'all'], 'report', { output: 'r.xml', logs: 'all' }],
@@ -212,6 +215,8 @@ t.test('bad values are checked once, when the command line is read, naming the o
     [['log', '-t', 'a/b', '-r', 'n', '--kind', 'lock,nap'], 'BAD_VALUE', /--kind 'lock,nap': 'nap' is not a kind/],
     [['list', 'tests', '-t', 'a/b', '-r', 'n', '-p', '~'], 'BAD_PATTERN', /-p: '~' must be followed by a test name/],
     [['dashboard', '-p', 'a,~'], 'BAD_PATTERN', /-p: '~' must be followed/],
+    [['web', '--port', '65536'], 'BAD_VALUE', /^--port 65536: expected a port number from 0 to 65535$/],
+    [['web', '--port', 'http'], 'BAD_VALUE', /^--port http: expected a port number/],
   ];
   for (const [argv, code, msg] of bad) {
     t.throws(() => parseArgs(argv), { code, message: msg }, argv.join(' '));

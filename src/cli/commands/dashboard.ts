@@ -2,17 +2,14 @@
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pollChanges } from '../../store/poll-changes.js';
-import { RemoteStore } from '../../client/remote-store.js';
 import { runDashboard } from '../../dashboard/dashboard.js';
-import type { FeedAccess } from '../../dashboard/live-source.js';
 import { openScreen } from '../../dashboard/screen.js';
-import type { Store } from '../../store/store.js';
 import { TrellisError } from '../../util/errors.js';
 import { isDirect, openArea, openStore } from '../area-access.js';
 import type { CommandContext } from '../context.js';
-import { createDashboardActions } from '../dashboard-actions.js';
+import { feedOf } from '../feed-access.js';
 import type { DashboardOptions } from '../specs/area.js';
+import { createTestActions } from '../test-actions.js';
 
 export const handlesSignals = true;
 
@@ -36,7 +33,7 @@ export async function execute(opts: DashboardOptions, ctx: CommandContext): Prom
       screen,
       feed: feedOf(store),
       getTest: (runId, testname, itempath) => store.getTest(runId, testname, itempath),
-      actions: createDashboardActions({ store, area, ctx, direct }),
+      actions: createTestActions({ store, area, ctx, direct }),
       filters: {
         target: opts.target ?? '',
         runname: opts.runname ?? '',
@@ -57,14 +54,6 @@ export async function execute(opts: DashboardOptions, ctx: CommandContext): Prom
     await store.close();
   }
   return 0;
-}
-
-/** The change feed: long polls through the server, or polls of the databases with --direct. */
-function feedOf(store: Store): FeedAccess {
-  if (store instanceof RemoteStore) {
-    return { changes: (c) => store.changes(c), waitForChanges: (c, ms, signal) => store.waitForChanges(c, ms, signal) };
-  }
-  return { changes: (c) => store.changes(c), waitForChanges: (c, ms, signal) => pollChanges(store, c, ms, undefined, signal) };
 }
 
 /** TRELLIS_DASHBOARD_TRACE=FILE: one line per timing (bench/dashboard.mjs reads it). */

@@ -13,6 +13,7 @@ import { reportSpec } from './report.js';
 import { killSpec, lockSpec, removeSpec, setStateStatusSpec, unlockSpec } from './run-admin.js';
 import { execSpec, runSpec } from './run.js';
 import { showSpec } from './show.js';
+import { webSpec } from './web.js';
 
 export const SPECS = {
   run: runSpec,
@@ -37,6 +38,7 @@ export const SPECS = {
   record: recordSpec,
   server: serverSpec,
   dashboard: dashboardSpec,
+  web: webSpec,
   report: reportSpec,
   diff: diffSpec,
   log: logSpec,

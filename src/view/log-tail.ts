@@ -4,7 +4,14 @@
  * removed).
  */
 import { readLogExcerpt } from '../util/log-excerpt.js';
-import type { LogTail } from './detail-view.js';
+
+/** The end of one log, as display lines. */
+export interface LogTail {
+  file: string;
+  lines: string[];
+  /** why the log could not be read */
+  error?: string;
+}
 
 /** Most bytes read from the end of a log. */
 const TAIL_BYTES = 64 * 1024;

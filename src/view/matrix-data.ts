@@ -63,6 +63,13 @@ export class MatrixData {
     return this.#cells.has(runId) || this.#runs.get(runId)?.total === 0;
   }
 
+  /** True when the run has that row (cheaper than cell(): no record is made). */
+  hasRow(runId: number, key: string): boolean {
+    const rc = this.#cells.get(runId);
+    const row = this.#rowByKey.get(key);
+    return rc !== undefined && row !== undefined && row < rc.codes.length && rc.codes[row] !== 0;
+  }
+
   cell(runId: number, key: string): CellRecord | undefined {
     const rc = this.#cells.get(runId);
     const row = this.#rowByKey.get(key);

@@ -52,6 +52,19 @@ export function isFolded(testname: string, opts: Pick<RowOptions, 'foldedByDefau
   return opts.foldedByDefault !== opts.toggled.has(testname);
 }
 
+/**
+ * The tests and items that `has` keeps (those some run on screen has): the data follows more runs
+ * than one screen shows, and a row only other runs have would be a line of dots.
+ */
+export function treeWithin(tree: RowTree, has: (key: string) => boolean): RowTree {
+  const tests: RowTree['tests'] = [];
+  for (const { testname, items } of tree.tests) {
+    const kept = items.filter((item) => has(displayName({ testname, itempath: item })));
+    if (kept.length > 0 || has(testname)) tests.push({ testname, items: kept });
+  }
+  return { tests };
+}
+
 /** The rows to show, in order. */
 export function flattenRows(tree: RowTree, opts: RowOptions): RowEntry[] {
   const out: RowEntry[] = [];

@@ -1,0 +1,43 @@
+/**
+ * What a person can do to tests from a front end (the terminal dashboard, the web view): rerun,
+ * kill, set state and status, start a run. The CLI wires these to the same code as the commands,
+ * so locks, the events log and the change feed apply alike; the front ends only call them.
+ */
+import type { RunRecord } from '../model/records.js';
+
+/** A test or item of one run: what actions and detail views are about. */
+export interface CellRef {
+  runId: number;
+  testname: string;
+  /** '' for the test itself */
+  itempath: string;
+}
+
+/**
+ * A `trellis run` to start, detached, on this host. Every word comes from the area (targets,
+ * launchers) or is checked by the caller (run name, test pattern): none is a shell line.
+ */
+export interface RunStart {
+  target: string;
+  runname: string;
+  /** '' for the area's default (runconfigs TESTPATT, else every test) */
+  pattern: string;
+  /** launcher words from the area's config; undefined for the area's default */
+  launcher?: string;
+  /** --rerun-all: run the selected tests again even when they ended */
+  rerunAll?: boolean;
+  /** the run's declared [params] (workflows, not built yet): NAME → value */
+  params?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Each action returns the line to show. `who` is the person recorded in the run's events
+ * (`user@host` when not given); `notify` hears later news of a started run (its end).
+ */
+export interface TestActions {
+  rerun(ref: CellRef, run: RunRecord, notify: (message: string) => void, who?: string): Promise<string>;
+  kill(ref: CellRef, run: RunRecord, who?: string): Promise<string>;
+  /** `text` as typed: STATE,STATUS with either part empty */
+  setStateStatus(ref: CellRef, run: RunRecord, text: string, who?: string): Promise<string>;
+  startRun(start: RunStart, notify: (message: string) => void, who?: string): Promise<string>;
+}
