@@ -16,6 +16,8 @@ const BENCHES = [
   'diff.mjs',
   'logrules.mjs',
   'web.mjs',
+  'slurm.mjs',
+  'ssh.mjs',
 ];
 const dir = path.dirname(fileURLToPath(import.meta.url));
 

@@ -108,9 +108,11 @@ export class JobRun {
         jobId: '',
         launchId: '',
       });
-      // A rerun's old results must be gone before the test can report new ones. A pristine row
-      // needs no wait: nothing the runner sends can undo what the test reports.
-      if (spec.reset) await recorder.flush();
+      // LAUNCHED (with this runner's host and pid) lands before any step starts: a runner killed
+      // with -9 after its step started must leave a row the reaper marks DEAD, never a NOT_STARTED
+      // test whose step runs on untracked. It also puts a rerun's reset before anything the test
+      // reports on itself.
+      await recorder.settled();
     } else {
       recorder.setTest(id, { start: ctx.now(), end: null });
     }

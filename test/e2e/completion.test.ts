@@ -8,7 +8,7 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { makeArea } from '../helpers/area.js';
 import { repoRoot, runCli } from '../helpers/cli.js';
-import { TmuxSession } from '../helpers/tmux.js';
+import { TmuxSession, SCREEN_WAIT_MS } from '../helpers/tmux.js';
 
 const binDir = path.join(repoRoot, 'bin');
 
@@ -31,10 +31,10 @@ async function shellWithCompletion(t: Test, shell: 'bash' | 'zsh', area: string)
     shell === 'bash' ? 'source <(trellis completion bash)' : 'autoload -U compinit && compinit -u && source <(trellis completion zsh)';
   await session.type(`${load}; echo loaded-$?`);
   await session.keys('Enter');
-  await session.waitForScreen(/^loaded-0$/m, 30_000, 'the completion script to load');
+  await session.waitForScreen(/^loaded-0$/m, SCREEN_WAIT_MS, 'the completion script to load');
   await session.type('clear');
   await session.keys('Enter');
-  await session.waitForScreen((s) => !/loaded-0/.test(s), 15_000, 'a clear screen');
+  await session.waitForScreen((s) => !/loaded-0/.test(s), SCREEN_WAIT_MS, 'a clear screen');
   return session;
 }
 
@@ -42,11 +42,11 @@ async function shellWithCompletion(t: Test, shell: 'bash' | 'zsh', area: string)
 async function expectCompletion(session: TmuxSession, text: string, expected: RegExp): Promise<void> {
   await session.type(text);
   await session.keys('Tab');
-  await session.waitForScreen(expected, 30_000, `${text}<Tab> to give ${String(expected)}`);
+  await session.waitForScreen(expected, SCREEN_WAIT_MS, `${text}<Tab> to give ${String(expected)}`);
   await session.keys('C-u');
   await session.type('clear');
   await session.keys('Enter');
-  await session.waitForScreen((s) => s.trim() === '$', 15_000, 'a clear screen');
+  await session.waitForScreen((s) => s.trim() === '$', SCREEN_WAIT_MS, 'a clear screen');
 }
 
 for (const shell of ['bash', 'zsh'] as const) {

@@ -11,7 +11,7 @@ import type { Test } from 'tap';
 import { makeArea } from '../helpers/area.js';
 import { trellisBin, type CliProcess } from '../helpers/cli.js';
 import { startRun, TARGET } from '../helpers/run-e2e.js';
-import { screenLines, TmuxSession } from '../helpers/tmux.js';
+import { screenLines, TmuxSession, SCREEN_WAIT_MS } from '../helpers/tmux.js';
 
 export { TARGET };
 
@@ -91,7 +91,7 @@ export function openDashboard(t: Test, area: string, args: string[] = [], opts: 
 /** Presses q and waits for the dashboard to exit (a long poll in flight may delay it); its exit code. */
 export async function quit(session: TmuxSession): Promise<number> {
   await session.keys('q');
-  const screen = await session.waitForScreen(EXIT_LINE, 20_000, 'the dashboard to exit');
+  const screen = await session.waitForScreen(EXIT_LINE, SCREEN_WAIT_MS, 'the dashboard to exit');
   return Number(EXIT_LINE.exec(screen)![1]);
 }
 

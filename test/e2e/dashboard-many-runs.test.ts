@@ -9,6 +9,7 @@ import path from 'node:path';
 import t from 'tap';
 import { openDirectStore } from '../../src/store/direct-store.js';
 import { cellsOf, line, makeDashboardArea, openDashboard, QUICK, TARGET } from './dashboard-fixture.js';
+import { SCREEN_WAIT_MS } from '../helpers/tmux.js';
 
 const RUNS = 1000;
 const NEWEST = runName(RUNS);
@@ -20,7 +21,7 @@ t.test(`${RUNS} runs: newest on the left; H and L`, async (t) => {
   t.comment(`${RUNS} runs created in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const dash = await openDashboard(t, area);
   const newest = [RUNS, RUNS - 1, RUNS - 2].map(runName).join(' +');
-  let screen = await dash.waitForScreen(new RegExp(`^run +${newest} `, 'm'), 20_000, 'the newest runs first');
+  let screen = await dash.waitForScreen(new RegExp(`^run +${newest} `, 'm'), SCREEN_WAIT_MS, 'the newest runs first');
   t.match(line(screen, 1), new RegExp(`^trellis dashboard {2}runs {2}${RUNS} runs `), 'the title counts every run');
   t.match(line(screen, 2), new RegExp(`^ ${TARGET} ${NEWEST} `), 'the newest run is selected');
   screen = await dash.waitForScreen(
@@ -28,17 +29,17 @@ t.test(`${RUNS} runs: newest on the left; H and L`, async (t) => {
       const cells = cellsOf(s, ' quick') ?? [];
       return cells[0] === 'PASS' && cells.length > 10 && cells.slice(1).every((c) => c === '.');
     },
-    15_000,
+    SCREEN_WAIT_MS,
     `quick PASS in ${NEWEST}, and not in the older runs' columns`,
   );
 
   await dash.keys('L');
-  screen = await dash.waitForScreen((s) => !line(s, 2).startsWith(` ${TARGET} ${NEWEST} `), 10_000, 'another run selected');
+  screen = await dash.waitForScreen((s) => !line(s, 2).startsWith(` ${TARGET} ${NEWEST} `), SCREEN_WAIT_MS, 'another run selected');
   const older = /^ linux\/x86_64 (n\d{4}) /.exec(line(screen, 2))?.[1];
   t.ok(older !== undefined && older < NEWEST, `L selects an older run (${older})`);
   t.match(screen, new RegExp(`^run .* ${older}( |$)`, 'm'), 'its column is on screen');
   await dash.keys('H');
-  await dash.waitForScreen((s) => line(s, 2).startsWith(` ${TARGET} ${NEWEST} `), 10_000, 'H back to the newest');
+  await dash.waitForScreen((s) => line(s, 2).startsWith(` ${TARGET} ${NEWEST} `), SCREEN_WAIT_MS, 'H back to the newest');
 });
 
 /** The name of the i-th run made: n0001, n0002, … (names sort as the runs were made). */

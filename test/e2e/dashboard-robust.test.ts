@@ -11,7 +11,7 @@ import type { ServerRow } from '../../src/report/records-json.js';
 import { assertUserError, parseJson } from '../helpers/e2e.js';
 import { trellis, waitUntil } from '../helpers/run-e2e.js';
 import { isPidAlive } from '../helpers/servers.js';
-import { screenLines } from '../helpers/tmux.js';
+import { screenLines, SCREEN_WAIT_MS } from '../helpers/tmux.js';
 import {
   bottomLine,
   cellsOf,
@@ -37,8 +37,8 @@ t.test('colours unless NO_COLOR; 80x24; a resize re-lays out', async (t) => {
   const coloured = await openDashboard(t, area, [], { width: 160, height: 50 });
   const plain = await openDashboard(t, area, [], { width: 80, height: 24, env: { NO_COLOR: '1' } });
   const ready = (s: string) => cellsOf(s, ' quick')?.[0] === 'PASS' && cellsOf(s, ' flaky')?.[0] === 'FAIL';
-  await coloured.waitForScreen(ready, 15_000, 'quick PASS, flaky FAIL');
-  await plain.waitForScreen(ready, 15_000, 'quick PASS, flaky FAIL');
+  await coloured.waitForScreen(ready, SCREEN_WAIT_MS, 'quick PASS, flaky FAIL');
+  await plain.waitForScreen(ready, SCREEN_WAIT_MS, 'quick PASS, flaky FAIL');
 
   const withColour = sgrOf(await coloured.capture({ escapes: true }));
   t.ok(withColour.colours.length > 0, `colours without NO_COLOR (${[...new Set(withColour.colours)].join(' ')})`);
@@ -54,7 +54,7 @@ t.test('colours unless NO_COLOR; 80x24; a resize re-lays out', async (t) => {
   const resized = await coloured.waitForScreen(
     (s) =>
       screenLines(s).length === 24 && line(s, 1).length === 80 && line(s, 1).endsWith('? help  q quit') && KEY_HINTS.test(bottomLine(s)),
-    10_000,
+    SCREEN_WAIT_MS,
     'the 80x24 layout',
   );
   checkSmall(t, resized, 'resized from 160x50');
@@ -68,7 +68,7 @@ t.test('server killed with -9: banner, reconnect', async (t) => {
   const dash = await openDashboard(t, area, [], { width: 250, height: 30 });
   await dash.waitForScreen(
     (s) => ['   1', '   2', '   3'].every((item) => cellsOf(s, item)?.[0] === 'RUN') && cellsOf(s, ' quick')?.[0] === 'PASS',
-    15_000,
+    SCREEN_WAIT_MS,
     'the items of slow running, quick passed',
   );
   const servers = async () => {
@@ -86,7 +86,11 @@ t.test('server killed with -9: banner, reconnect', async (t) => {
   t.teardown(() => (held ? release() : undefined));
   process.kill(pid, 'SIGKILL');
   await waitUntil(() => !isPidAlive(pid), `server ${pid} gone`);
-  const lost = await dash.waitForScreen((s) => line(s, 2).startsWith(' lost the server for '), 15_000, 'the lost-server banner on line 2');
+  const lost = await dash.waitForScreen(
+    (s) => line(s, 2).startsWith(' lost the server for '),
+    SCREEN_WAIT_MS,
+    'the lost-server banner on line 2',
+  );
   t.match(
     line(lost, 2),
     new RegExp(`^ lost the server for ${escapeRegExp(runArea)}: .+; reconnecting\\.\\.\\.$`),
@@ -104,7 +108,7 @@ t.test('server killed with -9: banner, reconnect', async (t) => {
     if (fresh.length === 0 && Date.now() > deadline) throw new Error('no new live server within 20 s of releasing the start lock');
   }
   const restored = await dash
-    .waitForScreen((s) => line(s, 2).startsWith(` ${TARGET} a  running`), 5_000, 'the banner gone, the run line back')
+    .waitForScreen((s) => line(s, 2).startsWith(` ${TARGET} a  running`), SCREEN_WAIT_MS, 'the banner gone, the run line back')
     .then(
       () => true,
       (err: Error) => {
@@ -115,7 +119,7 @@ t.test('server killed with -9: banner, reconnect', async (t) => {
   // docs/dashboard.md: the banner "goes back when the dashboard has reconnected".
   t.ok(restored, `the banner goes within 5 s of the new server (pid ${fresh[0]?.pid}) answering`);
   openGate(area, 1);
-  await dash.waitForScreen(rowIs('   1', 'PASS'), 20_000);
+  await dash.waitForScreen(rowIs('   1', 'PASS'), SCREEN_WAIT_MS);
   t.notMatch(line(dash.lastScreen, 2), /^ lost the server/, 'no banner once updates flow again');
   const set = await trellis(t, area, ['set-state-status', ',WAIVED', '-t', TARGET, '-r', 'a', '-p', 'quick']);
   t.equal(set.code, 0, 'set-state-status exits 0', { output: set.stdout + set.stderr });
@@ -134,7 +138,7 @@ t.test('bad input: no terminal, a bad -p', async (t) => {
   // At a terminal: one line, and nothing else is left on it.
   const pattern = /^trellis: -p: '~' must be followed by a test name/;
   const dash = await openDashboard(t, area, ['-p', '~']);
-  const screen = await dash.waitForScreen(EXIT_LINE, 15_000, 'the dashboard to exit');
+  const screen = await dash.waitForScreen(EXIT_LINE, SCREEN_WAIT_MS, 'the dashboard to exit');
   const lines = screen.trim().split('\n');
   t.equal(lines.length, 2, 'one line of error, then the exit code', { screen });
   t.match(lines[0], pattern);

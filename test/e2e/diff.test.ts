@@ -141,7 +141,7 @@ t.test('a new run still going: its unfinished tests are pending, not worse', asy
   fs.rmSync(path.join(area, 'slow-started'));
   fs.rmSync(path.join(area, 'slow-go'));
   const proc = startRun(t, area, 'n2', ['-p', 'a,slow']);
-  await waitUntil(() => fs.existsSync(path.join(area, 'slow-started')), 'slow to start', 20000, proc);
+  await waitUntil(() => fs.existsSync(path.join(area, 'slow-started')), 'slow to start', 60_000, proc);
   const r = await cli(['diff', ...X86, '-r', 'n1', '-r', 'n2']);
   t.equal(r.code, 0, dump(r));
   t.match(r.stdout, /\nnew: linux\/x86_64 n2 \(running, /);

@@ -204,7 +204,7 @@ t.test('exec: trellis kill of a job exec runs ends its step group: KILLED/ABORT'
   const res = await proc.done;
   t.equal(res.code, 1, { output: res.stdout + res.stderr });
   const rows = await listTests(t, area, 'r');
-  t.same(statesOf(rows), { long: 'KILLED/ABORT' });
+  t.same(statesOf(rows), { long: 'KILLED/ABORT' }, `comment: ${rows.get('long')?.comment}\n${res.stdout}${res.stderr}`);
   t.equal(isAlive(child), false, "the step's background child is gone");
   t.same(groupMembers(pgid), []);
 });

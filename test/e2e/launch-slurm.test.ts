@@ -140,7 +140,7 @@ t.test("jobs Slurm ends before exec began are marked with Slurm's reason, never 
   let ids: string[] = [];
   t.teardown(() => cancelJobs(ids));
   const proc = startRun(t, held, 'r');
-  await waitUntil(() => fs.existsSync(path.join(workDir(held, 'r', 'h'), '.trellis-slurm.sh')), 'the job to be submitted', 30_000, proc);
+  await waitUntil(() => fs.existsSync(path.join(workDir(held, 'r', 'h'), '.trellis-slurm.sh')), 'the job to be submitted', 60_000, proc);
   for (;;) {
     ids = await jobIdsOf(t, held, 'r');
     if (ids.length > 0) break;

@@ -17,11 +17,11 @@ t.test('a queued test killed on request never starts', async (t) => {
   });
   const proc = startRun(t, area, 'r', ['-j', '1']);
   const started = path.join(workDir(area, 'r', 'first'), 'started');
-  await waitUntil(() => fs.existsSync(started), 'first to start', 20000, proc);
+  await waitUntil(() => fs.existsSync(started), 'first to start', 60_000, proc);
   const kill = await trellis(t, area, ['kill', '-t', 'linux/x86_64', '-r', 'r', '-p', 'queued']);
   t.equal(kill.code, 0, kill.stdout + kill.stderr);
   t.match(kill.stdout, /KILLREQ\s+queued/);
-  await waitUntil(() => proc.stdout.includes('queued'), 'the runner to end the queued test', 20000, proc);
+  await waitUntil(() => proc.stdout.includes('queued'), 'the runner to end the queued test', 60_000, proc);
   fs.writeFileSync(path.join(area, 'go'), '');
   const res = await proc.done;
   t.equal(res.code, 1, 'a killed test fails the run');

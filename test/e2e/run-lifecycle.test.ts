@@ -54,10 +54,10 @@ t.test('new, running, done: first run, rerun, kill, Ctrl-C, kill -9', async (t) 
 
   // First run: the items are known only when gate.sh says go, so nothing can launch before.
   let proc = startRun(t, area, 'r');
-  await waitUntil(() => fs.existsSync(file('planning')), 'the lazy items command', 20000, proc);
+  await waitUntil(() => fs.existsSync(file('planning')), 'the lazy items command', 60_000, proc);
   t.match(await runOf(), { state: 'new', status: 'n/a' }, 'new: created and registered, nothing launched');
   touch('go');
-  await waitUntil(() => fs.existsSync(file('started-t1')) && fs.existsSync(file('started-t2')), 'both items', 20000, proc);
+  await waitUntil(() => fs.existsSync(file('started-t1')) && fs.existsSync(file('started-t2')), 'both items', 60_000, proc);
   t.match(await runOf(), { state: 'running' }, 'running while tests run');
   touch('release-t1');
   await rowsWhen((s) => s['t/1'] === 'COMPLETED/PASS', 't/1 to end');
@@ -70,7 +70,7 @@ t.test('new, running, done: first run, rerun, kill, Ctrl-C, kill -9', async (t) 
   // A rerun of one item: running again, done again; the other keeps its result.
   clear('started-t1', 'release-t1');
   proc = startRun(t, area, 'r', ['-p', 't/1', '--rerun-all']);
-  await waitUntil(() => fs.existsSync(file('started-t1')), 'the rerun item', 20000, proc);
+  await waitUntil(() => fs.existsSync(file('started-t1')), 'the rerun item', 60_000, proc);
   t.match(await runOf(), { state: 'running' }, 'a rerun: running');
   touch('release-t1');
   res = await proc.done;
@@ -80,7 +80,7 @@ t.test('new, running, done: first run, rerun, kill, Ctrl-C, kill -9', async (t) 
   // A kill: the killed item ends KILLED/ABORT and the run is done.
   clear('started-t2', 'release-t2');
   proc = startRun(t, area, 'r', ['-p', 't/2', '--rerun-all']);
-  await waitUntil(() => fs.existsSync(file('started-t2')), 'the item to kill', 20000, proc);
+  await waitUntil(() => fs.existsSync(file('started-t2')), 'the item to kill', 60_000, proc);
   const kill = await trellis(t, area, ['kill', '-t', TARGET, '-r', 'r', '-p', 't/2']);
   t.equal(kill.code, 0, dump(kill));
   res = await proc.done;
@@ -92,7 +92,7 @@ t.test('new, running, done: first run, rerun, kill, Ctrl-C, kill -9', async (t) 
   const reset = await trellis(t, area, ['set-state-status', 'NOT_STARTED,n/a', '-t', TARGET, '-r', 'r', '-p', 't']);
   t.equal(reset.code, 0, dump(reset));
   proc = startRun(t, area, 'r', ['-j', '1']);
-  await waitUntil(() => fs.existsSync(file('started-t1')) || fs.existsSync(file('started-t2')), 'one item', 20000, proc);
+  await waitUntil(() => fs.existsSync(file('started-t1')) || fs.existsSync(file('started-t2')), 'one item', 60_000, proc);
   proc.child.kill('SIGINT');
   res = await proc.done;
   t.equal(res.code, ExitCode.interrupted, dump(res));
@@ -104,7 +104,7 @@ t.test('new, running, done: first run, rerun, kill, Ctrl-C, kill -9', async (t) 
   // kill -9 of the runner with the other item queued: once reaped (list runs does it), done.
   clear('started-t1', 'started-t2');
   proc = startRun(t, area, 'r', ['-p', queued, '-j', '1']);
-  await waitUntil(() => fs.existsSync(file(`started-${queued.replace('/', '')}`)), 'the queued item', 20000, proc);
+  await waitUntil(() => fs.existsSync(file(`started-${queued.replace('/', '')}`)), 'the queued item', 60_000, proc);
   proc.child.kill('SIGKILL');
   await proc.done;
   const list = await trellis(t, area, ['list', 'runs']);

@@ -47,7 +47,7 @@ function lockedArea(t: Parameters<typeof makeArea>[0]) {
 t.test('lock: refused while a runner is live; shown by list runs; a second lock keeps the first', async (t) => {
   const { area, cli, runRow } = lockedArea(t);
   const proc = startRun(t, area, 'r');
-  await waitUntil(() => fs.existsSync(path.join(area, 'started-r')), 'slow to start', 20000, proc);
+  await waitUntil(() => fs.existsSync(path.join(area, 'started-r')), 'slow to start', 60_000, proc);
   assertUserError(
     t,
     await cli(['lock', ...R]),
@@ -125,7 +125,7 @@ t.test('--force writes, keeps the lock, and trellis log shows each forced write 
 
   // A forced run with a live test: kill needs --force too.
   const proc = startRun(t, area, 'r', ['-p', 'slow', '--force']);
-  await waitUntil(() => fs.existsSync(path.join(area, 'started-r')), 'slow to start', 20000, proc);
+  await waitUntil(() => fs.existsSync(path.join(area, 'started-r')), 'slow to start', 60_000, proc);
   assertUserError(t, await cli(['kill', ...R, '-p', 'slow']), ExitCode.conflict, LOCKED, WHAT_TO_DO);
   const kill = await cli(['kill', ...R, '-p', 'slow', '--force']);
   t.equal(kill.code, 0, dump(kill));

@@ -62,7 +62,7 @@ export class CliProcess {
   }
 
   /** Resolves when `pred` holds for the output so far; rejects after `ms` with everything captured. */
-  waitFor(pred: (out: string) => boolean, ms = 30000): Promise<void> {
+  waitFor(pred: (out: string) => boolean, ms = 60_000): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new Error(`timed out waiting; stdout:\n${this.stdout}\nstderr:\n${this.stderr}`));

@@ -28,7 +28,7 @@ export function assertUserError(t: Test, r: CliResult, code: number, ...patterns
 }
 
 /** Resolves when `file` exists, watching its folder (which must exist); rejects after `ms`. */
-export function waitForFile(file: string, ms = 15000): Promise<void> {
+export function waitForFile(file: string, ms = 60_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const watcher = fs.watch(path.dirname(file));
     const finish = (err?: Error) => {

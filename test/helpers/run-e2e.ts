@@ -73,7 +73,7 @@ export function readLines(file: string): string[] {
  * Resolves once `pred` holds, checking every 20 ms; rejects after `ms` with `what`. This waits
  * for a condition (a file a step writes), not for a fixed time.
  */
-export async function waitUntil(pred: () => boolean, what: string, ms = 20000, proc?: CliProcess): Promise<void> {
+export async function waitUntil(pred: () => boolean, what: string, ms = 60_000, proc?: CliProcess): Promise<void> {
   const deadline = Date.now() + ms;
   while (!pred()) {
     if (Date.now() > deadline) {
@@ -86,7 +86,7 @@ export async function waitUntil(pred: () => boolean, what: string, ms = 20000, p
 
 /** Reads a pid a step wrote, once the file is complete (one line ending in a newline). */
 export async function readPidFile(file: string, proc?: CliProcess): Promise<number> {
-  await waitUntil(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').endsWith('\n'), file, 20000, proc);
+  await waitUntil(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').endsWith('\n'), file, 60_000, proc);
   return Number(fs.readFileSync(file, 'utf8').trim());
 }
 

@@ -115,7 +115,7 @@ export async function startSshHosts(
     );
   }
   new OnHost(t, 'h1', ['/usr/sbin/sshd', '-D', '-e', '-f', path.join(dir, 'sshd-h1.conf')]);
-  await waitUntil(() => sshdPid('h1') !== undefined, 'sshd on h1', 30_000);
+  await waitUntil(() => sshdPid('h1') !== undefined, 'sshd on h1', 60_000);
   fs.mkdirSync(area, { recursive: true });
   const h2 = [
     'set -e',

@@ -59,6 +59,13 @@ export function numbered(screen: string): string {
 }
 
 /** A tmux session running one program. */
+/**
+ * How long a test waits for the screen to show something before it fails, showing the last
+ * screen. A hang guard, not a time limit: on a loaded 2-core machine a run and its server take
+ * many seconds to start, so it is long; a screen that is right returns at once.
+ */
+export const SCREEN_WAIT_MS = 60_000;
+
 export class TmuxSession {
   /** the tmux server's socket */
   readonly server: string;
@@ -124,7 +131,7 @@ export class TmuxSession {
   }
 
   /** Resolves with the screen once `check` holds; rejects after `ms` showing the last screen. */
-  async waitForScreen(check: ScreenCheck, ms = 15_000, what = String(check)): Promise<string> {
+  async waitForScreen(check: ScreenCheck, ms = SCREEN_WAIT_MS, what = String(check)): Promise<string> {
     const deadline = Date.now() + ms;
     const holds = typeof check === 'function' ? check : (s: string) => check.test(s);
     for (;;) {

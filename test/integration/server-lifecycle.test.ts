@@ -162,7 +162,7 @@ t.test('in process: a removed packet is written again at the next touch', async 
   const runArea = t.testdir();
   const server = await serve(t, runArea);
   fs.unlinkSync(server.packetFile);
-  await waitUntil(() => fs.existsSync(server.packetFile), 'the packet to come back', 15_000);
+  await waitUntil(() => fs.existsSync(server.packetFile), 'the packet to come back', 60_000);
   t.same(
     packetsIn(runArea).map((f) => f.packet),
     [server.packet],
