@@ -9,6 +9,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { FEED_BODY, STORE_API, STORE_METHODS, type FeedRequest, type HealthInfo, type StoreMethod } from '../model/protocol.js';
 import type { Store } from '../store/store.js';
 import { ExitCode, isTrellisError } from '../util/errors.js';
+import { API_NAME_CHECKS } from './api-names.js';
 import { FeedWaiters } from './feed-waiters.js';
 import { coalesceWrites } from './write-batcher.js';
 
@@ -130,8 +131,10 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
   for (const method of STORE_METHODS) {
     const spec = STORE_API[method];
     const writes = WRITE_METHODS.has(method);
+    const checkNames = API_NAME_CHECKS[method];
     app.post(`/v1/store/${method}`, { schema: { body: spec.body } }, async (req) => {
       const body = req.body as Record<string, unknown>;
+      checkNames?.(body);
       const fn = store[method] as (...args: unknown[]) => Promise<unknown>;
       try {
         const result = await fn.apply(

@@ -19,6 +19,7 @@ import { shortHostname } from '../../util/host.js';
 import { openArea } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import type { ServerOptions } from '../specs/area.js';
+import { termJson, termLine } from '../../util/terminal-text.js';
 
 /** Only a foreground server stops on Ctrl-C by itself (cleanly); the others just exit. */
 export const handlesSignals = (opts: ServerOptions) => opts.action === 'start' && opts.foreground;
@@ -56,7 +57,8 @@ export async function execute(opts: ServerOptions, ctx: CommandContext): Promise
 }
 
 const discoveryBase = (ctx: CommandContext) => ({ host: shortHostname(), now: ctx.now, debug: (m: string) => ctx.log.debug(m) });
-const describe = (f: FoundPacket) => `server pid ${f.packet.pid} on host ${f.packet.host} at ${f.packet.address}:${f.packet.port}`;
+const describe = (f: FoundPacket) =>
+  termLine(`server pid ${f.packet.pid} on host ${f.packet.host} at ${f.packet.address}:${f.packet.port}`);
 
 async function serveForeground(where: Where, opts: ServerOptions, ctx: CommandContext): Promise<number> {
   const server = await startServer({
@@ -104,7 +106,7 @@ async function list(where: Where, opts: ServerOptions, ctx: CommandContext): Pro
   const paths = runAreaPaths(where.runArea);
   const rows = (await surveyServers(paths, ctx)).map((s) => s.row);
   if (opts.json) {
-    ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    ctx.stdout.write(`${termJson(rows)}\n`);
     return 0;
   }
   if (rows.length === 0) {
