@@ -37,10 +37,13 @@ export function requestJson(
   body: unknown,
   timeoutMs: number,
   signal?: AbortSignal,
+  /** instead of the bearer token (the health check proves the token without sending it) */
+  authorization?: string,
 ): Promise<JsonAnswer> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: http.OutgoingHttpHeaders = { authorization: bearer(ep.token), accept: 'application/json' };
+    const headers: http.OutgoingHttpHeaders = { authorization: authorization ?? bearer(ep.token), accept: 'application/json' };
+    if (headers.authorization === '') delete headers.authorization;
     if (payload) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = payload.length;

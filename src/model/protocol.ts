@@ -115,6 +115,12 @@ export interface HealthInfo {
   version: string;
   /** seconds since the server started */
   uptime: number;
+  /**
+   * Answering a proof (`Authorization: Proof NONCE.MAC`): the server's proof that it knows the area
+   * token too, bound to the nonce and the area id (util/token-file.ts). A client sends the token
+   * itself only to a server that proved this.
+   */
+  proof?: string;
 }
 
 /** The Store methods the API carries (all but close). */
@@ -399,3 +405,11 @@ export function hasFeedChanges(batch: FeedBatch): boolean {
 export const TOKEN_HEADER = 'authorization';
 /** Its value for a token. */
 export const bearer = (token: string) => `Bearer ${token}`;
+/** Its value for a health check that proves the token without sending it. */
+export const proofHeader = (nonce: string, mac: string) => `Proof ${nonce}.${mac}`;
+
+/** The nonce and MAC of a `Proof` header, or undefined when it is not one. */
+export function parseProofHeader(value: string): { nonce: string; mac: string } | undefined {
+  const m = /^Proof ([0-9a-f]{32})\.([0-9a-f]{64})$/.exec(value);
+  return m ? { nonce: m[1]!, mac: m[2]! } : undefined;
+}

@@ -1,11 +1,10 @@
 /**
- * The server's side of `.meta/`: it creates the token and the area id (each once, by whoever
- * comes first: temp file + link, so racing processes agree) and writes and touches its packet.
+ * The server's side of `.meta/`: it creates the area id (once, by whoever comes first: temp file +
+ * link, so racing processes agree) and writes and touches its packet; token-keeper.ts keeps the token.
  */
-import { randomBytes } from 'node:crypto';
 import { utimesSync } from 'node:fs';
 import path from 'node:path';
-import { readAreaIdFile, readToken } from '../config/meta-files.js';
+import { readAreaIdFile } from '../config/meta-files.js';
 import type { RunAreaPaths } from '../config/paths.js';
 import { encodePacket, type Packet } from '../model/protocol.js';
 import { TrellisError } from '../util/errors.js';
@@ -14,12 +13,6 @@ import { createFileOnce, makeDirs, writeFileAtomic } from '../util/files.js';
 /** Creates `.meta/` and its `logs/`. */
 export function ensureMetaDir(paths: RunAreaPaths): void {
   makeDirs(paths.metaDir, paths.logsDir);
-}
-
-/** The area's token, created on first use (0640: readable by those who can read the run area). */
-export function ensureToken(paths: RunAreaPaths): string {
-  ensureMetaDir(paths);
-  return readToken(paths) ?? createFileOnce(paths.tokenFile, randomBytes(32).toString('hex'), 0o640);
 }
 
 /**

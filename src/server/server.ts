@@ -17,8 +17,9 @@ import { buildServerApp } from './app.js';
 import { acquireLease, type Lease } from './lease.js';
 import { TOUCH_INTERVAL, type Invocation, type Packet } from '../model/protocol.js';
 import { removeFile } from '../util/files.js';
-import { ensureAreaIdFile, ensureMetaDir, ensureToken, touchPacket, writePacket } from './meta.js';
+import { ensureAreaIdFile, ensureMetaDir, touchPacket, writePacket } from './meta.js';
 import { openServerLog } from './server-log.js';
+import { TokenKeeper } from './token-keeper.js';
 
 /** The reason a server gives when it stopped because another took its lease. */
 export const LEASE_LOST = 'lost the write lease';
@@ -58,7 +59,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let stopping: Promise<string> | undefined;
   let stopNow: (reason: string) => Promise<string> = async (reason) => reason;
 
-  const token = ensureToken(paths);
   let lease: Lease | undefined;
   let store: Store | undefined;
   let app: FastifyInstance | undefined;
@@ -72,6 +72,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         void stopNow(LEASE_LOST);
       },
     });
+    // The lease holder creates the token, or replaces a damaged one, and follows the file after.
+    const token = TokenKeeper.open(paths.tokenFile, (line) => log.warn(line));
     store = openDirectStore(opts.runArea, { host: opts.host, now: opts.now });
     const areaId = await store.areaId();
     ensureAreaIdFile(paths, areaId);
@@ -111,6 +113,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
     const timers = [
       setInterval(() => {
+        token.refresh();
         if (touchPacket(packetFile, opts.now())) return;
         try {
           // Someone took the packet for dead and removed it: put it back.
