@@ -12,6 +12,7 @@ import { readAreaIdFile, readToken, validToken } from '../config/meta-files.js';
 import { readPackets } from './packets.js';
 import { runAreaUnwritable, TrellisError } from '../util/errors.js';
 import { healthAnswerProof, healthRequestProof, newNonce, sameProof, type TokenRead } from '../util/token-file.js';
+import { checkMainDbFile } from '../util/db-files.js';
 import { readLeaseOwnerFile } from '../util/lease-owner.js';
 import { isPidAlive } from '../util/process-info.js';
 import { readLastLine, spawnDetached } from '../util/spawn-detached.js';
@@ -219,6 +220,8 @@ export async function connect(opts: DiscoverOptions): Promise<Connection> {
   }
   makeDirs(paths.metaDir, paths.logsDir);
   checkCanStart(paths, opts.runArea);
+  // The server would refuse it too, but only in its log: say it here, with its own code.
+  checkMainDbFile(paths.mainDb, paths.dbDir);
   const release = await takeStartLock(paths, opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
   try {
     // Another client may have started one while we waited for the lock.

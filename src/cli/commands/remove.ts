@@ -9,7 +9,8 @@ import type { RemoveOptions } from '../specs/run-admin.js';
 import { termLine } from '../../util/terminal-text.js';
 
 export async function execute(opts: RemoveOptions, ctx: CommandContext): Promise<number> {
-  const { store, run, area, target } = await openRun(opts, ctx);
+  // A run whose database is gone can still be removed: that is what the error about it advises.
+  const { store, run, area, target } = await openRun(opts, ctx, { damagedOk: opts.pattern === undefined });
   try {
     const pattern = opts.pattern;
     const res = await removeFromRun(store, run, {
