@@ -48,6 +48,7 @@ const MODULES: { [K in CommandName]: () => Promise<CommandModule<OptionsFor<K>>>
   exec: () => import('./commands/exec.js'),
   completion: () => import('./commands/completion.js'),
   __complete: () => import('./commands/complete.js'),
+  doctor: () => import('./commands/doctor.js'),
 };
 
 /** Loads the command's module and runs it, with Ctrl-C handling when it asks for it. */

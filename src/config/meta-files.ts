@@ -5,7 +5,7 @@
  * layer importing the client's.
  */
 import { TrellisError } from '../util/errors.js';
-import { readSmallFile } from '../util/files.js';
+import { readSmallFileSafely, type SmallFileRead } from '../util/files.js';
 import { readTokenFile, type TokenRead } from '../util/token-file.js';
 import type { RunAreaPaths } from './paths.js';
 
@@ -15,15 +15,6 @@ function unreadable(file: string, err: unknown): TrellisError {
     `cannot read ${file}: ${(err as Error).message}`,
     'you need read access to the run area to use its server; check [setup] runarea or --runarea',
   );
-}
-
-function readMetaFile(file: string): string | undefined {
-  try {
-    const text = readSmallFile(file);
-    return text === '' ? undefined : text;
-  } catch (err) {
-    throw unreadable(file, err);
-  }
 }
 
 /** What the area's token file holds: a token, nothing yet, or something damaged (never sent anywhere). */
@@ -41,7 +32,23 @@ export function validToken(paths: RunAreaPaths): string | undefined {
   return read.kind === 'ok' ? read.token : undefined;
 }
 
-/** The area id recorded in `.meta/`, or undefined before the first server. */
+/** What an area id looks like (main.db makes it: 16 random bytes in hex). */
+export const AREA_ID = /^[0-9a-f]{32}$/;
+
+/** What `.meta/area-id` holds: an id, nothing yet, or something that is not one. */
+export function readAreaIdState(paths: RunAreaPaths): SmallFileRead {
+  let read: SmallFileRead;
+  try {
+    read = readSmallFileSafely(paths.areaIdFile, 4096);
+  } catch (err) {
+    throw unreadable(paths.areaIdFile, err);
+  }
+  if (read.kind === 'ok' && !AREA_ID.test(read.text)) return { kind: 'damaged', why: 'it does not hold a 32-digit hex area id' };
+  return read;
+}
+
+/** The area id recorded in `.meta/`; undefined before the first server, or when the file is damaged. */
 export function readAreaIdFile(paths: RunAreaPaths): string | undefined {
-  return readMetaFile(paths.areaIdFile);
+  const read = readAreaIdState(paths);
+  return read.kind === 'ok' ? read.text : undefined;
 }

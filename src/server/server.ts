@@ -15,9 +15,9 @@ import { TrellisError } from '../util/errors.js';
 import { trellisVersion } from '../util/version.js';
 import { buildServerApp } from './app.js';
 import { acquireLease, type Lease } from './lease.js';
-import { TOUCH_INTERVAL, type Invocation, type Packet } from '../model/protocol.js';
+import { encodePacket, TOUCH_INTERVAL, type Invocation, type Packet } from '../model/protocol.js';
 import { removeFile } from '../util/files.js';
-import { ensureAreaIdFile, ensureMetaDir, touchPacket, writePacket } from './meta.js';
+import { ensureAreaIdFile, ensureMetaDir, keepAreaIdFile, touchPacket, writePacket } from './meta.js';
 import { openServerLog } from './server-log.js';
 import { TokenKeeper } from './token-keeper.js';
 
@@ -99,6 +99,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const address = await advertisedAddress(opts.config);
     const packet: Packet = { ...info, address, port };
     const packetFile = writePacket(paths.metaDir, packet);
+    const packetText = encodePacket(packet).text;
     log.info(
       {
         runArea: opts.runArea,
@@ -114,9 +115,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const timers = [
       setInterval(() => {
         token.refresh();
-        if (touchPacket(packetFile, opts.now())) return;
         try {
-          // Someone took the packet for dead and removed it: put it back.
+          const wrong = keepAreaIdFile(paths, areaId);
+          if (wrong !== undefined) log.warn(`${paths.areaIdFile} was damaged (${wrong}): wrote ${areaId} back`);
+        } catch (err) {
+          log.error({ err }, `cannot write ${paths.areaIdFile}: ${(err as Error).message}`);
+        }
+        if (touchPacket(packetFile, opts.now(), packetText)) return;
+        try {
+          // Someone took the packet for dead and removed it, or garbled it: put it back.
           writePacket(paths.metaDir, packet);
         } catch (err) {
           // The run area is gone or read-only: no client can find this server any more.

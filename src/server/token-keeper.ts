@@ -9,9 +9,8 @@
  * read each time (at most 4 KiB, a few system calls): a stat cannot tell two writes within the
  * file system's timestamp granularity apart.
  */
-import { renameSync } from 'node:fs';
-import { createFileOnce, writeFileAtomic } from '../util/files.js';
-import { isToken, newToken, readTokenFile, type TokenRead } from '../util/token-file.js';
+import { createFileOnce } from '../util/files.js';
+import { isToken, newToken, readTokenFile, type TokenRead, writeTokenOver } from '../util/token-file.js';
 
 /** What the app asks of a token source: the token now, and a second look after a failed check. */
 export interface TokenSource {
@@ -90,16 +89,4 @@ function replace(file: string, log: (line: string) => void, why: string): string
   writeTokenOver(file, token);
   log(`${file} was damaged (${why}): replaced it with a new token`);
   return token;
-}
-
-/** Writes `token` to `file` in one step; a folder in the way is moved aside (kept, not deleted). */
-function writeTokenOver(file: string, token: string): void {
-  try {
-    writeFileAtomic(file, `${token}\n`, 0o640);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
-    renameSync(file, `${file}.damaged-${Date.now()}`);
-    writeFileAtomic(file, `${token}\n`, 0o640);
-  }
 }

@@ -6,7 +6,8 @@
  */
 import { MainDb } from '../db/main-db.js';
 import { mapStorageError } from '../db/open.js';
-import { checkMainDbFile } from '../util/db-files.js';
+import { checkMainDbFile, describeDbFileState, inspectDbFile } from '../util/db-files.js';
+import { TrellisError } from '../util/errors.js';
 import type { RunAreaPaths } from '../config/paths.js';
 import { backfillOutcomes } from './outcome-index.js';
 import { fileIdentity } from './run-db-cache.js';
@@ -31,8 +32,8 @@ export class MainDbHandle {
 
   /**
    * Looks at the file (a stat); when it is not the one open, closes the connection (and calls
-   * `onReopen`, for the run databases opened under it) and opens the path again, which throws
-   * when the runs index is gone.
+   * `onReopen`, for the run databases opened under it) and opens the path again (a file restored
+   * from a backup); throws when the runs index is gone.
    */
   check(onReopen: () => void): void {
     if (this.#db !== undefined && fileIdentity(this.#paths.mainDb) === this.#identity) return;
@@ -40,6 +41,16 @@ export class MainDbHandle {
       this.#db.close();
       this.#db = undefined;
       onReopen();
+    }
+    // Created only when the store is opened: a runs index that vanishes under a running store is
+    // damage to report, not a cue to start an empty one.
+    const state = inspectDbFile(this.#paths.mainDb);
+    if (state === 'missing' || state === 'empty') {
+      throw new TrellisError(
+        state === 'missing' ? 'DB_MISSING' : 'DB_DAMAGED',
+        `the runs index ${this.#paths.mainDb} ${describeDbFileState(state)}: it was removed or emptied while this process had it open`,
+        'restore it from a backup, or run `trellis doctor --repair` to rebuild it from the run databases',
+      );
     }
     this.#open();
   }

@@ -11,6 +11,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   unlinkSync,
   writeFileSync,
@@ -103,6 +104,40 @@ export function readRegularFile(file: string): string {
       throw new NotARegularFileError(file, kind);
     }
     return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What a small file holds: its trimmed text, nothing, or something that cannot be it. */
+export type SmallFileRead = { kind: 'ok'; text: string } | { kind: 'missing' } | { kind: 'damaged'; why: string };
+
+/**
+ * Reads a small text file of a shared folder defensively: at most `maxBytes`, never through a
+ * symlink, never waiting on a FIFO. Errors other than "not there" (a folder the user cannot read)
+ * are thrown.
+ */
+export function readSmallFileSafely(file: string, maxBytes: number): SmallFileRead {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { kind: 'missing' };
+    if (code === 'ELOOP') return { kind: 'damaged', why: 'it is a symbolic link' };
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { kind: 'damaged', why: 'it is not a regular file' };
+    if (st.size === 0) return { kind: 'damaged', why: 'it is empty' };
+    if (st.size > maxBytes) return { kind: 'damaged', why: `it is ${st.size} bytes` };
+    const buf = Buffer.alloc(st.size);
+    const text = buf
+      .subarray(0, readSync(fd, buf, 0, st.size, 0))
+      .toString('latin1')
+      .trim();
+    return text === '' ? { kind: 'damaged', why: 'it holds only blanks' } : { kind: 'ok', text };
   } finally {
     closeSync(fd);
   }

@@ -6,7 +6,8 @@
  * as a key. Servers replace a damaged token with their own (server/token-keeper.ts).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { renameSync } from 'node:fs';
+import { readSmallFileSafely, writeFileAtomic } from './files.js';
 
 /** What a token looks like. */
 export const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
@@ -35,30 +36,22 @@ export function isToken(text: string): boolean {
  * Errors other than "not there" (a folder the user cannot read) are thrown.
  */
 export function readTokenFile(file: string): TokenRead {
-  let fd: number;
+  const read = readSmallFileSafely(file, MAX_TOKEN_FILE);
+  if (read.kind !== 'ok')
+    return read.kind === 'damaged' && /bytes$/.test(read.why) ? { kind: 'damaged', why: `${read.why}, not a 64-digit token` } : read;
+  if (!isToken(read.text)) return { kind: 'damaged', why: 'it does not hold a 64-digit hex token' };
+  return { kind: 'ok', token: read.text };
+}
+
+/** Writes `token` to `file` in one step; a folder in the way is moved aside (kept, not deleted). */
+export function writeTokenOver(file: string, token: string): void {
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    writeFileAtomic(file, `${token}\n`, 0o640);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { kind: 'missing' };
-    if (code === 'ELOOP') return { kind: 'damaged', why: 'it is a symbolic link' };
-    throw err;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return { kind: 'damaged', why: 'it is not a regular file' };
-    if (st.size === 0) return { kind: 'damaged', why: 'it is empty' };
-    if (st.size > MAX_TOKEN_FILE) return { kind: 'damaged', why: `it is ${st.size} bytes, not a 64-digit token` };
-    const buf = Buffer.alloc(st.size);
-    const text = buf
-      .subarray(0, readSync(fd, buf, 0, st.size, 0))
-      .toString('latin1')
-      .trim();
-    if (text === '') return { kind: 'damaged', why: 'it holds only blanks' };
-    if (!isToken(text)) return { kind: 'damaged', why: 'it does not hold a 64-digit hex token' };
-    return { kind: 'ok', token: text };
-  } finally {
-    closeSync(fd);
+    if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+    renameSync(file, `${file}.damaged-${Date.now()}`);
+    writeFileAtomic(file, `${token}\n`, 0o640);
   }
 }
 

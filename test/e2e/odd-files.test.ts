@@ -14,6 +14,9 @@ import { startCli, type CliResult } from '../helpers/cli.js';
 import { assertUserError, dump } from '../helpers/e2e.js';
 import { listTests, statesOf } from '../helpers/run-e2e.js';
 
+// Each command is a Node start and a server round trip: on a 2-core machine under load, minutes.
+t.setTimeout(300_000);
+
 const T = ['-t', 'linux/x86_64'];
 
 /** Runs the CLI to its end; a command still running after `ms` is killed and the test fails saying so. */

@@ -12,7 +12,7 @@ import { readPackets } from '../../src/client/packets.js';
 import { readAreaIdFile, readToken, validToken } from '../../src/config/meta-files.js';
 import { runAreaPaths } from '../../src/config/paths.js';
 import { encodePacket, MAX_PACKET_BYTES, sha1, type Packet } from '../../src/model/protocol.js';
-import { ensureAreaIdFile, ensureMetaDir, touchPacket, writePacket } from '../../src/server/meta.js';
+import { ensureAreaIdFile, ensureMetaDir, keepAreaIdFile, touchPacket, writePacket } from '../../src/server/meta.js';
 import { TokenKeeper } from '../../src/server/token-keeper.js';
 
 // The modes asserted below assume the usual umask; set it so the test does not depend on the caller's.
@@ -63,9 +63,34 @@ t.test('a good packet is read with its SHA-1 and its mtime as heartbeat', async 
 
   t.ok(touchPacket(file, 1_700_000_200), 'touch');
   t.equal(readPackets(meta, debug)[0]?.touched, 1_700_000_200, 'touching moves the heartbeat');
+  t.ok(touchPacket(file, 1_700_000_250, text), 'touch, checking the bytes');
+  fs.writeFileSync(file, text.replace('"pid"', '"pi_"'));
+  t.notOk(touchPacket(file, 1_700_000_260, text), 'a garbled packet is not touched: the server writes it again');
+  fs.writeFileSync(file, text.slice(0, 10));
+  t.notOk(touchPacket(file, 1_700_000_270, text), 'nor a truncated one');
   fs.unlinkSync(file);
   t.notOk(touchPacket(file, 1_700_000_300), 'touching a removed packet says so');
   t.same(readPackets(meta, debug), []);
+});
+
+t.test('a live server keeps .meta/area-id saying what main.db says', async (t) => {
+  const { paths } = setup(t);
+  const id = '0123456789abcdef0123456789abcdef';
+  ensureAreaIdFile(paths, id);
+  t.equal(keepAreaIdFile(paths, id), undefined, 'nothing to do');
+  for (const [what, damage, why] of [
+    ['emptied', () => fs.writeFileSync(paths.areaIdFile, ''), /empty/],
+    ['garbled', () => fs.writeFileSync(paths.areaIdFile, 'zz\n'), /32-digit/],
+    ['removed', () => fs.rmSync(paths.areaIdFile), /removed/],
+    ['another id', () => fs.writeFileSync(paths.areaIdFile, `${'f'.repeat(32)}\n`), /said f{32}/],
+  ] as const) {
+    damage();
+    t.match(keepAreaIdFile(paths, id), why, `${what}: says what was wrong`);
+    t.equal(readAreaIdFile(paths), id, `${what}: written back`);
+  }
+  fs.writeFileSync(paths.areaIdFile, 'garbage');
+  t.doesNotThrow(() => ensureAreaIdFile(paths, id), 'a starting server rewrites a damaged file rather than refusing');
+  t.equal(readAreaIdFile(paths), id);
 });
 
 t.test('no .meta folder: no packets', async (t) => {
