@@ -160,6 +160,11 @@ type Schema = Record<string, unknown>;
 const runId: Schema = { type: 'integer', minimum: 1 };
 const text = (max = 4096): Schema => ({ type: 'string', maxLength: max });
 const name: Schema = { type: 'string', minLength: 1, maxLength: 1024 };
+/**
+ * A name that comes in to be stored: only its size is the schema's; what it may contain (and that
+ * it is not empty) is checked by the name rules (server/api-names.ts), which say so in words.
+ */
+const newName: Schema = { type: 'string', maxLength: 1024 };
 const time: Schema = { type: 'number', minimum: 0 };
 const nullableTime: Schema = { type: ['number', 'null'], minimum: 0 };
 const stringMap: Schema = { type: 'object', additionalProperties: text(), maxProperties: 256 };
@@ -206,7 +211,7 @@ const writeOp: Schema = {
       {
         kind: { const: 'step' },
         ...opBase,
-        name,
+        name: newName,
         state: { enum: ['RUNNING', 'COMPLETED', 'KILLED'] },
         status: { type: 'string', maxLength: 64 },
         exitCode: { type: ['integer', 'null'] },
@@ -221,7 +226,7 @@ const writeOp: Schema = {
       {
         kind: { const: 'data' },
         ...opBase,
-        name,
+        name: newName,
         value: text(65536),
         expected: { type: ['string', 'null'] },
         tol: { type: ['string', 'null'] },
@@ -236,7 +241,7 @@ const writeOp: Schema = {
 };
 const registration = obj(
   {
-    testname: name,
+    testname: newName,
     itempath: text(),
     priority: { type: 'number' },
     rundir: text(),
@@ -295,7 +300,7 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
   areaId: spec({}, []),
   ensureRun: spec(
     {
-      spec: obj({ target: name, keys: stringMap, runname: name }, ['target', 'keys', 'runname']),
+      spec: obj({ target: newName, keys: stringMap, runname: newName }, ['target', 'keys', 'runname']),
     },
     ['spec'],
   ),
@@ -364,7 +369,7 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
         {
           key: { type: 'string', minLength: 1, maxLength: 128 },
           kind: { enum: ['wrap', 'record'] },
-          testname: name,
+          testname: newName,
           itempath: text(),
           target: text(1024),
           host: { type: 'string', minLength: 1, maxLength: 255 },
