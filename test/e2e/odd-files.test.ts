@@ -1,6 +1,6 @@
 /**
  * Files that are not what they should be, through the built CLI: a FIFO where a testconfig, the
- * area config or an included file belongs is a one-line config error naming it (before, `trellis
+ * area config, an included file or a step's logpro file belongs is a one-line config error naming it (before, `trellis
  * run` blocked on it for good, deaf to SIGTERM); a FIFO among a test's files fails that test, not
  * the run. And a test with no steps, which the config reference allows as a waiton anchor, passes.
  */
@@ -56,6 +56,13 @@ t.test('a FIFO as a testconfig, the area config or an included file is a config 
   fifo(config);
   r = await runToEnd(t, ['list', 'runs', '--area', area], area);
   assertUserError(t, r, ExitCode.config, /trellis\.config: cannot read config file \(a FIFO, not a regular file\)/);
+});
+
+t.test("a FIFO as a step's logpro file is a config error naming it", async (t) => {
+  const area = makeArea(t, { tests: { a: '[ezsteps]\nx true\n' } });
+  fifo(path.join(area, 'tests', 'a', 'x.logpro'));
+  const r = await runToEnd(t, ['run', ...T, '-r', 'n'], area);
+  assertUserError(t, r, ExitCode.config, /tests\/a\/x\.logpro: cannot read the step's logpro file \(a FIFO, not a regular file\)/);
 });
 
 t.test("a FIFO among a test's files fails that test; the run goes on and ends", async (t) => {
