@@ -85,8 +85,20 @@ export interface RunHandle {
   run: RunRecord;
 }
 
-/** Opens area and store, resolves -t and finds the run -r; reaps dead tests of that run. */
-export async function openRun(opts: GlobalOptions & { target: string; runname: string }, ctx: CommandContext): Promise<RunHandle> {
+/** True for the errors of a run whose database is missing or damaged. */
+export function isDamagedRunDb(err: unknown): boolean {
+  return err instanceof TrellisError && (err.code === 'DB_MISSING' || err.code === 'DB_DAMAGED');
+}
+
+/**
+ * Opens area and store, resolves -t and finds the run -r; reaps dead tests of that run. With
+ * `damagedOk` (trellis remove), a run whose database is missing or damaged is still found.
+ */
+export async function openRun(
+  opts: GlobalOptions & { target: string; runname: string },
+  ctx: CommandContext,
+  how: { damagedOk?: boolean } = {},
+): Promise<RunHandle> {
   const area = openArea(opts, ctx);
   const target = resolveTarget(area, opts.target);
   const runname = opts.runname;
@@ -100,7 +112,13 @@ export async function openRun(opts: GlobalOptions & { target: string; runname: s
         `see the runs with \`trellis list runs -t ${target.name}\`, or start it with \`trellis run -t ${target.name} -r ${runname}\``,
       );
     }
-    const reaped = await store.reapDead(run.id, { now: ctx.now(), deadtime: area.setup.deadtime });
+    let reaped: Awaited<ReturnType<Store['reapDead']>> = [];
+    try {
+      reaped = await store.reapDead(run.id, { now: ctx.now(), deadtime: area.setup.deadtime });
+    } catch (err) {
+      if (!(how.damagedOk && isDamagedRunDb(err))) throw err;
+      ctx.log.warn((err as TrellisError).message);
+    }
     for (const t of reaped) {
       ctx.log.warn(`${displayName(t)}: its runner is gone; marked INCOMPLETE/DEAD (${t.comment})`);
     }

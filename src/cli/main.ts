@@ -12,6 +12,7 @@ import type { CommandContext, CommandModule } from './context.js';
 import type { ParsedCommand } from './parser.js';
 import { quickParse } from './quick-parse.js';
 import type { CommandName, OptionsFor } from './specs/index.js';
+import { termLine } from '../util/terminal-text.js';
 
 /**
  * Each command's module, loaded only when it runs. The type checks that every declared command
@@ -47,6 +48,7 @@ const MODULES: { [K in CommandName]: () => Promise<CommandModule<OptionsFor<K>>>
   exec: () => import('./commands/exec.js'),
   completion: () => import('./commands/completion.js'),
   __complete: () => import('./commands/complete.js'),
+  doctor: () => import('./commands/doctor.js'),
 };
 
 /** Loads the command's module and runs it, with Ctrl-C handling when it asks for it. */
@@ -112,7 +114,7 @@ export async function main(argv: string[]): Promise<void> {
 /** Writes the error as one line (a stack too with --debug) and returns the exit code. */
 export function reportError(err: unknown, debug: boolean, stderr: NodeJS.WritableStream): number {
   if (isTrellisError(err)) {
-    stderr.write(`trellis: ${err.toLine()}\n`);
+    stderr.write(`trellis: ${termLine(err.toLine())}\n`);
     // The code docs/exit-codes.md lists, for whoever is debugging (and for tests to name).
     if (debug) stderr.write(`trellis: debug: error code ${err.code}, exit ${err.exitCode}\n`);
     if (debug && err.stack) stderr.write(`${err.stack}\n`);
@@ -120,11 +122,11 @@ export function reportError(err: unknown, debug: boolean, stderr: NodeJS.Writabl
   }
   const e = err as NodeJS.ErrnoException;
   if (e && (e.code === 'EACCES' || e.code === 'EROFS' || e.code === 'ENOSPC' || e.code === 'EPERM')) {
-    stderr.write(`trellis: ${e.message}; check the permissions and free space of that folder\n`);
+    stderr.write(`trellis: ${termLine(e.message)}; check the permissions and free space of that folder\n`);
     if (debug && e.stack) stderr.write(`${e.stack}\n`);
     return ExitCode.storage;
   }
-  stderr.write(`trellis: internal error: ${e?.message ?? String(err)}; please report it with the output of --debug\n`);
+  stderr.write(`trellis: internal error: ${termLine(e?.message ?? String(err))}; please report it with the output of --debug\n`);
   if (debug && e?.stack) stderr.write(`${e.stack}\n`);
   return ExitCode.internal;
 }

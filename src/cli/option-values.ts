@@ -6,6 +6,7 @@
  * BAD_PATTERN) line naming the option and what to write instead.
  */
 import { parseDuration } from '../config/duration.js';
+import { checkLabel, checkRunName } from '../model/names.js';
 import { parseTestPattern } from '../model/pattern.js';
 import { TrellisError } from '../util/errors.js';
 
@@ -37,6 +38,19 @@ export function parsePort(text: string, flag: string): number {
     );
   }
   return Number(t);
+}
+
+/** A run name a run may be created with (`trellis run -r`): the name rules of model/names.ts. */
+export function parseRunName(text: string, flag: string): string {
+  checkRunName(text, flag);
+  return text;
+}
+
+/** A status a test reports (`--status WARN`), upper-cased: printable, not empty. */
+export function parseStatus(text: string, flag: string): string {
+  const status = text.toUpperCase();
+  checkLabel('status', status, flag);
+  return status;
 }
 
 /** A comma list: its words, trimmed, empty ones left out. */

@@ -29,7 +29,12 @@ export class TransportError extends Error {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-/** Sends one request; resolves with the status and parsed JSON body. `signal` abandons it. */
+/**
+ * Sends one request; resolves with the status and parsed JSON body. `timeoutMs` bounds the whole
+ * exchange — connecting, sending, waiting and reading the answer — not just a silence: a listener
+ * that trickles bytes (a planted packet may name anything) must not hold a command forever.
+ * `signal` abandons it.
+ */
 export function requestJson(
   ep: Endpoint,
   method: 'GET' | 'POST',
@@ -37,19 +42,31 @@ export function requestJson(
   body: unknown,
   timeoutMs: number,
   signal?: AbortSignal,
+  /** instead of the bearer token (the health check proves the token without sending it) */
+  authorization?: string,
 ): Promise<JsonAnswer> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: http.OutgoingHttpHeaders = { authorization: bearer(ep.token), accept: 'application/json' };
+    const headers: http.OutgoingHttpHeaders = { authorization: authorization ?? bearer(ep.token), accept: 'application/json' };
+    if (headers.authorization === '') delete headers.authorization;
     if (payload) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = payload.length;
     }
     const host = ep.address.includes(':') ? `[${ep.address}]` : ep.address;
-    const req = http.request({ agent, host: ep.address, port: ep.port, method, path, headers, timeout: timeoutMs, signal }, (res) => {
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    const fail = (message: string, refused: boolean, cause: unknown) =>
+      settle(() => reject(new TransportError(`${host}:${ep.port}: ${message}`, refused, { cause })));
+    const req = http.request({ agent, host: ep.address, port: ep.port, method, path, headers, signal }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', (err) => reject(new TransportError(`${host}:${ep.port}: ${err.message}`, false, { cause: err })));
+      res.on('error', (err) => fail(err.message, false, err));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         let parsed: unknown;
@@ -58,13 +75,15 @@ export function requestJson(
         } catch {
           parsed = { error: { code: 'SERVER_ERROR', message: `not JSON: ${text.slice(0, 200)}` } };
         }
-        resolve({ status: res.statusCode ?? 0, body: parsed });
+        settle(() => resolve({ status: res.statusCode ?? 0, body: parsed }));
       });
     });
-    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      reject(new TransportError(`${host}:${ep.port}: ${err.code ?? err.message}`, err.code === 'ECONNREFUSED', { cause: err }));
-    });
+    const timer = setTimeout(() => {
+      const err = Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' });
+      fail(err.message, false, err);
+      req.destroy(err);
+    }, timeoutMs);
+    req.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message, err.code === 'ECONNREFUSED', err));
     req.end(payload);
   });
 }

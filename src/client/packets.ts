@@ -12,21 +12,29 @@ import { MAX_PACKET_BYTES, PACKET_NAME, sha1, validatePacket, type FoundPacket }
  * name and parses as a packet. Others are skipped with a note to `debug`.
  */
 export function readPackets(metaDir: string, debug: (message: string) => void): FoundPacket[] {
+  const found: FoundPacket[] = [];
+  for (const entry of inspectPackets(metaDir)) {
+    if (entry.found) found.push(entry.found);
+    else debug(`ignoring packet ${entry.file}: ${entry.problem}`);
+  }
+  return found;
+}
+
+/** Every file in `metaDir` named like a packet, with the packet it holds or what is wrong with it. */
+export function inspectPackets(metaDir: string): Array<{ file: string; found?: FoundPacket; problem?: string }> {
   let names: string[];
   try {
     names = readdirSync(metaDir);
   } catch {
     return [];
   }
-  const found: FoundPacket[] = [];
-  for (const name of names) {
-    if (!PACKET_NAME.test(name)) continue;
-    const file = path.join(metaDir, name);
-    const result = readPacketFile(file, name.slice(0, 40));
-    if (typeof result === 'string') debug(`ignoring packet ${file}: ${result}`);
-    else found.push(result);
-  }
-  return found;
+  return names
+    .filter((name) => PACKET_NAME.test(name))
+    .map((name) => {
+      const file = path.join(metaDir, name);
+      const result = readPacketFile(file, name.slice(0, 40));
+      return typeof result === 'string' ? { file, problem: result } : { file, found: result };
+    });
 }
 
 function readPacketFile(file: string, name: string): FoundPacket | string {

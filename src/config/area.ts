@@ -7,7 +7,7 @@ import path from 'node:path';
 import { configError, TrellisError } from '../util/errors.js';
 import { parseDuration } from './duration.js';
 import { parseConfigText, readConfigFile } from './ini.js';
-import { ENV_NAME, isSafeTestName } from './names.js';
+import { ENV_NAME, testNameProblem } from '../model/names.js';
 import { areaPaths } from './paths.js';
 import {
   LOG_LEVELS,
@@ -263,10 +263,11 @@ function findTestNames(areaDir: string, debug?: (m: string) => void): string[] {
     if (name.startsWith('.')) continue;
     const testconfig = areaPaths(areaDir).testconfig(name);
     if (!fs.existsSync(testconfig)) continue;
-    if (!isSafeTestName(name)) {
+    const problem = testNameProblem(name);
+    if (problem !== undefined) {
       throw new TrellisError(
         'CONFIG_VALUE',
-        `${path.join(testsDir, name)}: test name '${name}' has a blank, ',', '%', '\\' or a leading '~'`,
+        `${path.join(testsDir, name)}: test name '${name}' ${problem}`,
         'rename the folder; test names are used in patterns and folder names',
       );
     }

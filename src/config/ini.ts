@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { configError, TrellisError, type SourceLocation } from '../util/errors.js';
+import { NotARegularFileError, readRegularFile } from '../util/files.js';
 import { runRequiredCommand } from './commands.js';
 import { IniConfig } from './config-file.js';
 import { expandDirectives } from './directives.js';
@@ -18,8 +19,15 @@ const MAX_INCLUDE_DEPTH = 32;
 export function readConfigFile(file: string, ctx: ReadContext): ConfigFile {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (err) {
+    if (err instanceof NotARegularFileError) {
+      throw new TrellisError(
+        'CONFIG_INCLUDE',
+        `${file}: cannot read config file (${err.kind}, not a regular file)`,
+        'replace it with a regular file',
+      );
+    }
     const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new TrellisError('CONFIG_INCLUDE', `${file}: cannot read config file (${why})`, 'check the path and its permissions');
   }
@@ -220,7 +228,7 @@ class Reader {
     }
     let text: string;
     try {
-      text = fs.readFileSync(target, 'utf8');
+      text = readRegularFile(target);
     } catch (err) {
       const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
       throw configError('CONFIG_INCLUDE', loc, `[include ${name}]: cannot read ${target} (${why})`, 'check its permissions');

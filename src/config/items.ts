@@ -2,7 +2,9 @@
  * Expanding a test's [items] and [itemstable] into items. Lazy `VAR [system CMD]` values run here,
  * not when the testconfig is read, so listing tests never runs an item command.
  */
+import { itemValueProblem } from '../model/names.js';
 import { configError } from '../util/errors.js';
+import { termLine } from '../util/terminal-text.js';
 import { runRequiredCommand, type CommandContext } from './commands.js';
 import type { Item, ItemVar, TestDefinition } from './types.js';
 
@@ -14,10 +16,34 @@ interface ResolvedVar {
 
 /** The values of one variable, running its lazy command (output split on white space). */
 function resolveVar(v: ItemVar, section: string, ctx: CommandContext): ResolvedVar {
-  if (v.values !== null) return { name: v.name, values: v.values, v };
+  if (v.values !== null) return { name: v.name, values: checkValues(v.values, v, section), v };
   const cmd = v.lazyCommand ?? '';
   const out = runRequiredCommand(cmd, ctx, v.loc, `[${section}] ${v.name} [system ${cmd}]`);
-  return { name: v.name, values: out.split(/\s+/).filter((s) => s !== ''), v };
+  return {
+    name: v.name,
+    values: checkValues(
+      out.split(/\s+/).filter((s) => s !== ''),
+      v,
+      section,
+    ),
+    v,
+  };
+}
+
+/** Item values become names people read and type: refuses control characters (file:line). */
+function checkValues(values: readonly string[], v: ItemVar, section: string): readonly string[] {
+  for (const value of values) {
+    const problem = itemValueProblem(value);
+    if (problem !== undefined) {
+      throw configError(
+        'CONFIG_VALUE',
+        v.loc,
+        `[${section}] ${v.name}: item value '${termLine(value)}' ${problem}`,
+        'item values may hold anything but control characters',
+      );
+    }
+  }
+  return values;
 }
 
 function createItem(vars: readonly ResolvedVar[], values: readonly string[]): Item {

@@ -4,11 +4,11 @@
  * `[logpro] STEP` entry (as Megatest: the file wins), then the `[logrules]` lines naming the step
  * (`%` patterns allowed). The runner applies them after the step (src/logrules).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { buildRuleSet, parseLogpro, parseNativeRules, type NativeLine, type RulePiece, type RuleSet } from '../logrules/index.js';
 import { matchPercent } from '../model/pattern.js';
 import { configError, TrellisError } from '../util/errors.js';
+import { NotARegularFileError, readRegularFile } from '../util/files.js';
 import type { ConfigFile, ConfigValue, Step } from './types.js';
 
 /** Step name → its rules, for the steps that have any. */
@@ -33,8 +33,16 @@ function readLogproFor(config: ConfigFile, testDir: string, step: string): RuleP
     const file = path.join(testDir, `${step}.logpro`);
     let text: string | undefined;
     try {
-      text = fs.readFileSync(file, 'utf8');
+      // Not blocking: a FIFO left where the file belongs would hang the run (deaf to SIGTERM).
+      text = readRegularFile(file);
     } catch (err) {
+      if (err instanceof NotARegularFileError) {
+        throw new TrellisError(
+          'CONFIG_INCLUDE',
+          `${file}: cannot read the step's logpro file (${err.kind}, not a regular file)`,
+          'replace it with a regular file, or remove it',
+        );
+      }
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') {
         throw new TrellisError(

@@ -6,7 +6,9 @@
  * -reqtarg's strict check is --reqtarg or [setup] reqtarg yes.
  */
 import fs from 'node:fs';
+import { checkTargetValue } from '../model/names.js';
 import { TrellisError, formatLocation } from '../util/errors.js';
+import { termLine } from '../util/terminal-text.js';
 import { isPatternSectionName, sectionMatcher } from './config-file.js';
 import { parseConfigText, readConfigFile } from './ini.js';
 import type { Area, ConfigFile, ConfigValue, Target } from './types.js';
@@ -69,8 +71,9 @@ export function resolveTarget(area: Area, text: string, check: TargetCheck = {})
   values.forEach((v, i) => {
     if (v === '' || v.includes('%')) {
       const what = v === '' ? 'is empty' : `'${v}' contains '%', which is a wildcard in config section names`;
-      throw new TrellisError('BAD_TARGET', `target '${name}': the value for ${keyNames[i]} ${what}`, example);
+      throw new TrellisError('BAD_TARGET', `target '${termLine(name)}': the value for ${keyNames[i]} ${what}`, example);
     }
+    checkTargetValue(keyNames[i]!, v, '-t');
   });
   const rc = area.runconfigs;
   const known =

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import { configError, TrellisError } from '../util/errors.js';
 import { parseDuration } from './duration.js';
 import { cleanEnv } from './commands.js';
-import { ENV_NAME, isSafeTestName } from './names.js';
+import { ENV_NAME, isSafeTestName, labelProblem } from '../model/names.js';
+import { termLine } from '../util/terminal-text.js';
 import { exportValues } from './expand.js';
 import { readConfigFile } from './ini.js';
 import { readLogRules } from './log-rules.js';
@@ -122,9 +123,18 @@ function requireCommand(value: ConfigValue, what: string): string {
 }
 
 function readSteps(config: ConfigFile): Step[] {
-  return config
-    .entries('ezsteps')
-    .map(([name, value]) => Object.freeze({ name, command: requireCommand(value, `[ezsteps] ${name}`), loc: value.loc }));
+  return config.entries('ezsteps').map(([name, value]) => {
+    const problem = labelProblem(name);
+    if (problem !== undefined) {
+      throw configError(
+        'CONFIG_VALUE',
+        value.loc,
+        `[ezsteps] step name '${termLine(name)}' ${problem}`,
+        'name the step with printable characters, e.g. compile',
+      );
+    }
+    return Object.freeze({ name, command: requireCommand(value, `[ezsteps] ${name}`), loc: value.loc });
+  });
 }
 
 function readMode(value: ConfigValue | undefined): WaitMode {

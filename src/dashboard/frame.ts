@@ -8,6 +8,7 @@ import type { MatrixData } from '../view/matrix-data.js';
 import type { RowEntry } from '../view/rows.js';
 import { countsTone, okCount, orderedCounts } from '../view/run-facts.js';
 import { scrollFor, selection, type Grid, type UiState } from './ui-state.js';
+import { termLine } from '../util/terminal-text.js';
 
 export interface Segment {
   text: string;
@@ -222,9 +223,9 @@ export function formatTime(seconds: number, now = Date.now() / 1000): string {
   return new Date(now * 1000).toDateString() === d.toDateString() ? time : `${d.toISOString().slice(0, 10)} ${time}`;
 }
 
-/** Control characters never reach the terminal. */
+/** Control characters never reach the terminal: the one rule of util/terminal-text.ts. */
 export function clean(text: string): string {
-  return text.replace(/[\p{Cc}\u2028\u2029]/gu, '?');
+  return termLine(text);
 }
 
 function pad(text: string, width: number): string {

@@ -55,6 +55,19 @@ export class LogRows {
       .all(sinceSeq, limit) as EventRecord[];
   }
 
+  /** The time of the first event (the run's creation, as near as its log knows), or null. */
+  readFirstEventTime(): number | null {
+    const row = this.#sql.get(`SELECT time FROM events ORDER BY seq LIMIT 1`).get() as { time: number } | undefined;
+    return row?.time ?? null;
+  }
+
+  /** The run's last `lock` or `unlock` event: whether it was locked, and by whom (a rebuilt index). */
+  readLastLockEvent(): EventRecord | undefined {
+    return this.#sql
+      .get(`SELECT seq, time, test_id AS testId, kind, detail, who FROM events WHERE kind IN ('lock', 'unlock') ORDER BY seq DESC LIMIT 1`)
+      .get() as EventRecord | undefined;
+  }
+
   /** The seq of the last change recorded, 0 when there is none. */
   readLastSeq(): number {
     // A bare max() of the key: SQLite reads it off the end of the table instead of scanning.

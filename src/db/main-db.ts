@@ -96,6 +96,22 @@ export class MainDb {
     return { run, created: info.changes === 1 };
   }
 
+  /**
+   * Puts back the row of a run that has a database but no row (a runs index lost or rebuilt), under
+   * the run's own id: `trellis doctor --repair`. Its summary is the caller's to refresh.
+   */
+  insertRecoveredRun(id: number, target: string, runname: string, keys: Record<string, string>, created: number): RunRecord {
+    this.#sql
+      .get(`INSERT INTO runs (id, target, runname, keys, created, updated) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(id, target, runname, JSON.stringify(keys), created, created);
+    return this.getRun(id)!;
+  }
+
+  /** Gives a rebuilt runs index the area id its run databases and `.meta/area-id` carry. */
+  setAreaId(areaId: string): void {
+    this.#sql.get(`UPDATE meta SET value = ? WHERE key = 'area_id'`).run(areaId);
+  }
+
   /** The run of this target and run name. */
   findRun(target: string, runname: string): RunRecord | undefined {
     const row = this.#sql.get(`SELECT * FROM runs WHERE target = ? AND runname = ?`).get(target, runname);

@@ -101,14 +101,18 @@ export function mapStorageError(err: unknown, where: string): unknown {
   return err;
 }
 
-/** Wraps an unexpected SQLite failure on `file` as DB_ERROR. */
+/** Wraps an unexpected SQLite failure on `file` as DB_ERROR, or DB_DAMAGED when the file is. */
 function makeDbError(err: unknown, file: string): TrellisError {
   const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^SQLITE_(NOTADB|CORRUPT)/.test(code)) {
+    return new TrellisError('DB_DAMAGED', `database ${file} is damaged: ${(err as Error).message}`, DAMAGED_HINT, { cause: err });
+  }
   const hint =
     code === 'SQLITE_BUSY'
       ? 'another process held the database for too long; try again'
-      : code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT'
-        ? 'the file is not a Trellis database or is damaged; restore it from a backup or move it aside'
-        : 'run again with --debug and report the output if it persists';
+      : 'run again with --debug and report the output if it persists';
   return new TrellisError('DB_ERROR', `database ${file}: ${(err as Error).message}`, hint, { cause: err });
 }
+
+/** What to do about a damaged database file. */
+export const DAMAGED_HINT = 'restore it from a backup or move it aside; `trellis doctor` checks every database of the run area';

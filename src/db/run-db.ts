@@ -6,6 +6,8 @@
 import { DetailRows } from './detail-rows.js';
 import { LogRows } from './log-rows.js';
 import Database from 'better-sqlite3';
+import { TrellisError } from '../util/errors.js';
+import { describeDbFileState, inspectDbFile } from '../util/db-files.js';
 import { BUSY_TIMEOUT_MS, openDatabase, type Db } from './open.js';
 import { RUN_MIGRATIONS } from './run-schema.js';
 import { runInReadTransaction, runInWriteTransaction, StatementCache } from './statements.js';
@@ -39,11 +41,50 @@ export class RunDb {
     this.log = new LogRows(this.#sql);
   }
 
-  /** Opens (creating and migrating as needed) the database of run `meta.runId`. */
-  static open(file: string, meta: RunDbMeta): RunDb {
+  /**
+   * Opens the database of run `meta.runId`, migrating it as needed. Only with `create` may the file
+   * be missing (a run being created): otherwise a missing, empty or foreign file is DB_MISSING or
+   * DB_DAMAGED naming the run and the file — SQLite would quietly make an empty database of it,
+   * and the run would look like one that never ran a test.
+   */
+  static open(file: string, meta: RunDbMeta, opts: { create?: boolean } = {}): RunDb {
+    const state = inspectDbFile(file);
+    const run = `run ${meta.target}/${meta.runname}`;
+    if (state !== 'ok' && !(opts.create && state === 'missing')) {
+      throw new TrellisError(
+        state === 'missing' ? 'DB_MISSING' : 'DB_DAMAGED',
+        `the database of ${run} (${file}) ${describeDbFileState(state)}`,
+        `restore it from a backup, or remove the run (its results are gone) with \`trellis remove -t ${meta.target} -r ${meta.runname}\`; \`trellis doctor\` checks the whole run area`,
+      );
+    }
     const rdb = new RunDb(file, meta.runId, openDatabase(file, RUN_MIGRATIONS));
-    rdb.#writeMeta(meta);
+    try {
+      rdb.#checkMeta(meta, run);
+      rdb.#writeMeta(meta);
+    } catch (err) {
+      rdb.close();
+      throw err;
+    }
     return rdb;
+  }
+
+  /** Refuses a file that says it belongs to another run or area (copied, or left from another main.db). */
+  #checkMeta(meta: RunDbMeta, run: string): void {
+    const rows = this.#sql.get(`SELECT key, value FROM meta WHERE key IN ('run_id', 'area_id', 'target', 'runname')`).all() as Array<{
+      key: string;
+      value: string;
+    }>;
+    const has = new Map(rows.map((r) => [r.key, r.value]));
+    const runId = has.get('run_id');
+    const areaId = has.get('area_id');
+    if ((runId !== undefined && runId !== String(meta.runId)) || (areaId !== undefined && areaId !== meta.areaId)) {
+      const theirs = `run ${runId ?? '?'} (${has.get('target') ?? '?'}/${has.get('runname') ?? '?'}) of area ${areaId ?? '?'}`;
+      throw new TrellisError(
+        'DB_DAMAGED',
+        `${this.file} holds ${theirs}, not ${run} (id ${meta.runId}) of area ${meta.areaId}`,
+        "it is another run's file (copied, or left from another main.db): move it aside; `trellis doctor` checks the whole run area",
+      );
+    }
   }
 
   /**

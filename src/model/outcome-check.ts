@@ -3,7 +3,6 @@
  * is older than the maximum age (stale), when it never succeeded (never), or when its latest run
  * took far longer than its recent successes (slow).
  */
-import { TrellisError } from '../util/errors.js';
 import type { OutcomeSummary } from './records.js';
 import { displayName } from './display-name.js';
 
@@ -82,18 +81,4 @@ export function listExactNames(pattern: string | undefined): string[] {
     .filter((e) => e !== '' && !e.startsWith('~') && !e.includes('%'));
 }
 
-// Like test names (config/names.ts), but '/' splits the name from its item path.
-const UNSAFE_JOB_NAME = /[\s,%\\\x00-\x1f\x7f]|^[~./]|\/$|\/\//;
-
-/** Checks the name of a wrap/record job (BAD_VALUE says what to use) and returns it joined. */
-export function checkJobName(testname: string, itempath: string): string {
-  const name = displayName({ testname, itempath });
-  if (testname === '' || testname.includes('/') || UNSAFE_JOB_NAME.test(name)) {
-    throw new TrellisError(
-      'BAD_VALUE',
-      `job name '${name}' cannot be recorded`,
-      "use letters, digits and -_.+=@ with no blanks (a '/' may separate an item), e.g. backup or backup/db1",
-    );
-  }
-  return name;
-}
+export { checkJobName } from './names.js';

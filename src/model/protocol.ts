@@ -115,6 +115,12 @@ export interface HealthInfo {
   version: string;
   /** seconds since the server started */
   uptime: number;
+  /**
+   * Answering a proof (`Authorization: Proof NONCE.MAC`): the server's proof that it knows the area
+   * token too, bound to the nonce and the area id (util/token-file.ts). A client sends the token
+   * itself only to a server that proved this.
+   */
+  proof?: string;
 }
 
 /** The Store methods the API carries (all but close). */
@@ -154,6 +160,11 @@ type Schema = Record<string, unknown>;
 const runId: Schema = { type: 'integer', minimum: 1 };
 const text = (max = 4096): Schema => ({ type: 'string', maxLength: max });
 const name: Schema = { type: 'string', minLength: 1, maxLength: 1024 };
+/**
+ * A name that comes in to be stored: only its size is the schema's; what it may contain (and that
+ * it is not empty) is checked by the name rules (server/api-names.ts), which say so in words.
+ */
+const newName: Schema = { type: 'string', maxLength: 1024 };
 const time: Schema = { type: 'number', minimum: 0 };
 const nullableTime: Schema = { type: ['number', 'null'], minimum: 0 };
 const stringMap: Schema = { type: 'object', additionalProperties: text(), maxProperties: 256 };
@@ -200,7 +211,7 @@ const writeOp: Schema = {
       {
         kind: { const: 'step' },
         ...opBase,
-        name,
+        name: newName,
         state: { enum: ['RUNNING', 'COMPLETED', 'KILLED'] },
         status: { type: 'string', maxLength: 64 },
         exitCode: { type: ['integer', 'null'] },
@@ -215,7 +226,7 @@ const writeOp: Schema = {
       {
         kind: { const: 'data' },
         ...opBase,
-        name,
+        name: newName,
         value: text(65536),
         expected: { type: ['string', 'null'] },
         tol: { type: ['string', 'null'] },
@@ -230,7 +241,7 @@ const writeOp: Schema = {
 };
 const registration = obj(
   {
-    testname: name,
+    testname: newName,
     itempath: text(),
     priority: { type: 'number' },
     rundir: text(),
@@ -289,7 +300,7 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
   areaId: spec({}, []),
   ensureRun: spec(
     {
-      spec: obj({ target: name, keys: stringMap, runname: name }, ['target', 'keys', 'runname']),
+      spec: obj({ target: newName, keys: stringMap, runname: newName }, ['target', 'keys', 'runname']),
     },
     ['spec'],
   ),
@@ -358,7 +369,7 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
         {
           key: { type: 'string', minLength: 1, maxLength: 128 },
           kind: { enum: ['wrap', 'record'] },
-          testname: name,
+          testname: newName,
           itempath: text(),
           target: text(1024),
           host: { type: 'string', minLength: 1, maxLength: 255 },
@@ -399,3 +410,11 @@ export function hasFeedChanges(batch: FeedBatch): boolean {
 export const TOKEN_HEADER = 'authorization';
 /** Its value for a token. */
 export const bearer = (token: string) => `Bearer ${token}`;
+/** Its value for a health check that proves the token without sending it. */
+export const proofHeader = (nonce: string, mac: string) => `Proof ${nonce}.${mac}`;
+
+/** The nonce and MAC of a `Proof` header, or undefined when it is not one. */
+export function parseProofHeader(value: string): { nonce: string; mac: string } | undefined {
+  const m = /^Proof ([0-9a-f]{32})\.([0-9a-f]{64})$/.exec(value);
+  return m ? { nonce: m[1]!, mac: m[2]! } : undefined;
+}

@@ -6,6 +6,7 @@ import type { RunRecord } from '../model/records.js';
 import { displayName } from '../model/display-name.js';
 import { formatTable } from './table.js';
 import { DIFF_CLASSES, hasEnded, type DiffClass, type DiffEntry, type DiffSide, type RunDiff } from './diff.js';
+import { termLine } from '../util/terminal-text.js';
 
 /** The two runs compared. */
 export interface DiffRuns {
@@ -37,7 +38,7 @@ export function formatDiffCounts(diff: RunDiff): string {
 
 /** The text report; `all` lists the pending and same classes too. */
 export function formatDiff(diff: RunDiff, runs: DiffRuns, opts: { all: boolean; failed: readonly DiffClass[] }): string {
-  const out: string[] = [`old: ${label(runs.old)}`, `new: ${label(runs.new)}`];
+  const out: string[] = [termLine(`old: ${label(runs.old)}`), termLine(`new: ${label(runs.new)}`)];
   const shown = diff.entries.filter((e) => LISTED.has(e.class) || opts.all);
   // One table over every section, so the columns line up from one section to the next.
   const lines = formatTable(

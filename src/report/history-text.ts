@@ -7,6 +7,7 @@ import type { OutcomeRecord } from '../model/records.js';
 import { displayName } from '../model/display-name.js';
 import { formatSeconds } from './summary.js';
 import { formatTable, formatTime, isoTime } from './table.js';
+import { termLine } from '../util/terminal-text.js';
 
 /** Where an outcome came from, for the RUN column: the run name, `(wrap)` or `(record)`. */
 export function describeSource(o: OutcomeRecord): string {
@@ -50,6 +51,10 @@ function describePlace(o: OutcomeRecord): string {
 
 /** `trellis last-success`: when, where and which run; or that it never succeeded. */
 export function formatLastSuccess(name: string, success: OutcomeRecord | null, latest: OutcomeRecord, now: number): string {
+  return termLine(describeLastSuccess(name, success, latest, now));
+}
+
+function describeLastSuccess(name: string, success: OutcomeRecord | null, latest: OutcomeRecord, now: number): string {
   if (success === null) {
     return `${name} has never succeeded; the latest outcome is ${describeOutcome(latest)} at ${formatTime(latest.start ?? latest.time)} ${describePlace(latest)}`;
   }

@@ -7,6 +7,7 @@ import { countCases, groupCases, judgeItems, judgeTest } from './cases.js';
 import { runJson, testDetailJson } from './records-json.js';
 import type { ReportInput } from './reporters.js';
 import { isoTime } from './table.js';
+import { termJson } from '../util/terminal-text.js';
 
 /** The report as an object (what `formatJsonReport` prints). */
 export function buildJsonReport(input: ReportInput) {
@@ -26,5 +27,5 @@ export function buildJsonReport(input: ReportInput) {
 
 /** The report as indented JSON text. */
 export function formatJsonReport(input: ReportInput): string {
-  return `${JSON.stringify(buildJsonReport(input), null, 2)}\n`;
+  return `${termJson(buildJsonReport(input))}\n`;
 }

@@ -71,7 +71,7 @@ export interface ServerRow {
   started: string | null;
   uptime: number;
   heartbeatAge: number;
-  status: 'live' | 'stale' | 'unreachable' | 'other-area';
+  status: 'live' | 'stale' | 'unreachable' | 'other-area' | 'refuses-token';
   lease: boolean;
   packet: string;
 }

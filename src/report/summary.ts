@@ -1,4 +1,5 @@
 /** Text for people about a run: progress lines and the final summary. Data in, text out. */
+import { termLine } from '../util/terminal-text.js';
 
 export interface Tally {
   total: number;
@@ -19,13 +20,13 @@ export function formatCounts(byStatus: ReadonlyMap<string, number>): string {
 /** The one-line progress shown on a terminal. */
 export function formatProgress(t: Tally, elapsed: number): string {
   const counts = formatCounts(t.byStatus);
-  return `[${t.done}/${t.total}] running ${t.running}${counts ? ` | ${counts}` : ''} | ${formatSeconds(elapsed)}`;
+  return termLine(`[${t.done}/${t.total}] running ${t.running}${counts ? ` | ${counts}` : ''} | ${formatSeconds(elapsed)}`);
 }
 
 /** One plain line per ended test, for logs and pipes. */
 export function formatEnded(key: string, status: string, comment: string, seconds: number | null): string {
   const time = seconds === null ? '' : ` (${formatSeconds(seconds)})`;
-  return `${status.padEnd(10)} ${key}${time}${comment && status !== 'PASS' ? ` - ${comment}` : ''}`;
+  return termLine(`${status.padEnd(10)} ${key}${time}${comment && status !== 'PASS' ? ` - ${comment}` : ''}`);
 }
 
 /** `1.2s`, `3m04s`, `2h05m`. */
@@ -50,16 +51,16 @@ export interface SummaryInput {
 /** The summary printed when a run ends. */
 export function formatSummary(s: SummaryInput): string {
   const lines: string[] = [];
-  const head = `Run ${s.target}/${s.runname}: ${s.jobs} tests and items (${s.ran} ran) in ${formatSeconds(s.seconds)}`;
+  const head = termLine(`Run ${s.target}/${s.runname}: ${s.jobs} tests and items (${s.ran} ran) in ${formatSeconds(s.seconds)}`);
   lines.push(head);
   lines.push(`  ${formatCounts(s.byStatus) || 'nothing ran'}`);
   const shown = s.failures.slice(0, 20);
   for (const f of shown) {
-    lines.push(`  ${f.status.padEnd(10)} ${f.key}${f.comment ? ` - ${f.comment}` : ''}`);
-    if (f.rundir && f.status !== 'PREQ_FAIL' && f.status !== 'ZERO_ITEMS') lines.push(`             ${f.rundir}`);
+    lines.push(termLine(`  ${f.status.padEnd(10)} ${f.key}${f.comment ? ` - ${f.comment}` : ''}`));
+    if (f.rundir && f.status !== 'PREQ_FAIL' && f.status !== 'ZERO_ITEMS') lines.push(termLine(`             ${f.rundir}`));
   }
   if (s.failures.length > shown.length)
-    lines.push(`  … and ${s.failures.length - shown.length} more (trellis list tests -t ${s.target} -r ${s.runname} --status …)`);
+    lines.push(termLine(`  … and ${s.failures.length - shown.length} more (trellis list tests -t ${s.target} -r ${s.runname} --status …)`));
   if (s.interrupted) lines.push('Interrupted: running tests were stopped and marked KILLED; rerun to finish.');
   else if (s.failures.length === 0) lines.push('All selected tests passed.');
   else lines.push(`${s.failures.length} selected tests or items did not pass.`);

@@ -1,7 +1,9 @@
 /** Plain-text tables for people: columns padded to their widest cell. Data in, text out. */
+import { termLine } from '../util/terminal-text.js';
 
-/** Formats rows under a header; the last column is not padded. */
-export function formatTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+/** Formats rows under a header; the last column is not padded. Cells are stored text: escaped (termLine). */
+export function formatTable(header: readonly string[], rawRows: ReadonlyArray<readonly string[]>): string {
+  const rows = rawRows.map((r) => r.map(termLine));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells

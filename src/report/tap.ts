@@ -9,6 +9,7 @@ import { countCases, groupCases, judgeItems, judgeTest, type CaseGroup, type Ver
 import { cleanLine, cleanText } from './clean-text.js';
 import type { ReportInput } from './reporters.js';
 import { isoTime } from './table.js';
+import { termJson, termLine } from '../util/terminal-text.js';
 
 /** The whole report as a TAP 14 stream. */
 export function formatTap(input: ReportInput): string {
@@ -45,7 +46,7 @@ function formatGroup(out: string[], g: CaseGroup, n: number): void {
 
 function formatPoint(out: string[], indent: string, n: number, name: string, c: TestDetail, v: Verdict): void {
   const ok = v.outcome === 'passed' || v.outcome === 'skipped';
-  const skip = v.outcome === 'skipped' ? ` # SKIP ${cleanLine(v.message)}` : '';
+  const skip = v.outcome === 'skipped' ? ` # SKIP ${comment(v.message)}` : '';
   out.push(`${indent}${ok ? 'ok' : 'not ok'} ${n} - ${description(name)}${skip}`, `${indent}  ---`);
   if (v.message) out.push(`${indent}  message: ${yamlString(v.message)}`);
   for (const line of yamlFields(c, v)) out.push(`${indent}  ${line}`);
@@ -71,17 +72,18 @@ function yamlFields(c: TestDetail, v: Verdict | undefined): string[] {
 
 /** A test point's description: one line, with `#` and `\` escaped as TAP 14 says. */
 function description(name: string): string {
-  return cleanLine(name).replace(/\\/g, '\\\\').replace(/#/g, '\\#');
+  return comment(name).replace(/\\/g, '\\\\').replace(/#/g, '\\#');
 }
 
+/** One line of TAP for a terminal as much as for a parser: C1, separators and bidi controls escaped too. */
 function comment(text: string): string {
-  return cleanLine(text);
+  return termLine(cleanLine(text));
 }
 
 /**
  * A YAML double-quoted scalar: JSON's string syntax is a subset of it, but YAML wants DEL and the
- * C1 controls escaped too (they are not printable there).
+ * C1 controls escaped too (they are not printable there); termJson does, and the terminal's rule.
  */
 function yamlString(text: string): string {
-  return JSON.stringify(cleanText(text)).replace(/[\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return termJson(cleanText(text));
 }

@@ -3,6 +3,7 @@ import type { TestDetail, TestRecord } from '../model/records.js';
 import { describePlacement, displayName } from '../model/display-name.js';
 import { formatSeconds } from './summary.js';
 import { formatTable, formatTime } from './table.js';
+import { termLine, termLog } from '../util/terminal-text.js';
 
 export interface DetailExtras {
   tail?: { step: string; text: string };
@@ -13,14 +14,14 @@ export interface DetailExtras {
 export function formatTestDetail(t: TestDetail, extras: DetailExtras): string {
   const name = displayName(t);
   const out: string[] = [
-    `${name}: ${t.state} ${t.status}${t.comment ? ` - ${t.comment}` : ''}`,
-    `  host      ${describePlacement(t)}`,
+    termLine(`${name}: ${t.state} ${t.status}${t.comment ? ` - ${t.comment}` : ''}`),
+    termLine(`  host      ${describePlacement(t)}`),
     `  started   ${formatTime(t.start)}`,
     `  ended     ${formatTime(t.end)}${t.duration !== null ? `  (${formatSeconds(t.duration)})` : ''}`,
-    `  folder    ${t.rundir || '-'}`,
+    termLine(`  folder    ${t.rundir || '-'}`),
   ];
-  if (t.description) out.push(`  about     ${t.description}`);
-  if (t.owner) out.push(`  owner     ${t.owner}`);
+  if (t.description) out.push(termLine(`  about     ${t.description}`));
+  if (t.owner) out.push(termLine(`  owner     ${t.owner}`));
   if (t.steps.length > 0) {
     out.push('', 'Steps:');
     const rows = t.steps.map((s) => [
@@ -45,7 +46,7 @@ export function formatTestDetail(t: TestDetail, extras: DetailExtras): string {
     out.push(indent(formatTable(['ITEM', 'STATE', 'STATUS', 'TIME'], rows)));
   }
   if (extras.tail) {
-    out.push('', `Last lines of step ${extras.tail.step}:`, indent(extras.tail.text.trimEnd()));
+    out.push('', termLine(`Last lines of step ${extras.tail.step}:`), indent(termLog(extras.tail.text).trimEnd()));
   }
   return out.join('\n');
 }

@@ -63,13 +63,20 @@ export async function removeFromRun(
   run: RunRecord,
   opts: { pattern?: string; runDir: string; runArea: string; liveness: LivenessOptions; host: string; write: WriteOptions },
 ): Promise<{ tests: number; folders: number }> {
-  await assertNoLiveRunner(store, run, opts.liveness, opts.host);
   if (!opts.pattern) {
-    const tests = (await store.listTests(run.id, {})).length;
+    // A run whose database is missing or damaged has no runner or tests to read: it goes as it is.
+    let tests = 0;
+    try {
+      await assertNoLiveRunner(store, run, opts.liveness, opts.host);
+      tests = (await store.listTests(run.id, {})).length;
+    } catch (err) {
+      if (!(err instanceof TrellisError && (err.code === 'DB_MISSING' || err.code === 'DB_DAMAGED'))) throw err;
+    }
     await store.removeRun(run.id, opts.write);
     const removed = removeFolder(opts.runDir, opts.runArea) ? 1 : 0;
     return { tests, folders: removed };
   }
+  await assertNoLiveRunner(store, run, opts.liveness, opts.host);
   const pattern = parseTestPattern(opts.pattern);
   const all = await store.listTests(run.id, {});
   const matched = new Set(all.filter((r) => pattern.matchItem(r.testname, r.itempath)));

@@ -6,15 +6,28 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { FEED_BODY, STORE_API, STORE_METHODS, type FeedRequest, type HealthInfo, type StoreMethod } from '../model/protocol.js';
+import {
+  bearer,
+  FEED_BODY,
+  parseProofHeader,
+  STORE_API,
+  STORE_METHODS,
+  type FeedRequest,
+  type HealthInfo,
+  type StoreMethod,
+} from '../model/protocol.js';
 import type { Store } from '../store/store.js';
 import { ExitCode, isTrellisError } from '../util/errors.js';
+import { API_NAME_CHECKS } from './api-names.js';
 import { FeedWaiters } from './feed-waiters.js';
+import { healthAnswerProof, healthRequestProof, sameProof } from '../util/token-file.js';
+import type { TokenSource } from './token-keeper.js';
 import { coalesceWrites } from './write-batcher.js';
 
 export interface AppOptions {
   store: Store;
-  token: string;
+  /** the area token, or a source that follows `.meta/token` (server/token-keeper.ts) */
+  token: string | TokenSource;
   health: () => HealthInfo;
   /** every authorized call, for the idle timer */
   onCall: () => void;
@@ -60,6 +73,9 @@ const WRITE_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
+/** The nonce of a request that proved the token for /v1/health; its answer carries the server's proof. */
+const proofNonces = new WeakMap<FastifyRequest, string>();
+
 /** Builds the app (not listening). */
 export function buildServerApp(opts: AppOptions): FastifyInstance {
   const app = Fastify({
@@ -69,11 +85,25 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
     bodyLimit: BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, discriminator: true } },
   });
-  const expected = digest(`Bearer ${opts.token}`);
+  const tokens: TokenSource = typeof opts.token === 'string' ? fixedToken(opts.token) : opts.token;
+  let expected = { token: tokens.current(), bearer: digest(bearer(tokens.current())) };
+  /** True when `given` carries the token: the bearer token, or (for /v1/health only) a proof of it. */
+  const authorize = (req: FastifyRequest, given: string): boolean => {
+    if (expected.token !== tokens.current()) expected = { token: tokens.current(), bearer: digest(bearer(tokens.current())) };
+    if (timingSafeEqual(digest(given), expected.bearer)) return true;
+    const proof = req.url === '/v1/health' && req.method === 'GET' ? parseProofHeader(given) : undefined;
+    if (proof === undefined || !sameProof(proof.mac, healthRequestProof(expected.token, proof.nonce))) return false;
+    proofNonces.set(req, proof.nonce);
+    return true;
+  };
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const given = req.headers.authorization;
-    if (typeof given !== 'string' || !timingSafeEqual(digest(given), expected)) {
+    // A failed check looks at .meta/token once more: a token changed or damaged there is followed
+    // or repaired (token-keeper.ts), so clients that read the file get in.
+    const check = () => typeof given === 'string' && authorize(req, given);
+    const ok = check() || (tokens.refresh() && check());
+    if (!ok) {
       return reply
         .code(401)
         .send(
@@ -114,7 +144,11 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
     reply.code(404).send(errorBody('BAD_REQUEST', `no such endpoint: ${req.method} ${req.url}`, 'see docs/http-api.md')),
   );
 
-  app.get('/v1/health', async () => opts.health());
+  app.get('/v1/health', async (req) => {
+    const nonce = proofNonces.get(req);
+    const health = opts.health();
+    return nonce === undefined ? health : { ...health, proof: healthAnswerProof(expected.token, nonce, health.areaId) };
+  });
 
   app.post('/v1/shutdown', async (_req, reply) => {
     reply.raw.once('finish', () => setImmediate(opts.onShutdown));
@@ -130,8 +164,10 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
   for (const method of STORE_METHODS) {
     const spec = STORE_API[method];
     const writes = WRITE_METHODS.has(method);
+    const checkNames = API_NAME_CHECKS[method];
     app.post(`/v1/store/${method}`, { schema: { body: spec.body } }, async (req) => {
       const body = req.body as Record<string, unknown>;
+      checkNames?.(body);
       const fn = store[method] as (...args: unknown[]) => Promise<unknown>;
       try {
         const result = await fn.apply(
@@ -160,6 +196,10 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
     }
   });
   return app;
+}
+
+function fixedToken(token: string): TokenSource {
+  return { current: () => token, refresh: () => false };
 }
 
 function errorBody(code: string, message: string, hint: string | undefined) {

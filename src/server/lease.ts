@@ -4,10 +4,11 @@
  * whose refresh stopped for `STALE_MS`; a holder on this host whose pid is provably dead is not
  * waited for: its lock is marked stale at once, so a kill -9'd server is replaced in a moment.
  */
-import { readFileSync, utimesSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
+import { utimesSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
 import lockfile from 'proper-lockfile';
 import type { RunAreaPaths } from '../config/paths.js';
 import { TrellisError } from '../util/errors.js';
+import { readLeaseOwnerFile, type LeaseOwner } from '../util/lease-owner.js';
 import { isPidAlive, processStartTime } from '../util/process-info.js';
 
 /** A lease not refreshed for this long (ms) is free for the taking. */
@@ -15,13 +16,7 @@ export const STALE_MS = 10_000;
 /** The holder refreshes it this often (ms). */
 const UPDATE_MS = 2_000;
 
-export interface LeaseOwner {
-  host: string;
-  pid: number;
-  procStart: number | null;
-  /** seconds since the epoch */
-  since: number;
-}
+export type { LeaseOwner } from '../util/lease-owner.js';
 
 export interface Lease {
   release(): Promise<void>;
@@ -38,13 +33,7 @@ export interface LeaseOptions {
 
 /** Who holds the lease according to `.meta/lease.json` (undefined if unknown). */
 export function readLeaseOwner(paths: RunAreaPaths): LeaseOwner | undefined {
-  try {
-    const v = JSON.parse(readFileSync(paths.leaseOwnerFile, 'utf8')) as LeaseOwner;
-    if (typeof v.host === 'string' && Number.isInteger(v.pid)) return v;
-  } catch {
-    // missing or unreadable: unknown holder
-  }
-  return undefined;
+  return readLeaseOwnerFile(paths.leaseOwnerFile);
 }
 
 /** True when `.db/` is locked by a live lease (held, and refreshed within STALE_MS). */

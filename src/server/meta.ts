@@ -1,11 +1,10 @@
 /**
- * The server's side of `.meta/`: it creates the token and the area id (each once, by whoever
- * comes first: temp file + link, so racing processes agree) and writes and touches its packet.
+ * The server's side of `.meta/`: it creates the area id (once, by whoever comes first: temp file +
+ * link, so racing processes agree) and writes and touches its packet; token-keeper.ts keeps the token.
  */
-import { randomBytes } from 'node:crypto';
-import { utimesSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, utimesSync } from 'node:fs';
 import path from 'node:path';
-import { readAreaIdFile, readToken } from '../config/meta-files.js';
+import { readAreaIdState } from '../config/meta-files.js';
 import type { RunAreaPaths } from '../config/paths.js';
 import { encodePacket, type Packet } from '../model/protocol.js';
 import { TrellisError } from '../util/errors.js';
@@ -16,18 +15,15 @@ export function ensureMetaDir(paths: RunAreaPaths): void {
   makeDirs(paths.metaDir, paths.logsDir);
 }
 
-/** The area's token, created on first use (0640: readable by those who can read the run area). */
-export function ensureToken(paths: RunAreaPaths): string {
-  ensureMetaDir(paths);
-  return readToken(paths) ?? createFileOnce(paths.tokenFile, randomBytes(32).toString('hex'), 0o640);
-}
-
 /**
  * Records main.db's area id in `.meta/` so clients can check a server's /health without opening
- * a database; refuses when `.meta/` belongs to another area (a copied or mixed-up run area).
+ * a database; refuses when `.meta/` belongs to another area (a copied or mixed-up run area). A
+ * damaged file (empty, garbled) is written again.
  */
 export function ensureAreaIdFile(paths: RunAreaPaths, areaId: string): void {
-  const recorded = readAreaIdFile(paths) ?? createFileOnce(paths.areaIdFile, areaId, 0o640);
+  const read = readAreaIdState(paths);
+  if (read.kind === 'damaged') writeFileAtomic(paths.areaIdFile, `${areaId}\n`, 0o640);
+  const recorded = read.kind === 'ok' ? read.text : read.kind === 'missing' ? createFileOnce(paths.areaIdFile, areaId, 0o640) : areaId;
   if (recorded !== areaId) {
     throw new TrellisError(
       'AREA_MISMATCH',
@@ -35,6 +31,17 @@ export function ensureAreaIdFile(paths: RunAreaPaths, areaId: string): void {
       `the .meta folder belongs to another run area; remove ${paths.metaDir} if this run area is the right one`,
     );
   }
+}
+
+/**
+ * While a server runs, `.meta/area-id` must say what its main.db says, or clients take it for
+ * another area's server: written again when it does not. Returns what was wrong, if anything.
+ */
+export function keepAreaIdFile(paths: RunAreaPaths, areaId: string): string | undefined {
+  const read = readAreaIdState(paths);
+  if (read.kind === 'ok' && read.text === areaId) return undefined;
+  writeFileAtomic(paths.areaIdFile, `${areaId}\n`, 0o640);
+  return read.kind === 'ok' ? `it said ${read.text}` : read.kind === 'missing' ? 'it was removed' : read.why;
 }
 
 /** Writes the packet into `metaDir` (temp file + rename, mode 0640); returns its path. */
@@ -45,12 +52,30 @@ export function writePacket(metaDir: string, packet: Packet): string {
   return file;
 }
 
-/** Marks the packet alive; false when it is gone (removed by someone who took it for dead). */
-export function touchPacket(file: string, now: number): boolean {
+/**
+ * Marks the packet alive; false when it is gone (removed by someone who took it for dead) or, when
+ * `expected` is given, no longer holds those bytes (garbled, truncated or replaced: clients would
+ * skip it and start a server that can only wait for this one's lease). The caller writes it again.
+ */
+export function touchPacket(file: string, now: number, expected?: string): boolean {
   try {
+    if (expected !== undefined && !holds(file, expected)) return false;
     utimesSync(file, now, now);
     return true;
   } catch {
     return false;
+  }
+}
+
+function holds(file: string, expected: string): boolean {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const want = Buffer.from(expected);
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size !== want.length) return false;
+    const got = Buffer.alloc(want.length);
+    return readSync(fd, got, 0, got.length, 0) === got.length && got.equals(want);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -15,10 +15,11 @@ import { TrellisError } from '../util/errors.js';
 import { trellisVersion } from '../util/version.js';
 import { buildServerApp } from './app.js';
 import { acquireLease, type Lease } from './lease.js';
-import { TOUCH_INTERVAL, type Invocation, type Packet } from '../model/protocol.js';
+import { encodePacket, TOUCH_INTERVAL, type Invocation, type Packet } from '../model/protocol.js';
 import { removeFile } from '../util/files.js';
-import { ensureAreaIdFile, ensureMetaDir, ensureToken, touchPacket, writePacket } from './meta.js';
+import { ensureAreaIdFile, ensureMetaDir, keepAreaIdFile, touchPacket, writePacket } from './meta.js';
 import { openServerLog } from './server-log.js';
+import { TokenKeeper } from './token-keeper.js';
 
 /** The reason a server gives when it stopped because another took its lease. */
 export const LEASE_LOST = 'lost the write lease';
@@ -58,7 +59,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let stopping: Promise<string> | undefined;
   let stopNow: (reason: string) => Promise<string> = async (reason) => reason;
 
-  const token = ensureToken(paths);
   let lease: Lease | undefined;
   let store: Store | undefined;
   let app: FastifyInstance | undefined;
@@ -72,6 +72,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         void stopNow(LEASE_LOST);
       },
     });
+    // The lease holder creates the token, or replaces a damaged one, and follows the file after.
+    const token = TokenKeeper.open(paths.tokenFile, (line) => log.warn(line));
     store = openDirectStore(opts.runArea, { host: opts.host, now: opts.now });
     const areaId = await store.areaId();
     ensureAreaIdFile(paths, areaId);
@@ -97,6 +99,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const address = await advertisedAddress(opts.config);
     const packet: Packet = { ...info, address, port };
     const packetFile = writePacket(paths.metaDir, packet);
+    const packetText = encodePacket(packet).text;
     log.info(
       {
         runArea: opts.runArea,
@@ -111,9 +114,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
     const timers = [
       setInterval(() => {
-        if (touchPacket(packetFile, opts.now())) return;
+        token.refresh();
         try {
-          // Someone took the packet for dead and removed it: put it back.
+          const wrong = keepAreaIdFile(paths, areaId);
+          if (wrong !== undefined) log.warn(`${paths.areaIdFile} was damaged (${wrong}): wrote ${areaId} back`);
+        } catch (err) {
+          log.error({ err }, `cannot write ${paths.areaIdFile}: ${(err as Error).message}`);
+        }
+        if (touchPacket(packetFile, opts.now(), packetText)) return;
+        try {
+          // Someone took the packet for dead and removed it, or garbled it: put it back.
           writePacket(paths.metaDir, packet);
         } catch (err) {
           // The run area is gone or read-only: no client can find this server any more.

@@ -4,9 +4,10 @@
  * database, inside which the run's summary row and its outcomes in main.db's history index are
  * refreshed.
  */
-import { MainDb, type RunSummary } from '../db/main-db.js';
+import type { MainDb, RunSummary } from '../db/main-db.js';
 import { mapStorageError } from '../db/open.js';
-import { deleteRunDbFiles, moveRunDbAside } from '../db/run-files.js';
+import { moveRunDbAside, retireRunDbFiles } from '../db/run-files.js';
+import { MainDbHandle } from './main-db-handle.js';
 import type { RunDb } from '../db/run-db.js';
 import { runAreaPaths, type RunAreaPaths } from '../config/paths.js';
 import type {
@@ -36,7 +37,7 @@ import type { AgentSpec, JobClaim, LivenessOptions, OrphanStep, RunSpec, Store }
 import { claimJob } from './job-claim.js';
 import { createTracker, rollUpParents, type ChangeTracker } from './test-changes.js';
 import type { HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
-import { backfillOutcomes, hasOutcomeChanges, indexOutcomes } from './outcome-index.js';
+import { hasOutcomeChanges, indexOutcomes } from './outcome-index.js';
 import { readHistory, summarizeOutcomes, toJobOutcome } from './outcome-queries.js';
 
 export interface DirectStoreOptions {
@@ -59,7 +60,7 @@ const DEFAULT_EVENT_LIMIT = 1000;
 /** Store over the SQLite files of one run area. */
 export class DirectStore implements Store {
   readonly #paths: RunAreaPaths;
-  readonly #main: MainDb;
+  readonly #mainDb: MainDbHandle;
   readonly #runDbs: RunDbCache;
   readonly #host: string;
   readonly #now: () => number;
@@ -73,15 +74,13 @@ export class DirectStore implements Store {
     this.#now = opts.now ?? (() => Date.now() / 1000);
     this.#isPidAlive = opts.isPidAlive ?? isPidAlive;
     this.#killGroup = opts.killGroup ?? killStepGroup;
-    this.#main = MainDb.open(paths.mainDb);
+    this.#mainDb = new MainDbHandle(paths, this.#now);
     this.#runDbs = new RunDbCache((id) => paths.runDb(id));
-    try {
-      // Once per run area, on the first open after the history index was added.
-      backfillOutcomes(this.#main, paths, this.#now());
-    } catch (err) {
-      this.#main.close();
-      throw mapStorageError(err, paths.dbDir);
-    }
+  }
+
+  /** The runs index (checked at the start of each call, in #guard). */
+  get #main(): MainDb {
+    return this.#mainDb.db;
   }
 
   async areaId(): Promise<string> {
@@ -93,7 +92,7 @@ export class DirectStore implements Store {
       const { run, created } = this.#main.insertRun(spec.target, spec.runname, spec.keys, this.#now());
       // A file under a brand-new id is left from an earlier main.db: never mix it into this run.
       if (created) moveRunDbAside(this.#paths.runDb(run.id), Math.round(this.#now()));
-      this.#runDb(run);
+      this.#runDb(run, created);
       return run;
     });
   }
@@ -141,9 +140,10 @@ export class DirectStore implements Store {
     return this.#guard(() => {
       const run = this.#main.getRun(runId);
       if (run) checkRunLock(run, options, 'removal of the run');
+      const areaId = this.#main.readAreaId();
       this.#main.deleteRun(runId);
       this.#runDbs.drop(runId);
-      deleteRunDbFiles(this.#paths.runDb(runId));
+      retireRunDbFiles(this.#paths.runDb(runId), runId, areaId, Math.round(this.#now()));
     });
   }
 
@@ -304,7 +304,7 @@ export class DirectStore implements Store {
   async close(): Promise<void> {
     // Reverse order of opening: run databases, newest first, then the index.
     this.#runDbs.closeAll();
-    this.#main.close();
+    this.#mainDb.close();
   }
 
   /**
@@ -393,8 +393,15 @@ export class DirectStore implements Store {
     return { ...liveness, host: this.#host, isPidAlive: this.#isPidAlive, killGroup: this.#killGroup };
   }
 
-  #runDb(run: RunRecord): RunDb {
-    return this.#runDbs.get(run.id, () => ({ runId: run.id, areaId: this.#main.readAreaId(), target: run.target, runname: run.runname }));
+  /**
+   * The run's database. It is created only for a new run, or for a run that never registered a
+   * test (a crash between the two steps of creating it, or a runs index from before run
+   * databases): nothing can be lost then. Any other run's file must be there.
+   */
+  #runDb(run: RunRecord, created = false): RunDb {
+    const create = created || (run.total === 0 && run.state === 'new');
+    const meta = () => ({ runId: run.id, areaId: this.#main.readAreaId(), target: run.target, runname: run.runname });
+    return this.#runDbs.get(run.id, meta, { create });
   }
 
   #updateAgent(runId: number, agentId: number, update: (rdb: RunDb) => boolean): void {
@@ -412,6 +419,10 @@ export class DirectStore implements Store {
   /** Runs `fn`, turning SQLite and file-system failures into TrellisErrors. */
   async #guard<T>(fn: () => T): Promise<T> {
     try {
+      this.#mainDb.check(() => {
+        this.#runDbs.closeAll();
+        this.#areaId = undefined;
+      });
       return fn();
     } catch (err) {
       throw mapStorageError(err, this.#paths.dbDir);

@@ -8,6 +8,7 @@
 import type { MainDb } from '../db/main-db.js';
 import type { RunDb } from '../db/run-db.js';
 import type { FeedBatch, FeedCursor, RunCellChanges, RunRecord } from '../model/records.js';
+import { TrellisError } from '../util/errors.js';
 
 /** A reader further behind than this many changed rows gets the run's whole set of cells instead. */
 export const FULL_RESET_AFTER = 5000;
@@ -34,7 +35,15 @@ export function readChanges(source: FeedSource, cursor: FeedCursor): FeedBatch {
     const runId = Number(key);
     // A key that names no possible run is dropped from the cursor, like a run that is gone.
     if (!Number.isSafeInteger(runId) || runId < 1) continue;
-    const rdb = source.openRun(runId);
+    let rdb: RunDb | undefined;
+    try {
+      rdb = source.openRun(runId);
+    } catch (err) {
+      // A run whose database is missing or damaged has no cells to show; the others still do.
+      if (!(err instanceof TrellisError && (err.code === 'DB_MISSING' || err.code === 'DB_DAMAGED'))) throw err;
+      runs[key] = since;
+      continue;
+    }
     if (rdb === undefined) {
       // Dropped from the cursor too, so the next call does not report it again.
       removed.add(runId);

@@ -55,6 +55,8 @@ export const ErrorCodes = {
   AREA_EXISTS: ExitCode.conflict,
   RUNAREA_UNWRITABLE: ExitCode.storage,
   DB_ERROR: ExitCode.storage,
+  DB_MISSING: ExitCode.storage,
+  DB_DAMAGED: ExitCode.storage,
   DB_TOO_NEW: ExitCode.storage,
   AREA_MISMATCH: ExitCode.storage,
   OUTPUT_UNWRITABLE: ExitCode.storage,

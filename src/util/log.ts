@@ -1,5 +1,6 @@
 /** Diagnostic logging to stderr: the channel for people debugging, never for results. */
 import type { Writable } from 'node:stream';
+import { termLine } from './terminal-text.js';
 
 export interface Logger {
   debug(message: string): void;
@@ -12,10 +13,10 @@ export function createLogger(stderr: Writable, debugEnabled: boolean): Logger {
   return {
     debugEnabled,
     debug(message) {
-      if (debugEnabled) stderr.write(`trellis: debug: ${message}\n`);
+      if (debugEnabled) stderr.write(`trellis: debug: ${termLine(message)}\n`);
     },
     warn(message) {
-      stderr.write(`trellis: warning: ${message}\n`);
+      stderr.write(`trellis: warning: ${termLine(message)}\n`);
     },
   };
 }

@@ -26,7 +26,8 @@ t.test('hostile item values and run names stay inside the run area', async (t) =
     tests: { h: `[items]\nV ${values.join(' ')}\n\n[ezsteps]\nx printf '%s' "$V" > value.txt\n` },
   });
   const before = new Set(walk(root));
-  const runname = '../../my run/ü';
+  // '/' is refused in run names (hostile-names.test.ts); dots, blanks and non-ASCII are not.
+  const runname = '.. my ..run ü';
   const r = await runCli(t, ['run', ...T, '-r', runname], { cwd: area });
   t.equal(r.code, 0, dump(r));
 

@@ -9,10 +9,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { readPackets } from '../../src/client/packets.js';
-import { readAreaIdFile, readToken } from '../../src/config/meta-files.js';
+import { readAreaIdFile, readToken, validToken } from '../../src/config/meta-files.js';
 import { runAreaPaths } from '../../src/config/paths.js';
 import { encodePacket, MAX_PACKET_BYTES, sha1, type Packet } from '../../src/model/protocol.js';
-import { ensureAreaIdFile, ensureMetaDir, ensureToken, touchPacket, writePacket } from '../../src/server/meta.js';
+import { ensureAreaIdFile, ensureMetaDir, keepAreaIdFile, touchPacket, writePacket } from '../../src/server/meta.js';
+import { TokenKeeper } from '../../src/server/token-keeper.js';
 
 // The modes asserted below assume the usual umask; set it so the test does not depend on the caller's.
 process.umask(0o022);
@@ -62,9 +63,34 @@ t.test('a good packet is read with its SHA-1 and its mtime as heartbeat', async 
 
   t.ok(touchPacket(file, 1_700_000_200), 'touch');
   t.equal(readPackets(meta, debug)[0]?.touched, 1_700_000_200, 'touching moves the heartbeat');
+  t.ok(touchPacket(file, 1_700_000_250, text), 'touch, checking the bytes');
+  fs.writeFileSync(file, text.replace('"pid"', '"pi_"'));
+  t.notOk(touchPacket(file, 1_700_000_260, text), 'a garbled packet is not touched: the server writes it again');
+  fs.writeFileSync(file, text.slice(0, 10));
+  t.notOk(touchPacket(file, 1_700_000_270, text), 'nor a truncated one');
   fs.unlinkSync(file);
   t.notOk(touchPacket(file, 1_700_000_300), 'touching a removed packet says so');
   t.same(readPackets(meta, debug), []);
+});
+
+t.test('a live server keeps .meta/area-id saying what main.db says', async (t) => {
+  const { paths } = setup(t);
+  const id = '0123456789abcdef0123456789abcdef';
+  ensureAreaIdFile(paths, id);
+  t.equal(keepAreaIdFile(paths, id), undefined, 'nothing to do');
+  for (const [what, damage, why] of [
+    ['emptied', () => fs.writeFileSync(paths.areaIdFile, ''), /empty/],
+    ['garbled', () => fs.writeFileSync(paths.areaIdFile, 'zz\n'), /32-digit/],
+    ['removed', () => fs.rmSync(paths.areaIdFile), /removed/],
+    ['another id', () => fs.writeFileSync(paths.areaIdFile, `${'f'.repeat(32)}\n`), /said f{32}/],
+  ] as const) {
+    damage();
+    t.match(keepAreaIdFile(paths, id), why, `${what}: says what was wrong`);
+    t.equal(readAreaIdFile(paths), id, `${what}: written back`);
+  }
+  fs.writeFileSync(paths.areaIdFile, 'garbage');
+  t.doesNotThrow(() => ensureAreaIdFile(paths, id), 'a starting server rewrites a damaged file rather than refusing');
+  t.equal(readAreaIdFile(paths), id);
 });
 
 t.test('no .meta folder: no packets', async (t) => {
@@ -157,11 +183,11 @@ t.test('modes: .meta is 0750, packets, token and area id 0640', async (t) => {
   t.equal(mode(file), 0o640, 'packet');
   t.equal(fs.readdirSync(meta).filter((n) => n.endsWith('.tmp')).length, 0, 'no temp files left behind');
 
-  const token = ensureToken(paths);
+  const token = TokenKeeper.open(paths.tokenFile, () => undefined).current();
   t.match(token, /^[0-9a-f]{64}$/, 'a 256-bit random token');
   t.equal(mode(paths.tokenFile), 0o640, 'token');
-  t.equal(readToken(paths), token);
-  t.equal(ensureToken(paths), token, 'created once: the second call reads it back');
+  t.equal(validToken(paths), token);
+  t.equal(TokenKeeper.open(paths.tokenFile, () => undefined).current(), token, 'created once: the second keeper reads it back');
 
   ensureAreaIdFile(paths, packet.areaId);
   t.equal(mode(paths.areaIdFile), 0o640, 'area id');
@@ -171,20 +197,62 @@ t.test('modes: .meta is 0750, packets, token and area id 0640', async (t) => {
   for (const f of [file, paths.tokenFile, paths.areaIdFile]) t.equal(mode(f) & 0o007, 0, `${path.basename(f)}: nothing for others`);
 });
 
-t.test('the token and area id read as undefined before any server, and when empty', async (t) => {
+t.test('the token reads as missing before any server, as damaged when it is not a token', async (t) => {
   const { paths } = setup(t);
-  t.equal(readToken(paths), undefined);
+  t.same(readToken(paths), { kind: 'missing' });
   t.equal(readAreaIdFile(paths), undefined);
-  fs.writeFileSync(paths.tokenFile, '\n');
-  t.equal(readToken(paths), undefined, 'an empty token file is no token');
+  const damaged: Array<[string, () => void, RegExp]> = [
+    ['empty', () => fs.writeFileSync(paths.tokenFile, ''), /empty/],
+    ['a newline', () => fs.writeFileSync(paths.tokenFile, '\n'), /blanks/],
+    ['short', () => fs.writeFileSync(paths.tokenFile, 'abc\n'), /64-digit/],
+    ['upper case', () => fs.writeFileSync(paths.tokenFile, 'A'.repeat(64)), /64-digit/],
+    [
+      'random bytes',
+      () => fs.writeFileSync(paths.tokenFile, Buffer.from(Array.from({ length: 100 }, (_, i) => (i * 37 + 11) % 256))),
+      /64-digit/,
+    ],
+    ['6 MB', () => fs.writeFileSync(paths.tokenFile, 'a'.repeat(6_000_000)), /6000000 bytes/],
+    ['a folder', () => fs.mkdirSync(paths.tokenFile), /not a regular file/],
+    ['a FIFO', () => execFileSync('mkfifo', [paths.tokenFile]), /not a regular file/],
+    ['a symlink', () => fs.symlinkSync('/etc/hostname', paths.tokenFile), /symbolic link/],
+  ];
+  for (const [what, make, why] of damaged) {
+    fs.rmSync(paths.tokenFile, { recursive: true, force: true });
+    make();
+    const read = readToken(paths);
+    t.equal(read.kind, 'damaged', `${what}: damaged`);
+    t.match(read.kind === 'damaged' ? read.why : '', why, `${what}: says why`);
+    t.equal(validToken(paths), undefined, `${what}: no token to send`);
+    const keeper = TokenKeeper.open(paths.tokenFile, () => undefined);
+    t.equal(validToken(paths), keeper.current(), `${what}: a server replaces it with a new token`);
+  }
+});
+
+t.test('a server follows the token file: adopts a new valid token, writes its own back over damage', async (t) => {
+  const { paths } = setup(t);
+  const log: string[] = [];
+  const keeper = TokenKeeper.open(paths.tokenFile, (l) => log.push(l));
+  const first = keeper.current();
+  t.equal(keeper.refresh(), false, 'nothing changed: no change');
+  fs.writeFileSync(paths.tokenFile, '');
+  t.equal(keeper.refresh(), false, 'an emptied file does not change the token...');
+  t.equal(validToken(paths), first, '...it is written back');
+  const rotated = 'ab'.repeat(32);
+  fs.writeFileSync(paths.tokenFile, `${rotated}\n`);
+  t.equal(keeper.refresh(), true, 'a new valid token is adopted');
+  t.equal(keeper.current(), rotated);
   fs.rmSync(paths.tokenFile);
-  fs.mkdirSync(paths.tokenFile);
-  t.throws(() => readToken(paths), { code: 'RUNAREA_UNWRITABLE' }, 'an unreadable token is a clear error');
+  keeper.refresh();
+  t.equal(validToken(paths), rotated, 'a removed file is written back');
+  t.match(
+    log.join('\n'),
+    /damaged \(it is empty\): wrote this server's token back[\s\S]*holds a new token[\s\S]*damaged \(it was removed\)/,
+  );
 });
 
 t.test('racing token creation: every caller ends with the same token', async (t) => {
   const { paths } = setup(t);
-  const tokens = new Set(Array.from({ length: 5 }, () => ensureToken(paths)));
+  const tokens = new Set(Array.from({ length: 5 }, () => TokenKeeper.open(paths.tokenFile, () => undefined).current()));
   t.equal(tokens.size, 1);
   t.equal(fs.readdirSync(paths.metaDir).filter((n) => n.endsWith('.tmp')).length, 0, 'no temp files left behind');
 });

@@ -12,7 +12,7 @@ import t from 'tap';
 import { memoryLogger } from '../helpers/memory-log.js';
 import type { FastifyInstance } from 'fastify';
 import { requestJson } from '../../src/client/http.js';
-import { readToken } from '../../src/config/meta-files.js';
+import { validToken } from '../../src/config/meta-files.js';
 import { runAreaPaths } from '../../src/config/paths.js';
 import type { ServerConfig } from '../../src/config/types.js';
 import { bearer, FEED_MAX_WAIT_MS, type HealthInfo } from '../../src/model/protocol.js';
@@ -254,7 +254,7 @@ t.test('a real server: stop answers a waiting feed request at once; a waiting on
     leaseWaitMs: 2000,
   });
   t.teardown(() => server.stop('test over'));
-  const endpoint = { address: '127.0.0.1', port: server.packet.port, token: readToken(runAreaPaths(runArea))! };
+  const endpoint = { address: '127.0.0.1', port: server.packet.port, token: validToken(runAreaPaths(runArea))! };
   const first = await requestJson(endpoint, 'POST', '/v1/store/changes', { cursor: { runsSeq: 0, runs: {} } }, 5000);
   const cursor = (first.body as { result: FeedBatch }).result.cursor as FeedCursor;
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import t from 'tap';
 import { requestJson, TransportError } from '../../src/client/http.js';
 import { readPackets } from '../../src/client/packets.js';
-import { readAreaIdFile, readToken } from '../../src/config/meta-files.js';
+import { readAreaIdFile, validToken } from '../../src/config/meta-files.js';
 import { runAreaPaths } from '../../src/config/paths.js';
 import type { ServerConfig } from '../../src/config/types.js';
 import { encodePacket, type HealthInfo } from '../../src/model/protocol.js';
@@ -52,7 +52,7 @@ const packetsIn = (runArea: string) => readPackets(runAreaPaths(runArea).metaDir
 
 /** GET /v1/health of a packet's server with the area token. */
 async function health(runArea: string, port: number) {
-  const token = readToken(runAreaPaths(runArea))!;
+  const token = validToken(runAreaPaths(runArea))!;
   return requestJson({ address: '127.0.0.1', port, token }, 'GET', '/v1/health', undefined, 2000);
 }
 

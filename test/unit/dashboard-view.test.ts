@@ -340,7 +340,7 @@ t.test('small helpers: durations, clean text, log lines, key names', async (t) =
   t.equal(formatDuration(185), '3 m 05 s');
   t.equal(formatDuration(3720), '1 h 02 m');
   t.equal(formatDuration(null), '-');
-  t.equal(clean('a\x1b[31mb\u0007'), 'a?[31mb?', 'no control character reaches the terminal');
+  t.equal(clean('a\x1b[31mb\u0007'), 'a\\x1b[31mb\\x07', 'no control character reaches the terminal: shown escaped');
   t.same(toLines('cut\nfirst\n\x1b[32mgreen\x1b[0m\n10%\r50%\r100%\n', true, 10), ['first', 'green', '100%']);
   t.same(toLines('a\nb\nc\n', false, 2), ['b', 'c']);
   t.equal(keyName('j', { name: 'j', full: 'j' }), 'j');

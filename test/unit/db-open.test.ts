@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import t from 'tap';
 import { MainDb } from '../../src/db/main-db.js';
 import { MAIN_MIGRATIONS } from '../../src/db/main-schema.js';
-import { getLatestVersion, openDatabase } from '../../src/db/open.js';
+import { getLatestVersion, mapStorageError, openDatabase } from '../../src/db/open.js';
 import { RunDb } from '../../src/db/run-db.js';
 import { RUN_MIGRATIONS } from '../../src/db/run-schema.js';
 import type { TrellisError } from '../../src/util/errors.js';
@@ -45,7 +45,7 @@ t.test('main.db: created from nothing, in a 0750 folder, and reopened unchanged'
 
 t.test('run database: tables, WAL and pragmas', async (t) => {
   const file = path.join(t.testdir(), '.db', '7.db');
-  const rdb = RunDb.open(file, { runId: 7, areaId: 'abc', target: 'linux/x86_64', runname: 'nightly' });
+  const rdb = RunDb.open(file, { runId: 7, areaId: 'abc', target: 'linux/x86_64', runname: 'nightly' }, { create: true });
   rdb.close();
   t.same(tableNames(file), ['agents', 'applied_ops', 'events', 'item_counts', 'meta', 'steps', 'test_data', 'tests', 'toplevel_counts']);
   t.equal(userVersion(file), getLatestVersion(RUN_MIGRATIONS));
@@ -106,9 +106,30 @@ t.test('a database path that is a folder gives RUNAREA_UNWRITABLE, naming the fi
   t.match(err.message, file);
 });
 
-t.test('a file that is not a database gives DB_ERROR', async (t) => {
+t.test('a file that is not a database gives DB_DAMAGED', async (t) => {
   const dir = t.testdir({ '.db': { 'main.db': 'this is not sqlite, just some text that is long enough '.repeat(40) } });
   const err = t.throws(() => MainDb.open(path.join(dir, '.db', 'main.db'))) as TrellisError;
+  t.equal(err.code, 'DB_DAMAGED');
+  t.match(err.message, /main\.db is damaged/);
+  t.match(err.hint, /trellis doctor/);
+});
+
+t.test('another SQLite failure (a database held by another process) gives DB_ERROR, not DB_DAMAGED', async (t) => {
+  const file = path.join(t.testdir(), 'held.db');
+  const holder = new Database(file);
+  holder.exec('CREATE TABLE x (a)');
+  holder.exec('BEGIN EXCLUSIVE');
+  t.teardown(() => holder.close());
+  const other = new Database(file, { timeout: 0 });
+  t.teardown(() => other.close());
+  let caught: unknown;
+  try {
+    other.exec('INSERT INTO x VALUES (1)');
+  } catch (err) {
+    caught = err;
+  }
+  const err = mapStorageError(caught, file) as TrellisError;
   t.equal(err.code, 'DB_ERROR');
-  t.match(err.hint, /damaged/);
+  t.match(err.message, file);
+  t.match(err.hint, /held the database/);
 });

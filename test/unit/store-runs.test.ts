@@ -126,21 +126,36 @@ t.test('removeRun deletes the row and the database file', async (t) => {
   t.same(await store.listTests(fresh.id), [], 'the new run starts empty');
 });
 
-t.test('a stale database file under a fresh run id is moved aside', async (t) => {
+t.test('main.db removed beside a run database is refused, not recreated empty', async (t) => {
   const dir = t.testdir();
   const first = openDirectStore(dir, { host: HOST, now: () => 1000 });
   const run = await first.ensureRun(NIGHTLY);
   await first.registerTests(run.id, regsFor('old'));
   await first.close();
-  fs.rmSync(path.join(dir, '.db', 'main.db'));
   for (const f of fs.readdirSync(path.join(dir, '.db'))) {
     if (f.startsWith('main.db')) fs.rmSync(path.join(dir, '.db', f));
   }
+  const err = t.throws(() => openDirectStore(dir, { host: HOST })) as TrellisError;
+  t.equal(err.code, 'DB_MISSING');
+  t.match(err.message, /main\.db is missing but .* holds 1 run database \(1\.db\)/);
+  t.same(fs.readdirSync(path.join(dir, '.db')), ['1.db'], 'nothing created, nothing moved');
+});
+
+t.test('a stale database file under a fresh run id is moved aside', async (t) => {
+  const dir = t.testdir();
   const { store } = makeStore(t, { dir });
-  const again = await store.ensureRun(NIGHTLY);
-  t.equal(again.id, run.id, 'main.db was recreated, so the id comes round again');
+  const first = await store.ensureRun(NIGHTLY);
+  await store.registerTests(first.id, regsFor('old'));
+  // A file under the next id, as left by an earlier main.db that had handed that id out.
+  const next = first.id + 1;
+  fs.copyFileSync(path.join(dir, '.db', `${first.id}.db`), path.join(dir, '.db', `${next}.db`));
+  const again = await store.ensureRun({ ...NIGHTLY, runname: 'weekly' });
+  t.equal(again.id, next, 'the id the stale file was named after');
   t.same(await store.listTests(again.id), [], 'the old tests are not mistaken for the new run');
-  t.ok(fs.readdirSync(path.join(dir, '.db')).some((f) => f.startsWith(`${run.id}.db.orphan-`)));
+  t.ok(
+    fs.readdirSync(path.join(dir, '.db')).some((f) => f.startsWith(`${next}.db.orphan-`)),
+    'the stale file is kept aside',
+  );
 });
 
 t.test('openDirectStore on a run area that is a file gives RUNAREA_UNWRITABLE', async (t) => {

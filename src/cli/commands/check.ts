@@ -9,6 +9,7 @@ import { ExitCode, TrellisError } from '../../util/errors.js';
 import type { CommandContext } from '../context.js';
 import { openRunAreaStore } from '../run-area-store.js';
 import type { CheckOptions } from '../specs/history.js';
+import { termJson } from '../../util/terminal-text.js';
 
 export async function execute(opts: CheckOptions, ctx: CommandContext): Promise<number> {
   const maxAgeText = opts.maxAge.text;
@@ -33,7 +34,7 @@ export async function execute(opts: CheckOptions, ctx: CommandContext): Promise<
     const checked = summaries.length + problems.filter((p) => p.summary === null).length;
     if (opts.json) {
       const shape = { ok: problems.length === 0, maxAge: rules.maxAge, checked, problems: problems.map(problemJson) };
-      ctx.stdout.write(`${JSON.stringify(shape, null, 2)}\n`);
+      ctx.stdout.write(`${termJson(shape)}\n`);
     } else if (problems.length === 0) {
       ctx.stdout.write(`all ${checked} test${checked === 1 ? '' : 's'} succeeded within ${maxAgeText}\n`);
     } else {

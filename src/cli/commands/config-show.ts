@@ -5,6 +5,7 @@ import { TrellisError } from '../../util/errors.js';
 import { openArea } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import type { ConfigShowOptions } from '../specs/area.js';
+import { termJson, termLine, termText } from '../../util/terminal-text.js';
 
 export async function execute(opts: ConfigShowOptions, ctx: CommandContext): Promise<number> {
   const area = openArea(opts, ctx);
@@ -26,22 +27,22 @@ export async function execute(opts: ConfigShowOptions, ctx: CommandContext): Pro
   if (section !== undefined && key !== undefined) {
     const v = file.get(section, key);
     if (!v) throw new TrellisError('NO_TEST', `${file.file}: no ${key} in [${section}]`, 'see every value with `trellis config show`');
-    ctx.stdout.write(opts.json ? `${JSON.stringify(v.text)}\n` : `${v.text}\n`);
+    ctx.stdout.write(opts.json ? `${termJson(v.text)}\n` : `${termText(v.text)}\n`);
     return 0;
   }
   const sections = section !== undefined ? [section] : file.sectionNames();
   if (opts.json) {
     const obj: Record<string, Record<string, string>> = {};
     for (const s of sections) obj[s] = Object.fromEntries(file.entries(s).map(([k, v]) => [k, v.text]));
-    ctx.stdout.write(`${JSON.stringify(obj, null, 2)}\n`);
+    ctx.stdout.write(`${termJson(obj)}\n`);
     return 0;
   }
   const out: string[] = [`# ${file.file}`];
   for (const s of sections) {
-    out.push(`[${s}]`);
+    out.push(termLine(`[${s}]`));
     for (const [k, v] of file.entries(s)) {
       const text = v.lazyCommand !== undefined ? `[system ${v.lazyCommand}]` : v.text;
-      out.push(`${k} ${text.replace(/\n/g, '\n  ')}`.trimEnd());
+      out.push(termText(`${k} ${text.replace(/\n/g, '\n  ')}`.trimEnd()));
     }
     out.push('');
   }

@@ -13,6 +13,7 @@ import { ExitCode, TrellisError } from '../../util/errors.js';
 import { openArea, openStore } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import type { DiffOptions } from '../specs/diff.js';
+import { termJson } from '../../util/terminal-text.js';
 
 /** The two (target, run name) pairs: -r twice; -t once for both or twice, old then new (the spec checks the counts). */
 function readPairs(opts: DiffOptions): { targets: [string, string]; runnames: [string, string] } {
@@ -56,7 +57,7 @@ export async function execute(opts: DiffOptions, ctx: CommandContext): Promise<n
     const diff = diffRuns(oldRows, newRows);
     const failed = failingClasses(diff, failOn);
     const runs = { old: oldRun, new: newRun };
-    if (opts.json) ctx.stdout.write(`${JSON.stringify(diffJson(diff, runs, { failOn, failed }), null, 2)}\n`);
+    if (opts.json) ctx.stdout.write(`${termJson(diffJson(diff, runs, { failOn, failed }))}\n`);
     else ctx.stdout.write(formatDiff(diff, runs, { all: opts.all, failed }));
     return failed.length > 0 ? ExitCode.testsFailed : ExitCode.ok;
   } finally {

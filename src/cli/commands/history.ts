@@ -4,6 +4,7 @@ import { TrellisError } from '../../util/errors.js';
 import type { CommandContext } from '../context.js';
 import { openRunAreaStore, splitTestName } from '../run-area-store.js';
 import type { HistoryOptions } from '../specs/history.js';
+import { termJson } from '../../util/terminal-text.js';
 
 export async function execute(opts: HistoryOptions, ctx: CommandContext): Promise<number> {
   const { test: spec, target, limit } = opts;
@@ -11,7 +12,7 @@ export async function execute(opts: HistoryOptions, ctx: CommandContext): Promis
   try {
     const outcomes = await store.history({ ...splitTestName(spec), target, limit });
     if (outcomes.length === 0) throw makeNothingRecordedError(spec, target);
-    ctx.stdout.write(opts.json ? `${JSON.stringify(outcomes.map(outcomeJson), null, 2)}\n` : `${formatHistory(outcomes)}\n`);
+    ctx.stdout.write(opts.json ? `${termJson(outcomes.map(outcomeJson))}\n` : `${formatHistory(outcomes)}\n`);
     return 0;
   } finally {
     await store.close();

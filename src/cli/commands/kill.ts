@@ -5,6 +5,7 @@ import { openRun } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import type { KillOptions } from '../specs/run-admin.js';
 import { displayName } from '../../model/display-name.js';
+import { termLine } from '../../util/terminal-text.js';
 
 export async function execute(opts: KillOptions, ctx: CommandContext): Promise<number> {
   const { store, run, area } = await openRun(opts, ctx);
@@ -17,10 +18,10 @@ export async function execute(opts: KillOptions, ctx: CommandContext): Promise<n
       host: shortHostname(),
     });
     if (asked.length === 0) {
-      ctx.stdout.write(`Nothing to kill in ${run.target}/${run.runname}: no matching test is running or queued\n`);
+      ctx.stdout.write(`${termLine(`Nothing to kill in ${run.target}/${run.runname}`)}: no matching test is running or queued\n`);
       return 0;
     }
-    for (const t of asked) ctx.stdout.write(`KILLREQ   ${displayName(t)}\n`);
+    for (const t of asked) ctx.stdout.write(`KILLREQ   ${termLine(displayName(t))}\n`);
     ctx.stdout.write(`Asked the runner to kill ${asked.length} tests; they show KILLED when stopped\n`);
     return 0;
   } finally {

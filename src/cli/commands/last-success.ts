@@ -5,6 +5,7 @@ import type { CommandContext } from '../context.js';
 import { openRunAreaStore, splitTestName } from '../run-area-store.js';
 import type { LastSuccessOptions } from '../specs/history.js';
 import { makeNothingRecordedError } from './history.js';
+import { termJson } from '../../util/terminal-text.js';
 
 export async function execute(opts: LastSuccessOptions, ctx: CommandContext): Promise<number> {
   const { test: spec, target } = opts;
@@ -16,7 +17,7 @@ export async function execute(opts: LastSuccessOptions, ctx: CommandContext): Pr
     const [success] = await store.history({ ...name, target, limit: 1, successOnly: true });
     if (opts.json) {
       const shape = { test: spec, lastSuccess: success ? outcomeJson(success) : null, latest: outcomeJson(latest) };
-      ctx.stdout.write(`${JSON.stringify(shape, null, 2)}\n`);
+      ctx.stdout.write(`${termJson(shape)}\n`);
     } else {
       ctx.stdout.write(`${formatLastSuccess(spec, success ?? null, latest, ctx.now())}\n`);
     }

@@ -5,6 +5,7 @@ import { formatCounts } from '../../report/summary.js';
 import { openArea, openStore } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import type { ListRunsOptions } from '../specs/list.js';
+import { termJson } from '../../util/terminal-text.js';
 
 export async function execute(opts: ListRunsOptions, ctx: CommandContext): Promise<number> {
   const area = openArea(opts, ctx);
@@ -25,7 +26,7 @@ export async function execute(opts: ListRunsOptions, ctx: CommandContext): Promi
       runs = await store.listRuns(query);
     }
     if (opts.json) {
-      ctx.stdout.write(`${JSON.stringify(runs.map(runJson), null, 2)}\n`);
+      ctx.stdout.write(`${termJson(runs.map(runJson))}\n`);
       return 0;
     }
     if (runs.length === 0) {

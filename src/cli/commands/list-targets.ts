@@ -4,6 +4,7 @@ import { formatTable } from '../../report/table.js';
 import { openArea, openStore } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import type { ListTargetsOptions } from '../specs/list.js';
+import { termJson } from '../../util/terminal-text.js';
 
 export async function execute(opts: ListTargetsOptions, ctx: CommandContext): Promise<number> {
   const area = openArea(opts, ctx);
@@ -19,7 +20,7 @@ export async function execute(opts: ListTargetsOptions, ctx: CommandContext): Pr
     }
     const list = [...byTarget.values()].sort((a, b) => a.target.localeCompare(b.target));
     if (opts.json) {
-      ctx.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+      ctx.stdout.write(`${termJson(list)}\n`);
       return 0;
     }
     const rows = list.map((t) => [t.target, t.configured ? 'yes' : 'no', String(t.runs)]);

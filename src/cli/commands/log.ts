@@ -6,6 +6,7 @@ import type { Store } from '../../store/store.js';
 import { openRun } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import type { LogOptions } from '../specs/diff.js';
+import { termJson, termLine } from '../../util/terminal-text.js';
 
 /** The most events one call may ask the store (and a server) for. */
 const PAGE = 10_000;
@@ -30,11 +31,13 @@ export async function execute(opts: LogOptions, ctx: CommandContext): Promise<nu
     const rows = events.some((e) => e.testId !== null) ? await store.listTests(run.id) : [];
     const entries = nameEvents(events, rows, all);
     if (opts.json) {
-      ctx.stdout.write(`${JSON.stringify(logJson(entries), null, 2)}\n`);
+      ctx.stdout.write(`${termJson(logJson(entries))}\n`);
       return 0;
     }
     const lock = run.state === 'locked' ? ` (locked by ${run.lockedBy || 'someone'} at ${formatTime(run.lockedAt)})` : '';
-    ctx.stdout.write(`${run.target} ${run.runname}: ${run.state}${lock}, ${run.status}; created ${formatTime(run.created)}\n`);
+    ctx.stdout.write(
+      `${termLine(`${run.target} ${run.runname}: ${run.state}${lock}, ${run.status}; created ${formatTime(run.created)}`)}\n`,
+    );
     ctx.stdout.write(entries.length === 0 ? 'No events of that kind.\n' : formatLog(entries));
     return 0;
   } finally {

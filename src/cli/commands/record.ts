@@ -7,6 +7,7 @@ import { shortHostname } from '../../util/host.js';
 import type { CommandContext } from '../context.js';
 import { openRunAreaStore, splitTestName } from '../run-area-store.js';
 import type { RecordOptions } from '../specs/history.js';
+import { termLine } from '../../util/terminal-text.js';
 
 export async function execute(opts: RecordOptions, ctx: CommandContext): Promise<number> {
   const spec = opts.name;
@@ -31,7 +32,7 @@ export async function execute(opts: RecordOptions, ctx: CommandContext): Promise
       comment: opts.message ?? '',
     });
     ctx.stdout.write(
-      `recorded ${spec}: ${status} on ${host}, ${formatTime(start)} to ${formatTime(end)} (${formatSeconds(end - start)})\n`,
+      `${termLine(`recorded ${spec}: ${status} on ${host}, ${formatTime(start)} to ${formatTime(end)} (${formatSeconds(end - start)})`)}\n`,
     );
     return 0;
   } finally {

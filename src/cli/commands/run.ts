@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import type { FeedCursor, RunRecord } from '../../model/records.js';
 import { RemoteStore } from '../../client/remote-store.js';
+import { resolveTarget } from '../../config/area.js';
 import { runTests, type RunObserver, type RunResult } from '../../runner/run.js';
 import { formatEnded, formatProgress, formatSummary, type Tally } from '../../report/summary.js';
 import { ExitCode } from '../../util/errors.js';
@@ -11,12 +12,15 @@ import { isDirect, openArea, openStore } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import type { RunOptions } from '../specs/run.js';
 import { checkOutputFile, writeJunitFile } from '../report-output.js';
+import { termLine } from '../../util/terminal-text.js';
 
 export const handlesSignals = true;
 
 /** Runs the tests and prints progress and a summary; exit 0 only when every selected test passed. */
 export async function execute(opts: RunOptions, ctx: CommandContext): Promise<number> {
   const area = openArea(opts, ctx);
+  // The target's values are names too: checked before anything (a server even) starts.
+  resolveTarget(area, opts.target);
   // Checked before anything runs: a run of hours must not end in a report that cannot be written.
   const junit = opts.junit === undefined ? undefined : checkOutputFile(ctx.cwd, opts.junit, '--junit');
   const store = await openStore(area, opts, ctx, 'runner');
@@ -38,7 +42,10 @@ export async function execute(opts: RunOptions, ctx: CommandContext): Promise<nu
       started = info.run;
       for (const w of info.warnings) ctx.log.warn(w);
       tally.total = info.toRun;
-      if (!tty) ctx.stdout.write(`Running ${info.toRun} of ${info.jobs} tests and items of ${info.run.target}/${info.run.runname}\n`);
+      if (!tty)
+        ctx.stdout.write(
+          `${termLine(`Running ${info.toRun} of ${info.jobs} tests and items of ${info.run.target}/${info.run.runname}`)}\n`,
+        );
       paint(true);
     },
     started() {

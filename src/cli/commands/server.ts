@@ -1,6 +1,6 @@
 /** `trellis server start|list|stop|ping`: the run area's servers (design §5). */
 import path from 'node:path';
-import { checkHealth, connect, findServer } from '../../client/discovery.js';
+import { checkHealth, connect, findServer, usableToken } from '../../client/discovery.js';
 import { requestJson, TransportError } from '../../client/http.js';
 import { DEFAULT_SERVER_CONFIG } from '../../config/area.js';
 import { runAreaPaths, type RunAreaPaths } from '../../config/paths.js';
@@ -10,7 +10,7 @@ import type { ServerRow } from '../../report/records-json.js';
 import { formatTable, isoTime } from '../../report/table.js';
 import { readLeaseOwner } from '../../server/lease.js';
 import { readPackets } from '../../client/packets.js';
-import { readAreaIdFile, readToken } from '../../config/meta-files.js';
+import { readAreaIdFile, validToken } from '../../config/meta-files.js';
 import { STALE_AFTER, type FoundPacket } from '../../model/protocol.js';
 import { removeFile } from '../../util/files.js';
 import { LEASE_LOST, startServer } from '../../server/server.js';
@@ -19,6 +19,7 @@ import { shortHostname } from '../../util/host.js';
 import { openArea } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import type { ServerOptions } from '../specs/area.js';
+import { termJson, termLine } from '../../util/terminal-text.js';
 
 /** Only a foreground server stops on Ctrl-C by itself (cleanly); the others just exit. */
 export const handlesSignals = (opts: ServerOptions) => opts.action === 'start' && opts.foreground;
@@ -56,7 +57,8 @@ export async function execute(opts: ServerOptions, ctx: CommandContext): Promise
 }
 
 const discoveryBase = (ctx: CommandContext) => ({ host: shortHostname(), now: ctx.now, debug: (m: string) => ctx.log.debug(m) });
-const describe = (f: FoundPacket) => `server pid ${f.packet.pid} on host ${f.packet.host} at ${f.packet.address}:${f.packet.port}`;
+const describe = (f: FoundPacket) =>
+  termLine(`server pid ${f.packet.pid} on host ${f.packet.host} at ${f.packet.address}:${f.packet.port}`);
 
 async function serveForeground(where: Where, opts: ServerOptions, ctx: CommandContext): Promise<number> {
   const server = await startServer({
@@ -104,7 +106,7 @@ async function list(where: Where, opts: ServerOptions, ctx: CommandContext): Pro
   const paths = runAreaPaths(where.runArea);
   const rows = (await surveyServers(paths, ctx)).map((s) => s.row);
   if (opts.json) {
-    ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    ctx.stdout.write(`${termJson(rows)}\n`);
     return 0;
   }
   if (rows.length === 0) {
@@ -127,7 +129,10 @@ async function list(where: Where, opts: ServerOptions, ctx: CommandContext): Pro
 
 /** Every packet, with what a health check says of its server. */
 async function surveyServers(paths: RunAreaPaths, ctx: CommandContext): Promise<Array<{ found: FoundPacket; row: ServerRow }>> {
-  const token = readToken(paths);
+  const read = await usableToken(paths, discoveryBase(ctx));
+  if (read.kind === 'damaged')
+    ctx.log.warn(`${paths.tokenFile} is damaged (${read.why}) and no live server wrote its own back; see \`trellis doctor\``);
+  const token = read.kind === 'ok' ? read.token : undefined;
   const areaId = readAreaIdFile(paths);
   const owner = readLeaseOwner(paths);
   const now = ctx.now();
@@ -139,6 +144,7 @@ async function surveyServers(paths: RunAreaPaths, ctx: CommandContext): Promise<
       let status: ServerRow['status'];
       if (health?.ok) status = 'live';
       else if (health?.otherArea) status = 'other-area';
+      else if (health?.tokenRefused) status = 'refuses-token';
       else status = age > STALE_AFTER ? 'stale' : 'unreachable';
       const p = f.packet;
       const row: ServerRow = {
@@ -161,7 +167,6 @@ async function surveyServers(paths: RunAreaPaths, ctx: CommandContext): Promise<
 
 async function stop(where: Where, opts: ServerOptions, ctx: CommandContext): Promise<number> {
   const paths = runAreaPaths(where.runArea);
-  const token = readToken(paths);
   let targets: FoundPacket[];
   if (opts.all) {
     targets = (await surveyServers(paths, ctx)).filter((s) => s.row.status === 'live').map((s) => s.found);
@@ -169,6 +174,7 @@ async function stop(where: Where, opts: ServerOptions, ctx: CommandContext): Pro
     const live = await findServer(paths, discoveryBase(ctx));
     targets = live ? [live.found] : [];
   }
+  const token = validToken(paths);
   if (targets.length === 0 || token === undefined) {
     ctx.stdout.write(`No server is running for ${where.runArea}\n`);
     return 0;

@@ -6,6 +6,7 @@ import { readLogExcerpt } from '../../util/log-excerpt.js';
 import { openRun } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import type { ShowOptions } from '../specs/show.js';
+import { termJson } from '../../util/terminal-text.js';
 
 const TAIL_BYTES = 4096;
 
@@ -25,7 +26,7 @@ export async function execute(opts: ShowOptions, ctx: CommandContext): Promise<n
       );
     }
     if (opts.json) {
-      ctx.stdout.write(`${JSON.stringify(testDetailJson(detail), null, 2)}\n`);
+      ctx.stdout.write(`${termJson(testDetailJson(detail))}\n`);
       return 0;
     }
     const bad = detail.steps.find((s) => s.status !== 'PASS' && s.status !== 'n/a') ?? detail.steps.find((s) => s.state === 'RUNNING');

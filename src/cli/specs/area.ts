@@ -1,4 +1,4 @@
-/** The commands about the area itself: init, config show, server, dashboard. */
+/** The commands about the area itself: init, config show, server, dashboard, doctor. */
 import { defineCommand, type OptionsOf } from '../command-spec.js';
 import { JSON_OPT, PATTERN, RUN_KEYS } from './common.js';
 
@@ -62,3 +62,18 @@ export const dashboardSpec = defineCommand({
   ],
 });
 export type DashboardOptions = OptionsOf<typeof dashboardSpec>;
+
+export const doctorSpec = defineCommand({
+  command: 'doctor',
+  describe: 'Check a run area (token, packets, lease, databases, work folders); --repair fixes what is safe',
+  options: {
+    repair: { type: 'boolean', describe: 'fix what can be fixed without losing a result, and say what was done' },
+    all: { type: 'boolean', describe: 'also list the checks that found nothing wrong' },
+    ...JSON_OPT,
+  },
+  examples: [
+    ['$0 doctor', 'what is wrong with the run area, and what to do'],
+    ['$0 doctor --repair --runarea /shared/runs', 'repair a run area without its test area'],
+  ],
+});
+export type DoctorOptions = OptionsOf<typeof doctorSpec>;

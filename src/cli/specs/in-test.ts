@@ -2,9 +2,8 @@
 import { parseState, type TestState } from '../../model/states.js';
 import { TrellisError } from '../../util/errors.js';
 import { defineCommand, type OptionsOf } from '../command-spec.js';
+import { parseStatus } from '../option-values.js';
 import { FORCE } from './common.js';
-
-const upper = (text: string) => text.toUpperCase();
 
 /** A test state (`--state COMPLETED`). */
 function parseStateOption(text: string, flag: string): TestState {
@@ -19,7 +18,7 @@ export const stepSpec = defineCommand({
   positionals: { name: { describe: 'the step', required: true } },
   options: {
     state: { type: 'string', choices: ['start', 'end'], required: true, describe: 'start or end' },
-    status: { type: 'string', describe: "with --state end: the step's status", parse: upper },
+    status: { type: 'string', describe: "with --state end: the step's status", parse: parseStatus },
     ...FORCE,
   },
   examples: [
@@ -35,7 +34,7 @@ export const testStatusSpec = defineCommand(
     describe: "From inside a test: set the test's state and status",
     options: {
       state: { type: 'string', describe: 'the state, e.g. RUNNING or COMPLETED', parse: parseStateOption },
-      status: { type: 'string', describe: 'the status, e.g. WARN', parse: upper },
+      status: { type: 'string', describe: 'the status, e.g. WARN', parse: parseStatus },
       message: { type: 'string', alias: 'm', describe: 'a comment' },
       ...FORCE,
     },

@@ -3,7 +3,7 @@
  * shell completion and each command's typed options all come from here.
  */
 import type { OptionsOf } from '../command-spec.js';
-import { configShowSpec, dashboardSpec, initSpec, serverSpec } from './area.js';
+import { configShowSpec, dashboardSpec, doctorSpec, initSpec, serverSpec } from './area.js';
 import { completeSpec, completionSpec } from './completion.js';
 import { diffSpec, logSpec } from './diff.js';
 import { checkSpec, historySpec, lastSuccessSpec, recordSpec, wrapSpec } from './history.js';
@@ -43,6 +43,7 @@ export const SPECS = {
   diff: diffSpec,
   log: logSpec,
   exec: execSpec,
+  doctor: doctorSpec,
   completion: completionSpec,
   __complete: completeSpec,
 } as const;

@@ -1,7 +1,7 @@
 /** `trellis run`. */
 import { TrellisError } from '../../util/errors.js';
 import { defineCommand, type OptionsOf } from '../command-spec.js';
-import { parseUpperWords, parseWholeNumber } from '../option-values.js';
+import { parseRunName, parseUpperWords, parseWholeNumber } from '../option-values.js';
 import { FORCE, PATTERN, RUN_KEYS } from './common.js';
 
 export const runSpec = defineCommand({
@@ -9,6 +9,8 @@ export const runSpec = defineCommand({
   describe: 'Run the tests of an area for a target and run name',
   options: {
     ...RUN_KEYS,
+    // The run is created with this name: it must be one the name rules accept (lookups take any).
+    runname: { ...RUN_KEYS.runname, parse: parseRunName },
     ...PATTERN,
     ...FORCE,
     jobs: { type: 'string', alias: 'j', describe: 'at most N tests at once (also capped by max_concurrent_jobs)', parse: parseWholeNumber },

@@ -1,0 +1,50 @@
+/**
+ * The API's edge for names: the JSON schemas check shapes and sizes, these check the names a
+ * client sends with the rules the CLI uses (model/names.ts), before the store sees them. A name
+ * refused here is a BAD_VALUE (HTTP 400) that says which field and why.
+ */
+import type { StoreMethod } from '../model/protocol.js';
+import { checkItemPath, checkJobName, checkLabel, checkRunName, checkTargetValue, checkTestName } from '../model/names.js';
+import type { TestRegistration, WriteOp } from '../model/records.js';
+import type { RunSpec } from '../store/store.js';
+import { TrellisError } from '../util/errors.js';
+import type { OutcomeJob } from '../model/records.js';
+import { termLine } from '../util/terminal-text.js';
+
+type Body = Record<string, unknown>;
+
+/** The methods that bring names in, each with its check (the body already matches its schema). */
+export const API_NAME_CHECKS: Partial<Record<StoreMethod, (body: Body) => void>> = {
+  ensureRun(body) {
+    const spec = body['spec'] as RunSpec;
+    const values = Object.entries(spec.keys);
+    for (const [key, value] of values) checkTargetValue(key, value, `ensureRun spec.keys.${key}`);
+    if (values.length === 0) checkTargetValue('target', spec.target, 'ensureRun spec.target');
+    else if (spec.target !== values.map(([, v]) => v).join('/')) {
+      throw new TrellisError(
+        'BAD_VALUE',
+        `ensureRun: spec.target '${termLine(spec.target)}' is not the values of spec.keys joined by '/'`,
+        'send the target as its key values joined by /, e.g. {"target": "linux/x86_64", "keys": {"OS": "linux", "ARCH": "x86_64"}}',
+      );
+    }
+    checkRunName(spec.runname, 'ensureRun spec.runname');
+  },
+  registerTests(body) {
+    (body['regs'] as TestRegistration[]).forEach((r, i) => {
+      checkTestName(r.testname, `registerTests regs[${i}].testname`);
+      checkItemPath(r.itempath, `registerTests regs[${i}].itempath`);
+    });
+  },
+  write(body) {
+    (body['ops'] as WriteOp[]).forEach((op, i) => {
+      if (op.kind === 'step') checkLabel('step name', op.name, `write ops[${i}].name`);
+      else if (op.kind === 'data') checkLabel('value name', op.name, `write ops[${i}].name`);
+      const status = op.kind === 'test' ? op.set.status : op.kind === 'reset' ? undefined : op.status;
+      if (status !== undefined && status !== '') checkLabel('status', status, `write ops[${i}].status`);
+    });
+  },
+  recordOutcome(body) {
+    const job = body['job'] as OutcomeJob;
+    checkJobName(job.testname, job.itempath ?? '');
+  },
+};
