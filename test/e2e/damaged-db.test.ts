@@ -13,7 +13,7 @@ import { runCli, type CliResult } from '../helpers/cli.js';
 import { assertUserError, dump, parseJson } from '../helpers/e2e.js';
 
 // Each command is a Node start and a server round trip: on a 2-core machine under load, minutes.
-t.setTimeout(300_000);
+t.setTimeout(600_000);
 
 const T = ['-t', 'linux/x86_64'];
 

@@ -13,7 +13,7 @@ import { run, trellis } from '../helpers/run-e2e.js';
 import type { CliResult } from '../helpers/cli.js';
 
 // Each command is a Node start and a server round trip: on a 2-core machine under load, minutes.
-t.setTimeout(300_000);
+t.setTimeout(600_000);
 
 /** Anything a terminal may act on, but the line feed (and the tab in logs). */
 const RAW = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;

@@ -15,7 +15,7 @@ import { run, trellis } from '../helpers/run-e2e.js';
 import type { CliResult } from '../helpers/cli.js';
 
 // Each command is a Node start and a server round trip: on a 2-core machine under load, minutes.
-t.setTimeout(300_000);
+t.setTimeout(600_000);
 
 const T = ['-t', 'linux/x86_64'];
 /** Anything a terminal may act on, but the line feed (and the tab in logs). */

@@ -29,7 +29,7 @@ import {
 
 // Seven runs of the built CLI, each with a server and exec processes: more than the default limit
 // on a loaded machine.
-t.setTimeout(360_000);
+t.setTimeout(600_000);
 
 /** Logs `$MT_TEST_RUN_DIR` and its arguments, drops its own two options, then runs the rest. */
 const FOREGROUND = `#!/bin/sh

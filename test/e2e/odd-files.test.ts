@@ -15,7 +15,7 @@ import { assertUserError, dump } from '../helpers/e2e.js';
 import { listTests, statesOf } from '../helpers/run-e2e.js';
 
 // Each command is a Node start and a server round trip: on a 2-core machine under load, minutes.
-t.setTimeout(300_000);
+t.setTimeout(600_000);
 
 const T = ['-t', 'linux/x86_64'];
 

@@ -21,7 +21,7 @@ import { findPacketFiles, isPidAlive } from '../helpers/servers.js';
 
 // About 40 CLI processes, one after another: 140 s with two copies at a load of 6 on 2 cores. tap's
 // default 120 s cut the file off mid-command, which read as a hung `server ping` in CI.
-t.setTimeout(300_000);
+t.setTimeout(600_000);
 
 interface Ctx {
   testdir(): string;

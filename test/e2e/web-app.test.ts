@@ -21,7 +21,7 @@ const TESTS = {
 };
 
 // Two areas, three runs and a server each: more than tap's 120 s on a loaded machine.
-t.setTimeout(360_000);
+t.setTimeout(600_000);
 
 /** Every response of a test, to look for the area token in at the end. */
 function recorder(web: WebFixture) {
