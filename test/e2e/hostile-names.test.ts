@@ -73,9 +73,10 @@ t.test('set-value and step refuse an empty or hostile name with one line, not a 
   t.equal(r.code, 0, dump(r));
   const dir = path.join(area, 'runs', 'linux', 'x86_64', 'n', 'a');
   const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
-  t.match(read('empty.out'), /^trellis: value name '' \(set-value NAME\) is empty; use printable characters, e\.g\. latency\n2\n$/);
+  // An empty NAME is a missing argument to the command line parser (usage, exit 2), one line.
+  t.match(read('empty.out'), /^trellis: missing the name argument[^\n]*\n2\n$/);
   t.match(read('nl.out'), /^trellis: value name 'a\\nb' \(set-value NAME\) contains a control character \(\\n\)[^\n]*\n2\n$/);
-  t.match(read('step.out'), /^trellis: step name '' \(step NAME\) is empty[^\n]*\n2\n$/);
+  t.match(read('step.out'), /^trellis: missing the name argument[^\n]*\n2\n$/);
   t.match(read('status.out'), /^trellis: status 'P\\x1b\[8M' \(--status\) contains a control character[^\n]*\n2\n$/);
   for (const f of ['empty.out', 'nl.out', 'step.out', 'status.out'])
     t.notMatch(read(f), /schema|must NOT|internal/, `${f}: no internal message`);
