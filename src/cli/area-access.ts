@@ -11,7 +11,7 @@ import { displayName } from '../model/display-name.js';
 import { RemoteStore, type RemoteStoreOptions } from '../client/remote-store.js';
 import type { Invocation } from '../model/protocol.js';
 import type { Store } from '../store/store.js';
-import { TrellisError } from '../util/errors.js';
+import { isDamagedRunDb, TrellisError } from '../util/errors.js';
 import { shortHostname } from '../util/host.js';
 import type { GlobalOptions } from './command-spec.js';
 import type { CommandContext } from './context.js';
@@ -83,11 +83,6 @@ export interface RunHandle {
   store: Store;
   target: Target;
   run: RunRecord;
-}
-
-/** True for the errors of a run whose database is missing or damaged. */
-export function isDamagedRunDb(err: unknown): boolean {
-  return err instanceof TrellisError && (err.code === 'DB_MISSING' || err.code === 'DB_DAMAGED');
 }
 
 /**

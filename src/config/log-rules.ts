@@ -4,6 +4,7 @@
  * `[logpro] STEP` entry (as Megatest: the file wins), then the `[logrules]` lines naming the step
  * (`%` patterns allowed). The runner applies them after the step (src/logrules).
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { buildRuleSet, parseLogpro, parseNativeRules, type NativeLine, type RulePiece, type RuleSet } from '../logrules/index.js';
 import { matchPercent } from '../model/pattern.js';
@@ -15,9 +16,10 @@ import type { ConfigFile, ConfigValue, Step } from './types.js';
 export function readLogRules(config: ConfigFile, testDir: string, steps: readonly Step[]): ReadonlyMap<string, RuleSet> {
   const native = readNativeLines(config, steps);
   const out = new Map<string, RuleSet>();
+  const present = steps.length > 0 ? logproFilesIn(testDir) : undefined;
   for (const step of steps) {
     const pieces: RulePiece[] = [];
-    const logpro = readLogproFor(config, testDir, step.name);
+    const logpro = readLogproFor(config, testDir, step.name, present);
     if (logpro) pieces.push(logpro);
     const lines = native.filter((n) => matchPercent(n.step, step.name)).flatMap((n) => n.lines);
     if (lines.length > 0) pieces.push(parseNativeRules(lines));
@@ -26,11 +28,25 @@ export function readLogRules(config: ConfigFile, testDir: string, steps: readonl
   return out;
 }
 
+/**
+ * The `*.logpro` names in the test folder: one listing per test rather than a failed open per step
+ * at every run's start (on NFS each is a round trip). Undefined when the folder cannot be listed
+ * (readable files, unlistable folder): then each step's file is tried.
+ */
+function logproFilesIn(testDir: string): ReadonlySet<string> | undefined {
+  try {
+    return new Set(fs.readdirSync(testDir).filter((n) => n.endsWith('.logpro')));
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? new Set() : undefined;
+  }
+}
+
 /** `STEP.logpro` in the test folder, else `[logpro] STEP`; undefined when neither exists. */
-function readLogproFor(config: ConfigFile, testDir: string, step: string): RulePiece | undefined {
+function readLogproFor(config: ConfigFile, testDir: string, step: string, present: ReadonlySet<string> | undefined): RulePiece | undefined {
   // A step name is a config key: only a plain file name may name a file beside the testconfig.
-  if (!step.includes('/') && !step.includes('\0') && step !== '.' && step !== '..') {
-    const file = path.join(testDir, `${step}.logpro`);
+  const name = `${step}.logpro`;
+  if (!step.includes('/') && !step.includes('\0') && step !== '.' && step !== '..' && (present === undefined || present.has(name))) {
+    const file = path.join(testDir, name);
     let text: string | undefined;
     try {
       // Not blocking: a FIFO left where the file belongs would hang the run (deaf to SIGTERM).

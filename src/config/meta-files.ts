@@ -33,7 +33,7 @@ export function validToken(paths: RunAreaPaths): string | undefined {
 }
 
 /** What an area id looks like (main.db makes it: 16 random bytes in hex). */
-export const AREA_ID = /^[0-9a-f]{32}$/;
+const AREA_ID = /^[0-9a-f]{32}$/;
 
 /** What `.meta/area-id` holds: an id, nothing yet, or something that is not one. */
 export function readAreaIdState(paths: RunAreaPaths): SmallFileRead {

@@ -115,4 +115,4 @@ function makeDbError(err: unknown, file: string): TrellisError {
 }
 
 /** What to do about a damaged database file. */
-export const DAMAGED_HINT = 'restore it from a backup or move it aside; `trellis doctor` checks every database of the run area';
+const DAMAGED_HINT = 'restore it from a backup or move it aside; `trellis doctor` checks every database of the run area';

@@ -12,6 +12,7 @@ import {
   countGroups,
   isComparator,
   RULE_KINDS,
+  ruleKind,
   type Comparator,
   type LinePattern,
   type Rule,
@@ -31,7 +32,6 @@ type Value =
   | { readonly t: 'list'; readonly v: readonly Value[] }
   | { readonly t: 'symbol'; readonly v: string };
 
-const ALIASES: Record<string, RuleKind> = { warn: 'warning', waived: 'waive', waiver: 'waive' };
 const WHERES: readonly string[] = ['in', 'not-in', 'before', 'after'];
 const EXPECT_ARGS = 'WHERE SECTION COMPARATOR COUNT "DESCRIPTION" PATTERN';
 const VALUE_ARGS = 'WHERE SECTION EXPECTED TOLERANCE "DESCRIPTION" PATTERN';
@@ -94,11 +94,11 @@ class LogproReader {
       return;
     }
     if (head.startsWith('expect:')) {
-      const kind = ALIASES[head.slice(7)] ?? head.slice(7);
-      if (!(RULE_KINDS as readonly string[]).includes(kind) || kind === 'value') {
+      const kind = ruleKind(head.slice(7));
+      if (kind === undefined || kind === 'value') {
         throw this.#fail(form.line, `(${head} …) is not a logpro rule`, `use one of ${RULE_KINDS.map((k) => `expect:${k}`).join(', ')}`);
       }
-      this.#expect(form.line, head, kind as RuleKind, args);
+      this.#expect(form.line, head, kind, args);
       return;
     }
     if (head === 'trigger' || head === 'trigger-with-limit' || head === 'trigger:non-required') {
@@ -153,15 +153,15 @@ class LogproReader {
     if (fixedKind === undefined && type !== undefined) {
       const v = this.#eval(type);
       const name = v.t === 'symbol' || v.t === 'string' ? v.v : '';
-      const k = ALIASES[name] ?? name;
-      if (!(RULE_KINDS as readonly string[]).includes(k) || k === 'value') {
+      const k = ruleKind(name);
+      if (k === undefined || k === 'value') {
         throw this.#fail(
           type.line,
           `(expect …) type: '${name}' is not a rule type`,
           `use one of ${RULE_KINDS.filter((x) => x !== 'value').join(', ')}`,
         );
       }
-      kind = k as RuleKind;
+      kind = k;
     }
     const rule: Rule = {
       num: this.#num++,

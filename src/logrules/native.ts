@@ -17,6 +17,7 @@ import {
   isComparator,
   parseNumber,
   RULE_KINDS,
+  ruleKind,
   type Comparator,
   type LinePattern,
   type Rule,
@@ -31,7 +32,6 @@ export interface NativeLine {
   readonly loc: SourceLocation;
 }
 
-const ALIASES: Record<string, RuleKind> = { warn: 'warning', waived: 'waive', waiver: 'waive' };
 /** The count a kind expects when the line gives none: `= 0` (must not appear) unless listed. */
 const DEFAULT_COUNT: Partial<Record<RuleKind, readonly [Comparator, number]>> = {
   required: ['>=', 1],
@@ -59,8 +59,8 @@ function parseLine(line: NativeLine): Omit<Rule, 'num'> {
   const tokens = tokenize(line.text, line.loc);
   const first = tokens.shift();
   if (first?.kind !== 'word') throw fail(first ? 'a rule starts with its kind' : 'the rule is empty');
-  const kind = ALIASES[first.value] ?? first.value;
-  if (!(RULE_KINDS as readonly string[]).includes(kind)) {
+  const kind = ruleKind(first.value);
+  if (kind === undefined) {
     throw fail(`'${first.value}' is not a rule kind (one of ${RULE_KINDS.join(', ')})`);
   }
   const patterns: LinePattern[] = [];
@@ -73,7 +73,7 @@ function parseLine(line: NativeLine): Omit<Rule, 'num'> {
   if (last?.kind === 'string') tokens.pop();
   const description = last?.kind === 'string' ? last.value : `${kind} ${patterns.map((p) => p.text).join(' ')}`;
   const words = tokens.map((t) => (t.kind === 'word' ? t.value : JSON.stringify(t.kind === 'string' ? t.value : `/${t.source}/`)));
-  const common = { kind: kind as RuleKind, where: 'in' as const, sections: [BODY_SECTION], description, patterns, loc: line.loc };
+  const common = { kind, where: 'in' as const, sections: [BODY_SECTION], description, patterns, loc: line.loc };
   if (kind === 'value') {
     if (patterns.some((p) => countGroups(p) < 1))
       throw fail(`value: ${patterns[0]!.text} has no capture group: put (…) around the number to measure`, VALUE_SYNTAX);
@@ -84,7 +84,7 @@ function parseLine(line: NativeLine): Omit<Rule, 'num'> {
       value: readValueCheck(words, () => fail(`value: '${words.join(' ')}' is not a comparison`, VALUE_SYNTAX)),
     };
   }
-  const [comparator, expected] = readCount(words, kind as RuleKind, () =>
+  const [comparator, expected] = readCount(words, kind, () =>
     fail(`${kind}: '${words.join(' ')}' is not COMPARATOR COUNT (one of = > < >= <=, then a number)`),
   );
   return { ...common, comparator, expected };

@@ -22,6 +22,15 @@ export const RULE_KINDS = [
 ] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
+/** The spellings logpro and `[logrules]` also accept for a kind. */
+const KIND_ALIASES: Readonly<Record<string, RuleKind>> = { warn: 'warning', waived: 'waive', waiver: 'waive' };
+
+/** The rule kind a word names (an alias resolved), or undefined when it names none. */
+export function ruleKind(word: string): RuleKind | undefined {
+  const kind = KIND_ALIASES[word] ?? word;
+  return (RULE_KINDS as readonly string[]).includes(kind) ? (kind as RuleKind) : undefined;
+}
+
 /** Comparators of a count (`COUNT OP EXPECTED`) or of a measured value (`MEASURED OP EXPECTED`). */
 export const COMPARATORS = ['=', '>', '<', '>=', '<='] as const;
 export type Comparator = (typeof COMPARATORS)[number];
@@ -31,7 +40,7 @@ export type Where = 'in' | 'not-in' | 'before' | 'after';
 
 /** The section every log has, from its first line to its end (logpro's "LogFileBody"). */
 export const BODY_SECTION = 'LogFileBody';
-export const BODY_TRIGGER = 'LogFileBodyStart';
+const BODY_TRIGGER = 'LogFileBodyStart';
 
 /** One regular expression of a rule or trigger. */
 export interface LinePattern {

@@ -11,7 +11,7 @@ import { TrellisError } from '../util/errors.js';
 import { LogMatcher, type LogJudgement } from './matcher.js';
 import type { RuleSet } from './rules.js';
 
-export const READ_SIZE = 1 << 20;
+const READ_SIZE = 1 << 20;
 const BLOCK_SIZE = 64 << 10;
 
 export interface ScanOptions {

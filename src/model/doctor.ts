@@ -5,7 +5,7 @@
  */
 
 /** The parts of a run area the doctor looks at, in order. */
-export const DOCTOR_PARTS = ['token', 'area-id', 'packets', 'lease', 'databases', 'folders'] as const;
+const DOCTOR_PARTS = ['token', 'area-id', 'packets', 'lease', 'databases', 'folders'] as const;
 export type DoctorPart = (typeof DOCTOR_PARTS)[number];
 
 /** ok: checked and fine; note: worth knowing, nothing wrong; problem: needs attention. */

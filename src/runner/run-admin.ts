@@ -11,7 +11,7 @@ import { isFinal, type TestState } from '../model/states.js';
 import { isAgentAlive } from '../store/liveness.js';
 import type { LivenessOptions, Store } from '../store/store.js';
 import { isPidAlive } from '../util/process-info.js';
-import { TrellisError } from '../util/errors.js';
+import { isDamagedRunDb, TrellisError } from '../util/errors.js';
 import { randomUUID } from 'node:crypto';
 
 /** Rows a change by pattern applies to: items rather than their rolled-up test. */
@@ -70,7 +70,7 @@ export async function removeFromRun(
       await assertNoLiveRunner(store, run, opts.liveness, opts.host);
       tests = (await store.listTests(run.id, {})).length;
     } catch (err) {
-      if (!(err instanceof TrellisError && (err.code === 'DB_MISSING' || err.code === 'DB_DAMAGED'))) throw err;
+      if (!isDamagedRunDb(err)) throw err;
     }
     await store.removeRun(run.id, opts.write);
     const removed = removeFolder(opts.runDir, opts.runArea) ? 1 : 0;

@@ -8,7 +8,7 @@
 import type { MainDb } from '../db/main-db.js';
 import type { RunDb } from '../db/run-db.js';
 import type { FeedBatch, FeedCursor, RunCellChanges, RunRecord } from '../model/records.js';
-import { TrellisError } from '../util/errors.js';
+import { isDamagedRunDb } from '../util/errors.js';
 
 /** A reader further behind than this many changed rows gets the run's whole set of cells instead. */
 export const FULL_RESET_AFTER = 5000;
@@ -40,7 +40,7 @@ export function readChanges(source: FeedSource, cursor: FeedCursor): FeedBatch {
       rdb = source.openRun(runId);
     } catch (err) {
       // A run whose database is missing or damaged has no cells to show; the others still do.
-      if (!(err instanceof TrellisError && (err.code === 'DB_MISSING' || err.code === 'DB_DAMAGED'))) throw err;
+      if (!isDamagedRunDb(err)) throw err;
       runs[key] = since;
       continue;
     }

@@ -51,7 +51,7 @@ export function describeDbFileState(state: Exclude<DbFileState, 'ok'>): string {
 }
 
 /** A run database's file name: `<id>.db`. */
-export const RUN_DB_NAME = /^([1-9][0-9]*)\.db$/;
+const RUN_DB_NAME = /^([1-9][0-9]*)\.db$/;
 
 /** The run ids that have a database file in `dbDir`, ascending. */
 export function listRunDbIds(dbDir: string): number[] {

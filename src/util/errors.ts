@@ -124,3 +124,8 @@ export function runAreaUnwritable(where: string, err: unknown): TrellisError {
     { cause: err },
   );
 }
+
+/** True for the errors of a run whose database is missing or damaged (DB_MISSING, DB_DAMAGED). */
+export function isDamagedRunDb(err: unknown): boolean {
+  return err instanceof TrellisError && (err.code === 'DB_MISSING' || err.code === 'DB_DAMAGED');
+}

@@ -10,7 +10,7 @@ import { renameSync } from 'node:fs';
 import { readSmallFileSafely, writeFileAtomic } from './files.js';
 
 /** What a token looks like. */
-export const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
+const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
 /** More than a token and its newline is not a token; nothing past this is read. */
 const MAX_TOKEN_FILE = 4096;
 

@@ -16,9 +16,6 @@ export interface Filters {
   status: string;
 }
 
-/** No filter at all. */
-export const NO_FILTERS: Readonly<Filters> = Object.freeze({ pattern: '', target: '', runname: '', status: '' });
-
 /** True when `value` matches one of the comma-separated `%` patterns (or there are none). */
 export function matchList(patterns: string, value: string): boolean {
   const list = patterns

@@ -61,8 +61,6 @@ export interface LiveHubOptions {
   frontRuns: number;
   /** looks after runs shown `running` whose runner may have died (as the dashboard does) */
   reapRunning?: (runs: RunRecord[]) => Promise<void>;
-  /** the connection to the run area's server was lost (message) or is back (undefined) */
-  onTrouble?: (message: string | undefined) => void;
   waitMs?: number;
   minIntervalMs?: number;
 }

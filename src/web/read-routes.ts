@@ -103,6 +103,18 @@ function readTailInside(runArea: string, file: string): LogTail {
   return readLogTail(real);
 }
 
+/** The test's cell in up to 50 other runs, newest first. */
+function otherRuns(hub: WebContext['hub'], runId: number, key: string): OtherRun[] {
+  const others: OtherRun[] = [];
+  for (const r of hub.data.runs()) {
+    if (r.id === runId) continue;
+    const cell = hub.data.cell(r.id, key);
+    if (cell !== undefined) others.push({ run: r, state: cell.state, status: cell.status });
+    if (others.length >= 50) break;
+  }
+  return others;
+}
+
 export function registerReadRoutes(app: FastifyInstance, ctx: WebContext): void {
   const { hub } = ctx;
 
@@ -143,17 +155,11 @@ export function registerReadRoutes(app: FastifyInstance, ctx: WebContext): void 
     const step = detail ? pickLogStep(detail.steps) : undefined;
     const tail = step?.logfile ? readTailInside(ctx.runArea, step.logfile) : undefined;
     const items = itempath === '' ? (hub.data.rowTree().tests.find((x) => x.testname === testname)?.items.length ?? 0) : 0;
-    const key = displayName({ testname, itempath });
-    const others: OtherRun[] = [];
-    for (const r of hub.data.runs()) {
-      if (r.id === run.id) continue;
-      const cell = hub.data.cell(r.id, key);
-      if (cell !== undefined) others.push({ run: r, state: cell.state, status: cell.status });
-      if (others.length >= 50) break;
-    }
+    const frag = param(req.query, 'frag') === '1';
+    // The live fragment (asked for every second by each open page) does not show other runs.
+    const others = frag ? [] : otherRuns(hub, run.id, displayName({ testname, itempath }));
     const input = { run, testname, itempath, detail, tail, items, others, now: ctx.now() };
-    if (param(req.query, 'frag') === '1')
-      return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderDetail(input).text);
+    if (frag) return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderDetail(input).text);
     const title = `${displayName({ testname, itempath })} in ${run.target} ${run.runname}`;
     return ctx.page(req, reply, { title, ...(isLive(detail) ? { refreshSeconds: 5 } : {}) }, renderTestMain(input), detail ? 200 : 404);
   });

@@ -5,12 +5,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { readPackets } from '../../src/client/packets.js';
-import { runAreaPaths } from '../../src/config/paths.js';
-import { makeArea } from '../helpers/area.js';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { dump, parseJson } from '../helpers/e2e.js';
+import { setup } from './doctor-fixture.js';
 
 // Each command is a Node start and a server round trip: on a 2-core machine under load, minutes.
 t.setTimeout(600_000);
@@ -22,15 +21,8 @@ interface DoctorJson {
   findings: Array<{ part: string; level: string; what: string; fix: string | null; repaired: string | null }>;
 }
 
-function setup(t: Test) {
-  const area = makeArea(t, { tests: { a: '[ezsteps]\nx true\n' } });
-  const paths = runAreaPaths(path.join(area, 'runs'));
-  const cli = (...args: string[]): Promise<CliResult> => runCli(t, [...args, '--area', area]);
-  return { area, paths, cli };
-}
-
 t.test('a healthy area: exit 0, every part checked', async (t) => {
-  const s = setup(t);
+  const s = setup(t, 'pass');
   t.equal((await s.cli('run', '-t', 'linux/x86_64', '-r', 'r1')).code, 0);
   const r = await s.cli('doctor', '--all');
   t.equal(r.code, 0, dump(r));
@@ -42,7 +34,7 @@ t.test('a healthy area: exit 0, every part checked', async (t) => {
 });
 
 t.test('.meta damaged by a kill -9 and a careless admin: named, then repaired, then healthy', async (t) => {
-  const s = setup(t);
+  const s = setup(t, 'pass');
   t.equal((await s.cli('run', '-t', 'linux/x86_64', '-r', 'r1')).code, 0);
   const [server] = readPackets(s.paths.metaDir, () => undefined);
   t.ok(server, 'a server runs');
@@ -93,7 +85,7 @@ t.test('.meta damaged by a kill -9 and a careless admin: named, then repaired, t
 });
 
 t.test('--runarea alone is enough', async (t) => {
-  const s = setup(t);
+  const s = setup(t, 'pass');
   t.equal((await s.cli('run', '-t', 'linux/x86_64', '-r', 'r1')).code, 0);
   const elsewhere = t.testdir();
   const r = await runCli(t, ['doctor', '--runarea', s.paths.root], { cwd: elsewhere });

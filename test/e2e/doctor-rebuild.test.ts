@@ -4,37 +4,12 @@
  * lease and rebuilds main.db from the run databases, every run as it was, its lock included.
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import t, { type Test } from 'tap';
-import { runAreaPaths } from '../../src/config/paths.js';
-import { makeArea } from '../helpers/area.js';
-import { runCli, type CliResult } from '../helpers/cli.js';
-import { dump, parseJson } from '../helpers/e2e.js';
+import t from 'tap';
+import { dump } from '../helpers/e2e.js';
+import { setup, shape, T } from './doctor-fixture.js';
 
 // Each command is a Node start and a server round trip: on a 2-core machine under load, minutes.
 t.setTimeout(600_000);
-
-const T = ['-t', 'linux/x86_64'];
-
-interface RunRow {
-  runname: string;
-  state: string;
-  status: string;
-  total: number;
-  counts: Record<string, number>;
-  lockedBy: string | null;
-}
-
-function setup(t: Test) {
-  const area = makeArea(t, { tests: { a: '[ezsteps]\nx true\n', b: '[ezsteps]\ny false\n' } });
-  const paths = runAreaPaths(path.join(area, 'runs'));
-  const cli = (...args: string[]): Promise<CliResult> => runCli(t, [...args, '--area', area]);
-  const runs = async () => parseJson<RunRow[]>(await cli('list', 'runs', '--json'));
-  return { area, paths, cli, runs };
-}
-
-const shape = (rows: RunRow[]) =>
-  rows.map((r) => ({ runname: r.runname, state: r.state, status: r.status, total: r.total, counts: r.counts, lockedBy: r.lockedBy }));
 
 t.test('the runs index removed under a live server: doctor --repair stops it and rebuilds the index', async (t) => {
   const s = setup(t);

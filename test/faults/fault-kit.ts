@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { quickCheck } from '../../src/db/db-inspect.js';
+import { isPidAlive, isTrellisServer, serverPids as packetPids } from '../helpers/servers.js';
 
 /** The repository root (dist/test/faults → ../../..). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -136,82 +137,30 @@ export async function waitUntil(pred: () => boolean, timeoutMs: number, everyMs 
   return pred();
 }
 
-/** Pids of the servers whose packets lie in `<runArea>/.meta`. */
-export function serverPids(runArea: string): number[] {
-  const meta = path.join(runArea, '.meta');
-  const pids = new Set<number>();
-  let names: string[] = [];
-  try {
-    names = fs.readdirSync(meta);
-  } catch {
-    return [];
-  }
-  for (const n of names.filter((x) => x.endsWith('.pkt'))) {
-    try {
-      const st = fs.lstatSync(path.join(meta, n));
-      if (!st.isFile() || st.size > 4096) continue;
-      const pid = (JSON.parse(fs.readFileSync(path.join(meta, n), 'utf8')) as { pid?: unknown }).pid;
-      if (typeof pid === 'number' && isServerProcess(pid)) pids.add(pid);
-    } catch {
-      // not a packet
-    }
-  }
-  return [...pids];
+/** Pids of the live `trellis server start` processes whose packets lie under `dir` (packets may name any pid). */
+export function serverPids(dir: string): number[] {
+  return packetPids(dir).filter(isTrellisServer);
 }
 
-/** True when `pid` runs `trellis.js server start` (packets may name any pid). */
-function isServerProcess(pid: number): boolean {
-  try {
-    return /trellis\.js\0server\0start/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-/** SIGTERMs every server under `dir` (run areas a few levels down). */
-export function stopServersUnder(dir: string, depth = 4): void {
-  let entries: fs.Dirent[] = [];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    if (!e.isDirectory()) continue;
-    const sub = path.join(dir, e.name);
-    if (e.name === '.meta') {
-      for (const pid of serverPids(dir)) {
-        try {
-          process.kill(pid, 'SIGTERM');
-        } catch {
-          // gone
-        }
-      }
-    } else if (depth > 0 && !e.name.startsWith('.')) stopServersUnder(sub, depth - 1);
-  }
-}
-
-/** Stops the servers of `runArea` and waits until they are gone (their packets and lease with them). */
-export async function stopServersAndWait(runArea: string): Promise<void> {
-  const pids = serverPids(runArea);
-  for (const pid of pids) {
+/** SIGTERMs every server under `dir` (run areas a few levels down), without waiting. */
+export function stopServersUnder(dir: string): void {
+  for (const pid of serverPids(dir)) {
     try {
       process.kill(pid, 'SIGTERM');
     } catch {
       // gone
     }
   }
-  await waitUntil(() => pids.every((p) => !isAlive(p)), 30_000);
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** Stops the servers of `runArea` and waits until they are gone (their packets and lease with them). */
+export async function stopServersAndWait(runArea: string): Promise<void> {
+  const pids = serverPids(runArea);
+  stopServersUnder(runArea);
+  await waitUntil(() => pids.every((p) => !isPidAlive(p)), 30_000);
 }
+
+export const isAlive = isPidAlive;
 
 /** One row of a run as its database holds it, with its step rows counted. */
 export interface StoredTest {
