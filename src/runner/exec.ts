@@ -15,7 +15,7 @@ import { isSuccess } from '../model/states.js';
 import type { Store } from '../store/store.js';
 import { isTrellisError } from '../util/errors.js';
 import { killStepGroup } from '../util/process-info.js';
-import { readJobSpec, type JobSpec } from './job-spec.js';
+import { readJobSpec, reviveJobDefinition, type JobSpec } from './job-spec.js';
 import { JobRun, type JobOutcome } from './job-run.js';
 import { Recorder } from './recorder.js';
 import { execEnv } from './test-env.js';
@@ -184,11 +184,12 @@ class JobSet {
         testId: spec.testId,
         testname: spec.testname,
         itempath: spec.itempath,
-        def: spec.def,
+        def: reviveJobDefinition(spec.def),
         workDir: spec.workDir,
         env: execEnv(ctx.env, spec.env, ctx.binDir),
         preclean: false,
         reset: false,
+        exitCodes: spec.exitCodes,
       },
       {
         recorder,
