@@ -2,6 +2,7 @@
 import type { TestDetail, TestRecord } from '../model/records.js';
 import { describePlacement, displayName } from '../model/display-name.js';
 import { formatSeconds } from './summary.js';
+import { formatRuleTable } from './rule-text.js';
 import { formatTable, formatTime } from './table.js';
 import { termLine, termLog } from '../util/terminal-text.js';
 
@@ -35,6 +36,10 @@ export function formatTestDetail(t: TestDetail, extras: DetailExtras): string {
     ]);
     out.push(indent(formatTable(['#', 'STEP', 'STATE', 'STATUS', 'EXIT', 'TIME', 'LOG'], rows)));
   }
+  if (t.rules.length > 0) {
+    out.push('', 'Log rules:');
+    out.push(...formatRuleTable(t.rules, escapeControls).map(indent));
+  }
   if (t.data.length > 0) {
     out.push('', 'Values:');
     const rows = t.data.map((d) => [d.name, d.value, d.expected ?? '-', d.tol ?? '-', d.units ?? '', d.status]);
@@ -56,4 +61,12 @@ function indent(text: string): string {
     .split('\n')
     .map((l) => `  ${l}`)
     .join('\n');
+}
+
+/** Log lines and rule texts are stored as the test wrote them: control characters are shown as escapes. */
+function escapeControls(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x80 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
