@@ -11,12 +11,17 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { Step, TestDefinition } from '../config/types.js';
 import { judgeJob, stepEndsJob } from '../model/job-outcome.js';
-import type { TestDetail } from '../model/records.js';
+import type { TestDetail, WriteOptions } from '../model/records.js';
 import { matchPercent } from '../model/pattern.js';
 import { worseStatus } from '../model/states.js';
 import { jobSpecFile, removeStepExits, stepExitFile, stepLogFile, writeStepVerdict } from '../store/job-files.js';
+import type { Store } from '../store/store.js';
+import { isTrellisError } from '../util/errors.js';
 import { encodePathComponent } from '../util/sanitize.js';
 import { processStartTime } from '../util/process-info.js';
+import { ChannelFollower, type ChannelRequest } from './in-test-channel.js';
+import { parseMegatestArgs, type InTestRequest } from './in-test-requests.js';
+import { InTestService, type InTestAnswer } from './in-test-service.js';
 import type { Recorder } from './recorder.js';
 import { StepProcess } from './step-process.js';
 import { judgeStep, type ExitCodeMap, type StepVerdict } from './step-verdict.js';
@@ -65,6 +70,19 @@ export interface JobRunContext {
    * `exec`: the runner did that on another host, and claimed the row for this process.
    */
   role: 'local' | 'exec';
+  /** what the job's test reaches through its channel while its steps run (in-test-channel.ts) */
+  inTest: InTestSetup;
+}
+
+/** What the in-test channel of every job needs. */
+export interface InTestSetup {
+  store: Store;
+  runId: number;
+  runArea: string;
+  /** who writes what the tests report, and whether the run was forced */
+  writeOptions: WriteOptions;
+  /** reads `trellis step|test-status|set-value …` as the CLI does (it knows their options) */
+  parseHelper: (argv: string[]) => InTestRequest;
 }
 
 /** A job in flight; `stop()` ends it with KILLED and the given status. */
@@ -153,16 +171,22 @@ export class JobRun {
     let comment = '';
     // As Megatest: each step finds the scripts of its work folder by name (`.` last on PATH).
     const env = { ...spec.env, PATH: `${spec.env['PATH'] ?? '/usr/bin:/bin'}${path.delimiter}.` };
-    for (const step of steps) {
-      if (this.#stop) break;
-      const result = await this.#runStep(spec, ctx, step, env);
-      // The comment says why the status is what it is: the step that made it worst.
-      if (worseStatus(status, result.status) !== status) comment = result.comment;
-      status = worseStatus(status, result.status);
-      if (stepEndsJob(result.status, spec.exitCodes)) {
-        comment = result.comment;
-        break;
+    const channel = openChannel(spec, ctx);
+    try {
+      for (const step of steps) {
+        if (this.#stop) break;
+        const result = await this.#runStep(spec, ctx, step, env);
+        // The comment says why the status is what it is: the step that made it worst.
+        if (worseStatus(status, result.status) !== status) comment = result.comment;
+        status = worseStatus(status, result.status);
+        if (stepEndsJob(result.status, spec.exitCodes)) {
+          comment = result.comment;
+          break;
+        }
       }
+    } finally {
+      // What the steps asked is answered (and recorded) before the job is judged.
+      await channel.close();
     }
     const stopped = this.#stopRequest();
     if (stopped) return killedOutcome(stopped);
@@ -234,6 +258,36 @@ export class JobRun {
     });
     return { status, comment };
   }
+}
+
+/** Opens the job's in-test channel: its requests are carried out by an InTestService of its own. */
+function openChannel(spec: JobRunSpec, ctx: JobRunContext): ChannelFollower {
+  const { inTest } = ctx;
+  const service = new InTestService({
+    store: inTest.store,
+    runId: inTest.runId,
+    testId: spec.testId,
+    testname: spec.testname,
+    workDir: spec.workDir,
+    runArea: inTest.runArea,
+    writeOptions: inTest.writeOptions,
+    now: ctx.now,
+    settled: () => ctx.recorder.settled(),
+    jobKey: `${spec.testId}-${Math.round(ctx.now() * 1000)}`,
+  });
+  const handle = async (req: ChannelRequest): Promise<InTestAnswer> => {
+    let request: InTestRequest;
+    try {
+      request = req.front === 'megatest' ? parseMegatestArgs(req.argv, req.stdin) : inTest.parseHelper(req.argv);
+    } catch (err) {
+      if (!isTrellisError(err)) throw err;
+      return { code: err.exitCode, stdout: '', stderr: `${req.front}: ${err.toLine()}\n` };
+    }
+    return service.handle(req.id, request, req.front);
+  };
+  const follower = new ChannelFollower(spec.workDir, handle, { host: ctx.host, pid: ctx.pid });
+  follower.open();
+  return follower;
 }
 
 function killedOutcome(stop: { status: string; reason: string }): JobOutcome {

@@ -67,6 +67,8 @@ export interface RunContext {
   waitForChanges?: LauncherSetup['waitForChanges'];
   /** warnings for people (an ssh host skipped, a launcher word run locally) */
   warn: (message: string) => void;
+  /** reads a test's `trellis step|test-status|set-value` (the CLI's parser) */
+  parseHelper: LauncherSetup['parseHelper'];
 }
 
 export interface Failure {
@@ -153,6 +155,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     warn: ctx.warn,
     env: ctx.env,
     binDir: ctx.binDir,
+    parseHelper: ctx.parseHelper,
   });
   const exitCodes = exitCodesOf(area.configFile);
   const startOf = (job: Job): JobStart => {
