@@ -8,19 +8,19 @@
 LC_ALL=C
 export LC_ALL
 
-# A request id: this process's pid and start time (/proc), never the same for two processes.
+# A request id in _tc_id: this process's pid and start time (/proc), never the same for two
+# processes (set here, not printed: a command substitution would cost a fork).
 trellis_channel_id() {
   if read -r _tc_stat < "/proc/$$/stat" 2>/dev/null; then
     _tc_stat=${_tc_stat##*) }
     # shellcheck disable=SC2086
     set -- $_tc_stat
     if [ $# -ge 20 ]; then
-      eval "_tc_start=\${20}"
-      echo "$$-$_tc_start"
+      eval "_tc_id=\$\$-\${20}"
       return
     fi
   fi
-  echo "$$-$(date +%s%N 2>/dev/null || date +%s)"
+  _tc_id="$$-$(date +%s%N 2>/dev/null || date +%s)"
 }
 
 # trellis_channel_call FRONT ARGS...: the whole call; returns the answer's exit code.
@@ -28,7 +28,7 @@ trellis_channel_call() {
   _tc_front=$1
   shift
   _tc_dir=$TRELLIS_CHANNEL
-  _tc_id=$(trellis_channel_id)
+  trellis_channel_id
   _tc_in=0
   if [ "$_tc_front" = megatest ]; then
     for _tc_a in "$@"; do
