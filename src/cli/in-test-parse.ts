@@ -45,6 +45,10 @@ export function parseInTestHelper(argv: string[]): InTestRequest {
       return { actions: [{ kind: 'values', values: [value], print: true }], force: o.force };
     }
     default:
-      throw new TrellisError('USAGE', `trellis ${parsed.command} is not one of the in-test commands`, 'use trellis step, test-status or set-value');
+      throw new TrellisError(
+        'USAGE',
+        `trellis ${parsed.command} is not one of the in-test commands`,
+        'use trellis step, test-status or set-value',
+      );
   }
 }

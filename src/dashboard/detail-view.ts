@@ -111,7 +111,13 @@ function describeRules(d: TestDetail): Line[] {
   for (const step of steps) {
     const all = d.rules.filter((r) => r.step === step);
     const failed = failedRules(all, step);
-    lines.push([{ text: clean(`  ${step}: ${all.length} rule${all.length === 1 ? '' : 's'}, ${failed.length === 0 ? 'all met' : `${failed.length} not met`}`) }]);
+    lines.push([
+      {
+        text: clean(
+          `  ${step}: ${all.length} rule${all.length === 1 ? '' : 's'}, ${failed.length === 0 ? 'all met' : `${failed.length} not met`}`,
+        ),
+      },
+    ]);
     for (const r of failed.slice(0, 6)) {
       lines.push([
         { text: ` ${r.status.padEnd(7)}`, tone: lookOf('COMPLETED', r.status).tone },

@@ -54,7 +54,8 @@ function parseLines(text: string): Array<{ line: number; text: string }> {
     const value: unknown = JSON.parse(text);
     if (!Array.isArray(value)) return [];
     return value.filter(
-      (l): l is { line: number; text: string } => typeof l === 'object' && l !== null && typeof l.line === 'number' && typeof l.text === 'string',
+      (l): l is { line: number; text: string } =>
+        typeof l === 'object' && l !== null && typeof l.line === 'number' && typeof l.text === 'string',
     );
   } catch {
     return [];

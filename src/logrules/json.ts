@@ -4,7 +4,16 @@
  * field (a spec is a file anyone who can write the work folder could edit).
  */
 import type { SourceLocation } from '../util/errors.js';
-import { COMPARATORS, RULE_KINDS, type Comparator, type LinePattern, type Rule, type RuleSet, type SectionDef, type Trigger } from './rules.js';
+import {
+  COMPARATORS,
+  RULE_KINDS,
+  type Comparator,
+  type LinePattern,
+  type Rule,
+  type RuleSet,
+  type SectionDef,
+  type Trigger,
+} from './rules.js';
 
 interface PatternJson {
   text: string;
@@ -49,7 +58,11 @@ export function reviveRuleSet(value: unknown): RuleSet {
   const triggers = asArray(v['triggers'], 'triggers').map(reviveTrigger);
   const sections = asArray(v['sections'], 'sections').map((s, i) => {
     const o = asObject(s, `sections[${i}]`);
-    return Object.freeze({ name: str(o['name'], 'section name'), start: str(o['start'], 'section start'), end: str(o['end'], 'section end') });
+    return Object.freeze({
+      name: str(o['name'], 'section name'),
+      start: str(o['start'], 'section start'),
+      end: str(o['end'], 'section end'),
+    });
   });
   const warnings = asArray(v['warnings'], 'warnings').map((w) => str(w, 'warning'));
   return Object.freeze({

@@ -97,7 +97,11 @@ function judgeRow(t: TestDetail): Verdict {
   if (failed.length > 0) {
     // The runner's own comment says the same of this step: the rules say it better.
     const own = comment === '' || comment.startsWith(`step ${step.name} `) || comment.startsWith(`step ${step.name}:`);
-    return { outcome, message: `${t.status}: step ${step.name}, ${code}, log rules: ${describeFailedRules(failed)}${own ? '' : `; ${comment}`}`, step };
+    return {
+      outcome,
+      message: `${t.status}: step ${step.name}, ${code}, log rules: ${describeFailedRules(failed)}${own ? '' : `; ${comment}`}`,
+      step,
+    };
   }
   // The launcher's own comment repeats step and code: say them once.
   const extra = comment === '' || comment === `step ${step.name} exited ${step.exitCode}` ? '' : `; ${comment}`;

@@ -17,7 +17,12 @@ export function formatRuleTable(rules: readonly StepRuleRecord[], clean: (text: 
     r.expired ? 'expired' : r.status,
     r.description,
   ]);
-  const out = [formatTable(['STEP', 'RULE', 'KIND', 'EXPECTED', 'FOUND', 'STATUS', 'DESCRIPTION'], rows.map((row) => row.map(clean)))];
+  const out = [
+    formatTable(
+      ['STEP', 'RULE', 'KIND', 'EXPECTED', 'FOUND', 'STATUS', 'DESCRIPTION'],
+      rows.map((row) => row.map(clean)),
+    ),
+  ];
   for (const r of rules) {
     if (r.ok || r.expired || r.lines.length === 0) continue;
     out.push(clean(`${r.step} rule-${r.num} ${JSON.stringify(r.description)}, first lines it took:`));

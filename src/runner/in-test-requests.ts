@@ -65,7 +65,17 @@ const WITH_VALUE = new Set([
   '-debug',
 ]);
 /** Megatest's switches a test uses; `-v`, `-q` and `-logging` only change what megatest prints. */
-const SWITCHES = new Set(['-test-status', '-set-values', '-load-test-data', '-summarize-items', '-test-paths', '-force', '-v', '-q', '-logging']);
+const SWITCHES = new Set([
+  '-test-status',
+  '-set-values',
+  '-load-test-data',
+  '-summarize-items',
+  '-test-paths',
+  '-force',
+  '-v',
+  '-q',
+  '-logging',
+]);
 
 const SUPPORTED = '-step, -test-status, -set-values, -load-test-data, -test-paths, -test-files, -summarize-items, -setlog, -m';
 
@@ -81,7 +91,8 @@ export function parseMegatestArgs(argv: readonly string[], stdin: string | undef
     const a = argv[i]!;
     if (WITH_VALUE.has(a)) {
       const v = argv[i + 1];
-      if (v === undefined) throw usage(`${a} needs a value`, `e.g. ${a === '-step' ? '-step compile :state start :status n/a' : `${a} VALUE`}`);
+      if (v === undefined)
+        throw usage(`${a} needs a value`, `e.g. ${a === '-step' ? '-step compile :state start :status n/a' : `${a} VALUE`}`);
       args.set(a, v);
       i++;
     } else if (SWITCHES.has(a)) switches.add(a);
@@ -96,7 +107,11 @@ export function parseMegatestArgs(argv: readonly string[], stdin: string | undef
 
   const step = args.get('-step');
   if (step !== undefined) {
-    if (state === undefined || status === undefined) throw usage('you must give :state and :status with every call to -step', 'e.g. -step compile :state start :status n/a, then -step compile :state end :status $?');
+    if (state === undefined || status === undefined)
+      throw usage(
+        'you must give :state and :status with every call to -step',
+        'e.g. -step compile :state start :status n/a, then -step compile :state end :status $?',
+      );
     const phase = stepPhase(state);
     const logfile = args.get('-setlog');
     actions.push({
@@ -112,7 +127,11 @@ export function parseMegatestArgs(argv: readonly string[], stdin: string | undef
   if (switches.has('-summarize-items')) actions.push({ kind: 'summarize-items' });
   if (switches.has('-test-paths') || args.has('-test-files')) {
     const target = get('-target', '-reqtarg');
-    if (target === undefined) throw usage('-target is required with -test-paths and -test-files', 'e.g. -test-files result.log -target $MT_TARGET :runname $MT_RUNNAME -testpatt build');
+    if (target === undefined)
+      throw usage(
+        '-target is required with -test-paths and -test-files',
+        'e.g. -test-files result.log -target $MT_TARGET :runname $MT_RUNNAME -testpatt build',
+      );
     const itempatt = args.get('-itempatt');
     const testpatt = args.get('-testpatt') ?? '%';
     const files = args.get('-test-files');
@@ -138,7 +157,10 @@ export function parseMegatestArgs(argv: readonly string[], stdin: string | undef
     const value = valueFromArgs(args);
     if (value) actions.push({ kind: 'values', values: [value], print: false });
     else if (setValues && [':value', ':expected', ':tol'].some((k) => args.has(k))) {
-      throw usage('-set-values records a value only with all of :value, :expected and :tol (as Megatest)', 'e.g. -set-values :variable latency :value 12 :expected 10 :tol 3');
+      throw usage(
+        '-set-values records a value only with all of :value, :expected and :tol (as Megatest)',
+        'e.g. -set-values :variable latency :value 12 :expected 10 :tol 3',
+      );
     }
   }
   if (actions.length === 0) {

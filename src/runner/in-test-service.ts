@@ -130,7 +130,8 @@ export class InTestService {
     let status: string;
     if (style === 'trellis') {
       const judged = judgeValue(v.value, v.expected, v.tol);
-      if (judged.problem) throw new TrellisError('BAD_VALUE', `set-value ${v.name}: ${judged.problem}`, "e.g. --tol 0.5, --tol 10% or --tol '<'");
+      if (judged.problem)
+        throw new TrellisError('BAD_VALUE', `set-value ${v.name}: ${judged.problem}`, "e.g. --tol 0.5, --tol 10% or --tol '<'");
       status = judged.status;
     } else status = judgeMegatestValue(v);
     print?.push(`${v.name}=${v.value} ${status}\n`);
@@ -165,7 +166,11 @@ export class InTestService {
   #logPath(name: string): string {
     const file = path.resolve(this.#ctx.workDir, name);
     if (!isInside(this.#ctx.runArea, file)) {
-      throw new TrellisError('BAD_VALUE', `-setlog ${name}: ${file} is outside the run area ${this.#ctx.runArea}`, "name a file in the test's work folder");
+      throw new TrellisError(
+        'BAD_VALUE',
+        `-setlog ${name}: ${file} is outside the run area ${this.#ctx.runArea}`,
+        "name a file in the test's work folder",
+      );
     }
     return file;
   }
@@ -187,7 +192,11 @@ export class InTestService {
     const { store, runId, testname } = this.#ctx;
     const top = await store.getTest(runId, testname, '');
     if (!top || top.rundir === '' || !isInside(this.#ctx.runArea, top.rundir)) {
-      throw new TrellisError('NO_TEST', `-summarize-items: test ${testname} has no work folder of its own`, 'run it from a test with items');
+      throw new TrellisError(
+        'NO_TEST',
+        `-summarize-items: test ${testname} has no work folder of its own`,
+        'run it from a test with items',
+      );
     }
     const items = (await store.listTests(runId, { pattern: `${testname}/%` })).filter((r) => r.testname === testname && r.itempath !== '');
     const count = (key: 'state' | 'status') => {
@@ -203,7 +212,10 @@ export class InTestService {
       table('State stats', count('state')),
       table('Status stats', count('status')),
       '<table border="1" cellspacing="0"><tr><th>Item</th><th>State</th><th>Status</th><th>Comment</th></tr>',
-      ...items.map((i) => `<tr><td><a href="${e(encodeURI(i.itempath))}/">${e(i.itempath)}</a></td><td>${e(i.state)}</td><td>${e(i.status)}</td><td>${e(i.comment)}</td></tr>`),
+      ...items.map(
+        (i) =>
+          `<tr><td><a href="${e(encodeURI(i.itempath))}/">${e(i.itempath)}</a></td><td>${e(i.state)}</td><td>${e(i.status)}</td><td>${e(i.comment)}</td></tr>`,
+      ),
       '</table></body></html>',
       '',
     ].join('\n');
@@ -246,7 +258,14 @@ function matchFiles(dir: string, glob: string): string[] {
 }
 
 function checkLabel(kind: string, name: string): void {
-  const bad = name === '' ? 'is empty' : name.length > MAX_LABEL ? `is longer than ${MAX_LABEL} characters` : /[\x00-\x1f\x7f-\x9f]/.test(name) ? 'holds a control character' : undefined;
+  const bad =
+    name === ''
+      ? 'is empty'
+      : name.length > MAX_LABEL
+        ? `is longer than ${MAX_LABEL} characters`
+        : /[\x00-\x1f\x7f-\x9f]/.test(name)
+          ? 'holds a control character'
+          : undefined;
   if (bad) throw new TrellisError('BAD_VALUE', `${kind} ${JSON.stringify(name.slice(0, 80))} ${bad}`, 'use printable characters');
 }
 

@@ -93,7 +93,8 @@ export async function reportValue(
   v: { name: string; value: string; expected?: string; tol?: string; units?: string; now: number },
 ): Promise<string> {
   const judged = judgeValue(v.value, v.expected, v.tol);
-  if (judged.problem) throw new TrellisError('BAD_VALUE', `set-value ${v.name}: ${judged.problem}`, 'e.g. --tol 0.5, --tol 10% or --tol \'<\'');
+  if (judged.problem)
+    throw new TrellisError('BAD_VALUE', `set-value ${v.name}: ${judged.problem}`, "e.g. --tol 0.5, --tol 10% or --tol '<'");
   await store.write(
     at.runId,
     [

@@ -230,12 +230,22 @@ export class JobRun {
     if (exit.stopReason === null) {
       try {
         const rules = spec.def.logRules.get(step.name);
-        verdict = await judgeStep({ step: step.name, logfile, code: exit.code, signal: exit.signal, rules, map: spec.exitCodes, now: ctx.now(), abort: this.#judging.signal });
+        verdict = await judgeStep({
+          step: step.name,
+          logfile,
+          code: exit.code,
+          signal: exit.signal,
+          rules,
+          map: spec.exitCodes,
+          now: ctx.now(),
+          abort: this.#judging.signal,
+        });
         // Before the step is reported: a reaper then recovers the rules' verdict, not the exit code.
         if (rules !== undefined) writeStepVerdict(spec.workDir, step.name, verdict.status);
       } catch (err) {
         // Only a stop ends a judging pass early; anything else is a fault worth its message.
-        if (!this.#judging.signal.aborted) verdict = { status: 'ABORT', comment: `step ${step.name}: its log could not be judged (${(err as Error).message})` };
+        if (!this.#judging.signal.aborted)
+          verdict = { status: 'ABORT', comment: `step ${step.name}: its log could not be judged (${(err as Error).message})` };
       }
     }
     const killed = verdict === undefined;

@@ -27,14 +27,19 @@ export function parseTestData(csv: string): ValueSpec[] {
       'write category,variable,value,expected,tol,units,comment; quote a field that holds a comma with "…"',
     );
   }
-  if (rows.length > MAX_LINES) throw new TrellisError('USAGE', `-load-test-data: ${rows.length} lines, more than ${MAX_LINES}`, 'load them in parts');
+  if (rows.length > MAX_LINES)
+    throw new TrellisError('USAGE', `-load-test-data: ${rows.length} lines, more than ${MAX_LINES}`, 'load them in parts');
   return rows.map((row, i) => valueOfRow(row, i + 1));
 }
 
 function valueOfRow(row: readonly string[], line: number): ValueSpec {
   const [category = '', variable = '', value = '', expected = '', tol = '', units = '', comment = '', status = ''] = row;
   if (category === '' && variable === '') {
-    throw new TrellisError('USAGE', `-load-test-data: line ${line} has neither a category nor a variable`, 'write category,variable,value,expected,tol,…');
+    throw new TrellisError(
+      'USAGE',
+      `-load-test-data: line ${line} has neither a category nor a variable`,
+      'write category,variable,value,expected,tol,…',
+    );
   }
   const spec: ValueSpec = { name: valueName(category, variable), value };
   if (expected !== '') spec.expected = expected;

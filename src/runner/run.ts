@@ -253,7 +253,8 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
 /** What reading the log rules of the planned tests warned about (a section never defined, …), once each. */
 function ruleWarnings(defs: ReadonlyArray<Pick<TestDefinition, 'name' | 'logRules'>>): string[] {
   const out = new Set<string>();
-  for (const def of defs) for (const [step, set] of def.logRules) for (const w of set.warnings) out.add(`test ${def.name}, step ${step}: ${w}`);
+  for (const def of defs)
+    for (const [step, set] of def.logRules) for (const w of set.warnings) out.add(`test ${def.name}, step ${step}: ${w}`);
   return [...out];
 }
 

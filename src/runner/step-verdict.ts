@@ -73,6 +73,8 @@ export async function judgeStep(end: StepEnd): Promise<StepVerdict> {
   const verdict = { rules: summarizeRules(judged), values: ruleValues(end.step, judged) };
   if (end.map === 'megatest') return { status: byLog, comment: logComment, ...verdict };
   const status = worseStatus(byExit, byLog);
-  const comment = [exitComment, byLog === 'PASS' ? '' : exitComment ? `log: ${judged.reason}` : logComment].filter((c) => c !== '').join('; ');
+  const comment = [exitComment, byLog === 'PASS' ? '' : exitComment ? `log: ${judged.reason}` : logComment]
+    .filter((c) => c !== '')
+    .join('; ');
   return { status, comment, ...verdict };
 }

@@ -66,7 +66,10 @@ t.test('trellis helpers go through the channel; [logrules] give the worse of exi
   t.same(readLines(path.join(dir, 'late.out')), ['late=5']);
   t.match(fs.readFileSync(path.join(dir, 'late.err'), 'utf8'), /the test's steps have ended; trellis no longer answers/);
   const show = await trellis(t, area, ['show', 'rules', '-t', TARGET, '-r', 'r', '--json']);
-  const detail = JSON.parse(show.stdout) as { steps: Array<{ name: string; status: string }>; rules: Array<{ step: string; kind: string; status: string }> };
+  const detail = JSON.parse(show.stdout) as {
+    steps: Array<{ name: string; status: string }>;
+    rules: Array<{ step: string; kind: string; status: string }>;
+  };
   t.same(
     detail.steps.map((s) => `${s.name}:${s.status}`),
     ['warned:WARN', 'both:FAIL'],
@@ -109,12 +112,24 @@ t.test('under trellis exec (a launcher command), the channel answers from the st
   t.equal(res.code, 0, 'exit 0', { output: res.stdout + res.stderr });
   t.match(fs.readFileSync(path.join(area, 'launches.log'), 'utf8'), / exec /, 'the job went through the launcher and trellis exec');
   const show = await trellis(t, area, ['show', 'remote', '-t', TARGET, '-r', 'x', '--json']);
-  const detail = JSON.parse(show.stdout) as { status: string; launcher: string; steps: Array<{ name: string; status: string }>; data: Array<{ name: string; status: string; units: string }> };
+  const detail = JSON.parse(show.stdout) as {
+    status: string;
+    launcher: string;
+    steps: Array<{ name: string; status: string }>;
+    data: Array<{ name: string; status: string; units: string }>;
+  };
   t.equal(detail.launcher, 'command');
   t.equal(detail.status, 'PASS');
   t.equal(detail.steps.filter((s) => /^s\d+$/.test(s.name) && s.status === 'PASS').length, 10);
   t.same(detail.data, [{ name: 'perf/rate', value: '105', expected: '100', tol: '10', units: 'MB/s', status: 'PASS' }]);
   const dir = workDir(area, 'x', 'remote');
-  t.same(readLines(path.join(dir, 'main.sh.log')).filter((l) => l.startsWith('bad=')), ['bad=2']);
-  t.match(fs.readFileSync(path.join(dir, 'bad.err'), 'utf8'), /^megatest: :state 'NOWHERE' is not a state/, 'the error reached the test on its host');
+  t.same(
+    readLines(path.join(dir, 'main.sh.log')).filter((l) => l.startsWith('bad=')),
+    ['bad=2'],
+  );
+  t.match(
+    fs.readFileSync(path.join(dir, 'bad.err'), 'utf8'),
+    /^megatest: :state 'NOWHERE' is not a state/,
+    'the error reached the test on its host',
+  );
 });

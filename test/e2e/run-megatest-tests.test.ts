@@ -18,7 +18,7 @@ t.setTimeout(300_000);
 const MEGATEST_CONFIG = `[fields]\nOS\nARCH\n\n[setup]\nmax_concurrent_jobs 2\n${TEST_SERVER_CONFIG}`;
 const RUNCONFIGS = '[default]\nMODE regress\n\n[linux/x86_64]\n';
 
-const BODY = String.raw`(expect:error in "LogFileBody" = 0 "Any error" #/error:/)
+const BODY = `(expect:error in "LogFileBody" = 0 "Any error" #/error:/)
 (expect:required in "LogFileBody" > 0 "Build done" #/^build done/)
 `;
 
@@ -106,7 +106,16 @@ interface ShowJson {
   comment: string;
   steps: Array<{ name: string; status: string; exitCode: number | null; logfile: string }>;
   data: Array<{ name: string; value: string; expected: string | null; tol: string | null; status: string }>;
-  rules: Array<{ step: string; rule: string; kind: string; count: number; ok: boolean; status: string; lines: Array<{ line: number; text: string }>; measured: string | null }>;
+  rules: Array<{
+    step: string;
+    rule: string;
+    kind: string;
+    count: number;
+    ok: boolean;
+    status: string;
+    lines: Array<{ line: number; text: string }>;
+    measured: string | null;
+  }>;
 }
 
 t.test('a Megatest area with logpro files and in-test calls runs unchanged', async (t) => {
@@ -153,9 +162,20 @@ t.test('a Megatest area with logpro files and in-test calls runs unchanged', asy
     ]);
     t.equal(anyError.count, 2);
     t.match(fail.comment, /"Any error" = 0 expected, found 2 \(first: line 2\)/);
-    t.match(fs.readFileSync(path.join(dir('lp_fail'), 'build.dat'), 'utf8'), /\[final\]\nexit-code 1\nexit-status FAIL\nmessage Any error\n/);
-    t.same((await show('lp_warn')).steps.map((s) => `${s.name}:${s.status}`), ['build:WARN', 'next:PASS'], 'after WARN the next step runs');
-    t.same((await show('lp_waive')).steps.map((s) => `${s.name}:${s.status}`), ['build:WAIVED'], 'after WAIVED it does not (as Megatest)');
+    t.match(
+      fs.readFileSync(path.join(dir('lp_fail'), 'build.dat'), 'utf8'),
+      /\[final\]\nexit-code 1\nexit-status FAIL\nmessage Any error\n/,
+    );
+    t.same(
+      (await show('lp_warn')).steps.map((s) => `${s.name}:${s.status}`),
+      ['build:WARN', 'next:PASS'],
+      'after WARN the next step runs',
+    );
+    t.same(
+      (await show('lp_waive')).steps.map((s) => `${s.name}:${s.status}`),
+      ['build:WAIVED'],
+      'after WAIVED it does not (as Megatest)',
+    );
     t.match(rows.get('lp_required')!.comment, /"Build done" > 0 expected, found 0/);
     const ignore = await show('lp_ignore');
     t.same(
@@ -164,14 +184,21 @@ t.test('a Megatest area with logpro files and in-test calls runs unchanged', asy
       'the ignore took the line first',
     );
     t.equal((await show('lp_exit1')).steps[0]!.exitCode, 1, 'the step exited 1, its log passed: PASS');
-    t.same((await show('exit2')).steps.map((s) => `${s.name}:${s.status}`), ['first:FAIL'], 'exit 2 without logpro is a FAIL');
+    t.same(
+      (await show('exit2')).steps.map((s) => `${s.name}:${s.status}`),
+      ['first:FAIL'],
+      'exit 2 without logpro is a FAIL',
+    );
     t.same(readLines(path.join(dir('ezscript'), 'run.log')), ['found in the work folder: regress']);
   });
 
   t.test('200 MB of log judged in the run, its value rule recorded as a value', async (t) => {
     const big = await show('big');
     t.ok(fs.statSync(path.join(dir('big'), 'build.log')).size > 200_000_000, 'the log is 200 MB');
-    t.same(big.data.map((d) => `${d.name}=${d.value} ${d.status}`), ['build/Output voltage=1.93 PASS']);
+    t.same(
+      big.data.map((d) => `${d.name}=${d.value} ${d.status}`),
+      ['build/Output voltage=1.93 PASS'],
+    );
     t.equal(big.rules.find((r) => r.kind === 'value')!.measured, '1.93');
   });
 
@@ -205,8 +232,14 @@ t.test('a Megatest area with logpro files and in-test calls runs unchanged', asy
     t.match(err('bad-tol.err'), /line 1 \(v\/w\): tolerance 'maybe' is not a number/);
     t.match(err('unknown.err'), /-frobnicate is not something a test can ask of Trellis/);
     t.match(err('outside.err'), /is outside the run area/);
-    t.same(readLines(path.join(dir('mistakes'), 'paths.out')), [path.join(dir('lp_pass'), 'build.log'), path.join(dir('lp_pass'), 'next.log')]);
+    t.same(readLines(path.join(dir('mistakes'), 'paths.out')), [
+      path.join(dir('lp_pass'), 'build.log'),
+      path.join(dir('lp_pass'), 'next.log'),
+    ]);
     const junit = await trellis(t, area!, ['report', 'junit', '-t', TARGET, '-r', 'mt']);
-    t.match(junit.stdout, /message="FAIL: step build, exit code 0, log rules: &quot;Any error&quot; = 0 expected, found 2 \(line 2: error: undefined symbol foo\)"/);
+    t.match(
+      junit.stdout,
+      /message="FAIL: step build, exit code 0, log rules: &quot;Any error&quot; = 0 expected, found 2 \(line 2: error: undefined symbol foo\)"/,
+    );
   });
 });
