@@ -38,7 +38,7 @@ export function formatTestDetail(t: TestDetail, extras: DetailExtras): string {
   }
   if (t.rules.length > 0) {
     out.push('', 'Log rules:');
-    out.push(...formatRuleTable(t.rules, escapeControls).map(indent));
+    out.push(...formatRuleTable(t.rules).map(indent));
   }
   if (t.data.length > 0) {
     out.push('', 'Values:');
@@ -61,12 +61,4 @@ function indent(text: string): string {
     .split('\n')
     .map((l) => `  ${l}`)
     .join('\n');
-}
-
-/** Log lines and rule texts are stored as the test wrote them: control characters are shown as escapes. */
-function escapeControls(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
-    const code = c.charCodeAt(0);
-    return code < 0x80 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
 }

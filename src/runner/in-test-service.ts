@@ -9,12 +9,14 @@ import path from 'node:path';
 import escapeHtml from 'escape-html';
 import picomatch from 'picomatch';
 import { isInside } from '../config/paths.js';
+import { checkLabel } from '../model/names.js';
 import type { TestFields, WriteOp, WriteOptions } from '../model/records.js';
 import { statusRank, worstStatus } from '../model/states.js';
 import { judgeValue } from '../model/value-check.js';
 import type { Store } from '../store/store.js';
 import { isTrellisError, TrellisError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/files.js';
+import { termLine } from '../util/terminal-text.js';
 import type { InTestAction, InTestRequest, ValueSpec } from './in-test-requests.js';
 import { judgeMegatestValue, parseTestData } from './megatest-data.js';
 import { reportMarkFile } from './test-env.js';
@@ -42,9 +44,6 @@ export interface InTestServiceContext {
   /** a unique mark of this run of the job, part of every op id */
   jobKey: string;
 }
-
-/** Longest step or value name, and most characters of a message. */
-const MAX_LABEL = 1024;
 
 export class InTestService {
   readonly #ctx: InTestServiceContext;
@@ -85,7 +84,7 @@ export class InTestService {
         if (action.text !== '') out.push(action.text.endsWith('\n') ? action.text : `${action.text}\n`);
         return [];
       case 'step': {
-        checkLabel('step name', action.name);
+        checkLabel('step name', action.name, 'the step');
         const logfile = action.logfile === undefined ? undefined : this.#logPath(action.logfile);
         return [
           {
@@ -105,7 +104,7 @@ export class InTestService {
         if (action.status !== undefined) {
           const status = action.status === 'AUTO' ? await this.#autoStatus() : action.status;
           if (status !== undefined) {
-            checkLabel('status', status);
+            checkLabel('status', status, 'the status');
             set.status = status;
           }
         }
@@ -126,7 +125,7 @@ export class InTestService {
   }
 
   #valueOp(v: ValueSpec, style: 'trellis' | 'megatest', print?: string[]): PendingOp {
-    checkLabel('value name', v.name);
+    checkLabel('value name', v.name, 'the value');
     let status: string;
     if (style === 'trellis') {
       const judged = judgeValue(v.value, v.expected, v.tol);
@@ -134,7 +133,7 @@ export class InTestService {
         throw new TrellisError('BAD_VALUE', `set-value ${v.name}: ${judged.problem}`, "e.g. --tol 0.5, --tol 10% or --tol '<'");
       status = judged.status;
     } else status = judgeMegatestValue(v);
-    print?.push(`${v.name}=${v.value} ${status}\n`);
+    print?.push(`${termLine(`${v.name}=${v.value}`)} ${status}\n`);
     return {
       kind: 'data',
       testId: this.#ctx.testId,
@@ -255,18 +254,6 @@ function matchFiles(dir: string, glob: string): string[] {
   };
   walk('', 1);
   return found.sort();
-}
-
-function checkLabel(kind: string, name: string): void {
-  const bad =
-    name === ''
-      ? 'is empty'
-      : name.length > MAX_LABEL
-        ? `is longer than ${MAX_LABEL} characters`
-        : /[\x00-\x1f\x7f-\x9f]/.test(name)
-          ? 'holds a control character'
-          : undefined;
-  if (bad) throw new TrellisError('BAD_VALUE', `${kind} ${JSON.stringify(name.slice(0, 80))} ${bad}`, 'use printable characters');
 }
 
 function clip(text: string): string {
