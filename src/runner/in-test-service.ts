@@ -84,7 +84,7 @@ export class InTestService {
         if (action.text !== '') out.push(action.text.endsWith('\n') ? action.text : `${action.text}\n`);
         return [];
       case 'step': {
-        checkLabel('step name', action.name, 'the step');
+        checkLabel('step name', action.name, front === 'trellis' ? 'step NAME' : '-step');
         const logfile = action.logfile === undefined ? undefined : this.#logPath(action.logfile);
         return [
           {
@@ -104,7 +104,7 @@ export class InTestService {
         if (action.status !== undefined) {
           const status = action.status === 'AUTO' ? await this.#autoStatus() : action.status;
           if (status !== undefined) {
-            checkLabel('status', status, 'the status');
+            checkLabel('status', status, front === 'trellis' ? '--status' : ':status');
             set.status = status;
           }
         }
@@ -125,7 +125,7 @@ export class InTestService {
   }
 
   #valueOp(v: ValueSpec, style: 'trellis' | 'megatest', print?: string[]): PendingOp {
-    checkLabel('value name', v.name, 'the value');
+    checkLabel('value name', v.name, style === 'trellis' ? 'set-value NAME' : ':category/:variable');
     let status: string;
     if (style === 'trellis') {
       const judged = judgeValue(v.value, v.expected, v.tol);
