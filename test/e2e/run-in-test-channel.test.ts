@@ -106,11 +106,16 @@ t.test('under trellis exec (a launcher command), the channel answers from the st
   const area = makeArea(t, {
     config: `${DEFAULT_CONFIG}\n[jobtools]\nlauncher $MT_RUN_AREA_HOME/launch.sh\n`,
     files: { 'launch.sh': LAUNCH, 'tests/remote/main.sh': RUNSCRIPT },
-    tests: { remote: '[setup]\nrunscript main.sh\n' },
+    tests: {
+      remote: '[setup]\nrunscript main.sh\n',
+      judged: "[ezsteps]\nbuild  printf 'warning: slow\\nok\\n'\n\n[logrules]\nbuild  warning  /warning:/\n",
+    },
   });
   const res = await run(t, area, 'x');
   t.equal(res.code, 0, 'exit 0', { output: res.stdout + res.stderr });
   t.match(fs.readFileSync(path.join(area, 'launches.log'), 'utf8'), / exec /, 'the job went through the launcher and trellis exec');
+  t.same(statesOf(await listTests(t, area, 'x')), { judged: 'COMPLETED/WARN', remote: 'COMPLETED/PASS' }, 'the rules travelled to exec in the spec');
+  t.ok(fs.existsSync(path.join(workDir(area, 'x', 'judged'), 'build.dat')), 'exec wrote the .dat');
   const show = await trellis(t, area, ['show', 'remote', '-t', TARGET, '-r', 'x', '--json']);
   const detail = JSON.parse(show.stdout) as {
     status: string;

@@ -68,7 +68,7 @@ function writeMegatestArea(dir: string): void {
     'megatest.config': MEGATEST_CONFIG,
     'runconfigs.config': RUNCONFIGS,
     'tests/lp_pass/testconfig': `[ezsteps]\nbuild printf 'compiling\\nwarning: unused x\\nbuild done\\n'\nnext  echo next ran\n`,
-    'tests/lp_pass/build.logpro': BODY,
+    'tests/lp_pass/build.logpro': `${BODY}(expect:error in "Nowhere" = 0 "Never applies" #/xyzzy/)\n`,
     'tests/lp_warn/testconfig': `[ezsteps]\nbuild printf 'warning: slow disk\\nbuild done\\n'\nnext  echo next ran\n`,
     'tests/lp_warn/build.logpro': `${BODY}(expect:warning in "LogFileBody" = 0 "Any warning" #/warning:/)\n`,
     'tests/lp_fail/testconfig': `[ezsteps]\nbuild printf 'step one\\nerror: undefined symbol foo\\nbuild done\\nerror: again\\n'\nnext  echo next ran\n`,
@@ -125,6 +125,7 @@ t.test('a Megatest area with logpro files and in-test calls runs unchanged', asy
   writeMegatestArea(area);
   const res = await run(t, area, 'mt');
   t.equal(res.code, 1, 'exit 1: some tests fail on purpose', { output: res.stdout + res.stderr });
+  t.match(res.stderr, /warning: test lp_pass, step build: .*build\.logpro:\d+: section "Nowhere" is not defined/, 'rule warnings are said once, at the start');
   const rows = await listTests(t, area, 'mt');
   t.same(statesOf(rows), {
     autofail: 'COMPLETED/FAIL',
