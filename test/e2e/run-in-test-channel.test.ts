@@ -114,7 +114,11 @@ t.test('under trellis exec (a launcher command), the channel answers from the st
   const res = await run(t, area, 'x');
   t.equal(res.code, 0, 'exit 0', { output: res.stdout + res.stderr });
   t.match(fs.readFileSync(path.join(area, 'launches.log'), 'utf8'), / exec /, 'the job went through the launcher and trellis exec');
-  t.same(statesOf(await listTests(t, area, 'x')), { judged: 'COMPLETED/WARN', remote: 'COMPLETED/PASS' }, 'the rules travelled to exec in the spec');
+  t.same(
+    statesOf(await listTests(t, area, 'x')),
+    { judged: 'COMPLETED/WARN', remote: 'COMPLETED/PASS' },
+    'the rules travelled to exec in the spec',
+  );
   t.ok(fs.existsSync(path.join(workDir(area, 'x', 'judged'), 'build.dat')), 'exec wrote the .dat');
   const show = await trellis(t, area, ['show', 'remote', '-t', TARGET, '-r', 'x', '--json']);
   const detail = JSON.parse(show.stdout) as {

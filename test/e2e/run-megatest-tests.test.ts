@@ -125,7 +125,11 @@ t.test('a Megatest area with logpro files and in-test calls runs unchanged', asy
   writeMegatestArea(area);
   const res = await run(t, area, 'mt');
   t.equal(res.code, 1, 'exit 1: some tests fail on purpose', { output: res.stdout + res.stderr });
-  t.match(res.stderr, /warning: test lp_pass, step build: .*build\.logpro:\d+: section "Nowhere" is not defined/, 'rule warnings are said once, at the start');
+  t.match(
+    res.stderr,
+    /warning: test lp_pass, step build: .*build\.logpro:\d+: section "Nowhere" is not defined/,
+    'rule warnings are said once, at the start',
+  );
   const rows = await listTests(t, area, 'mt');
   t.same(statesOf(rows), {
     autofail: 'COMPLETED/FAIL',
