@@ -16,12 +16,10 @@ import { matchPercent } from '../model/pattern.js';
 import { worseStatus } from '../model/states.js';
 import { jobSpecFile, removeStepExits, stepExitFile, stepLogFile, writeStepVerdict } from '../store/job-files.js';
 import type { Store } from '../store/store.js';
-import { isTrellisError } from '../util/errors.js';
 import { encodePathComponent } from '../util/sanitize.js';
 import { processStartTime } from '../util/process-info.js';
-import { ChannelFollower, type ChannelRequest } from './in-test-channel.js';
-import { parseMegatestArgs, type InTestRequest } from './in-test-requests.js';
-import { InTestService, type InTestAnswer } from './in-test-service.js';
+import type { InTestRequest } from './in-test-requests.js';
+import { openJobChannel } from './job-channel.js';
 import type { Recorder } from './recorder.js';
 import { StepProcess } from './step-process.js';
 import { judgeStep, type ExitCodeMap, type StepVerdict } from './step-verdict.js';
@@ -171,7 +169,7 @@ export class JobRun {
     let comment = '';
     // As Megatest: each step finds the scripts of its work folder by name (`.` last on PATH).
     const env = { ...spec.env, PATH: `${spec.env['PATH'] ?? '/usr/bin:/bin'}${path.delimiter}.` };
-    const channel = openChannel(spec, ctx);
+    const channel = openJobChannel(spec, ctx);
     try {
       for (const step of steps) {
         if (this.#stop) break;
@@ -268,36 +266,6 @@ export class JobRun {
     });
     return { status, comment };
   }
-}
-
-/** Opens the job's in-test channel: its requests are carried out by an InTestService of its own. */
-function openChannel(spec: JobRunSpec, ctx: JobRunContext): ChannelFollower {
-  const { inTest } = ctx;
-  const service = new InTestService({
-    store: inTest.store,
-    runId: inTest.runId,
-    testId: spec.testId,
-    testname: spec.testname,
-    workDir: spec.workDir,
-    runArea: inTest.runArea,
-    writeOptions: inTest.writeOptions,
-    now: ctx.now,
-    settled: () => ctx.recorder.settled(),
-    jobKey: `${spec.testId}-${Math.round(ctx.now() * 1000)}`,
-  });
-  const handle = async (req: ChannelRequest): Promise<InTestAnswer> => {
-    let request: InTestRequest;
-    try {
-      request = req.front === 'megatest' ? parseMegatestArgs(req.argv, req.stdin) : inTest.parseHelper(req.argv);
-    } catch (err) {
-      if (!isTrellisError(err)) throw err;
-      return { code: err.exitCode, stdout: '', stderr: `${req.front}: ${err.toLine()}\n` };
-    }
-    return service.handle(req.id, request, req.front);
-  };
-  const follower = new ChannelFollower(spec.workDir, handle, { host: ctx.host, pid: ctx.pid });
-  follower.open();
-  return follower;
 }
 
 function killedOutcome(stop: { status: string; reason: string }): JobOutcome {
