@@ -6,8 +6,9 @@
  * taken, an answered one is never carried out again, answered files are cleared away, and a call
  * after close() is told the steps have ended.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
@@ -127,6 +128,19 @@ t.test('a request still being written is not taken; an answered one is not carri
   const late = await call('megatest', ['-step', 'x', ':state', 'start', ':status', 'n/a'], dir);
   t.equal(late.code, 5);
   t.match(late.stderr, /the test's steps have ended; trellis no longer answers/);
+});
+
+t.test('a call whose follower died is told so instead of waiting on', async (t) => {
+  const dir = t.testdir();
+  const gone = spawnSync(process.execPath, ['-e', '0']);
+  fs.mkdirSync(channelDir(dir), { recursive: true });
+  fs.writeFileSync(path.join(channelDir(dir), 'owner'), `${os.hostname()} ${gone.pid}\n`);
+  const r = await call('megatest', ['-step', 'x', ':state', 'start', ':status', 'n/a'], dir);
+  t.equal(r.code, 7);
+  t.match(
+    r.stderr,
+    new RegExp(`the trellis process that runs this test \\(pid ${gone.pid} on ${os.hostname()}\\) is gone; nothing was recorded`),
+  );
 });
 
 t.test('outside a test the scripts say so (megatest) or run the CLI (trellis)', async (t) => {
