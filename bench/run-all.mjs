@@ -15,6 +15,7 @@ const BENCHES = [
   'history.mjs',
   'diff.mjs',
   'logrules.mjs',
+  'in-test.mjs',
   'web.mjs',
   'slurm.mjs',
   'ssh.mjs',

@@ -10,6 +10,8 @@ import type { LogTail } from '../view/log-tail.js';
 import { formatDuration } from '../view/test-facts.js';
 import { clean, fit, formatTime, keyLine, type Line } from './frame.js';
 import type { UiState } from './ui-state.js';
+import { describeFailedRules, failedRules } from '../model/rule-text.js';
+import { describeExpectation } from '../model/value-check.js';
 
 export interface DetailInput {
   ui: UiState;
@@ -86,16 +88,43 @@ function describe(d: TestDetail, items: number, now: number): Line[] {
       { text: clean(`${` exit ${s.exitCode ?? '-'}`.padEnd(9)} ${dur.padEnd(10)} ${s.logfile}`) },
     ]);
   }
+  lines.push(...describeRules(d));
   if (d.data.length > 0) {
     lines.push([{ text: 'Values', bold: true }]);
     for (const v of d.data.slice(0, 8)) {
-      const expect = v.expected !== null ? ` (expected ${v.expected}${v.tol ? ` +/- ${v.tol}` : ''})` : '';
+      const expect = v.expected !== null ? ` (expected ${describeExpectation(v.expected, v.tol)})` : '';
       lines.push([
         { text: clean(`  ${v.name} = ${v.value}${v.units ? ` ${v.units}` : ''}${expect} `) },
         { text: v.status, tone: lookOf('COMPLETED', v.status).tone },
       ]);
     }
     if (d.data.length > 8) lines.push([{ text: `  ... and ${d.data.length - 8} more (trellis show)` }]);
+  }
+  return lines;
+}
+
+/** Per judged step, how many of its log rules were met; each rule not met with its first line. */
+function describeRules(d: TestDetail): Line[] {
+  if (d.rules.length === 0) return [];
+  const lines: Line[] = [[{ text: 'Log rules', bold: true }]];
+  const steps = [...new Set(d.rules.map((r) => r.step))];
+  for (const step of steps) {
+    const all = d.rules.filter((r) => r.step === step);
+    const failed = failedRules(all, step);
+    lines.push([
+      {
+        text: clean(
+          `  ${step}: ${all.length} rule${all.length === 1 ? '' : 's'}, ${failed.length === 0 ? 'all met' : `${failed.length} not met`}`,
+        ),
+      },
+    ]);
+    for (const r of failed.slice(0, 6)) {
+      lines.push([
+        { text: ` ${r.status.padEnd(7)}`, tone: lookOf('COMPLETED', r.status).tone },
+        { text: clean(` rule-${r.num} ${r.kind} ${describeFailedRules([r])}`) },
+      ]);
+    }
+    if (failed.length > 6) lines.push([{ text: `   ... and ${failed.length - 6} more (trellis show)` }]);
   }
   return lines;
 }

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { TrellisError } from '../util/errors.js';
 import { describeDbFileState, inspectDbFile } from '../util/db-files.js';
 import { BUSY_TIMEOUT_MS, openDatabase, type Db } from './open.js';
+import { RuleRows } from './rule-rows.js';
 import { RUN_MIGRATIONS } from './run-schema.js';
 import { runInReadTransaction, runInWriteTransaction, StatementCache } from './statements.js';
 import { TestRows } from './test-rows.js';
@@ -27,6 +28,7 @@ export class RunDb {
   readonly runId: number;
   readonly tests: TestRows;
   readonly details: DetailRows;
+  readonly rules: RuleRows;
   readonly log: LogRows;
   readonly #db: Db;
   readonly #sql: StatementCache;
@@ -38,6 +40,7 @@ export class RunDb {
     this.#sql = new StatementCache(db);
     this.tests = new TestRows(this.#sql, runId);
     this.details = new DetailRows(this.#sql);
+    this.rules = new RuleRows(this.#sql);
     this.log = new LogRows(this.#sql);
   }
 

@@ -162,4 +162,29 @@ export const RUN_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE steps ADD COLUMN proc_start INTEGER;
     `,
   },
+  {
+    version: 4,
+    // What the log rules found in each judged step's log (docs/log-rules.md): one row per rule,
+    // replaced when the step is judged again, gone with its test's steps on a rerun.
+    up: `
+      CREATE TABLE step_rules (
+        test_id     INTEGER NOT NULL REFERENCES tests (id) ON DELETE CASCADE,
+        step        TEXT NOT NULL,
+        num         INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        comparator  TEXT NOT NULL DEFAULT '',
+        expected    TEXT NOT NULL DEFAULT '',
+        count       INTEGER NOT NULL DEFAULT 0,
+        ok          INTEGER NOT NULL,
+        status      TEXT NOT NULL,
+        lines       TEXT NOT NULL DEFAULT '[]',
+        measured    TEXT,
+        pass        INTEGER NOT NULL DEFAULT 0,
+        fail        INTEGER NOT NULL DEFAULT 0,
+        expired     INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (test_id, step, num)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -22,3 +22,5 @@ export { FIRST_LINES, LINE_TEXT_MAX, LogMatcher } from './matcher.js';
 export type { LineHit, LogJudgement, RuleResult, TriggerResult } from './matcher.js';
 export { judgeLogFile, judgeText, type ScanOptions } from './scan.js';
 export { datFileFor, formatDat, writeDatFile } from './dat.js';
+export { ruleValues, summarizeRules, type RuleValue } from './summary.js';
+export { reviveRuleSet, serializeRuleSet, type RuleSetJson } from './json.js';

@@ -10,6 +10,15 @@ export function endsJob(stepStatus: string): boolean {
   return stepStatus === 'FAIL' || stepStatus === 'ABORT';
 }
 
+/**
+ * Whether a step's status ends its job, by the area's rule: Trellis' own areas stop on FAIL and
+ * ABORT; areas read from megatest.config go on, as Megatest does, only after PASS or WARN.
+ */
+export function stepEndsJob(stepStatus: string, exitCodes: 'trellis' | 'megatest'): boolean {
+  if (exitCodes === 'megatest') return stepStatus !== 'PASS' && stepStatus !== 'WARN';
+  return endsJob(stepStatus);
+}
+
 /** What a test reported about itself (`trellis test-status`, `set-value`), read back at its end. */
 export interface ReportedOutcome {
   status: string;

@@ -200,6 +200,28 @@ const testFields = obj({
   jobId: text(255),
   launchId: text(128),
 });
+/** Most rules one step's summary may hold. */
+export const MAX_RULES = 1000;
+const count: Schema = { type: 'integer', minimum: 0 };
+const ruleSummary = obj(
+  {
+    num: count,
+    kind: text(32),
+    description: text(),
+    comparator: text(8),
+    expected: text(256),
+    count,
+    ok: { type: 'boolean' },
+    status: { type: 'string', minLength: 1, maxLength: 64 },
+    // Five lines of at most 240 characters (and the mark of a cut) each.
+    lines: { type: 'array', maxItems: 5, items: obj({ line: { type: 'integer', minimum: 1 }, text: text(1024) }, ['line', 'text']) },
+    measured: { type: ['string', 'null'], maxLength: 1024 },
+    pass: count,
+    fail: count,
+    expired: { type: 'boolean' },
+  },
+  ['num', 'kind', 'description', 'comparator', 'expected', 'count', 'ok', 'status', 'lines', 'measured', 'pass', 'fail', 'expired'],
+);
 const opBase = { opId: { type: 'string', minLength: 1, maxLength: 128 }, testId: { type: 'integer', minimum: 1 }, time };
 const writeOp: Schema = {
   type: 'object',
@@ -236,6 +258,14 @@ const writeOp: Schema = {
       },
       ['kind', 'opId', 'testId', 'name', 'value', 'status', 'time'],
     ),
+    obj({ kind: { const: 'rules' }, ...opBase, step: name, rules: { type: 'array', items: ruleSummary, maxItems: MAX_RULES } }, [
+      'kind',
+      'opId',
+      'testId',
+      'step',
+      'rules',
+      'time',
+    ]),
     obj({ kind: { const: 'reset' }, ...opBase }, ['kind', 'opId', 'testId', 'time']),
   ],
 };

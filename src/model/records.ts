@@ -104,10 +104,48 @@ export interface DataRecord {
   time: number;
 }
 
+/**
+ * What one log rule found in one step's log (docs/log-rules.md): plain data, stored per step and
+ * replaced each time the step's log is judged.
+ */
+export interface RuleSummary {
+  /** logpro's rule number (`rule-N`) */
+  num: number;
+  /** error, warning, required, required-warn, ignore, note, waive, check, abort, skip, value */
+  kind: string;
+  description: string;
+  /** a count rule's comparator (`=`, `>`, …); a value rule's `+/-` or its comparator */
+  comparator: string;
+  /** a count rule's expected count; a value rule's expected value (`1.9 +/- 0.1`, `3`) */
+  expected: string;
+  /** lines the rule took */
+  count: number;
+  /** the rule was met */
+  ok: boolean;
+  /** the status it gives the step: PASS when met (or an ignore/note rule), else by its kind */
+  status: string;
+  /** the first lines it took (at most 5, each cut at 240 characters) */
+  lines: Array<{ line: number; text: string }>;
+  /** value rules: the last value measured (null when none), and how many passed and failed */
+  measured: string | null;
+  pass: number;
+  fail: number;
+  /** past its expires: date, so not applied */
+  expired: boolean;
+}
+
+/** A rule's summary as stored with its test and step. */
+export interface StepRuleRecord extends RuleSummary {
+  testId: number;
+  step: string;
+}
+
 /** A test with everything recorded about it. */
 export interface TestDetail extends TestRecord {
   steps: StepRecord[];
   data: DataRecord[];
+  /** what the log rules found in each judged step's log, by step then rule number */
+  rules: StepRuleRecord[];
 }
 
 /** A process that runs tests and keeps a heartbeat: a runner, or `trellis exec` on a remote host. */
@@ -173,7 +211,9 @@ export type WriteOp =
       comment?: string;
       time: number;
     }
-  /** Resets a test for a rerun: NOT_STARTED, n/a, no steps, no data, no times. */
+  /** Replaces what the log rules found in one step's log (its summary). */
+  | { kind: 'rules'; opId: string; testId: number; step: string; rules: RuleSummary[]; time: number }
+  /** Resets a test for a rerun: NOT_STARTED, n/a, no steps, no data, no rule summaries, no times. */
   | { kind: 'reset'; opId: string; testId: number; time: number };
 
 /** Options that go with a batch of writes. */

@@ -5,6 +5,7 @@
  */
 import type { StepRecord, TestDetail } from '../model/records.js';
 import { isSuccess } from '../model/states.js';
+import { describeFailedRules, failedRules } from '../model/rule-text.js';
 
 export type Outcome = 'passed' | 'failed' | 'error' | 'skipped';
 
@@ -92,6 +93,16 @@ function judgeRow(t: TestDetail): Verdict {
   const step = t.steps.find((s) => s.status === t.status) ?? t.steps.find((s) => !isSuccess(s.status) && s.status !== 'n/a');
   if (step === undefined) return { outcome, message: joinParts(t.status, comment || 'no step failed') };
   const code = step.exitCode === null ? 'no exit code' : `exit code ${step.exitCode}`;
+  const failed = failedRules(t.rules, step.name);
+  if (failed.length > 0) {
+    // The runner's own comment says the same of this step: the rules say it better.
+    const own = comment === '' || comment.startsWith(`step ${step.name} `) || comment.startsWith(`step ${step.name}:`);
+    return {
+      outcome,
+      message: `${t.status}: step ${step.name}, ${code}, log rules: ${describeFailedRules(failed)}${own ? '' : `; ${comment}`}`,
+      step,
+    };
+  }
   // The launcher's own comment repeats step and code: say them once.
   const extra = comment === '' || comment === `step ${step.name} exited ${step.exitCode}` ? '' : `; ${comment}`;
   return { outcome, message: `${t.status}: step ${step.name}, ${code}${extra}`, step };

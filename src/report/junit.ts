@@ -6,12 +6,13 @@
  * table are in docs/jenkins.md. Valid against junit-10.xsd: times with 3 decimals, no `skipped`
  * on `<testsuites>`, escaped text instead of CDATA, invalid characters replaced.
  */
-import type { StepRecord, TestDetail } from '../model/records.js';
+import type { StepRecord, StepRuleRecord, TestDetail } from '../model/records.js';
 import { describePlacement, displayName } from '../model/display-name.js';
 import type { LogExcerpt } from '../util/log-excerpt.js';
 import { countCases, groupCases, judgeTest, type Verdict } from './cases.js';
 import { xmlAttr, xmlText } from './clean-text.js';
 import type { ReportInput } from './reporters.js';
+import { failedRules, ruleExpectation, ruleFinding } from '../model/rule-text.js';
 import { isoTime } from './table.js';
 
 /** How much of each step log a case's `system-out` shows: its start and its end. */
@@ -87,7 +88,7 @@ function formatCase(c: TestDetail, v: Verdict, input: ReportInput): string {
   if (v.outcome === 'skipped') body.push(`      <skipped message="${xmlAttr(v.message)}"/>`);
   else if (v.outcome === 'failed' || v.outcome === 'error') {
     const tag = v.outcome === 'failed' ? 'failure' : 'error';
-    const detail = v.step ? failureDetail(v.step, input.logs.get(v.step.logfile)) : '';
+    const detail = v.step ? failureDetail(v.step, input.logs.get(v.step.logfile), failedRules(c.rules, v.step.name)) : '';
     body.push(`      <${tag} type="${xmlAttr(c.status)}" message="${xmlAttr(v.message)}">${xmlText(detail)}</${tag}>`);
   }
   if (showsOutput(input.logMode, v)) body.push(`      <system-out>${xmlText(caseOutput(c, input.logs))}</system-out>`);
@@ -98,8 +99,19 @@ function showsOutput(mode: ReportInput['logMode'], v: Verdict): boolean {
   return mode === 'all' || (mode === 'failed' && (v.outcome === 'failed' || v.outcome === 'error'));
 }
 
-/** The failure's body: where the log is, then its last lines. */
-function failureDetail(step: StepRecord, log: LogExcerpt | undefined): string {
+/** The failure's body: the log rules that were not met and their first lines, where the log is, then its last lines. */
+function failureDetail(step: StepRecord, log: LogExcerpt | undefined, failed: readonly StepRuleRecord[]): string {
+  const rules = failed.map((r) =>
+    [
+      `log rule rule-${r.num} (${r.kind}) ${JSON.stringify(r.description)}: expected ${ruleExpectation(r)}, found ${ruleFinding(r)}`,
+      ...r.lines.map((l) => `  line ${l.line}: ${l.text}`),
+    ].join('\n'),
+  );
+  const head = rules.length > 0 ? `${rules.join('\n')}\n` : '';
+  return head + logDetail(step, log);
+}
+
+function logDetail(step: StepRecord, log: LogExcerpt | undefined): string {
   if (!step.logfile) return `step ${step.name} has no log`;
   const where = `step ${step.name}: log ${step.logfile}`;
   if (log === undefined) return where;

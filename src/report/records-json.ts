@@ -58,6 +58,22 @@ export function testDetailJson(t: TestDetail) {
       logfile: s.logfile,
     })),
     data: t.data.map((d) => ({ name: d.name, value: d.value, expected: d.expected, tol: d.tol, units: d.units, status: d.status })),
+    rules: t.rules.map((r) => ({
+      step: r.step,
+      rule: `rule-${r.num}`,
+      kind: r.kind,
+      description: r.description,
+      comparator: r.comparator,
+      expected: r.expected,
+      count: r.count,
+      ok: r.ok,
+      status: r.status,
+      lines: r.lines,
+      measured: r.measured,
+      pass: r.pass,
+      fail: r.fail,
+      expired: r.expired,
+    })),
   };
 }
 

@@ -2,6 +2,7 @@
 import type { TestDetail, TestRecord } from '../model/records.js';
 import { describePlacement, displayName } from '../model/display-name.js';
 import { formatSeconds } from './summary.js';
+import { formatRuleTable } from './rule-text.js';
 import { formatTable, formatTime } from './table.js';
 import { termLine, termLog } from '../util/terminal-text.js';
 
@@ -34,6 +35,10 @@ export function formatTestDetail(t: TestDetail, extras: DetailExtras): string {
       s.logfile,
     ]);
     out.push(indent(formatTable(['#', 'STEP', 'STATE', 'STATUS', 'EXIT', 'TIME', 'LOG'], rows)));
+  }
+  if (t.rules.length > 0) {
+    out.push('', 'Log rules:');
+    out.push(...formatRuleTable(t.rules).map(indent));
   }
   if (t.data.length > 0) {
     out.push('', 'Values:');

@@ -15,8 +15,8 @@ import { isSuccess } from '../model/states.js';
 import type { Store } from '../store/store.js';
 import { isTrellisError } from '../util/errors.js';
 import { killStepGroup } from '../util/process-info.js';
-import { readJobSpec, type JobSpec } from './job-spec.js';
-import { JobRun, type JobOutcome } from './job-run.js';
+import { readJobSpec, reviveJobDefinition, type JobSpec } from './job-spec.js';
+import { JobRun, type InTestSetup, type JobOutcome } from './job-run.js';
 import { Recorder } from './recorder.js';
 import { execEnv } from './test-env.js';
 
@@ -36,6 +36,8 @@ export interface ExecContext {
   openStore(spec: JobSpec): Promise<Store>;
   /** seconds between looks for kill requests (default 1) */
   pollSeconds?: number;
+  /** reads a test's `trellis step|test-status|set-value` (the CLI's parser) */
+  parseHelper: InTestSetup['parseHelper'];
 }
 
 export interface ExecResult {
@@ -184,11 +186,12 @@ class JobSet {
         testId: spec.testId,
         testname: spec.testname,
         itempath: spec.itempath,
-        def: spec.def,
+        def: reviveJobDefinition(spec.def),
         workDir: spec.workDir,
         env: execEnv(ctx.env, spec.env, ctx.binDir),
         preclean: false,
         reset: false,
+        exitCodes: spec.exitCodes,
       },
       {
         recorder,
@@ -199,6 +202,13 @@ class JobSet {
         now: ctx.now,
         readTest: (id) => store.getTestById(spec.runId, id),
         role: 'exec',
+        inTest: {
+          store,
+          runId: spec.runId,
+          runArea: spec.runArea,
+          writeOptions: spec.force ? { force: true, who: spec.who } : { who: spec.who },
+          parseHelper: ctx.parseHelper,
+        },
       },
     );
     const key = `${spec.runArea}\u0000${spec.runId}\u0000${spec.testId}`;

@@ -9,6 +9,7 @@ import type { WriteOp, WriteOptions } from '../model/records.js';
 import type { Store } from '../store/store.js';
 import { TrellisError } from '../util/errors.js';
 import { whoAmI } from '../util/host.js';
+import { judgeValue } from '../model/value-check.js';
 
 export interface TestAddress {
   runArea: string;
@@ -85,24 +86,6 @@ export async function reportTestStatus(
   markReported(at);
 }
 
-/** Judges a value against an expectation: `tol` is absolute (`0.5`) or relative (`10%`). */
-export function judgeValue(value: string, expected?: string, tol?: string): { status: string; problem?: string } {
-  if (expected === undefined) return { status: 'n/a' };
-  const v = Number(value);
-  const e = Number(expected);
-  if (!Number.isFinite(v) || !Number.isFinite(e)) {
-    return value === expected ? { status: 'PASS' } : { status: 'FAIL' };
-  }
-  let limit = 0;
-  if (tol !== undefined && tol !== '') {
-    const relative = tol.endsWith('%');
-    const t = Number(relative ? tol.slice(0, -1) : tol);
-    if (!Number.isFinite(t) || t < 0) return { status: 'FAIL', problem: `--tol '${tol}' is not a number or a percentage` };
-    limit = relative ? (Math.abs(e) * t) / 100 : t;
-  }
-  return { status: Math.abs(v - e) <= limit ? 'PASS' : 'FAIL' };
-}
-
 /** Records a value with its expectation and the status judged from it. */
 export async function reportValue(
   store: Store,
@@ -110,7 +93,8 @@ export async function reportValue(
   v: { name: string; value: string; expected?: string; tol?: string; units?: string; now: number },
 ): Promise<string> {
   const judged = judgeValue(v.value, v.expected, v.tol);
-  if (judged.problem) throw new TrellisError('BAD_VALUE', `set-value ${v.name}: ${judged.problem}`, 'e.g. --tol 0.5 or --tol 10%');
+  if (judged.problem)
+    throw new TrellisError('BAD_VALUE', `set-value ${v.name}: ${judged.problem}`, "e.g. --tol 0.5, --tol 10% or --tol '<'");
   await store.write(
     at.runId,
     [

@@ -10,21 +10,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { Step, TestDefinition } from '../config/types.js';
-import { endsJob, judgeJob } from '../model/job-outcome.js';
-import type { TestDetail } from '../model/records.js';
+import { judgeJob, stepEndsJob } from '../model/job-outcome.js';
+import type { TestDetail, WriteOptions } from '../model/records.js';
 import { matchPercent } from '../model/pattern.js';
-import { statusFromExit, worseStatus } from '../model/states.js';
-import { jobSpecFile, removeStepExits, stepExitFile, stepLogFile } from '../store/job-files.js';
+import { worseStatus } from '../model/states.js';
+import { jobSpecFile, removeStepExits, stepExitFile, stepLogFile, writeStepVerdict } from '../store/job-files.js';
+import type { Store } from '../store/store.js';
 import { encodePathComponent } from '../util/sanitize.js';
 import { processStartTime } from '../util/process-info.js';
+import type { InTestRequest } from './in-test-requests.js';
+import { openJobChannel } from './job-channel.js';
 import type { Recorder } from './recorder.js';
 import { StepProcess } from './step-process.js';
+import { judgeStep, type ExitCodeMap, type StepVerdict } from './step-verdict.js';
 import { reportMarkFile } from './test-env.js';
 
 /** What running a job needs of its test's definition (what a job spec carries to another host). */
 export type JobDefinition = Pick<
   TestDefinition,
-  'name' | 'dir' | 'configFile' | 'steps' | 'runscript' | 'skip' | 'triggers' | 'runtimelim'
+  'name' | 'dir' | 'configFile' | 'steps' | 'runscript' | 'skip' | 'triggers' | 'runtimelim' | 'logRules'
 >;
 
 /** One job as its runner sees it. */
@@ -39,6 +43,8 @@ export interface JobRunSpec {
   preclean: boolean;
   /** the row is not pristine (a rerun): clear its steps and data first */
   reset: boolean;
+  /** how exit codes become statuses, and which statuses end the job: the area's kind */
+  exitCodes: ExitCodeMap;
 }
 
 /** How a job ended. */
@@ -62,12 +68,27 @@ export interface JobRunContext {
    * `exec`: the runner did that on another host, and claimed the row for this process.
    */
   role: 'local' | 'exec';
+  /** what the job's test reaches through its channel while its steps run (in-test-channel.ts) */
+  inTest: InTestSetup;
+}
+
+/** What the in-test channel of every job needs. */
+export interface InTestSetup {
+  store: Store;
+  runId: number;
+  runArea: string;
+  /** who writes what the tests report, and whether the run was forced */
+  writeOptions: WriteOptions;
+  /** reads `trellis step|test-status|set-value …` as the CLI does (it knows their options) */
+  parseHelper: (argv: string[]) => InTestRequest;
 }
 
 /** A job in flight; `stop()` ends it with KILLED and the given status. */
 export class JobRun {
   readonly done: Promise<JobOutcome>;
   #current: StepProcess | undefined;
+  /** aborts the judging of a step's log when the job is stopped */
+  readonly #judging = new AbortController();
   #stop: { status: string; reason: string } | undefined;
   #timer: NodeJS.Timeout | undefined;
 
@@ -81,12 +102,14 @@ export class JobRun {
   stop(status: string, reason: string): void {
     this.#stop ??= { status, reason };
     void this.#current?.stop(reason);
+    this.#judging.abort(new Error(reason));
   }
 
   /** KILLs the running step at once. */
   kill(reason: string): void {
     this.#stop ??= { status: 'ABORT', reason };
     void this.#current?.kill(reason);
+    this.#judging.abort(new Error(reason));
   }
 
   async #run(spec: JobRunSpec, ctx: JobRunContext): Promise<JobOutcome> {
@@ -144,14 +167,24 @@ export class JobRun {
     }
     let status = 'PASS';
     let comment = '';
-    for (const step of steps) {
-      if (this.#stop) break;
-      const result = await this.#runStep(spec, ctx, step);
-      status = worseStatus(status, result.status);
-      if (endsJob(result.status)) {
-        comment = result.comment;
-        break;
+    // As Megatest: each step finds the scripts of its work folder by name (`.` last on PATH).
+    const env = { ...spec.env, PATH: `${spec.env['PATH'] ?? '/usr/bin:/bin'}${path.delimiter}.` };
+    const channel = openJobChannel(spec, ctx);
+    try {
+      for (const step of steps) {
+        if (this.#stop) break;
+        const result = await this.#runStep(spec, ctx, step, env);
+        // The comment says why the status is what it is: the step that made it worst.
+        if (worseStatus(status, result.status) !== status) comment = result.comment;
+        status = worseStatus(status, result.status);
+        if (stepEndsJob(result.status, spec.exitCodes)) {
+          comment = result.comment;
+          break;
+        }
       }
+    } finally {
+      // What the steps asked is answered (and recorded) before the job is judged.
+      await channel.close();
     }
     const stopped = this.#stopRequest();
     if (stopped) return killedOutcome(stopped);
@@ -166,12 +199,12 @@ export class JobRun {
     return this.#stop;
   }
 
-  async #runStep(spec: JobRunSpec, ctx: JobRunContext, step: Step): Promise<{ status: string; comment: string }> {
+  async #runStep(spec: JobRunSpec, ctx: JobRunContext, step: Step, env: Record<string, string>): Promise<StepVerdict> {
     const logfile = stepLogFile(spec.workDir, step.name);
     const proc = new StepProcess({
       command: step.command,
       cwd: spec.workDir,
-      env: spec.env,
+      env,
       logfile,
       shell: ctx.shell,
       exitFile: stepExitFile(spec.workDir, step.name),
@@ -191,10 +224,34 @@ export class JobRun {
     if (this.#stop) void proc.stop(this.#stop.reason);
     const exit = await proc.exited;
     this.#current = undefined;
-    const killed = exit.stopReason !== null;
-    const status = killed ? 'ABORT' : statusFromExit(exit.code, exit.signal);
-    const how = exit.signal ? `was killed by ${exit.signal}` : `exited ${exit.code}`;
-    const comment = killed ? exit.stopReason! : `step ${step.name} ${how}`;
+    let verdict: StepVerdict | undefined;
+    if (exit.stopReason === null) {
+      try {
+        const rules = spec.def.logRules.get(step.name);
+        verdict = await judgeStep({
+          step: step.name,
+          logfile,
+          code: exit.code,
+          signal: exit.signal,
+          rules,
+          map: spec.exitCodes,
+          now: ctx.now(),
+          abort: this.#judging.signal,
+        });
+        // Before the step is reported: a reaper then recovers the rules' verdict, not the exit code.
+        if (rules !== undefined) writeStepVerdict(spec.workDir, step.name, verdict.status);
+      } catch (err) {
+        // Only a stop ends a judging pass early; anything else is a fault worth its message.
+        if (!this.#judging.signal.aborted)
+          verdict = { status: 'ABORT', comment: `step ${step.name}: its log could not be judged (${(err as Error).message})` };
+      }
+    }
+    const killed = verdict === undefined;
+    const { status, comment } = verdict ?? { status: 'ABORT', comment: exit.stopReason ?? this.#stop?.reason ?? 'stopped' };
+    if (verdict?.rules) ctx.recorder.push({ kind: 'rules', testId: spec.testId, step: step.name, rules: verdict.rules });
+    for (const v of verdict?.values ?? []) {
+      ctx.recorder.push({ kind: 'data', testId: spec.testId, ...v, units: null });
+    }
     ctx.recorder.push({
       kind: 'step',
       testId: spec.testId,
@@ -287,7 +344,13 @@ function prepareWorkDir(spec: JobRunSpec, steps: readonly Step[], role: JobRunCo
     steps.map((s) => s.name),
   );
   if (role === 'local') {
-    const job = { version: 1, kind: 'local', testId: spec.testId, def: { steps: steps.map((s) => ({ name: s.name })) } };
+    const job = {
+      version: 1,
+      kind: 'local',
+      testId: spec.testId,
+      exitCodes: spec.exitCodes,
+      def: { steps: steps.map((s) => ({ name: s.name, rules: spec.def.logRules.has(s.name) })) },
+    };
     fs.writeFileSync(jobSpecFile(spec.workDir), `${JSON.stringify(job)}\n`);
   }
 }

@@ -10,8 +10,13 @@ import { isInside } from '../config/paths.js';
 import type { SourceLocation } from '../util/errors.js';
 import { TrellisError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/files.js';
+import { reviveRuleSet, serializeRuleSet, type RuleSet, type RuleSetJson } from '../logrules/index.js';
 import { jobSpecFile } from '../store/job-files.js';
 import type { JobDefinition } from './job-run.js';
+import type { ExitCodeMap } from './step-verdict.js';
+
+/** A test's definition as it travels in a spec: its log rules as JSON. */
+export type JobDefinitionJson = Omit<JobDefinition, 'logRules'> & { logRules: Record<string, RuleSetJson> };
 
 export const JOB_SPEC_VERSION = 1;
 
@@ -31,7 +36,9 @@ export interface JobSpec {
   testname: string;
   itempath: string;
   workDir: string;
-  def: JobDefinition;
+  def: JobDefinitionJson;
+  /** how the area maps exit codes (a megatest.config area: Megatest's rule) */
+  exitCodes: ExitCodeMap;
   /** what the test's environment adds to the environment exec finds on its host */
   env: Record<string, string>;
   /** the shell steps run with */
@@ -124,7 +131,10 @@ export function validateJobSpec(value: unknown, file: string): JobSpec {
     throw fail("has no valid 'env' (names to strings)");
   }
   validateDefinition(v['def'], fail);
-  return { ...(v as unknown as JobSpec), runArea, workDir };
+  // Specs written before log rules and area kinds travelled have neither: none, Trellis' map.
+  const def = { ...(v['def'] as JobDefinitionJson), logRules: (v['def'] as { logRules?: Record<string, RuleSetJson> }).logRules ?? {} };
+  const exitCodes: ExitCodeMap = v['exitCodes'] === 'megatest' ? 'megatest' : 'trellis';
+  return { ...(v as unknown as JobSpec), def, exitCodes, runArea, workDir };
 }
 
 function validateDefinition(def: unknown, fail: (what: string) => TrellisError): void {
@@ -147,6 +157,23 @@ function validateDefinition(def: unknown, fail: (what: string) => TrellisError):
   if (typeof d['skip'] !== 'object' || d['skip'] === null) throw fail("has no valid 'def.skip'");
   if (!Array.isArray(d['triggers'])) throw fail("has no valid 'def.triggers'");
   if (d['runtimelim'] !== null && typeof d['runtimelim'] !== 'number') throw fail("has no valid 'def.runtimelim'");
+  const rules = d['logRules'];
+  if (rules === undefined) return;
+  if (typeof rules !== 'object' || rules === null || Array.isArray(rules)) throw fail("has no valid 'def.logRules'");
+  for (const [step, set] of Object.entries(rules)) {
+    try {
+      reviveRuleSet(set);
+    } catch (err) {
+      throw fail(`has no valid 'def.logRules' for step ${JSON.stringify(step)} (${(err as Error).message})`);
+    }
+  }
+}
+
+/** The definition a spec carries, with its log rules ready to judge logs. */
+export function reviveJobDefinition(def: JobDefinitionJson): JobDefinition {
+  const logRules = new Map<string, RuleSet>();
+  for (const [step, set] of Object.entries(def.logRules)) logRules.set(step, reviveRuleSet(set));
+  return { ...def, logRules };
 }
 
 function badJob(file: string, what: string): TrellisError {
@@ -158,7 +185,7 @@ function badJob(file: string, what: string): TrellisError {
 }
 
 /** The parts of a test definition that travel in a spec. */
-export function jobDefinitionOf(def: JobDefinition): JobDefinition {
+export function jobDefinitionOf(def: JobDefinition): JobDefinitionJson {
   return {
     name: def.name,
     dir: def.dir,
@@ -168,5 +195,6 @@ export function jobDefinitionOf(def: JobDefinition): JobDefinition {
     skip: { ...def.skip },
     triggers: def.triggers.map((t) => ({ when: t.when, command: t.command, loc: t.loc })),
     runtimelim: def.runtimelim,
+    logRules: Object.fromEntries([...def.logRules].map(([step, set]) => [step, serializeRuleSet(set)])),
   };
 }

@@ -10,6 +10,7 @@
 import type { TestDefinition } from '../config/types.js';
 import type { Item } from '../config/types.js';
 import type { JobOutcome } from './job-run.js';
+import type { ExitCodeMap } from './step-verdict.js';
 
 /** A ready job, as the executor hands it to a launcher. */
 export interface JobStart {
@@ -28,6 +29,8 @@ export interface JobStart {
   preclean: boolean;
   /** the row is not pristine (a rerun): clear its steps and data first */
   reset: boolean;
+  /** how the area maps exit codes (Megatest's rule for a megatest.config area) */
+  exitCodes: ExitCodeMap;
 }
 
 /** A job a launcher started. */

@@ -24,6 +24,7 @@ import { configError, TrellisError, type SourceLocation } from '../util/errors.j
 import { CommandEngine } from './command-launcher.js';
 import type { Launcher } from './launcher.js';
 import type { JobStart, LaunchedJob } from './launcher.js';
+import type { InTestSetup } from './job-run.js';
 import { LocalLauncher } from './local-launcher.js';
 import type { Recorder } from './recorder.js';
 import { RemoteJob, type RemoteContext, type RemoteEngine } from './remote-job.js';
@@ -60,6 +61,8 @@ export interface LauncherSetup {
   env: Readonly<Record<string, string | undefined>>;
   /** the folder of this installation's `trellis` */
   binDir: string;
+  /** reads a test's `trellis step|test-status|set-value` (the CLI's parser) */
+  parseHelper: InTestSetup['parseHelper'];
 }
 
 /** The launchers of one run, by job. */
@@ -136,6 +139,13 @@ function createLaunchers(
     shell: setup.shell,
     now: setup.now,
     readTest: setup.readTest,
+    inTest: {
+      store: setup.store,
+      runId: setup.runId,
+      runArea: setup.area.runArea,
+      writeOptions: setup.force ? { force: true, who: setup.who } : { who: setup.who },
+      parseHelper: setup.parseHelper,
+    },
   });
   const remote = fallback.kind !== 'local' || rules.some((r) => r.words.kind !== 'local');
   let follower: RunFollower | undefined;

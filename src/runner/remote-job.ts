@@ -282,6 +282,7 @@ export class RemoteJob implements LaunchedJob {
       itempath: job.itempath,
       workDir: job.workDir,
       def: jobDefinitionOf(job.def),
+      exitCodes: job.exitCodes,
       env: job.envDelta(),
       shell: c.shell,
       force: c.force,

@@ -3,7 +3,7 @@
  * every selected test and item as NOT_STARTED, then execute (schedule and launch until nothing is
  * left, recording every change), and tally the result.
  */
-import type { Area } from '../config/types.js';
+import type { Area, TestDefinition } from '../config/types.js';
 import { expandItems } from '../config/items.js';
 import type { RunRecord } from '../model/records.js';
 import { isSuccess } from '../model/states.js';
@@ -17,6 +17,7 @@ import { Recorder } from './recorder.js';
 import { buildRunGraph, type RerunOptions } from './run-graph.js';
 import { planRun, registration, registrationsOf } from './run-plan.js';
 import { RunWatch } from './run-watch.js';
+import { exitCodesOf } from './step-verdict.js';
 import type { Job } from './scheduler.js';
 import { buildRunEnv, buildTestEnv, envDelta } from './test-env.js';
 
@@ -66,6 +67,8 @@ export interface RunContext {
   waitForChanges?: LauncherSetup['waitForChanges'];
   /** warnings for people (an ssh host skipped, a launcher word run locally) */
   warn: (message: string) => void;
+  /** reads a test's `trellis step|test-status|set-value` (the CLI's parser) */
+  parseHelper: LauncherSetup['parseHelper'];
 }
 
 export interface Failure {
@@ -152,7 +155,9 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     warn: ctx.warn,
     env: ctx.env,
     binDir: ctx.binDir,
+    parseHelper: ctx.parseHelper,
   });
+  const exitCodes = exitCodesOf(area.configFile);
   const startOf = (job: Job): JobStart => {
     const def = job.node.def;
     const workDir = rp.workDir(def.name, job.item?.values ?? []);
@@ -176,6 +181,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
       envDelta: () => envDelta(ctx.env, env),
       preclean: opts.preclean,
       reset: !(job.row.state === 'NOT_STARTED' && job.row.status === 'n/a'),
+      exitCodes,
     };
   };
   executor = new RunExecutor({
@@ -219,7 +225,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     run,
     jobs: graph.jobs.length,
     toRun: graph.jobs.filter((j) => j.run).length,
-    warnings: [...rp.targetWarnings, ...rp.plan.warnings],
+    warnings: [...rp.targetWarnings, ...rp.plan.warnings, ...ruleWarnings(rp.plan.tests.map((p) => p.def))],
   });
   try {
     if (ctx.signal.aborted) onAbort();
@@ -242,6 +248,14 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     interrupted: exec.interrupted,
     seconds: ctx.now() - t0,
   };
+}
+
+/** What reading the log rules of the planned tests warned about (a section never defined, …), once each. */
+function ruleWarnings(defs: ReadonlyArray<Pick<TestDefinition, 'name' | 'logRules'>>): string[] {
+  const out = new Set<string>();
+  for (const def of defs)
+    for (const [step, set] of def.logRules) for (const w of set.warnings) out.add(`test ${def.name}, step ${step}: ${w}`);
+  return [...out];
 }
 
 /** The selected tests and items that did not succeed (after an interrupt, only those that ended). */

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { ConfigValue, Target } from '../config/types.js';
 import { evaluateValue } from '../config/commands.js';
 import { expandDollarVars } from '../config/expand.js';
+import { channelDir } from './in-test-channel.js';
 
 export interface RunEnvBase {
   /** the runner's environment */
@@ -50,6 +51,8 @@ export function buildRunEnv(base: RunEnvBase): Record<string, string> {
   for (const [k, v] of Object.entries(base.target.keys)) set(k, v);
   set('PATH', [base.binDir, env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin'].join(path.delimiter));
   set('TRELLIS_BIN', path.join(base.binDir, 'trellis'));
+  // Megatest's tests call $MT_MEGATEST (or `megatest` on PATH): Trellis' stand-in in the same folder.
+  set('MT_MEGATEST', path.join(base.binDir, 'megatest'));
   return env;
 }
 
@@ -80,6 +83,8 @@ export function buildTestEnv(runEnv: Readonly<Record<string, string>>, parts: Te
   env['MT_TEST_RUN_DIR'] = env['TRELLIS_TEST_RUN_DIR'] = parts.workDir;
   env['TRELLIS_TEST_ID'] = String(parts.testId);
   env['TRELLIS_REPORT_MARK'] = reportMarkFile(parts.workDir);
+  // Where the test's in-test calls go while its steps run (in-test-channel.ts).
+  env['TRELLIS_CHANNEL'] = channelDir(parts.workDir);
   return env;
 }
 
@@ -111,6 +116,7 @@ export function execEnv(
   const pathVar = env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin';
   env['PATH'] = pathVar.split(path.delimiter)[0] === binDir ? pathVar : [binDir, pathVar].join(path.delimiter);
   env['TRELLIS_BIN'] = path.join(binDir, 'trellis');
+  env['MT_MEGATEST'] = path.join(binDir, 'megatest');
   // Under ssh, bash takes a shell at level 0 with SSH_CLIENT set for the session's own shell and
   // reads ~/.bashrc (Debian builds it so): every step would run the user's dotfiles (pyenv, conda…)
   // as it does nowhere else. A level of 1 or more says it is not.

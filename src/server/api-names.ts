@@ -39,7 +39,11 @@ export const API_NAME_CHECKS: Partial<Record<StoreMethod, (body: Body) => void>>
     (body['ops'] as WriteOp[]).forEach((op, i) => {
       if (op.kind === 'step') checkLabel('step name', op.name, `write ops[${i}].name`);
       else if (op.kind === 'data') checkLabel('value name', op.name, `write ops[${i}].name`);
-      const status = op.kind === 'test' ? op.set.status : op.kind === 'reset' ? undefined : op.status;
+      else if (op.kind === 'rules') {
+        checkLabel('step name', op.step, `write ops[${i}].step`);
+        for (const [j, r] of op.rules.entries()) checkLabel('status', r.status, `write ops[${i}].rules[${j}].status`);
+      }
+      const status = op.kind === 'test' ? op.set.status : op.kind === 'reset' || op.kind === 'rules' ? undefined : op.status;
       if (status !== undefined && status !== '') checkLabel('status', status, `write ops[${i}].status`);
     });
   },

@@ -26,6 +26,7 @@ export function applyOps(rdb: RunDb, ops: readonly WriteOp[], who: string, track
       case 'reset': {
         const before = requireTest(rdb, op.testId);
         rdb.details.deleteFor(before.id);
+        rdb.rules.deleteFor(before.id);
         saveTest(rdb, before, resetFields(before, op.time), op.time, who, tracker);
         break;
       }
@@ -33,13 +34,19 @@ export function applyOps(rdb: RunDb, ops: readonly WriteOp[], who: string, track
         if (!STEP_STATES.has(op.state)) throw makeBadValueError(`step state '${op.state}'`, [...STEP_STATES]);
         touchTest(rdb, op.testId, op.time);
         rdb.details.upsertStep(op);
+        // A step that starts (again) has no verdict on its log yet.
+        if (op.state === 'RUNNING') rdb.rules.deleteStep(op.testId, op.name);
+        break;
+      case 'rules':
+        touchTest(rdb, op.testId, op.time);
+        rdb.rules.replace(op.testId, op.step, op.rules);
         break;
       case 'data':
         touchTest(rdb, op.testId, op.time);
         rdb.details.upsertData(op);
         break;
       default:
-        throw makeBadValueError(`write op kind '${(op as { kind: unknown }).kind}'`, ['test', 'step', 'data', 'reset']);
+        throw makeBadValueError(`write op kind '${(op as { kind: unknown }).kind}'`, ['test', 'step', 'data', 'rules', 'reset']);
     }
   }
 }

@@ -188,16 +188,19 @@ export class DirectStore implements Store {
   async listDetails(runId: number, query?: TestQuery): Promise<TestDetail[]> {
     return this.#guard(() => {
       const { rdb } = this.#open(runId);
-      // One snapshot, three statements: the tests, then all their steps and all their data.
+      // One snapshot, four statements: the tests, then all their steps, data and rule summaries.
       return rdb.read(() => {
         const tests = rdb.tests.list(query);
         const filtered = query !== undefined && (query.pattern || query.state?.length || query.status?.length || query.toplevelOnly);
         const ids = filtered ? tests.map((t) => t.id) : undefined;
         const steps = rdb.details.listStepsOf(ids);
         const data = rdb.details.listDataOf(ids);
+        const rules = rdb.rules.listOf(ids);
         // The rows are fresh objects of ours: give them their lists in place (a spread copy of
         // 10,000 records costs 30-60 ms).
-        return tests.map((t) => Object.assign(t, { steps: steps.get(t.id) ?? [], data: data.get(t.id) ?? [] }));
+        return tests.map((t) =>
+          Object.assign(t, { steps: steps.get(t.id) ?? [], data: data.get(t.id) ?? [], rules: rules.get(t.id) ?? [] }),
+        );
       });
     });
   }
@@ -413,7 +416,7 @@ export class DirectStore implements Store {
 
   #detail(rdb: RunDb, test: TestRecord | undefined): TestDetail | undefined {
     if (test === undefined) return undefined;
-    return { ...test, steps: rdb.details.listSteps(test.id), data: rdb.details.listData(test.id) };
+    return { ...test, steps: rdb.details.listSteps(test.id), data: rdb.details.listData(test.id), rules: rdb.rules.list(test.id) };
   }
 
   /** Runs `fn`, turning SQLite and file-system failures into TrellisErrors. */

@@ -45,16 +45,54 @@ export function writeStepExit(workDir: string, step: string, code: number): void
   fs.writeFileSync(file, `${code}\n`);
 }
 
-/** Forgets the exit files of the steps named (a rerun in the same folder). */
+/**
+ * A judged step's status: written once its log has been judged by its rules, before the step is
+ * reported, so a reaper recovers the verdict of the rules rather than the bare exit code.
+ */
+export function stepVerdictFile(workDir: string, step: string): string {
+  return path.join(workDir, `${encodePathComponent(step)}.verdict`);
+}
+
+/** Writes a judged step's status. */
+export function writeStepVerdict(workDir: string, step: string, status: string): void {
+  fs.writeFileSync(stepVerdictFile(workDir, step), `${status}\n`);
+}
+
+/** The status a judged step left, or undefined when it has none. */
+export function readStepVerdict(workDir: string, step: string): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(stepVerdictFile(workDir, step), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const trimmed = text.trim();
+  return /^[A-Z_]{1,16}$/.test(trimmed) ? trimmed : undefined;
+}
+
+/** Forgets the exit and verdict files of the steps named (a rerun in the same folder). */
 export function removeStepExits(workDir: string, steps: readonly string[]): void {
-  for (const step of steps) fs.rmSync(stepExitFile(workDir, step), { force: true });
+  for (const step of steps) {
+    fs.rmSync(stepExitFile(workDir, step), { force: true });
+    fs.rmSync(stepVerdictFile(workDir, step), { force: true });
+  }
+}
+
+/** What a job's spec says of its steps, for a reaper. */
+export interface JobSteps {
+  /** the step names, in order */
+  steps: string[];
+  exitCodes: ExitCodeMap;
+  /** steps whose log is judged by rules: their status is their verdict, not their exit code */
+  judged: ReadonlySet<string>;
 }
 
 /**
- * The step names of the job spec in `workDir` in order, and how the job maps exit codes; undefined
- * when there is no readable spec (a job launched before specs existed, or a folder cleaned away).
+ * The step names of the job spec in `workDir` in order, how the job maps exit codes and which
+ * steps have log rules; undefined when there is no readable spec (a job launched before specs
+ * existed, or a folder cleaned away).
  */
-export function readJobSteps(workDir: string): { steps: string[]; exitCodes: ExitCodeMap } | undefined {
+export function readJobSteps(workDir: string): JobSteps | undefined {
   let value: unknown;
   try {
     const text = fs.readFileSync(jobSpecFile(workDir), 'utf8');
@@ -64,16 +102,20 @@ export function readJobSteps(workDir: string): { steps: string[]; exitCodes: Exi
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const def = (value as { def?: { steps?: unknown } }).def;
+  const def = (value as { def?: { steps?: unknown; logRules?: unknown } }).def;
   if (!def || !Array.isArray(def.steps)) return undefined;
   const steps: string[] = [];
+  const judged = new Set<string>();
   for (const s of def.steps as unknown[]) {
     const name = (s as { name?: unknown } | null)?.name;
     if (typeof name !== 'string' || name === '') return undefined;
     steps.push(name);
+    // The runner's own job file marks each step; a remote spec carries the rules themselves.
+    if ((s as { rules?: unknown }).rules === true) judged.add(name);
   }
+  if (typeof def.logRules === 'object' && def.logRules !== null) for (const name of Object.keys(def.logRules)) judged.add(name);
   const exitCodes = (value as { exitCodes?: unknown }).exitCodes === 'megatest' ? 'megatest' : 'trellis';
-  return { steps, exitCodes };
+  return { steps, exitCodes, judged };
 }
 
 /** How a step's exit code becomes a status: Trellis' map (design §6), or Megatest's (0 passes, else fails). */

@@ -7,9 +7,9 @@
  */
 import type { RunDb } from '../db/run-db.js';
 import type { StepRecord, TestRecord } from '../model/records.js';
-import { endsJob, judgeJob } from '../model/job-outcome.js';
+import { judgeJob, stepEndsJob } from '../model/job-outcome.js';
 import { statusFromExit, worseStatus } from '../model/states.js';
-import { readJobSteps, readStepExit, stepLogFile } from './job-files.js';
+import { readJobSteps, readStepExit, readStepVerdict, stepLogFile } from './job-files.js';
 
 /** What the work folder says of a job whose process died. */
 export interface Recovered {
@@ -36,16 +36,18 @@ export function recoverSteps(rdb: RunDb, test: TestRecord, now: number): Recover
   let ended = job !== undefined;
   for (const name of names) {
     const code = readStepExit(test.rundir, name);
-    if (code === undefined) {
+    // A step with log rules counts once its log was judged; its verdict is its status.
+    const verdict = job?.judged.has(name) ? readStepVerdict(test.rundir, name) : undefined;
+    if (code === undefined || (job?.judged.has(name) && verdict === undefined)) {
       ended = false;
       break;
     }
-    const stepStatus = job?.exitCodes === 'megatest' ? (code === 0 ? 'PASS' : 'FAIL') : statusFromExit(code, null);
+    const stepStatus = verdict ?? (job?.exitCodes === 'megatest' ? (code === 0 ? 'PASS' : 'FAIL') : statusFromExit(code, null));
     const seen = recorded.get(name);
     if (seen === undefined || seen.state === 'RUNNING') recordStep(rdb, test, name, seen, stepStatus, code, now);
     status = worseStatus(status, stepStatus);
-    if (endsJob(stepStatus)) {
-      comment = `step ${name} exited ${code}`;
+    if (stepEndsJob(stepStatus, job?.exitCodes ?? 'trellis')) {
+      comment = verdict === undefined ? `step ${name} exited ${code}` : `step ${name}: its log rules gave ${verdict}`;
       ended = true;
       break;
     }
@@ -73,7 +75,7 @@ function recordStep(
     status,
     exitCode: code,
     logfile: seen?.logfile || stepLogFile(test.rundir, name),
-    comment: status === 'PASS' ? '' : `exited ${code} (recovered from its exit file)`,
+    comment: status === 'PASS' ? '' : `exited ${code}, ${status} (recovered from its exit file)`,
     pid: null,
     procStart: null,
     time: now,

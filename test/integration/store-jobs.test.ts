@@ -9,7 +9,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import t from 'tap';
 import type { TrellisError } from '../../src/util/errors.js';
-import { jobSpecFile, stepExitFile } from '../../src/store/job-files.js';
+import { jobSpecFile, stepExitFile, stepVerdictFile } from '../../src/store/job-files.js';
 import { processStartTime } from '../../src/util/process-info.js';
 import { HOST, makeStore, NIGHTLY, nextOpId, setOp } from '../unit/store-fixture.js';
 
@@ -170,6 +170,45 @@ t.test('reaper: a step that had not ended makes the job DEAD, with the ended ste
     ['build:COMPLETED/PASS', 'check:KILLED/n/a'],
   );
 });
+
+t.test(
+  'reaper: a judged step is recovered by its verdict; in a Megatest area exit 2 fails; a judged step without one is not ended',
+  async (t) => {
+    const { store, run, row, workDir } = await deadExecWith(t, ['build', 'check']);
+    const spec = (judged: boolean) => ({
+      version: 1,
+      kind: 'local',
+      exitCodes: 'megatest',
+      def: {
+        steps: [
+          { name: 'build', rules: judged },
+          { name: 'check', rules: false },
+        ],
+      },
+    });
+    fs.writeFileSync(jobSpecFile(workDir), JSON.stringify(spec(true)));
+    await store.write(run.id, [stepOp(row.id, 'build', 'RUNNING', 'n/a')]);
+    fs.writeFileSync(stepExitFile(workDir, 'build'), '1\n');
+    fs.writeFileSync(stepVerdictFile(workDir, 'build'), 'WARN\n');
+    fs.writeFileSync(stepExitFile(workDir, 'check'), '2\n');
+    await store.reapDead(run.id, { now: 2000, ...LIVENESS });
+    const after = await store.getTestById(run.id, row.id);
+    t.equal(`${after!.state}/${after!.status}`, 'COMPLETED/FAIL', 'WARN from the rules goes on; exit 2 fails in a Megatest area');
+    t.same(
+      after!.steps.map((s) => `${s.name}:${s.status}/${s.exitCode}`),
+      ['build:WARN/1', 'check:FAIL/2'],
+      'the verdict, not exit 1; exit 2 is FAIL',
+    );
+
+    const second = await deadExecWith(t, ['build']);
+    fs.writeFileSync(jobSpecFile(second.workDir), JSON.stringify({ ...spec(true), def: { steps: [{ name: 'build', rules: true }] } }));
+    await second.store.write(second.run.id, [stepOp(second.row.id, 'build', 'RUNNING', 'n/a')]);
+    fs.writeFileSync(stepExitFile(second.workDir, 'build'), '0\n');
+    await second.store.reapDead(second.run.id, { now: 2000, ...LIVENESS });
+    const dead = await second.store.getTestById(second.run.id, second.row.id);
+    t.equal(`${dead!.state}/${dead!.status}`, 'INCOMPLETE/DEAD', 'its log was never judged: not recovered on its exit code');
+  },
+);
 
 t.test("reaper: without the job's step list, all exit codes present still leave it DEAD (the list may be longer)", async (t) => {
   const { store, run, row, workDir } = await deadExecWith(t, undefined);

@@ -262,6 +262,7 @@ t.test('detail: Enter opens it, it shows steps and the log tail, q goes back', a
     ...makeCellDetail(),
     steps: [step({}), step({ name: 'check', seq: 2, status: 'FAIL', exitCode: 1, logfile: '/r/check.log' })],
     data: [{ testId: 1, name: 'latency', value: '12', expected: '10', tol: '30%', units: 'ms', status: 'PASS', comment: '', time: 1 }],
+    rules: [],
   };
   const lines = text(
     buildDetailFrame(
@@ -300,7 +301,7 @@ t.test('detail: Enter opens it, it shows steps and the log tail, q goes back', a
   t.equal(text(buildDetailFrame({ ui: back, detail, run: undefined, tail, width: 80, height: 30 }))[28], 'L97');
 });
 
-function makeCellDetail(): Omit<TestDetail, 'steps' | 'data'> {
+function makeCellDetail(): Omit<TestDetail, 'steps' | 'data' | 'rules'> {
   return {
     id: 1,
     runId: 1,

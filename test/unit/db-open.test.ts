@@ -47,7 +47,18 @@ t.test('run database: tables, WAL and pragmas', async (t) => {
   const file = path.join(t.testdir(), '.db', '7.db');
   const rdb = RunDb.open(file, { runId: 7, areaId: 'abc', target: 'linux/x86_64', runname: 'nightly' }, { create: true });
   rdb.close();
-  t.same(tableNames(file), ['agents', 'applied_ops', 'events', 'item_counts', 'meta', 'steps', 'test_data', 'tests', 'toplevel_counts']);
+  t.same(tableNames(file), [
+    'agents',
+    'applied_ops',
+    'events',
+    'item_counts',
+    'meta',
+    'step_rules',
+    'steps',
+    'test_data',
+    'tests',
+    'toplevel_counts',
+  ]);
   t.equal(userVersion(file), getLatestVersion(RUN_MIGRATIONS));
   const db = openDatabase(file, RUN_MIGRATIONS);
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal');

@@ -59,6 +59,7 @@ export function row(testname: string, itempath: string, extra: Partial<TestDetai
     updated: T0 + 4,
     steps: [],
     data: [],
+    rules: [],
     ...extra,
   };
 }

@@ -12,6 +12,7 @@ import { processStartTime } from '../../util/process-info.js';
 import { openStoreAt } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import type { ExecOptions } from '../specs/run.js';
+import { parseInTestHelper } from '../in-test-parse.js';
 
 // TERM from the job's engine (scancel) ends the steps and records KILLED before exec leaves.
 export const handlesSignals = true;
@@ -26,6 +27,7 @@ export async function execute(opts: ExecOptions, ctx: CommandContext): Promise<n
     now: ctx.now,
     signal: ctx.signal,
     hardSignal: ctx.hardSignal,
+    parseHelper: parseInTestHelper,
     // A job reports through the run area's server: never --direct, whatever the environment says.
     openStore: (spec) =>
       openStoreAt(spec.runArea, spec.areaDir, { direct: false }, { ...ctx, env: { ...ctx.env, TRELLIS_DIRECT: undefined } }, 'exec'),

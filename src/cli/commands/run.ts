@@ -13,6 +13,7 @@ import type { CommandContext } from '../context.js';
 import type { RunOptions } from '../specs/run.js';
 import { checkOutputFile, writeJunitFile } from '../report-output.js';
 import { termLine } from '../../util/terminal-text.js';
+import { parseInTestHelper } from '../in-test-parse.js';
 
 export const handlesSignals = true;
 
@@ -99,6 +100,7 @@ export async function execute(opts: RunOptions, ctx: CommandContext): Promise<nu
           signal: ctx.signal,
           hardSignal: ctx.hardSignal,
           observer,
+          parseHelper: parseInTestHelper,
           direct: isDirect(opts, ctx),
           ...(store instanceof RemoteStore
             ? { waitForChanges: (c: FeedCursor, ms: number, s: AbortSignal) => store.waitForChanges(c, ms, s) }

@@ -10,6 +10,8 @@ import { isFinal, KNOWN_STATUSES, TEST_STATES } from '../../model/states.js';
 import { lookOf } from '../../view/cell-style.js';
 import type { LogTail } from '../../view/log-tail.js';
 import { formatDuration } from '../../view/test-facts.js';
+import { ruleExpectation, ruleFinding } from '../../model/rule-text.js';
+import { describeExpectation } from '../../model/value-check.js';
 import { html, query, raw, type Html } from '../html.js';
 import { formatWhen } from './when.js';
 
@@ -82,16 +84,34 @@ ${d.steps.map((s) => {
 })}
 </tbody></table>`
 }
+${renderRules(d)}
 ${
   d.data.length === 0
     ? ''
     : html`<h2>Values</h2>
 <table class="list"><thead><tr><th scope="col">Name</th><th scope="col">Value</th><th scope="col">Expected</th><th scope="col">Outcome</th><th scope="col">Comment</th></tr></thead><tbody>
-${d.data.map((v) => html`<tr><td>${v.name}</td><td>${v.value}${v.units ? ` ${v.units}` : ''}</td><td>${v.expected === null ? '-' : `${v.expected}${v.tol ? ` +/- ${v.tol}` : ''}`}</td><td class="word ${lookOf('COMPLETED', v.status).tone}">${v.status}</td><td>${v.comment}</td></tr>`)}
+${d.data.map((v) => html`<tr><td>${v.name}</td><td>${v.value}${v.units ? ` ${v.units}` : ''}</td><td>${describeExpectation(v.expected, v.tol)}</td><td class="word ${lookOf('COMPLETED', v.status).tone}">${v.status}</td><td>${v.comment}</td></tr>`)}
 </tbody></table>`
 }
 ${renderTail(input.tail)}
 </div>`;
+}
+
+/** What each rule found in each judged step's log; the first lines a rule not met took, under it. */
+function renderRules(d: TestDetail): Html | string {
+  if (d.rules.length === 0) return '';
+  return html`<h2>Log rules</h2>
+<table class="list"><thead><tr><th scope="col">Step</th><th scope="col">Rule</th><th scope="col">Kind</th><th scope="col">Expected</th><th scope="col">Found</th><th scope="col">Outcome</th><th scope="col">Description</th></tr></thead><tbody>
+${d.rules.map((r) => {
+  const tone = lookOf('COMPLETED', r.expired ? 'n/a' : r.status).tone;
+  const shown = !r.ok && !r.expired && r.lines.length > 0;
+  return html`<tr><td>${r.step}</td><td>rule-${r.num}</td><td>${r.kind}</td><td>${ruleExpectation(r)}</td><td>${ruleFinding(r)}</td><td class="word ${tone}">${r.expired ? 'expired' : r.status}</td><td>${r.description}</td></tr>${
+    shown
+      ? html`<tr><td></td><td colspan="6"><pre class="log" aria-label="the first lines rule-${r.num} took">${r.lines.map((l) => `${l.line}: ${l.text}`).join('\n')}</pre></td></tr>`
+      : ''
+  }`;
+})}
+</tbody></table>`;
 }
 
 function renderTail(tail: LogTail | undefined): Html | string {
