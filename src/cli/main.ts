@@ -71,32 +71,47 @@ async function runCommand<K extends CommandName>(
   }
 }
 
+/** What a command line runs against: the process's own, or a test host's (test/helpers/cli-host.ts). */
+export interface MainIo {
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  stdout: CommandContext['stdout'];
+  stderr: CommandContext['stderr'];
+  stdin: CommandContext['stdin'];
+}
+
 /** Runs the CLI with `argv` (without node and script) and sets process.exitCode. */
 export async function main(argv: string[]): Promise<void> {
-  const debug = argv.includes('--debug');
   // A reader that went away (`trellis list | head`, an ssh session that dropped under trellis
   // exec) is no reason to crash: what is left to print has nowhere to go.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', ignoreClosedPipe);
-  const log = createLogger(process.stderr, debug);
+  process.exitCode = await runMain(argv, {
+    cwd: process.cwd(),
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+  });
+}
+
+/** Runs one command line against `io` and returns its exit code. */
+export async function runMain(argv: string[], io: MainIo): Promise<number> {
+  const debug = argv.includes('--debug');
+  const log = createLogger(io.stderr, debug);
   try {
     // Plain command lines skip yargs (quick-parse.ts); help, errors and the unusual go through it.
     const parsed =
-      quickParse(argv) ?? (await import('./parser.js')).parseArgs(argv, { width: process.stdout.columns, version: trellisVersion() });
+      quickParse(argv) ?? (await import('./parser.js')).parseArgs(argv, { width: io.stdout.columns, version: trellisVersion() });
     if (parsed.kind === 'output') {
-      process.stdout.write(parsed.text.endsWith('\n') ? parsed.text : `${parsed.text}\n`);
-      process.exitCode = parsed.exitCode;
-      return;
+      io.stdout.write(parsed.text.endsWith('\n') ? parsed.text : `${parsed.text}\n`);
+      return parsed.exitCode;
     }
     const soft = new AbortController();
     const hard = new AbortController();
     // The signal's name is the abort reason: `trellis wrap` passes the same signal on to its command.
     const onSignal = (sig: NodeJS.Signals) => (soft.signal.aborted ? hard.abort(sig) : soft.abort(sig));
     const ctx: CommandContext = {
-      cwd: process.cwd(),
-      env: process.env,
-      stdout: process.stdout,
-      stderr: process.stderr,
-      stdin: process.stdin,
+      ...io,
       now: () => Date.now() / 1000,
       log,
       signal: soft.signal,
@@ -105,9 +120,9 @@ export async function main(argv: string[]): Promise<void> {
       pid: process.pid,
       cpus: os.availableParallelism(),
     };
-    process.exitCode = await runCommand(parsed satisfies ParsedCommand, ctx, onSignal);
+    return await runCommand(parsed satisfies ParsedCommand, ctx, onSignal);
   } catch (err) {
-    process.exitCode = reportError(err, debug, process.stderr);
+    return reportError(err, debug, io.stderr);
   }
 }
 

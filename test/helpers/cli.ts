@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hostable, runHosted } from './cli-host.js';
 import { stopServersOnTeardown } from './servers.js';
 
 /** The repository root (dist/test/helpers → ../../..). */
@@ -21,6 +22,8 @@ export interface CliResult {
 export interface CliOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
+  /** a process of its own even for a short command (see cli-host.ts) */
+  spawn?: boolean;
 }
 
 interface Teardownable {
@@ -99,21 +102,31 @@ export function startCli(t: Teardownable, args: string[], opts: CliOptions = {})
       await p.done;
     }
   });
-  // The command may have started the run area's server (detached): stop those of this test.
-  if (t.testdirName !== undefined) {
-    let servers = watched.get(t);
-    if (!servers) {
-      servers = stopServersOnTeardown(t, t.testdirName);
-      watched.set(t, servers);
-    }
-    // Servers this command started have written their packets by the time it exits.
-    const seen = servers;
-    void p.done.then(() => seen.note());
-  }
+  noteServers(t, p.done);
   return p;
 }
 
-/** Runs the CLI to the end. */
+/** The command may have started the run area's server (detached): stop those of this test on teardown. */
+function noteServers(t: Teardownable, done: Promise<CliResult>): void {
+  if (t.testdirName === undefined) return;
+  let servers = watched.get(t);
+  if (!servers) {
+    servers = stopServersOnTeardown(t, t.testdirName);
+    watched.set(t, servers);
+  }
+  // Servers this command started have written their packets by the time it exits.
+  const seen = servers;
+  void done.then(() => seen.note());
+}
+
+/**
+ * Runs the CLI to the end: short commands in the file's CLI host (cli-host.ts), the rest, and any
+ * with `spawn: true`, as a process of their own.
+ */
 export function runCli(t: Teardownable, args: string[], opts: CliOptions = {}): Promise<CliResult> {
-  return startCli(t, args, opts).done;
+  // NODE_OPTIONS (a probe loaded into the process) needs a process of its own too.
+  if (opts.spawn === true || opts.env?.['NODE_OPTIONS'] !== undefined || !hostable(args)) return startCli(t, args, opts).done;
+  const done = runHosted(args, opts.cwd ?? repoRoot, { ...process.env, NO_COLOR: '1', ...opts.env });
+  noteServers(t, done);
+  return done;
 }

@@ -13,6 +13,7 @@ import { readPackets } from '../../client/packets.js';
 import { readAreaIdFile, validToken } from '../../config/meta-files.js';
 import { STALE_AFTER, type FoundPacket } from '../../model/protocol.js';
 import { removeFile } from '../../util/files.js';
+import { isPidAlive } from '../../util/process-info.js';
 import { LEASE_LOST, startServer } from '../../server/server.js';
 import { TrellisError } from '../../util/errors.js';
 import { shortHostname } from '../../util/host.js';
@@ -189,20 +190,31 @@ async function stop(where: Where, opts: ServerOptions, ctx: CommandContext): Pro
       ctx.log.debug(`${describe(f)}: ${err.message}; taking it for stopped`);
       if (err.refused) removeFile(f.file);
     }
-    await waitGone(f, ctx);
+    await waitGone(f, paths, ctx);
     ctx.stdout.write(`stopped ${describe(f)}\n`);
   }
   return 0;
 }
 
-/** Waits (up to 10 s) for a stopping server to remove its packet. */
-async function waitGone(f: FoundPacket, ctx: CommandContext): Promise<void> {
+/**
+ * Waits (up to 10 s) for a stopping server to be gone: its packet removed, then its write lease
+ * released (it has closed its databases by then) and, on this host, its process ended. "stopped"
+ * means the run area's files are at rest, for whoever moves or repairs them next.
+ */
+async function waitGone(f: FoundPacket, paths: RunAreaPaths, ctx: CommandContext): Promise<void> {
   const dir = path.dirname(f.file);
+  const { host, pid } = f.packet;
+  const gone = () => {
+    if (readPackets(dir, () => undefined).some((g) => g.file === f.file)) return false;
+    const owner = readLeaseOwner(paths);
+    if (owner !== undefined && owner.host === host && owner.pid === pid) return false;
+    return host !== shortHostname() || !isPidAlive(pid, null);
+  };
   for (let i = 0; i < 400; i++) {
-    if (!readPackets(dir, () => undefined).some((g) => g.file === f.file)) return;
+    if (gone()) return;
     await new Promise((r) => setTimeout(r, 25));
   }
-  ctx.log.warn(`${describe(f)} was asked to stop but its packet is still there`);
+  ctx.log.warn(`${describe(f)} was asked to stop but has not ended yet`);
 }
 
 async function ping(where: Where, ctx: CommandContext): Promise<number> {
