@@ -29,6 +29,7 @@ function def(name: string, opts: { waiton?: string[]; mode?: WaitMode; priority?
     itemmap: [],
     priority: opts.priority ?? 0,
     runtimelim: null,
+    resources: [],
     items: { items: [], table: [] },
     hasItems: false,
     meta: { owner: '', description: '', tags: '' },
