@@ -84,3 +84,66 @@ export interface ResourceRelease {
 export function describeClaimant(c: Pick<ResourceHolder, 'target' | 'runname' | 'testname' | 'itempath'>): string {
   return `${displayName(c)} of run ${c.target}/${c.runname}`;
 }
+
+/** One holder or waiter as `trellis resources` shows it. */
+export interface ClaimView {
+  target: string;
+  runname: string;
+  testname: string;
+  itempath: string;
+  host: string;
+  pid: number;
+  since: number;
+}
+
+/** One resource as it stands: its shares, who holds them, who waits. */
+export interface ResourceStatus {
+  name: string;
+  /** shares: as this area declares it, else as its claimants' areas did */
+  count: number;
+  /** false for a resource only another area (sharing the run area) declares */
+  declared: boolean;
+  holders: ClaimView[];
+  waiters: ClaimView[];
+}
+
+/** Every declared resource (in declaration order), then any other one claims name, with their claims. */
+export function summarizeResources(declared: ReadonlyMap<string, number>, claims: readonly ResourceClaim[]): ResourceStatus[] {
+  const out = new Map<string, ResourceStatus>();
+  for (const [name, count] of declared) out.set(name, { name, count, declared: true, holders: [], waiters: [] });
+  for (const c of claims) {
+    let status = out.get(c.resource);
+    if (status === undefined) {
+      status = { name: c.resource, count: c.count, declared: false, holders: [], waiters: [] };
+      out.set(c.resource, status);
+    }
+    const view: ClaimView = {
+      target: c.target,
+      runname: c.runname,
+      testname: c.testname,
+      itempath: c.itempath,
+      host: c.host,
+      pid: c.pid,
+      since: c.since,
+    };
+    (c.state === 'held' ? status.holders : status.waiters).push(view);
+  }
+  return [...out.values()];
+}
+
+/** What one test holds and waits for, with who holds what it waits for (`trellis show`). */
+export interface TestResources {
+  holds: string[];
+  waitsFor: Array<{ resource: string; heldBy: ClaimView[] }>;
+}
+
+/** The claims of test `testId` of run `runId`, among every claim; undefined when it has none. */
+export function resourcesOfTest(claims: readonly ResourceClaim[], runId: number, testId: number): TestResources | undefined {
+  const own = claims.filter((c) => c.runId === runId && c.testId === testId);
+  if (own.length === 0) return undefined;
+  const holders = (resource: string) => summarizeResources(new Map(), claims).find((s) => s.name === resource)?.holders ?? [];
+  return {
+    holds: own.filter((c) => c.state === 'held').map((c) => c.resource),
+    waitsFor: own.filter((c) => c.state === 'waiting').map((c) => ({ resource: c.resource, heldBy: holders(c.resource) })),
+  };
+}
