@@ -14,6 +14,8 @@ import { Scheduler, type Job, type TestNode } from './scheduler.js';
 export interface RunObserver {
   started(job: Job): void;
   ended(job: Job, status: string, comment: string, seconds: number | null): void;
+  /** a job waits for shared resources (without a slot): what it waits for and who holds it */
+  waiting?(job: Job, comment: string): void;
 }
 
 export interface ExecutorOptions {

@@ -32,6 +32,8 @@ export interface ResourceGateOptions {
   recorder: Pick<Recorder, 'setTest'>;
   /** a call to the store failed where no job can take the blame (a release, the wait) */
   warn: (message: string) => void;
+  /** a job began to wait, or now waits for other holders: the comment it shows */
+  onWaiting?: (job: Job, comment: string) => void;
   recheckMs?: number;
 }
 
@@ -88,6 +90,7 @@ export class ResourceGate {
     if (this.#shown.get(job) !== comment) {
       this.#shown.set(job, comment);
       opts.recorder.setTest(job.row.id, { comment });
+      opts.onWaiting?.(job, comment);
     }
     return false;
   }

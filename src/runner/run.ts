@@ -178,6 +178,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
         waitForChanges: ctx.waitForChanges ?? ((cursor, ms, signal) => pollChanges(store, cursor, ms, undefined, signal)),
         recorder,
         warn: ctx.warn,
+        onWaiting: (job, comment) => ctx.observer.waiting?.(job, comment),
       })
     : undefined;
   const exitCodes = exitCodesOf(area.configFile);
