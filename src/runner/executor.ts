@@ -59,6 +59,8 @@ export class RunExecutor {
   readonly #scheduler: Scheduler;
   readonly #running = new Map<number, Running>();
   readonly #jobsByRow = new Map<number, Job>();
+  /** rows whose resources are being claimed, and the kill reason of those asked to stop meanwhile */
+  readonly #claiming = new Map<number, string | undefined>();
   #interrupted = false;
   #idle: (() => void) | undefined;
 
@@ -113,6 +115,11 @@ export class RunExecutor {
       entry.launched.stop('ABORT', reason);
       return;
     }
+    if (this.#claiming.has(rowId)) {
+      // Its claim is on the way: settled when the answer comes, before anything starts.
+      this.#claiming.set(rowId, reason);
+      return;
+    }
     const job = this.#jobsByRow.get(rowId);
     if (job) {
       this.#scheduler.cancel(job, 'ABORT', reason);
@@ -127,9 +134,16 @@ export class RunExecutor {
       this.#start(job);
       return;
     }
+    this.#claiming.set(job.row.id, undefined);
     gate.claim(job).then(
       (granted) => {
-        if (this.#interrupted) {
+        const killed = this.#claiming.get(job.row.id);
+        this.#claiming.delete(job.row.id);
+        if (killed !== undefined) {
+          gate.leave(job);
+          this.#scheduler.defer(job);
+          this.#scheduler.cancel(job, 'ABORT', killed);
+        } else if (this.#interrupted) {
           // Stopped while it asked: it never starts, and what it got goes back.
           gate.leave(job);
           this.#scheduler.defer(job);
@@ -140,7 +154,10 @@ export class RunExecutor {
         }
       },
       // The store could not be asked: the job ends as one that could not be launched.
-      (err: Error) => this.#start(job, new Error(`its resources could not be claimed: ${err.message}`)),
+      (err: Error) => {
+        this.#claiming.delete(job.row.id);
+        this.#start(job, new Error(`its resources could not be claimed: ${err.message}`));
+      },
     );
   }
 
