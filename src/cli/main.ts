@@ -49,6 +49,7 @@ const MODULES: { [K in CommandName]: () => Promise<CommandModule<OptionsFor<K>>>
   completion: () => import('./commands/completion.js'),
   __complete: () => import('./commands/complete.js'),
   doctor: () => import('./commands/doctor.js'),
+  resources: () => import('./commands/resources.js'),
 };
 
 /** Loads the command's module and runs it, with Ctrl-C handling when it asks for it. */

@@ -20,6 +20,7 @@ import type {
 } from '../model/records.js';
 import type { RunState } from '../model/states.js';
 import type { HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
+import type { ResourceAnswer, ResourceClaim, ResourceRelease, ResourceRequest } from '../model/resources.js';
 import { MAX_BATCH, type FeedRequest, type StoreMethod } from '../model/protocol.js';
 import type { AgentSpec, JobClaim, LivenessOptions, OrphanStep, RunSpec, Store } from '../store/store.js';
 import { ErrorCodes, TrellisError, type ErrorCode } from '../util/errors.js';
@@ -238,6 +239,17 @@ export class RemoteStore implements Store {
   /** Safe to send again after a server died: the job's key makes the second call an update. */
   async recordOutcome(job: OutcomeJob): Promise<OutcomeRecord> {
     return this.#result('recordOutcome', { job });
+  }
+  /** Safe to send again: a test that holds its shares is granted them again. */
+  async claimResources(request: ResourceRequest, liveness: LivenessOptions): Promise<ResourceAnswer> {
+    return this.#result('claimResources', { request, liveness });
+  }
+  /** Safe to send again: what was given back is not there to give back twice. */
+  async releaseResources(release: ResourceRelease): Promise<ResourceClaim[]> {
+    return this.#result('releaseResources', { release });
+  }
+  async listResourceClaims(liveness: LivenessOptions): Promise<ResourceClaim[]> {
+    return this.#result('listResourceClaims', { liveness });
   }
   /** Forgets the server and ends the long polls in flight (they answer "nothing changed"). */
   async close(): Promise<void> {

@@ -4,7 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { configError, TrellisError } from '../util/errors.js';
+import { configError, formatLocation, TrellisError } from '../util/errors.js';
+import { termLine } from '../util/terminal-text.js';
+import { resourceNameProblem } from '../model/resources.js';
 import { parseDuration } from './duration.js';
 import { parseConfigText, readConfigFile } from './ini.js';
 import { ENV_NAME, testNameProblem } from '../model/names.js';
@@ -110,6 +112,7 @@ export function loadArea(dir: string, opts: LoadAreaOptions): Area {
     setup: Object.freeze(readSetup(config, opts.cpus)),
     server: Object.freeze(readServer(config)),
     jobgroups: readJobgroups(config),
+    resources: readResources(config),
     launcher: readNonEmpty(config.get('jobtools', 'launcher')),
     envOverride: config.entries('env-override'),
     testNames: Object.freeze(findTestNames(areaDir, opts.debug)),
@@ -229,6 +232,35 @@ function readJobgroups(config: ConfigFile): ReadonlyMap<string, number> {
   const groups = new Map<string, number>();
   for (const [name, value] of config.entries('jobgroups')) groups.set(name, parsePositiveInt(value, `[jobgroups] ${name}`));
   return groups;
+}
+
+/** `[resources] NAME COUNT`: a bad name, a count that is not a positive whole number, or a name given twice is a config error. */
+function readResources(config: ConfigFile): ReadonlyMap<string, number> {
+  const resources = new Map<string, number>();
+  const seen = new Map<string, ConfigValue>();
+  for (const [name, value] of config.assignments('resources')) {
+    const problem = resourceNameProblem(name);
+    if (problem !== undefined) {
+      throw configError(
+        'CONFIG_VALUE',
+        value.loc,
+        `[resources] name '${termLine(name)}' ${problem}`,
+        'name a resource with letters, digits, _, . and -, e.g. deploy 1',
+      );
+    }
+    const first = seen.get(name);
+    if (first !== undefined) {
+      throw configError(
+        'CONFIG_VALUE',
+        value.loc,
+        `[resources] ${name} is declared twice (first at ${formatLocation(first.loc)})`,
+        'keep one line per resource',
+      );
+    }
+    seen.set(name, value);
+    resources.set(name, parsePositiveInt(value, `[resources] ${name}`));
+  }
+  return resources;
 }
 
 /** --runarea > [setup] runarea > first [disks] entry > <area>/runs. */

@@ -49,6 +49,7 @@ export function loadTest(area: Area, name: string, ctx: LoadTestContext): TestDe
   const waitonValue = req('waiton');
   const runscript = config.get('setup', 'runscript');
   const jobgroup = readJobgroup(area, req('jobgroup'));
+  const resources = readResourceNames(area, req('resources'));
   const runtimelim = req('runtimelim');
   const limit =
     runtimelim && runtimelim.text.trim() !== '' ? parseDuration(runtimelim.text, runtimelim.loc, '[requirements] runtimelim') : undefined;
@@ -71,6 +72,7 @@ export function loadTest(area: Area, name: string, ctx: LoadTestContext): TestDe
     // 0 means "no limit", as a missing key does; an explicit limit overrides [setup] runtimelim.
     runtimelim: limit === undefined ? area.setup.runtimelim : limit === 0 ? null : limit,
     ...(jobgroup !== undefined ? { jobgroup } : {}),
+    resources,
     items: Object.freeze({ items: Object.freeze(items), table: Object.freeze(table) }),
     hasItems: items.length + table.length > 0,
     meta: Object.freeze({ owner: meta('owner'), description: meta('description'), tags: meta('tags') }),
@@ -179,6 +181,28 @@ function readJobgroup(area: Area, value: ConfigValue | undefined): string | unde
     );
   }
   return group;
+}
+
+/**
+ * `[requirements] resources NAME[,NAME]` (commas or blanks between names): each must be declared in
+ * the area's [resources], else NO_RESOURCE naming the testconfig's line. Sorted, once each.
+ */
+function readResourceNames(area: Area, value: ConfigValue | undefined): readonly string[] {
+  if (!value || value.text.trim() === '') return Object.freeze([]);
+  const names = new Set<string>();
+  for (const name of value.text.split(/[\s,]+/).filter((n) => n !== '')) {
+    if (!area.resources.has(name)) {
+      const known = [...area.resources.keys()];
+      throw configError(
+        'NO_RESOURCE',
+        value.loc,
+        `[requirements] resources: '${termLine(name)}' is not in [resources] of ${area.configFile} (known: ${known.join(', ') || 'none'})`,
+        `declare it there as '${termLine(name)} COUNT', or fix the name`,
+      );
+    }
+    names.add(name);
+  }
+  return Object.freeze([...names].sort());
 }
 
 /** Each line `REGEX [REPLACEMENT]`; the replacement defaults to ''. */

@@ -102,6 +102,8 @@ export interface Area {
   readonly server: ServerConfig;
   /** [jobgroups] NAME N */
   readonly jobgroups: ReadonlyMap<string, number>;
+  /** [resources] NAME COUNT: shared resources and their shares, held area-wide across runs */
+  readonly resources: ReadonlyMap<string, number>;
   /** [jobtools] launcher, if set */
   readonly launcher: string | undefined;
   /** [env-override] entries, values unexpanded ($VAR is expanded at export) */
@@ -183,6 +185,8 @@ export interface TestDefinition {
   /** seconds; null: no limit */
   readonly runtimelim: number | null;
   readonly jobgroup?: string;
+  /** [requirements] resources NAME[,NAME]: one share of each is taken before the test runs, sorted */
+  readonly resources: readonly string[];
   readonly items: ItemSpec;
   /** true when the test iterates (has [items] or [itemstable] lines) */
   readonly hasItems: boolean;

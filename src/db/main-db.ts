@@ -8,6 +8,7 @@ import type { RunState } from '../model/states.js';
 import { MAIN_MIGRATIONS } from './main-schema.js';
 import { openDatabase, type Db } from './open.js';
 import { OutcomeRows } from './outcome-rows.js';
+import { ResourceRows } from './resource-rows.js';
 import { runInReadTransaction, runInWriteTransaction, StatementCache } from './statements.js';
 
 interface RunRow {
@@ -62,6 +63,8 @@ export class MainDb {
   readonly file: string;
   /** the history index */
   readonly outcomes: OutcomeRows;
+  /** the shared resources' claims */
+  readonly resources: ResourceRows;
   readonly #db: Db;
   readonly #sql: StatementCache;
 
@@ -70,6 +73,7 @@ export class MainDb {
     this.#db = db;
     this.#sql = new StatementCache(db);
     this.outcomes = new OutcomeRows(this.#sql);
+    this.resources = new ResourceRows(this.#sql);
   }
 
   /** Opens (creating and migrating as needed) main.db at `file`. */

@@ -123,4 +123,55 @@ export const MAIN_MIGRATIONS: readonly Migration[] = [
       INSERT INTO meta (key, value) VALUES ('outcomes_backfill', 'pending');
     `,
   },
+  {
+    version: 4,
+    // Shared resources (docs/workflows.md): the shares tests of any run hold, and the tests
+    // waiting for one, area-wide. A claim is taken in one transaction for all the resources of a
+    // test, so two runners never both take the last share. Its own change number (triggers, as
+    // for runs) lets a waiting runner's change feed wake on a release and on nothing else.
+    up: `
+      CREATE TABLE resource_claims (
+        id         INTEGER PRIMARY KEY,
+        resource   TEXT NOT NULL,
+        -- the count the claimant's area declares: listed with the claim
+        count      INTEGER NOT NULL,
+        -- 'held' or 'waiting'
+        state      TEXT NOT NULL,
+        run_id     INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        test_id    INTEGER NOT NULL,
+        target     TEXT NOT NULL,
+        runname    TEXT NOT NULL,
+        testname   TEXT NOT NULL,
+        itempath   TEXT NOT NULL,
+        -- the runner that holds it: its heartbeat renews the claim; same host: its pid says
+        agent_id   INTEGER NOT NULL,
+        host       TEXT NOT NULL,
+        pid        INTEGER NOT NULL,
+        proc_start REAL,
+        since      REAL NOT NULL,
+        renewed    REAL NOT NULL,
+        UNIQUE (resource, run_id, test_id)
+      );
+      CREATE INDEX resource_claims_holder ON resource_claims (run_id, agent_id);
+
+      CREATE TABLE resource_counter (
+        id  INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL
+      );
+      INSERT INTO resource_counter (id, seq) VALUES (1, 1);
+      CREATE TRIGGER resource_claims_insert AFTER INSERT ON resource_claims BEGIN
+        UPDATE resource_counter SET seq = seq + 1 WHERE id = 1;
+      END;
+      -- A renewal, or a wait asked again, is no change anyone waits for: only a share taken or
+      -- given back is (else each waiting runner's retry would wake all the others, for ever).
+      CREATE TRIGGER resource_claims_update AFTER UPDATE OF state ON resource_claims
+        WHEN old.state <> new.state
+      BEGIN
+        UPDATE resource_counter SET seq = seq + 1 WHERE id = 1;
+      END;
+      CREATE TRIGGER resource_claims_delete AFTER DELETE ON resource_claims BEGIN
+        UPDATE resource_counter SET seq = seq + 1 WHERE id = 1;
+      END;
+    `,
+  },
 ];

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FeedBatch, FeedCursor } from './records.js';
 import { RUN_STATES, TEST_STATES } from './states.js';
+import { MAX_RESOURCE_NAME } from './resources.js';
 
 // ---- packets ----
 
@@ -152,6 +153,9 @@ export const STORE_METHODS = [
   'history',
   'historySummary',
   'recordOutcome',
+  'claimResources',
+  'releaseResources',
+  'listResourceClaims',
 ] as const;
 export type StoreMethod = (typeof STORE_METHODS)[number];
 
@@ -296,6 +300,7 @@ const feedCursor = obj(
       additionalProperties: { type: 'integer', minimum: 0 },
       maxProperties: MAX_FOLLOWED_RUNS,
     },
+    resourcesSeq: { type: 'integer', minimum: 0 },
   },
   ['runsSeq', 'runs'],
 );
@@ -306,6 +311,25 @@ const testQuery = obj({
   status: { type: 'array', items: text(64), maxItems: 64 },
   toplevelOnly: { type: 'boolean' },
 });
+
+const resourceName: Schema = { type: 'string', minLength: 1, maxLength: MAX_RESOURCE_NAME };
+const resourceHolder = obj(
+  {
+    runId,
+    testId: { type: 'integer', minimum: 1 },
+    target: name,
+    runname: name,
+    testname: name,
+    itempath: text(),
+    agentId: { type: 'integer', minimum: 1 },
+    host: { type: 'string', minLength: 1, maxLength: 255 },
+    pid: { type: 'integer', minimum: 1 },
+    procStart: { type: ['number', 'null'] },
+  },
+  ['runId', 'testId', 'target', 'runname', 'testname', 'itempath', 'agentId', 'host', 'pid', 'procStart'],
+);
+/** Most resources one test may name. */
+export const MAX_RESOURCES_PER_TEST = 64;
 
 /** Most outcomes one history request may ask for. */
 export const MAX_HISTORY = 100_000;
@@ -414,6 +438,31 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
     },
     ['job'],
   ),
+  claimResources: spec(
+    {
+      request: obj(
+        {
+          holder: resourceHolder,
+          wants: {
+            type: 'array',
+            minItems: 1,
+            maxItems: MAX_RESOURCES_PER_TEST,
+            items: obj({ name: resourceName, count: { type: 'integer', minimum: 1 } }, ['name', 'count']),
+          },
+        },
+        ['holder', 'wants'],
+      ),
+      liveness,
+    },
+    ['request', 'liveness'],
+  ),
+  releaseResources: spec(
+    {
+      release: obj({ runId, agentId: { type: 'integer', minimum: 1 }, testId: { type: 'integer', minimum: 1 } }, ['runId', 'agentId']),
+    },
+    ['release'],
+  ),
+  listResourceClaims: spec({ liveness }, ['liveness']),
 };
 
 /** Longest wait (ms) one `POST /v1/feed` may ask for: under common proxies' idle timeouts. */
@@ -433,7 +482,7 @@ export const FEED_BODY: Schema = obj({ cursor: feedCursor, waitMs: { type: 'inte
 
 /** True when a feed answer carries something to show (a moved cursor alone is not worth a wake-up). */
 export function hasFeedChanges(batch: FeedBatch): boolean {
-  return batch.runs.length > 0 || batch.removedRuns.length > 0 || batch.cells.length > 0;
+  return batch.runs.length > 0 || batch.removedRuns.length > 0 || batch.cells.length > 0 || batch.resourcesChanged === true;
 }
 
 /** The header that carries the area token. */

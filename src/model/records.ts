@@ -270,6 +270,8 @@ export interface FeedCursor {
   runsSeq: number;
   /** run id → last event seq seen; 0 gives the run's whole set of cells */
   runs: Record<string, number>;
+  /** the shared resources' claims change number last seen; absent: resources are not followed */
+  resourcesSeq?: number;
 }
 
 /** What changed in one followed run. */
@@ -294,6 +296,8 @@ export interface FeedBatch {
   removedRuns: number[];
   /** one entry per followed run that changed */
   cells: RunCellChanges[];
+  /** following resources: true when a share was taken or given back, or a wait began or ended, since the cursor */
+  resourcesChanged?: boolean;
 }
 
 /** Where an outcome in the history index came from: a test of a run, `trellis wrap` or `trellis record`. */

@@ -5,10 +5,14 @@ import { formatSeconds } from './summary.js';
 import { formatRuleTable } from './rule-text.js';
 import { formatTable, formatTime } from './table.js';
 import { termLine, termLog } from '../util/terminal-text.js';
+import type { TestResources } from '../model/resources.js';
+import { formatTestResources } from './resources-text.js';
 
 export interface DetailExtras {
   tail?: { step: string; text: string };
   items: readonly TestRecord[];
+  /** the shared resources it holds or waits for */
+  resources?: TestResources | undefined;
 }
 
 /** Formats a test for people. */
@@ -23,6 +27,7 @@ export function formatTestDetail(t: TestDetail, extras: DetailExtras): string {
   ];
   if (t.description) out.push(termLine(`  about     ${t.description}`));
   if (t.owner) out.push(termLine(`  owner     ${t.owner}`));
+  if (extras.resources) out.push(...formatTestResources(extras.resources).map((l) => termLine(`  ${l}`)));
   if (t.steps.length > 0) {
     out.push('', 'Steps:');
     const rows = t.steps.map((s) => [

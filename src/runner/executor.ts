@@ -14,6 +14,8 @@ import { Scheduler, type Job, type TestNode } from './scheduler.js';
 export interface RunObserver {
   started(job: Job): void;
   ended(job: Job, status: string, comment: string, seconds: number | null): void;
+  /** a job waits for shared resources (without a slot): what it waits for and who holds it */
+  waiting?(job: Job, comment: string): void;
 }
 
 export interface ExecutorOptions {
@@ -30,6 +32,20 @@ export interface ExecutorOptions {
   expand(node: TestNode): Promise<Job[]>;
   observer: RunObserver;
   now: () => number;
+  /** shared resources: a job that names some starts only with a share of each (runner/resource-gate.ts) */
+  gate?: JobGate;
+}
+
+/** What the executor asks of shared resources (ResourceGate; tests pass their own). */
+export interface JobGate {
+  /** true when the job must claim resources before it starts */
+  needs(job: Job): boolean;
+  /** true when the job has its shares; false when it must wait (then `wait` is called) */
+  claim(job: Job): Promise<boolean>;
+  /** the job gave its slot back and waits; `retry` queues it again */
+  wait(job: Job, retry: () => void): void;
+  /** the job ended or was cancelled: give back what it holds or waits for */
+  leave(job: Job): void;
 }
 
 interface Running {
@@ -43,6 +59,8 @@ export class RunExecutor {
   readonly #scheduler: Scheduler;
   readonly #running = new Map<number, Running>();
   readonly #jobsByRow = new Map<number, Job>();
+  /** rows whose resources are being claimed, and the kill reason of those asked to stop meanwhile */
+  readonly #claiming = new Map<number, string | undefined>();
   #interrupted = false;
   #idle: (() => void) | undefined;
 
@@ -97,14 +115,57 @@ export class RunExecutor {
       entry.launched.stop('ABORT', reason);
       return;
     }
+    if (this.#claiming.has(rowId)) {
+      // Its claim is on the way: settled when the answer comes, before anything starts.
+      this.#claiming.set(rowId, reason);
+      return;
+    }
     const job = this.#jobsByRow.get(rowId);
-    if (job) this.#scheduler.cancel(job, 'ABORT', reason);
+    if (job) {
+      this.#scheduler.cancel(job, 'ABORT', reason);
+      if (job.phase === 'done') this.#opts.gate?.leave(job);
+    }
   }
 
+  /** A job has a slot: it starts, unless it must first get shares of shared resources. */
   #launch(job: Job): void {
+    const gate = this.#opts.gate;
+    if (gate === undefined || !gate.needs(job)) {
+      this.#start(job);
+      return;
+    }
+    this.#claiming.set(job.row.id, undefined);
+    gate.claim(job).then(
+      (granted) => {
+        const killed = this.#claiming.get(job.row.id);
+        this.#claiming.delete(job.row.id);
+        if (killed !== undefined) {
+          gate.leave(job);
+          this.#scheduler.defer(job);
+          this.#scheduler.cancel(job, 'ABORT', killed);
+        } else if (this.#interrupted) {
+          // Stopped while it asked: it never starts, and what it got goes back.
+          gate.leave(job);
+          this.#scheduler.defer(job);
+        } else if (granted) this.#start(job);
+        else {
+          this.#scheduler.defer(job);
+          gate.wait(job, () => this.#scheduler.requeue(job));
+        }
+      },
+      // The store could not be asked: the job ends as one that could not be launched.
+      (err: Error) => {
+        this.#claiming.delete(job.row.id);
+        this.#start(job, new Error(`its resources could not be claimed: ${err.message}`));
+      },
+    );
+  }
+
+  #start(job: Job, failure?: Error): void {
     const { opts } = { opts: this.#opts };
     let launched: LaunchedJob;
     try {
+      if (failure) throw failure;
       launched = opts.launcherFor(job).launch(opts.startOf(job));
     } catch (err) {
       // A launcher that cannot even start the job (its spec cannot be written): the job ends here.
@@ -124,6 +185,8 @@ export class RunExecutor {
   #ended(job: Job, outcome: JobOutcome): void {
     const entry = this.#running.get(job.row.id);
     this.#running.delete(job.row.id);
+    // Its shares go back as soon as its processes are gone: a test waiting in another run may start.
+    this.#opts.gate?.leave(job);
     this.#opts.observer.ended(job, outcome.status, outcome.comment, entry ? this.#opts.now() - entry.t0 : null);
     // The slot goes to the next job now; what waits on this one waits for its end to be recorded.
     this.#scheduler.release(job);

@@ -17,6 +17,8 @@ import { Recorder } from './recorder.js';
 import { buildRunGraph, type RerunOptions } from './run-graph.js';
 import { planRun, registration, registrationsOf } from './run-plan.js';
 import { RunWatch } from './run-watch.js';
+import { ResourceGate } from './resource-gate.js';
+import { pollChanges } from '../store/poll-changes.js';
 import { exitCodesOf } from './step-verdict.js';
 import type { Job } from './scheduler.js';
 import { buildRunEnv, buildTestEnv, envDelta } from './test-env.js';
@@ -157,6 +159,28 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     binDir: ctx.binDir,
     parseHelper: ctx.parseHelper,
   });
+  const gate = needsResources(rp)
+    ? new ResourceGate({
+        store,
+        runner: {
+          runId: run.id,
+          target: run.target,
+          runname: run.runname,
+          agentId: agent.id,
+          host: ctx.host,
+          pid: ctx.pid,
+          procStart: ctx.procStart,
+        },
+        limits: area.resources,
+        deadtime: area.setup.deadtime,
+        now: ctx.now,
+        // Without a server (--direct) nobody wakes a waiter: the databases are polled instead.
+        waitForChanges: ctx.waitForChanges ?? ((cursor, ms, signal) => pollChanges(store, cursor, ms, undefined, signal)),
+        recorder,
+        warn: ctx.warn,
+        onWaiting: (job, comment) => ctx.observer.waiting?.(job, comment),
+      })
+    : undefined;
   const exitCodes = exitCodesOf(area.configFile);
   const startOf = (job: Job): JobStart => {
     const def = job.node.def;
@@ -204,6 +228,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     },
     observer: ctx.observer,
     now: ctx.now,
+    ...(gate ? { gate } : {}),
   });
   const exec = executor;
   const onAbort = () => exec.stopEverything('interrupted (Ctrl-C)');
@@ -236,6 +261,8 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     ctx.signal.removeEventListener('abort', onAbort);
     ctx.hardSignal.removeEventListener('abort', onHardAbort);
     await launchers.close();
+    // Every share and wait of this runner goes back, whatever ended the run.
+    await gate?.close();
     await recorder.flush();
     await store.endAgent(run.id, agent.id, ctx.now()).catch(() => undefined);
   }
@@ -248,6 +275,11 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     interrupted: exec.interrupted,
     seconds: ctx.now() - t0,
   };
+}
+
+/** True when some planned test names shared resources. */
+function needsResources(rp: ReturnType<typeof planRun>): boolean {
+  return rp.plan.tests.some((p) => p.def.resources.length > 0);
 }
 
 /** What reading the log rules of the planned tests warned about (a section never defined, …), once each. */

@@ -23,8 +23,12 @@ export interface Job {
   readonly run: boolean;
   /** selected by the pattern, so its outcome decides the exit code */
   readonly selected: boolean;
-  /** `ending`: it ended and gave back its slot, but its end is not recorded yet */
-  phase: 'waiting' | 'ready' | 'running' | 'ending' | 'done';
+  /**
+   * `blocked`: it had its slot but a shared resource had no share left, so it gave the slot back
+   * and waits for a share (requeue); `ending`: it ended and gave back its slot, but its end is not
+   * recorded yet
+   */
+  phase: 'waiting' | 'ready' | 'running' | 'blocked' | 'ending' | 'done';
   unmet: number;
   status: string;
   comment: string;
@@ -121,6 +125,25 @@ export class Scheduler {
     this.#complete(job, status, comment);
     this.#pump();
     this.#checkIdle();
+  }
+
+  /**
+   * A job taken for launch cannot start yet (a shared resource has no share left): it gives its
+   * slot to the next ready job and waits, holding none, until `requeue`.
+   */
+  defer(job: Job): void {
+    if (job.phase !== 'running') return;
+    job.phase = 'blocked';
+    this.#queue.release(job);
+    this.#pump();
+    this.#checkIdle();
+  }
+
+  /** A deferred job may start now: it queues for a slot again (with its priority). */
+  requeue(job: Job): void {
+    if (job.phase !== 'blocked') return;
+    this.#ready(job);
+    this.#pump();
   }
 
   /** Marks a job not yet launched as ended (killed while queued). */

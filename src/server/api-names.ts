@@ -10,6 +10,7 @@ import type { RunSpec } from '../store/store.js';
 import { TrellisError } from '../util/errors.js';
 import type { OutcomeJob } from '../model/records.js';
 import { termLine } from '../util/terminal-text.js';
+import { resourceNameProblem, type ResourceRequest } from '../model/resources.js';
 
 type Body = Record<string, unknown>;
 
@@ -45,6 +46,18 @@ export const API_NAME_CHECKS: Partial<Record<StoreMethod, (body: Body) => void>>
       }
       const status = op.kind === 'test' ? op.set.status : op.kind === 'reset' || op.kind === 'rules' ? undefined : op.status;
       if (status !== undefined && status !== '') checkLabel('status', status, `write ops[${i}].status`);
+    });
+  },
+  claimResources(body) {
+    (body['request'] as ResourceRequest).wants.forEach((w, i) => {
+      const problem = resourceNameProblem(w.name);
+      if (problem !== undefined) {
+        throw new TrellisError(
+          'BAD_VALUE',
+          `claimResources request.wants[${i}].name '${termLine(w.name)}' ${problem}`,
+          'name a resource as [resources] in trellis.config does',
+        );
+      }
     });
   },
   recordOutcome(body) {

@@ -69,6 +69,9 @@ const WRITE_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
   'reapDead',
   'claimRun',
   'claimJob',
+  'claimResources',
+  'releaseResources',
+  'listResourceClaims',
 ]);
 
 const digest = (s: string) => createHash('sha256').update(s).digest();

@@ -39,6 +39,14 @@ import { createTracker, rollUpParents, type ChangeTracker } from './test-changes
 import type { HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 import { hasOutcomeChanges, indexOutcomes } from './outcome-index.js';
 import { readHistory, summarizeOutcomes, toJobOutcome } from './outcome-queries.js';
+import {
+  describeClaimant,
+  type ResourceAnswer,
+  type ResourceClaim,
+  type ResourceRelease,
+  type ResourceRequest,
+} from '../model/resources.js';
+import { claimResources, freeDeadClaims } from './resource-claims.js';
 
 export interface DirectStoreOptions {
   /** this host's name: agents recorded with it are checked by pid, others by heartbeat */
@@ -240,7 +248,11 @@ export class DirectStore implements Store {
   }
 
   async heartbeat(runId: number, agentId: number, time: number): Promise<void> {
-    return this.#guard(() => this.#updateAgent(runId, agentId, (rdb) => rdb.log.touchAgent(agentId, time)));
+    return this.#guard(() => {
+      this.#updateAgent(runId, agentId, (rdb) => rdb.log.touchAgent(agentId, time));
+      // The runner's heartbeat is the lease of the shares it holds (main.db): renewed with it.
+      this.#main.transaction(() => this.#main.resources.renew(runId, agentId, time));
+    });
   }
 
   async endAgent(runId: number, agentId: number, time: number): Promise<void> {
@@ -301,6 +313,53 @@ export class DirectStore implements Store {
     return this.#guard(() => {
       const outcome = toJobOutcome(job);
       return this.#main.transaction(() => this.#main.outcomes.upsertJob(job.key, outcome));
+    });
+  }
+
+  async claimResources(request: ResourceRequest, liveness: LivenessOptions): Promise<ResourceAnswer> {
+    return this.#guard(() => {
+      const { holder } = request;
+      const { rdb } = this.#open(holder.runId);
+      const ctx = this.#liveness(liveness);
+      const outcome = this.#main.transaction(() => claimResources(this.#main, request, ctx));
+      // The claimant's run log says when it took its shares, and what it waited for.
+      const names = request.wants.map((w) => w.name).join(', ');
+      const events: string[] = outcome.freed.map(
+        (c) => `freed resource ${c.resource} of ${describeClaimant(c)}: ${describeClaimHolder(c)} is gone`,
+      );
+      if (outcome.answer.granted) events.push(`took resource ${names}`);
+      else if (outcome.newWait) events.push(`waits for resource ${names}: ${describeBlockers(outcome.answer.blockers)}`);
+      if (events.length > 0)
+        rdb.transaction(() => {
+          for (const e of events) rdb.log.addEvent(ctx.now, holder.testId, 'resource', e, '');
+        });
+      return outcome.answer;
+    });
+  }
+
+  async releaseResources(release: ResourceRelease): Promise<ResourceClaim[]> {
+    return this.#guard(() => {
+      const gone = this.#main.transaction(() => this.#main.resources.deleteOf(release.runId, release.agentId, release.testId));
+      const held = gone.filter((c) => c.state === 'held');
+      const run = this.#main.getRun(release.runId);
+      if (held.length > 0 && run !== undefined) {
+        const rdb = this.#runDb(run);
+        const now = this.#now();
+        rdb.transaction(() => {
+          for (const c of held) rdb.log.addEvent(now, c.testId, 'resource', `gave back resource ${c.resource}`, '');
+        });
+      }
+      return gone;
+    });
+  }
+
+  async listResourceClaims(liveness: LivenessOptions): Promise<ResourceClaim[]> {
+    return this.#guard(() => {
+      const ctx = this.#liveness(liveness);
+      return this.#main.transaction(() => {
+        freeDeadClaims(this.#main, ctx);
+        return this.#main.resources.list();
+      });
     });
   }
 
@@ -431,4 +490,14 @@ export class DirectStore implements Store {
       throw mapStorageError(err, this.#paths.dbDir);
     }
   }
+}
+
+/** The runner behind a claim, for people: `runner pid 123 on host h1`. */
+function describeClaimHolder(c: ResourceClaim): string {
+  return `runner pid ${c.pid} on host ${c.host}`;
+}
+
+/** What a refused claim waits for: `deploy held by deploy of run linux/r1 (runner pid 12 on host h1)`. */
+export function describeBlockers(blockers: readonly ResourceClaim[]): string {
+  return blockers.map((c) => `${c.resource} held by ${describeClaimant(c)} (${describeClaimHolder(c)})`).join('; ');
 }

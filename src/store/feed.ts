@@ -53,12 +53,19 @@ export function readChanges(source: FeedSource, cursor: FeedCursor): FeedBatch {
     runs[key] = change?.seq ?? since;
     if (change !== undefined && (change.full || change.cells.length > 0 || change.removed.length > 0)) cells.push(change);
   }
-  return {
+  const batch: FeedBatch = {
     cursor: { runsSeq: runsPart.runsSeq, runs },
     runs: runsPart.runs,
     removedRuns: [...removed],
     cells,
   };
+  // Followed only by those who ask (a runner waiting for a share): the others' answers stay as they were.
+  if (cursor.resourcesSeq !== undefined) {
+    const seq = source.main.resources.readSeq();
+    batch.cursor.resourcesSeq = seq;
+    batch.resourcesChanged = seq !== cursor.resourcesSeq;
+  }
+  return batch;
 }
 
 /** Runs changed after change number `since`; every run (and no removals) when it is 0. */

@@ -19,6 +19,7 @@ import type {
   WriteOptions,
 } from '../model/records.js';
 import type { RunState } from '../model/states.js';
+import type { ResourceAnswer, ResourceClaim, ResourceRelease, ResourceRequest } from '../model/resources.js';
 import type { HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 
 export interface RunSpec {
@@ -101,6 +102,7 @@ export interface Store {
   takeOrphans(runId: number, host: string): Promise<OrphanStep[]>;
   /** Registers an agent without the claim (exec processes, in-test helpers). */
   registerAgent(runId: number, agent: AgentSpec): Promise<AgentRecord>;
+  /** Keeps the agent alive, and renews the resource claims it holds for the run. */
   heartbeat(runId: number, agentId: number, time: number): Promise<void>;
   endAgent(runId: number, agentId: number, time: number): Promise<void>;
   listAgents(runId: number): Promise<AgentRecord[]>;
@@ -128,6 +130,17 @@ export interface Store {
   historySummary(query?: OutcomeSummaryQuery): Promise<OutcomeSummary[]>;
   /** Records a job run outside any run (`trellis wrap`, `trellis record`); a repeated key updates it. */
   recordOutcome(job: OutcomeJob): Promise<OutcomeRecord>;
+
+  /**
+   * Shared resources (main.db): takes one share of every resource the request names for its test,
+   * all or none, after freeing the claims of dead runners; refused, the test is recorded as waiting
+   * and the answer names the holders. Asked again for a test that holds them, it is granted again.
+   */
+  claimResources(request: ResourceRequest, liveness: LivenessOptions): Promise<ResourceAnswer>;
+  /** Gives back one test's claims (held or waiting), or all of a runner's; returns what was given back. */
+  releaseResources(release: ResourceRelease): Promise<ResourceClaim[]>;
+  /** Every live claim (dead runners' claims are freed first), by resource: holders, then waiters. */
+  listResourceClaims(liveness: LivenessOptions): Promise<ResourceClaim[]>;
 
   close(): Promise<void>;
 }

@@ -42,6 +42,7 @@ export const ErrorCodes = {
   UNKNOWN_TARGET: ExitCode.config,
   WAITON_CYCLE: ExitCode.config,
   DUPLICATE_ITEM: ExitCode.config,
+  NO_RESOURCE: ExitCode.config,
   NO_TESTS: ExitCode.notFound,
   NO_RUN: ExitCode.notFound,
   NO_TEST: ExitCode.notFound,

@@ -461,6 +461,34 @@ t.test('every store method round-trips', async (t) => {
   t.match(await ok<OutcomeRecord>('recordOutcome', { job }), { kind: 'wrap', runId: null, duration: 60, success: true });
   t.same(await ok('historySummary', {}), await f.store.historySummary(), 'the summary as the direct store has it');
 
+  // Shared resources: a holder on another host, alive while renewed (deadtime 60).
+  const keeper = await f.store.registerAgent(run.id, { kind: 'runner', host: 'h9', pid: 99, procStart: null });
+  const holder = {
+    runId: run.id,
+    target: run.target,
+    runname: run.runname,
+    itempath: '',
+    agentId: keeper.id,
+    host: 'h9',
+    pid: 99,
+    procStart: null,
+  };
+  const liveness = { now: f.clock.now, deadtime: 60 };
+  const wants = [{ name: 'deploy', count: 1 }];
+  t.match(await ok('claimResources', { request: { holder: { ...holder, testId: a.id, testname: 'a' }, wants }, liveness }), {
+    granted: true,
+    blockers: [],
+  });
+  t.match(
+    await ok('claimResources', { request: { holder: { ...holder, testId: bx.id, testname: 'b', itempath: 'x' }, wants }, liveness }),
+    {
+      granted: false,
+      blockers: [{ resource: 'deploy', testname: 'a', state: 'held' }],
+    },
+  );
+  t.same(await ok('listResourceClaims', { liveness }), await f.store.listResourceClaims(liveness), 'claims as the direct store has them');
+  t.match(await ok('releaseResources', { release: { runId: run.id, agentId: keeper.id } }), [{ testname: 'a' }, { testname: 'b' }]);
+
   const locked = await ok<RunRecord>('setRunState', { runId: run.id, state: 'locked', options: { who: 'ann@h1' } });
   t.match(locked, { state: 'locked', lockedBy: 'ann@h1' });
   await ok('removeTests', { runId: run.id, testIds: [bx.id], options: { force: true, who: 'ann@h1' } });

@@ -7,7 +7,11 @@ import t from 'tap';
 import type { TestDefinition, WaitMode } from '../../src/config/types.js';
 import type { WriteOp, WriteOptions } from '../../src/model/records.js';
 import { parseTestPattern } from '../../src/model/pattern.js';
-import { RunExecutor, type RunObserver } from '../../src/runner/executor.js';
+import { RunExecutor, type JobGate, type RunObserver } from '../../src/runner/executor.js';
+import { ResourceGate } from '../../src/runner/resource-gate.js';
+import { pollChanges } from '../../src/store/poll-changes.js';
+import type { RunRecord } from '../../src/model/records.js';
+import { processStartTime } from '../../src/util/process-info.js';
 import type { JobOutcome } from '../../src/runner/job-run.js';
 import type { JobStart, LaunchedJob, Launcher } from '../../src/runner/launcher.js';
 import { buildPlan } from '../../src/runner/plan.js';
@@ -15,9 +19,9 @@ import { Recorder } from '../../src/runner/recorder.js';
 import { buildRunGraph } from '../../src/runner/run-graph.js';
 import type { RunPlan } from '../../src/runner/run-plan.js';
 import type { Store } from '../../src/store/store.js';
-import { makeStore, NIGHTLY } from './store-fixture.js';
+import { HOST, makeStore, NIGHTLY } from './store-fixture.js';
 
-function def(name: string, opts: { waiton?: string[]; mode?: WaitMode; priority?: number } = {}): TestDefinition {
+function def(name: string, opts: { waiton?: string[]; mode?: WaitMode; priority?: number; resources?: string[] } = {}): TestDefinition {
   return {
     name,
     dir: `/area/tests/${name}`,
@@ -29,6 +33,7 @@ function def(name: string, opts: { waiton?: string[]; mode?: WaitMode; priority?
     itemmap: [],
     priority: opts.priority ?? 0,
     runtimelim: null,
+    resources: opts.resources ?? [],
     items: { items: [], table: [] },
     hasItems: false,
     meta: { owner: '', description: '', tags: '' },
@@ -123,7 +128,12 @@ function gated(store: Store): { store: Store; shut(): void; open(): void; pendin
   };
 }
 
-async function setup(t: { testdir(): string; teardown(fn: () => unknown): void }, defs: TestDefinition[], limit = 4) {
+async function setup(
+  t: { testdir(): string; teardown(fn: () => unknown): void },
+  defs: TestDefinition[],
+  limit = 4,
+  withGate?: (store: Store, run: RunRecord, recorder: Recorder) => JobGate,
+) {
   const { store } = makeStore(t);
   const run = await store.ensureRun(NIGHTLY);
   const plan = buildPlan(defs, parseTestPattern('%'));
@@ -170,6 +180,7 @@ async function setup(t: { testdir(): string; teardown(fn: () => unknown): void }
     expand: async () => [],
     observer,
     now: () => 1000,
+    ...(withGate ? { gate: withGate(store, run, recorder) } : {}),
   });
   const status = async (name: string) => (await store.getTest(run.id, name, ''))?.status;
   return { store, run, graph, gate, recorder, launcher, exec, ended, status, failure: () => failure };
@@ -291,4 +302,65 @@ t.test('a launcher that cannot start a job: the job is recorded INCOMPLETE/ABORT
   t.equal(`${a!.state}/${a!.status}`, 'INCOMPLETE/ABORT');
   t.match(a!.comment, /cannot write the job spec/);
   t.equal(await s.status('b'), 'PASS');
+});
+
+t.test('a job waiting for a shared resource holds no slot; it starts when the share is given back', async (t) => {
+  let gate!: ResourceGate;
+  const s = await setup(
+    t,
+    [def('a', { priority: 9, resources: ['deploy'] }), def('b', { priority: 5, resources: ['deploy'] }), def('c')],
+    1,
+    (store, run, recorder) => {
+      gate = new ResourceGate({
+        store,
+        runner: { runId: run.id, target: run.target, runname: run.runname, agentId: 1, host: HOST, pid: process.pid, procStart: null },
+        limits: new Map([['deploy', 1]]),
+        deadtime: 60,
+        now: () => 1000,
+        waitForChanges: (cursor, ms, signal) => pollChanges(store, cursor, ms, 10, signal),
+        recorder,
+        warn: (m) => t.fail(m),
+        recheckMs: 60_000,
+      });
+      return gate;
+    },
+  );
+  // Another run holds the only share of deploy.
+  const other = await s.store.ensureRun({ ...NIGHTLY, runname: 'other' });
+  const [row] = await s.store.registerTests(other.id, [{ testname: 'deploy', itempath: '', priority: 0, rundir: '/o' }]);
+  const outside = {
+    runId: other.id,
+    testId: row!.id,
+    target: other.target,
+    runname: other.runname,
+    testname: 'deploy',
+    itempath: '',
+    agentId: 1,
+    host: HOST,
+    pid: process.pid,
+    procStart: processStartTime(process.pid),
+  };
+  t.ok((await s.store.claimResources({ holder: outside, wants: [{ name: 'deploy', count: 1 }] }, { now: 1000, deadtime: 60 })).granted);
+
+  const done = s.exec.execute(s.graph.nodes);
+  // With one slot, c runs while a and b wait: they gave the slot back.
+  const c = await s.launcher.started('c');
+  t.notOk(s.launcher.launched('a') || s.launcher.launched('b'), 'a and b wait for deploy');
+  await s.recorder.flush();
+  const a = await s.store.getTest(s.run.id, 'a', '');
+  t.match(a?.comment, /^waiting for resource deploy \(held by deploy of run linux\/x86_64\/other, runner pid \d+ on host here\)$/);
+  c.end({});
+  await s.store.releaseResources({ runId: other.id, agentId: 1 });
+  // One share: a (higher priority) and b take turns, never both at once.
+  const first = await s.launcher.started('a');
+  t.notOk(s.launcher.launched('b'), 'b still waits: a holds the share');
+  await s.recorder.flush();
+  t.equal((await s.store.getTest(s.run.id, 'a', ''))?.comment, '', 'the waiting comment goes when it starts');
+  first.end({});
+  (await s.launcher.started('b')).end({});
+  await done;
+  await gate.close();
+  t.equal(s.launcher.maxRunning, 1);
+  t.same(s.ended.sort(), ['a:PASS', 'b:PASS', 'c:PASS']);
+  t.same(await s.store.listResourceClaims({ now: 1000, deadtime: 60 }), [], 'every share given back');
 });

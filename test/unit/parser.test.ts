@@ -27,6 +27,8 @@ t.test('commands and their options', async (t) => {
     ],
     [['list', 'targets'], 'list-targets', {}],
     [['show', 'unit/core/O2', '-t', 'a/b', '-r', 'n'], 'show', { test: 'unit/core/O2' }],
+    [['resources'], 'resources', { json: false }],
+    [['resources', 'deploy', '--json'], 'resources', { name: 'deploy', json: true }],
     [['set-state-status', 'COMPLETED,PASS', '-t', 'a/b', '-r', 'n', '-p', 'x'], 'set-state-status', { statestatus: 'COMPLETED,PASS' }],
     [['remove', '-t', 'a/b', '-r', 'n'], 'remove', {}],
     [['lock', '-t', 'a/b', '-r', 'n'], 'lock', {}],

@@ -53,6 +53,12 @@ export async function execute(opts: RunOptions, ctx: CommandContext): Promise<nu
       tally.running++;
       paint();
     },
+    waiting(job, comment) {
+      // Said once per change of holders, on a terminal too: a run that seems stuck says why.
+      clearLine();
+      ctx.stdout.write(`${formatEnded(job.key, 'WAITING', comment, null)}\n`);
+      paint(true);
+    },
     ended(job, status, comment, seconds) {
       if (seconds !== null) tally.running--;
       tally.done++;

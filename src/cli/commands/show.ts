@@ -7,11 +7,13 @@ import { openRun } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import type { ShowOptions } from '../specs/show.js';
 import { termJson } from '../../util/terminal-text.js';
+import { resourcesOfTest } from '../../model/resources.js';
+import { testResourcesJson } from '../../report/resources-text.js';
 
 const TAIL_BYTES = 4096;
 
 export async function execute(opts: ShowOptions, ctx: CommandContext): Promise<number> {
-  const { store, run, target } = await openRun(opts, ctx);
+  const { area, store, run, target } = await openRun(opts, ctx);
   try {
     const spec = opts.test;
     const slash = spec.indexOf('/');
@@ -25,8 +27,12 @@ export async function execute(opts: ShowOptions, ctx: CommandContext): Promise<n
         `see its tests with \`trellis list tests -t ${target.name} -r ${run.runname}\``,
       );
     }
+    // What it holds or waits for, and who holds that (shared resources); asking frees dead holders.
+    const claims = await store.listResourceClaims({ now: ctx.now(), deadtime: area.setup.deadtime });
+    const resources = resourcesOfTest(claims, run.id, detail.id);
     if (opts.json) {
-      ctx.stdout.write(`${termJson(testDetailJson(detail))}\n`);
+      const json = testDetailJson(detail);
+      ctx.stdout.write(`${termJson(resources ? { ...(json as object), resources: testResourcesJson(resources) } : json)}\n`);
       return 0;
     }
     const bad = detail.steps.find((s) => s.status !== 'PASS' && s.status !== 'n/a') ?? detail.steps.find((s) => s.state === 'RUNNING');
@@ -35,7 +41,7 @@ export async function execute(opts: ShowOptions, ctx: CommandContext): Promise<n
       detail.itempath === ''
         ? (await store.listTests(run.id, { pattern: `${testname}/%` })).filter((t) => t.testname === testname && t.itempath !== '')
         : [];
-    ctx.stdout.write(`${formatTestDetail(detail, { tail: tail && bad ? { step: bad.name, text: tail } : undefined, items })}\n`);
+    ctx.stdout.write(`${formatTestDetail(detail, { tail: tail && bad ? { step: bad.name, text: tail } : undefined, items, resources })}\n`);
     return 0;
   } finally {
     await store.close();

@@ -12,6 +12,7 @@ import { listRunsSpec, listTargetsSpec, listTestsSpec } from './list.js';
 import { reportSpec } from './report.js';
 import { killSpec, lockSpec, removeSpec, setStateStatusSpec, unlockSpec } from './run-admin.js';
 import { execSpec, runSpec } from './run.js';
+import { resourcesSpec } from './resources.js';
 import { showSpec } from './show.js';
 import { webSpec } from './web.js';
 
@@ -44,6 +45,7 @@ export const SPECS = {
   log: logSpec,
   exec: execSpec,
   doctor: doctorSpec,
+  resources: resourcesSpec,
   completion: completionSpec,
   __complete: completeSpec,
 } as const;
