@@ -8,6 +8,7 @@ import { configError, TrellisError } from '../util/errors.js';
 import { parseDuration } from './duration.js';
 import { parseConfigText, readConfigFile } from './ini.js';
 import { ENV_NAME, testNameProblem } from '../model/names.js';
+import { readParams } from './params.js';
 import { areaPaths } from './paths.js';
 import {
   LOG_LEVELS,
@@ -113,6 +114,7 @@ export function loadArea(dir: string, opts: LoadAreaOptions): Area {
     launcher: readNonEmpty(config.get('jobtools', 'launcher')),
     envOverride: config.entries('env-override'),
     testNames: Object.freeze(findTestNames(areaDir, opts.debug)),
+    params: readParams(config),
   });
 }
 

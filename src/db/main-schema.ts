@@ -123,4 +123,10 @@ export const MAIN_MIGRATIONS: readonly Migration[] = [
       INSERT INTO meta (key, value) VALUES ('outcomes_backfill', 'pending');
     `,
   },
+  {
+    version: 4,
+    // Run parameters ([params], `trellis run --param`): recorded with the run, shown by `list runs`,
+    // `show` and the reports. JSON, NAME → value.
+    up: `ALTER TABLE runs ADD COLUMN params TEXT NOT NULL DEFAULT '{}';`,
+  },
 ];

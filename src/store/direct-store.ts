@@ -24,6 +24,7 @@ import type {
   WriteOp,
   WriteOptions,
 } from '../model/records.js';
+import { describeParams } from '../model/run-params.js';
 import { RUN_STATES, type RunState } from '../model/states.js';
 import { TrellisError } from '../util/errors.js';
 import { isPidAlive, killStepGroup } from '../util/process-info.js';
@@ -131,6 +132,22 @@ export class DirectStore implements Store {
         this.#main.setState(runId, after, who, now);
         if (before.state === 'locked') rdb.log.addEvent(now, null, 'unlock', `unlocked (now ${after})`, who);
         else if (before.state !== after) rdb.log.addEvent(now, null, 'run', after, who);
+      });
+      return this.#open(runId).run;
+    });
+  }
+
+  async setRunParams(runId: number, params: Record<string, string>, options: WriteOptions = {}): Promise<RunRecord> {
+    return this.#guard(() => {
+      const { run, rdb } = this.#open(runId);
+      const forced = checkRunLock(run, options, 'recording of the run parameters');
+      if (sameParams(run.params, params)) return run;
+      const now = this.#now();
+      const who = options.who ?? '';
+      rdb.transaction(() => {
+        if (forced !== undefined) rdb.log.addEvent(now, null, 'forced', forced, who);
+        this.#main.setParams(runId, params, now);
+        rdb.log.addEvent(now, null, 'params', describeParams(params) || 'no parameters', who);
       });
       return this.#open(runId).run;
     });
@@ -431,4 +448,9 @@ export class DirectStore implements Store {
       throw mapStorageError(err, this.#paths.dbDir);
     }
   }
+}
+
+function sameParams(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => b[k] === a[k]);
 }
