@@ -55,7 +55,9 @@ export function checkStepRefs(
     uses.set(p.def.name, list);
   }
   // A cycle first: it is the real problem, whatever single reference would be reported otherwise.
-  const cycle = findCycle(uses.keys(), (name) => [...new Set((uses.get(name) ?? []).map((u) => u.ref.test!).filter((t) => uses.has(t)))]);
+  const cycle = findCycle(uses.keys(), (name) => [
+    ...new Set((uses.get(name) ?? []).map((u) => u.ref.test!).filter((t) => t !== name && uses.has(t))),
+  ]);
   if (cycle) {
     const links = cycle.slice(0, -1).map((name, i) => {
       const use = uses.get(name)!.find((u) => u.ref.test === cycle[i + 1])!;
