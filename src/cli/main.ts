@@ -130,7 +130,7 @@ export async function runMain(argv: string[], io: MainIo): Promise<number> {
 /** Writes the error as one line (a stack too with --debug) and returns the exit code. */
 export function reportError(err: unknown, debug: boolean, stderr: NodeJS.WritableStream): number {
   if (isTrellisError(err)) {
-    stderr.write(`trellis: ${termLine(err.toLine())}\n`);
+    for (const line of err.toLines()) stderr.write(`trellis: ${termLine(line)}\n`);
     // The code docs/exit-codes.md lists, for whoever is debugging (and for tests to name).
     if (debug) stderr.write(`trellis: debug: error code ${err.code}, exit ${err.exitCode}\n`);
     if (debug && err.stack) stderr.write(`${err.stack}\n`);

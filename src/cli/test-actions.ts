@@ -63,6 +63,7 @@ export function createTestActions({ store, area, ctx, direct }: ActionDeps): Tes
       ...(s.pattern !== '' ? [`--pattern=${s.pattern}`] : []),
       ...(s.launcher !== undefined ? [`--launcher=${s.launcher}`] : []),
       ...(s.rerunAll ? ['--rerun-all'] : []),
+      ...Object.entries(s.params ?? {}).map(([k, v]) => `--param=${k}=${v}`),
       ...(direct ? ['--direct'] : []),
     ];
     const env = { ...ctx.env, ...(who !== undefined ? { TRELLIS_WHO: who } : {}) };
@@ -81,7 +82,8 @@ export function createTestActions({ store, area, ctx, direct }: ActionDeps): Tes
       const name = displayName(ref);
       await checkStartable((await store.getRun(run.id)) ?? run, `rerun of ${name}`);
       const { pid, log } = start(
-        { target: run.target, runname: run.runname, pattern: name, rerunAll: true },
+        // A rerun runs with what the run recorded, as far as the area still declares it.
+        { target: run.target, runname: run.runname, pattern: name, rerunAll: true, params: recordedParams(area, run) },
         `rerun of ${name} in ${run.runname}`,
         notify,
         who,
@@ -90,10 +92,6 @@ export function createTestActions({ store, area, ctx, direct }: ActionDeps): Tes
     },
 
     async startRun(s, notify, who) {
-      if (s.params !== undefined && Object.keys(s.params).length > 0) {
-        // [params] arrive with the workflows issue; until then there is no option to pass them.
-        throw new Error('run parameters are not supported yet');
-      }
       await checkStartable(await store.findRun(s.target, s.runname), `run of ${s.target}/${s.runname}`);
       const { pid, log } = start(s, `run ${s.target} ${s.runname}`, notify, who);
       return `run ${s.target} ${s.runname} started (pid ${pid}); log: ${log}`;
@@ -128,4 +126,10 @@ export function createTestActions({ store, area, ctx, direct }: ActionDeps): Tes
       return `set ${[state, status].filter(Boolean).join('/')} on ${n} row(s) of ${name}`;
     },
   };
+}
+
+/** The run's recorded parameters that the area still declares (an undeclared one would refuse the rerun). */
+function recordedParams(area: Area, run: RunRecord): Record<string, string> {
+  const declared = new Set(area.params.map((p) => p.name));
+  return Object.fromEntries(Object.entries(run.params ?? {}).filter(([k]) => declared.has(k)));
 }

@@ -168,6 +168,9 @@ export class RemoteStore implements Store {
   async setRunState(runId: number, state: RunState, options?: WriteOptions): Promise<RunRecord> {
     return this.#result('setRunState', withOptions({ runId, state }, options));
   }
+  async setRunParams(runId: number, params: Record<string, string>, options?: WriteOptions): Promise<RunRecord> {
+    return this.#result('setRunParams', withOptions({ runId, params }, options));
+  }
   async removeRun(runId: number, options?: WriteOptions): Promise<void> {
     try {
       await this.#result('removeRun', withOptions({ runId }, options));

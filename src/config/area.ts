@@ -10,6 +10,7 @@ import { resourceNameProblem } from '../model/resources.js';
 import { parseDuration } from './duration.js';
 import { parseConfigText, readConfigFile } from './ini.js';
 import { ENV_NAME, testNameProblem } from '../model/names.js';
+import { readParams } from './params.js';
 import { areaPaths } from './paths.js';
 import {
   LOG_LEVELS,
@@ -116,6 +117,7 @@ export function loadArea(dir: string, opts: LoadAreaOptions): Area {
     launcher: readNonEmpty(config.get('jobtools', 'launcher')),
     envOverride: config.entries('env-override'),
     testNames: Object.freeze(findTestNames(areaDir, opts.debug)),
+    params: readParams(config),
   });
 }
 

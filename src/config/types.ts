@@ -110,6 +110,25 @@ export interface Area {
   readonly envOverride: ReadonlyArray<readonly [string, ConfigValue]>;
   /** test names found under tests/ (folders with a testconfig), sorted */
   readonly testNames: readonly string[];
+  /** [params]: the run's declared inputs, in file order */
+  readonly params: readonly ParamDecl[];
+}
+
+/** One `[params]` line: a run input, checked before anything runs (config/params.ts). */
+export interface ParamDecl {
+  readonly name: string;
+  /** a run must give it (`--param NAME=VALUE`) */
+  readonly required: boolean;
+  /** the value when not given; an optional parameter without one is '' */
+  readonly default?: string;
+  /** the value must be one of these */
+  readonly choices?: readonly string[];
+  /** the value must match this (as written; `regex` is anchored at both ends) */
+  readonly pattern?: string;
+  readonly regex?: RegExp;
+  /** what it is, for people (`--help`, the web form, error lines) */
+  readonly description: string;
+  readonly loc: SourceLocation;
 }
 
 /** A resolved target: exactly one value per key. */

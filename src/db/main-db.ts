@@ -26,6 +26,7 @@ interface RunRow {
   updated: number;
   locked_by: string | null;
   locked_at: number | null;
+  params: string;
 }
 
 /** What a batch of writes recomputes for a run from its toplevel tests. */
@@ -55,6 +56,7 @@ function mapRunRow(row: RunRow): RunRecord {
     updated: row.updated,
     lockedBy: row.locked_by,
     lockedAt: row.locked_at,
+    params: JSON.parse(row.params) as Record<string, string>,
   };
 }
 
@@ -154,6 +156,11 @@ export class MainDb {
     this.#sql
       .get(`UPDATE runs SET state = ?, locked_by = ?, locked_at = ?, updated = ? WHERE id = ?`)
       .run(state, locked ? who : null, locked ? now : null, now, id);
+  }
+
+  /** Records the run's parameters (replacing what an earlier `trellis run` of it recorded). */
+  setParams(id: number, params: Record<string, string>, now: number): void {
+    this.#sql.get(`UPDATE runs SET params = ?, updated = ? WHERE id = ?`).run(JSON.stringify(params), now, id);
   }
 
   /** Deletes the run's row (its database file is the caller's). */

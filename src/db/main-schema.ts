@@ -174,4 +174,10 @@ export const MAIN_MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 5,
+    // Run parameters ([params], `trellis run --param`): recorded with the run, shown by `list runs`,
+    // `show` and the reports. JSON, NAME → value.
+    up: `ALTER TABLE runs ADD COLUMN params TEXT NOT NULL DEFAULT '{}';`,
+  },
 ];

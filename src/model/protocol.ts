@@ -132,6 +132,7 @@ export const STORE_METHODS = [
   'getRun',
   'listRuns',
   'setRunState',
+  'setRunParams',
   'removeRun',
   'registerTests',
   'write',
@@ -179,6 +180,13 @@ const obj = (properties: Record<string, Schema>, required: string[] = []): Schem
   additionalProperties: false,
 });
 
+/** Run parameters: names of letters, digits and _ (what [params] allows), values of up to 4096 characters. */
+const runParams: Schema = {
+  type: 'object',
+  propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 256 },
+  additionalProperties: text(),
+  maxProperties: 256,
+};
 const writeOptions = obj({ force: { type: 'boolean' }, who: text(256) });
 const agentSpec = obj(
   {
@@ -362,6 +370,7 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
   getRun: spec({ runId }, ['runId']),
   listRuns: spec({ query: obj({ runname: text(), target: text() }) }, []),
   setRunState: spec({ runId, state: { enum: [...RUN_STATES] }, options: writeOptions }, ['runId', 'state']),
+  setRunParams: spec({ runId, params: runParams, options: writeOptions }, ['runId', 'params']),
   removeRun: spec({ runId, options: writeOptions }, ['runId']),
   registerTests: spec({ runId, regs: { type: 'array', items: registration, maxItems: MAX_BATCH }, options: writeOptions }, [
     'runId',

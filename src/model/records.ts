@@ -26,6 +26,8 @@ export interface RunRecord {
   /** who locked it and when, while state is `locked` */
   lockedBy: string | null;
   lockedAt: number | null;
+  /** the run parameters ([params]) its last `trellis run` was given, defaults filled in: NAME → value */
+  params: Record<string, string>;
 }
 
 /** What a runner registers before launching anything. */

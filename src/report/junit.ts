@@ -68,6 +68,7 @@ export function formatJunit(input: ReportInput): string {
     ['trellis.hosts', hosts.join(',')],
     ['trellis.launchers', [...new Set(cases.map((c) => c.launcher).filter((l) => l !== ''))].sort().join(',')],
     ...Object.entries(run.keys).map(([k, v]): [string, string] => [`trellis.key.${k}`, v]),
+    ...Object.entries(run.params ?? {}).map(([k, v]): [string, string] => [`trellis.param.${k}`, v]),
   ];
   // Where each test ran when it ran elsewhere (JUnit has no properties per test case).
   for (const c of cases) {

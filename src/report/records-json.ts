@@ -20,6 +20,7 @@ export function runJson(r: RunRecord) {
     started: isoTime(r.started),
     ended: isoTime(r.ended),
     lockedBy: r.lockedBy,
+    params: r.params,
   };
 }
 

@@ -4,6 +4,7 @@
  * Each point carries a YAML block: state, status, the step at fault, its exit code, duration,
  * host and log. Strings in YAML are written as JSON strings (valid YAML double-quoted scalars).
  */
+import { describeParams } from '../model/run-params.js';
 import type { TestDetail } from '../model/records.js';
 import { countCases, groupCases, judgeItems, judgeTest, type CaseGroup, type Verdict } from './cases.js';
 import { cleanLine, cleanText } from './clean-text.js';
@@ -19,6 +20,7 @@ export function formatTap(input: ReportInput): string {
   const out: string[] = [
     'TAP version 14',
     `# ${comment(`trellis ${run.target}/${run.runname}: run ${run.state}, status ${run.status}`)}`,
+    ...(Object.keys(run.params ?? {}).length > 0 ? [`# ${comment(`parameters: ${describeParams(run.params)}`)}`] : []),
     `1..${groups.length}`,
   ];
   for (const [i, g] of groups.entries()) formatGroup(out, g, i + 1);

@@ -1,6 +1,7 @@
 /** `trellis show` as text: one test's record, steps, values and the tail of its bad step's log. */
 import type { TestDetail, TestRecord } from '../model/records.js';
 import { describePlacement, displayName } from '../model/display-name.js';
+import { describeParams } from '../model/run-params.js';
 import { formatSeconds } from './summary.js';
 import { formatRuleTable } from './rule-text.js';
 import { formatTable, formatTime } from './table.js';
@@ -10,6 +11,8 @@ import { formatTestResources } from './resources-text.js';
 
 export interface DetailExtras {
   tail?: { step: string; text: string };
+  /** the run's parameters ([params]) */
+  params?: Readonly<Record<string, string>>;
   items: readonly TestRecord[];
   /** the shared resources it holds or waits for */
   resources?: TestResources | undefined;
@@ -25,6 +28,7 @@ export function formatTestDetail(t: TestDetail, extras: DetailExtras): string {
     `  ended     ${formatTime(t.end)}${t.duration !== null ? `  (${formatSeconds(t.duration)})` : ''}`,
     termLine(`  folder    ${t.rundir || '-'}`),
   ];
+  if (extras.params && Object.keys(extras.params).length > 0) out.push(termLine(`  params    ${describeParams(extras.params)}`));
   if (t.description) out.push(termLine(`  about     ${t.description}`));
   if (t.owner) out.push(termLine(`  owner     ${t.owner}`));
   if (extras.resources) out.push(...formatTestResources(extras.resources).map((l) => termLine(`  ${l}`)));

@@ -192,6 +192,7 @@ class JobSet {
         preclean: false,
         reset: false,
         exitCodes: spec.exitCodes,
+        inputs: spec.inputs,
       },
       {
         recorder,

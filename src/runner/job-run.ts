@@ -22,6 +22,7 @@ import type { InTestRequest } from './in-test-requests.js';
 import { openJobChannel } from './job-channel.js';
 import type { Recorder } from './recorder.js';
 import { StepProcess } from './step-process.js';
+import { resolveStep, type StepInputs } from './step-refs.js';
 import { judgeStep, type ExitCodeMap, type StepVerdict } from './step-verdict.js';
 import { reportMarkFile } from './test-env.js';
 
@@ -45,6 +46,8 @@ export interface JobRunSpec {
   reset: boolean;
   /** how exit codes become statuses, and which statuses end the job: the area's kind */
   exitCodes: ExitCodeMap;
+  /** the run's parameters and the producers whose values `{TEST:NAME}` reads */
+  inputs: StepInputs;
 }
 
 /** How a job ended. */
@@ -91,6 +94,8 @@ export class JobRun {
   readonly #judging = new AbortController();
   #stop: { status: string; reason: string } | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** producers' rows, read once per job for `{TEST:NAME}` */
+  readonly #producers = new Map<string, TestDetail | undefined>();
 
   constructor(spec: JobRunSpec, ctx: JobRunContext) {
     this.done = this.#run(spec, ctx).finally(() => {
@@ -201,8 +206,10 @@ export class JobRun {
 
   async #runStep(spec: JobRunSpec, ctx: JobRunContext, step: Step, env: Record<string, string>): Promise<StepVerdict> {
     const logfile = stepLogFile(spec.workDir, step.name);
+    const resolved = await this.#resolve(spec, ctx, step);
+    if ('problem' in resolved) return this.#refusedStep(spec, ctx, step, logfile, resolved.problem);
     const proc = new StepProcess({
-      command: step.command,
+      command: resolved.command,
       cwd: spec.workDir,
       env,
       logfile,
@@ -265,6 +272,46 @@ export class JobRun {
       procStart: null,
     });
     return { status, comment };
+  }
+
+  /** The step's command with its `{…}` references filled in (design §6b), or why it cannot run. */
+  async #resolve(spec: JobRunSpec, ctx: JobRunContext, step: Step) {
+    const { store, runId } = ctx.inTest;
+    return resolveStep(
+      step,
+      spec.inputs,
+      {
+        readOwn: async () => {
+          // Values the log rules of earlier steps found go through the recorder: they land first.
+          await ctx.recorder.settled();
+          return ctx.readTest(spec.testId);
+        },
+        readTest: (testname, itempath) => store.getTest(runId, testname, itempath),
+      },
+      this.#producers,
+    );
+  }
+
+  /** A step whose references cannot be filled in: FAIL, with the reason in its log and comment. */
+  #refusedStep(spec: JobRunSpec, ctx: JobRunContext, step: Step, logfile: string, problem: string): StepVerdict {
+    try {
+      fs.writeFileSync(logfile, `trellis: ${problem}\n`);
+    } catch {
+      // The comment still says it; a work folder that cannot be written fails elsewhere too.
+    }
+    ctx.recorder.push({
+      kind: 'step',
+      testId: spec.testId,
+      name: step.name,
+      state: 'COMPLETED',
+      status: 'FAIL',
+      exitCode: null,
+      logfile,
+      comment: problem,
+      pid: null,
+      procStart: null,
+    });
+    return { status: 'FAIL', comment: problem };
   }
 }
 

@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../util/files.js';
 import { reviveRuleSet, serializeRuleSet, type RuleSet, type RuleSetJson } from '../logrules/index.js';
 import { jobSpecFile } from '../store/job-files.js';
 import type { JobDefinition } from './job-run.js';
+import { NO_INPUTS, type StepInputs } from './step-refs.js';
 import type { ExitCodeMap } from './step-verdict.js';
 
 /** A test's definition as it travels in a spec: its log rules as JSON. */
@@ -39,6 +40,8 @@ export interface JobSpec {
   def: JobDefinitionJson;
   /** how the area maps exit codes (a megatest.config area: Megatest's rule) */
   exitCodes: ExitCodeMap;
+  /** the run's parameters and the producers `{TEST:NAME}` reads (specs of older versions: none) */
+  inputs: StepInputs;
   /** what the test's environment adds to the environment exec finds on its host */
   env: Record<string, string>;
   /** the shell steps run with */
@@ -134,7 +137,23 @@ export function validateJobSpec(value: unknown, file: string): JobSpec {
   // Specs written before log rules and area kinds travelled have neither: none, Trellis' map.
   const def = { ...(v['def'] as JobDefinitionJson), logRules: (v['def'] as { logRules?: Record<string, RuleSetJson> }).logRules ?? {} };
   const exitCodes: ExitCodeMap = v['exitCodes'] === 'megatest' ? 'megatest' : 'trellis';
-  return { ...(v as unknown as JobSpec), def, exitCodes, runArea, workDir };
+  const inputs = v['inputs'] === undefined ? NO_INPUTS : validateInputs(v['inputs'], fail);
+  return { ...(v as unknown as JobSpec), def, exitCodes, inputs, runArea, workDir };
+}
+
+/** `inputs`: parameters name → text, producers test → item path (or null). */
+function validateInputs(value: unknown, fail: (what: string) => TrellisError): StepInputs {
+  const isMap = (x: unknown, ok: (v: unknown) => boolean) =>
+    typeof x === 'object' && x !== null && !Array.isArray(x) && Object.values(x).every(ok);
+  const v = value as { params?: unknown; producers?: unknown };
+  if (
+    !isMap(value, () => true) ||
+    !isMap(v.params, (x) => typeof x === 'string') ||
+    !isMap(v.producers, (x) => x === null || typeof x === 'string')
+  ) {
+    throw fail("has no valid 'inputs' (params: names to strings, producers: tests to item paths)");
+  }
+  return value as StepInputs;
 }
 
 function validateDefinition(def: unknown, fail: (what: string) => TrellisError): void {

@@ -10,6 +10,7 @@
 import type { TestDefinition } from '../config/types.js';
 import type { Item } from '../config/types.js';
 import type { JobOutcome } from './job-run.js';
+import type { StepInputs } from './step-refs.js';
 import type { ExitCodeMap } from './step-verdict.js';
 
 /** A ready job, as the executor hands it to a launcher. */
@@ -31,6 +32,8 @@ export interface JobStart {
   reset: boolean;
   /** how the area maps exit codes (Megatest's rule for a megatest.config area) */
   exitCodes: ExitCodeMap;
+  /** what fills in `{NAME}` and `{TEST:NAME}` in the steps: the run's parameters, the producers waited on */
+  inputs: StepInputs;
 }
 
 /** A job a launcher started. */

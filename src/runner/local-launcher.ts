@@ -25,6 +25,7 @@ export class LocalLauncher implements Launcher {
         preclean: job.preclean,
         reset: job.reset,
         exitCodes: job.exitCodes,
+        inputs: job.inputs,
       },
       { ...this.#ctx, role: 'local' },
     );

@@ -283,6 +283,7 @@ export class RemoteJob implements LaunchedJob {
       workDir: job.workDir,
       def: jobDefinitionOf(job.def),
       exitCodes: job.exitCodes,
+      inputs: job.inputs,
       env: job.envDelta(),
       shell: c.shell,
       force: c.force,

@@ -5,6 +5,7 @@
  */
 import type { Area, TestDefinition } from '../config/types.js';
 import { expandItems } from '../config/items.js';
+import { resolveParams } from '../config/params.js';
 import type { RunRecord } from '../model/records.js';
 import { isSuccess } from '../model/states.js';
 import type { Store } from '../store/store.js';
@@ -20,7 +21,8 @@ import { RunWatch } from './run-watch.js';
 import { ResourceGate } from './resource-gate.js';
 import { pollChanges } from '../store/poll-changes.js';
 import { exitCodesOf } from './step-verdict.js';
-import type { Job } from './scheduler.js';
+import { mapItemPath, type Job } from './scheduler.js';
+import { checkStepRefs, type StepInputs } from './step-refs.js';
 import { buildRunEnv, buildTestEnv, envDelta } from './test-env.js';
 
 export { decideRerun } from './run-graph.js';
@@ -37,6 +39,8 @@ export interface RunOptions extends RerunOptions {
   launcher?: string;
   /** --reqtarg: refuse a target runconfigs.config does not name */
   reqtarg?: boolean;
+  /** every declared parameter's value (config/params.ts resolveParams); default: the declared defaults */
+  params?: Readonly<Record<string, string>>;
 }
 
 /** What the runner tells whoever prints progress. */
@@ -94,14 +98,23 @@ export interface RunResult {
 export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunResult> {
   const t0 = ctx.now();
   const { area, store } = ctx;
+  const params = { ...(opts.params ?? resolveParams(area.params, [], area.configFile)) };
   const rp = planRun(area, opts, ctx.env);
+  checkStepRefs(
+    rp.plan.tests,
+    area.params.map((p) => p.name),
+    area,
+  );
   // The launcher words are checked before the run is touched.
   const choice = chooseLaunchers(area, opts.launcher, { direct: ctx.direct === true, warn: ctx.warn, env: ctx.env });
 
   const existing = await store.findRun(rp.target.name, opts.runname);
   // Refuse before claiming the run, with the store's own wording.
   if (existing) checkRunLock(existing, { force: opts.force }, 'run');
-  const run = existing ?? (await store.ensureRun({ target: rp.target.name, keys: rp.target.keys, runname: opts.runname }));
+  let run = existing ?? (await store.ensureRun({ target: rp.target.name, keys: rp.target.keys, runname: opts.runname }));
+  const paramWarnings = changedParams(existing?.params ?? {}, params);
+  if (Object.keys(params).length > 0 || Object.keys(run.params).length > 0)
+    run = await store.setRunParams(run.id, params, opts.force ? { force: true, who: ctx.who } : { who: ctx.who });
   const liveness = { now: ctx.now(), deadtime: area.setup.deadtime };
   await store.reapDead(run.id, liveness);
   const agent = await store.claimRun(run.id, { kind: 'runner', host: ctx.host, pid: ctx.pid, procStart: ctx.procStart }, liveness);
@@ -137,6 +150,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     areaOverrides: area.envOverride,
     runconfig: rp.runconfig,
     force: opts.force,
+    params,
   });
   const launchers = choice.create({
     area,
@@ -206,6 +220,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
       preclean: opts.preclean,
       reset: !(job.row.state === 'NOT_STARTED' && job.row.status === 'n/a'),
       exitCodes,
+      inputs: inputsOf(job, params),
     };
   };
   executor = new RunExecutor({
@@ -250,7 +265,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     run,
     jobs: graph.jobs.length,
     toRun: graph.jobs.filter((j) => j.run).length,
-    warnings: [...rp.targetWarnings, ...rp.plan.warnings, ...ruleWarnings(rp.plan.tests.map((p) => p.def))],
+    warnings: [...rp.targetWarnings, ...paramWarnings, ...rp.plan.warnings, ...ruleWarnings(rp.plan.tests.map((p) => p.def))],
   });
   try {
     if (ctx.signal.aborted) onAbort();
@@ -280,6 +295,37 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
 /** True when some planned test names shared resources. */
 function needsResources(rp: ReturnType<typeof planRun>): boolean {
   return rp.plan.tests.some((p) => p.def.resources.length > 0);
+}
+
+/**
+ * What fills in a job's `{…}` references: the run's parameters, and for each test it waits on,
+ * which row's values `{TEST:NAME}` reads: the test's own, or under itemwait the item this item maps
+ * to (null when none does: the job waited on the whole test).
+ */
+function inputsOf(job: Job, params: Readonly<Record<string, string>>): StepInputs {
+  const def = job.node.def;
+  const producers: Record<string, string | null> = {};
+  for (const dep of job.node.waitons) {
+    if (!dep.def.hasItems) producers[dep.def.name] = '';
+    else if (def.mode === 'itemwait' && job.itempath !== '') {
+      const mapped = mapItemPath(job.itempath, def);
+      producers[dep.def.name] = dep.byPath.has(mapped) ? mapped : null;
+    } else producers[dep.def.name] = null;
+  }
+  return { params, producers };
+}
+
+/** A warning for each parameter whose value differs from what the run recorded before. */
+function changedParams(before: Readonly<Record<string, string>>, now: Readonly<Record<string, string>>): string[] {
+  if (Object.keys(before).length === 0) return [];
+  const out: string[] = [];
+  for (const name of new Set([...Object.keys(before), ...Object.keys(now)])) {
+    if (before[name] === now[name]) continue;
+    const was = before[name] === undefined ? 'not set' : JSON.stringify(before[name]);
+    const is = now[name] === undefined ? 'not set' : JSON.stringify(now[name]);
+    out.push(`parameter ${name} was ${was} in this run's record and is ${is} now (recorded; tests run before keep what they ran with)`);
+  }
+  return out;
 }
 
 /** What reading the log rules of the planned tests warned about (a section never defined, …), once each. */

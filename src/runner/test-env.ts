@@ -23,6 +23,8 @@ export interface RunEnvBase {
   runconfig: ReadonlyArray<readonly [string, ConfigValue]>;
   /** the run was started with --force: the tests' own reports (in-test helpers) are forced too */
   force?: boolean;
+  /** the run's parameters: exported as NAME and TRELLIS_PARAM_NAME */
+  params?: Readonly<Record<string, string>>;
 }
 
 /** The part of every test's environment that depends only on the run; computed once. */
@@ -49,6 +51,11 @@ export function buildRunEnv(base: RunEnvBase): Record<string, string> {
   for (const [k, v] of base.areaOverrides) set(k, text(v));
   for (const [k, v] of base.runconfig) set(k, text(v));
   for (const [k, v] of Object.entries(base.target.keys)) set(k, v);
+  // Given on the command line for this run: they win over the area's and the runconfigs' values.
+  for (const [k, v] of Object.entries(base.params ?? {})) {
+    set(k, v);
+    set(`TRELLIS_PARAM_${k}`, v);
+  }
   set('PATH', [base.binDir, env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin'].join(path.delimiter));
   set('TRELLIS_BIN', path.join(base.binDir, 'trellis'));
   // Megatest's tests call $MT_MEGATEST (or `megatest` on PATH): Trellis' stand-in in the same folder.

@@ -9,8 +9,8 @@ import type { TestRegistration, WriteOp } from '../model/records.js';
 import type { RunSpec } from '../store/store.js';
 import { TrellisError } from '../util/errors.js';
 import type { OutcomeJob } from '../model/records.js';
-import { termLine } from '../util/terminal-text.js';
 import { resourceNameProblem, type ResourceRequest } from '../model/resources.js';
+import { hasTerminalControls, termLine } from '../util/terminal-text.js';
 
 type Body = Record<string, unknown>;
 
@@ -29,6 +29,17 @@ export const API_NAME_CHECKS: Partial<Record<StoreMethod, (body: Body) => void>>
       );
     }
     checkRunName(spec.runname, 'ensureRun spec.runname');
+  },
+  setRunParams(body) {
+    for (const [name, value] of Object.entries(body['params'] as Record<string, string>)) {
+      if (hasTerminalControls(value)) {
+        throw new TrellisError(
+          'BAD_VALUE',
+          `setRunParams params.${name}: the value contains a control character`,
+          'send parameter values of printable characters',
+        );
+      }
+    }
   },
   registerTests(body) {
     (body['regs'] as TestRegistration[]).forEach((r, i) => {

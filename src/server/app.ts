@@ -62,6 +62,7 @@ export const API_COVERS_STORE: [Missing] extends [never] ? true : Missing = true
 const WRITE_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
   'ensureRun',
   'setRunState',
+  'setRunParams',
   'removeRun',
   'registerTests',
   'write',

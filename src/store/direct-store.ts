@@ -24,6 +24,7 @@ import type {
   WriteOp,
   WriteOptions,
 } from '../model/records.js';
+import { describeParams } from '../model/run-params.js';
 import { RUN_STATES, type RunState } from '../model/states.js';
 import { TrellisError } from '../util/errors.js';
 import { isPidAlive, killStepGroup } from '../util/process-info.js';
@@ -139,6 +140,22 @@ export class DirectStore implements Store {
         this.#main.setState(runId, after, who, now);
         if (before.state === 'locked') rdb.log.addEvent(now, null, 'unlock', `unlocked (now ${after})`, who);
         else if (before.state !== after) rdb.log.addEvent(now, null, 'run', after, who);
+      });
+      return this.#open(runId).run;
+    });
+  }
+
+  async setRunParams(runId: number, params: Record<string, string>, options: WriteOptions = {}): Promise<RunRecord> {
+    return this.#guard(() => {
+      const { run, rdb } = this.#open(runId);
+      const forced = checkRunLock(run, options, 'recording of the run parameters');
+      if (sameParams(run.params, params)) return run;
+      const now = this.#now();
+      const who = options.who ?? '';
+      rdb.transaction(() => {
+        if (forced !== undefined) rdb.log.addEvent(now, null, 'forced', forced, who);
+        this.#main.setParams(runId, params, now);
+        rdb.log.addEvent(now, null, 'params', describeParams(params) || 'no parameters', who);
       });
       return this.#open(runId).run;
     });
@@ -500,4 +517,9 @@ function describeClaimHolder(c: ResourceClaim): string {
 /** What a refused claim waits for: `deploy held by deploy of run linux/r1 (runner pid 12 on host h1)`. */
 export function describeBlockers(blockers: readonly ResourceClaim[]): string {
   return blockers.map((c) => `${c.resource} held by ${describeClaimant(c)} (${describeClaimHolder(c)})`).join('; ');
+}
+
+function sameParams(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => b[k] === a[k]);
 }

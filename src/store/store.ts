@@ -66,6 +66,11 @@ export interface Store {
   listRuns(query?: RunQuery): Promise<RunRecord[]>;
   /** Sets the run's state; `locked` records who locked it. Unlocking needs no force. */
   setRunState(runId: number, state: RunState, options?: WriteOptions): Promise<RunRecord>;
+  /**
+   * Records the run's parameters (`trellis run --param`, defaults filled in), replacing those of an
+   * earlier `trellis run` of it; a change goes to the run's events log. A locked run needs force.
+   */
+  setRunParams(runId: number, params: Record<string, string>, options?: WriteOptions): Promise<RunRecord>;
   /** Removes the run's row and its database file (not its work folders); a locked run needs force. */
   removeRun(runId: number, options?: WriteOptions): Promise<void>;
 

@@ -33,6 +33,7 @@ export const ErrorCodes = {
   BAD_TARGET: ExitCode.usage,
   BAD_PATTERN: ExitCode.usage,
   BAD_VALUE: ExitCode.usage,
+  BAD_PARAM: ExitCode.usage,
   NO_AREA: ExitCode.notFound,
   CONFIG_SYNTAX: ExitCode.config,
   CONFIG_UNSUPPORTED: ExitCode.config,
@@ -41,6 +42,7 @@ export const ErrorCodes = {
   CONFIG_VALUE: ExitCode.config,
   UNKNOWN_TARGET: ExitCode.config,
   WAITON_CYCLE: ExitCode.config,
+  STEP_REF: ExitCode.config,
   DUPLICATE_ITEM: ExitCode.config,
   NO_RESOURCE: ExitCode.config,
   NO_TESTS: ExitCode.notFound,
@@ -76,18 +78,26 @@ export class TrellisError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly exitCode: number;
+  /** further problems found in the same check, one line each (every bad `--param` at once) */
+  readonly more: readonly string[];
 
-  constructor(code: ErrorCode, message: string, hint?: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: ErrorCode, message: string, hint?: string, options?: { cause?: unknown; more?: readonly string[] }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TrellisError';
     this.code = code;
     this.hint = hint;
     this.exitCode = ErrorCodes[code];
+    this.more = options?.more ?? [];
   }
 
   /** The one line a user sees: `what (where): what to do`. */
   toLine(): string {
     return this.hint ? `${this.message}; ${this.hint}` : this.message;
+  }
+
+  /** Every line a user sees: this one, then the further problems of the same check. */
+  toLines(): string[] {
+    return [this.toLine(), ...this.more];
   }
 }
 

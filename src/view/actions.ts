@@ -26,7 +26,7 @@ export interface RunStart {
   launcher?: string;
   /** --rerun-all: run the selected tests again even when they ended */
   rerunAll?: boolean;
-  /** the run's declared [params] (workflows, not built yet): NAME → value */
+  /** the run parameters the area declares in [params]: NAME → value (`--param`) */
   params?: Readonly<Record<string, string>>;
 }
 

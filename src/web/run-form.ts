@@ -4,9 +4,7 @@
  * back a target and a launcher by name; both are looked up in what the area offers, so no word a
  * browser typed reaches `--launcher` (which may be a command prefix for a shell). The run name and
  * the pattern are checked here and passed to `trellis run` as single arguments, never to a shell.
- *
- * `[params]` (the workflows issue) do not exist yet: `params` stays empty, and the form and the
- * check already carry them, so that issue only fills the list.
+ * The area's `[params]` are fields of the form, checked here as `trellis run` checks `--param`.
  */
 import { listTargets } from '../config/area.js';
 import type { Area } from '../config/types.js';
@@ -69,7 +67,17 @@ export function runFormOf(area: Area): RunFormSpec {
     const words = value.text.trim();
     if (words !== '') add(`type:${name}`, `host type ${name}: ${words}`, words);
   }
-  return { targets: listTargets(area), launchers, params: [] };
+  const params = area.params.map(
+    (p): ParamField => ({
+      name: p.name,
+      label: p.description ? `${p.name} (${p.description})` : p.name,
+      defaultValue: p.default ?? '',
+      ...(p.choices ? { choices: p.choices } : {}),
+      ...(p.regex ? { pattern: p.regex } : {}),
+      required: p.required,
+    }),
+  );
+  return { targets: listTargets(area), launchers, params };
 }
 
 /** Checks what the browser sent against the spec: the run to start, or what is wrong, field by field. */
@@ -95,7 +103,7 @@ export function checkRunForm(spec: RunFormSpec, v: RunFormValues): { start: RunS
     if (value === '' && p.required) errors.push(`${p.label}: a value is needed.`);
     else if (p.choices !== undefined && !p.choices.includes(value))
       errors.push(`${p.label}: '${value}' is not one of ${p.choices.join(', ')}.`);
-    else if (p.pattern !== undefined && value !== '' && !new RegExp(`^(?:${p.pattern.source})$`).test(value)) {
+    else if (p.pattern !== undefined && value !== '' && !p.pattern.test(value)) {
       errors.push(`${p.label}: '${value}' does not have the form the area asks for.`);
     }
     params[p.name] = value;

@@ -106,3 +106,13 @@ t.test('registerTests, write and recordOutcome refuse bad names and statuses', a
   const res = await call('recordOutcome', { job });
   t.match(res, { status: 400, body: { error: { code: 'BAD_VALUE', message: /job name 'back\\nup'/ } } });
 });
+
+t.test('setRunParams refuses a value with a control character, and records nothing', async (t) => {
+  const { store, call } = await setup(t);
+  const run = await store.ensureRun(SPEC);
+  const r = await call('setRunParams', { runId: run.id, params: { VERSION: '1.4', NOTE: 'a\u001b[2Jb' } });
+  t.equal(r.status, 400);
+  t.equal(r.body.error?.code, 'BAD_VALUE');
+  t.match(r.body.error?.message, /setRunParams params\.NOTE: the value contains a control character/);
+  t.same((await store.getRun(run.id))!.params, {}, 'nothing recorded');
+});

@@ -208,6 +208,7 @@ t.test('bad bodies: 400 naming the field', async (t) => {
     ['run id 0', 'getRun', { runId: 0 }, /runId/],
     ['fractional run id', 'getRun', { runId: 1.5 }, /runId.*integer/],
     ['unknown run state', 'setRunState', { runId: run.id, state: 'exploded' }, /state/],
+    ['parameter name not a variable name', 'setRunParams', { runId: run.id, params: { '1x': 'a' } }, /params/],
     ['not an object', 'listRuns', [1, 2], /object/],
     ['null body', 'getRun', null, /object|body/],
     ['op of unknown kind', 'write', { runId: run.id, ops: [{ kind: 'drop', opId: 'x', testId: a.id, time: 1 }] }, /kind|ops\/0/],
@@ -295,6 +296,10 @@ t.test('every store method round-trips', async (t) => {
   t.same(await ok('findRun', { target: 'linux/x86_64', runname: 'nightly' }), run);
   t.same(await f.call('findRun', { target: 'linux/x86_64', runname: 'none' }).then((r) => r.body), {}, 'no run: no result');
   t.same(await ok('getRun', { runId: run.id }), await f.store.getRun(run.id));
+  t.match(await ok<RunRecord>('setRunParams', { runId: run.id, params: { VERSION: '1.4', NOTE: 'two words' } }), {
+    params: { VERSION: '1.4', NOTE: 'two words' },
+  });
+  t.same((await f.store.getRun(run.id))!.params, { VERSION: '1.4', NOTE: 'two words' }, 'recorded with the run');
   const other = await ok<RunRecord>('ensureRun', { spec: { ...SPEC, runname: 'weekly' } });
   t.same((await ok<RunRecord[]>('listRuns', {})).map((r) => r.runname).sort(), ['nightly', 'weekly']);
   t.same(
@@ -491,6 +496,7 @@ t.test('every store method round-trips', async (t) => {
 
   const locked = await ok<RunRecord>('setRunState', { runId: run.id, state: 'locked', options: { who: 'ann@h1' } });
   t.match(locked, { state: 'locked', lockedBy: 'ann@h1' });
+  t.match(await f.call('setRunParams', { runId: run.id, params: {} }), { status: 409, body: { error: { code: 'RUN_LOCKED' } } });
   await ok('removeTests', { runId: run.id, testIds: [bx.id], options: { force: true, who: 'ann@h1' } });
   t.same(
     (await ok<TestRecord[]>('listTests', { runId: run.id })).map((r) => `${r.testname}/${r.itempath}`).sort(),

@@ -17,6 +17,7 @@ export function makeRun(id: number, over: Partial<RunRecord> = {}): RunRecord {
     updated: 1010 + id,
     lockedBy: null,
     lockedAt: null,
+    params: {},
     ...over,
   };
 }

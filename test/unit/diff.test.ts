@@ -151,6 +151,7 @@ const run = (id: number, runname: string, state: RunRecord['state'], status: str
   updated: 0,
   lockedBy: null,
   lockedAt: null,
+  params: {},
 });
 
 t.test('text lists what changed and counts the rest; JSON has everything', async (t) => {

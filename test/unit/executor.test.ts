@@ -17,6 +17,7 @@ import type { JobStart, LaunchedJob, Launcher } from '../../src/runner/launcher.
 import { buildPlan } from '../../src/runner/plan.js';
 import { Recorder } from '../../src/runner/recorder.js';
 import { buildRunGraph } from '../../src/runner/run-graph.js';
+import { NO_INPUTS } from '../../src/runner/step-refs.js';
 import type { RunPlan } from '../../src/runner/run-plan.js';
 import type { Store } from '../../src/store/store.js';
 import { HOST, makeStore, NIGHTLY } from './store-fixture.js';
@@ -176,6 +177,7 @@ async function setup(
       preclean: false,
       reset: false,
       exitCodes: 'trellis',
+      inputs: NO_INPUTS,
     }),
     expand: async () => [],
     observer,
@@ -289,6 +291,7 @@ t.test('a launcher that cannot start a job: the job is recorded INCOMPLETE/ABORT
       preclean: false,
       reset: false,
       exitCodes: 'trellis',
+      inputs: NO_INPUTS,
     }),
     expand: async () => [],
     observer: { started: () => undefined, ended: () => undefined },

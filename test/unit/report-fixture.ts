@@ -24,6 +24,7 @@ export function runRecord(extra: Partial<RunRecord> = {}): RunRecord {
     updated: T0 + 60,
     lockedBy: null,
     lockedAt: null,
+    params: {},
     ...extra,
   };
 }

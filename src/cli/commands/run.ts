@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import type { FeedCursor, RunRecord } from '../../model/records.js';
 import { RemoteStore } from '../../client/remote-store.js';
 import { resolveTarget } from '../../config/area.js';
+import { resolveParams } from '../../config/params.js';
 import { runTests, type RunObserver, type RunResult } from '../../runner/run.js';
 import { formatEnded, formatProgress, formatSummary, type Tally } from '../../report/summary.js';
 import { ExitCode } from '../../util/errors.js';
@@ -22,6 +23,8 @@ export async function execute(opts: RunOptions, ctx: CommandContext): Promise<nu
   const area = openArea(opts, ctx);
   // The target's values are names too: checked before anything (a server even) starts.
   resolveTarget(area, opts.target);
+  // Every parameter is checked before a server starts or anything runs: one line per problem.
+  const params = resolveParams(area.params, opts.param, area.configFile);
   // Checked before anything runs: a run of hours must not end in a report that cannot be written.
   const junit = opts.junit === undefined ? undefined : checkOutputFile(ctx.cwd, opts.junit, '--junit');
   const store = await openStore(area, opts, ctx, 'runner');
@@ -90,6 +93,7 @@ export async function execute(opts: RunOptions, ctx: CommandContext): Promise<nu
           force: opts.force,
           ...(opts.launcher !== undefined ? { launcher: opts.launcher } : {}),
           reqtarg: opts.reqtarg,
+          params,
         },
         {
           area,

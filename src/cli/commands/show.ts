@@ -41,7 +41,9 @@ export async function execute(opts: ShowOptions, ctx: CommandContext): Promise<n
       detail.itempath === ''
         ? (await store.listTests(run.id, { pattern: `${testname}/%` })).filter((t) => t.testname === testname && t.itempath !== '')
         : [];
-    ctx.stdout.write(`${formatTestDetail(detail, { tail: tail && bad ? { step: bad.name, text: tail } : undefined, items, resources })}\n`);
+    ctx.stdout.write(
+      `${formatTestDetail(detail, { tail: tail && bad ? { step: bad.name, text: tail } : undefined, items, resources, params: run.params })}\n`,
+    );
     return 0;
   } finally {
     await store.close();

@@ -75,7 +75,7 @@ export const logSpec = defineCommand(
       ...JSON_OPT,
       kind: {
         type: 'string',
-        describe: 'only these kinds (comma list): run, lock, unlock, forced, agent, state, removed',
+        describe: 'only these kinds (comma list): run, lock, unlock, forced, agent, params, state, removed',
         parse: parseKinds,
       },
       all: { type: 'boolean', describe: 'every event, test state changes included' },

@@ -1,4 +1,5 @@
 /** `trellis run`. */
+import { parseParamOption } from '../../config/params.js';
 import { TrellisError } from '../../util/errors.js';
 import { defineCommand, type OptionsOf } from '../command-spec.js';
 import { parseRunName, parseUpperWords, parseWholeNumber } from '../option-values.js';
@@ -24,11 +25,19 @@ export const runSpec = defineCommand({
     },
     junit: { type: 'string', describe: 'when the run ends (even on Ctrl-C), write its JUnit report to FILE' },
     reqtarg: { type: 'boolean', describe: 'refuse a target runconfigs.config does not name (also [setup] reqtarg yes)' },
+    param: {
+      type: 'string',
+      alias: 'P',
+      repeat: true,
+      describe: 'a run parameter the area declares in [params]: NAME=VALUE (repeatable)',
+      parse: parseParamOption,
+    },
   },
   examples: [
     ['$0 run -t linux/x86_64 -r nightly', 'run every test'],
     ["$0 run -t linux/x86_64 -r nightly -p 'smoke%' -j 4 --rerun FAIL", 'rerun the failed smoke tests, 4 at a time'],
     ['$0 run -t linux/x86_64 -r build-42 --junit results.xml', 'a Jenkins job: exit code plus report'],
+    ['$0 run -t linux/x86_64 -r rel-1.4 --param VERSION=1.4.2 --param CHANNEL=beta', 'give the run parameters [params] declares'],
   ],
 });
 export type RunOptions = OptionsOf<typeof runSpec>;
