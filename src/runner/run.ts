@@ -15,6 +15,7 @@ import type { JobStart, Launcher } from './launcher.js';
 import { chooseLaunchers, type LauncherSetup } from './launchers.js';
 import { Recorder } from './recorder.js';
 import { buildRunGraph, type RerunOptions } from './run-graph.js';
+import { checkSignOffs, planStarts } from './run-starts.js';
 import { planRun, registration, registrationsOf } from './run-plan.js';
 import { RunWatch } from './run-watch.js';
 import { exitCodesOf } from './step-verdict.js';
@@ -35,6 +36,8 @@ export interface RunOptions extends RerunOptions {
   launcher?: string;
   /** --reqtarg: refuse a target runconfigs.config does not name */
   reqtarg?: boolean;
+  /** --from-step NAME: where resumed tests start (with --resume) */
+  fromStep?: string;
 }
 
 /** What the runner tells whoever prints progress. */
@@ -122,7 +125,8 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
 
   const rows = await store.registerTests(run.id, registrationsOf(rp), writeOptions);
   const rowOf = new Map(rows.map((r) => [`${r.testname}\u0000${r.itempath}`, r]));
-  const graph = buildRunGraph(rp, (test, itempath) => rowOf.get(`${test}\u0000${itempath}`)!, opts);
+  const starts = await planStarts(store, run.id, rp.plan.tests, opts);
+  const graph = buildRunGraph(rp, (test, itempath) => rowOf.get(`${test}\u0000${itempath}`)!, opts, starts);
 
   const runEnv = buildRunEnv({
     env: ctx.env,
@@ -180,7 +184,8 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
       env,
       envDelta: () => envDelta(ctx.env, env),
       preclean: opts.preclean,
-      reset: !(job.row.state === 'NOT_STARTED' && job.row.status === 'n/a'),
+      reset: job.start.reset ?? !(job.row.state === 'NOT_STARTED' && job.row.status === 'n/a'),
+      startAt: job.start.startAt,
       exitCodes,
     };
   };
@@ -219,6 +224,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     onKillRequest: (rowId) => exec.killRequested(rowId, 'killed on request (trellis kill)'),
     // Jobs elsewhere: an exec that died is found by the reaper (its heartbeat stops), not by us.
     reap: launchers.remote ? { deadtime: area.setup.deadtime } : undefined,
+    onTick: () => checkSignOffs(store, run.id, exec),
   });
 
   ctx.observer.planned({

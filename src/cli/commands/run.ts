@@ -53,6 +53,14 @@ export async function execute(opts: RunOptions, ctx: CommandContext): Promise<nu
       tally.running++;
       paint();
     },
+    parked(job, comment) {
+      tally.running--;
+      clearLine();
+      ctx.stdout.write(
+        `${termLine(`${job.key}: WAITING for a sign-off (${comment}); trellis approve -t ${opts.target} -r ${opts.runname} ${job.key}`)}\n`,
+      );
+      paint(true);
+    },
     ended(job, status, comment, seconds) {
       if (seconds !== null) tally.running--;
       tally.done++;
@@ -84,6 +92,8 @@ export async function execute(opts: RunOptions, ctx: CommandContext): Promise<nu
           force: opts.force,
           ...(opts.launcher !== undefined ? { launcher: opts.launcher } : {}),
           reqtarg: opts.reqtarg,
+          resume: opts.resume || opts.fromStep !== undefined,
+          ...(opts.fromStep !== undefined ? { fromStep: opts.fromStep } : {}),
         },
         {
           area,
