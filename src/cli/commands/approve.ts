@@ -1,8 +1,7 @@
 /** `trellis approve -t T -r R TEST[/ITEM] [STEP] [--reject] [--comment C]`: sign off a manual step. */
-import os from 'node:os';
 import { displayName } from '../../model/display-name.js';
 import { approveTests } from '../../runner/approve.js';
-import { whoAmI } from '../../util/host.js';
+import { loginName, whoAmI } from '../../util/host.js';
 import { termLine } from '../../util/terminal-text.js';
 import { openRun } from '../area-access.js';
 import type { CommandContext } from '../context.js';
@@ -29,14 +28,5 @@ export async function execute(opts: ApproveOptions, ctx: CommandContext): Promis
     return 0;
   } finally {
     await store.close();
-  }
-}
-
-/** The login name [setup] approvers is checked against: the process's user, not a variable. */
-function loginName(env: Readonly<Record<string, string | undefined>>): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return env['USER'] ?? env['LOGNAME'] ?? 'unknown';
   }
 }
