@@ -16,6 +16,7 @@ const BENCHES = [
   'diff.mjs',
   'logrules.mjs',
   'in-test.mjs',
+  'manual.mjs',
   'web.mjs',
   'slurm.mjs',
   'ssh.mjs',
