@@ -24,7 +24,10 @@ function makeArea(withGates) {
   for (let i = 0; i < N; i++) write(`tests/w${String(i).padStart(3, '0')}/testconfig`, '[ezsteps]\nwork sleep 0.05\n');
   if (withGates) {
     for (let i = 0; i < N; i++) {
-      write(`tests/g${String(i).padStart(3, '0')}/testconfig`, '[requirements]\npriority 10\n[ezsteps]\nsign {manual} Approve gate\nafter true\n');
+      write(
+        `tests/g${String(i).padStart(3, '0')}/testconfig`,
+        '[requirements]\npriority 10\n[ezsteps]\nsign {manual} Approve gate\nafter true\n',
+      );
     }
   }
   return dir;
