@@ -17,6 +17,7 @@ const BENCHES = [
   'logrules.mjs',
   'in-test.mjs',
   'resources.mjs',
+  'manual.mjs',
   'web.mjs',
   'slurm.mjs',
   'ssh.mjs',

@@ -29,6 +29,7 @@ const MODULES: { [K in CommandName]: () => Promise<CommandModule<OptionsFor<K>>>
   lock: () => import('./commands/lock.js'),
   unlock: () => import('./commands/lock.js').then((m) => m.unlockCommand),
   kill: () => import('./commands/kill.js'),
+  approve: () => import('./commands/approve.js'),
   init: () => import('./commands/init.js'),
   'config-show': () => import('./commands/config-show.js'),
   step: () => import('./commands/step.js'),

@@ -11,11 +11,12 @@ import type { Area } from '../config/types.js';
 import { displayName } from '../model/display-name.js';
 import type { RunRecord } from '../model/records.js';
 import { parseStateStatus } from '../model/states.js';
+import { approveTests } from '../runner/approve.js';
 import { assertNoLiveRunner, requestKill, setStateStatus } from '../runner/run-admin.js';
 import { checkRunLock } from '../store/run-lock.js';
 import type { Store } from '../store/store.js';
 import { makeDirs } from '../util/files.js';
-import { shortHostname, whoAmI } from '../util/host.js';
+import { loginName, shortHostname, whoAmI } from '../util/host.js';
 import { readLastLine, spawnDetached } from '../util/spawn-detached.js';
 import type { RunStart, TestActions } from '../view/actions.js';
 import type { CommandContext } from './context.js';
@@ -95,6 +96,21 @@ export function createTestActions({ store, area, ctx, direct }: ActionDeps): Tes
       await checkStartable(await store.findRun(s.target, s.runname), `run of ${s.target}/${s.runname}`);
       const { pid, log } = start(s, `run ${s.target} ${s.runname}`, notify, who);
       return `run ${s.target} ${s.runname} started (pid ${pid}); log: ${log}`;
+    },
+
+    async signOff(ref, run, verdict, who, comment) {
+      const name = displayName(ref);
+      const signed = await approveTests(store, run, area, {
+        test: name,
+        step: '',
+        reject: verdict === 'reject',
+        comment: comment ?? '',
+        user: loginName(ctx.env),
+        write: { who: who ?? whoAmI(ctx.env) },
+        now: ctx.now(),
+      });
+      const what = signed.length === 1 ? displayName(signed[0]!) : `${signed.length} items of ${name}`;
+      return verdict === 'reject' ? `rejected ${what}: it fails` : `approved ${what}: its runner goes on with the next step`;
     },
 
     async kill(ref, run, who) {

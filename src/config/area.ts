@@ -155,7 +155,32 @@ function readSetup(config: ConfigFile, cpus: number): SetupConfig {
     runtimelim: runtimelim ? runtimelim : null,
     deadtime: readDuration(config.get('setup', 'deadtime'), '[setup] deadtime') ?? DEFAULT_DEADTIME,
     reqtarg: reqtarg && readFlag(reqtarg, '[setup] reqtarg') ? Object.freeze({ ...reqtarg.loc }) : null,
+    approvers: readApprovers(config.get('setup', 'approvers')),
   };
+}
+
+/** [setup] approvers USER…: user names (login names), white space or commas between them. */
+function readApprovers(value: ConfigValue | undefined): SetupConfig['approvers'] {
+  if (value === undefined) return null;
+  const users = value.text.split(/[\s,]+/).filter((u) => u !== '');
+  if (users.length === 0) {
+    throw configError(
+      'CONFIG_VALUE',
+      value.loc,
+      '[setup] approvers names nobody',
+      'write approvers USER…, or remove the line to let anyone approve',
+    );
+  }
+  const bad = users.find((u) => !/^[A-Za-z0-9_.@-]+$/.test(u));
+  if (bad !== undefined) {
+    throw configError(
+      'CONFIG_VALUE',
+      value.loc,
+      `[setup] approvers: '${termLine(bad)}' is not a user name`,
+      'write login names, e.g. approvers alice bob',
+    );
+  }
+  return Object.freeze({ users: Object.freeze(users), loc: Object.freeze({ ...value.loc }) });
 }
 
 const YES = new Set(['yes', 'y', 'true', 'on', '1']);

@@ -11,6 +11,7 @@ import { termLine } from '../util/terminal-text.js';
 import { exportValues } from './expand.js';
 import { readConfigFile } from './ini.js';
 import { readLogRules } from './log-rules.js';
+import { optionIsOn, splitStepOptions } from './step-options.js';
 import { areaPaths } from './paths.js';
 import { runconfigValues, targetEnv } from './target.js';
 import type { Area, ConfigFile, ConfigValue, ItemMapRule, ItemVar, ReadContext, Step, Target, TestDefinition, WaitMode } from './types.js';
@@ -135,7 +136,22 @@ function readSteps(config: ConfigFile): Step[] {
         'name the step with printable characters, e.g. compile',
       );
     }
-    return Object.freeze({ name, command: requireCommand(value, `[ezsteps] ${name}`), loc: value.loc });
+    const { options, command } = splitStepOptions(requireCommand(value, `[ezsteps] ${name}`), value.loc);
+    if (command.trim() === '') {
+      throw configError(
+        'CONFIG_VALUE',
+        value.loc,
+        `[ezsteps] ${name} has options but no ${optionIsOn(options, 'manual') ? 'prompt' : 'command'}`,
+        optionIsOn(options, 'manual') ? `write ${name} {manual} WHAT TO CHECK` : `write ${name} {…} COMMAND`,
+      );
+    }
+    return Object.freeze({
+      name,
+      command,
+      loc: value.loc,
+      ...(optionIsOn(options, 'manual') ? { manual: true } : {}),
+      ...(options['restartable'] === 'no' ? { restartable: false } : {}),
+    });
   });
 }
 

@@ -64,6 +64,8 @@ export interface SetupConfig {
    * was set, for messages. null: targets runconfigs.config does not name run with [default]
    */
   reqtarg: SourceLocation | null;
+  /** [setup] approvers USER…: who may sign off manual steps, and where that was set; null: anyone */
+  approvers: { readonly users: readonly string[]; readonly loc: SourceLocation } | null;
 }
 
 /** [server]: how a server of this area listens and for how long it waits. */
@@ -144,9 +146,13 @@ export type WaitMode = 'normal' | 'toplevel' | 'itemwait';
 
 export interface Step {
   readonly name: string;
-  /** shell command, run in the test's work folder */
+  /** shell command, run in the test's work folder (its `{…}` options taken off); a manual step's prompt */
   readonly command: string;
   readonly loc: SourceLocation;
+  /** `{manual}`: a sign-off; the test waits for `trellis approve` instead of running a command */
+  readonly manual?: boolean;
+  /** `{restartable=no}`: a resume never starts at this step (docs/workflows.md#resume) */
+  readonly restartable?: boolean;
 }
 
 /** One item variable: its values, or a command that yields them when the test is ready to run. */

@@ -19,7 +19,7 @@ import type { ScreenPort } from './screen.js';
 import { handleKey, initialUi, scrollFor, type Effect, type Filters, type Grid, type UiState } from './ui-state.js';
 
 /** What a user can do to a test from the dashboard; each returns the line to show. */
-export type DashboardActions = Pick<TestActions, 'rerun' | 'kill' | 'setStateStatus'>;
+export type DashboardActions = Pick<TestActions, 'rerun' | 'kill' | 'setStateStatus'> & Partial<Pick<TestActions, 'signOff'>>;
 
 export interface DashboardOptions {
   screen: ScreenPort;
@@ -158,8 +158,10 @@ class Dashboard {
         let done: Promise<string>;
         if (effect.kind === 'set') done = a.setStateStatus(effect.ref, run, effect.text);
         else if (effect.kind === 'kill') done = a.kill(effect.ref, run);
+        else if (effect.kind === 'approve' || effect.kind === 'reject')
+          done = a.signOff ? a.signOff(effect.ref, run, effect.kind) : Promise.resolve('signing off is not available here');
         else done = a.rerun(effect.ref, run, notify);
-        this.#say(`${effect.kind === 'set' ? 'setting' : effect.kind === 'kill' ? 'killing' : 'rerunning'}...`);
+        this.#say(`${DOING[effect.kind]}...`);
         done.then(notify, (err: Error) => notify(err.message));
       }
     }
@@ -299,3 +301,12 @@ class Dashboard {
     this.#detailTimer = undefined;
   }
 }
+
+/** What the status line says while an action is under way. */
+const DOING: Readonly<Record<'set' | 'kill' | 'rerun' | 'approve' | 'reject', string>> = {
+  set: 'setting',
+  kill: 'killing',
+  rerun: 'rerunning',
+  approve: 'approving',
+  reject: 'rejecting',
+};

@@ -15,6 +15,8 @@ const KEYS: readonly [string, string][] = [
   ['u', 'clear every filter'],
   ['R', 'rerun the selected test (asks first; starts `trellis run --rerun-all`)'],
   ['K', 'kill the selected test (asks first; its run must be live)'],
+  ['A', 'approve the manual step the selected test waits at (asks first)'],
+  ['X', 'reject that step: the test fails (asks first)'],
   ['S', 'set STATE,STATUS of the selected test (either may be empty)'],
   ['q', 'quit (in the detail view: back to the matrix);  C-c quits anywhere'],
 ];

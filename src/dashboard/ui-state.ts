@@ -22,7 +22,7 @@ export interface Prompt {
 }
 
 export interface Confirm {
-  action: 'rerun' | 'kill';
+  action: 'rerun' | 'kill' | 'approve' | 'reject';
   ref: CellRef;
   question: string;
 }
@@ -56,7 +56,7 @@ export interface Grid {
 export type Effect =
   | { kind: 'quit' }
   | { kind: 'filters' }
-  | { kind: 'rerun' | 'kill'; ref: CellRef }
+  | { kind: 'rerun' | 'kill' | 'approve' | 'reject'; ref: CellRef }
   | { kind: 'set'; ref: CellRef; text: string };
 
 export interface KeyResult {
@@ -180,7 +180,9 @@ function handleMatrixKey(ui: UiState, key: string, grid: Grid): KeyResult {
     }
     case 'R':
     case 'K':
-    case 'S': {
+    case 'S':
+    case 'A':
+    case 'X': {
       const ref = selectedCell(ui, grid);
       return ref ? askAction(ui, key, ref, grid.runs[col]) : { ui: { ...ui, message: 'no test selected' } };
     }
@@ -217,6 +219,8 @@ function handleDetailKey(ui: UiState, key: string): KeyResult {
     case 'R':
     case 'K':
     case 'S':
+    case 'A':
+    case 'X':
       return askAction(ui, key, d, undefined);
     default:
       return { ui };
@@ -234,9 +238,12 @@ function askAction(ui: UiState, key: string, ref: CellRef, run: RunRecord | unde
       },
     };
   }
-  const action = key === 'R' ? 'rerun' : 'kill';
+  const action = ACTION_KEYS[key] ?? 'kill';
   return { ui: { ...ui, confirm: { action, ref: ref0, question: `${action} ${displayName(ref)}${where}? (y/n)` } } };
 }
+
+/** The keys that act on a test after a `y/n`: A and X sign off a manual step (approve, reject). */
+const ACTION_KEYS: Readonly<Record<string, Confirm['action']>> = { R: 'rerun', K: 'kill', A: 'approve', X: 'reject' };
 
 function handlePromptKey(ui: UiState, prompt: Prompt, key: string): KeyResult {
   switch (key) {

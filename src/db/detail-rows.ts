@@ -110,7 +110,7 @@ export class DetailRows {
       exitCode: op.exitCode ?? null,
       hasExitCode: op.exitCode === undefined ? 0 : 1,
       time: op.time,
-      end: op.state === 'RUNNING' ? null : op.time,
+      end: op.state === 'RUNNING' || op.state === 'WAITING' ? null : op.time,
       logfile: op.logfile ?? null,
       comment: op.comment ?? null,
       pid: op.pid ?? null,
@@ -161,6 +161,11 @@ export class DetailRows {
   deleteFor(testId: number): void {
     this.#sql.get(`DELETE FROM steps WHERE test_id = ?`).run(testId);
     this.#sql.get(`DELETE FROM test_data WHERE test_id = ?`).run(testId);
+  }
+
+  /** Deletes a test's steps from order `seq` on (a resume keeps the ones before). */
+  deleteStepsFrom(testId: number, seq: number): void {
+    this.#sql.get(`DELETE FROM steps WHERE test_id = ? AND seq >= ?`).run(testId, seq);
   }
 
   /** A test's steps in the order they first appeared. */

@@ -81,7 +81,8 @@ export interface StepRecord {
   name: string;
   /** order within the test, from 1 */
   seq: number;
-  state: 'RUNNING' | 'COMPLETED' | 'KILLED';
+  /** WAITING: a manual step whose sign-off is due (status MANUAL, its prompt as comment) */
+  state: 'RUNNING' | 'COMPLETED' | 'KILLED' | 'WAITING';
   status: string;
   exitCode: number | null;
   start: number;
@@ -216,7 +217,18 @@ export type WriteOp =
   /** Replaces what the log rules found in one step's log (its summary). */
   | { kind: 'rules'; opId: string; testId: number; step: string; rules: RuleSummary[]; time: number }
   /** Resets a test for a rerun: NOT_STARTED, n/a, no steps, no data, no rule summaries, no times. */
-  | { kind: 'reset'; opId: string; testId: number; time: number };
+  | { kind: 'reset'; opId: string; testId: number; time: number }
+  /**
+   * Resets a test for a resume (`trellis run --resume`): as `reset`, but the steps recorded before
+   * `fromStep` (and the test's data) stay; the run's log says which were kept.
+   */
+  | { kind: 'resume'; opId: string; testId: number; fromStep: string; time: number }
+  /**
+   * A sign-off (`trellis approve`): the test's waiting manual step passes (`approve`) or fails
+   * (`reject`, which ends the test COMPLETED/FAIL). Refused (NOT_WAITING, NO_STEP) unless the test
+   * waits, at `step` when it is not ''. Who and when go to the run's log.
+   */
+  | { kind: 'approve'; opId: string; testId: number; step: string; verdict: 'approve' | 'reject'; comment: string; time: number };
 
 /** Options that go with a batch of writes. */
 export interface WriteOptions {

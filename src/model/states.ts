@@ -12,6 +12,7 @@ export const TEST_STATES = [
   'KILLREQ',
   'KILLED',
   'INCOMPLETE',
+  'WAITING',
   'DELETED',
   'ARCHIVED',
 ] as const;
@@ -31,6 +32,7 @@ export const KNOWN_STATUSES = [
   'ZERO_ITEMS',
   'TIMED_OUT',
   'DEAD',
+  'MANUAL',
 ] as const;
 export type KnownStatus = (typeof KNOWN_STATUSES)[number];
 /** A status is a string: Megatest users set their own, which rank as unknown. */
@@ -44,6 +46,14 @@ export const SUCCESS_STATUSES: ReadonlySet<string> = new Set(['PASS', 'WARN', 'W
 
 /** States in which a test is doing or about to do work. */
 export const ACTIVE_STATES: ReadonlySet<TestState> = new Set(['LAUNCHED', 'RUNNING', 'KILLREQ']);
+
+/**
+ * A test parked on a manual step (state WAITING): it holds no job slot and no runner; status MANUAL
+ * while its sign-off is due, n/a once approved and waiting for a runner to go on with it.
+ */
+export const WAITING_STATE: TestState = 'WAITING';
+/** The status of a test whose manual step waits for `trellis approve`. */
+export const MANUAL_STATUS = 'MANUAL';
 
 /** States after which nothing more happens to a test until it is rerun. */
 export const FINAL_STATES: ReadonlySet<TestState> = new Set(['COMPLETED', 'KILLED', 'INCOMPLETE']);
@@ -82,6 +92,7 @@ const STATUS_ORDER: readonly string[] = [
   'WARN',
   'CHECK',
   'n/a',
+  'MANUAL',
   '\u0000unknown',
   'ZERO_ITEMS',
   'PREQ_FAIL',
@@ -143,6 +154,9 @@ function rollUpState(list: readonly { state: string; status: string }[]): TestSt
   const has = (state: string): boolean => list.some((i) => i.state === state);
   if (has('KILLREQ')) return 'KILLREQ';
   if (has('LAUNCHED') || has('RUNNING')) return 'RUNNING';
+  // Items parked on a sign-off, nothing else active: the test waits for it.
+  if (has('WAITING') && list.every((i) => i.state === 'WAITING' || isFinal(i.state, i.status) || i.state === 'NOT_STARTED'))
+    return 'WAITING';
   const allNotStarted = list.every((i) => i.state === 'NOT_STARTED');
   if (!list.every((i) => isFinal(i.state, i.status))) return allNotStarted ? 'NOT_STARTED' : 'RUNNING';
   if (has('INCOMPLETE')) return 'INCOMPLETE';
@@ -183,4 +197,9 @@ export function parseStateStatus(text: string, where: string): { state?: TestSta
 export function parseState(s: string): TestState | undefined {
   const up = s.toUpperCase();
   return (TEST_STATES as readonly string[]).includes(up) ? (up as TestState) : undefined;
+}
+
+/** True while a test's manual step still waits for `trellis approve` (WAITING/MANUAL). */
+export function awaitsSignOff(test: { state: string; status: string }): boolean {
+  return test.state === 'WAITING' && test.status === MANUAL_STATUS;
 }

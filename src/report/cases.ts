@@ -4,7 +4,7 @@
  * (passed, failed, error, skipped) with a one-line message naming the step at fault.
  */
 import type { StepRecord, TestDetail } from '../model/records.js';
-import { isSuccess } from '../model/states.js';
+import { awaitsSignOff, isSuccess } from '../model/states.js';
 import { describeFailedRules, failedRules } from '../model/rule-text.js';
 
 export type Outcome = 'passed' | 'failed' | 'error' | 'skipped';
@@ -77,6 +77,14 @@ function judgeRow(t: TestDetail): Verdict {
   const outcome = classifyOutcome(t.state, t.status);
   const comment = t.comment.trim();
   if (outcome === 'passed') return { outcome, message: t.status === 'PASS' ? '' : joinParts(t.status, comment) };
+  if (outcome === 'skipped' && t.state === 'WAITING') {
+    // Parked on a manual step: pending, with the prompt (its comment) for whoever reads the report.
+    const step = t.steps.find((s) => s.state === 'WAITING');
+    const message = awaitsSignOff(t)
+      ? `waiting for a sign-off${comment ? `: ${comment.replace(/^sign-off due at /, '')}` : ''}`
+      : `signed off, waiting for a runner to go on${comment ? `: ${comment}` : ''}`;
+    return withStep({ outcome, message }, step);
+  }
   if (outcome === 'skipped') {
     // The launcher's [skip] comments already start with 'skipped: '.
     const said = comment.replace(/^skipped:\s*/, '');

@@ -8,7 +8,7 @@ import { displayName } from '../model/display-name.js';
 import { formatTable, formatTime, isoTime } from './table.js';
 
 /** Kinds shown without --kind or --all. */
-export const DEFAULT_LOG_KINDS: readonly string[] = ['run', 'lock', 'unlock', 'forced', 'agent', 'params'];
+export const DEFAULT_LOG_KINDS: readonly string[] = ['run', 'lock', 'unlock', 'forced', 'agent', 'params', 'approve', 'reject', 'resume'];
 /** Every kind the store writes, for help and validation messages. */
 export const LOG_KINDS: readonly string[] = [...DEFAULT_LOG_KINDS, 'state', 'removed'];
 

@@ -48,7 +48,8 @@ function formatGroup(out: string[], g: CaseGroup, n: number): void {
 
 function formatPoint(out: string[], indent: string, n: number, name: string, c: TestDetail, v: Verdict): void {
   const ok = v.outcome === 'passed' || v.outcome === 'skipped';
-  const skip = v.outcome === 'skipped' ? ` # SKIP ${comment(v.message)}` : '';
+  // A test parked on a sign-off is not skipped but pending: TAP's TODO says that.
+  const skip = v.outcome === 'skipped' ? ` # ${c.state === 'WAITING' ? 'TODO' : 'SKIP'} ${comment(v.message)}` : '';
   out.push(`${indent}${ok ? 'ok' : 'not ok'} ${n} - ${description(name)}${skip}`, `${indent}  ---`);
   if (v.message) out.push(`${indent}  message: ${yamlString(v.message)}`);
   for (const line of yamlFields(c, v)) out.push(`${indent}  ${line}`);

@@ -191,6 +191,7 @@ class JobSet {
         env: execEnv(ctx.env, spec.env, ctx.binDir),
         preclean: false,
         reset: false,
+        startAt: spec.startAt ?? 0,
         exitCodes: spec.exitCodes,
         inputs: spec.inputs,
       },
@@ -279,5 +280,7 @@ class JobSet {
 /** exec's exit code: 0 when the job succeeded, 1 when it did not, 130 when it was stopped by a signal. */
 export function execExitCode(result: ExecResult, signalled: boolean): number {
   if (signalled) return 130;
+  // Parked on a manual step is not a failure: the job did what it could until its sign-off.
+  if (result.outcome.state === 'WAITING') return 0;
   return result.outcome.state === 'COMPLETED' && isSuccess(result.outcome.status) ? 0 : 1;
 }

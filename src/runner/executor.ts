@@ -16,6 +16,8 @@ export interface RunObserver {
   ended(job: Job, status: string, comment: string, seconds: number | null): void;
   /** a job waits for shared resources (without a slot): what it waits for and who holds it */
   waiting?(job: Job, comment: string): void;
+  /** a job reached a manual step and waits for its sign-off, holding no slot */
+  parked?(job: Job, comment: string): void;
 }
 
 export interface ExecutorOptions {
@@ -61,6 +63,10 @@ export class RunExecutor {
   readonly #jobsByRow = new Map<number, Job>();
   /** rows whose resources are being claimed, and the kill reason of those asked to stop meanwhile */
   readonly #claiming = new Map<number, string | undefined>();
+  /** jobs parked on a sign-off, by row id */
+  readonly #parked = new Map<number, Job>();
+  /** keeps the process alive while only parked jobs are left (every other timer is unref'd) */
+  #keepAlive: NodeJS.Timeout | undefined;
   #interrupted = false;
   #idle: (() => void) | undefined;
 
@@ -75,10 +81,14 @@ export class RunExecutor {
       },
       expand: async (node) => {
         const jobs = await opts.expand(node);
-        for (const j of jobs) this.#jobsByRow.set(j.row.id, j);
+        for (const j of jobs) this.#track(j);
         return jobs;
       },
-      idle: () => this.#idle?.(),
+      idle: () => {
+        this.#parked.clear();
+        this.#syncKeepAlive();
+        this.#idle?.();
+      },
     });
   }
 
@@ -89,7 +99,7 @@ export class RunExecutor {
 
   /** Schedules the nodes (in dependency order); resolves when every launched job has ended and is recorded. */
   async execute(nodes: readonly TestNode[]): Promise<void> {
-    for (const node of nodes) for (const job of node.jobs ?? []) this.#jobsByRow.set(job.row.id, job);
+    for (const node of nodes) for (const job of node.jobs ?? []) this.#track(job);
     const idle = new Promise<void>((resolve) => (this.#idle = resolve));
     this.#scheduler.start(nodes);
     await idle;
@@ -108,7 +118,7 @@ export class RunExecutor {
     for (const { launched } of this.#running.values()) launched.kill(reason);
   }
 
-  /** A kill request for row `rowId`: stop it if it runs, settle it if it is still queued. */
+  /** A kill request for row `rowId`: stop it if it runs, settle it if it is still queued or parked. */
   killRequested(rowId: number, reason: string): void {
     const entry = this.#running.get(rowId);
     if (entry) {
@@ -121,9 +131,45 @@ export class RunExecutor {
       return;
     }
     const job = this.#jobsByRow.get(rowId);
+    if (this.#parked.delete(rowId)) this.#syncKeepAlive();
     if (job) {
       this.#scheduler.cancel(job, 'ABORT', reason);
       if (job.phase === 'done') this.#opts.gate?.leave(job);
+    }
+  }
+
+  /** The jobs parked on a sign-off now. */
+  parkedJobs(): Job[] {
+    return [...this.#parked.values()];
+  }
+
+  /** A parked job's sign-off was approved: it queues again, to start at step index `startAt`. */
+  signedOff(job: Job, startAt: number): void {
+    if (!this.#parked.delete(job.row.id)) return;
+    this.#syncKeepAlive();
+    job.start = { startAt, reset: false, parked: false };
+    this.#scheduler.resume(job);
+  }
+
+  /** A parked job ended without running on (rejected, or ended by someone else): what waits on it learns. */
+  endedWhileParked(job: Job, status: string, comment: string): void {
+    if (!this.#parked.delete(job.row.id)) return;
+    this.#syncKeepAlive();
+    this.#opts.observer.ended(job, status, comment, null);
+    this.#scheduler.finish(job, status, comment);
+  }
+
+  #track(job: Job): void {
+    this.#jobsByRow.set(job.row.id, job);
+    if (job.run && job.start.parked) this.#parked.set(job.row.id, job);
+    this.#syncKeepAlive();
+  }
+
+  #syncKeepAlive(): void {
+    if (this.#parked.size > 0 && this.#keepAlive === undefined) this.#keepAlive = setInterval(() => undefined, 60_000);
+    else if (this.#parked.size === 0 && this.#keepAlive !== undefined) {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = undefined;
     }
   }
 
@@ -187,6 +233,18 @@ export class RunExecutor {
     this.#running.delete(job.row.id);
     // Its shares go back as soon as its processes are gone: a test waiting in another run may start.
     this.#opts.gate?.leave(job);
+    if (outcome.state === 'WAITING' && !this.#interrupted) {
+      this.#parked.set(job.row.id, job);
+      this.#syncKeepAlive();
+      this.#opts.observer.parked?.(job, outcome.comment);
+      this.#scheduler.park(job);
+      return;
+    }
+    if (outcome.state === 'WAITING') {
+      // Ctrl-C came as it parked: it stays parked in the store, and this run stops waiting for it.
+      this.#scheduler.park(job);
+      return;
+    }
     this.#opts.observer.ended(job, outcome.status, outcome.comment, entry ? this.#opts.now() - entry.t0 : null);
     // The slot goes to the next job now; what waits on this one waits for its end to be recorded.
     this.#scheduler.release(job);

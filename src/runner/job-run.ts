@@ -13,7 +13,7 @@ import type { Step, TestDefinition } from '../config/types.js';
 import { judgeJob, stepEndsJob } from '../model/job-outcome.js';
 import type { TestDetail, WriteOptions } from '../model/records.js';
 import { matchPercent } from '../model/pattern.js';
-import { worseStatus } from '../model/states.js';
+import { MANUAL_STATUS, worseStatus } from '../model/states.js';
 import { jobSpecFile, removeStepExits, stepExitFile, stepLogFile, writeStepVerdict } from '../store/job-files.js';
 import type { Store } from '../store/store.js';
 import { encodePathComponent } from '../util/sanitize.js';
@@ -42,17 +42,22 @@ export interface JobRunSpec {
   env: Record<string, string>;
   /** remove the work folder before running (--preclean) */
   preclean: boolean;
-  /** the row is not pristine (a rerun): clear its steps and data first */
+  /** the row is not pristine (a rerun): clear its steps and data first (from `startAt` on, for a resume) */
   reset: boolean;
+  /**
+   * Index in stepsOf(def) of the first step to run: 0 runs them all; more keeps the steps before
+   * it (a resume, or a test going on after its sign-off) and takes their statuses into the verdict.
+   */
+  startAt: number;
   /** how exit codes become statuses, and which statuses end the job: the area's kind */
   exitCodes: ExitCodeMap;
   /** the run's parameters and the producers whose values `{TEST:NAME}` reads */
   inputs: StepInputs;
 }
 
-/** How a job ended. */
+/** How a job ended; WAITING: it reached a manual step and is parked until its sign-off. */
 export interface JobOutcome {
-  state: 'COMPLETED' | 'KILLED' | 'INCOMPLETE';
+  state: 'COMPLETED' | 'KILLED' | 'INCOMPLETE' | 'WAITING';
   status: string;
   comment: string;
 }
@@ -121,7 +126,7 @@ export class JobRun {
     const { recorder } = ctx;
     const id = spec.testId;
     if (ctx.role === 'local') {
-      if (spec.reset) recorder.push({ kind: 'reset', testId: id });
+      if (spec.reset) recorder.push(resetOpOf(spec));
       // No status here: the reset (or a pristine row) already says n/a, and a test that reports on
       // itself before this write lands must keep what it reported.
       recorder.setTest(id, {
@@ -129,7 +134,8 @@ export class JobRun {
         host: ctx.host,
         pid: ctx.pid,
         agentId: ctx.agentId,
-        start: ctx.now(),
+        // A test going on after its sign-off keeps its start: its time is the whole flow's.
+        ...(spec.startAt > 0 && !spec.reset ? {} : { start: ctx.now() }),
         end: null,
         rundir: spec.workDir,
         launcher: 'local',
@@ -145,7 +151,12 @@ export class JobRun {
       recorder.setTest(id, { start: ctx.now(), end: null });
     }
     const outcome = await this.#execute(spec, ctx);
-    recorder.setTest(id, { state: outcome.state, status: outcome.status, comment: outcome.comment, end: ctx.now() });
+    if (outcome.state === 'WAITING') {
+      // Parked: no runner or exec owns it while it waits; the reaper leaves WAITING rows alone.
+      recorder.setTest(id, { state: 'WAITING', status: outcome.status, comment: outcome.comment, end: null, agentId: null, pid: null });
+    } else {
+      recorder.setTest(id, { state: outcome.state, status: outcome.status, comment: outcome.comment, end: ctx.now() });
+    }
     await runTriggers(spec, outcome, ctx.shell);
     return outcome;
   }
@@ -153,16 +164,17 @@ export class JobRun {
   async #execute(spec: JobRunSpec, ctx: JobRunContext): Promise<JobOutcome> {
     const steps = stepsOf(spec.def);
     try {
-      prepareWorkDir(spec, steps, ctx.role);
+      prepareWorkDir(spec, steps, ctx.role, spec.startAt);
     } catch (err) {
       return { state: 'COMPLETED', status: 'ABORT', comment: `could not prepare ${spec.workDir}: ${(err as Error).message}` };
     }
-    const skip = checkSkip(spec);
+    const skip = spec.startAt === 0 ? checkSkip(spec) : undefined;
     if (skip) return { state: 'COMPLETED', status: 'SKIP', comment: skip };
     const missing = missingRunscript(spec.def, spec.env['PATH'] ?? '');
     if (missing) return { state: 'COMPLETED', status: 'FAIL', comment: missing };
     // Allowed (docs/config-reference.md): a test with nothing to run is a waiton anchor, and passes.
     if (steps.length === 0) return { state: 'COMPLETED', status: 'PASS', comment: 'no steps to run' };
+    const startAt = Math.min(Math.max(spec.startAt, 0), steps.length);
     if (this.#stop) return killedOutcome(this.#stop);
     ctx.recorder.setTest(spec.testId, { state: 'RUNNING' });
     fs.rmSync(reportMarkFile(spec.workDir), { force: true });
@@ -170,14 +182,20 @@ export class JobRun {
     if (limit !== null && limit > 0) {
       this.#timer = setTimeout(() => this.stop('TIMED_OUT', `runtime limit of ${limit}s exceeded`), limit * 1000);
     }
-    let status = 'PASS';
-    let comment = '';
+    // Steps kept from before (a resume, a sign-off) count as if they had run now.
+    let { status, comment } = startAt === 0 ? { status: 'PASS', comment: '' } : await keptVerdict(spec, ctx, steps.slice(0, startAt));
+    let parked: Step | undefined;
     // As Megatest: each step finds the scripts of its work folder by name (`.` last on PATH).
     const env = { ...spec.env, PATH: `${spec.env['PATH'] ?? '/usr/bin:/bin'}${path.delimiter}.` };
     const channel = openJobChannel(spec, ctx);
     try {
-      for (const step of steps) {
+      for (const step of steps.slice(startAt)) {
         if (this.#stop) break;
+        if (step.manual) {
+          parked = step;
+          recordSignOffDue(spec, ctx, step);
+          break;
+        }
         const result = await this.#runStep(spec, ctx, step, env);
         // The comment says why the status is what it is: the step that made it worst.
         if (worseStatus(status, result.status) !== status) comment = result.comment;
@@ -193,6 +211,7 @@ export class JobRun {
     }
     const stopped = this.#stopRequest();
     if (stopped) return killedOutcome(stopped);
+    if (parked) return { state: 'WAITING', status: MANUAL_STATUS, comment: signOffComment(parked) };
     // What the test reported itself (its helpers wrote it before its steps ended, and left the
     // mark); the runner's own queued writes do not change status or data, so need not land first.
     const reported = fs.existsSync(reportMarkFile(spec.workDir)) ? await ctx.readTest(spec.testId) : undefined;
@@ -315,6 +334,46 @@ export class JobRun {
   }
 }
 
+/** The write that clears a row before it runs again: all of it, or (a resume) from its start step on. */
+export function resetOpOf(
+  spec: Pick<JobRunSpec, 'def' | 'startAt' | 'testId'>,
+): { kind: 'reset'; testId: number } | { kind: 'resume'; testId: number; fromStep: string } {
+  const from = spec.startAt > 0 ? stepsOf(spec.def)[spec.startAt] : undefined;
+  return from ? { kind: 'resume', testId: spec.testId, fromStep: from.name } : { kind: 'reset', testId: spec.testId };
+}
+
+/** The worst status of the kept steps as recorded (PASS when none is), with the comment of the worst. */
+async function keptVerdict(spec: JobRunSpec, ctx: JobRunContext, kept: readonly Step[]): Promise<{ status: string; comment: string }> {
+  const row = await ctx.readTest(spec.testId);
+  let status = 'PASS';
+  let comment = '';
+  for (const step of kept) {
+    const rec = row?.steps.find((s) => s.name === step.name);
+    if (rec === undefined || rec.state !== 'COMPLETED') continue;
+    if (worseStatus(status, rec.status) !== status) comment = rec.comment;
+    status = worseStatus(status, rec.status);
+  }
+  return { status, comment };
+}
+
+/** A manual step's row while its sign-off is due: WAITING/MANUAL, its prompt as the comment. */
+function recordSignOffDue(spec: JobRunSpec, ctx: JobRunContext, step: Step): void {
+  ctx.recorder.push({
+    kind: 'step',
+    testId: spec.testId,
+    name: step.name,
+    state: 'WAITING',
+    status: MANUAL_STATUS,
+    comment: step.command,
+    logfile: '',
+  });
+}
+
+/** What a parked test says about itself (`list tests`, `show`, reports): the step and its prompt. */
+export function signOffComment(step: Pick<Step, 'name' | 'command'>): string {
+  return `sign-off due at step ${step.name}: ${step.command.trim()}`;
+}
+
 function killedOutcome(stop: { status: string; reason: string }): JobOutcome {
   return { state: 'KILLED', status: stop.status, comment: stop.reason };
 }
@@ -374,8 +433,9 @@ export function stepsOf(def: JobDefinition): Step[] {
  * small job file here naming its steps (the reaper's list, should the runner die); `trellis exec`
  * finds the whole spec already written by the runner.
  */
-function prepareWorkDir(spec: JobRunSpec, steps: readonly Step[], role: JobRunContext['role']): void {
-  if (spec.preclean) fs.rmSync(spec.workDir, { recursive: true, force: true });
+function prepareWorkDir(spec: JobRunSpec, steps: readonly Step[], role: JobRunContext['role'], startAt: number): void {
+  // A resume keeps the logs of the steps before its start: never preclean it.
+  if (spec.preclean && startAt === 0) fs.rmSync(spec.workDir, { recursive: true, force: true });
   fs.mkdirSync(spec.workDir, { recursive: true });
   // Copy the test's files (scripts, data) so steps find them beside their logs.
   for (const entry of fs.readdirSync(spec.def.dir, { withFileTypes: true })) {
@@ -388,7 +448,7 @@ function prepareWorkDir(spec: JobRunSpec, steps: readonly Step[], role: JobRunCo
   // Exit files of an earlier attempt in this folder would pass for this one's.
   removeStepExits(
     spec.workDir,
-    steps.map((s) => s.name),
+    steps.slice(startAt).map((s) => s.name),
   );
   if (role === 'local') {
     const job = {

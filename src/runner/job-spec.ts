@@ -52,6 +52,8 @@ export interface JobSpec {
   who: string;
   /** [setup] deadtime of the area: how long exec's heartbeat may be silent */
   deadtime: number;
+  /** the first step to run (index in the steps with the runscript last); absent: 0 */
+  startAt?: number;
 }
 
 /** Writes the spec into its work folder (atomically: exec never reads half of one). */
@@ -123,6 +125,7 @@ export function validateJobSpec(value: unknown, file: string): JobSpec {
   int('testId');
   if (typeof v['force'] !== 'boolean') throw fail("has no valid 'force'");
   if (typeof v['deadtime'] !== 'number' || !(v['deadtime'] > 0)) throw fail("has no valid 'deadtime'");
+  if (v['startAt'] !== undefined && (!Number.isInteger(v['startAt']) || (v['startAt'] as number) < 0)) throw fail("has no valid 'startAt'");
   const runArea = path.resolve(v['runArea'] as string);
   const workDir = path.resolve(v['workDir'] as string);
   if (!isInside(runArea, workDir) || workDir === runArea)
@@ -209,7 +212,13 @@ export function jobDefinitionOf(def: JobDefinition): JobDefinitionJson {
     name: def.name,
     dir: def.dir,
     configFile: def.configFile,
-    steps: def.steps.map((s) => ({ name: s.name, command: s.command, loc: s.loc })),
+    steps: def.steps.map((s) => ({
+      name: s.name,
+      command: s.command,
+      loc: s.loc,
+      ...(s.manual ? { manual: true } : {}),
+      ...(s.restartable === false ? { restartable: false } : {}),
+    })),
     ...(def.runscript ? { runscript: { command: def.runscript.command, loc: def.runscript.loc } } : {}),
     skip: { ...def.skip },
     triggers: def.triggers.map((t) => ({ when: t.when, command: t.command, loc: t.loc })),

@@ -30,6 +30,8 @@ export interface JobStart {
   preclean: boolean;
   /** the row is not pristine (a rerun): clear its steps and data first */
   reset: boolean;
+  /** index in stepsOf(def) of the first step to run (a resume, or going on after a sign-off); 0 for all */
+  startAt: number;
   /** how the area maps exit codes (Megatest's rule for a megatest.config area) */
   exitCodes: ExitCodeMap;
   /** what fills in `{NAME}` and `{TEST:NAME}` in the steps: the run's parameters, the producers waited on */

@@ -24,6 +24,7 @@ export class LocalLauncher implements Launcher {
         env: job.env,
         preclean: job.preclean,
         reset: job.reset,
+        startAt: job.startAt,
         exitCodes: job.exitCodes,
         inputs: job.inputs,
       },

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import type { TestDetail } from '../model/records.js';
 import { FINAL_STATES, type TestState } from '../model/states.js';
+import { resetOpOf } from './job-run.js';
 import type { Store } from '../store/store.js';
 import { displayName } from '../model/display-name.js';
 import { jobDefinitionOf, writeJobSpec, type JobSpec } from './job-spec.js';
@@ -116,10 +117,10 @@ export class RemoteJob implements LaunchedJob {
     const job = this.#job;
     const launchId = randomUUID();
     const spec = this.#spec(launchId);
-    if (job.preclean) fs.rmSync(job.workDir, { recursive: true, force: true });
+    if (job.preclean && job.startAt === 0) fs.rmSync(job.workDir, { recursive: true, force: true });
     fs.mkdirSync(job.workDir, { recursive: true });
     const specFile = writeJobSpec(spec);
-    if (job.reset) recorder.push({ kind: 'reset', testId: job.testId });
+    if (job.reset) recorder.push(resetOpOf(job));
     recorder.setTest(job.testId, {
       state: 'LAUNCHED',
       host: '',
@@ -138,7 +139,7 @@ export class RemoteJob implements LaunchedJob {
     this.#launchId = launchId;
     if (this.#stop) return this.#end({ state: 'KILLED', status: this.#stop.status, comment: this.#stop.reason });
     const unwatch = this.#ctx.follower.watch(job.testId, (cell) => {
-      if (FINAL_STATES.has(cell.state)) void this.#checkRow();
+      if (endsLaunch(cell.state)) void this.#checkRow();
     });
     try {
       for (;;) {
@@ -236,7 +237,7 @@ export class RemoteJob implements LaunchedJob {
   }
 
   #isOurEnd(row: TestDetail): boolean {
-    return row.launchId === this.#launchId && FINAL_STATES.has(row.state);
+    return row.launchId === this.#launchId && endsLaunch(row.state);
   }
 
   async #readRow(): Promise<TestDetail | undefined> {
@@ -289,16 +290,23 @@ export class RemoteJob implements LaunchedJob {
       force: c.force,
       who: c.who,
       deadtime: c.deadtime,
+      ...(job.startAt > 0 ? { startAt: job.startAt } : {}),
     };
   }
 }
 
 function outcomeOf(row: TestDetail): JobOutcome {
-  const state: JobOutcome['state'] = row.state === 'KILLED' ? 'KILLED' : row.state === 'INCOMPLETE' ? 'INCOMPLETE' : 'COMPLETED';
+  const state: JobOutcome['state'] =
+    row.state === 'KILLED' ? 'KILLED' : row.state === 'INCOMPLETE' ? 'INCOMPLETE' : row.state === 'WAITING' ? 'WAITING' : 'COMPLETED';
   return { state, status: row.status, comment: row.comment };
 }
 
 /** `test` or `test/item`, for engines' job names. */
 export function jobLabel(job: JobStart): string {
   return displayName(job);
+}
+
+/** A launch is over when its row is final, or parked on a manual step (exec ended there). */
+function endsLaunch(state: TestState): boolean {
+  return FINAL_STATES.has(state) || state === 'WAITING';
 }

@@ -8,10 +8,15 @@ import type { TestRecord } from '../model/records.js';
 import { isFinal, isSuccess } from '../model/states.js';
 import type { PlannedTest } from './plan.js';
 import type { RunPlan } from './run-plan.js';
-import type { Job, TestNode } from './scheduler.js';
+import type { Job, StartPoint, TestNode } from './scheduler.js';
+
+/** A job that starts at its first step, its row cleared if it is not pristine. */
+export const FROM_THE_START: StartPoint = Object.freeze({ startAt: 0, reset: undefined, parked: false });
 
 /** Which recorded results a run replaces (`trellis run --rerun …`). */
 export interface RerunOptions {
+  /** --resume: rerun the tests that did not succeed, from their failed step */
+  resume?: boolean;
   rerun: string[];
   rerunClean: boolean;
   rerunAll: boolean;
@@ -29,7 +34,12 @@ export interface RunGraph {
 }
 
 /** Builds the graph from the plan and the registered rows (`rowOf(test, itempath)`). */
-export function buildRunGraph(rp: RunPlan, rowOf: (test: string, itempath: string) => TestRecord, reruns: RerunOptions): RunGraph {
+export function buildRunGraph(
+  rp: RunPlan,
+  rowOf: (test: string, itempath: string) => TestRecord,
+  reruns: RerunOptions,
+  startOf: (row: TestRecord, run: boolean) => StartPoint = () => FROM_THE_START,
+): RunGraph {
   const planned = new Map(rp.plan.tests.map((p) => [p.def.name, p]));
   const nodeOf = new Map<string, TestNode>();
   const jobs: Job[] = [];
@@ -46,6 +56,7 @@ export function buildRunGraph(rp: RunPlan, rowOf: (test: string, itempath: strin
       run,
       selected: p.selected,
       phase: 'waiting',
+      start: startOf(row, run),
       unmet: 0,
       status: run ? 'n/a' : row.status,
       comment: '',
@@ -93,6 +104,7 @@ export function decideRerun(selected: boolean, row: TestRecord, opts: RerunOptio
   if (row.state !== 'COMPLETED' || !isFinal(row.state, row.status)) return true;
   if (!selected) return false;
   if (opts.rerunAll) return true;
+  if (opts.resume && !isSuccess(row.status)) return true;
   if (opts.rerunClean && !isSuccess(row.status)) return true;
   return opts.rerun.includes(row.status);
 }

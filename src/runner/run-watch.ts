@@ -53,6 +53,7 @@ export class RunWatch {
         this.#seen.add(t.id);
         this.#opts.onKillRequest(t.id);
       }
+      await this.#opts.onTick?.();
     } catch {
       // A failed check is retried on the next tick; the recorder reports real write failures.
     } finally {
@@ -69,6 +70,8 @@ export interface RunWatchOptions {
   /** seconds between checks */
   everySeconds: number;
   onKillRequest: (testId: number) => void;
+  /** one more check on each tick (the sign-offs of parked tests) */
+  onTick?: () => Promise<void>;
   /** look for dead agents of the run every few seconds (jobs run by `trellis exec` elsewhere) */
   reap?: { deadtime: number } | undefined;
 }

@@ -16,6 +16,7 @@ import type { JobStart, Launcher } from './launcher.js';
 import { chooseLaunchers, type LauncherSetup } from './launchers.js';
 import { Recorder } from './recorder.js';
 import { buildRunGraph, type RerunOptions } from './run-graph.js';
+import { checkSignOffs, planStarts } from './run-starts.js';
 import { planRun, registration, registrationsOf } from './run-plan.js';
 import { RunWatch } from './run-watch.js';
 import { ResourceGate } from './resource-gate.js';
@@ -41,6 +42,8 @@ export interface RunOptions extends RerunOptions {
   reqtarg?: boolean;
   /** every declared parameter's value (config/params.ts resolveParams); default: the declared defaults */
   params?: Readonly<Record<string, string>>;
+  /** --from-step NAME: where resumed tests start (with --resume) */
+  fromStep?: string;
 }
 
 /** What the runner tells whoever prints progress. */
@@ -137,7 +140,8 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
 
   const rows = await store.registerTests(run.id, registrationsOf(rp), writeOptions);
   const rowOf = new Map(rows.map((r) => [`${r.testname}\u0000${r.itempath}`, r]));
-  const graph = buildRunGraph(rp, (test, itempath) => rowOf.get(`${test}\u0000${itempath}`)!, opts);
+  const starts = await planStarts(store, run.id, rp.plan.tests, opts);
+  const graph = buildRunGraph(rp, (test, itempath) => rowOf.get(`${test}\u0000${itempath}`)!, opts, starts);
 
   const runEnv = buildRunEnv({
     env: ctx.env,
@@ -218,7 +222,8 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
       env,
       envDelta: () => envDelta(ctx.env, env),
       preclean: opts.preclean,
-      reset: !(job.row.state === 'NOT_STARTED' && job.row.status === 'n/a'),
+      reset: job.start.reset ?? !(job.row.state === 'NOT_STARTED' && job.row.status === 'n/a'),
+      startAt: job.start.startAt,
       exitCodes,
       inputs: inputsOf(job, params),
     };
@@ -259,6 +264,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     onKillRequest: (rowId) => exec.killRequested(rowId, 'killed on request (trellis kill)'),
     // Jobs elsewhere: an exec that died is found by the reaper (its heartbeat stops), not by us.
     reap: launchers.remote ? { deadtime: area.setup.deadtime } : undefined,
+    onTick: () => checkSignOffs(store, run.id, exec),
   });
 
   ctx.observer.planned({

@@ -26,13 +26,26 @@ export interface Job {
   /**
    * `blocked`: it had its slot but a shared resource had no share left, so it gave the slot back
    * and waits for a share (requeue); `ending`: it ended and gave back its slot, but its end is not
-   * recorded yet
+   * recorded yet; `parked`: it waits for the sign-off of a manual step, holding no slot, and what
+   * waits on it keeps waiting
    */
-  phase: 'waiting' | 'ready' | 'running' | 'blocked' | 'ending' | 'done';
+  phase: 'waiting' | 'ready' | 'running' | 'blocked' | 'ending' | 'parked' | 'done';
+  /** where it starts when launched: a resume's or a sign-off's step, else the beginning */
+  start: StartPoint;
   unmet: number;
   status: string;
   comment: string;
   waiters: Waiter[];
+}
+
+/** Where a job starts (docs/workflows.md): the step index, and whether the row is cleared first. */
+export interface StartPoint {
+  /** index in the test's steps (its runscript last) of the first step to run */
+  startAt: number;
+  /** clear the row (from `startAt` on) before running; false when it goes on after a sign-off */
+  reset: boolean | undefined;
+  /** it was parked on a sign-off when the run began: it waits for the approval, not its turn */
+  parked: boolean;
 }
 
 export interface TestNode {
@@ -139,9 +152,29 @@ export class Scheduler {
     this.#checkIdle();
   }
 
+  /**
+   * A launched job reached a manual step: its slot goes to the next job at once, and it waits,
+   * holding nothing, for `resume` (approved) or `finish` (rejected, killed).
+   */
+  park(job: Job): void {
+    if (job.phase === 'running') this.#queue.release(job);
+    else if (job.phase === 'ending') this.#ending--;
+    else return;
+    job.phase = 'parked';
+    this.#pump();
+    this.#checkIdle();
+  }
+
   /** A deferred job may start now: it queues for a slot again (with its priority). */
   requeue(job: Job): void {
     if (job.phase !== 'blocked') return;
+    this.#ready(job);
+    this.#pump();
+  }
+
+  /** A parked job was approved: it queues for a slot again, to go on from `job.start`. */
+  resume(job: Job): void {
+    if (job.phase !== 'parked' || this.#stopped) return;
     this.#ready(job);
     this.#pump();
   }
@@ -177,6 +210,11 @@ export class Scheduler {
       if (!job.run) {
         job.phase = 'done';
         node.pending--;
+        continue;
+      }
+      // Parked on a sign-off by an earlier runner: its prerequisites were met then.
+      if (job.start.parked) {
+        job.phase = 'parked';
         continue;
       }
       for (const waiton of node.waitons) this.#wire(job, waiton);

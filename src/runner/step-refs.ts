@@ -6,7 +6,6 @@
  * is the only way values travel, so this works the same for `trellis exec` on another host.
  */
 import type { Step, TestDefinition } from '../config/types.js';
-import { splitStepOptions, type StepOption } from '../config/step-options.js';
 import { displayName } from '../model/display-name.js';
 import { findCycle } from '../model/graph.js';
 import type { TestDetail } from '../model/records.js';
@@ -33,7 +32,8 @@ function writtenSteps(def: TestDefinition): Step[] {
 }
 
 function templateOf(step: Step): StepTemplate {
-  return parseStepTemplate(splitStepOptions(step.command).command);
+  // The testconfig reader has taken the option groups off (config/step-options.ts).
+  return parseStepTemplate(step.command);
 }
 
 /**
@@ -129,7 +129,7 @@ export interface StepValueSource {
 }
 
 /** A step's command ready to run, or why it cannot run (one line). */
-export type ResolvedStep = { options: readonly StepOption[]; command: string } | { problem: string };
+export type ResolvedStep = { command: string } | { problem: string };
 
 /**
  * Fills in one step's references. Parameters come first; then the job's own recorded values;
@@ -142,9 +142,8 @@ export async function resolveStep(
   source: StepValueSource,
   cache: Map<string, TestDetail | undefined>,
 ): Promise<ResolvedStep> {
-  const split = splitStepOptions(step.command);
-  if (!split.command.includes('{')) return { options: split.options, command: split.command };
-  const template = parseStepTemplate(split.command);
+  if (!step.command.includes('{')) return { command: step.command };
+  const template = parseStepTemplate(step.command);
   const values = new Map<StepRef, string>();
   let own: TestDetail | undefined;
   let ownRead = false;
@@ -185,5 +184,5 @@ export async function resolveStep(
     }
     values.set(ref, data.value);
   }
-  return { options: split.options, command: renderStepTemplate(template, (ref) => values.get(ref)!) };
+  return { command: renderStepTemplate(template, (ref) => values.get(ref)!) };
 }

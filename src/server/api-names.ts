@@ -55,7 +55,9 @@ export const API_NAME_CHECKS: Partial<Record<StoreMethod, (body: Body) => void>>
         checkLabel('step name', op.step, `write ops[${i}].step`);
         for (const [j, r] of op.rules.entries()) checkLabel('status', r.status, `write ops[${i}].rules[${j}].status`);
       }
-      const status = op.kind === 'test' ? op.set.status : op.kind === 'reset' || op.kind === 'rules' ? undefined : op.status;
+      if (op.kind === 'resume') checkLabel('step name', op.fromStep, `write ops[${i}].fromStep`);
+      if (op.kind === 'approve' && op.step !== '') checkLabel('step name', op.step, `write ops[${i}].step`);
+      const status = op.kind === 'test' ? op.set.status : op.kind === 'step' || op.kind === 'data' ? op.status : undefined;
       if (status !== undefined && status !== '') checkLabel('status', status, `write ops[${i}].status`);
     });
   },

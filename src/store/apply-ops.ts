@@ -7,10 +7,11 @@ import type { TestFields, TestRecord, TestRegistration, WriteOp } from '../model
 import { displayName } from '../model/display-name.js';
 import { TEST_STATES } from '../model/states.js';
 import { TrellisError } from '../util/errors.js';
-import { noteOutcome, saveTest, type ChangeTracker } from './test-changes.js';
+import { applyResume, applySignOff } from './sign-off.js';
+import { noteOutcome, resetFields, saveTest, type ChangeTracker } from './test-changes.js';
 
 const STATE_NAMES: ReadonlySet<string> = new Set(TEST_STATES);
-const STEP_STATES: ReadonlySet<string> = new Set(['RUNNING', 'COMPLETED', 'KILLED']);
+const STEP_STATES: ReadonlySet<string> = new Set(['RUNNING', 'COMPLETED', 'KILLED', 'WAITING']);
 
 /** Applies each op whose id has not been applied before. */
 export function applyOps(rdb: RunDb, ops: readonly WriteOp[], who: string, tracker: ChangeTracker): void {
@@ -30,6 +31,12 @@ export function applyOps(rdb: RunDb, ops: readonly WriteOp[], who: string, track
         saveTest(rdb, before, resetFields(before, op.time), op.time, who, tracker);
         break;
       }
+      case 'resume':
+        applyResume(rdb, requireTest(rdb, op.testId), op, who, tracker);
+        break;
+      case 'approve':
+        applySignOff(rdb, requireTest(rdb, op.testId), op, who, tracker);
+        break;
       case 'step':
         if (!STEP_STATES.has(op.state)) throw makeBadValueError(`step state '${op.state}'`, [...STEP_STATES]);
         touchTest(rdb, op.testId, op.time);
@@ -46,7 +53,15 @@ export function applyOps(rdb: RunDb, ops: readonly WriteOp[], who: string, track
         rdb.details.upsertData(op);
         break;
       default:
-        throw makeBadValueError(`write op kind '${(op as { kind: unknown }).kind}'`, ['test', 'step', 'data', 'rules', 'reset']);
+        throw makeBadValueError(`write op kind '${(op as { kind: unknown }).kind}'`, [
+          'test',
+          'step',
+          'data',
+          'rules',
+          'reset',
+          'resume',
+          'approve',
+        ]);
     }
   }
 }
@@ -142,23 +157,4 @@ function applyFields(before: TestRecord, set: TestFields, time: number): TestRec
   if (set.jobId !== undefined) after.jobId = set.jobId;
   if (set.launchId !== undefined) after.launchId = set.launchId;
   return after;
-}
-
-/** The row after a `reset` op: ready to run again, nothing of the last attempt left. */
-function resetFields(before: TestRecord, time: number): TestRecord {
-  return {
-    ...before,
-    state: 'NOT_STARTED',
-    status: 'n/a',
-    comment: '',
-    host: '',
-    pid: null,
-    start: null,
-    end: null,
-    agentId: null,
-    launcher: '',
-    jobId: '',
-    launchId: '',
-    updated: Math.max(before.updated, time),
-  };
 }

@@ -92,3 +92,22 @@ function rollUpItems(
     end: allFinal ? times.maxEnd : null,
   };
 }
+
+/** The row after a `reset` op: ready to run again, nothing of the last attempt left. */
+export function resetFields(before: TestRecord, time: number): TestRecord {
+  return {
+    ...before,
+    state: 'NOT_STARTED',
+    status: 'n/a',
+    comment: '',
+    host: '',
+    pid: null,
+    start: null,
+    end: null,
+    agentId: null,
+    launcher: '',
+    jobId: '',
+    launchId: '',
+    updated: Math.max(before.updated, time),
+  };
+}

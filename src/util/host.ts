@@ -23,3 +23,12 @@ export function whoAmI(env: Readonly<Record<string, string | undefined>> = {}): 
   }
   return `${user}@${shortHostname()}`;
 }
+
+/** The login name of this process's user (what [setup] approvers lists): the system's, not a variable. */
+export function loginName(env: Readonly<Record<string, string | undefined>> = {}): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return env['USER'] ?? env['LOGNAME'] ?? 'unknown';
+  }
+}

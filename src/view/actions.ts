@@ -40,4 +40,6 @@ export interface TestActions {
   /** `text` as typed: STATE,STATUS with either part empty */
   setStateStatus(ref: CellRef, run: RunRecord, text: string, who?: string): Promise<string>;
   startRun(start: RunStart, notify: (message: string) => void, who?: string): Promise<string>;
+  /** signs off (approve) or rejects the manual step the test waits at, as `trellis approve` does */
+  signOff(ref: CellRef, run: RunRecord, verdict: 'approve' | 'reject', who?: string, comment?: string): Promise<string>;
 }

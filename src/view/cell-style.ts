@@ -42,6 +42,9 @@ export function lookOf(state: string, status: string): CellLook {
       return statusRank(status) > statusRank('n/a') ? { text: 'RUN!', tone: 'fail' } : { text: 'RUN', tone: 'running' };
     case 'KILLREQ':
       return { text: 'KILLRQ', tone: 'killed' };
+    case 'WAITING':
+      // Parked on a manual step: SIGN while its sign-off is due, OK>> once approved.
+      return status === 'MANUAL' ? { text: 'SIGN', tone: 'launched' } : { text: 'OK>>', tone: 'launched' };
     case 'KILLED':
       // Killed by its runtime limit reads as such.
       return status === 'TIMED_OUT' ? STATUS_LOOK['TIMED_OUT']! : { text: 'KILLED', tone: 'killed' };
@@ -67,6 +70,7 @@ export const LEGEND: readonly { text: string; tone: Tone; meaning: string }[] = 
   { text: 'SKIP', tone: 'skip', meaning: 'skipped' },
   { text: 'RUN', tone: 'running', meaning: 'running (RUN! = a failure already seen)' },
   { text: 'LAUNCH', tone: 'launched', meaning: 'launched, not yet running' },
+  { text: 'SIGN', tone: 'launched', meaning: 'waits for a sign-off: A approves, X rejects (OK>> = approved, goes on)' },
   { text: 'KILLED', tone: 'killed', meaning: 'killed (KILLRQ = kill asked, INCOMP, DEAD = runner died)' },
   { text: 'PREQ', tone: 'never', meaning: 'never ran: a prerequisite failed (ZERO = no items)' },
   { text: 'wait', tone: 'idle', meaning: 'not started yet (done = ended without status)' },

@@ -18,7 +18,7 @@ t.test('completes commands, options, choices and what the area has', async (t) =
     [['config', 's'], ['show']],
     [
       ['run', '--re'],
-      ['--reqtarg', '--rerun', '--rerun-all', '--rerun-clean'],
+      ['--reqtarg', '--rerun', '--rerun-all', '--rerun-clean', '--resume'],
     ],
     [
       ['run', '-t', ''],

@@ -64,19 +64,13 @@ t.test('a value reaches the shell exactly, as one word, in any quoting context',
   }
 });
 
-t.test('the ezstep option block is split off; a command starting with a reference is not one', async (t) => {
-  t.same(splitStepOptions('{manual} Check the release notes'), {
-    options: [{ name: 'manual', value: undefined }],
-    command: 'Check the release notes',
-    offset: 9,
-  });
-  t.same(splitStepOptions('{restartable=no, manual} ./deploy.sh {VERSION}').options, [
-    { name: 'restartable', value: 'no' },
-    { name: 'manual', value: undefined },
-  ]);
-  t.equal(splitStepOptions('{manual}').command, '', 'a block alone');
+t.test('the ezstep option group is split off; a command starting with a reference is not one', async (t) => {
+  t.same(splitStepOptions('{manual} Check the release notes'), { options: { manual: '' }, command: 'Check the release notes' });
+  t.same(splitStepOptions('{restartable=no, manual} ./deploy.sh {VERSION}').options, { restartable: 'no', manual: '' });
+  t.equal(splitStepOptions('{manual}').command, '', 'a group alone');
   for (const command of ['{VERSION}/bin/tool', '{TOOL} --help', '{a,b}x', 'echo {manual}', '{a b} x', '{=x} y', '{x=a=b} y']) {
-    t.same(splitStepOptions(command), { options: [], command, offset: 0 }, command);
+    t.same(splitStepOptions(command), { options: {}, command }, command);
   }
-  t.same(refsOf(splitStepOptions('{manual} deploy {VERSION}').command), ['VERSION'], 'references after the block are found');
+  t.throws(() => splitStepOptions('{manaul} x'), /unknown step option 'manaul'/, 'a lower-case group before a blank is a misspelt option');
+  t.same(refsOf(splitStepOptions('{manual} deploy {VERSION}').command), ['VERSION'], 'references after the group are found');
 });

@@ -62,6 +62,14 @@ export async function execute(opts: RunOptions, ctx: CommandContext): Promise<nu
       ctx.stdout.write(`${formatEnded(job.key, 'WAITING', comment, null)}\n`);
       paint(true);
     },
+    parked(job, comment) {
+      tally.running--;
+      clearLine();
+      ctx.stdout.write(
+        `${termLine(`${job.key}: WAITING for a sign-off (${comment}); trellis approve -t ${opts.target} -r ${opts.runname} ${job.key}`)}\n`,
+      );
+      paint(true);
+    },
     ended(job, status, comment, seconds) {
       if (seconds !== null) tally.running--;
       tally.done++;
@@ -94,6 +102,8 @@ export async function execute(opts: RunOptions, ctx: CommandContext): Promise<nu
           ...(opts.launcher !== undefined ? { launcher: opts.launcher } : {}),
           reqtarg: opts.reqtarg,
           params,
+          resume: opts.resume || opts.fromStep !== undefined,
+          ...(opts.fromStep !== undefined ? { fromStep: opts.fromStep } : {}),
         },
         {
           area,

@@ -10,7 +10,7 @@ import { checkSpec, historySpec, lastSuccessSpec, recordSpec, wrapSpec } from '.
 import { setValueSpec, stepSpec, testStatusSpec } from './in-test.js';
 import { listRunsSpec, listTargetsSpec, listTestsSpec } from './list.js';
 import { reportSpec } from './report.js';
-import { killSpec, lockSpec, removeSpec, setStateStatusSpec, unlockSpec } from './run-admin.js';
+import { approveSpec, killSpec, lockSpec, removeSpec, setStateStatusSpec, unlockSpec } from './run-admin.js';
 import { execSpec, runSpec } from './run.js';
 import { resourcesSpec } from './resources.js';
 import { showSpec } from './show.js';
@@ -27,6 +27,7 @@ export const SPECS = {
   lock: lockSpec,
   unlock: unlockSpec,
   kill: killSpec,
+  approve: approveSpec,
   init: initSpec,
   'config-show': configShowSpec,
   step: stepSpec,

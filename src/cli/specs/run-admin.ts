@@ -41,3 +41,23 @@ export const killSpec = defineCommand({
   examples: [["$0 kill -t linux/x86_64 -r nightly -p 'slow%'", 'stop the slow tests']],
 });
 export type KillOptions = OptionsOf<typeof killSpec>;
+
+export const approveSpec = defineCommand({
+  command: 'approve',
+  describe: 'Sign off (or --reject) the manual step a test waits at',
+  positionals: {
+    test: { describe: 'TEST or TEST/ITEM (a test with items: each item that waits)', required: true },
+    step: { describe: 'the step that waits (checked; default: whichever it is)' },
+  },
+  options: {
+    ...RUN_KEYS,
+    reject: { type: 'boolean', describe: 'reject the sign-off: the step and the test end FAIL' },
+    comment: { type: 'string', alias: 'm', describe: 'why: kept with the step and in the run log' },
+    ...FORCE,
+  },
+  examples: [
+    ['$0 approve -t linux/x86_64 -r release-7 release sign-off', 'approve; the test goes on with its next step'],
+    ["$0 approve -t linux/x86_64 -r release-7 release --reject -m 'notes incomplete'", 'reject: the test fails'],
+  ],
+});
+export type ApproveOptions = OptionsOf<typeof approveSpec>;
