@@ -8,6 +8,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
+import { MAIN_MIGRATIONS } from '../../src/db/main-schema.js';
 import type { OutcomeJob } from '../../src/model/records.js';
 import { makeStore, NIGHTLY, nextOpId, regsFor, rowOf, setOp } from '../unit/store-fixture.js';
 
@@ -221,7 +222,10 @@ t.test('an area made before the index existed is indexed once, on first open', a
 
   // Back to version 2: no index, no backfill mark; and one run whose database file is missing.
   const main = new Database(path.join(first.dir, '.db', 'main.db'));
-  main.exec(`DROP TABLE outcomes; DELETE FROM meta WHERE key = 'outcomes_backfill'; PRAGMA user_version = 2;`);
+  main.exec(
+    `DROP TABLE outcomes; DROP TABLE resource_claims; DROP TABLE resource_counter; ALTER TABLE runs DROP COLUMN params;
+     DELETE FROM meta WHERE key = 'outcomes_backfill'; PRAGMA user_version = 2;`,
+  );
   main.close();
   const { rmSync } = await import('node:fs');
   rmSync(path.join(first.dir, '.db', `${other.id}.db`), { force: true });
@@ -233,7 +237,7 @@ t.test('an area made before the index existed is indexed once, on first open', a
   t.same(await store.history({ testname: 'c' }), [], 'only final rows');
   const meta = new Database(path.join(first.dir, '.db', 'main.db'), { readonly: true });
   t.match(meta.prepare(`SELECT value FROM meta WHERE key = 'outcomes_backfill'`).get(), { value: /^done / });
-  t.equal(meta.pragma('user_version', { simple: true }), 3);
+  t.equal(meta.pragma('user_version', { simple: true }), MAIN_MIGRATIONS.length);
   meta.close();
 
   // Done once: rows removed from the index by hand stay removed on the next open.

@@ -38,7 +38,7 @@ t.test('loadArea: defaults', async (t) => {
   t.equal(area.configFile, path.join(dir, 'trellis.config'));
   t.same(area.fields, []);
   t.equal(area.runArea, path.join(dir, 'runs'));
-  t.same(area.setup, { maxConcurrentJobs: 3, runtimelim: null, deadtime: 60, reqtarg: null });
+  t.same(area.setup, { maxConcurrentJobs: 3, runtimelim: null, deadtime: 60, reqtarg: null, approvers: null });
   t.same(area.server, {
     idleTimeout: 600,
     portRange: null,
@@ -96,6 +96,7 @@ t.test('loadArea: every setting', async (t) => {
     runtimelim: 5400,
     deadtime: 120,
     reqtarg: { file: path.join(dir, 'trellis.config'), line: 9 },
+    approvers: null,
   });
   t.equal(area.config.text('setup', 'home'), dir, 'MT_RUN_AREA_HOME is set while reading');
   t.equal(area.launcher, 'ssh h1');
