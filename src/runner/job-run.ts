@@ -192,8 +192,10 @@ export class JobRun {
       for (const step of steps.slice(startAt)) {
         if (this.#stop) break;
         if (step.manual) {
-          parked = step;
-          recordSignOffDue(spec, ctx, step);
+          // The prompt with its references filled in; one that cannot be is shown as written.
+          const prompt = await this.#resolve(spec, ctx, step, 'text');
+          parked = 'command' in prompt ? { ...step, command: prompt.command } : step;
+          recordSignOffDue(spec, ctx, parked);
           break;
         }
         const result = await this.#runStep(spec, ctx, step, env);
@@ -294,7 +296,7 @@ export class JobRun {
   }
 
   /** The step's command with its `{…}` references filled in (design §6b), or why it cannot run. */
-  async #resolve(spec: JobRunSpec, ctx: JobRunContext, step: Step) {
+  async #resolve(spec: JobRunSpec, ctx: JobRunContext, step: Step, render: 'shell' | 'text' = 'shell') {
     const { store, runId } = ctx.inTest;
     return resolveStep(
       step,
@@ -308,6 +310,7 @@ export class JobRun {
         readTest: (testname, itempath) => store.getTest(runId, testname, itempath),
       },
       this.#producers,
+      render,
     );
   }
 

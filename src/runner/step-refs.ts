@@ -134,13 +134,15 @@ export type ResolvedStep = { command: string } | { problem: string };
 /**
  * Fills in one step's references. Parameters come first; then the job's own recorded values;
  * `{TEST:NAME}` reads the producer the job waited on. `cache` keeps producers' rows for the job's
- * later steps (they have ended: their values no longer change).
+ * later steps (they have ended: their values no longer change). `render` 'shell' quotes each value
+ * for where it sits in the command; 'text' (a manual step's prompt, read by a person) puts it as is.
  */
 export async function resolveStep(
   step: Step,
   inputs: StepInputs,
   source: StepValueSource,
   cache: Map<string, TestDetail | undefined>,
+  render: 'shell' | 'text' = 'shell',
 ): Promise<ResolvedStep> {
   if (!step.command.includes('{')) return { command: step.command };
   const template = parseStepTemplate(step.command);
@@ -184,5 +186,6 @@ export async function resolveStep(
     }
     values.set(ref, data.value);
   }
+  if (render === 'text') return { command: template.parts.map((p) => (typeof p === 'string' ? p : values.get(p)!)).join('') };
   return { command: renderStepTemplate(template, (ref) => values.get(ref)!) };
 }

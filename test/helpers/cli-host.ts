@@ -41,6 +41,8 @@ const HOSTED = new Set([
   '__complete',
   'init',
   'kill',
+  'approve',
+  'resources',
   'help',
 ]);
 const HOSTED_SERVER = new Set(['list', 'ping', 'stop']);
