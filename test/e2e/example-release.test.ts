@@ -23,11 +23,21 @@ t.test('examples/release: build, tests, sign-off, deploy', async (t) => {
 
   const runner = startCli(t, ['run', '--area', area, ...T, '--param', 'VERSION=1.4.2']);
   await runner.waitFor((out) => /release: WAITING for a sign-off/.test(out));
-  t.match(runner.stdout, /sign-off due at step sign-off: Check notes\.txt of release 1\.4\.2, then approve/, 'the prompt names the version');
+  t.match(
+    runner.stdout,
+    /sign-off due at step sign-off: Check notes\.txt of release 1\.4\.2, then approve/,
+    'the prompt names the version',
+  );
   const rows = await listTests(t, area, 'rel-1.4.2', 'linux');
   t.same(
     statesOf(rows),
-    { build: 'COMPLETED/PASS', unit: 'COMPLETED/PASS', 'unit/core': 'COMPLETED/PASS', 'unit/cli': 'COMPLETED/PASS', release: 'WAITING/MANUAL' },
+    {
+      build: 'COMPLETED/PASS',
+      unit: 'COMPLETED/PASS',
+      'unit/core': 'COMPLETED/PASS',
+      'unit/cli': 'COMPLETED/PASS',
+      release: 'WAITING/MANUAL',
+    },
     'build and both test suites passed (each read the artifact build handed on); release waits',
   );
   t.notOk(fs.existsSync(path.join(area, 'deployed')), 'nothing deployed before the sign-off');
