@@ -39,14 +39,17 @@ function activeCount(ids) {
   return r.status === 0 ? r.stdout.split('\n').filter((l) => l.trim() !== '').length : 0;
 }
 
-/** The floor: N `sbatch --wrap true`, then wait until Slurm has none of them left. */
-function sbatchLoop(rep) {
-  const out = path.join(tmp, `loop${rep}`);
+/**
+ * The floor: N `sbatch --wrap true`, then wait until Slurm has none of them left. With `wrap`
+ * `node -e 0`, the second peer: what one Node start per job costs here (trellis exec is one).
+ */
+function sbatchLoop(rep, wrap = 'true') {
+  const out = path.join(tmp, `loop${rep}-${wrap === 'true' ? 'true' : 'node'}`);
   mkdirSync(out);
   const t0 = performance.now();
   const ids = [];
   for (let i = 0; i < N; i++) {
-    const id = execFileSync('sbatch', ['--parsable', '--job-name=bench', `--output=${out}/%j.out`, '--wrap', 'true'], { encoding: 'utf8' })
+    const id = execFileSync('sbatch', ['--parsable', '--job-name=bench', `--output=${out}/%j.out`, '--wrap', wrap], { encoding: 'utf8' })
       .trim()
       .split(';')[0];
     ids.push(id);
@@ -66,12 +69,19 @@ function trellisRun(rep) {
 
 header(`slurm launcher: ${N} tests of \`true\` vs a plain sbatch loop, median of ${REPS}`);
 const floor = [];
+const nodeLoop = [];
 const trellis = [];
 for (let rep = 1; rep <= REPS; rep++) {
   floor.push(sbatchLoop(rep));
+  nodeLoop.push(sbatchLoop(rep, `${process.execPath} -e 0`));
   trellis.push(trellisRun(rep));
-  console.log(`  rep ${rep}: sbatch loop ${(floor.at(-1) / 1000).toFixed(1)} s, trellis ${(trellis.at(-1) / 1000).toFixed(1)} s`);
+  console.log(
+    `  rep ${rep}: sbatch loop ${(floor.at(-1) / 1000).toFixed(1)} s, of node -e 0 ${(nodeLoop.at(-1) / 1000).toFixed(1)} s, trellis ${(trellis.at(-1) / 1000).toFixed(1)} s`,
+  );
 }
-figure(`sbatch loop, ${N} jobs submitted and gone (wall)`, median(floor) / 1000, 's');
+figure(`sbatch loop, ${N} jobs of true submitted and gone (wall)`, median(floor) / 1000, 's');
+figure(`sbatch loop, ${N} jobs of node -e 0 (wall)`, median(nodeLoop) / 1000, 's');
 figure(`trellis run --launcher slurm, ${N} tests (wall)`, median(trellis) / 1000, 's');
+figure('ratio node -e 0 loop / sbatch loop (a Node start per job)', median(nodeLoop) / median(floor), '×');
+figure('ratio trellis / node -e 0 loop', median(trellis) / median(nodeLoop), '×');
 verdict('ratio trellis / sbatch loop', median(trellis) / median(floor), TARGET, '×', 2);
