@@ -103,7 +103,8 @@ t.test('check: stale, never and slow jobs recorded at old times; all fine; names
     const r = await cli(['record', name, '--start', String(start), '--end', String(start + seconds), '--status', status, '--host', 'nas1']);
     t.equal(r.code, 0, dump(r));
   };
-  await record('stale', now - 72 * h, 60);
+  // Ended 71.5 h ago: "2d23h" for the next half hour, however slowly the commands below run.
+  await record('stale', now - 71.5 * h - 60, 60);
   await record('never', now - 2 * h, 5, 'FAIL');
   for (const age of [30, 20, 10]) await record('slow', now - age * h, 10);
   await record('slow', now - 1 * h, 200);

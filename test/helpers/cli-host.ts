@@ -43,6 +43,7 @@ const HOSTED = new Set([
   'kill',
   'approve',
   'resources',
+  'record',
   'help',
 ]);
 const HOSTED_SERVER = new Set(['list', 'ping', 'stop']);
