@@ -5,6 +5,7 @@
  * errors are `{"error": {code, message, hint}}`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { lazyValidators } from './lazy-validators.js';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   bearer,
@@ -88,6 +89,7 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, discriminator: true } },
+    schemaController: { compilersFactory: { buildValidator: lazyValidators } },
   });
   const tokens: TokenSource = typeof opts.token === 'string' ? fixedToken(opts.token) : opts.token;
   let expected = { token: tokens.current(), bearer: digest(bearer(tokens.current())) };
