@@ -156,6 +156,9 @@ export function registerActionRoutes(app: FastifyInstance, ctx: WebContext, chec
       return ctx.page(req, reply, { title: 'Start a run', section: 'start' }, renderStartMain(spec, values, checked.errors), 400);
     const s = checked.start;
     const launcher = spec.launchers.find((l) => l.id === values.launcher)!;
+    const paramWords = Object.entries(s.params ?? {})
+      .map(([k, v]) => ` --param '${k}=${v}'`)
+      .join('');
     return ctx.page(
       req,
       reply,
@@ -163,7 +166,7 @@ export function registerActionRoutes(app: FastifyInstance, ctx: WebContext, chec
       renderConfirmMain({
         question: `Start run ${s.target} ${s.runname}?`,
         details: [
-          `trellis run -t ${s.target} -r ${s.runname}${s.pattern ? ` -p ${s.pattern}` : ''}${s.launcher ? ` --launcher '${s.launcher}'` : ''}, on the web host, in the background.`,
+          `trellis run -t ${s.target} -r ${s.runname}${s.pattern ? ` -p ${s.pattern}` : ''}${s.launcher ? ` --launcher '${s.launcher}'` : ''}${paramWords}, on the web host, in the background.`,
           `Launcher: ${launcher.label}.`,
           `Recorded as done by ${req.session.who}.`,
         ],

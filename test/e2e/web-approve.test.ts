@@ -9,7 +9,7 @@
 import t from 'tap';
 import { makeArea, TEST_SERVER_CONFIG } from '../helpers/area.js';
 import { listTests, startRun, statesOf } from '../helpers/run-e2e.js';
-import { csrfOf, form, logIn, openWebApp } from '../helpers/web.js';
+import { csrfOf, form, logIn, openWebApp, sessionCookie } from '../helpers/web.js';
 
 const manual = (prompt: string) => `[ezsteps]\nbuild echo built\nsign-off {manual} ${prompt}\ndeploy echo deployed\n`;
 const TESTS = {
@@ -124,7 +124,7 @@ t.test('approve and reject from the web view; what it refuses', async (t) => {
   t.match(wrongPost.body, /rel3 waits at step sign-off, not at step deploy/);
 
   // Reject rel2 with a comment holding control characters: stored as given, shown escaped.
-  const comment = 'screenshots \u001b[31mwrong\u0007 <b>here</b>\nsee ticket';
+  const comment = 'screenshots \u001b[31mwrong\u0007 <b>here</b>\u009b\u202e\nsee ticket';
   const rejectAsk = await get(`/confirm?action=reject&run=${runId}&t=rel2&step=sign-off`);
   t.match(rejectAsk.body, /<h1>Reject step sign-off of rel2 in linux\/x86_64 r\?<\/h1>/, 'reject asks first');
   t.match(rejectAsk.body, /The step and the test become FAIL/, 'saying what follows');
@@ -138,10 +138,10 @@ t.test('approve and reject from the web view; what it refuses', async (t) => {
   const rel2Page = await get(`/test?run=${runId}&t=rel2`);
   t.match(
     rel2Page.body,
-    /<dt>Comment<\/dt><dd>step sign-off rejected by tester via web: screenshots \ufffd\[31mwrong\ufffd &lt;b&gt;here&lt;\/b&gt;\nsee ticket<\/dd>/,
-    'and shown escaped: control characters as a mark, markup as text',
+    /<dt>Comment<\/dt><dd>step sign-off rejected by tester via web: screenshots \ufffd\[31mwrong\ufffd &lt;b&gt;here&lt;\/b&gt;\ufffd\ufffd\nsee ticket<\/dd>/,
+    'and shown escaped: control characters (C0, C1, a bidi override) as a mark, markup as text',
   );
-  t.notMatch(rel2Page.body, /[\u0000-\u0008\u000b-\u001f]/, 'no control character reaches the page');
+  t.notMatch(rel2Page.body, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/, 'no control character reaches the page');
   t.notMatch(rel2Page.body, /<b>here/, 'no markup from the comment');
   const tooLong = await post('/action', { ...approveFields, t: 'rel3', comment: 'x'.repeat(5000), _csrf: csrf });
   t.equal(tooLong.statusCode, 400, 'a comment over 4,096 characters is refused, not cut');
@@ -161,6 +161,18 @@ t.test('approve and reject from the web view; what it refuses', async (t) => {
   t.ok(
     web.audit.some((l) => /^mallory via web POST \/action: refused: user mallory may not/.test(l)),
     'the refusal is in the web view log',
+  );
+
+  // An invitation's user is the name typed for it.
+  const invite = await post('/invite', { name: 'bob', _csrf: csrf });
+  const link = new URL(/(http:\/\/127\.0\.0\.1:8420\/login\?token=[A-Za-z0-9_-]+)/.exec(invite.body)![1]!);
+  const bobLogin = await web.app.inject({ method: 'GET', url: link.pathname + link.search });
+  const bob = session(sessionCookie(bobLogin)!);
+  const bobAsk = await bob.get(`/confirm?action=approve&run=${runId}&t=rel3`);
+  t.match(
+    bobAsk.body,
+    /Checked against \[setup\] approvers as bob; recorded as done by bob via web/,
+    'an invited person is checked by the name typed',
   );
 
   // A locked run refuses, when asked and when posted, as the CLI does.
