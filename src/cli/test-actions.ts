@@ -98,15 +98,15 @@ export function createTestActions({ store, area, ctx, direct }: ActionDeps): Tes
       return `run ${s.target} ${s.runname} started (pid ${pid}); log: ${log}`;
     },
 
-    async signOff(ref, run, verdict, who, comment) {
+    async signOff(ref, run, verdict, by = {}) {
       const name = displayName(ref);
       const signed = await approveTests(store, run, area, {
         test: name,
-        step: '',
+        step: by.step ?? '',
         reject: verdict === 'reject',
-        comment: comment ?? '',
-        user: loginName(ctx.env),
-        write: { who: who ?? whoAmI(ctx.env) },
+        comment: by.comment ?? '',
+        user: by.user ?? loginName(ctx.env),
+        write: { who: by.who ?? whoAmI(ctx.env) },
         now: ctx.now(),
       });
       const what = signed.length === 1 ? displayName(signed[0]!) : `${signed.length} items of ${name}`;

@@ -199,6 +199,9 @@ export function parseState(s: string): TestState | undefined {
   return (TEST_STATES as readonly string[]).includes(up) ? (up as TestState) : undefined;
 }
 
+/** Longest comment a sign-off keeps (`trellis approve --comment`, the web view's field). */
+export const MAX_SIGN_OFF_COMMENT = 4096;
+
 /** True while a test's manual step still waits for `trellis approve` (WAITING/MANUAL). */
 export function awaitsSignOff(test: { state: string; status: string }): boolean {
   return test.state === 'WAITING' && test.status === MANUAL_STATUS;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Area } from '../config/types.js';
 import { displayName } from '../model/display-name.js';
 import type { RunRecord, TestRecord, WriteOptions } from '../model/records.js';
-import { awaitsSignOff } from '../model/states.js';
+import { awaitsSignOff, MAX_SIGN_OFF_COMMENT } from '../model/states.js';
 import type { Store } from '../store/store.js';
 import { formatLocation, TrellisError } from '../util/errors.js';
 
@@ -24,9 +24,6 @@ export interface ApproveRequest {
   write: WriteOptions;
   now: number;
 }
-
-/** Longest comment a sign-off keeps. */
-export const MAX_SIGN_OFF_COMMENT = 4096;
 
 /** Refuses a user [setup] approvers does not name (NOT_APPROVER). */
 export function checkApprover(area: Pick<Area, 'setup' | 'configFile'>, user: string): void {

@@ -30,6 +30,22 @@ export interface RunStart {
   params?: Readonly<Record<string, string>>;
 }
 
+/** Who signs off, and what with: everything optional. */
+export interface SignOffBy {
+  /** the person recorded in the run's events (`user@host` when not given) */
+  who?: string;
+  /**
+   * the name checked against `[setup] approvers`: the web view passes its session's user (the
+   * name an invitation was made for, or the login name of whoever started `trellis web`); the
+   * login name of this process when not given, as for `trellis approve`
+   */
+  user?: string;
+  /** stored as given (control characters too); shown escaped */
+  comment?: string;
+  /** the step that waits, as the person saw it: a test that moved on to another step refuses (NO_STEP); '' or absent for whichever */
+  step?: string;
+}
+
 /**
  * Each action returns the line to show. `who` is the person recorded in the run's events
  * (`user@host` when not given); `notify` hears later news of a started run (its end).
@@ -41,5 +57,5 @@ export interface TestActions {
   setStateStatus(ref: CellRef, run: RunRecord, text: string, who?: string): Promise<string>;
   startRun(start: RunStart, notify: (message: string) => void, who?: string): Promise<string>;
   /** signs off (approve) or rejects the manual step the test waits at, as `trellis approve` does */
-  signOff(ref: CellRef, run: RunRecord, verdict: 'approve' | 'reject', who?: string, comment?: string): Promise<string>;
+  signOff(ref: CellRef, run: RunRecord, verdict: 'approve' | 'reject', by?: SignOffBy): Promise<string>;
 }

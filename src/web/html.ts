@@ -17,8 +17,10 @@ export class Html {
 export type HtmlValue = string | number | Html | null | undefined | false | readonly HtmlValue[];
 
 // Control characters other than tab and newline mean nothing on a page; a log full of them (or a
-// hostile name) shows a visible mark instead.
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f\u2028\u2029]/g;
+// hostile name) shows a visible mark instead. The same class as a terminal's (util/terminal-text):
+// C0 and C1 controls, DEL, the line separators, and the bidirectional overrides and isolates,
+// which would reorder what a page shows ("Trojan source").
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** Escapes text for an element or a quoted attribute. */
 export function esc(text: string): string {

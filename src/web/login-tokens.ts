@@ -5,9 +5,15 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 
-interface Entry {
-  /** who the session is for, as recorded in the runs' events */
+/** Who a login opens a session for. */
+export interface LoginFor {
+  /** as recorded in the runs' events (`alice via web`) */
   who: string;
+  /** the user name checked against `[setup] approvers` (`alice`) */
+  user: string;
+}
+
+interface Entry extends LoginFor {
   /** ms since the epoch; Infinity for the start token */
   expires: number;
 }
@@ -23,23 +29,30 @@ export class LoginTokens {
     this.#now = now;
   }
 
-  /** A new token for `who`, valid once, until `ttlMs` from now (forever when not given). */
-  issue(who: string, ttlMs?: number): string {
+  /**
+   * A new token for `who`, valid once, until `ttlMs` from now (forever when not given). `user` is
+   * the name `[setup] approvers` is checked against; `who` without a trailing ` via web` when not given.
+   */
+  issue(who: string, ttlMs?: number, user?: string): string {
     this.#prune();
     if (this.#open.size >= MAX_OPEN) throw new Error(`too many open login links (${MAX_OPEN}); wait for some to expire`);
     const token = randomBytes(32).toString('base64url');
-    this.#open.set(digest(token), { who, expires: ttlMs === undefined ? Infinity : this.#now() + ttlMs });
+    this.#open.set(digest(token), {
+      who,
+      user: user ?? who.replace(/ via web$/, ''),
+      expires: ttlMs === undefined ? Infinity : this.#now() + ttlMs,
+    });
     return token;
   }
 
   /** Who the token was for, and forgets it; undefined when it is unknown, used or expired. */
-  consume(token: string): string | undefined {
+  consume(token: string): LoginFor | undefined {
     if (typeof token !== 'string' || token.length === 0 || token.length > 200) return undefined;
     const key = digest(token);
     const entry = this.#open.get(key);
     if (entry === undefined) return undefined;
     this.#open.delete(key);
-    return entry.expires >= this.#now() ? entry.who : undefined;
+    return entry.expires >= this.#now() ? { who: entry.who, user: entry.user } : undefined;
   }
 
   /** How many tokens are still open. */

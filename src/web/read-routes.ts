@@ -8,6 +8,7 @@ import { isInside } from '../config/paths.js';
 import { displayName } from '../model/display-name.js';
 import { parseTestPattern, type TestPattern } from '../model/pattern.js';
 import type { EventRecord, RunRecord } from '../model/records.js';
+import { awaitsSignOff } from '../model/states.js';
 import { diffRuns } from '../report/diff.js';
 import { DEFAULT_LOG_KINDS, nameEvents, selectEvents } from '../report/run-log.js';
 import { readLogTail, type LogTail } from '../view/log-tail.js';
@@ -161,7 +162,9 @@ export function registerReadRoutes(app: FastifyInstance, ctx: WebContext): void 
     const input = { run, testname, itempath, detail, tail, items, others, now: ctx.now() };
     if (frag) return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderDetail(input).text);
     const title = `${displayName({ testname, itempath })} in ${run.target} ${run.runname}`;
-    return ctx.page(req, reply, { title, ...(isLive(detail) ? { refreshSeconds: 5 } : {}) }, renderTestMain(input), detail ? 200 : 404);
+    // A parked test changes only when someone signs it off: no reload that would lose a comment being typed.
+    const refresh = isLive(detail) && !awaitsSignOff(detail!);
+    return ctx.page(req, reply, { title, ...(refresh ? { refreshSeconds: 5 } : {}) }, renderTestMain(input), detail ? 200 : 404);
   });
 
   app.get('/run', async (req, reply) => {

@@ -29,6 +29,8 @@ declare module 'fastify' {
   interface Session {
     /** who is logged in, as recorded in the runs' events */
     who?: string;
+    /** the user name `[setup] approvers` is checked against when this session signs off a step */
+    user?: string;
     /** lines to show on the next page (an action's outcome) */
     notices?: string[];
     _csrf?: string;
@@ -76,6 +78,9 @@ const STATUS_OF: Record<string, number> = {
   NO_RUN: 404,
   NO_TEST: 404,
   NO_TESTS: 404,
+  NOT_WAITING: 409,
+  NO_STEP: 409,
+  NOT_APPROVER: 403,
   BAD_VALUE: 400,
   BAD_PATTERN: 400,
   USAGE: 400,

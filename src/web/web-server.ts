@@ -27,6 +27,8 @@ export interface WebOptions {
   bind: string;
   /** who the first login link is for: the person who started the web view */
   who: string;
+  /** their user name, checked against `[setup] approvers` when they sign off a step (their login name) */
+  user: string;
   audit: (line: string) => void;
   now: () => number;
   /** how many of the newest runs stay followed (the front page's) */
@@ -93,7 +95,7 @@ export async function startWeb(o: WebOptions): Promise<WebServer> {
   if (address !== null && typeof address === 'object') port = address.port;
   return {
     url: baseUrl(),
-    newLoginUrl: () => `${baseUrl()}/login?token=${logins.issue(o.who)}`,
+    newLoginUrl: () => `${baseUrl()}/login?token=${logins.issue(o.who, undefined, o.user)}`,
     app,
     hub,
     logins,

@@ -9,7 +9,7 @@ import { runAreaPaths } from '../../config/paths.js';
 import { isoTime } from '../../report/table.js';
 import { TrellisError } from '../../util/errors.js';
 import { makeDirs } from '../../util/files.js';
-import { shortHostname, whoAmI } from '../../util/host.js';
+import { loginName, shortHostname, whoAmI } from '../../util/host.js';
 import { runFormOf } from '../../web/run-form.js';
 import { isLoopback, startWeb, type WebServer } from '../../web/web-server.js';
 import { isDirect, openArea, openStore } from '../area-access.js';
@@ -47,6 +47,8 @@ export async function execute(opts: WebOptions, ctx: CommandContext): Promise<nu
       port,
       bind,
       who: `${whoAmI(ctx.env)} via web`,
+      // What `trellis approve` from this shell would be checked as.
+      user: loginName(ctx.env),
       audit,
       now: ctx.now,
     });

@@ -85,6 +85,7 @@ pre.log { background: #111; color: #eee; padding: 8px; overflow: auto; max-heigh
 .actions label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); }
 .confirm { border: 2px solid #37474f; padding: 10px 14px; max-width: 44em; }
 .confirm .buttons { display: flex; gap: 12px; margin-top: 10px; align-items: center; }
+blockquote.prompt { margin: 6px 0 10px; padding: 6px 12px; border-left: 4px solid #f9a825; background: #fffde7; white-space: pre-wrap; max-width: 44em; }
 .linkout { word-break: break-all; background: #f5f5f5; padding: 6px; border: 1px solid var(--line); }
 @media (prefers-reduced-motion: reduce) { * { transition: none !important; } }
 `;

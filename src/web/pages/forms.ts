@@ -30,6 +30,8 @@ export interface ConfirmInput {
   button: string;
   danger?: boolean;
   cancelHref: string;
+  /** a text the person may still edit before confirming (a sign-off's comment) */
+  text?: { name: string; label: string; value: string; maxlength: number };
 }
 
 /** Asks once more before anything changes; the button posts with the CSRF token. */
@@ -41,6 +43,7 @@ ${c.details.map((d) => html`<p>${d}</p>`)}
 <input type="hidden" name="_csrf" value="${c.csrf}">
 ${hiddenFields(c.fields)}
 <input type="hidden" name="confirmed" value="yes">
+${c.text ? html`<p><label>${c.text.label}<br><textarea name="${c.text.name}" rows="3" cols="60" maxlength="${c.text.maxlength}">${c.text.value}</textarea></label></p>` : ''}
 <div class="buttons"><button type="submit" class="${c.danger ? 'danger' : 'primary'}" autofocus>${c.button}</button> <a href="${c.cancelHref}">Cancel</a></div>
 </form>
 </div>`;

@@ -6,7 +6,7 @@
  */
 import { describePlacement, displayName } from '../../model/display-name.js';
 import type { RunRecord, TestDetail } from '../../model/records.js';
-import { isFinal, KNOWN_STATUSES, TEST_STATES } from '../../model/states.js';
+import { awaitsSignOff, isFinal, KNOWN_STATUSES, MAX_SIGN_OFF_COMMENT, TEST_STATES } from '../../model/states.js';
 import { lookOf } from '../../view/cell-style.js';
 import type { LogTail } from '../../view/log-tail.js';
 import { formatDuration } from '../../view/test-facts.js';
@@ -47,6 +47,7 @@ export function renderTestMain(input: TestPageInput): Html {
   return html`<h1>${name} <span class="note">in ${run.target} ${run.runname}</span></h1>
 <p><a href="/${query({ t: run.target, r: run.runname })}">the run in the matrix</a> · <a href="/run?id=${run.id}">the run's page and log</a></p>
 ${raw(renderDetail(input).text)}
+${input.detail ? renderSignOff(input, input.detail) : ''}
 ${input.detail ? renderActions(input) : ''}
 ${renderOthers(input)}`;
 }
@@ -118,6 +119,30 @@ function renderTail(tail: LogTail | undefined): Html | string {
   if (tail === undefined) return '';
   return html`<h2>Log <span class="note">${tail.file}${tail.error ? `: ${tail.error}` : tail.lines.length > 0 ? ` (last ${tail.lines.length} lines)` : ''}</span></h2>
 ${tail.lines.length > 0 ? html`<pre class="log" tabindex="0" aria-label="the end of the log">${tail.lines.join('\n')}</pre>` : ''}`;
+}
+
+/**
+ * A test parked on a {manual} step: the step, its prompt, and Approve / Reject with an optional
+ * comment; each asks for confirmation on the next page, as the other actions do. The step's name
+ * goes along, so a test that moved on to another step since is refused rather than signed off.
+ */
+function renderSignOff(input: TestPageInput, d: TestDetail): Html | string {
+  if (!awaitsSignOff(d)) return '';
+  const step = d.steps.find((s) => s.state === 'WAITING');
+  const locked = input.run.state === 'locked';
+  return html`<h2 id="sign-off">Sign-off due</h2>
+${
+  step
+    ? html`<p>Step <strong>${step.name}</strong> waits for a sign-off. It asks:</p>
+<blockquote class="prompt">${step.comment || '(no prompt)'}</blockquote>`
+    : html`<p>Items of this test wait for a sign-off: approving or rejecting here signs off each of them (see their pages for their prompts).</p>`
+}
+${locked ? html`<p class="note">The run is locked: it refuses a sign-off until it is unlocked.</p>` : ''}
+<form method="get" action="/confirm" class="stack">
+<input type="hidden" name="run" value="${input.run.id}"><input type="hidden" name="t" value="${input.testname}">${input.itempath === '' ? '' : html`<input type="hidden" name="i" value="${input.itempath}">`}${step ? html`<input type="hidden" name="step" value="${step.name}">` : ''}
+<label>Comment (optional) <textarea name="comment" rows="2" cols="60" maxlength="${MAX_SIGN_OFF_COMMENT}"></textarea></label>
+<div class="buttons"><button type="submit" name="action" value="approve" class="primary">Approve…</button> <button type="submit" name="action" value="reject" class="danger">Reject…</button></div>
+</form>`;
 }
 
 /** Rerun, kill, set: each a form that asks for confirmation on the next page. */
