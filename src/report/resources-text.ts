@@ -21,9 +21,9 @@ function claimRow(what: string, c: ClaimView): string[] {
   return [`  ${what}`, '', displayName(c), `${c.target}/${c.runname}`, `${c.host} (pid ${c.pid})`, formatTime(c.since)];
 }
 
-/** The JSON of `trellis resources --json`: times as ISO 8601 with their zone. */
-export function resourcesJson(statuses: readonly ResourceStatus[]): unknown {
-  const claim = (c: ClaimView) => ({
+/** One claim in the JSON outputs: its time as ISO 8601 with its zone. */
+function claimJson(c: ClaimView) {
+  return {
     target: c.target,
     runname: c.runname,
     test: c.testname,
@@ -31,7 +31,12 @@ export function resourcesJson(statuses: readonly ResourceStatus[]): unknown {
     host: c.host,
     pid: c.pid,
     since: isoTime(c.since),
-  });
+  };
+}
+
+/** The JSON of `trellis resources --json`. */
+export function resourcesJson(statuses: readonly ResourceStatus[]): unknown {
+  const claim = claimJson;
   return statuses.map((s) => ({
     name: s.name,
     count: s.count,
@@ -61,15 +66,7 @@ export function testResourcesJson(r: TestResources): unknown {
     holds: r.holds,
     waitsFor: r.waitsFor.map((w) => ({
       resource: w.resource,
-      heldBy: w.heldBy.map((c) => ({
-        target: c.target,
-        runname: c.runname,
-        test: c.testname,
-        itempath: c.itempath,
-        host: c.host,
-        pid: c.pid,
-        since: isoTime(c.since),
-      })),
+      heldBy: w.heldBy.map(claimJson),
     })),
   };
 }
