@@ -1,5 +1,5 @@
 /**
- * kill -9 at a random point of a 300-test run: of the runner (then the run is run again, as a
+ * kill -9 at a random point of a 300-test run (60 for exec): of the runner (then the run is run again, as a
  * user would), of the server (the runner must carry on through another), of `trellis exec` (a
  * launcher command runs each test through exec; then the run is run again). Each test's one step
  * appends its name to a marks file; every tenth test waits on the one before it.
@@ -35,10 +35,10 @@ import {
 const TESTS = 300;
 const name = (i: number) => `t${String(i).padStart(3, '0')}`;
 
-/** The 300-test area; `config` adds to trellis.config (a launcher for the exec scenario). */
-function writeKillArea(dir: string, config = ''): string {
+/** The area of `count` tests; `config` adds to trellis.config (a launcher for the exec scenario). */
+function writeKillArea(dir: string, config: string, count: number): string {
   const tests: Record<string, string> = {};
-  for (let i = 1; i <= TESTS; i++) {
+  for (let i = 1; i <= count; i++) {
     const waiton = i % 10 === 0 ? `[requirements]\nwaiton ${name(i - 1)}\n\n` : '';
     tests[name(i)] = `${waiton}[ezsteps]\nmark echo "$MT_TEST_NAME" >> "$MT_RUN_AREA_HOME/marks-$MT_RUNNAME"\n`;
   }
@@ -57,7 +57,7 @@ function readMarks(file: string): string[] {
 }
 
 /** Everything a round must leave: each test PASS once, in order, with matching rows and summary. */
-function checkRound(tally: Tally, area: string, runname: string, what: string): void {
+function checkRound(tally: Tally, area: string, runname: string, count: number, what: string): void {
   const runArea = path.join(area, 'runs');
   const marks = readMarks(path.join(area, `marks-${runname}`));
   const stored = readRun(runArea, runname);
@@ -72,7 +72,7 @@ function checkRound(tally: Tally, area: string, runname: string, what: string): 
     if (!first.has(m)) first.set(m, i);
   });
   const notPass = stored.tests.filter((t) => t.state !== 'COMPLETED' || t.status !== 'PASS');
-  const missing = TESTS - stored.tests.length;
+  const missing = count - stored.tests.length;
   tally.add(
     'lost',
     notPass.length + Math.max(0, missing),
@@ -100,7 +100,7 @@ function checkRound(tally: Tally, area: string, runname: string, what: string): 
       .join(', ')}`,
   );
   let early = 0;
-  for (let i = 10; i <= TESTS; i += 10) {
+  for (let i = 10; i <= count; i += 10) {
     const dep = first.get(name(i));
     const pre = first.get(name(i - 1));
     if (dep !== undefined && (pre === undefined || pre > dep)) early++;
@@ -115,7 +115,7 @@ function checkRound(tally: Tally, area: string, runname: string, what: string): 
       .map((t) => `${t.testname}:${t.steps}`)
       .join(', ')}`,
   );
-  const summaryOk = stored.total === TESTS && stored.counts['PASS'] === TESTS - notPass.length && stored.state === 'done';
+  const summaryOk = stored.total === count && stored.counts['PASS'] === count - notPass.length && stored.state === 'done';
   if (!summaryOk) tally.add('corrupt', 1, `${what}: main.db says ${stored.state}, total ${stored.total}, ${JSON.stringify(stored.counts)}`);
   const damaged = damagedDatabases(runArea);
   tally.add('corrupt', damaged.length, `${what}: quick_check fails on ${damaged.join(', ')}`);
@@ -143,10 +143,10 @@ function execPids(area: string): number[] {
 type Victim = 'runner' | 'server' | 'exec';
 
 /** One round: start the run, wait for `k` marks, kill the victim, finish the run, check. */
-async function round(tally: Tally, area: string, runname: string, victim: Victim, ctx: ScenarioContext): Promise<void> {
+async function round(tally: Tally, area: string, runname: string, victim: Victim, count: number, ctx: ScenarioContext): Promise<void> {
   const marksFile = path.join(area, `marks-${runname}`);
   const runArea = path.join(area, 'runs');
-  const k = randomInt(10, TESTS - 10);
+  const k = randomInt(Math.min(10, count / 6), count - Math.min(10, count / 6));
   const run = startCli(['run', '-t', TARGET, '-r', runname, '--area', area]);
   let ended = false;
   void run.done.then(() => (ended = true));
@@ -169,22 +169,22 @@ async function round(tally: Tally, area: string, runname: string, victim: Victim
     const again = await cli(['run', '-t', TARGET, '-r', runname, '--area', area]);
     noteCrash(tally, again, `${runname}: the run again`);
   }
-  checkRound(tally, area, runname, `${runname} (${killed})`);
+  checkRound(tally, area, runname, count, `${runname} (${killed})`);
 }
 
-function killScenario(label: string, victim: Victim, config: string, weight: number): Scenario {
+function killScenario(label: string, victim: Victim, config: string, weight: number, count = TESTS): Scenario {
   return {
     name: label,
     weight,
     planned: (rounds) => rounds,
     async run(tally, ctx) {
-      const area = writeKillArea(path.join(ctx.dir, 'area'), config);
+      const area = writeKillArea(path.join(ctx.dir, 'area'), config, count);
       try {
         // A round is not started when the last one says it would not end within the budget.
         let lastMs = 0;
         for (let i = 1; i <= ctx.rounds && (i === 1 || Date.now() + lastMs < ctx.deadline); i++) {
           const t0 = Date.now();
-          await round(tally, area, `${victim[0]}${i}`, victim, ctx);
+          await round(tally, area, `${victim[0]}${i}`, victim, count, ctx);
           lastMs = Date.now() - t0;
           tally.tries++;
         }
@@ -198,6 +198,8 @@ function killScenario(label: string, victim: Victim, config: string, weight: num
 export const KILL_SCENARIOS: Scenario[] = [
   killScenario('kill -9 of the runner, 300-test run', 'runner', '', 3),
   killScenario('kill -9 of the server, 300-test run', 'server', '', 3),
-  // Every test through `trellis exec` on this host: `env` is the launcher command (a prefix).
-  killScenario('kill -9 of exec, 300-test run', 'exec', '\n[jobtools]\nlauncher env\n', 3),
+  // Every test through `trellis exec` on this host: `env` is the launcher command (a prefix). Each
+  // exec is a Node start, so a 300-test run took about a minute a try and the row did 4 of its 20
+  // tries in its budget on a quiet machine: 60 tests a round.
+  killScenario('kill -9 of exec, 60-test run', 'exec', '\n[jobtools]\nlauncher env\n', 3, 60),
 ];
