@@ -93,6 +93,11 @@ export function renderStepTemplate(template: StepTemplate, lookup: (ref: StepRef
   return template.parts.map((p) => (typeof p === 'string' ? p : quoteFor(lookup(p), p.quote))).join('');
 }
 
+/** The text as a person reads it (a manual step's prompt): `{{` as `{`, each reference's value as is. */
+export function renderStepText(template: StepTemplate, lookup: (ref: StepRef) => string): string {
+  return template.parts.map((p) => (typeof p === 'string' ? p : lookup(p))).join('');
+}
+
 const PLAIN = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 /** `value` written so that the shell, in this quoting context, reads back exactly `value`. */

@@ -9,7 +9,7 @@ import type { Step, TestDefinition } from '../config/types.js';
 import { displayName } from '../model/display-name.js';
 import { findCycle } from '../model/graph.js';
 import type { TestDetail } from '../model/records.js';
-import { parseStepTemplate, renderStepTemplate, type StepRef, type StepTemplate } from '../model/step-template.js';
+import { parseStepTemplate, renderStepTemplate, renderStepText, type StepRef, type StepTemplate } from '../model/step-template.js';
 import { formatLocation, TrellisError } from '../util/errors.js';
 import type { PlannedTest } from './plan.js';
 
@@ -186,6 +186,6 @@ export async function resolveStep(
     }
     values.set(ref, data.value);
   }
-  if (render === 'text') return { command: template.parts.map((p) => (typeof p === 'string' ? p : values.get(p)!)).join('') };
-  return { command: renderStepTemplate(template, (ref) => values.get(ref)!) };
+  const lookup = (ref: StepRef) => values.get(ref)!;
+  return { command: render === 'text' ? renderStepText(template, lookup) : renderStepTemplate(template, lookup) };
 }
