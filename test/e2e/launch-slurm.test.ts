@@ -120,6 +120,8 @@ t.test('trellis kill of a running test ends its Slurm job; scancel from outside 
   t.same(statesOf(rows), { k: 'KILLED/ABORT', s: 'KILLED/ABORT' });
   t.match(rows.get('k')!.comment, /killed on request/);
   t.match(rows.get('s')!.comment, /terminated by SIGTERM/);
+  // The run ends on exec's report; Slurm may list the cancelled job (COMPLETING) a moment longer.
+  await waitUntil(() => activeJobs(ids).length === 0, `Slurm jobs ${ids.join(', ')} to leave the queue`, 60_000).catch(() => undefined);
   t.same(activeJobs(ids), []);
 });
 
