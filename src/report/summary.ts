@@ -45,6 +45,8 @@ export interface SummaryInput {
   byStatus: ReadonlyMap<string, number>;
   failures: ReadonlyArray<{ key: string; status: string; comment: string; rundir: string }>;
   interrupted: boolean;
+  /** tests left parked on a sign-off by the interrupt (they are not KILLED) */
+  parked?: number;
   seconds: number;
 }
 
@@ -61,8 +63,15 @@ export function formatSummary(s: SummaryInput): string {
   }
   if (s.failures.length > shown.length)
     lines.push(termLine(`  … and ${s.failures.length - shown.length} more (trellis list tests -t ${s.target} -r ${s.runname} --status …)`));
-  if (s.interrupted) lines.push('Interrupted: running tests were stopped and marked KILLED; rerun to finish.');
-  else if (s.failures.length === 0) lines.push('All selected tests passed.');
+  if (s.interrupted) {
+    lines.push('Interrupted: running tests were stopped and marked KILLED; rerun to finish.');
+    if (s.parked)
+      lines.push(
+        termLine(
+          `  ${s.parked === 1 ? '1 test waits' : `${s.parked} tests wait`} for a sign-off and stay${s.parked === 1 ? 's' : ''} parked (trellis approve -t ${s.target} -r ${s.runname} TEST), then rerun.`,
+        ),
+      );
+  } else if (s.failures.length === 0) lines.push('All selected tests passed.');
   else lines.push(`${s.failures.length} selected tests or items did not pass.`);
   return lines.join('\n');
 }

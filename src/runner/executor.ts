@@ -68,6 +68,8 @@ export class RunExecutor {
   /** keeps the process alive while only parked jobs are left (every other timer is unref'd) */
   #keepAlive: NodeJS.Timeout | undefined;
   #interrupted = false;
+  /** jobs still parked on a sign-off when Ctrl-C stopped the run (they stay parked) */
+  #parkedAtStop = 0;
   #idle: (() => void) | undefined;
 
   constructor(opts: ExecutorOptions) {
@@ -105,10 +107,16 @@ export class RunExecutor {
     await idle;
   }
 
-  /** Stops launching and stops every running job (KILLED/ABORT with `reason`). */
+  /** How many jobs were parked on a sign-off when the run was stopped: they stay parked, not KILLED. */
+  get parkedAtStop(): number {
+    return this.#parkedAtStop;
+  }
+
+  /** Stops launching and stops every running job (KILLED/ABORT with `reason`); parked jobs stay parked. */
   stopEverything(reason: string): void {
     if (this.#interrupted) return;
     this.#interrupted = true;
+    this.#parkedAtStop = this.#parked.size;
     this.#scheduler.stop();
     for (const { launched } of this.#running.values()) launched.stop('ABORT', reason);
   }

@@ -94,6 +94,8 @@ export interface RunResult {
   /** selected tests and items that did not end PASS, WARN, WAIVED or SKIP */
   failures: Failure[];
   interrupted: boolean;
+  /** tests parked on a sign-off when the run was interrupted: they stay WAITING/MANUAL */
+  parked: number;
   seconds: number;
 }
 
@@ -103,7 +105,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
   const { area, store } = ctx;
   const params = { ...(opts.params ?? resolveParams(area.params, [], area.configFile)) };
   const rp = planRun(area, opts, ctx.env);
-  checkStepRefs(
+  const refWarnings = checkStepRefs(
     rp.plan.tests,
     area.params.map((p) => p.name),
     area,
@@ -271,7 +273,13 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     run,
     jobs: graph.jobs.length,
     toRun: graph.jobs.filter((j) => j.run).length,
-    warnings: [...rp.targetWarnings, ...paramWarnings, ...rp.plan.warnings, ...ruleWarnings(rp.plan.tests.map((p) => p.def))],
+    warnings: [
+      ...rp.targetWarnings,
+      ...paramWarnings,
+      ...refWarnings,
+      ...rp.plan.warnings,
+      ...ruleWarnings(rp.plan.tests.map((p) => p.def)),
+    ],
   });
   try {
     if (ctx.signal.aborted) onAbort();
@@ -294,6 +302,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     jobs: graph.jobs,
     failures: tallyFailures(graph.jobs, graph.nodes, exec.interrupted),
     interrupted: exec.interrupted,
+    parked: exec.interrupted ? exec.parkedAtStop : 0,
     seconds: ctx.now() - t0,
   };
 }

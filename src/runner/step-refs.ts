@@ -40,13 +40,15 @@ function templateOf(step: Step): StepTemplate {
  * Checks every reference of the planned tests' steps (STEP_REF, naming file and line): a `{NAME}`
  * that is no parameter in a test's first step (no step before it can have recorded it), a test
  * that does not exist, refers to itself, is not waited on, or whose items this test cannot match;
- * and values handed on in a cycle.
+ * and values handed on in a cycle. Returns warnings: a `{NAME}` in a later step that no parameter
+ * declares may be a value an earlier step records, but when it is one typo away from a parameter
+ * (`{CHANEL}` beside CHANNEL) it is most likely a misspelling, found otherwise only when the step runs.
  */
 export function checkStepRefs(
   tests: readonly PlannedTest[],
   paramNames: readonly string[],
   area: { testNames: readonly string[]; configFile: string },
-): void {
+): string[] {
   const params = new Set(paramNames);
   const uses = new Map<string, Array<{ ref: StepRef; step: Step }>>();
   for (const p of tests) {
@@ -69,12 +71,43 @@ export function checkStepRefs(
       'a test can use only the values of tests it waits on, and waiton cannot go round in a cycle: let one of them compute its value itself',
     );
   }
+  const warnings: string[] = [];
   for (const p of tests) {
     const def = p.def;
     writtenSteps(def).forEach((step, index) => {
-      for (const ref of templateOf(step).refs) checkRef(ref, step, index, def, params, tests, area);
+      for (const ref of templateOf(step).refs) {
+        checkRef(ref, step, index, def, params, tests, area);
+        const near = ref.test === undefined && !params.has(ref.name) ? nearestName(ref.name, params) : undefined;
+        if (near !== undefined) {
+          warnings.push(
+            `${formatLocation(step.loc)}: step ${step.name} of ${def.name} uses ${ref.text}, which is no parameter: did you mean {${near}}? (if an earlier step records ${ref.name}, ignore this)`,
+          );
+        }
+      }
     });
   }
+  return warnings;
+}
+
+/** The parameter one or two edits away from `name` (case aside), when exactly one is. */
+function nearestName(name: string, names: ReadonlySet<string>): string | undefined {
+  const close = [...names].filter(
+    (n) => editDistance(name.toLowerCase(), n.toLowerCase()) <= (Math.min(name.length, n.length) > 4 ? 2 : 1),
+  );
+  return close.length === 1 ? close[0] : undefined;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions), two rows at a time. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 function checkRef(

@@ -249,6 +249,18 @@ t.test('stopEverything stops what runs and launches nothing more', async (t) => 
   t.ok(s.exec.interrupted);
 });
 
+t.test('stopEverything leaves a job parked on a sign-off parked, and counts it', async (t) => {
+  const s = await setup(t, [def('gate'), def('b')], 2);
+  const done = s.exec.execute(s.graph.nodes);
+  (await s.launcher.started('gate')).end({ state: 'WAITING', status: 'MANUAL', comment: 'waiting for a sign-off' });
+  const b = await s.launcher.started('b');
+  while (s.exec.parkedJobs().length === 0) await new Promise((r) => setImmediate(r));
+  s.exec.stopEverything('interrupted (Ctrl-C)');
+  await done;
+  t.equal(b.stopped, 'interrupted (Ctrl-C)');
+  t.equal(s.exec.parkedAtStop, 1, 'the parked job is counted, not stopped');
+});
+
 t.test('a kill request stops a running job, and settles a queued one KILLED/ABORT', async (t) => {
   const s = await setup(t, [def('a', { priority: 5 }), def('b')], 1);
   const done = s.exec.execute(s.graph.nodes);

@@ -72,6 +72,24 @@ t.test('the plan refuses what cannot work, naming file and line', async (t) => {
   t.match(check(t, { a: '[setup]\nrunscript ./run.sh {NOPE}\n' }), /testconfig:2: step runscript of a uses \{NOPE\}/, 'the runscript too');
 });
 
+t.test("a later step's name one typo from a parameter is warned about, not refused", async (t) => {
+  const dir = writeArea(path.join(t.testdir(), 'typo'), {
+    config: '[fields]\nOS\n\n[params]\nCHANNEL default=beta\nVERSION default=1\n',
+    tests: { a: '[ezsteps]\none echo {CHANNEL}\ntwo echo {CHANEL}\nthree echo {made_here} {version}\n' },
+  });
+  const area = loadArea(dir, { env: {}, cpus: 2 });
+  const rp = planRun(area, { target: 'linux', runname: 'r', pattern: '%' }, {});
+  const warnings = checkStepRefs(
+    rp.plan.tests,
+    area.params.map((p) => p.name),
+    area,
+  ).map((w) => w.replaceAll(dir, 'AREA'));
+  t.same(warnings, [
+    'AREA/tests/a/testconfig:3: step two of a uses {CHANEL}, which is no parameter: did you mean {CHANNEL}? (if an earlier step records CHANEL, ignore this)',
+    'AREA/tests/a/testconfig:4: step three of a uses {version}, which is no parameter: did you mean {VERSION}? (if an earlier step records version, ignore this)',
+  ]);
+});
+
 t.test('filling in a step from the store', async (t) => {
   const { store } = makeStore(t);
   const run = await store.ensureRun(NIGHTLY);

@@ -151,6 +151,7 @@ export async function execute(opts: RunOptions, ctx: CommandContext): Promise<nu
         byStatus,
         failures: result.failures,
         interrupted: result.interrupted,
+        parked: result.parked,
         seconds: result.seconds,
       })}\n`,
     );
