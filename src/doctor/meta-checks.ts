@@ -12,8 +12,9 @@ import { readAreaIdState, readToken } from '../config/meta-files.js';
 import type { RunAreaPaths } from '../config/paths.js';
 import { note, ok, problem, type Finding } from '../model/doctor.js';
 import { STALE_AFTER, type FoundPacket } from '../model/protocol.js';
-import { isLeaseHeld, readLeaseOwner, STALE_MS } from '../server/lease.js';
+import { acquireLease, isLeaseHeld, readLeaseOwner, STALE_MS } from '../server/lease.js';
 import { removeFile, writeFileAtomic } from '../util/files.js';
+import { TrellisError } from '../util/errors.js';
 import { isPidAlive } from '../util/process-info.js';
 import { newToken, writeTokenOver } from '../util/token-file.js';
 
@@ -214,11 +215,8 @@ async function examineLease(opts: MetaCheckOptions, live: readonly FoundPacket[]
         `the write lease ${lockDir} is left over: ${why}`,
         'run `trellis doctor --repair` (the next server also takes it over)',
       );
-      if (opts.repair) {
-        rmSync(lockDir, { recursive: true, force: true });
-        removeFile(paths.leaseOwnerFile);
-        findings.push({ ...f, repaired: 'removed the lock and lease.json' });
-      } else findings.push(f);
+      if (opts.repair) findings.push(await freeLease(opts, f));
+      else findings.push(f);
     }
   }
   const startLock = `${paths.startLockFile}.lock`;
@@ -232,6 +230,22 @@ async function examineLease(opts: MetaCheckOptions, live: readonly FoundPacket[]
     findings.push(opts.repair ? repaired(f, () => rmSync(startLock, { recursive: true, force: true })) : f);
   }
   return findings;
+}
+
+/**
+ * Frees a left-over lease the way a server takes one over (proper-lockfile's own stale rule, with no
+ * window in which a starting server and the doctor both think they removed it), then lets it go. A
+ * server that took it first keeps it: nothing is left to repair.
+ */
+async function freeLease(opts: MetaCheckOptions, f: Finding): Promise<Finding> {
+  try {
+    const lease = await acquireLease(opts.paths, { host: opts.host, waitMs: 0, onCompromised: () => undefined, now: opts.now });
+    await lease.release();
+    return { ...f, repaired: 'took the lease over and let it go (lock and lease.json removed)' };
+  } catch (err) {
+    if (err instanceof TrellisError && err.code === 'LEASE_HELD') return ok('lease', 'a server took the write lease over meanwhile');
+    throw err;
+  }
 }
 
 /** Temp files left by writers that died mid-write (`*.tmp`, older than a minute). */

@@ -73,7 +73,9 @@ t.test('.meta damaged by a kill -9 and a careless admin: named, then repaired, t
   t.equal(repair.code, 0, dump(repair));
   t.equal((repair.stdout.match(/REPAIRED/g) ?? []).length, 5, `five repairs\n${repair.stdout}`);
   t.match(repair.stdout, /repaired: wrote a new token/);
-  t.match(repair.stdout, /repaired: removed the lock and lease\.json/);
+  t.match(repair.stdout, /repaired: took the lease over and let it go \(lock and lease\.json removed\)/);
+  t.notOk(fs.existsSync(`${s.paths.dbDir}.lock`), 'the lock is gone');
+  t.notOk(fs.existsSync(s.paths.leaseOwnerFile), 'and lease.json');
   const after = await s.cli('doctor');
   t.equal(after.code, 0, `healthy afterwards\n${dump(after)}`);
   const list = await s.cli('list', 'runs', '--json');
