@@ -12,6 +12,7 @@ const BENCHES = [
   'server.mjs',
   'dashboard.mjs',
   'junit.mjs',
+  'report-logs.mjs',
   'history.mjs',
   'diff.mjs',
   'logrules.mjs',

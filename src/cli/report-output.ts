@@ -10,7 +10,7 @@ import { REPORTERS, type LogMode, type ReportFormat } from '../report/reporters.
 import type { Store } from '../store/store.js';
 import { TrellisError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/files.js';
-import { readLogExcerpt } from '../util/log-excerpt.js';
+import { readLogExcerpts } from '../util/log-excerpt.js';
 
 export interface ReportRequest {
   format: ReportFormat;
@@ -28,7 +28,7 @@ export async function buildReport(store: Store, run: RunRecord, req: ReportReque
   const itemParents = req.pattern?.includes('/') ? await findItemParents(store, run.id, tests) : undefined;
   const base = { run, tests, itemParents, now: req.now, logMode: req.logMode };
   const wanted = reporter.logsWanted(base);
-  const logs = new Map(wanted.files.map((f) => [f, readLogExcerpt(f, wanted.headBytes, wanted.tailBytes)]));
+  const logs = await readLogExcerpts(wanted.files, wanted.headBytes, wanted.tailBytes);
   return reporter.format({ ...base, logs });
 }
 

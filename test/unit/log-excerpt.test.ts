@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { readLogExcerpt } from '../../src/util/log-excerpt.js';
+import { LOG_READS_AT_ONCE, readLogExcerpt, readLogExcerpts } from '../../src/util/log-excerpt.js';
 
 t.test('a small log is read whole', async (t) => {
   const file = path.join(t.testdir(), 'a.log');
@@ -62,4 +62,32 @@ t.test('a log that is a FIFO or a folder is refused at once, never waited on', a
   execFileSync('mkfifo', [fifo]);
   t.same(readLogExcerpt(fifo, 16, 16), { size: 0, head: '', tail: '', cut: 0, error: 'not a regular file' });
   t.equal(readLogExcerpt(dir, 16, 16).error, 'not a regular file');
+});
+
+t.test('many logs at once read the same as one by one, in the order asked, FIFOs and missing files included', async (t) => {
+  const dir = t.testdir();
+  const files: string[] = [];
+  for (let i = 0; i < 3 * LOG_READS_AT_ONCE + 5; i++) {
+    const file = path.join(dir, `s${i}.log`);
+    if (i % 7 === 3) {
+      files.push(path.join(dir, `missing${i}.log`));
+      continue;
+    }
+    fs.writeFileSync(file, `${Array.from({ length: i * 20 }, (_, n) => `log ${i} line ${n}`).join('\n')}\n`);
+    files.push(file);
+  }
+  const fifo = path.join(dir, 'fifo.log');
+  execFileSync('mkfifo', [fifo]);
+  files.splice(5, 0, fifo);
+  const one = files.map((f) => readLogExcerpt(f, 300, 200));
+  // As on a fast disk (one by one) and as on a slow one (every read counts as slow: all in parallel).
+  for (const slowMs of [1e9, -1]) {
+    const got = await readLogExcerpts(files, 300, 200, slowMs);
+    t.same([...got.keys()], files, `in the order asked (slowMs ${slowMs})`);
+    t.same([...got.values()], one, `each as readLogExcerpt reads it (slowMs ${slowMs})`);
+  }
+  const many = await readLogExcerpts(files, 300, 200, -1);
+  t.equal(many.get(fifo)?.error, 'not a regular file', 'a FIFO does not hang the report');
+  t.ok(many.get(files[3]!)?.error === 'ENOENT', 'a missing log says so');
+  t.same(await readLogExcerpts([], 1, 1), new Map(), 'no logs, nothing read');
 });
