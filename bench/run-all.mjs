@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 const BENCHES = [
   'launch-overhead.mjs',
   'list-runs.mjs',
+  'quick-commands.mjs',
   'items-rss.mjs',
   'store-write.mjs',
   'server.mjs',

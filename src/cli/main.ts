@@ -4,9 +4,9 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ExitCode, isTrellisError } from '../util/errors.js';
 import { createLogger } from '../util/log.js';
+import { installRoot } from '../util/install-root.js';
 import { trellisVersion } from '../util/version.js';
 import type { CommandContext, CommandModule } from './context.js';
 import type { ParsedCommand } from './parser.js';
@@ -118,7 +118,7 @@ export async function runMain(argv: string[], io: MainIo): Promise<number> {
       log,
       signal: soft.signal,
       hardSignal: hard.signal,
-      binDir: path.dirname(fileURLToPath(new URL('../../../bin/trellis', import.meta.url))),
+      binDir: path.join(installRoot(), 'bin'),
       pid: process.pid,
       cpus: os.availableParallelism(),
     };

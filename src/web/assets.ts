@@ -5,6 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { installRoot } from '../util/install-root.js';
 import { STYLE_CSS } from './assets/style.js';
 
 export interface Asset {
@@ -26,10 +28,15 @@ function asset(base: string, ext: string, type: string, body: Buffer): Asset {
   return { name: `${base}.${hash}.${ext}`, type, body, etag: `"${hash}"` };
 }
 
-/** Loads the assets: the style sheet from its module, the script built beside this file. */
+/** Loads the assets: the style sheet from its module, the script built into dist/src/web/client. */
 export function loadAssets(): Assets {
   const style = asset('style', 'css', 'text/css; charset=utf-8', Buffer.from(STYLE_CSS, 'utf8'));
-  const script = asset('live', 'js', 'text/javascript; charset=utf-8', readFileSync(new URL('./client/live.js', import.meta.url)));
+  const script = asset(
+    'live',
+    'js',
+    'text/javascript; charset=utf-8',
+    readFileSync(path.join(installRoot(), 'dist', 'src', 'web', 'client', 'live.js')),
+  );
   return {
     styleUrl: `/assets/${style.name}`,
     scriptUrl: `/assets/${script.name}`,

@@ -19,7 +19,13 @@ export async function execute(opts: ShowOptions, ctx: CommandContext): Promise<n
     const slash = spec.indexOf('/');
     const testname = slash < 0 ? spec : spec.slice(0, slash);
     const itempath = slash < 0 ? '' : spec.slice(slash + 1);
-    const detail = await store.getTest(run.id, testname, itempath);
+    // Three independent questions at once: through a server each is a round trip.
+    const [detail, claims, itemRows] = await Promise.all([
+      store.getTest(run.id, testname, itempath),
+      // What it holds or waits for, and who holds that (shared resources); asking frees dead holders.
+      store.listResourceClaims({ now: ctx.now(), deadtime: area.setup.deadtime }),
+      itempath === '' && !opts.json ? store.listTests(run.id, { pattern: `${testname}/%` }) : Promise.resolve([]),
+    ]);
     if (!detail) {
       throw new TrellisError(
         'NO_TEST',
@@ -27,8 +33,6 @@ export async function execute(opts: ShowOptions, ctx: CommandContext): Promise<n
         `see its tests with \`trellis list tests -t ${target.name} -r ${run.runname}\``,
       );
     }
-    // What it holds or waits for, and who holds that (shared resources); asking frees dead holders.
-    const claims = await store.listResourceClaims({ now: ctx.now(), deadtime: area.setup.deadtime });
     const resources = resourcesOfTest(claims, run.id, detail.id);
     if (opts.json) {
       const json = testDetailJson(detail);
@@ -37,10 +41,7 @@ export async function execute(opts: ShowOptions, ctx: CommandContext): Promise<n
     }
     const bad = detail.steps.find((s) => s.status !== 'PASS' && s.status !== 'n/a') ?? detail.steps.find((s) => s.state === 'RUNNING');
     const tail = bad ? readTail(bad.logfile) : undefined;
-    const items =
-      detail.itempath === ''
-        ? (await store.listTests(run.id, { pattern: `${testname}/%` })).filter((t) => t.testname === testname && t.itempath !== '')
-        : [];
+    const items = itemRows.filter((t) => t.testname === testname && t.itempath !== '');
     ctx.stdout.write(
       `${formatTestDetail(detail, { tail: tail && bad ? { step: bad.name, text: tail } : undefined, items, resources, params: run.params })}\n`,
     );
