@@ -15,6 +15,7 @@ requireBuild();
 const Database = createRequire(path.join(ROOT, 'package.json'))('better-sqlite3');
 const { openDirectStore } = await import(path.join(ROOT, 'dist/src/store/direct-store.js'));
 const { RUN_MIGRATIONS } = await import(path.join(ROOT, 'dist/src/db/run-schema.js'));
+const { RUN_DB_PAGE_SIZE } = await import(path.join(ROOT, 'dist/src/db/run-db.js'));
 const tmp = makeTempDir('store');
 
 /** The 6 changes of one test, as store write ops (times are fixed: nothing depends on them). */
@@ -33,6 +34,8 @@ function opsFor(testId, prefix) {
 
 function benchRaw() {
   const db = new Database(path.join(tmp, 'raw.db'));
+  // The same pages as a run database (run-db.ts), so the peer differs only in what the store adds.
+  db.pragma(`page_size = ${RUN_DB_PAGE_SIZE}`);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');

@@ -19,12 +19,21 @@ export interface Migration {
 /** How long a statement waits for another connection's lock before failing with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 10_000;
 
+export interface OpenOptions {
+  /**
+   * Page size of a database this call creates (bytes, a power of two from 512); a file that
+   * exists keeps its own. It must be set before the first table, and before WAL mode.
+   */
+  pageSize?: number;
+}
+
 /** Opens (creating as needed) a database file and applies the migrations it has not seen. */
-export function openDatabase(file: string, migrations: readonly Migration[]): Db {
+export function openDatabase(file: string, migrations: readonly Migration[], opts: OpenOptions = {}): Db {
   createFolder(path.dirname(file));
   let db: Db | undefined;
   try {
     db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+    if (opts.pageSize !== undefined) db.pragma(`page_size = ${opts.pageSize}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);

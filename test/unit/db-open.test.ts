@@ -5,7 +5,7 @@ import t from 'tap';
 import { MainDb } from '../../src/db/main-db.js';
 import { MAIN_MIGRATIONS } from '../../src/db/main-schema.js';
 import { getLatestVersion, mapStorageError, openDatabase } from '../../src/db/open.js';
-import { RunDb } from '../../src/db/run-db.js';
+import { RUN_DB_PAGE_SIZE, RunDb } from '../../src/db/run-db.js';
 import { RUN_MIGRATIONS } from '../../src/db/run-schema.js';
 import type { TrellisError } from '../../src/util/errors.js';
 
@@ -71,6 +71,18 @@ t.test('run database: tables, WAL and pragmas', async (t) => {
     { key: 'runname', value: 'nightly' },
     { key: 'target', value: 'linux/x86_64' },
   ]);
+  t.equal(db.pragma('page_size', { simple: true }), RUN_DB_PAGE_SIZE, 'small pages');
+  db.close();
+  t.ok(fs.statSync(file).size <= 24 * 1024, `an empty run takes at most 24 KB (${fs.statSync(file).size} bytes)`);
+});
+
+t.test('a run database made with 4 KB pages keeps them when opened again', async (t) => {
+  const file = path.join(t.testdir(), '.db', '3.db');
+  openDatabase(file, RUN_MIGRATIONS).close();
+  const rdb = RunDb.open(file, { runId: 3, areaId: 'abc', target: 'linux', runname: 'old' });
+  rdb.close();
+  const db = new Database(file, { readonly: true });
+  t.equal(db.pragma('page_size', { simple: true }), 4096);
   db.close();
 });
 
