@@ -1,8 +1,9 @@
 // The Slurm launcher against its floor: 200 tests of `true` through `trellis run --launcher slurm`
 // against the same 200 jobs submitted by a plain `sbatch` loop and waited for (until none is left
 // in squeue), in the same run of this script. Slurm schedules on a one-second tick, so both are
-// bounded by its throughput; the ratio says what Trellis adds (a job spec, a Node start for
-// `trellis exec` on the node, its claim and reports). Needs a running Slurm (../shared/slurm, with
+// bounded by its throughput; the ratio says what Trellis adds (the job script, the runner's
+// submissions, squeue polls and records; tests of `true` run as shell jobs, with no Node start on
+// the node: docs/launchers.md). Needs a running Slurm (../shared/slurm, with
 // SLURM_CI_OVERSUBSCRIBE=8 for the figures in docs/benchmarks.md). Target: ratio ≤ 1.2.
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';

@@ -240,7 +240,13 @@ const writeOp: Schema = {
   required: ['kind'],
   discriminator: { propertyName: 'kind' },
   oneOf: [
-    obj({ kind: { const: 'test' }, ...opBase, set: testFields }, ['kind', 'opId', 'testId', 'set', 'time']),
+    obj({ kind: { const: 'test' }, ...opBase, set: testFields, ifState: { enum: [...TEST_STATES] } }, [
+      'kind',
+      'opId',
+      'testId',
+      'set',
+      'time',
+    ]),
     obj(
       {
         kind: { const: 'step' },

@@ -185,7 +185,15 @@ export interface TestFields {
  * `testId` names the row; the store rolls items up into their test and the run up into main.db.
  */
 export type WriteOp =
-  | { kind: 'test'; opId: string; testId: number; set: TestFields; time: number }
+  | {
+      kind: 'test';
+      opId: string;
+      testId: number;
+      set: TestFields;
+      time: number;
+      /** applied only while the row is in this state (a Slurm job seen running must not undo a kill request) */
+      ifState?: TestState;
+    }
   | {
       kind: 'step';
       opId: string;

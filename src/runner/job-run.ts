@@ -346,7 +346,11 @@ export function resetOpOf(
 }
 
 /** The worst status of the kept steps as recorded (PASS when none is), with the comment of the worst. */
-async function keptVerdict(spec: JobRunSpec, ctx: JobRunContext, kept: readonly Step[]): Promise<{ status: string; comment: string }> {
+export async function keptVerdict(
+  spec: JobRunSpec,
+  ctx: Pick<JobRunContext, 'readTest'>,
+  kept: readonly Step[],
+): Promise<{ status: string; comment: string }> {
   const row = await ctx.readTest(spec.testId);
   let status = 'PASS';
   let comment = '';
@@ -386,7 +390,7 @@ function killedOutcome(stop: { status: string; reason: string }): JobOutcome {
  * empty side matches anything), like Megatest: `CMD TEST_ID RUNDIR KEY`, in the work folder,
  * output to `trigger-<key>.log`. The job ends when they have.
  */
-async function runTriggers(spec: JobRunSpec, outcome: JobOutcome, shell: string): Promise<void> {
+export async function runTriggers(spec: JobRunSpec, outcome: JobOutcome, shell: string): Promise<void> {
   for (const trigger of spec.def.triggers) {
     const [state = '', status = ''] = trigger.when.split('/');
     if ((state !== '' && !matchPercent(state, outcome.state)) || (status !== '' && !matchPercent(status, outcome.status))) continue;
@@ -404,7 +408,7 @@ async function runTriggers(spec: JobRunSpec, outcome: JobOutcome, shell: string)
 }
 
 /** Says why the runscript cannot run (not in the test folder, not on PATH), or undefined. */
-function missingRunscript(def: JobDefinition, pathVar: string): string | undefined {
+export function missingRunscript(def: JobDefinition, pathVar: string): string | undefined {
   const script = def.runscript?.command.split(/\s+/)[0];
   if (!script) return undefined;
   if (script.includes('/')) {
@@ -436,7 +440,7 @@ export function stepsOf(def: JobDefinition): Step[] {
  * small job file here naming its steps (the reaper's list, should the runner die); `trellis exec`
  * finds the whole spec already written by the runner.
  */
-function prepareWorkDir(spec: JobRunSpec, steps: readonly Step[], role: JobRunContext['role'], startAt: number): void {
+export function prepareWorkDir(spec: JobRunSpec, steps: readonly Step[], role: JobRunContext['role'], startAt: number): void {
   // A resume keeps the logs of the steps before its start: never preclean it.
   if (spec.preclean && startAt === 0) fs.rmSync(spec.workDir, { recursive: true, force: true });
   fs.mkdirSync(spec.workDir, { recursive: true });
@@ -466,7 +470,7 @@ function prepareWorkDir(spec: JobRunSpec, steps: readonly Step[], role: JobRunCo
 }
 
 /** Returns why the test is skipped, or undefined to run it. */
-function checkSkip(spec: JobRunSpec): string | undefined {
+export function checkSkip(spec: JobRunSpec): string | undefined {
   const { skip } = spec.def;
   if (skip.fileexists && fs.existsSync(path.resolve(spec.workDir, skip.fileexists))) {
     return `skipped: ${skip.fileexists} exists`;

@@ -30,6 +30,7 @@ import type { Recorder } from './recorder.js';
 import { RemoteJob, type RemoteContext, type RemoteEngine } from './remote-job.js';
 import { RunFollower, type WaitForChanges } from './run-follower.js';
 import { SlurmEngine } from './slurm-launcher.js';
+import { needsExec, ShellJob } from './shell-job.js';
 import { SshEngine } from './ssh-launcher.js';
 
 /** One launcher as the words say: what kind, and its own words. */
@@ -179,9 +180,12 @@ function createLaunchers(
     const engine = makeEngine(setup, w, trellisCommand);
     engines.set(w.words, engine);
     const ctx = remoteCtx();
+    // Slurm jobs run their steps in a shell script of their own where they can ([slurm] job).
+    const shellJobs = engine instanceof SlurmEngine && slurmJobKind(setup.area) === 'shell' ? engine : undefined;
     const launcher: Launcher = {
       kind: engine.kind,
-      launch: (job: JobStart): LaunchedJob => new RemoteJob(job, ctx, engine),
+      launch: (job: JobStart): LaunchedJob =>
+        shellJobs && needsExec(job) === undefined ? new ShellJob(job, ctx, shellJobs) : new RemoteJob(job, ctx, engine),
       close: async () => undefined,
     };
     launchers.set(w.words, launcher);
@@ -241,6 +245,19 @@ function execCommand(setup: LauncherSetup): string[] {
   return [process.execPath, path.join(setup.binDir, 'trellis.js')];
 }
 
+/** `[slurm] job shell|exec`: how a Slurm job runs its steps (shell-job.ts); shell where it can, by default. */
+function slurmJobKind(area: Area): 'shell' | 'exec' {
+  const line = area.config.get('slurm', 'job');
+  const word = line?.text.trim() ?? 'shell';
+  if (word === 'shell' || word === 'exec') return word;
+  throw configError(
+    'CONFIG_VALUE',
+    line!.loc,
+    `[slurm] job '${word}' is not a way to run a Slurm job`,
+    'write `job shell` (the steps run in a shell script, no Node on the node) or `job exec` (trellis exec runs them)',
+  );
+}
+
 function slurmConfigArgs(area: Area): string[] {
   const out: string[] = [];
   const partition = area.config.text('slurm', 'partition');
@@ -280,6 +297,7 @@ export function parseWords(
     for (const cmd of ['sbatch', 'squeue', 'scancel']) {
       if (!onPath(cmd)) fail(`${cmd} is not on PATH`, "install Slurm's client commands on this host, or choose another launcher");
     }
+    slurmJobKind(area); // a bad [slurm] job is a config error before anything runs
     return { kind: 'slurm', words, sbatch: parts.slice(1) };
   }
   if (first === 'ssh' || first === '#MTLOWESTLOAD') {

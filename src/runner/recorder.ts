@@ -47,9 +47,12 @@ export class Recorder {
     this.#delayMs = opts.delayMs ?? 2;
   }
 
-  /** Queues one write for the next batch. */
-  push(op: PendingOp): void {
-    this.#pending.push({ ...op, opId: `${this.#prefix}-${++this.#counter}`, time: this.#now() } as WriteOp);
+  /**
+   * Queues one write for the next batch, stamped now, or at `at` (seconds since the epoch) for a
+   * change that happened earlier and is recorded only now (a Slurm job's steps, read from its files).
+   */
+  push(op: PendingOp, at?: number): void {
+    this.#pending.push({ ...op, opId: `${this.#prefix}-${++this.#counter}`, time: at ?? this.#now() } as WriteOp);
     // While a batch is in flight, ops wait for it and go together when it returns.
     if (this.#timer === undefined && this.#inFlight === undefined) {
       this.#timer = setTimeout(() => {

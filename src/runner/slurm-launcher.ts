@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { shellQuote } from '../util/shell-quote.js';
+import { SbatchPipe } from './sbatch-pipe.js';
 import type { JobSpec } from './job-spec.js';
 import type { JobStart } from './launcher.js';
 import { jobLabel, type EngineEnd, type RemoteEngine, type Submission } from './remote-job.js';
@@ -41,6 +42,8 @@ const ENDED = new Set([
 
 interface Tracked {
   resolve: (end: EngineEnd) => void;
+  /** told once, with the node's name, when squeue first shows the job RUNNING */
+  running: (node: string) => void;
 }
 
 export class SlurmEngine implements RemoteEngine {
@@ -50,15 +53,28 @@ export class SlurmEngine implements RemoteEngine {
   #timer: NodeJS.Timeout | undefined;
   #polling = false;
   #closed = false;
+  /** the sbatch before this one: submissions go one after another */
+  #submitting: Promise<void> = Promise.resolve();
+  readonly #pipe: SbatchPipe;
 
   constructor(opts: SlurmOptions) {
     this.#opts = opts;
+    this.#pipe = new SbatchPipe(opts.env);
   }
 
   async submit(job: JobStart, spec: JobSpec, specFile: string): Promise<Submission> {
     const script = path.join(job.workDir, '.trellis-slurm.sh');
     const command = [...this.#opts.trellisCommand, 'exec', specFile].map(shellQuote).join(' ');
     fs.writeFileSync(script, `#!/bin/sh\n# trellis ${jobLabel(job)} (${spec.target}/${spec.runname})\nexec ${command}\n`, { mode: 0o750 });
+    return this.submitScript(job, script);
+  }
+
+  /**
+   * Submits a batch script of the job's work folder (exec's one-liner, or a shell job that runs the
+   * steps itself: shell-job.ts). `running` settles with the node's name once Slurm runs the job
+   * (or with '' if it ended first).
+   */
+  async submitScript(job: JobStart, script: string): Promise<Submission & { running: Promise<string> }> {
     const limit = job.def.runtimelim;
     const args = [
       '--parsable',
@@ -69,15 +85,34 @@ export class SlurmEngine implements RemoteEngine {
       ...this.#opts.sbatchArgs,
       script,
     ];
-    const out = await run('sbatch', args, this.#opts.env);
+    // One sbatch at a time, as a loop of them would: slurmctld tries to start each job as it is
+    // submitted, where a burst of hundreds waits for its scheduling passes (docs/benchmarks.md).
+    // Through a small shell of its own (sbatch-pipe.ts), unless an argument cannot travel there.
+    const turn = SbatchPipe.carries(args) ? this.#pipe.submit(args) : this.#submitting.then(() => run('sbatch', args, this.#opts.env));
+    this.#submitting = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    const out = await turn;
     const jobId = out.trim().split(';')[0] ?? '';
     if (!/^[0-9]+(_[0-9]+)?$/.test(jobId)) throw new Error(`sbatch printed no job id (${out.trim() || 'nothing'})`);
-    const ended = new Promise<EngineEnd>((resolve) => this.#tracked.set(jobId, { resolve }));
+    let onRunning: (node: string) => void = () => undefined;
+    const running = new Promise<string>((resolve) => (onRunning = resolve));
+    const ended = new Promise<EngineEnd>((resolve) =>
+      this.#tracked.set(jobId, {
+        resolve: (end) => {
+          onRunning('');
+          resolve(end);
+        },
+        running: onRunning,
+      }),
+    );
     this.#schedulePoll();
     return {
       jobId,
       host: '',
       ended,
+      running,
       cancel: () => {
         execFile('scancel', [jobId], { env: this.#env() }, () => undefined);
       },
@@ -88,6 +123,7 @@ export class SlurmEngine implements RemoteEngine {
   close(): void {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
+    this.#pipe.close();
   }
 
   #env(): Record<string, string | undefined> {
@@ -110,6 +146,7 @@ export class SlurmEngine implements RemoteEngine {
       const states = await queryJobs(ids, this.#opts.env);
       for (const id of ids) {
         const st = states.get(id);
+        if (st?.state === 'RUNNING') this.#tracked.get(id)?.running(st.node);
         if (st !== undefined && !ENDED.has(st.state)) continue;
         const tracked = this.#tracked.get(id);
         this.#tracked.delete(id);
@@ -138,19 +175,19 @@ function describeEnd(id: string, st: { state: string; reason: string } | undefin
 async function queryJobs(
   ids: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-): Promise<Map<string, { state: string; reason: string }>> {
-  const out = new Map<string, { state: string; reason: string }>();
+): Promise<Map<string, { state: string; reason: string; node: string }>> {
+  const out = new Map<string, { state: string; reason: string; node: string }>();
   let text: string;
   try {
-    text = await run('squeue', ['-h', '-t', 'all', '-j', ids.join(','), '-o', '%i|%T|%r'], env);
+    text = await run('squeue', ['-h', '-t', 'all', '-j', ids.join(','), '-o', '%i|%T|%r|%N'], env);
   } catch (err) {
     // squeue exits 1 when it knows none of the ids: they are all gone.
     if (/Invalid job id/i.test((err as Error).message)) return out;
     throw err;
   }
   for (const line of text.split('\n')) {
-    const [id, state, reason] = line.trim().split('|');
-    if (id && state) out.set(id, { state: state.replace(/\+$/, ''), reason: reason ?? '' });
+    const [id, state, reason, node] = line.trim().split('|');
+    if (id && state) out.set(id, { state: state.replace(/\+$/, ''), reason: reason ?? '', node: node ?? '' });
   }
   return out;
 }

@@ -21,6 +21,7 @@ export function applyOps(rdb: RunDb, ops: readonly WriteOp[], who: string, track
     switch (op.kind) {
       case 'test': {
         const before = requireTest(rdb, op.testId);
+        if (op.ifState !== undefined && before.state !== op.ifState) break;
         saveTest(rdb, before, applyFields(before, op.set, op.time), op.time, who, tracker);
         break;
       }

@@ -4,7 +4,9 @@
  * runtime limit end the job, `scancel` from outside marks the test, and a job Slurm fails or
  * cancels before exec began is marked with Slurm's reason.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { DEFAULT_CONFIG, makeArea } from '../helpers/area.js';
@@ -119,8 +121,9 @@ t.test('trellis kill of a running test ends its Slurm job; scancel from outside 
   const rows = await listTests(t, area, 'r');
   t.same(statesOf(rows), { k: 'KILLED/ABORT', s: 'KILLED/ABORT' });
   t.match(rows.get('k')!.comment, /killed on request/);
-  t.match(rows.get('s')!.comment, /terminated by SIGTERM/);
-  // The run ends on exec's report; Slurm may list the cancelled job (COMPLETING) a moment longer.
+  // The step ran in the job's own shell (no exec to see the TERM): Slurm's word for it.
+  t.match(rows.get('s')!.comment, new RegExp(`Slurm job ${sJob} CANCELLED`));
+  // The run ends once squeue no longer runs them; Slurm may list them (COMPLETING) a moment longer.
   await waitUntil(() => activeJobs(ids).length === 0, `Slurm jobs ${ids.join(', ')} to leave the queue`, 60_000).catch(() => undefined);
   t.same(activeJobs(ids), []);
 });
@@ -136,13 +139,66 @@ t.test('a runtime limit ends the job: KILLED/TIMED_OUT, nothing left in the queu
   t.match(jobInfo(ids[0]!)['TimeLimit'], /^00:02:00$/, 'sbatch --time is the limit rounded up, plus a minute');
 });
 
+t.test('a shell job: no Node on the node, a second run of its script runs nothing, exec where a step needs it', async (t) => {
+  const area = makeArea(t, {
+    config: `${SLURM_CONFIG}\n[params]\nWHO default=world\n`,
+    tests: {
+      plain: '[ezsteps]\none  echo hello {WHO} > out.txt; trellis set-value size 3 --expected 3\ntwo  exit 2\nthree  cat out.txt\n',
+      judged: '[ezsteps]\nbuild  echo ok\n\n[logrules]\nbuild  error /error/\n',
+      fails: '[ezsteps]\na  false\nb  echo never\n',
+    },
+  });
+  const res = await run(t, area, 'r');
+  t.equal(res.code, 1, { output: res.stdout + res.stderr });
+  const rows = await listTests(t, area, 'r');
+  t.same(statesOf(rows), { plain: 'COMPLETED/WARN', judged: 'COMPLETED/PASS', fails: 'COMPLETED/FAIL' });
+  const plainDir = workDir(area, 'r', 'plain');
+  t.ok(fs.existsSync(path.join(plainDir, '.trellis-job.sh')), 'plain ran as a shell job');
+  t.notOk(fs.existsSync(path.join(workDir(area, 'r', 'judged'), '.trellis-job.sh')), 'a step with log rules goes through exec');
+  t.equal(fs.readFileSync(path.join(plainDir, 'three.log'), 'utf8'), 'hello world\n', 'parameters filled in, steps in order');
+  t.equal(fs.readFileSync(path.join(plainDir, 'two.exit'), 'utf8'), '2\n');
+  t.notOk(fs.existsSync(path.join(workDir(area, 'r', 'fails'), 'b.log')), 'a failing step ends the job');
+  const show = JSON.parse((await trellis(t, area, ['show', '-t', TARGET, '-r', 'r', 'plain', '--json'])).stdout) as {
+    host: string;
+    steps: Array<{ name: string; status: string; exitCode: number | null; start: string; end: string }>;
+    data: Array<{ name: string; value: string; status: string }>;
+  };
+  t.same(
+    show.steps.map((s) => `${s.name}:${s.status}:${s.exitCode}`),
+    ['one:PASS:0', 'two:WARN:2', 'three:PASS:0'],
+  );
+  t.ok(
+    show.steps.every(
+      (s, i) => Date.parse(s.start) <= Date.parse(s.end) && (i === 0 || Date.parse(show.steps[i - 1]!.end) <= Date.parse(s.start)),
+    ),
+    'step times from the files, in order',
+  );
+  t.same(
+    show.data.map((d) => `${d.name}=${d.value}:${d.status}`),
+    ['size=3:PASS'],
+    'a value reported from the node, through the server',
+  );
+  t.equal(show.host, os.hostname().split('.')[0], "the node's name");
+  // Run again by hand (a requeued or doubled job): the claim is taken, nothing runs.
+  fs.rmSync(path.join(plainDir, 'three.log'));
+  const again = spawnSync('/bin/sh', [path.join(plainDir, '.trellis-job.sh')], { encoding: 'utf8' });
+  t.equal(again.status, 0);
+  t.match(again.stderr, /this job ran here before/);
+  t.notOk(fs.existsSync(path.join(plainDir, 'three.log')), 'its steps did not run again');
+
+  const bad = makeArea(t, { config: `${SLURM_CONFIG}\n[slurm]\njob thin\n`, tests: { a: '[ezsteps]\none  true\n' } });
+  const refused = await run(t, bad, 'r');
+  t.equal(refused.code, 3, { output: refused.stdout + refused.stderr });
+  t.match(refused.stderr, /trellis\.config:\d+: \[slurm\] job 'thin' is not a way to run a Slurm job; write `job shell`/);
+});
+
 t.test("jobs Slurm ends before exec began are marked with Slurm's reason, never left LAUNCHED", async (t) => {
   // A held job never starts: cancelling it is a job Slurm ended before exec began.
   const held = makeArea(t, { config: `${DEFAULT_CONFIG}\n[jobtools]\nlauncher slurm --hold\n`, tests: { h: '[ezsteps]\nrun  true\n' } });
   let ids: string[] = [];
   t.teardown(() => cancelJobs(ids));
   const proc = startRun(t, held, 'r');
-  await waitUntil(() => fs.existsSync(path.join(workDir(held, 'r', 'h'), '.trellis-slurm.sh')), 'the job to be submitted', 60_000, proc);
+  await waitUntil(() => fs.existsSync(path.join(workDir(held, 'r', 'h'), '.trellis-job.sh')), 'the job to be submitted', 60_000, proc);
   for (;;) {
     ids = await jobIdsOf(t, held, 'r');
     if (ids.length > 0) break;
@@ -155,9 +211,9 @@ t.test("jobs Slurm ends before exec began are marked with Slurm's reason, never 
   t.same(statesOf(rows), { h: 'KILLED/ABORT' });
   t.match(rows.get('h')!.comment, new RegExp(`Slurm job ${ids[0]} CANCELLED`));
 
-  // A compute node without the trellis command: the batch script fails before exec.
+  // A compute node without the trellis command: the batch script fails before exec (`job exec`).
   const broken = makeArea(t, {
-    config: `${DEFAULT_CONFIG}\n[jobtools]\nlauncher slurm\ntrellis /nonexistent/trellis\n`,
+    config: `${DEFAULT_CONFIG}\n[jobtools]\nlauncher slurm\ntrellis /nonexistent/trellis\n\n[slurm]\njob exec\n`,
     tests: { b: '[ezsteps]\nrun  true\n', after: '[requirements]\nwaiton b\n\n[ezsteps]\nrun  true\n' },
   });
   const res2 = await run(t, broken, 'r');

@@ -134,6 +134,24 @@ t.test('ops apply exactly once, even across retried batches', async (t) => {
   );
 });
 
+t.test('a test op with ifState applies only while the row is in that state', async (t) => {
+  const { store } = makeStore(t);
+  const run = await store.ensureRun(NIGHTLY);
+  const [a] = await store.registerTests(run.id, regsFor('a'));
+  const running: WriteOp = {
+    kind: 'test',
+    opId: nextOpId(),
+    testId: a!.id,
+    set: { state: 'RUNNING', host: 'n1' },
+    time: 3,
+    ifState: 'LAUNCHED',
+  };
+  await store.write(run.id, [setOp(a!.id, 'LAUNCHED', 'n/a', 1), setOp(a!.id, 'KILLREQ', 'n/a', 2), running]);
+  t.match(await store.getTestById(run.id, a!.id), { state: 'KILLREQ', host: '' }, 'a kill request is not undone');
+  await store.write(run.id, [setOp(a!.id, 'LAUNCHED', 'n/a', 4), { ...running, opId: nextOpId(), time: 5 }]);
+  t.match(await store.getTestById(run.id, a!.id), { state: 'RUNNING', host: 'n1' }, 'over LAUNCHED it applies');
+});
+
 t.test('a batch with a bad op changes nothing, and its ids stay unused', async (t) => {
   const { store } = makeStore(t);
   const run = await store.ensureRun(NIGHTLY);
