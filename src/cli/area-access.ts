@@ -115,7 +115,7 @@ export async function openRun(
       ctx.log.warn((err as TrellisError).message);
     }
     for (const t of reaped) {
-      ctx.log.warn(`${displayName(t)}: its runner is gone; marked INCOMPLETE/DEAD (${t.comment})`);
+      ctx.log.warn(`${displayName(t)}: its runner is gone; marked ${t.state}/${t.status} (${t.comment})`);
     }
     return { area, store, target, run: (await store.getRun(run.id)) ?? run };
   } catch (err) {

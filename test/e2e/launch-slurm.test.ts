@@ -186,6 +186,27 @@ t.test('a shell job: no Node on the node, a second run of its script runs nothin
   t.match(again.stderr, /this job ran here before/);
   t.notOk(fs.existsSync(path.join(plainDir, 'three.log')), 'its steps did not run again');
 
+  // The runner killed -9 while its shell job runs: the job goes on, and its test is recovered
+  // from the exit files once the reaper finds the runner gone.
+  const gate = path.join(area, 'gate');
+  const lone = makeArea(t, {
+    config: SLURM_CONFIG,
+    tests: { w: `[ezsteps]\nwait  while [ ! -e ${gate} ]; do sleep 0.1; done\nafter  echo done\n` },
+  });
+  let loneIds: string[] = [];
+  t.teardown(() => cancelJobs(loneIds));
+  const proc = startRun(t, lone, 'r');
+  const started = path.join(workDir(lone, 'r', 'w'), '.trellis-started');
+  await waitUntil(() => fs.existsSync(started), 'the shell job to start', 60_000, proc);
+  loneIds = await jobIdsOf(t, lone, 'r');
+  proc.child.kill('SIGKILL');
+  await proc.done;
+  fs.writeFileSync(gate, '');
+  await waitUntil(() => activeJobs(loneIds).length === 0, 'the orphaned job to end', 60_000);
+  const reaped = await trellis(t, lone, ['list', 'tests', '-t', TARGET, '-r', 'r']);
+  t.match(reaped.stderr, /w: its runner is gone; marked COMPLETED\/PASS \(every step ended \(recovered from the exit files/);
+  t.same(statesOf(await listTests(t, lone, 'r')), { w: 'COMPLETED/PASS' });
+
   const bad = makeArea(t, { config: `${SLURM_CONFIG}\n[slurm]\njob thin\n`, tests: { a: '[ezsteps]\none  true\n' } });
   const refused = await run(t, bad, 'r');
   t.equal(refused.code, 3, { output: refused.stdout + refused.stderr });
