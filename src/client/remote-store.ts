@@ -19,7 +19,7 @@ import type {
   WriteOptions,
 } from '../model/records.js';
 import type { RunState } from '../model/states.js';
-import type { HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
+import type { ExternalResult, HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 import type { ResourceAnswer, ResourceClaim, ResourceRelease, ResourceRequest } from '../model/resources.js';
 import { MAX_BATCH, type FeedRequest, type StoreMethod } from '../model/protocol.js';
 import type { AgentSpec, JobClaim, LivenessOptions, OrphanStep, RunSpec, Store } from '../store/store.js';
@@ -167,6 +167,12 @@ export class RemoteStore implements Store {
   }
   async setRunState(runId: number, state: RunState, options?: WriteOptions): Promise<RunRecord> {
     return this.#result('setRunState', withOptions({ runId, state }, options));
+  }
+  async closeRun(runId: number, options?: WriteOptions): Promise<RunRecord> {
+    return this.#result('closeRun', withOptions({ runId }, options));
+  }
+  async appendResult(runId: number, result: ExternalResult, options?: WriteOptions): Promise<TestDetail> {
+    return this.#result('appendResult', withOptions({ runId, result }, options));
   }
   async setRunParams(runId: number, params: Record<string, string>, options?: WriteOptions): Promise<RunRecord> {
     return this.#result('setRunParams', withOptions({ runId, params }, options));

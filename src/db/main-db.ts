@@ -27,6 +27,7 @@ interface RunRow {
   locked_by: string | null;
   locked_at: number | null;
   params: string;
+  closed_at: number | null;
 }
 
 /** What a batch of writes recomputes for a run from its toplevel tests. */
@@ -57,6 +58,7 @@ function mapRunRow(row: RunRow): RunRecord {
     lockedBy: row.locked_by,
     lockedAt: row.locked_at,
     params: JSON.parse(row.params) as Record<string, string>,
+    ...(row.closed_at !== null ? { closedAt: row.closed_at } : {}),
   };
 }
 
@@ -150,12 +152,18 @@ export class MainDb {
       .run(s.state, s.status, JSON.stringify(s.counts), s.total, s.started, s.ended, s.updated, id);
   }
 
-  /** Sets the state; `locked` records who and when, any other state clears the lock. */
-  setState(id: number, state: RunState, who: string, now: number): void {
+  /**
+   * Sets the state; `locked` records who and when (and, `closing`, that the run is closed), any
+   * other state clears the lock and opens a closed run again.
+   */
+  setState(id: number, state: RunState, who: string, now: number, closing = false): void {
     const locked = state === 'locked';
     this.#sql
-      .get(`UPDATE runs SET state = ?, locked_by = ?, locked_at = ?, updated = ? WHERE id = ?`)
-      .run(state, locked ? who : null, locked ? now : null, now, id);
+      .get(
+        `UPDATE runs SET state = ?, locked_by = ?, locked_at = ?, updated = ?,
+           closed_at = CASE WHEN ? THEN ? WHEN ? THEN closed_at ELSE NULL END WHERE id = ?`,
+      )
+      .run(state, locked ? who : null, locked ? now : null, now, closing ? 1 : 0, now, locked ? 1 : 0, id);
   }
 
   /** Records the run's parameters (replacing what an earlier `trellis run` of it recorded). */

@@ -180,4 +180,9 @@ export const MAIN_MIGRATIONS: readonly Migration[] = [
     // `show` and the reports. JSON, NAME → value.
     up: `ALTER TABLE runs ADD COLUMN params TEXT NOT NULL DEFAULT '{}';`,
   },
+  {
+    version: 6,
+    // A closed run (`trellis close`): locked, and when it was closed; unlocking opens it again.
+    up: `ALTER TABLE runs ADD COLUMN closed_at REAL;`,
+  },
 ];

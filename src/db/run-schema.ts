@@ -187,4 +187,9 @@ export const RUN_MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    // Rows appended from outside the area (`trellis result`): never launched, rerun or reaped.
+    up: `ALTER TABLE tests ADD COLUMN external INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];

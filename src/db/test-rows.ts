@@ -29,6 +29,7 @@ interface TestRow {
   owner: string;
   description: string;
   tags: string;
+  external: number;
   updated: number;
 }
 
@@ -83,6 +84,7 @@ export class TestRows {
       owner: row.owner,
       description: row.description,
       tags: row.tags,
+      ...(row.external ? { external: true } : {}),
       updated: row.updated,
     };
   }
@@ -105,8 +107,8 @@ export class TestRows {
   insert(reg: TestRegistration, time: number): TestRecord {
     const row = this.#sql
       .get(
-        `INSERT INTO tests (testname, itempath, rundir, priority, item_vars, owner, description, tags, updated)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        `INSERT INTO tests (testname, itempath, rundir, priority, item_vars, owner, description, tags, updated, external)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       )
       .get(
         reg.testname,
@@ -118,6 +120,7 @@ export class TestRows {
         reg.description ?? '',
         reg.tags ?? '',
         time,
+        reg.external ? 1 : 0,
       );
     return this.#mapRow(row as TestRow);
   }

@@ -132,6 +132,8 @@ export const STORE_METHODS = [
   'getRun',
   'listRuns',
   'setRunState',
+  'closeRun',
+  'appendResult',
   'setRunParams',
   'removeRun',
   'registerTests',
@@ -387,6 +389,31 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
   listRuns: spec({ query: obj({ runname: text(), target: text() }) }, []),
   setRunState: spec({ runId, state: { enum: [...RUN_STATES] }, options: writeOptions }, ['runId', 'state']),
   setRunParams: spec({ runId, params: runParams, options: writeOptions }, ['runId', 'params']),
+  closeRun: spec({ runId, options: writeOptions }, ['runId']),
+  appendResult: spec(
+    {
+      runId,
+      result: obj(
+        {
+          testname: newName,
+          itempath: text(),
+          state: { enum: ['RUNNING', 'COMPLETED', 'KILLED', 'INCOMPLETE'] },
+          status: text(64),
+          start: nullableTime,
+          end: nullableTime,
+          host: text(256),
+          comment: text(4000),
+          values: { type: 'array', items: obj({ name: newName, value: text() }, ['name', 'value']), maxItems: 256 },
+          // A log of up to 4 MB travels in the request; a bigger one is cut by the client, head and tail.
+          log: text(4 * 1024 * 1024),
+          areaTest: { type: 'boolean' },
+        },
+        ['testname', 'itempath', 'state', 'status', 'start', 'end', 'host', 'comment', 'values'],
+      ),
+      options: writeOptions,
+    },
+    ['runId', 'result'],
+  ),
   removeRun: spec({ runId, options: writeOptions }, ['runId']),
   registerTests: spec({ runId, regs: { type: 'array', items: registration, maxItems: MAX_BATCH }, options: writeOptions }, [
     'runId',

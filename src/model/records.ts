@@ -28,6 +28,32 @@ export interface RunRecord {
   lockedAt: number | null;
   /** the run parameters ([params]) its last `trellis run` was given, defaults filled in: NAME → value */
   params: Record<string, string>;
+  /** when `trellis close` closed it (it is then also locked); absent while it is open */
+  closedAt?: number;
+}
+
+/**
+ * One result appended to a run from outside the area (`trellis result`, the API's appendResult):
+ * a script of the daily build, not a test of the area. Sending the same one again changes nothing.
+ */
+export interface ExternalResult {
+  testname: string;
+  /** '' for a row without items */
+  itempath: string;
+  /** COMPLETED unless said (RUNNING: it has begun and will be appended to again) */
+  state: 'RUNNING' | 'COMPLETED' | 'KILLED' | 'INCOMPLETE';
+  status: string;
+  /** seconds since the epoch; null: when it was appended */
+  start: number | null;
+  end: number | null;
+  host: string;
+  comment: string;
+  /** values as `trellis set-value` records them without an expected value: information */
+  values: Array<{ name: string; value: string }>;
+  /** the text of its log, kept in the row's work folder as `result.log` and shown by show and the web view */
+  log?: string;
+  /** the name is a test of the area (the CLI knows): a row made for it is not marked external */
+  areaTest?: boolean;
 }
 
 /** What a runner registers before launching anything. */
@@ -42,6 +68,8 @@ export interface TestRegistration {
   owner?: string;
   description?: string;
   tags?: string;
+  /** a row appended from outside the area (`trellis result`): made so only when it is created */
+  external?: boolean;
 }
 
 /** One test or item row. */
@@ -74,6 +102,8 @@ export interface TestRecord {
   description: string;
   tags: string;
   updated: number;
+  /** true for a row appended from outside the area (`trellis result`); absent otherwise */
+  external?: boolean;
 }
 
 export interface StepRecord {

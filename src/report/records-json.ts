@@ -19,7 +19,9 @@ export function runJson(r: RunRecord) {
     created: isoTime(r.created),
     started: isoTime(r.started),
     ended: isoTime(r.ended),
+    updated: isoTime(r.updated),
     lockedBy: r.lockedBy,
+    closed: isoTime(r.closedAt ?? null),
     params: r.params,
   };
 }
@@ -40,6 +42,8 @@ export function testJson(t: TestRecord) {
     end: isoTime(t.end),
     duration: t.duration,
     rundir: t.rundir,
+    // Only on rows appended from outside the area (`trellis result`), so other shapes stay as they were.
+    ...(t.external ? { external: true } : {}),
   };
 }
 

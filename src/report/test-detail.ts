@@ -28,6 +28,7 @@ export function formatTestDetail(t: TestDetail, extras: DetailExtras): string {
     `  ended     ${formatTime(t.end)}${t.duration !== null ? `  (${formatSeconds(t.duration)})` : ''}`,
     termLine(`  folder    ${t.rundir || '-'}`),
   ];
+  if (t.external) out.push('  source    appended from outside the area (trellis result): never launched or rerun');
   if (extras.params && Object.keys(extras.params).length > 0) out.push(termLine(`  params    ${describeParams(extras.params)}`));
   if (t.description) out.push(termLine(`  about     ${t.description}`));
   if (t.owner) out.push(termLine(`  owner     ${t.owner}`));

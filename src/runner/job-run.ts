@@ -154,6 +154,8 @@ export class JobRun {
     if (outcome.state === 'WAITING') {
       // Parked: no runner or exec owns it while it waits; the reaper leaves WAITING rows alone.
       recorder.setTest(id, { state: 'WAITING', status: outcome.status, comment: outcome.comment, end: null, agentId: null, pid: null });
+      // In the store before the runner says it waits: `trellis approve`, typed at once, must find it so.
+      await recorder.settled();
     } else {
       recorder.setTest(id, { state: outcome.state, status: outcome.status, comment: outcome.comment, end: ctx.now() });
     }

@@ -8,7 +8,7 @@ import { checkItemPath, checkJobName, checkLabel, checkRunName, checkTargetValue
 import type { TestRegistration, WriteOp } from '../model/records.js';
 import type { RunSpec } from '../store/store.js';
 import { TrellisError } from '../util/errors.js';
-import type { OutcomeJob } from '../model/records.js';
+import type { ExternalResult, OutcomeJob } from '../model/records.js';
 import { resourceNameProblem, type ResourceRequest } from '../model/resources.js';
 import { hasTerminalControls, termLine } from '../util/terminal-text.js';
 
@@ -40,6 +40,12 @@ export const API_NAME_CHECKS: Partial<Record<StoreMethod, (body: Body) => void>>
         );
       }
     }
+  },
+  appendResult(body) {
+    const r = body['result'] as ExternalResult;
+    checkTestName(r.testname, 'appendResult result.testname');
+    checkItemPath(r.itempath, 'appendResult result.itempath');
+    for (const [i, v] of r.values.entries()) checkLabel('value name', v.name, `appendResult result.values[${i}].name`);
   },
   registerTests(body) {
     (body['regs'] as TestRegistration[]).forEach((r, i) => {

@@ -63,6 +63,8 @@ export const API_COVERS_STORE: [Missing] extends [never] ? true : Missing = true
 const WRITE_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
   'ensureRun',
   'setRunState',
+  'closeRun',
+  'appendResult',
   'setRunParams',
   'removeRun',
   'registerTests',

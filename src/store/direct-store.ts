@@ -37,7 +37,9 @@ import { readRunState, summarizeRun } from './run-summary.js';
 import type { AgentSpec, JobClaim, LivenessOptions, OrphanStep, RunSpec, Store } from './store.js';
 import { claimJob } from './job-claim.js';
 import { createTracker, rollUpParents, type ChangeTracker } from './test-changes.js';
-import type { HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
+import { appendResultRows } from './external-results.js';
+import type { ExternalResult, HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
+import { displayName } from '../model/display-name.js';
 import { hasOutcomeChanges, indexOutcomes } from './outcome-index.js';
 import { readHistory, summarizeOutcomes, toJobOutcome } from './outcome-queries.js';
 import {
@@ -143,6 +145,35 @@ export class DirectStore implements Store {
       });
       return this.#open(runId).run;
     });
+  }
+
+  async closeRun(runId: number, options: WriteOptions = {}): Promise<RunRecord> {
+    return this.#guard(() => {
+      const { rdb } = this.#open(runId);
+      const now = this.#now();
+      const who = options.who ?? '';
+      rdb.transaction(() => {
+        const before = this.#main.getRun(runId)!;
+        if (before.closedAt !== undefined) return;
+        this.#main.setState(runId, 'locked', before.state === 'locked' ? (before.lockedBy ?? who) : who, now, true);
+        rdb.log.addEvent(now, null, 'lock', `closed (was ${before.state})`, who);
+      });
+      return this.#open(runId).run;
+    });
+  }
+
+  async appendResult(runId: number, result: ExternalResult, options: WriteOptions = {}): Promise<TestDetail> {
+    const { run } = await this.#guard(() => this.#open(runId));
+    const workDir = this.#paths.workDir(
+      run.target.split('/'),
+      run.runname,
+      result.testname,
+      result.itempath === '' ? [] : result.itempath.split('/'),
+    );
+    const id = await this.#batch(runId, options, `result of ${displayName(result)}`, (rdb, who, tracker, now) =>
+      appendResultRows(rdb, run, result, workDir, now, who, tracker),
+    );
+    return (await this.getTestById(runId, id))!;
   }
 
   async setRunParams(runId: number, params: Record<string, string>, options: WriteOptions = {}): Promise<RunRecord> {

@@ -88,6 +88,8 @@ export function reapDeadTests(
   for (const test of rdb.tests.listInStates(ACTIVE_STATES)) {
     // A test with items shows their roll-up; it follows them instead of being reaped itself.
     if (test.itempath === '' && rdb.tests.hasItems(test.testname)) continue;
+    // A row appended from outside (`trellis result`) has no agent: whoever appends to it says when it ends.
+    if (test.external) continue;
     const agent = test.agentId === null ? undefined : agents.get(test.agentId);
     const reason = findDeathReason(test, agent, ctx);
     if (reason === undefined) continue;

@@ -12,11 +12,14 @@ import { formatTime } from './liveness.js';
  */
 export function checkRunLock(run: RunRecord, options: WriteOptions, what: string): string | undefined {
   if (run.state !== 'locked') return undefined;
+  const closed = run.closedAt !== undefined;
   const by = `by ${run.lockedBy || 'someone'} at ${formatTime(run.lockedAt)}`;
-  if (options.force) return `${what} while locked ${by}`;
+  if (options.force) return `${what} while ${closed ? 'closed' : 'locked'} ${by}`;
   throw new TrellisError(
     'RUN_LOCKED',
-    `run ${run.target}/${run.runname} is locked (${by})`,
-    `unlock it with \`trellis unlock -t ${run.target} -r ${run.runname}\` or pass --force`,
+    `run ${run.target}/${run.runname} is ${closed ? 'closed' : 'locked'} (${by})`,
+    closed
+      ? `a closed run takes no more results; to change it anyway, reopen it with \`trellis unlock -t ${run.target} -r ${run.runname}\` or pass --force`
+      : `unlock it with \`trellis unlock -t ${run.target} -r ${run.runname}\` or pass --force`,
   );
 }

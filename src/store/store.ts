@@ -20,7 +20,7 @@ import type {
 } from '../model/records.js';
 import type { RunState } from '../model/states.js';
 import type { ResourceAnswer, ResourceClaim, ResourceRelease, ResourceRequest } from '../model/resources.js';
-import type { HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
+import type { ExternalResult, HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 
 export interface RunSpec {
   target: string;
@@ -66,6 +66,16 @@ export interface Store {
   listRuns(query?: RunQuery): Promise<RunRecord[]>;
   /** Sets the run's state; `locked` records who locked it. Unlocking needs no force. */
   setRunState(runId: number, state: RunState, options?: WriteOptions): Promise<RunRecord>;
+  /**
+   * Closes the run (`trellis close`): locked, with the time it was closed; it then refuses results
+   * unless forced, and `setRunState` to any other state opens it again. Closing a closed run keeps it.
+   */
+  closeRun(runId: number, options?: WriteOptions): Promise<RunRecord>;
+  /**
+   * Appends one result from outside the area (store/external-results.ts); returns the row. The
+   * same result again changes nothing; a locked or closed run needs force.
+   */
+  appendResult(runId: number, result: ExternalResult, options?: WriteOptions): Promise<TestDetail>;
   /**
    * Records the run's parameters (`trellis run --param`, defaults filled in), replacing those of an
    * earlier `trellis run` of it; a change goes to the run's events log. A locked run needs force.

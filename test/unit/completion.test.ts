@@ -9,7 +9,8 @@ const sources: CompletionSources = {
 
 t.test('completes commands, options, choices and what the area has', async (t) => {
   const table: Array<[string[], string[]]> = [
-    [['ru'], ['run']],
+    [['ru'], ['run', 'run-open']],
+    [['res'], ['resources', 'result']],
     [['l'], ['last-success', 'list', 'lock', 'log']],
     [
       ['list', ''],
@@ -49,7 +50,10 @@ t.test('completes commands, options, choices and what the area has', async (t) =
       ['completion', ''],
       ['bash', 'zsh'],
     ],
-    [['--area', 'x', 'ru'], ['run']],
+    [
+      ['--area', 'x', 'ru'],
+      ['run', 'run-open'],
+    ],
     [['--direct', 'dash'], ['dashboard']],
     [['--ver'], ['--version']],
     [['__comp'], []],
@@ -74,7 +78,7 @@ t.test('an area that cannot be read offers nothing, without an error', async (t)
   };
   t.same(completeWords(['run', '-t', ''], broken), []);
   t.same(completeWords(['show', ''], broken), []);
-  t.same(completeWords(['ru'], broken), ['run']);
+  t.same(completeWords(['ru'], broken), ['run', 'run-open']);
 });
 
 t.test('the scripts call trellis __complete', async (t) => {

@@ -40,9 +40,11 @@ export async function execute(opts: ListRunsOptions, ctx: CommandContext): Promi
       r.status,
       String(r.total),
       formatTime(r.created),
+      formatTime(r.updated),
+      r.closedAt !== undefined ? formatTime(r.closedAt) : '-',
       formatCounts(new Map(Object.entries(r.counts))),
     ]);
-    ctx.stdout.write(`${formatTable(['TARGET', 'RUNNAME', 'STATE', 'STATUS', 'TESTS', 'CREATED', 'COUNTS'], rows)}\n`);
+    ctx.stdout.write(`${formatTable(['TARGET', 'RUNNAME', 'STATE', 'STATUS', 'TESTS', 'CREATED', 'CHANGED', 'CLOSED', 'COUNTS'], rows)}\n`);
     return 0;
   } finally {
     await store.close();

@@ -13,6 +13,7 @@ import { reportSpec } from './report.js';
 import { approveSpec, killSpec, lockSpec, removeSpec, setStateStatusSpec, unlockSpec } from './run-admin.js';
 import { execSpec, runSpec } from './run.js';
 import { resourcesSpec } from './resources.js';
+import { closeSpec, resultSpec, runOpenSpec } from './results.js';
 import { showSpec } from './show.js';
 import { webSpec } from './web.js';
 
@@ -28,6 +29,9 @@ export const SPECS = {
   unlock: unlockSpec,
   kill: killSpec,
   approve: approveSpec,
+  'run-open': runOpenSpec,
+  result: resultSpec,
+  close: closeSpec,
   init: initSpec,
   'config-show': configShowSpec,
   step: stepSpec,
