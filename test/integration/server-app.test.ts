@@ -301,6 +301,23 @@ t.test('every store method round-trips', async (t) => {
   });
   t.same((await f.store.getRun(run.id))!.params, { VERSION: '1.4', NOTE: 'two words' }, 'recorded with the run');
   const other = await ok<RunRecord>('ensureRun', { spec: { ...SPEC, runname: 'weekly' } });
+  const appended = await ok<{ testname: string; external: boolean; status: string }>('appendResult', {
+    runId: other.id,
+    result: {
+      testname: 'lint',
+      itempath: '',
+      state: 'COMPLETED',
+      status: 'PASS',
+      start: 10,
+      end: 20,
+      host: 'ci1',
+      comment: '',
+      values: [],
+    },
+  });
+  t.match(appended, { testname: 'lint', external: true, status: 'PASS' }, 'appendResult: the row');
+  t.match(await ok<RunRecord>('closeRun', { runId: other.id, options: { who: 'ann@h1' } }), { state: 'locked', lockedBy: 'ann@h1' });
+  t.ok((await f.store.getRun(other.id))!.closedAt !== undefined, 'closeRun: closed');
   t.same((await ok<RunRecord[]>('listRuns', {})).map((r) => r.runname).sort(), ['nightly', 'weekly']);
   t.same(
     (await ok<RunRecord[]>('listRuns', { query: { runname: 'week%' } })).map((r) => r.id),
