@@ -304,7 +304,10 @@ export class ShellJob implements LaunchedJob {
     let stoppedByStep = false;
     for (const { step } of ran) {
       const logfile = stepLogFile(spec.workDir, step.name);
-      const code = readStepExit(spec.workDir, step.name);
+      let code = readStepExit(spec.workDir, step.name);
+      // Ended by a signal while Slurm (or we) ended the job: stopped, whatever its shell managed to
+      // write first (the step can die of the TERM a moment before the script's own trap sees it).
+      if (code !== undefined && code >= 128 && (this.#stop !== undefined || end.mark !== undefined)) code = undefined;
       if (code === undefined) {
         // It began (its log is there) and left no exit: stopped, or its node was lost.
         if (prev !== undefined && fs.existsSync(logfile)) {
