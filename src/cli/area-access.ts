@@ -12,7 +12,11 @@ import { RemoteStore, type RemoteStoreOptions } from '../client/remote-store.js'
 import type { Invocation } from '../model/protocol.js';
 import type { Store } from '../store/store.js';
 import { isDamagedRunDb, TrellisError } from '../util/errors.js';
-import { shortHostname } from '../util/host.js';
+import { loginName, shortHostname } from '../util/host.js';
+import { RequestSigner } from '../client/signer.js';
+import { AccessPolicySource } from '../config/access-policy.js';
+import { readAreaDirFile } from '../config/meta-files.js';
+import { runAreaPaths } from '../config/paths.js';
 import type { GlobalOptions } from './command-spec.js';
 import type { CommandContext } from './context.js';
 
@@ -60,9 +64,18 @@ export async function openStoreAt(
   if (isDirect(opts, ctx)) {
     // Loaded only here: a client of a server never needs SQLite.
     const { openDirectStore } = await import('../store/direct-store.js');
-    return openDirectStore(runArea, { host: shortHostname(), now: ctx.now });
+    const areaFolder = areaDir ?? readAreaDirFile(runAreaPaths(runArea));
+    // This process's own user is proven by the system: the checks of [setup] admins are made as it.
+    return openDirectStore(runArea, {
+      host: shortHostname(),
+      now: ctx.now,
+      access: new AccessPolicySource(areaFolder, ctx.env),
+      localUser: loginName(ctx.env),
+    });
   }
+  const signer = new RequestSigner({ runArea, env: ctx.env, host: shortHostname(), debug: (m) => ctx.log.debug(m) });
   const store = new RemoteStore({
+    signer,
     runArea,
     areaDir,
     invocation,

@@ -43,6 +43,7 @@ const MODULES: { [K in CommandName]: () => Promise<CommandModule<OptionsFor<K>>>
   'run-open': () => import('./commands/results.js').then((m) => m.runOpenCommand),
   result: () => import('./commands/results.js').then((m) => m.resultCommand),
   close: () => import('./commands/results.js').then((m) => m.closeCommand),
+  id: () => import('./commands/identity.js'),
   server: () => import('./commands/server.js'),
   dashboard: () => import('./commands/dashboard.js'),
   web: () => import('./commands/web.js'),

@@ -44,10 +44,16 @@ export function requestJson(
   signal?: AbortSignal,
   /** instead of the bearer token (the health check proves the token without sending it) */
   authorization?: string,
+  /** more headers made from the payload's bytes (a signature: client/signer.ts) */
+  sign?: (payload: Buffer) => http.OutgoingHttpHeaders,
 ): Promise<JsonAnswer> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: http.OutgoingHttpHeaders = { authorization: authorization ?? bearer(ep.token), accept: 'application/json' };
+    const headers: http.OutgoingHttpHeaders = {
+      authorization: authorization ?? bearer(ep.token),
+      accept: 'application/json',
+      ...sign?.(payload ?? Buffer.alloc(0)),
+    };
     if (headers.authorization === '') delete headers.authorization;
     if (payload) {
       headers['content-type'] = 'application/json';

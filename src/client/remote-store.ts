@@ -21,9 +21,11 @@ import type {
 import type { RunState } from '../model/states.js';
 import type { ExternalResult, HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 import type { ResourceAnswer, ResourceClaim, ResourceRelease, ResourceRequest } from '../model/resources.js';
-import { MAX_BATCH, type FeedRequest, type StoreMethod } from '../model/protocol.js';
+import { MAX_BATCH, WRITE_METHODS, type FeedRequest, type StoreMethod } from '../model/protocol.js';
 import type { AgentSpec, JobClaim, LivenessOptions, OrphanStep, RunSpec, Store } from '../store/store.js';
-import { ErrorCodes, TrellisError, type ErrorCode } from '../util/errors.js';
+import { TrellisError } from '../util/errors.js';
+import { answerCode, decodeAnswer } from './answers.js';
+import type { RequestSigner } from './signer.js';
 import { connect, type Connection, type DiscoverOptions } from './discovery.js';
 import { requestJson, TransportError } from './http.js';
 
@@ -49,6 +51,8 @@ export interface RemoteStoreOptions extends DiscoverOptions {
    * dashboard shows a "reconnecting" banner in between).
    */
   onConnection?: (event: ConnectionEvent) => void;
+  /** signs writes with the user's key (client/signer.ts); none: writes go unsigned */
+  signer?: RequestSigner;
 }
 
 export class RemoteStore implements Store {
@@ -77,16 +81,39 @@ export class RemoteStore implements Store {
   }
 
   /** Sends one request, failing over to another server while it gets no answer. */
-  async #call<T>(path: string, what: string, params: Record<string, unknown>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  async #call<T>(
+    path: string,
+    what: string,
+    params: Record<string, unknown>,
+    timeoutMs: number,
+    signal?: AbortSignal,
+    signed = false,
+  ): Promise<T> {
     const deadline = Date.now() + FAILOVER_MS;
+    let signIns = 0;
     for (;;) {
       const conn = await this.connection();
       // A connection comes from discovery, which health-checked it: the server answers again. Said
       // now, not when the call returns, which for a long poll on a quiet run is seconds later.
       this.#noteRestored(conn);
       try {
-        const answer = await requestJson(conn.endpoint, 'POST', path, params, timeoutMs, signal);
-        return decode<T>(answer.status, answer.body, what);
+        const session = signed && this.#opts.signer ? await this.#opts.signer.session(conn) : undefined;
+        const answer = await requestJson(
+          conn.endpoint,
+          'POST',
+          path,
+          params,
+          timeoutMs,
+          signal,
+          undefined,
+          session && ((payload) => session.headers('POST', path, payload)),
+        );
+        if (answer.status === 401 && answerCode(answer.body) === 'SESSION_UNKNOWN' && signIns++ < 2) {
+          // The server restarted or ended the session: sign in again.
+          this.#opts.signer!.forget(conn);
+          continue;
+        }
+        return decodeAnswer<T>(answer.status, answer.body, what);
       } catch (err) {
         // Abandoned by this side: nothing was lost, and nothing to retry.
         if (signal?.aborted) throw err;
@@ -109,7 +136,7 @@ export class RemoteStore implements Store {
   }
 
   async #result<T>(method: StoreMethod, params: Record<string, unknown>): Promise<T> {
-    return this.#call<T>(`/v1/store/${method}`, method, params, REQUEST_TIMEOUT_MS);
+    return this.#call<T>(`/v1/store/${method}`, method, params, REQUEST_TIMEOUT_MS, undefined, WRITE_METHODS.has(method));
   }
 
   #noteLost(err: TransportError): void {
@@ -276,23 +303,4 @@ function chunks<T>(list: T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < list.length; i += MAX_BATCH) out.push(list.slice(i, i + MAX_BATCH));
   return out;
-}
-
-/** Turns an answer into the result, or into the error the server named. */
-function decode<T>(status: number, body: unknown, method: string): T {
-  const b = (body ?? {}) as { result?: T; error?: { code?: string; message?: string; hint?: string } };
-  if (status === 200) return b.result as T;
-  const e = b.error ?? {};
-  const message = e.message ?? `${method}: the server answered ${status}`;
-  if (status === 401) {
-    throw new TrellisError(
-      'UNAUTHORIZED',
-      `the server refused the area token (${message})`,
-      "the run area's .meta/token changed or is unreadable; see `trellis server list`",
-    );
-  }
-  if (e.code !== undefined && e.code in ErrorCodes && e.code !== 'INTERNAL') {
-    throw new TrellisError(e.code as ErrorCode, message, e.hint);
-  }
-  throw new TrellisError('SERVER_ERROR', `the server failed ${method}: ${message}`, e.hint ?? 'see the server log in <runarea>/.meta/logs');
 }

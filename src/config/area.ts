@@ -10,6 +10,7 @@ import { resourceNameProblem } from '../model/resources.js';
 import { parseDuration } from './duration.js';
 import { parseConfigText, readConfigFile } from './ini.js';
 import { ENV_NAME, testNameProblem } from '../model/names.js';
+import { USER_NAME } from '../model/identity-protocol.js';
 import { readParams } from './params.js';
 import { areaPaths } from './paths.js';
 import {
@@ -21,6 +22,7 @@ import {
   type ReadContext,
   type ServerConfig,
   type SetupConfig,
+  type UserList,
 } from './types.js';
 
 export { parseDuration } from './duration.js';
@@ -155,32 +157,54 @@ function readSetup(config: ConfigFile, cpus: number): SetupConfig {
     runtimelim: runtimelim ? runtimelim : null,
     deadtime: readDuration(config.get('setup', 'deadtime'), '[setup] deadtime') ?? DEFAULT_DEADTIME,
     reqtarg: reqtarg && readFlag(reqtarg, '[setup] reqtarg') ? Object.freeze({ ...reqtarg.loc }) : null,
-    approvers: readApprovers(config.get('setup', 'approvers')),
+    ...readAccessSetup(config),
   };
 }
 
-/** [setup] approvers USER…: user names (login names), white space or commas between them. */
-function readApprovers(value: ConfigValue | undefined): SetupConfig['approvers'] {
+/** [setup] approvers and admins USER…: login names, white space or commas between them. */
+function readUserList(value: ConfigValue | undefined, key: 'approvers' | 'admins'): UserList | null {
   if (value === undefined) return null;
   const users = value.text.split(/[\s,]+/).filter((u) => u !== '');
   if (users.length === 0) {
     throw configError(
       'CONFIG_VALUE',
       value.loc,
-      '[setup] approvers names nobody',
-      'write approvers USER…, or remove the line to let anyone approve',
+      `[setup] ${key} names nobody`,
+      `write ${key} USER…, or remove the line to let anyone ${key === 'approvers' ? 'approve' : 'do what admins may'}`,
     );
   }
-  const bad = users.find((u) => !/^[A-Za-z0-9_.@-]+$/.test(u));
+  const bad = users.find((u) => !USER_NAME.test(u));
   if (bad !== undefined) {
     throw configError(
       'CONFIG_VALUE',
       value.loc,
-      `[setup] approvers: '${termLine(bad)}' is not a user name`,
-      'write login names, e.g. approvers alice bob',
+      `[setup] ${key}: '${termLine(bad)}' is not a user name`,
+      `write login names, e.g. ${key} alice bob`,
     );
   }
   return Object.freeze({ users: Object.freeze(users), loc: Object.freeze({ ...value.loc }) });
+}
+
+/** [setup] identity optional|required: whether unsigned writes are taken (recorded as unverified). */
+function readIdentity(value: ConfigValue | undefined): SetupConfig['identity'] {
+  const text = value?.text.trim().toLowerCase() ?? '';
+  if (text === '' || text === 'optional') return 'optional';
+  if (text === 'required') return 'required';
+  throw configError(
+    'CONFIG_VALUE',
+    value!.loc,
+    `[setup] identity must be optional or required, not '${termLine(value!.text.trim())}'`,
+    'write identity required, or remove the line',
+  );
+}
+
+/** The [setup] keys that say who may do what (also read on their own by servers: config/access-policy.ts). */
+export function readAccessSetup(config: ConfigFile): Pick<SetupConfig, 'approvers' | 'admins' | 'identity'> {
+  return {
+    approvers: readUserList(config.get('setup', 'approvers'), 'approvers'),
+    admins: readUserList(config.get('setup', 'admins'), 'admins'),
+    identity: readIdentity(config.get('setup', 'identity')),
+  };
 }
 
 const YES = new Set(['yes', 'y', 'true', 'on', '1']);

@@ -52,3 +52,13 @@ export function readAreaIdFile(paths: RunAreaPaths): string | undefined {
   const read = readAreaIdState(paths);
   return read.kind === 'ok' ? read.text : undefined;
 }
+
+/** The test area folder `.meta/area-dir` records (server/meta.ts writes it), if any. */
+export function readAreaDirFile(paths: RunAreaPaths): string | undefined {
+  try {
+    const read = readSmallFileSafely(paths.areaDirFile, 4096);
+    return read.kind === 'ok' ? Buffer.from(read.text, 'latin1').toString('utf8') : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -32,6 +32,8 @@ export function runAreaPaths(runArea: string) {
     tokenFile: path.join(metaDir, 'token'),
     /** the area id servers answer /health with, copied from main.db by the first server */
     areaIdFile: path.join(metaDir, 'area-id'),
+    /** the test area folder whose [setup] servers obey, for a server started with --runarea alone */
+    areaDirFile: path.join(metaDir, 'area-dir'),
     /** who holds the write lease (proper-lockfile's lock on .db/ carries no owner) */
     leaseOwnerFile: path.join(metaDir, 'lease.json'),
     /** taken by a client before it starts a server, so racing clients start one */

@@ -65,7 +65,20 @@ export interface SetupConfig {
    */
   reqtarg: SourceLocation | null;
   /** [setup] approvers USER…: who may sign off manual steps, and where that was set; null: anyone */
-  approvers: { readonly users: readonly string[]; readonly loc: SourceLocation } | null;
+  approvers: UserList | null;
+  /**
+   * [setup] admins USER…: who alone may force changes to locked or closed runs, unlock, remove a
+   * locked run, and sign off where approvers is not set; null: anyone (docs/security.md)
+   */
+  admins: UserList | null;
+  /** [setup] identity: `required` refuses unsigned writes; `optional` records them as unverified */
+  identity: 'optional' | 'required';
+}
+
+/** Login names a [setup] key lists, with where it was set. */
+export interface UserList {
+  readonly users: readonly string[];
+  readonly loc: SourceLocation;
 }
 
 /** [server]: how a server of this area listens and for how long it waits. */

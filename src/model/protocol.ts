@@ -162,6 +162,25 @@ export const STORE_METHODS = [
 ] as const;
 export type StoreMethod = (typeof STORE_METHODS)[number];
 
+/** The methods that may change what the change feed shows, and the ones a client signs. */
+export const WRITE_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
+  'ensureRun',
+  'setRunState',
+  'closeRun',
+  'appendResult',
+  'setRunParams',
+  'removeRun',
+  'registerTests',
+  'write',
+  'removeTests',
+  'reapDead',
+  'claimRun',
+  'claimJob',
+  'claimResources',
+  'releaseResources',
+  'listResourceClaims',
+]);
+
 type Schema = Record<string, unknown>;
 
 const runId: Schema = { type: 'integer', minimum: 1 };

@@ -274,6 +274,11 @@ export interface WriteOptions {
   force?: boolean;
   /** who asks, for the events log (user@host) */
   who?: string;
+  /**
+   * The user proven to ask (model/access.ts): set by the server from the request's signature, or
+   * by the direct store; never taken from a client (the API refuses it)
+   */
+  user?: string;
 }
 
 /** Filters for listing tests. */

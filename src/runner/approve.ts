@@ -10,7 +10,9 @@ import { displayName } from '../model/display-name.js';
 import type { RunRecord, TestRecord, WriteOptions } from '../model/records.js';
 import { awaitsSignOff, MAX_SIGN_OFF_COMMENT } from '../model/states.js';
 import type { Store } from '../store/store.js';
-import { formatLocation, TrellisError } from '../util/errors.js';
+import { TrellisError } from '../util/errors.js';
+import { checkSignOff } from '../model/access.js';
+import { policyOfSetup } from '../config/access-policy.js';
 
 export interface ApproveRequest {
   /** `TEST` or `TEST/ITEM`; a test with items signs off every item that waits */
@@ -25,15 +27,13 @@ export interface ApproveRequest {
   now: number;
 }
 
-/** Refuses a user [setup] approvers does not name (NOT_APPROVER). */
-export function checkApprover(area: Pick<Area, 'setup' | 'configFile'>, user: string): void {
-  const approvers = area.setup.approvers;
-  if (approvers === null || approvers.users.includes(user)) return;
-  throw new TrellisError(
-    'NOT_APPROVER',
-    `user ${user} may not sign off manual steps in this area: [setup] approvers (${formatLocation(approvers.loc)}) names ${approvers.users.join(', ')}`,
-    `ask one of them to run trellis approve, or add ${user} to that line`,
-  );
+/**
+ * Refuses a user [setup] approvers does not name (NOT_APPROVER), or where it is not set, a user
+ * [setup] admins does not name (NOT_ADMIN): said before anything is sent; the store checks again
+ * as the user the request proves.
+ */
+export function checkApprover(area: { setup: Partial<Pick<Area['setup'], 'approvers' | 'admins'>> }, user: string): void {
+  checkSignOff(policyOfSetup(area.setup), user);
 }
 
 /** Signs off the step(s) `req` names; returns the rows signed off, in order. */

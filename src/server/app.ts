@@ -13,12 +13,16 @@ import {
   parseProofHeader,
   STORE_API,
   STORE_METHODS,
+  WRITE_METHODS,
   type FeedRequest,
   type HealthInfo,
-  type StoreMethod,
 } from '../model/protocol.js';
 import type { Store } from '../store/store.js';
-import { ExitCode, isTrellisError } from '../util/errors.js';
+import { ExitCode, isTrellisError, TrellisError } from '../util/errors.js';
+import { claimedUser, parseSignature, SESSION_PATH, SIGNATURE_HEADER } from '../model/identity-protocol.js';
+import { OPEN_POLICY, type AccessPolicy } from '../model/access.js';
+import type { WriteOptions } from '../model/records.js';
+import type { IdentityGate } from './identity-gate.js';
 import { API_NAME_CHECKS } from './api-names.js';
 import { FeedWaiters } from './feed-waiters.js';
 import { healthAnswerProof, healthRequestProof, sameProof } from '../util/token-file.js';
@@ -43,12 +47,17 @@ export interface AppOptions {
   onFeedWaiters?: (count: number) => void;
   /** how often waiting feed requests look for changes made around the server (ms; default 250) */
   feedRecheckMs?: number;
+  /** signed requests (server/identity-gate.ts); none: every request is unsigned */
+  identity?: IdentityGate;
+  /** the area's policy: whether unsigned writes are taken, who may act for others */
+  access?: { current(): AccessPolicy };
 }
 
 /** Largest request body (bytes): a batch of MAX_BATCH registrations fits with room to spare. */
 export const BODY_LIMIT = 16 * 1024 * 1024;
 
 const STATUS_BY_EXIT: Record<number, number> = {
+  [ExitCode.denied]: 403,
   [ExitCode.usage]: 400,
   [ExitCode.config]: 422,
   [ExitCode.notFound]: 404,
@@ -59,29 +68,14 @@ const STATUS_BY_EXIT: Record<number, number> = {
 type Missing = Exclude<Exclude<keyof Store, 'close'>, (typeof STORE_METHODS)[number]>;
 export const API_COVERS_STORE: [Missing] extends [never] ? true : Missing = true;
 
-/** The methods that may change what the change feed shows: waiting feed requests look again after each. */
-const WRITE_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
-  'ensureRun',
-  'setRunState',
-  'closeRun',
-  'appendResult',
-  'setRunParams',
-  'removeRun',
-  'registerTests',
-  'write',
-  'removeTests',
-  'reapDead',
-  'claimRun',
-  'claimJob',
-  'claimResources',
-  'releaseResources',
-  'listResourceClaims',
-]);
-
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** The nonce of a request that proved the token for /v1/health; its answer carries the server's proof. */
 const proofNonces = new WeakMap<FastifyRequest, string>();
+/** The body of each JSON request as it came: a signature covers these bytes. */
+const rawBodies = new WeakMap<FastifyRequest, Buffer>();
+/** The user a request's signature proved. */
+const provenUsers = new WeakMap<FastifyRequest, string>();
 
 /** Builds the app (not listening). */
 export function buildServerApp(opts: AppOptions): FastifyInstance {
@@ -93,6 +87,7 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, discriminator: true } },
     schemaController: { compilersFactory: { buildValidator: lazyValidators } },
   });
+  const access = opts.access ?? { current: () => OPEN_POLICY };
   const tokens: TokenSource = typeof opts.token === 'string' ? fixedToken(opts.token) : opts.token;
   let expected = { token: tokens.current(), bearer: digest(bearer(tokens.current())) };
   /** True when `given` carries the token: the bearer token, or (for /v1/health only) a proof of it. */
@@ -125,6 +120,53 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
     opts.onCall();
     return undefined;
   });
+
+  // The body's bytes are kept for the signature check; the parsing is fastify's own (it refuses
+  // __proto__ and constructor.prototype keys).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    rawBodies.set(req, body as Buffer);
+    parseJson(req, (body as Buffer).toString('utf8'), done);
+  });
+
+  const gate = opts.identity;
+  if (gate !== undefined) {
+    // After the body is parsed, before the route: a request that carries a signature must prove it.
+    app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+      const header = req.headers[SIGNATURE_HEADER];
+      if (header === undefined || req.url === SESSION_PATH) return undefined;
+      const sig = typeof header === 'string' ? parseSignature(header) : undefined;
+      try {
+        if (sig?.kind !== 'session') {
+          throw new TrellisError(
+            'BAD_SIGNATURE',
+            `the ${SIGNATURE_HEADER} header is not a session signature`,
+            'sign requests with a Trellis client of this version',
+          );
+        }
+        provenUsers.set(req, gate.verifySession(sig, req.method, req.url, rawBodies.get(req) ?? EMPTY));
+      } catch (err) {
+        return refuseIdentity(reply, err);
+      }
+      return undefined;
+    });
+    app.post(SESSION_PATH, async (req, reply) => {
+      const header = req.headers[SIGNATURE_HEADER];
+      const sig = typeof header === 'string' ? parseSignature(header) : undefined;
+      if (sig?.kind !== 'key') {
+        return refuseIdentity(
+          reply,
+          new TrellisError('BAD_SIGNATURE', `${SESSION_PATH} wants a request signed with your key`, 'use a Trellis client of this version'),
+        );
+      }
+      try {
+        return { result: await gate.openSession(sig, req.method, req.url, rawBodies.get(req) ?? EMPTY) };
+      } catch (err) {
+        return refuseIdentity(reply, err);
+      }
+    });
+  }
 
   app.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
     req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
@@ -173,9 +215,13 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
     const spec = STORE_API[method];
     const writes = WRITE_METHODS.has(method);
     const checkNames = API_NAME_CHECKS[method];
+    const hasOptions = spec.params.includes('options');
     app.post(`/v1/store/${method}`, { schema: { body: spec.body } }, async (req) => {
       const body = req.body as Record<string, unknown>;
       checkNames?.(body);
+      if (hasOptions) body['options'] = provenOptions(body['options'] as WriteOptions | undefined, provenUsers.get(req), access.current());
+      else if (writes && access.current().identity === 'required' && !provenUsers.has(req))
+        provenOptions(undefined, undefined, access.current());
       const fn = store[method] as (...args: unknown[]) => Promise<unknown>;
       try {
         const result = await fn.apply(
@@ -204,6 +250,49 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
     }
   });
   return app;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The write options the store gets: `user` is the proven one, never the client's; `who` must name
+ * that user (the web view, acting for someone logged in to it, may name them: `alice via web`,
+ * when the web view's own user is an admin or the area has none). An unsigned write is recorded
+ * as unverified, or refused where `[setup] identity required`.
+ */
+export function provenOptions(given: WriteOptions | undefined, user: string | undefined, policy: AccessPolicy): WriteOptions {
+  const options: WriteOptions = { ...given };
+  delete options.user;
+  const who = options.who ?? '';
+  if (user === undefined) {
+    if (policy.identity === 'required') {
+      throw new TrellisError(
+        'UNSIGNED',
+        'this area takes only signed writes ([setup] identity required), and this one is not signed',
+        'use the trellis command (it signs with your key: `trellis id init`), not a bare HTTP request',
+      );
+    }
+    return { ...options, who: who === '' ? '(unverified)' : `${who} (unverified)` };
+  }
+  const claimed = claimedUser(who);
+  if (who === '' || claimed.user === user) return { ...options, who: who === '' ? user : who, user };
+  if (claimed.delegated && (policy.admins === null || policy.admins.users.includes(user))) {
+    return { ...options, who: `${who} (by ${user})`, user: claimed.user };
+  }
+  throw new TrellisError(
+    'FORGED_NAME',
+    `the request says it comes from ${claimed.user} but is signed by ${user}`,
+    claimed.delegated
+      ? `only [setup] admins may run a web view that acts for others${policy.admins ? ` (${policy.admins.where})` : ''}`
+      : 'a write is recorded as the user who signs it: unset TRELLIS_WHO',
+  );
+}
+
+/** 401 for what could not be proven, 403 for what was proven and is not allowed. */
+function refuseIdentity(reply: FastifyReply, err: unknown) {
+  if (!isTrellisError(err)) throw err;
+  const status = err.code === 'FORGED_NAME' || err.code === 'NOT_ADMIN' ? 403 : 401;
+  return reply.code(status).send(errorBody(err.code, err.message, err.hint));
 }
 
 function fixedToken(token: string): TokenSource {

@@ -4,7 +4,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, utimesSync } from 'node:fs';
 import path from 'node:path';
-import { readAreaIdState } from '../config/meta-files.js';
+import { readAreaDirFile, readAreaIdState } from '../config/meta-files.js';
 import type { RunAreaPaths } from '../config/paths.js';
 import { encodePacket, type Packet } from '../model/protocol.js';
 import { TrellisError } from '../util/errors.js';
@@ -42,6 +42,23 @@ export function keepAreaIdFile(paths: RunAreaPaths, areaId: string): string | un
   if (read.kind === 'ok' && read.text === areaId) return undefined;
   writeFileAtomic(paths.areaIdFile, `${areaId}\n`, 0o640);
   return read.kind === 'ok' ? `it said ${read.text}` : read.kind === 'missing' ? 'it was removed' : read.why;
+}
+
+/**
+ * The test area whose [setup] a server obeys: the one it was started with, recorded in
+ * `.meta/area-dir` for servers started with --runarea alone; else the one recorded there.
+ */
+export function followAreaDir(paths: RunAreaPaths, areaDir: string | undefined, warn: (line: string) => void): string | undefined {
+  const recorded = readAreaDirFile(paths);
+  if (areaDir === undefined) return recorded;
+  if (recorded !== areaDir) {
+    try {
+      writeFileAtomic(paths.areaDirFile, `${areaDir}\n`, 0o644);
+    } catch (err) {
+      warn(`cannot record the area folder in ${paths.areaDirFile}: ${(err as Error).message}`);
+    }
+  }
+  return areaDir;
 }
 
 /** Writes the packet into `metaDir` (temp file + rename, mode 0640); returns its path. */

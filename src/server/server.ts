@@ -8,6 +8,8 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { runAreaPaths } from '../config/paths.js';
+import { AccessPolicySource } from '../config/access-policy.js';
+import { IdentityGate } from './identity-gate.js';
 import type { ServerConfig } from '../config/types.js';
 import { openDirectStore } from '../store/direct-store.js';
 import type { Store } from '../store/store.js';
@@ -17,7 +19,7 @@ import { buildServerApp } from './app.js';
 import { acquireLease, type Lease } from './lease.js';
 import { encodePacket, TOUCH_INTERVAL, type Invocation, type Packet } from '../model/protocol.js';
 import { removeFile } from '../util/files.js';
-import { ensureAreaIdFile, ensureMetaDir, keepAreaIdFile, touchPacket, writePacket } from './meta.js';
+import { ensureAreaIdFile, ensureMetaDir, followAreaDir, keepAreaIdFile, touchPacket, writePacket } from './meta.js';
 import { openServerLog } from './server-log.js';
 import { TokenKeeper } from './token-keeper.js';
 
@@ -32,6 +34,11 @@ export interface ServerOptions {
   now: () => number;
   /** how long to wait for another server's lease (ms) */
   leaseWaitMs: number;
+  /**
+   * The test area, whose [setup] says who may do what (config/access-policy.ts); a server started
+   * with --runarea alone takes the one recorded in `.meta/area-dir` by a server that knew it
+   */
+  areaDir?: string;
 }
 
 export interface RunningServer {
@@ -74,9 +81,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
     // The lease holder creates the token, or replaces a damaged one, and follows the file after.
     const token = TokenKeeper.open(paths.tokenFile, (line) => log.warn(line));
-    store = openDirectStore(opts.runArea, { host: opts.host, now: opts.now });
+    const access = new AccessPolicySource(followAreaDir(paths, opts.areaDir, (line) => log.warn(line)));
+    store = openDirectStore(opts.runArea, { host: opts.host, now: opts.now, access });
     const areaId = await store.areaId();
     ensureAreaIdFile(paths, areaId);
+    const identity = new IdentityGate({ metaDir: paths.metaDir, areaId: () => areaId });
 
     const started = opts.now();
     let lastCall = started;
@@ -94,6 +103,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       },
       onShutdown: () => void stopNow('asked to stop'),
       logger: log,
+      identity,
+      access,
     });
     const port = await listen(app, opts.config);
     const address = await advertisedAddress(opts.config);

@@ -33,6 +33,7 @@ import { readChanges } from './feed.js';
 import { RunDbCache } from './run-db-cache.js';
 import { claimRunner, describeAgent, reapDeadTests, type GroupKill, type LivenessContext, type PidCheck } from './liveness.js';
 import { checkRunLock } from './run-lock.js';
+import { checkAdmin, checkSignOff, OPEN_POLICY, type AccessPolicy } from '../model/access.js';
 import { readRunState, summarizeRun } from './run-summary.js';
 import type { AgentSpec, JobClaim, LivenessOptions, OrphanStep, RunSpec, Store } from './store.js';
 import { claimJob } from './job-claim.js';
@@ -59,6 +60,13 @@ export interface DirectStoreOptions {
   isPidAlive?: PidCheck;
   /** ends the steps a dead agent left running on this host; default: SIGKILL to their groups */
   killGroup?: GroupKill;
+  /** who may do what (model/access.ts): the area's [setup]; default: anyone may */
+  access?: { current(): AccessPolicy };
+  /**
+   * The user a write is checked as when its options name none: this process's own user with
+   * --direct. A server leaves it unset: its writes name the user their signature proved.
+   */
+  localUser?: string;
 }
 
 /** Opens the run area's databases in this process (creating main.db on first use). */
@@ -77,6 +85,8 @@ export class DirectStore implements Store {
   readonly #now: () => number;
   readonly #isPidAlive: PidCheck;
   readonly #killGroup: GroupKill;
+  readonly #access: { current(): AccessPolicy };
+  readonly #localUser: string | undefined;
   #areaId: string | undefined;
 
   constructor(paths: RunAreaPaths, opts: DirectStoreOptions) {
@@ -85,6 +95,8 @@ export class DirectStore implements Store {
     this.#now = opts.now ?? (() => Date.now() / 1000);
     this.#isPidAlive = opts.isPidAlive ?? isPidAlive;
     this.#killGroup = opts.killGroup ?? killStepGroup;
+    this.#access = opts.access ?? { current: () => OPEN_POLICY };
+    this.#localUser = opts.localUser;
     this.#mainDb = new MainDbHandle(paths, this.#now);
     this.#runDbs = new RunDbCache((id) => paths.runDb(id));
   }
@@ -125,7 +137,10 @@ export class DirectStore implements Store {
       if (!(RUN_STATES as readonly string[]).includes(state)) {
         throw new TrellisError('BAD_VALUE', `unknown run state '${state}'`, `use one of ${RUN_STATES.join(', ')}`);
       }
-      const { rdb } = this.#open(runId);
+      const { rdb, run } = this.#open(runId);
+      if (run.state === 'locked' && state !== 'locked') {
+        checkAdmin(this.#access.current(), this.#userOf(options), run.closedAt === undefined ? 'unlock runs' : 'reopen closed runs');
+      }
       const now = this.#now();
       const who = options.who ?? '';
       rdb.transaction(() => {
@@ -179,7 +194,7 @@ export class DirectStore implements Store {
   async setRunParams(runId: number, params: Record<string, string>, options: WriteOptions = {}): Promise<RunRecord> {
     return this.#guard(() => {
       const { run, rdb } = this.#open(runId);
-      const forced = checkRunLock(run, options, 'recording of the run parameters');
+      const forced = this.#checkLock(run, options, 'recording of the run parameters');
       if (sameParams(run.params, params)) return run;
       const now = this.#now();
       const who = options.who ?? '';
@@ -195,7 +210,7 @@ export class DirectStore implements Store {
   async removeRun(runId: number, options: WriteOptions = {}): Promise<void> {
     return this.#guard(() => {
       const run = this.#main.getRun(runId);
-      if (run) checkRunLock(run, options, 'removal of the run');
+      if (run) this.#checkLock(run, options, 'removal of the run');
       const areaId = this.#main.readAreaId();
       this.#main.deleteRun(runId);
       this.#runDbs.drop(runId);
@@ -214,6 +229,7 @@ export class DirectStore implements Store {
 
   async write(runId: number, ops: WriteOp[], options: WriteOptions = {}): Promise<void> {
     if (ops.length === 0) return;
+    if (ops.some((op) => op.kind === 'approve')) checkSignOff(this.#access.current(), this.#userOf(options));
     await this.#batch(runId, options, `write of ${ops.length} op(s)`, (rdb, who, tracker) => applyOps(rdb, ops, who, tracker));
   }
 
@@ -417,6 +433,24 @@ export class DirectStore implements Store {
     this.#mainDb.close();
   }
 
+  /** The user a write is checked as: the one its options name (verified), else this process's with --direct. */
+  #userOf(options: WriteOptions): string | undefined {
+    return options.user ?? this.#localUser;
+  }
+
+  /** checkRunLock, and a forced change to a locked or closed run only by an admin. */
+  #checkLock(run: RunRecord, options: WriteOptions, what: string): string | undefined {
+    const forced = checkRunLock(run, options, what);
+    if (forced !== undefined) {
+      checkAdmin(
+        this.#access.current(),
+        this.#userOf(options),
+        `force changes to a ${run.closedAt === undefined ? 'locked' : 'closed'} run`,
+      );
+    }
+    return forced;
+  }
+
   /**
    * One batch on a run: refused on a locked run unless forced (and then logged), applied in one
    * transaction with its parents rolled up, then the run's summary refreshed if it can differ.
@@ -431,7 +465,7 @@ export class DirectStore implements Store {
     return this.#guard(() => {
       const { run, rdb } = this.#open(runId);
       const who = options.who ?? '';
-      const forced = lockApplies ? checkRunLock(run, options, what) : undefined;
+      const forced = lockApplies ? this.#checkLock(run, options, what) : undefined;
       const now = this.#now();
       const tracker = createTracker();
       return rdb.transaction(() => {

@@ -20,6 +20,8 @@ export const ExitCode = {
   storage: 6,
   /** no server could be reached or started for the run area */
   server: 7,
+  /** who asked may not do it, or could not be proven: not an admin, a forged name, a bad signature */
+  denied: 8,
   /** a bug in Trellis: please report it with the --debug output */
   internal: 70,
   /** interrupted by Ctrl-C or SIGTERM */
@@ -56,6 +58,17 @@ export const ErrorCodes = {
   JOB_GONE: ExitCode.conflict,
   NOT_WAITING: ExitCode.conflict,
   NOT_APPROVER: ExitCode.conflict,
+  NOT_ADMIN: ExitCode.denied,
+  FORGED_NAME: ExitCode.denied,
+  UNSIGNED: ExitCode.denied,
+  BAD_SIGNATURE: ExitCode.denied,
+  NO_KEY: ExitCode.denied,
+  NO_USER: ExitCode.denied,
+  KEY_NOT_OWNED: ExitCode.denied,
+  KEY_UNPROTECTED: ExitCode.denied,
+  REPLAYED: ExitCode.denied,
+  CLOCK_SKEW: ExitCode.denied,
+  SESSION_UNKNOWN: ExitCode.denied,
   LAUNCHER: ExitCode.config,
   BAD_JOB: ExitCode.usage,
   AREA_EXISTS: ExitCode.conflict,

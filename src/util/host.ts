@@ -7,21 +7,14 @@ export function shortHostname(): string {
 }
 
 /**
- * `user@host`, for the events log of forced changes. `TRELLIS_WHO` names someone else: the web view
- * sets it on the runs it starts for a person logged in to it, so their writes are recorded as theirs.
+ * `user@host`, for the events log: the system's name of this process's user (a server checks it
+ * against the user its signature proves; `$USER` may say anything). `TRELLIS_WHO` names someone
+ * else: the web view sets it on the runs it starts for a person logged in to it (`alice via web`).
  */
 export function whoAmI(env: Readonly<Record<string, string | undefined>> = {}): string {
   const named = env['TRELLIS_WHO']?.trim();
   if (named) return named.replace(/[\p{Cc}]/gu, '?').slice(0, 200);
-  let user = env['USER'] ?? env['LOGNAME'];
-  if (!user) {
-    try {
-      user = os.userInfo().username;
-    } catch {
-      user = 'unknown';
-    }
-  }
-  return `${user}@${shortHostname()}`;
+  return `${loginName(env)}@${shortHostname()}`;
 }
 
 /** The login name of this process's user (what [setup] approvers lists): the system's, not a variable. */

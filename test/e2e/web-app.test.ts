@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { InjectOptions } from 'fastify';
 import t from 'tap';
+import { loginName } from '../../src/util/host.js';
 import { runAreaPaths } from '../../src/config/paths.js';
 import { makeArea } from '../helpers/area.js';
 import { listTests, run, TARGET, trellis } from '../helpers/run-e2e.js';
@@ -198,8 +199,8 @@ t.test('actions: CSRF, confirmation, who did it, a locked run refuses, names esc
   const log = await trellis(t, area, ['log', '-t', TARGET, '-r', 'a', '--all', '--json']);
   const events = JSON.parse(log.stdout) as { who: string; test: string | null; detail: string }[];
   t.ok(
-    events.some((e) => e.test === 'flaky' && e.who === 'bob via web' && /WAIVED/.test(e.detail)),
-    "the run's log says bob did it",
+    events.some((e) => e.test === 'flaky' && e.who === `bob via web (by ${loginName()})` && /WAIVED/.test(e.detail)),
+    "the run's log says bob did it, through the web view's user who vouches for him",
     { events },
   );
   t.ok(

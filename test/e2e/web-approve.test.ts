@@ -7,6 +7,7 @@
  * `[setup] approvers` does not name are refused, and change nothing.
  */
 import t from 'tap';
+import { loginName } from '../../src/util/host.js';
 import { makeArea, TEST_SERVER_CONFIG } from '../helpers/area.js';
 import { listTests, startRun, statesOf } from '../helpers/run-e2e.js';
 import { csrfOf, form, logIn, openWebApp, sessionCookie } from '../helpers/web.js';
@@ -88,13 +89,17 @@ t.test('approve and reject from the web view; what it refuses', async (t) => {
   t.equal(done.headers['location'], `/test?run=${runId}&t=rel1`, 'and goes back to the test');
   const rows = await listTests(t, area, 'r');
   t.equal(rows.get('rel1')?.status, 'n/a', 'rel1 is approved: it goes on with the next run');
-  t.equal(rows.get('rel1')?.comment, 'step sign-off approved by tester via web: notes read', 'by whom, with the comment');
+  t.equal(
+    rows.get('rel1')?.comment,
+    `step sign-off approved by tester via web (by ${loginName()}): notes read`,
+    'by whom (and the web view vouching), with the comment',
+  );
   const after = await get(`/test?run=${runId}&t=rel1`);
   t.match(after.body, /<p>approved rel1: its runner goes on with the next step<\/p>/, 'the next page says what was done');
   t.notMatch(after.body, /Sign-off due/, 'and offers no second sign-off');
   const events = await web.store.events(Number(runId), 0);
   t.ok(
-    events.some((e) => e.kind === 'approve' && e.who === 'tester via web' && e.detail === 'step sign-off: notes read'),
+    events.some((e) => e.kind === 'approve' && e.who === `tester via web (by ${loginName()})` && e.detail === 'step sign-off: notes read'),
     "the run's log says tester approved it",
     { events },
   );
@@ -134,11 +139,11 @@ t.test('approve and reject from the web view; what it refuses', async (t) => {
   const rel2 = (await web.store.getTest(Number(runId), 'rel2', ''))!;
   t.equal(rel2.state, 'COMPLETED', 'rel2 has ended');
   t.equal(rel2.status, 'FAIL', 'FAIL');
-  t.equal(rel2.comment, `step sign-off rejected by tester via web: ${comment}`, 'the comment stored as given');
+  t.equal(rel2.comment, `step sign-off rejected by tester via web (by ${loginName()}): ${comment}`, 'the comment stored as given');
   const rel2Page = await get(`/test?run=${runId}&t=rel2`);
   t.match(
     rel2Page.body,
-    /<dt>Comment<\/dt><dd>step sign-off rejected by tester via web: screenshots \ufffd\[31mwrong\ufffd &lt;b&gt;here&lt;\/b&gt;\ufffd\ufffd\nsee ticket<\/dd>/,
+    /<dt>Comment<\/dt><dd>step sign-off rejected by tester via web \(by \S+\): screenshots \ufffd\[31mwrong\ufffd &lt;b&gt;here&lt;\/b&gt;\ufffd\ufffd\nsee ticket<\/dd>/,
     'and shown escaped: control characters (C0, C1, a bidi override) as a mark, markup as text',
   );
   t.notMatch(rel2Page.body, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/, 'no control character reaches the page');
@@ -176,7 +181,7 @@ t.test('approve and reject from the web view; what it refuses', async (t) => {
   );
 
   // A locked run refuses, when asked and when posted, as the CLI does.
-  await web.store.setRunState(Number(runId), 'locked', { who: 'lead@host' });
+  await web.store.setRunState(Number(runId), 'locked', { who: `${loginName()}@host` });
   // The test page takes the run from the live hub, which hears of the lock through the feed.
   const lockNote = /The run is locked: it refuses a sign-off until it is unlocked/;
   let lockedPage = await get(`/test?run=${runId}&t=rel3`);
@@ -187,7 +192,7 @@ t.test('approve and reject from the web view; what it refuses', async (t) => {
   t.match(lockedPage.body, lockNote, 'the test page says so');
   const lockedAsk = await get(`/confirm?action=approve&run=${runId}&t=rel3`);
   t.equal(lockedAsk.statusCode, 409, 'an approve on a locked run is refused before it is asked');
-  t.match(lockedAsk.body, /is locked \(by lead@host\): it refuses an approval/, 'saying who locked it');
+  t.match(lockedAsk.body, new RegExp(`is locked \\(by ${loginName()}@host\\): it refuses an approval`), 'saying who locked it');
   const lockedPost = await post('/action', { ...approveFields, t: 'rel3', _csrf: csrf });
   t.equal(lockedPost.statusCode, 409, 'a confirmed approve on a locked run is refused (RUN_LOCKED)');
   t.match(lockedPost.body, /run linux\/x86_64\/r is locked/, 'with the words of the CLI');

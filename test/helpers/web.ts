@@ -9,6 +9,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createTestActions } from '../../src/cli/test-actions.js';
 import type { CommandContext } from '../../src/cli/context.js';
 import { RemoteStore } from '../../src/client/remote-store.js';
+import { RequestSigner } from '../../src/client/signer.js';
 import { loadArea } from '../../src/config/area.js';
 import type { Area } from '../../src/config/types.js';
 import { shortHostname } from '../../src/util/host.js';
@@ -39,7 +40,10 @@ export async function openWebApp(t: Teardownable, areaDir: string): Promise<WebF
   const env = { ...process.env, NO_COLOR: '1' };
   const area = loadArea(areaDir, { env, cpus: 2 });
   const now = () => Date.now() / 1000;
+  // Signed as `trellis web` signs (cli/area-access.ts): its actions for people logged in are its own.
+  const signer = new RequestSigner({ runArea: area.runArea, env, host: shortHostname(), debug: () => {} });
   const store = new RemoteStore({
+    signer,
     runArea: area.runArea,
     areaDir,
     invocation: 'dboard',

@@ -38,7 +38,15 @@ t.test('loadArea: defaults', async (t) => {
   t.equal(area.configFile, path.join(dir, 'trellis.config'));
   t.same(area.fields, []);
   t.equal(area.runArea, path.join(dir, 'runs'));
-  t.same(area.setup, { maxConcurrentJobs: 3, runtimelim: null, deadtime: 60, reqtarg: null, approvers: null });
+  t.same(area.setup, {
+    maxConcurrentJobs: 3,
+    runtimelim: null,
+    deadtime: 60,
+    reqtarg: null,
+    approvers: null,
+    admins: null,
+    identity: 'optional',
+  });
   t.same(area.server, {
     idleTimeout: 600,
     portRange: null,
@@ -97,6 +105,8 @@ t.test('loadArea: every setting', async (t) => {
     deadtime: 120,
     reqtarg: { file: path.join(dir, 'trellis.config'), line: 9 },
     approvers: null,
+    admins: null,
+    identity: 'optional',
   });
   t.equal(area.config.text('setup', 'home'), dir, 'MT_RUN_AREA_HOME is set while reading');
   t.equal(area.launcher, 'ssh h1');
@@ -138,6 +148,13 @@ t.test('loadArea: run area precedence', async (t) => {
   t.equal(load(path.join(dir, 'disks')).runArea, path.join(dir, 'disks', 'rel', 'disk0'), 'first [disks] entry');
 });
 
+t.test('loadArea: [setup] admins and identity', async (t) => {
+  const dir = t.testdir({ 'trellis.config': '[setup]\nadmins alice, bob\nidentity required\n' });
+  const setup = load(dir).setup;
+  t.same(setup.admins, { users: ['alice', 'bob'], loc: { file: path.join(dir, 'trellis.config'), line: 2 } });
+  t.equal(setup.identity, 'required');
+});
+
 t.test('loadArea: bad values name file:line', async (t) => {
   const cases: Array<[string, RegExp]> = [
     ['[setup]\nmax_concurrent_jobs 0\n', /trellis\.config:2: \[setup\] max_concurrent_jobs must be a positive whole number, not '0'/],
@@ -150,6 +167,9 @@ t.test('loadArea: bad values name file:line', async (t) => {
     ['[server]\nport_range 9000-80\n', /trellis\.config:2: \[server\] port_range '9000-80' is not LOW-HIGH within 1-65535/],
     ['[server]\nidle_timeout forever\n', /trellis\.config:2: bad \[server\] idle_timeout 'forever'/],
     ['[setup]\nreqtarg maybe\n', /trellis\.config:2: \[setup\] reqtarg must be yes or no, not 'maybe'/],
+    ['[setup]\nadmins\n', /trellis\.config:2: \[setup\] admins names nobody/],
+    ['[setup]\nadmins alice ../root\n', /trellis\.config:2: \[setup\] admins: '..\/root' is not a user name/],
+    ['[setup]\nidentity strict\n', /trellis\.config:2: \[setup\] identity must be optional or required, not 'strict'/],
   ];
   for (const [text, message] of cases) {
     const dir = t.testdir({ 'trellis.config': text });

@@ -16,7 +16,15 @@ t.test('a Megatest area loads unchanged', async (t) => {
   const area = loadArea(AREA, { env: ENV, cpus: 16, debug: (m) => notes.push(m) });
   t.equal(area.configFile, path.join(AREA, 'megatest.config'));
   t.same(area.fields, ['OS', 'ARCH']);
-  t.same(area.setup, { maxConcurrentJobs: 4, runtimelim: 7200, deadtime: 60, reqtarg: null, approvers: null });
+  t.same(area.setup, {
+    maxConcurrentJobs: 4,
+    runtimelim: 7200,
+    deadtime: 60,
+    reqtarg: null,
+    approvers: null,
+    admins: null,
+    identity: 'optional',
+  });
   t.equal(area.config.text('setup', 'linktree'), `${AREA}/links`);
   t.equal(area.launcher, 'nbfake');
   t.same([...area.jobgroups], [['sim', 2]]);

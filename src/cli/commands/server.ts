@@ -70,6 +70,7 @@ async function serveForeground(where: Where, opts: ServerOptions, ctx: CommandCo
     host: shortHostname(),
     now: ctx.now,
     leaseWaitMs: 15_000,
+    ...(where.areaDir === undefined ? {} : { areaDir: where.areaDir }),
   });
   const p = server.packet;
   ctx.stdout.write(`serving ${where.runArea} at ${p.address}:${p.port} (pid ${p.pid}, log ${server.logFile})\n`);

@@ -15,6 +15,7 @@ import { execSpec, runSpec } from './run.js';
 import { resourcesSpec } from './resources.js';
 import { closeSpec, resultSpec, runOpenSpec } from './results.js';
 import { showSpec } from './show.js';
+import { idSpec } from './identity.js';
 import { webSpec } from './web.js';
 
 export const SPECS = {
@@ -32,6 +33,7 @@ export const SPECS = {
   'run-open': runOpenSpec,
   result: resultSpec,
   close: closeSpec,
+  id: idSpec,
   init: initSpec,
   'config-show': configShowSpec,
   step: stepSpec,
