@@ -96,7 +96,7 @@ export async function execute(opts: IdOptions, ctx: CommandContext): Promise<num
 
 /** Signs in to the area's live server (none is started for this): the user it verified. */
 async function askServer(where: { runArea: string; areaDir: string | undefined }, ctx: CommandContext): Promise<string | undefined> {
-  let conn;
+  let conn: Awaited<ReturnType<typeof connect>>;
   try {
     conn = await connect({
       runArea: where.runArea,
