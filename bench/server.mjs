@@ -5,6 +5,8 @@
 //   4. 50 concurrent clients sending single-op state updates  target ≥ 5,000 updates/s, p99 ≤ 25 ms
 //      (beside it: raw better-sqlite3 and DirectStore in-process for the same writes)
 //   5. 1,000 items of `true` through a warm server vs --direct target ≤ 20% more wall time
+//   6. signed writes (a session's HMAC) vs unsigned ones: the server's CPU per write, rounds of
+//      each in turn against one server                         target ≤ 1.10×
 // Every area binds its server to 127.0.0.1 ([server] bind), so all traffic stays on loopback.
 // The load clients of 4 run in child processes (`--client` mode of this script), not in the
 // bench process. Every server this script starts is stopped at the end.
@@ -19,7 +21,7 @@ const dist = (p) => path.join(ROOT, 'dist', 'src', p);
 // `node bench/server.mjs 4 5` runs only parts 4 and 5; no argument: all of them.
 const ONLY = process.argv
   .slice(2)
-  .filter((a) => /^[1-5]$/.test(a))
+  .filter((a) => /^[1-6]$/.test(a))
   .map(Number);
 const part = (n) => ONLY.length === 0 || ONLY.includes(n);
 
@@ -605,6 +607,74 @@ async function main() {
       }
       figure('`trellis run`, cold start included (median 2)', median(cold), 'ms', 0);
       figure('  extra wall time, cold start included', (median(cold) / dMs - 1) * 100, '%', 1);
+    }
+
+    // ---------------------------------------------------------------- 6. signed vs unsigned writes
+    const SIGN_ROUNDS = 8;
+    const SIGN_WRITES = 3000;
+    if (part(6))
+      console.log(
+        `\n-- 6. server CPU per write, signed vs unsigned: ${SIGN_ROUNDS} rounds of ${SIGN_WRITES} writes each, in turn (target ≤ 1.10×)`,
+      );
+    if (part(6)) {
+      const area = makeArea('signed');
+      const ds = openDirectStore(area.runArea, { host: HOST });
+      const run = await ds.ensureRun({ target: 'linux', keys: { OS: 'linux' }, runname: 'signed' });
+      const rows = await ds.registerTests(
+        run.id,
+        Array.from({ length: 100 }, (_, i) => ({ testname: `t${i}`, itempath: '', priority: 0, rundir: '' })),
+      );
+      await ds.close();
+      await startServerFor(area);
+      const [serverPid] = serverPids(area);
+      const conn = await findServer(area.paths, discovery);
+      if (!conn) throw new Error('no server for the signing area');
+      const { requestJson } = await import(dist('client/http.js'));
+      const { RequestSigner } = await import(dist('client/signer.js'));
+      const signer = new RequestSigner({
+        runArea: area.runArea,
+        env: { TRELLIS_ID_DIR: path.join(tmp, 'id') },
+        host: HOST,
+        debug: () => undefined,
+      });
+      const session = await signer.session(conn);
+      if (!session) throw new Error('no signing session');
+      let n = 0;
+      const round = async (signed) => {
+        const cpu0 = cpuMs(serverPid);
+        for (let i = 0; i < SIGN_WRITES; i++) {
+          const op = {
+            kind: 'test',
+            opId: `s-${n++}`,
+            testId: rows[i % rows.length].id,
+            set: { state: 'RUNNING', status: 'n/a' },
+            time: Date.now() / 1000,
+          };
+          const p = '/v1/store/write';
+          const body = { runId: run.id, ops: [op], options: { who: `${session.user}@${HOST}` } };
+          const sign = signed ? (payload) => session.headers('POST', p, payload) : undefined;
+          const a = await requestJson(conn.endpoint, 'POST', p, body, 30_000, undefined, undefined, sign);
+          if (a.status !== 200) throw new Error(`write answered ${a.status}: ${JSON.stringify(a.body)}`);
+        }
+        return ((cpuMs(serverPid) - cpu0) * 1000) / SIGN_WRITES;
+      };
+      await round(false);
+      await round(true);
+      const plain = [];
+      const signed = [];
+      for (let r = 0; r < SIGN_ROUNDS; r++) {
+        if (r % 2 === 0) {
+          plain.push(await round(false));
+          signed.push(await round(true));
+        } else {
+          signed.push(await round(true));
+          plain.push(await round(false));
+        }
+      }
+      figure('  server CPU per unsigned write (median)', median(plain), 'µs', 0);
+      figure('  server CPU per signed write (median)', median(signed), 'µs', 0);
+      report('signed / unsigned server CPU per write', median(signed) / median(plain), 1.1, '×', 3);
+      stopAll(area);
     }
   } finally {
     for (const a of areas) {

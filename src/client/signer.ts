@@ -4,7 +4,7 @@
  * (`.meta/users/<user>.pub`, a file of their own), one handshake per server, then each write
  * signed with the session's key.
  */
-import { diffieHellman, generateKeyPairSync, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createPublicKey, createSecretKey, diffieHellman, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { runAreaPaths } from '../config/paths.js';
 import {
@@ -123,13 +123,15 @@ export class RequestSigner {
   #sessionFrom(answer: SessionAnswer, secret: { privateKey: KeyObject; nonce: string }): ClientSession {
     const serverDh = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: answer.dh }, format: 'jwk' });
     const shared = diffieHellman({ privateKey: secret.privateKey, publicKey: serverDh });
-    const sessionKey = deriveSessionKey(shared, secret.nonce, answer.session);
+    const sessionKey = createSecretKey(deriveSessionKey(shared, secret.nonce, answer.session));
     const now = this.#now;
+    let seq = 0;
     return {
       user: answer.user,
       headers: (method, path, payload) => {
         const time = Math.round(now());
-        const nonce = randomBytes(12).toString('base64url');
+        // Numbered, so the server remembers a window of numbers rather than every nonce.
+        const nonce = String(++seq);
         const mac = sessionMac(sessionKey, method, path, time, nonce, payload);
         return { [SIGNATURE_HEADER]: formatSignature({ kind: 'session', session: answer.session, time, nonce, mac }) };
       },

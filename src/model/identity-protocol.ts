@@ -6,7 +6,7 @@
  * body under that key. One Ed25519 verification costs the server about as much as a whole write;
  * an HMAC costs it a few microseconds.
  */
-import { createHash, createHmac, hkdfSync } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, type KeyObject } from 'node:crypto';
 
 /** The header every signed request carries. */
 export const SIGNATURE_HEADER = 'x-trellis-signature';
@@ -38,6 +38,7 @@ export interface SessionSignature {
   kind: 'session';
   session: string;
   time: number;
+  /** the request's number in its session: 1, 2, 3… (SEQ_WINDOW of server/identity-gate.ts) */
   nonce: string;
   mac: string;
 }
@@ -63,9 +64,14 @@ export function formatSignature(s: RequestSignature): string {
     : `v1 session=${s.session} t=${s.time} n=${s.nonce} mac=${s.mac}`;
 }
 
+/** Every write carries one: read with one regular expression (a tenth of the general parse's cost). */
+const SESSION_FORM = /^v1 session=([A-Za-z0-9_-]{1,200}) t=(\d{1,16}) n=([A-Za-z0-9_-]{1,200}) mac=([A-Za-z0-9_-]{1,200})$/;
+
 /** The header parsed; undefined when it is not one this version writes. */
 export function parseSignature(text: string): RequestSignature | undefined {
   if (text.length > 1000) return undefined;
+  const m = SESSION_FORM.exec(text);
+  if (m !== null) return { kind: 'session', session: m[1]!, time: Number(m[2]), nonce: m[3]!, mac: m[4]! };
   const parts = text.split(' ');
   if (parts[0] !== 'v1') return undefined;
   const f = new Map<string, string>();
@@ -102,9 +108,14 @@ export function keySignedMessage(
   return Buffer.from(['trellis-v1 key', areaId, method, path, s.user, s.key, s.time, s.nonce, s.dh, hash].join('\n'));
 }
 
-/** The MAC of a session-signed request: method, path, time, nonce, then the body itself. */
-export function sessionMac(key: Buffer, method: string, path: string, time: number, nonce: string, body: Buffer): string {
-  return createHmac('sha256', key).update(`trellis-v1 mac\n${method}\n${path}\n${time}\n${nonce}\n`).update(body).digest('base64url');
+/** The MAC of a session-signed request: method, path, time, nonce, then the body itself (raw bytes). */
+export function sessionMacBytes(key: KeyObject | Buffer, method: string, path: string, time: number, nonce: string, body: Buffer): Buffer {
+  return createHmac('sha256', key).update(`trellis-v1 mac\n${method}\n${path}\n${time}\n${nonce}\n`).update(body).digest();
+}
+
+/** The MAC as the header carries it (base64url). */
+export function sessionMac(key: KeyObject | Buffer, method: string, path: string, time: number, nonce: string, body: Buffer): string {
+  return sessionMacBytes(key, method, path, time, nonce, body).toString('base64url');
 }
 
 /** The session key both sides derive from the X25519 secret, bound to the handshake's nonce and the session id. */
@@ -117,7 +128,7 @@ export function deriveSessionKey(shared: Buffer, nonce: string, session: string)
  * the people logged in to it: its `who` ends with ` via web`.
  */
 export function claimedUser(who: string): { user: string; delegated: boolean } {
-  const delegated = who.endsWith(' via web');
-  const name = who.split(/[@\s]/, 1)[0] ?? '';
-  return { user: name, delegated };
+  let end = 0;
+  while (end < who.length && who[end] !== '@' && who[end] !== ' ' && who[end] !== '\t') end++;
+  return { user: who.slice(0, end), delegated: who.endsWith(' via web') };
 }

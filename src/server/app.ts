@@ -261,9 +261,9 @@ const EMPTY = Buffer.alloc(0);
  * as unverified, or refused where `[setup] identity required`.
  */
 export function provenOptions(given: WriteOptions | undefined, user: string | undefined, policy: AccessPolicy): WriteOptions {
-  const options: WriteOptions = { ...given };
-  delete options.user;
-  const who = options.who ?? '';
+  // One shape for every write (force, who, user), so the store's code stays monomorphic.
+  const force = given?.force === true;
+  const who = given?.who ?? '';
   if (user === undefined) {
     if (policy.identity === 'required') {
       throw new TrellisError(
@@ -272,12 +272,13 @@ export function provenOptions(given: WriteOptions | undefined, user: string | un
         'use the trellis command (it signs with your key: `trellis id init`), not a bare HTTP request',
       );
     }
-    return { ...options, who: who === '' ? '(unverified)' : `${who} (unverified)` };
+    return { force, who: who === '' ? '(unverified)' : `${who} (unverified)`, user: undefined };
   }
+  if (who === '') return { force, who: user, user };
   const claimed = claimedUser(who);
-  if (who === '' || claimed.user === user) return { ...options, who: who === '' ? user : who, user };
+  if (claimed.user === user) return { force, who, user };
   if (claimed.delegated && (policy.admins === null || policy.admins.users.includes(user))) {
-    return { ...options, who: `${who} (by ${user})`, user: claimed.user };
+    return { force, who: `${who} (by ${user})`, user: claimed.user };
   }
   throw new TrellisError(
     'FORGED_NAME',

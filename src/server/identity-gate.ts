@@ -2,18 +2,28 @@
  * The server's side of signed requests (model/identity-protocol.ts, docs/security.md): the
  * handshake proves a user by their key, registered in `.meta/users/<user>.pub` by that user (the
  * file's owner uid must be theirs and nobody else may write it), and opens a session; each signed
- * write then carries a MAC under the session's key. Times beyond MAX_CLOCK_SKEW_MS and nonces seen
- * before are refused, so a captured request cannot be sent again.
+ * write then carries a MAC under the session's key and a sequence number. Times beyond
+ * MAX_CLOCK_SKEW_MS, handshake nonces and sequence numbers seen before are refused, so a captured
+ * request cannot be sent again.
  */
 import { execFile } from 'node:child_process';
-import { diffieHellman, generateKeyPairSync, createPublicKey, randomBytes, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import {
+  createPublicKey,
+  createSecretKey,
+  diffieHellman,
+  generateKeyPairSync,
+  randomBytes,
+  timingSafeEqual,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import fs from 'node:fs';
 import {
   deriveSessionKey,
   keySignedMessage,
   MAX_CLOCK_SKEW_MS,
   SESSION_TTL_MS,
-  sessionMac,
+  sessionMacBytes,
   type KeySignature,
   type RequestSignature,
   type SessionAnswer,
@@ -34,9 +44,19 @@ export interface IdentityGateOptions {
 
 interface Session {
   user: string;
-  key: Buffer;
+  key: KeyObject;
   expires: number;
+  /** the highest sequence number seen */
+  top: number;
+  /** the sequence number last seen in each slot (seq % SEQ_WINDOW) */
+  seen: Float64Array;
 }
+
+/**
+ * How far out of order a session's requests may arrive (a client's concurrent requests): a
+ * sequence number this far behind the highest one seen is refused as a possible replay.
+ */
+export const SEQ_WINDOW = 1024;
 
 /** Sessions kept at most; the oldest go first (their clients make new ones). */
 const MAX_SESSIONS = 20_000;
@@ -65,8 +85,16 @@ export class IdentityGate {
       throw new TrellisError('SESSION_UNKNOWN', 'this server has no such session (it restarted, or the session ended)', 'sign in again');
     }
     this.#checkTime(s.time, now);
-    const expected = Buffer.from(sessionMac(session.key, method, path, s.time, s.nonce, body));
-    const given = Buffer.from(s.mac);
+    const seq = Number(s.nonce);
+    if (!Number.isSafeInteger(seq) || seq < 1) {
+      throw new TrellisError(
+        'BAD_SIGNATURE',
+        `a session's requests are numbered 1, 2, 3…, not '${s.nonce.slice(0, 20)}'`,
+        'use a Trellis client of this version',
+      );
+    }
+    const expected = sessionMacBytes(session.key, method, path, s.time, s.nonce, body);
+    const given = Buffer.from(s.mac, 'base64url');
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
       throw new TrellisError(
         'BAD_SIGNATURE',
@@ -74,7 +102,7 @@ export class IdentityGate {
         'the request was changed on its way, or was not made by a Trellis client',
       );
     }
-    this.#useNonce(`${s.session}.${s.nonce}`, s.time);
+    useSequence(session, seq);
     return session.user;
   }
 
@@ -101,7 +129,13 @@ export class IdentityGate {
     const mine = generateKeyPairSync('x25519');
     const shared = diffieHellman({ privateKey: mine.privateKey, publicKey: clientDh });
     const session = randomBytes(18).toString('base64url');
-    this.#sessions.set(session, { user: s.user, key: deriveSessionKey(shared, s.nonce, session), expires: now + SESSION_TTL_MS });
+    this.#sessions.set(session, {
+      user: s.user,
+      key: createSecretKey(deriveSessionKey(shared, s.nonce, session)),
+      expires: now + SESSION_TTL_MS,
+      top: 0,
+      seen: new Float64Array(SEQ_WINDOW),
+    });
     if (this.#sessions.size > MAX_SESSIONS) this.#sessions.delete(this.#sessions.keys().next().value!);
     const dh = String(mine.publicKey.export({ format: 'jwk' }).x);
     return { session, dh, user: s.user, ttlMs: SESSION_TTL_MS };
@@ -121,7 +155,7 @@ export class IdentityGate {
   #useNonce(nonce: string, time: number): void {
     const now = this.#now();
     if (this.#nonces.has(nonce)) {
-      throw new TrellisError('REPLAYED', 'this request was sent before (same nonce): replays are refused', 'make a new request');
+      throw new TrellisError('REPLAYED', 'this handshake was sent before (same nonce): replays are refused', 'make a new request');
     }
     this.#nonces.set(nonce, time + MAX_CLOCK_SKEW_MS);
     if (++this.#sincePrune >= 4096) {
@@ -174,6 +208,22 @@ export class IdentityGate {
     }
     return publicKeyObject(found.publicKey);
   }
+}
+
+/** Marks a session's sequence number used; a number seen before, or too far behind, is a replay. */
+function useSequence(session: Session, seq: number): void {
+  const slot = seq % SEQ_WINDOW;
+  if (seq <= session.top - SEQ_WINDOW || session.seen[slot] === seq) {
+    throw new TrellisError(
+      'REPLAYED',
+      seq <= session.top - SEQ_WINDOW
+        ? `this request (number ${seq} of its session) is older than the last ${SEQ_WINDOW}: refused as a possible replay`
+        : `this request was sent before (number ${seq} of its session): replays are refused`,
+      'make a new request',
+    );
+  }
+  session.seen[slot] = seq;
+  if (seq > session.top) session.top = seq;
 }
 
 const uidCache = new Map<string, { uid: number | undefined; until: number }>();

@@ -224,9 +224,10 @@ t.test('users of one run area: proven writes, admins, forged names and keys refu
   const sessionKey = deriveSessionKey(shared, hs.nonce, session.session);
   const findRun = await post(port, token, '/v1/store/findRun', JSON.stringify({ target: 'linux/x86_64', runname: 'daily' }), {});
   const runId = (findRun.body.result as { id: number }).id;
-  const write = (body: string, opts: { time?: number; sessionId?: string; macBody?: string } = {}) => {
+  let seq = 0;
+  const write = (body: string, opts: { time?: number; sessionId?: string; macBody?: string; seq?: number } = {}) => {
     const time = opts.time ?? Date.now();
-    const nonce = randomBytes(12).toString('base64url');
+    const nonce = String(opts.seq ?? ++seq);
     const p = '/v1/store/appendResult';
     const mac = sessionMac(sessionKey, 'POST', p, time, nonce, Buffer.from(opts.macBody ?? body));
     const headers = {
@@ -243,7 +244,17 @@ t.test('users of one run area: proven writes, admins, forged names and keys refu
   const good = write(result('PASS'));
   const first = await good.send();
   t.equal(first.status, 200, `a signed forced write by alice: ${JSON.stringify(first.body)}`);
-  refused(await good.send(), 401, 'REPLAYED', /sent before \(same nonce\)/, 'the same write again');
+  refused(await good.send(), 401, 'REPLAYED', /this request was sent before \(number 1 of its session\)/, 'the same write again');
+  for (let i = 0; i < 1100; i++) seq++;
+  t.equal((await write(result('PASS')).send()).status, 200, 'a later write');
+  refused(
+    await write(result('PASS'), { seq: 2 }).send(),
+    401,
+    'REPLAYED',
+    /number 2 of its session\) is older than the last 1024/,
+    'a write numbered far behind',
+  );
+  refused(await write(result('PASS'), { seq: 0 }).send(), 401, 'BAD_SIGNATURE', /numbered 1, 2, 3/, 'a write numbered 0');
   refused(
     await write(result('FAIL'), { macBody: result('PASS') }).send(),
     401,
