@@ -67,7 +67,12 @@ export function readableInstall(t: Teardownable): string {
   fs.chmodSync(copy, 0o755);
   t.teardown(() => fs.rmSync(copy, { recursive: true, force: true }));
   for (const part of ['bin', 'dist', 'node_modules', 'package.json']) {
-    execFileSync('cp', ['-al', path.join(repoRoot, part), copy]);
+    try {
+      execFileSync('cp', ['-al', path.join(repoRoot, part), copy], { stdio: 'ignore' });
+    } catch {
+      // another filesystem: hard links cannot cross it
+      execFileSync('cp', ['-a', path.join(repoRoot, part), copy]);
+    }
   }
   return path.join(copy, 'bin', 'trellis.js');
 }
