@@ -130,7 +130,10 @@ export async function openRun(
     for (const t of reaped) {
       ctx.log.warn(`${displayName(t)}: its runner is gone; marked ${t.state}/${t.status} (${t.comment})`);
     }
-    return { area, store, target, run: (await store.getRun(run.id)) ?? run };
+    // Reaping changes the run's state only when it reaped a test or the run was running (its
+    // runner may be the one found dead): asked again only then, a round trip through a server.
+    const stale = reaped.length > 0 || run.state === 'running';
+    return { area, store, target, run: stale ? ((await store.getRun(run.id)) ?? run) : run };
   } catch (err) {
     await store.close();
     throw err;

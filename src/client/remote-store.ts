@@ -21,7 +21,7 @@ import type {
 import type { RunState } from '../model/states.js';
 import type { ExternalResult, HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 import type { ResourceAnswer, ResourceClaim, ResourceRelease, ResourceRequest } from '../model/resources.js';
-import { MAX_BATCH, WRITE_METHODS, type FeedRequest, type StoreMethod } from '../model/protocol.js';
+import { MAX_BATCH, SIGNED_METHODS, type FeedRequest, type StoreMethod } from '../model/protocol.js';
 import type { AgentSpec, JobClaim, LivenessOptions, OrphanStep, RunSpec, Store } from '../store/store.js';
 import { TrellisError } from '../util/errors.js';
 import { answerCode, decodeAnswer } from './answers.js';
@@ -136,7 +136,7 @@ export class RemoteStore implements Store {
   }
 
   async #result<T>(method: StoreMethod, params: Record<string, unknown>): Promise<T> {
-    return this.#call<T>(`/v1/store/${method}`, method, params, REQUEST_TIMEOUT_MS, undefined, WRITE_METHODS.has(method));
+    return this.#call<T>(`/v1/store/${method}`, method, params, REQUEST_TIMEOUT_MS, undefined, SIGNED_METHODS.has(method));
   }
 
   #noteLost(err: TransportError): void {

@@ -162,7 +162,7 @@ export const STORE_METHODS = [
 ] as const;
 export type StoreMethod = (typeof STORE_METHODS)[number];
 
-/** The methods that may change what the change feed shows, and the ones a client signs. */
+/** The methods that may change what the change feed shows. */
 export const WRITE_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
   'ensureRun',
   'setRunState',
@@ -180,6 +180,15 @@ export const WRITE_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
   'releaseResources',
   'listResourceClaims',
 ]);
+
+/**
+ * The writes a client signs (docs/security.md): all but the store's own housekeeping, which a
+ * reader triggers and whose effect the store's liveness rules decide, not the caller (marking dead
+ * tests, freeing dead holders' resources). `show` and `list tests` need no handshake for it.
+ */
+export const SIGNED_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>(
+  [...WRITE_METHODS].filter((m) => m !== 'reapDead' && m !== 'listResourceClaims'),
+);
 
 type Schema = Record<string, unknown>;
 

@@ -13,6 +13,7 @@ import {
   parseProofHeader,
   STORE_API,
   STORE_METHODS,
+  SIGNED_METHODS,
   WRITE_METHODS,
   type FeedRequest,
   type HealthInfo,
@@ -214,13 +215,14 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
   for (const method of STORE_METHODS) {
     const spec = STORE_API[method];
     const writes = WRITE_METHODS.has(method);
+    const signs = SIGNED_METHODS.has(method);
     const checkNames = API_NAME_CHECKS[method];
     const hasOptions = spec.params.includes('options');
     app.post(`/v1/store/${method}`, { schema: { body: spec.body } }, async (req) => {
       const body = req.body as Record<string, unknown>;
       checkNames?.(body);
       if (hasOptions) body['options'] = provenOptions(body['options'] as WriteOptions | undefined, provenUsers.get(req), access.current());
-      else if (writes && access.current().identity === 'required' && !provenUsers.has(req))
+      else if (signs && access.current().identity === 'required' && !provenUsers.has(req))
         provenOptions(undefined, undefined, access.current());
       const fn = store[method] as (...args: unknown[]) => Promise<unknown>;
       try {
