@@ -81,6 +81,9 @@ const STATUS_OF: Record<string, number> = {
   NOT_WAITING: 409,
   NO_STEP: 409,
   NOT_APPROVER: 403,
+  NOT_ADMIN: 403,
+  // the web view's own user may not act for others here: not one of [setup] admins (docs/security.md)
+  FORGED_NAME: 403,
   BAD_VALUE: 400,
   BAD_PATTERN: 400,
   USAGE: 400,

@@ -11,7 +11,7 @@ import type { InjectOptions } from 'fastify';
 import t from 'tap';
 import { loginName } from '../../src/util/host.js';
 import { runAreaPaths } from '../../src/config/paths.js';
-import { makeArea } from '../helpers/area.js';
+import { DEFAULT_CONFIG, makeArea } from '../helpers/area.js';
 import { listTests, run, TARGET, trellis } from '../helpers/run-e2e.js';
 import { csrfOf, form, logIn, openWebApp, sessionCookie, type WebFixture } from '../helpers/web.js';
 
@@ -272,4 +272,37 @@ t.test('actions: CSRF, confirmation, who did it, a locked run refuses, names esc
     [],
     'no response carries the area token',
   );
+});
+
+t.test('a web view run by a user [setup] admins does not name may not act for the people logged in to it', async (t) => {
+  const area = makeArea(t, { config: `${DEFAULT_CONFIG}admins somebody-else\n`, tests: { flaky: TESTS.flaky } });
+  const res0 = await run(t, area, 'a');
+  t.equal(res0.code, 1, 'run a ends with flaky failed', { output: res0.stdout + res0.stderr });
+  const web = await openWebApp(t, area);
+  const cookie = await logIn(web, 'bob via web');
+  const runId = String((await web.store.listRuns())[0]!.id);
+  const ask = await web.app.inject({
+    method: 'GET',
+    url: `/confirm?action=set&run=${runId}&t=flaky&state=COMPLETED&status=waived`,
+    headers: { cookie },
+  });
+  const fields = {
+    action: 'set',
+    run: runId,
+    t: 'flaky',
+    i: '',
+    statestatus: 'COMPLETED,WAIVED',
+    confirmed: 'yes',
+    _csrf: csrfOf(ask.body),
+  };
+  const res = await web.app.inject({
+    method: 'POST',
+    url: '/action',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: form(fields),
+  });
+  t.equal(res.statusCode, 403, 'refused');
+  t.match(res.body, new RegExp(`the request says it comes from bob but is signed by ${loginName()}`), 'saying why');
+  t.match(res.body, /only \[setup\] admins may run a web view that acts for others/, 'and who may');
+  t.equal((await listTests(t, area, 'a')).get('flaky')?.status, 'FAIL', 'nothing was done');
 });
