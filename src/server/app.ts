@@ -271,7 +271,7 @@ export function provenOptions(given: WriteOptions | undefined, user: string | un
       throw new TrellisError(
         'UNSIGNED',
         'this area takes only signed writes ([setup] identity required), and this one is not signed',
-        'use the trellis command (it signs with your key: `trellis id init`), not a bare HTTP request',
+        'the trellis command signs with your key once it has one: run `trellis id init` (its folder, ~/.trellis or $TRELLIS_ID_DIR, must be writable)',
       );
     }
     return { force, who: who === '' ? '(unverified)' : `${who} (unverified)`, user: undefined };

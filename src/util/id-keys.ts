@@ -85,7 +85,8 @@ export function readUserKey(dir: string): UserKey | undefined {
   try {
     st = fs.statSync(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new TrellisError(
       'KEY_UNPROTECTED',
       `cannot read your key ${file}: ${(err as Error).message}`,
