@@ -10,7 +10,6 @@
  */
 import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import t from 'tap';
 import { readPackets } from '../../src/client/packets.js';
@@ -28,35 +27,13 @@ import { ExitCode } from '../../src/util/errors.js';
 import { keyFingerprint, rawPublicKey } from '../../src/util/id-keys.js';
 import { DEFAULT_CONFIG, writeArea } from '../helpers/area.js';
 import { assertUserError, dump } from '../helpers/e2e.js';
+import { postRaw, type RawAnswer } from '../helpers/remote.js';
 import { canMakeUsers, makeUsers, readableInstall, runAs, type TestUser } from '../helpers/users.js';
 
 const D = ['-t', 'linux/x86_64', '-r', 'daily'];
 
-interface Answer {
-  status: number;
-  body: { result?: unknown; error?: { code: string; message: string } };
-}
-
-function post(port: number, token: string, pathname: string, body: string, headers: Record<string, string>): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: pathname,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text || '{}') as Answer['body'] }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+type Answer = RawAnswer;
+const post = postRaw;
 
 t.test('users of one run area: proven writes, admins, forged names and keys refused', async (t) => {
   t.ok(canMakeUsers(), 'the tests run as root (they make Unix users)');

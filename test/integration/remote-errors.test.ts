@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
-import { RemoteStore } from '../../src/client/remote-store.js';
+import { storeOnPort } from '../helpers/remote.js';
 
 /** A plain HTTP server that answers every request with `status` and `body`; closed at teardown. */
 async function answering(t: Test, status: number, body: string): Promise<number> {
@@ -19,25 +19,7 @@ async function answering(t: Test, status: number, body: string): Promise<number>
   return (server.address() as AddressInfo).port;
 }
 
-function storeAt(port: number): RemoteStore {
-  const packet = { host: 'h', address: '127.0.0.1', port, pid: 1, invocation: 'other' as const, started: 0, version: '0', areaId: 'a' };
-  return new RemoteStore({
-    runArea: '/nonexistent',
-    areaDir: undefined,
-    invocation: 'other',
-    host: 'h',
-    now: () => Date.now() / 1000,
-    debug: () => undefined,
-    autoStart: false,
-    env: {},
-    trellisJs: '/nonexistent/trellis.js',
-    connection: {
-      endpoint: { address: '127.0.0.1', port, token: 't' },
-      found: { file: '/nonexistent/x.pkt', sha1: 'x', packet, touched: 0 },
-      health: { ...packet, uptime: 0 },
-    },
-  });
-}
+const storeAt = (port: number) => storeOnPort(port, { token: 't' });
 
 t.test('a 502 page from something else on the port is SERVER_ERROR', async (t) => {
   const port = await answering(t, 502, '<html>Bad Gateway</html>');

@@ -7,11 +7,11 @@
  * checked as the process's own user.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { RemoteStore } from '../../src/client/remote-store.js';
+import type { RemoteStore } from '../../src/client/remote-store.js';
+import { postRaw, storeOnPort } from '../helpers/remote.js';
 import { RequestSigner } from '../../src/client/signer.js';
 import { runAreaPaths } from '../../src/config/paths.js';
 import { OPEN_POLICY, type AccessPolicy } from '../../src/model/access.js';
@@ -53,35 +53,8 @@ async function listen(t: Test, store: DirectStore, dir: string, policy: { now: A
   return { app, port: (app.server.address() as AddressInfo).port };
 }
 
-function remoteStore(dir: string, port: number, signer?: RequestSigner): RemoteStore {
-  const packet = {
-    host: 'h',
-    address: '127.0.0.1',
-    port,
-    pid: 1,
-    invocation: 'other' as const,
-    started: 0,
-    version: '0',
-    areaId: 'area-1',
-  };
-  return new RemoteStore({
-    runArea: dir,
-    areaDir: undefined,
-    invocation: 'other',
-    host: 'h',
-    now: () => Date.now() / 1000,
-    debug: () => undefined,
-    autoStart: false,
-    env: {},
-    trellisJs: '/nonexistent/trellis.js',
-    ...(signer ? { signer } : {}),
-    connection: {
-      endpoint: { address: '127.0.0.1', port, token: TOKEN },
-      found: { file: path.join(dir, 'x.pkt'), sha1: 'x', packet, touched: 0 },
-      health: { ...packet, uptime: 0 },
-    },
-  });
-}
+const remoteStore = (dir: string, port: number, signer?: RequestSigner): RemoteStore =>
+  storeOnPort(port, { token: TOKEN, runArea: dir, areaId: 'area-1', ...(signer ? { signer } : {}) });
 
 async function fixture(t: Test): Promise<Fixture> {
   const dir = t.testdir();
@@ -108,26 +81,7 @@ async function fixture(t: Test): Promise<Fixture> {
 
 const admins = (...users: string[]) => ({ users, where: 'trellis.config:9' });
 
-function rawPost(port: number, pathname: string, body: unknown): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: pathname,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
-}
+const rawPost = (port: number, pathname: string, body: unknown) => postRaw(port, TOKEN, pathname, JSON.stringify(body));
 
 t.test('signed writes are recorded as the proven user, unsigned ones as unverified', async (t) => {
   const fx = await fixture(t);
