@@ -73,10 +73,14 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** The nonce of a request that proved the token for /v1/health; its answer carries the server's proof. */
 const proofNonces = new WeakMap<FastifyRequest, string>();
-/** The body of each JSON request as it came: a signature covers these bytes. */
-const rawBodies = new WeakMap<FastifyRequest, Buffer>();
-/** The user a request's signature proved. */
-const provenUsers = new WeakMap<FastifyRequest, string>();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** the body of a JSON request as it came: a signature covers these bytes */
+    rawBody: Buffer | undefined;
+    /** the user the request's signature proved */
+    provenUser: string | undefined;
+  }
+}
 
 /** Builds the app (not listening). */
 export function buildServerApp(opts: AppOptions): FastifyInstance {
@@ -124,10 +128,13 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
 
   // The body's bytes are kept for the signature check; the parsing is fastify's own (it refuses
   // __proto__ and constructor.prototype keys).
+  // Declared up front, so every request object has one shape.
+  app.decorateRequest('rawBody', undefined);
+  app.decorateRequest('provenUser', undefined);
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
-    rawBodies.set(req, body as Buffer);
+    req.rawBody = body as Buffer;
     parseJson(req, (body as Buffer).toString('utf8'), done);
   });
 
@@ -146,7 +153,7 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
             'sign requests with a Trellis client of this version',
           );
         }
-        provenUsers.set(req, gate.verifySession(sig, req.method, req.url, rawBodies.get(req) ?? EMPTY));
+        req.provenUser = gate.verifySession(sig, req.method, req.url, req.rawBody ?? EMPTY);
       } catch (err) {
         return refuseIdentity(reply, err);
       }
@@ -162,7 +169,7 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
         );
       }
       try {
-        return { result: await gate.openSession(sig, req.method, req.url, rawBodies.get(req) ?? EMPTY) };
+        return { result: await gate.openSession(sig, req.method, req.url, req.rawBody ?? EMPTY) };
       } catch (err) {
         return refuseIdentity(reply, err);
       }
@@ -221,8 +228,8 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
     app.post(`/v1/store/${method}`, { schema: { body: spec.body } }, async (req) => {
       const body = req.body as Record<string, unknown>;
       checkNames?.(body);
-      if (hasOptions) body['options'] = provenOptions(body['options'] as WriteOptions | undefined, provenUsers.get(req), access.current());
-      else if (signs && access.current().identity === 'required' && !provenUsers.has(req))
+      if (hasOptions) body['options'] = provenOptions(body['options'] as WriteOptions | undefined, req.provenUser, access.current());
+      else if (signs && access.current().identity === 'required' && req.provenUser === undefined)
         provenOptions(undefined, undefined, access.current());
       const fn = store[method] as (...args: unknown[]) => Promise<unknown>;
       try {
