@@ -55,6 +55,8 @@ const MODULES: { [K in CommandName]: () => Promise<CommandModule<OptionsFor<K>>>
   __complete: () => import('./commands/complete.js'),
   doctor: () => import('./commands/doctor.js'),
   resources: () => import('./commands/resources.js'),
+  agent: () => import('./commands/agent.js'),
+  hosts: () => import('./commands/hosts.js'),
 };
 
 /** Loads the command's module and runs it, with Ctrl-C handling when it asks for it. */

@@ -9,6 +9,8 @@ import { parseDuration } from '../config/duration.js';
 import { checkLabel, checkRunName } from '../model/names.js';
 import { parseTestPattern } from '../model/pattern.js';
 import { TrellisError } from '../util/errors.js';
+import { agentNameProblem } from '../model/pool.js';
+import { termLine } from '../util/terminal-text.js';
 
 /** A whole number of 1 or more (`-j 4`); yargs' own `number` would turn `x` into NaN. */
 export function parseWholeNumber(text: string, flag: string): number {
@@ -142,4 +144,17 @@ export function parseTimeOption(flag: string, text: string): number {
     throw new TrellisError('BAD_VALUE', `${flag} '${text}' is not a real date and time`, 'check the day, month and hour');
   }
   return ms / 1000;
+}
+
+/** Agent names, hosts or tags (`--on gpu,build1`, `--tags gpu,linux`): words the pool's rules take. */
+export function parseAgentWords(text: string, flag: string): string[] {
+  const words = parseWords(text);
+  if (words.length === 0) throw new TrellisError('BAD_VALUE', `${flag}: expected one or more names`, `e.g. ${flag} gpu,linux`);
+  for (const w of words) {
+    const problem = agentNameProblem(w);
+    if (problem !== undefined) {
+      throw new TrellisError('BAD_VALUE', `${flag} '${termLine(w)}' ${problem}`, `e.g. ${flag} gpu,linux`);
+    }
+  }
+  return [...new Set(words)];
 }

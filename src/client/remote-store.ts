@@ -20,6 +20,7 @@ import type {
 } from '../model/records.js';
 import type { RunState } from '../model/states.js';
 import type { ExternalResult, HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
+import type { HostView, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob } from '../model/pool.js';
 import type { ResourceAnswer, ResourceClaim, ResourceRelease, ResourceRequest } from '../model/resources.js';
 import { MAX_BATCH, SIGNED_METHODS, type FeedRequest, type StoreMethod } from '../model/protocol.js';
 import type { AgentSpec, JobClaim, LivenessOptions, OrphanStep, RunSpec, Store } from '../store/store.js';
@@ -286,6 +287,38 @@ export class RemoteStore implements Store {
   }
   async listResourceClaims(liveness: LivenessOptions): Promise<ResourceClaim[]> {
     return this.#result('listResourceClaims', { liveness });
+  }
+  async registerPoolAgent(spec: PoolAgentSpec, load: number | null, liveness: LivenessOptions): Promise<PoolAgentRecord> {
+    return this.#result('registerPoolAgent', { spec, load, liveness });
+  }
+  async poolHeartbeat(beat: PoolHeartbeat): Promise<{ drain: boolean }> {
+    return this.#result('poolHeartbeat', { beat });
+  }
+  async leavePool(name: string, session: string): Promise<void> {
+    return this.#result('leavePool', { name, session });
+  }
+  async drainPoolAgent(name: string, options?: WriteOptions): Promise<PoolAgentRecord> {
+    return this.#result('drainPoolAgent', withOptions({ name }, options));
+  }
+  /** Safe to send again: the jobs a lost answer gave come back with the next call (`have`). */
+  async claimQueuedJobs(name: string, session: string, max: number, have: number[], liveness: LivenessOptions): Promise<QueuedJob[]> {
+    return this.#result('claimQueuedJobs', { name, session, max, have, liveness });
+  }
+  async endQueuedJob(id: number, name: string, session: string, note: string): Promise<void> {
+    return this.#result('endQueuedJob', { id, name, session, note });
+  }
+  /** Safe to send again: a launch is queued once. */
+  async enqueueJob(request: JobRequest, liveness: LivenessOptions): Promise<QueuedJob> {
+    return this.#result('enqueueJob', { request, liveness });
+  }
+  async cancelQueuedJob(launchId: string): Promise<QueuedJob | undefined> {
+    return this.#result('cancelQueuedJob', { launchId });
+  }
+  async listQueue(runId: number, liveness: LivenessOptions): Promise<QueuedJob[]> {
+    return this.#result('listQueue', { runId, liveness });
+  }
+  async listHosts(liveness: LivenessOptions): Promise<HostView[]> {
+    return this.#result('listHosts', { liveness });
   }
   /** Forgets the server and ends the long polls in flight (they answer "nothing changed"). */
   async close(): Promise<void> {

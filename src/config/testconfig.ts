@@ -2,6 +2,7 @@
  * Reading tests/<name>/testconfig into a TestDefinition for one target. Items are only described
  * here; expandItems (items.ts) runs their lazy commands when the test is about to be scheduled.
  */
+import { agentNameProblem } from '../model/pool.js';
 import fs from 'node:fs';
 import { configError, TrellisError } from '../util/errors.js';
 import { parseDuration } from './duration.js';
@@ -74,6 +75,7 @@ export function loadTest(area: Area, name: string, ctx: LoadTestContext): TestDe
     runtimelim: limit === undefined ? area.setup.runtimelim : limit === 0 ? null : limit,
     ...(jobgroup !== undefined ? { jobgroup } : {}),
     resources,
+    placement: Object.freeze({ tags: readAgentWords(req('tags'), 'tags'), hosts: readAgentWords(req('hosts'), 'hosts') }),
     items: Object.freeze({ items: Object.freeze(items), table: Object.freeze(table) }),
     hasItems: items.length + table.length > 0,
     meta: Object.freeze({ owner: meta('owner'), description: meta('description'), tags: meta('tags') }),
@@ -219,6 +221,28 @@ function readResourceNames(area: Area, value: ConfigValue | undefined): readonly
     names.add(name);
   }
   return Object.freeze([...names].sort());
+}
+
+/**
+ * `[requirements] tags NAME[,NAME]` (every one must be among an agent's tags) and `hosts NAME…` (an
+ * agent's name or host): words the pool's rules take, else CONFIG_VALUE naming the line.
+ */
+function readAgentWords(value: ConfigValue | undefined, key: 'tags' | 'hosts'): readonly string[] {
+  if (!value || value.text.trim() === '') return Object.freeze([]);
+  const words = new Set<string>();
+  for (const word of value.text.split(/[\s,]+/).filter((n) => n !== '')) {
+    const problem = agentNameProblem(word);
+    if (problem !== undefined) {
+      throw configError(
+        'CONFIG_VALUE',
+        value.loc,
+        `[requirements] ${key}: '${termLine(word)}' ${problem}`,
+        key === 'tags' ? 'write tags as `tags gpu,linux`' : 'write agent or host names as `hosts build1 build2`',
+      );
+    }
+    words.add(word);
+  }
+  return Object.freeze([...words]);
 }
 
 /** Each line `REGEX [REPLACEMENT]`; the replacement defaults to ''. */

@@ -225,6 +225,8 @@ export interface TestDefinition {
   readonly jobgroup?: string;
   /** [requirements] resources NAME[,NAME]: one share of each is taken before the test runs, sorted */
   readonly resources: readonly string[];
+  /** [requirements] tags and hosts: where the agents launcher may run it (docs/agents.md) */
+  readonly placement: { readonly tags: readonly string[]; readonly hosts: readonly string[] };
   readonly items: ItemSpec;
   /** true when the test iterates (has [items] or [itemstable] lines) */
   readonly hasItems: boolean;

@@ -8,6 +8,7 @@ import type { RunState } from '../model/states.js';
 import { MAIN_MIGRATIONS } from './main-schema.js';
 import { openDatabase, type Db } from './open.js';
 import { OutcomeRows } from './outcome-rows.js';
+import { PoolRows } from './pool-rows.js';
 import { ResourceRows } from './resource-rows.js';
 import { runInReadTransaction, runInWriteTransaction, StatementCache } from './statements.js';
 
@@ -69,6 +70,8 @@ export class MainDb {
   readonly outcomes: OutcomeRows;
   /** the shared resources' claims */
   readonly resources: ResourceRows;
+  /** the agent pool: agents and their job queue */
+  readonly pool: PoolRows;
   readonly #db: Db;
   readonly #sql: StatementCache;
 
@@ -78,6 +81,7 @@ export class MainDb {
     this.#sql = new StatementCache(db);
     this.outcomes = new OutcomeRows(this.#sql);
     this.resources = new ResourceRows(this.#sql);
+    this.pool = new PoolRows(this.#sql);
   }
 
   /** Opens (creating and migrating as needed) main.db at `file`. */

@@ -185,4 +185,77 @@ export const MAIN_MIGRATIONS: readonly Migration[] = [
     // A closed run (`trellis close`): locked, and when it was closed; unlocking opens it again.
     up: `ALTER TABLE runs ADD COLUMN closed_at REAL;`,
   },
+  {
+    version: 7,
+    // The agent pool (docs/agents.md): the `trellis agent` processes that registered, and the jobs
+    // runners queued for them (`--launcher agents`). A job is taken in one UPDATE, so two agents
+    // never both take it. Its own change number (triggers) wakes idle agents and the hosts views on
+    // a job queued, taken or ended, and on an agent joining, draining or leaving; heartbeats do not.
+    up: `
+      CREATE TABLE pool_agents (
+        name       TEXT PRIMARY KEY,
+        host       TEXT NOT NULL,
+        user       TEXT NOT NULL,
+        pid        INTEGER NOT NULL,
+        proc_start REAL,
+        slots      INTEGER NOT NULL,
+        tags       TEXT NOT NULL DEFAULT '[]',
+        version    TEXT NOT NULL,
+        -- 'running', 'draining' or 'stopped'
+        state      TEXT NOT NULL,
+        session    TEXT NOT NULL,
+        started    REAL NOT NULL,
+        heartbeat  REAL NOT NULL,
+        ended      REAL,
+        load       REAL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE job_queue (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id         INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        test_id        INTEGER NOT NULL,
+        launch_id      TEXT NOT NULL UNIQUE,
+        spec_file      TEXT NOT NULL,
+        target         TEXT NOT NULL,
+        runname        TEXT NOT NULL,
+        label          TEXT NOT NULL,
+        tags           TEXT NOT NULL DEFAULT '[]',
+        hosts          TEXT NOT NULL DEFAULT '[]',
+        runner_agent   INTEGER NOT NULL,
+        -- 'queued', 'claimed', 'ended', 'failed' or 'cancelled'
+        state          TEXT NOT NULL,
+        agent          TEXT,
+        agent_session  TEXT,
+        tried          TEXT NOT NULL DEFAULT '[]',
+        requeues_left  INTEGER NOT NULL,
+        queued         REAL NOT NULL,
+        claimed        REAL,
+        ended          REAL,
+        note           TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX job_queue_state ON job_queue (state, id);
+      CREATE INDEX job_queue_run ON job_queue (run_id, test_id);
+
+      CREATE TABLE pool_counter (
+        id  INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL
+      );
+      INSERT INTO pool_counter (id, seq) VALUES (1, 1);
+      CREATE TRIGGER job_queue_insert AFTER INSERT ON job_queue BEGIN
+        UPDATE pool_counter SET seq = seq + 1 WHERE id = 1;
+      END;
+      CREATE TRIGGER job_queue_update AFTER UPDATE OF state ON job_queue WHEN old.state <> new.state BEGIN
+        UPDATE pool_counter SET seq = seq + 1 WHERE id = 1;
+      END;
+      CREATE TRIGGER job_queue_delete AFTER DELETE ON job_queue BEGIN
+        UPDATE pool_counter SET seq = seq + 1 WHERE id = 1;
+      END;
+      CREATE TRIGGER pool_agents_insert AFTER INSERT ON pool_agents BEGIN
+        UPDATE pool_counter SET seq = seq + 1 WHERE id = 1;
+      END;
+      CREATE TRIGGER pool_agents_update AFTER UPDATE OF state, session, slots, tags ON pool_agents BEGIN
+        UPDATE pool_counter SET seq = seq + 1 WHERE id = 1;
+      END;
+    `,
+  },
 ];

@@ -10,6 +10,7 @@ export function displayName(t: { readonly testname: string; readonly itempath?: 
 export function describePlacement(t: { host: string; pid: number | null; launcher: string; jobId: string }): string {
   const host = `${t.host || '-'}${t.pid ? ` (pid ${t.pid})` : ''}`;
   if (t.launcher === '' || t.launcher === 'local') return host;
+  if (t.launcher === 'agents') return t.jobId === '' ? `${host}, queued for an agent` : `${host}, agent ${t.jobId}`;
   const job = t.jobId === '' ? '' : t.launcher === 'ssh' ? ` to ${t.jobId}` : ` job ${t.jobId}`;
   return `${host}, ${t.launcher}${job}`;
 }

@@ -11,6 +11,7 @@ import { isIP } from 'node:net';
 import type { FeedBatch, FeedCursor } from './records.js';
 import { RUN_STATES, TEST_STATES } from './states.js';
 import { MAX_RESOURCE_NAME } from './resources.js';
+import { MAX_AGENT_NAME, MAX_SLOTS, MAX_TAGS } from './pool.js';
 
 // ---- packets ----
 
@@ -159,6 +160,16 @@ export const STORE_METHODS = [
   'claimResources',
   'releaseResources',
   'listResourceClaims',
+  'registerPoolAgent',
+  'poolHeartbeat',
+  'leavePool',
+  'drainPoolAgent',
+  'claimQueuedJobs',
+  'endQueuedJob',
+  'enqueueJob',
+  'cancelQueuedJob',
+  'listQueue',
+  'listHosts',
 ] as const;
 export type StoreMethod = (typeof STORE_METHODS)[number];
 
@@ -179,6 +190,15 @@ export const WRITE_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
   'claimResources',
   'releaseResources',
   'listResourceClaims',
+  'registerPoolAgent',
+  'leavePool',
+  'drainPoolAgent',
+  'claimQueuedJobs',
+  'endQueuedJob',
+  'enqueueJob',
+  'cancelQueuedJob',
+  'listQueue',
+  'listHosts',
 ]);
 
 /**
@@ -187,7 +207,7 @@ export const WRITE_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
  * tests, freeing dead holders' resources). `show` and `list tests` need no handshake for it.
  */
 export const SIGNED_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>(
-  [...WRITE_METHODS].filter((m) => m !== 'reapDead' && m !== 'listResourceClaims'),
+  [...WRITE_METHODS].filter((m) => !['reapDead', 'listResourceClaims', 'listQueue', 'listHosts'].includes(m)),
 );
 
 type Schema = Record<string, unknown>;
@@ -217,13 +237,17 @@ const runParams: Schema = {
   additionalProperties: text(),
   maxProperties: 256,
 };
-const writeOptions = obj({ force: { type: 'boolean' }, who: text(256) });
+const writeOptions = obj({ force: { type: 'boolean' }, who: text(256), asAgent: { type: 'integer', minimum: 1 } });
+const agentName: Schema = { type: 'string', minLength: 1, maxLength: MAX_AGENT_NAME };
+const nameList: Schema = { type: 'array', items: agentName, maxItems: MAX_TAGS };
+const session: Schema = { type: 'string', minLength: 1, maxLength: 64 };
 const agentSpec = obj(
   {
     kind: { enum: ['runner', 'exec', 'helper'] },
     host: { type: 'string', minLength: 1, maxLength: 255 },
     pid: { type: 'integer', minimum: 1 },
     procStart: { type: ['number', 'null'] },
+    poolAgent: agentName,
   },
   ['kind', 'host', 'pid', 'procStart'],
 );
@@ -355,6 +379,7 @@ const feedCursor = obj(
       maxProperties: MAX_FOLLOWED_RUNS,
     },
     resourcesSeq: { type: 'integer', minimum: 0 },
+    poolSeq: { type: 'integer', minimum: 0 },
   },
   ['runsSeq', 'runs'],
 );
@@ -543,6 +568,68 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
     ['release'],
   ),
   listResourceClaims: spec({ liveness }, ['liveness']),
+  registerPoolAgent: spec(
+    {
+      spec: obj(
+        {
+          name: agentName,
+          host: { type: 'string', minLength: 1, maxLength: 255 },
+          user: { type: 'string', minLength: 1, maxLength: 64 },
+          pid: { type: 'integer', minimum: 1 },
+          procStart: { type: ['number', 'null'] },
+          slots: { type: 'integer', minimum: 1, maximum: MAX_SLOTS },
+          tags: nameList,
+          version: { type: 'string', minLength: 1, maxLength: 64 },
+        },
+        ['name', 'host', 'user', 'pid', 'procStart', 'slots', 'tags', 'version'],
+      ),
+      load: { type: ['number', 'null'] },
+      liveness,
+    },
+    ['spec', 'load', 'liveness'],
+  ),
+  poolHeartbeat: spec(
+    { beat: obj({ name: agentName, session, time, load: { type: ['number', 'null'] } }, ['name', 'session', 'time', 'load']) },
+    ['beat'],
+  ),
+  leavePool: spec({ name: agentName, session }, ['name', 'session']),
+  drainPoolAgent: spec({ name: agentName, options: writeOptions }, ['name']),
+  claimQueuedJobs: spec(
+    {
+      name: agentName,
+      session,
+      max: { type: 'integer', minimum: 0, maximum: MAX_SLOTS },
+      have: { type: 'array', items: { type: 'integer', minimum: 1 }, maxItems: MAX_SLOTS },
+      liveness,
+    },
+    ['name', 'session', 'max', 'have', 'liveness'],
+  ),
+  endQueuedJob: spec({ id: { type: 'integer', minimum: 1 }, name: agentName, session, note: text() }, ['id', 'name', 'session', 'note']),
+  enqueueJob: spec(
+    {
+      request: obj(
+        {
+          runId,
+          testId: { type: 'integer', minimum: 1 },
+          launchId: { type: 'string', minLength: 1, maxLength: 128 },
+          specFile: { type: 'string', minLength: 1, maxLength: 4096 },
+          target: text(1024),
+          runname: text(1024),
+          label: text(),
+          tags: nameList,
+          hosts: nameList,
+          requeues: { type: 'integer', minimum: 0, maximum: 100 },
+          runnerAgentId: { type: 'integer', minimum: 1 },
+        },
+        ['runId', 'testId', 'launchId', 'specFile', 'target', 'runname', 'label', 'tags', 'hosts', 'requeues', 'runnerAgentId'],
+      ),
+      liveness,
+    },
+    ['request', 'liveness'],
+  ),
+  cancelQueuedJob: spec({ launchId: { type: 'string', minLength: 1, maxLength: 128 } }, ['launchId']),
+  listQueue: spec({ runId, liveness }, ['runId', 'liveness']),
+  listHosts: spec({ liveness }, ['liveness']),
 };
 
 /** Longest wait (ms) one `POST /v1/feed` may ask for: under common proxies' idle timeouts. */
@@ -562,7 +649,7 @@ export const FEED_BODY: Schema = obj({ cursor: feedCursor, waitMs: { type: 'inte
 
 /** True when a feed answer carries something to show (a moved cursor alone is not worth a wake-up). */
 export function hasFeedChanges(batch: FeedBatch): boolean {
-  return batch.runs.length > 0 || batch.removedRuns.length > 0 || batch.cells.length > 0 || batch.resourcesChanged === true;
+  return batch.runs.length > 0 || batch.removedRuns.length > 0 || batch.cells.length > 0 || batch.resourcesChanged === true || batch.poolChanged === true;
 }
 
 /** The header that carries the area token. */

@@ -279,6 +279,11 @@ export interface WriteOptions {
    * by the direct store; never taken from a client (the API refuses it)
    */
   user?: string;
+  /**
+   * The exec agent writing its job's results: ops on a row it no longer owns (its job was requeued
+   * to another agent) are dropped
+   */
+  asAgent?: number;
 }
 
 /** Filters for listing tests. */
@@ -329,6 +334,8 @@ export interface FeedCursor {
   runs: Record<string, number>;
   /** the shared resources' claims change number last seen; absent: resources are not followed */
   resourcesSeq?: number;
+  /** the agent pool's change number last seen (jobs queued, taken, ended; agents joining or leaving); absent: not followed */
+  poolSeq?: number;
 }
 
 /** What changed in one followed run. */
@@ -355,6 +362,8 @@ export interface FeedBatch {
   cells: RunCellChanges[];
   /** following resources: true when a share was taken or given back, or a wait began or ended, since the cursor */
   resourcesChanged?: boolean;
+  /** following the pool: true when a job was queued, taken or ended, or an agent joined, drained or left */
+  poolChanged?: boolean;
 }
 
 /** Where an outcome in the history index came from: a test of a run, `trellis wrap` or `trellis record`. */

@@ -38,6 +38,8 @@ export function testJson(t: TestRecord) {
     host: t.host,
     launcher: t.launcher,
     jobId: t.jobId,
+    // The agent that ran it (--launcher agents), by name.
+    ...(t.launcher === 'agents' ? { agent: t.jobId === '' ? null : t.jobId } : {}),
     start: isoTime(t.start),
     end: isoTime(t.end),
     duration: t.duration,

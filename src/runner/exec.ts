@@ -38,6 +38,8 @@ export interface ExecContext {
   pollSeconds?: number;
   /** reads a test's `trellis step|test-status|set-value` (the CLI's parser) */
   parseHelper: InTestSetup['parseHelper'];
+  /** the pool agent (`trellis agent`) running the jobs: its name is recorded as each test's job */
+  poolAgent?: string;
 }
 
 export interface ExecResult {
@@ -130,7 +132,7 @@ export async function serveJobs(lines: AsyncIterable<string>, ctx: ExecContext, 
  * The jobs one exec process runs: each claimed under an agent of its own, all watched together (one
  * look per run for kill requests every second, heartbeats every ten), all stopped on TERM.
  */
-class JobSet {
+export class JobSet {
   readonly #ctx: ExecContext;
   readonly #storeFor: (spec: JobSpec) => Store | Promise<Store>;
   readonly #live = new Map<string, { store: Store; runId: number; agentId: number; testId: number; job: JobRun }>();
@@ -162,7 +164,13 @@ class JobSet {
       spec.runId,
       spec.testId,
       spec.launchId,
-      { kind: 'exec', host: ctx.host, pid: ctx.pid, procStart: ctx.procStart },
+      {
+        kind: 'exec',
+        host: ctx.host,
+        pid: ctx.pid,
+        procStart: ctx.procStart,
+        ...(ctx.poolAgent !== undefined ? { poolAgent: ctx.poolAgent } : {}),
+      },
       { now: ctx.now(), deadtime: spec.deadtime },
     );
     onClaimed();
@@ -175,7 +183,7 @@ class JobSet {
       runId: spec.runId,
       prefix: `x${agent.id}`,
       now: ctx.now,
-      options: spec.force ? { force: true, who: spec.who } : { who: spec.who },
+      options: spec.force ? { force: true, who: spec.who, asAgent: agent.id } : { who: spec.who, asAgent: agent.id },
       onError: (err) => {
         failure ??= err;
         job?.stop('ABORT', `its results could not be recorded: ${(err as Error).message}`);
@@ -208,7 +216,7 @@ class JobSet {
           store,
           runId: spec.runId,
           runArea: spec.runArea,
-          writeOptions: spec.force ? { force: true, who: spec.who } : { who: spec.who },
+          writeOptions: spec.force ? { force: true, who: spec.who, asAgent: agent.id } : { who: spec.who, asAgent: agent.id },
           parseHelper: ctx.parseHelper,
         },
       },

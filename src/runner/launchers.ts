@@ -6,6 +6,7 @@
  *   local                     the runner's own process
  *   slurm [sbatch options…]   sbatch per job ([slurm] partition, account, args)
  *   ssh [host… | @group]      hosts from the words, a [hosts] group, or every [hosts] line
+ *   agents                    a queue in the store, taken by `trellis agent` processes (docs/agents.md)
  *   #MTLOWESTLOAD host…       (Megatest host-types) ssh to the least busy of those hosts
  *   anything else             a command prefix for the shell, Megatest-style; `nbfake`/`nbfind`
  *                             that are not installed run locally, with one note
@@ -32,12 +33,14 @@ import { RunFollower, type WaitForChanges } from './run-follower.js';
 import { SlurmEngine } from './slurm-launcher.js';
 import { needsExec, ShellJob } from './shell-job.js';
 import { SshEngine } from './ssh-launcher.js';
+import { AgentEngine } from './agent-launcher.js';
 
 /** One launcher as the words say: what kind, and its own words. */
 export type LauncherWords =
   | { kind: 'local'; words: string }
   | { kind: 'slurm'; words: string; sbatch: string[] }
   | { kind: 'ssh'; words: string; hosts: string[] }
+  | { kind: 'agents'; words: string }
   | { kind: 'command'; words: string };
 
 /** What the runner gives the launchers it creates. */
@@ -64,6 +67,8 @@ export interface LauncherSetup {
   binDir: string;
   /** reads a test's `trellis step|test-status|set-value` (the CLI's parser) */
   parseHelper: InTestSetup['parseHelper'];
+  /** `trellis run --on`: where the agents launcher may run the jobs */
+  on: readonly string[];
 }
 
 /** The launchers of one run, by job. */
@@ -201,7 +206,7 @@ function createLaunchers(
     async close() {
       await follower?.close();
       for (const engine of engines.values()) {
-        if (engine instanceof SlurmEngine) engine.close();
+        if (engine instanceof SlurmEngine || engine instanceof AgentEngine) engine.close();
         if (engine instanceof SshEngine) await engine.close();
       }
     },
@@ -226,6 +231,19 @@ function makeEngine(setup: LauncherSetup, w: LauncherWords, trellisCommand: stri
         warn: setup.warn,
         logDir: runAreaPaths(setup.area.runArea).logsDir,
       });
+    case 'agents':
+      return new AgentEngine({
+        store: setup.store,
+        runId: setup.runId,
+        target: setup.target.name,
+        runname: setup.runname,
+        runnerAgentId: setup.agentId,
+        deadtime: setup.area.setup.deadtime,
+        now: setup.now,
+        requeues: agentRequeues(setup.area),
+        on: setup.on,
+        warn: setup.warn,
+      });
     case 'command':
       return new CommandEngine({
         words: w.words,
@@ -243,6 +261,20 @@ function execCommand(setup: LauncherSetup): string[] {
   const configured = setup.area.config.text('jobtools', 'trellis');
   if (configured !== undefined && configured.trim() !== '') return splitWords(configured);
   return [process.execPath, path.join(setup.binDir, 'trellis.js')];
+}
+
+/** `[agents] requeue N`: how often a job goes back to the queue when its agent dies under it (default 1). */
+export function agentRequeues(area: Area): number {
+  const line = area.config.get('agents', 'requeue');
+  const word = line?.text.trim() ?? '';
+  if (word === '') return 1;
+  if (/^\d{1,2}$/.test(word)) return Number(word);
+  throw configError(
+    'CONFIG_VALUE',
+    line!.loc,
+    `[agents] requeue '${word}' is not a count`,
+    'write `requeue 0` (never), `requeue 1` (once, the default) or up to `requeue 99`',
+  );
 }
 
 /** `[slurm] job shell|exec`: how a Slurm job runs its steps (shell-job.ts); shell where it can, by default. */
@@ -304,6 +336,11 @@ export function parseWords(
     if (!onPath('ssh')) fail('ssh is not on PATH', 'install an ssh client (openssh-client), or choose another launcher');
     const hosts = sshHosts(area, parts.slice(1), fail);
     return { kind: 'ssh', words, hosts };
+  }
+  if (first === 'agents') {
+    if (parts.length > 1) fail('the agents launcher takes no words', "write just 'agents'; choose agents with --on or [requirements] tags/hosts");
+    agentRequeues(area); // a bad [agents] requeue is a config error before anything runs
+    return { kind: 'agents', words: 'agents' };
   }
   if ((first === 'nbfake' || first === 'nbfind') && !onPath(first)) {
     opts.warn(`launcher '${words}': ${first} is not installed here; running the tests on this host (as --launcher local)`);

@@ -155,7 +155,8 @@ export class RemoteJob implements LaunchedJob {
         }
         this.#submission = sub;
         // Not the host: exec's claim records the host it runs on, and this write may land after it.
-        recorder.setTest(job.testId, { jobId: sub.jobId });
+        // An agent records its own name when it takes the job: nothing to say here then.
+        if (sub.jobId !== '') recorder.setTest(job.testId, { jobId: sub.jobId });
         const stop = this.#stopRequest();
         if (stop) void this.#stopLaunched(stop.status, stop.reason);
         const next = await Promise.race([outcome.then((o) => ({ outcome: o })), sub.ended.then((end) => ({ end }))]);

@@ -13,6 +13,7 @@ import { checkRunLock } from '../store/run-lock.js';
 import { killStepGroup } from '../util/process-info.js';
 import { RunExecutor, type RunObserver as ExecObserver } from './executor.js';
 import type { JobStart, Launcher } from './launcher.js';
+import { TrellisError } from '../util/errors.js';
 import { chooseLaunchers, type LauncherSetup } from './launchers.js';
 import { Recorder } from './recorder.js';
 import { buildRunGraph, type RerunOptions } from './run-graph.js';
@@ -44,6 +45,8 @@ export interface RunOptions extends RerunOptions {
   params?: Readonly<Record<string, string>>;
   /** --from-step NAME: where resumed tests start (with --resume) */
   fromStep?: string;
+  /** --on: agent names, hosts or tags the agents launcher places the jobs on */
+  on?: string[];
 }
 
 /** What the runner tells whoever prints progress. */
@@ -111,7 +114,12 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     area,
   );
   // The launcher words are checked before the run is touched.
-  const choice = chooseLaunchers(area, opts.launcher, { direct: ctx.direct === true, warn: ctx.warn, env: ctx.env });
+  // `--on` places jobs on agents: it means the agents launcher unless another is named.
+  const launcherWords = opts.launcher ?? (opts.on !== undefined && opts.on.length > 0 ? 'agents' : undefined);
+  const choice = chooseLaunchers(area, launcherWords, { direct: ctx.direct === true, warn: ctx.warn, env: ctx.env });
+  if (opts.on !== undefined && opts.on.length > 0 && choice.fallback.kind !== 'agents') {
+    throw new TrellisError('USAGE', `--on places tests on agents, but the launcher is '${choice.fallback.words}'`, 'add --launcher agents, or leave out --on');
+  }
 
   const existing = await store.findRun(rp.target.name, opts.runname);
   // Refuse before claiming the run, with the store's own wording.
@@ -178,6 +186,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     env: ctx.env,
     binDir: ctx.binDir,
     parseHelper: ctx.parseHelper,
+    on: opts.on ?? [],
   });
   const gate = needsResources(rp)
     ? new ResourceGate({

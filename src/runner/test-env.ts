@@ -120,6 +120,8 @@ export function execEnv(
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(hostEnv)) if (v !== undefined) env[k] = v;
   Object.assign(env, delta);
+  // The pool agent running the job is this host's word, not the job's.
+  if (hostEnv['TRELLIS_AGENT'] !== undefined) env['TRELLIS_AGENT'] = hostEnv['TRELLIS_AGENT'];
   const pathVar = env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin';
   env['PATH'] = pathVar.split(path.delimiter)[0] === binDir ? pathVar : [binDir, pathVar].join(path.delimiter);
   env['TRELLIS_BIN'] = path.join(binDir, 'trellis');

@@ -11,6 +11,15 @@ import { TrellisError } from '../util/errors.js';
 import type { ExternalResult, OutcomeJob } from '../model/records.js';
 import { resourceNameProblem, type ResourceRequest } from '../model/resources.js';
 import { hasTerminalControls, termLine } from '../util/terminal-text.js';
+import { agentNameProblem, type JobRequest, type PoolAgentSpec } from '../model/pool.js';
+
+/** Refuses an agent name, tag or host requirement the pool's rules do not take. */
+function checkAgentWord(word: string, where: string): void {
+  const problem = agentNameProblem(word);
+  if (problem !== undefined) {
+    throw new TrellisError('BAD_VALUE', `${where} '${termLine(word)}' ${problem}`, 'name agents, tags and hosts with letters, digits, _, . and -');
+  }
+}
 
 type Body = Record<string, unknown>;
 
@@ -78,6 +87,16 @@ export const API_NAME_CHECKS: Partial<Record<StoreMethod, (body: Body) => void>>
         );
       }
     });
+  },
+  registerPoolAgent(body) {
+    const spec = body['spec'] as PoolAgentSpec;
+    checkAgentWord(spec.name, 'registerPoolAgent spec.name');
+    spec.tags.forEach((t, i) => checkAgentWord(t, `registerPoolAgent spec.tags[${i}]`));
+  },
+  enqueueJob(body) {
+    const req = body['request'] as JobRequest;
+    req.tags.forEach((t, i) => checkAgentWord(t, `enqueueJob request.tags[${i}]`));
+    req.hosts.forEach((h, i) => checkAgentWord(h, `enqueueJob request.hosts[${i}]`));
   },
   recordOutcome(body) {
     const job = body['job'] as OutcomeJob;

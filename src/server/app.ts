@@ -273,6 +273,7 @@ export function provenOptions(given: WriteOptions | undefined, user: string | un
   // One shape for every write (force, who, user), so the store's code stays monomorphic.
   const force = given?.force === true;
   const who = given?.who ?? '';
+  const fenced = given?.asAgent;
   if (user === undefined) {
     if (policy.identity === 'required') {
       throw new TrellisError(
@@ -281,13 +282,13 @@ export function provenOptions(given: WriteOptions | undefined, user: string | un
         'the trellis command signs with your key once it has one: run `trellis id init` (its folder, ~/.trellis or $TRELLIS_ID_DIR, must be writable)',
       );
     }
-    return { force, who: who === '' ? '(unverified)' : `${who} (unverified)`, user: undefined };
+    return { force, who: who === '' ? '(unverified)' : `${who} (unverified)`, user: undefined, asAgent: fenced };
   }
-  if (who === '') return { force, who: user, user };
+  if (who === '') return { force, who: user, user, asAgent: fenced };
   const claimed = claimedUser(who);
-  if (claimed.user === user) return { force, who, user };
+  if (claimed.user === user) return { force, who, user, asAgent: fenced };
   if (claimed.delegated && (policy.admins === null || policy.admins.users.includes(user))) {
-    return { force, who: `${who} (by ${user})`, user: claimed.user };
+    return { force, who: `${who} (by ${user})`, user: claimed.user, asAgent: fenced };
   }
   throw new TrellisError(
     'FORGED_NAME',

@@ -13,9 +13,18 @@ import { noteOutcome, resetFields, saveTest, type ChangeTracker } from './test-c
 const STATE_NAMES: ReadonlySet<string> = new Set(TEST_STATES);
 const STEP_STATES: ReadonlySet<string> = new Set(['RUNNING', 'COMPLETED', 'KILLED', 'WAITING']);
 
-/** Applies each op whose id has not been applied before. */
-export function applyOps(rdb: RunDb, ops: readonly WriteOp[], who: string, tracker: ChangeTracker): void {
+/**
+ * Applies each op whose id has not been applied before. With `fence` (an exec's agent id), ops on a
+ * row that agent no longer owns are dropped: a job requeued after its agent was taken for dead
+ * belongs to the agent that runs it now, and a late word from the first one must not touch it.
+ */
+export function applyOps(rdb: RunDb, ops: readonly WriteOp[], who: string, tracker: ChangeTracker, fence?: number): void {
+  let dropped = 0;
   for (const op of ops) {
+    if (fence !== undefined && rdb.tests.get(op.testId)?.agentId !== fence) {
+      dropped++;
+      continue;
+    }
     // The id goes in first: a retried batch, or a duplicate inside one, changes nothing twice.
     if (!rdb.log.claimOp(op.opId, op.time)) continue;
     switch (op.kind) {
@@ -64,6 +73,10 @@ export function applyOps(rdb: RunDb, ops: readonly WriteOp[], who: string, track
           'approve',
         ]);
     }
+  }
+  if (dropped > 0) {
+    const time = ops[0]!.time;
+    rdb.log.addEvent(time, ops[0]!.testId, 'agent', `dropped ${dropped} late write(s) of agent ${fence}: the job is no longer its`, who);
   }
 }
 

@@ -25,7 +25,7 @@ import type {
   WriteOptions,
 } from '../model/records.js';
 import { describeParams } from '../model/run-params.js';
-import { RUN_STATES, type RunState } from '../model/states.js';
+import { FINAL_STATES, RUN_STATES, type RunState } from '../model/states.js';
 import { TrellisError } from '../util/errors.js';
 import { isPidAlive, killStepGroup } from '../util/process-info.js';
 import { applyOps, registerRows, removeRows } from './apply-ops.js';
@@ -51,6 +51,22 @@ import {
   type ResourceRequest,
 } from '../model/resources.js';
 import { claimResources, freeDeadClaims } from './resource-claims.js';
+import type { HostView, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob } from '../model/pool.js';
+import {
+  beat,
+  drainAgent,
+  endJob,
+  failUntakeable,
+  hostViews,
+  leave,
+  noTakerReason,
+  orphanedJobs,
+  reapHooksFor,
+  registerAgent,
+  takeJobs,
+  takersOf,
+} from './pool.js';
+import { randomUUID } from 'node:crypto';
 
 export interface DirectStoreOptions {
   /** this host's name: agents recorded with it are checked by pid, others by heartbeat */
@@ -230,7 +246,9 @@ export class DirectStore implements Store {
   async write(runId: number, ops: WriteOp[], options: WriteOptions = {}): Promise<void> {
     if (ops.length === 0) return;
     if (ops.some((op) => op.kind === 'approve')) checkSignOff(this.#access.current(), this.#userOf(options));
-    await this.#batch(runId, options, `write of ${ops.length} op(s)`, (rdb, who, tracker) => applyOps(rdb, ops, who, tracker));
+    await this.#batch(runId, options, `write of ${ops.length} op(s)`, (rdb, who, tracker) =>
+      applyOps(rdb, ops, who, tracker, options.asAgent),
+    );
   }
 
   async removeTests(runId: number, testIds: number[], options: WriteOptions = {}): Promise<void> {
@@ -340,21 +358,7 @@ export class DirectStore implements Store {
   }
 
   async reapDead(runId: number, liveness: LivenessOptions): Promise<TestRecord[]> {
-    return this.#guard(() => {
-      const { run, rdb } = this.#open(runId);
-      const now = this.#now();
-      return rdb.transaction(() => {
-        const tracker = createTracker();
-        const { reaped, changed } = reapDeadTests(rdb, this.#liveness(liveness), '', tracker);
-        if (changed || hasOutcomeChanges(tracker)) {
-          this.#main.transaction(() => {
-            indexOutcomes(this.#main.outcomes, run, tracker);
-            if (changed) this.#refreshSummary(rdb, runId, now, '');
-          });
-        }
-        return reaped;
-      });
-    });
+    return this.#guard(() => this.#reapRun(runId, this.#liveness(liveness)));
   }
 
   async events(runId: number, sinceSeq: number, limit = DEFAULT_EVENT_LIMIT): Promise<EventRecord[]> {
@@ -424,6 +428,131 @@ export class DirectStore implements Store {
         freeDeadClaims(this.#main, ctx);
         return this.#main.resources.list();
       });
+    });
+  }
+
+  // ---- the agent pool ----
+
+  async registerPoolAgent(spec: PoolAgentSpec, load: number | null, liveness: LivenessOptions): Promise<PoolAgentRecord> {
+    return this.#guard(() => {
+      const ctx = this.#liveness(liveness);
+      const agent = this.#main.transaction(() => registerAgent(this.#main, spec, randomUUID(), load, ctx));
+      // The jobs its previous session took are that session's no more.
+      this.#sweepPool(ctx);
+      return agent;
+    });
+  }
+
+  async poolHeartbeat(hb: PoolHeartbeat): Promise<{ drain: boolean }> {
+    return this.#guard(() => this.#main.transaction(() => beat(this.#main, hb)));
+  }
+
+  async leavePool(name: string, session: string): Promise<void> {
+    return this.#guard(() => this.#main.transaction(() => leave(this.#main, name, session, this.#now())));
+  }
+
+  async drainPoolAgent(name: string, _options: WriteOptions = {}): Promise<PoolAgentRecord> {
+    return this.#guard(() => this.#main.transaction(() => drainAgent(this.#main, name, this.#now())));
+  }
+
+  async claimQueuedJobs(name: string, session: string, max: number, have: number[], liveness: LivenessOptions): Promise<QueuedJob[]> {
+    return this.#guard(() => {
+      const ctx = this.#liveness(liveness);
+      this.#sweepPool(ctx);
+      return this.#main.transaction(() => takeJobs(this.#main, name, session, max, have, ctx.now));
+    });
+  }
+
+  async endQueuedJob(id: number, name: string, session: string, note: string): Promise<void> {
+    return this.#guard(() => this.#main.transaction(() => endJob(this.#main, id, name, session, note, this.#now())));
+  }
+
+  async enqueueJob(request: JobRequest, liveness: LivenessOptions): Promise<QueuedJob> {
+    return this.#guard(() => {
+      const ctx = this.#liveness(liveness);
+      this.#open(request.runId);
+      return this.#main.transaction(() => {
+        const job = this.#main.pool.enqueue(request, ctx.now);
+        const agents = this.#main.pool.listAgents();
+        if (job.state === 'queued' && takersOf(job, agents, ctx).length === 0) {
+          this.#main.pool.finish(job.id, 'failed', noTakerReason(job, agents, ctx), ctx.now);
+          return this.#main.pool.get(job.id)!;
+        }
+        return job;
+      });
+    });
+  }
+
+  async cancelQueuedJob(launchId: string): Promise<QueuedJob | undefined> {
+    return this.#guard(() =>
+      this.#main.transaction(() => {
+        const job = this.#main.pool.byLaunch(launchId);
+        if (job?.state === 'queued') this.#main.pool.finish(job.id, 'cancelled', 'cancelled before an agent took it', this.#now());
+        return job === undefined ? undefined : this.#main.pool.get(job.id);
+      }),
+    );
+  }
+
+  async listQueue(runId: number, liveness: LivenessOptions): Promise<QueuedJob[]> {
+    return this.#guard(() => {
+      this.#sweepPool(this.#liveness(liveness));
+      return this.#main.read(() => this.#main.pool.listOfRun(runId));
+    });
+  }
+
+  async listHosts(liveness: LivenessOptions): Promise<HostView[]> {
+    return this.#guard(() => {
+      const ctx = this.#liveness(liveness);
+      this.#sweepPool(ctx);
+      return this.#main.read(() => hostViews(this.#main, ctx));
+    });
+  }
+
+  /**
+   * The pool's housekeeping: jobs whose agent is gone go back to the queue (not begun: as if never
+   * taken; running: reaped with the pool's rules, which queue them again while they may), and
+   * queued jobs no live agent can take fail.
+   */
+  #sweepPool(ctx: LivenessContext): void {
+    const orphans = this.#main.read(() => orphanedJobs(this.#main, ctx));
+    for (const [runId, jobs] of orphans) {
+      const rdb = this.#openIfExists(runId);
+      if (rdb === undefined) {
+        this.#main.transaction(() => {
+          for (const j of jobs) this.#main.pool.finish(j.id, 'ended', 'its run was removed', ctx.now);
+        });
+        continue;
+      }
+      this.#main.transaction(() => {
+        for (const job of jobs) {
+          const row = rdb.tests.get(job.testId);
+          if (row === undefined || row.launchId !== job.launchId || FINAL_STATES.has(row.state) || row.state === 'WAITING') {
+            this.#main.pool.finish(job.id, 'ended', 'its test was ended without it', ctx.now);
+          } else if (row.state === 'LAUNCHED') {
+            this.#main.pool.requeue(job, `agent ${job.agent ?? '?'} went away before starting it`, false);
+          }
+        }
+      });
+      this.#reapRun(runId, ctx);
+    }
+    this.#main.transaction(() => failUntakeable(this.#main, ctx));
+  }
+
+  /** Marks the run's tests whose agent is gone (with the pool's rules for jobs agents took). */
+  #reapRun(runId: number, ctx: LivenessContext): TestRecord[] {
+    const { run, rdb } = this.#open(runId);
+    const now = this.#now();
+    return rdb.transaction(() => {
+      const tracker = createTracker();
+      const hooks = reapHooksFor(this.#main, runId, ctx);
+      const { reaped, changed } = reapDeadTests(rdb, ctx, '', tracker, hooks);
+      if (changed || hasOutcomeChanges(tracker)) {
+        this.#main.transaction(() => {
+          indexOutcomes(this.#main.outcomes, run, tracker);
+          if (changed) this.#refreshSummary(rdb, runId, now, '');
+        });
+      }
+      return reaped;
     });
   }
 

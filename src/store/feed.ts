@@ -65,6 +65,12 @@ export function readChanges(source: FeedSource, cursor: FeedCursor): FeedBatch {
     batch.cursor.resourcesSeq = seq;
     batch.resourcesChanged = seq !== cursor.resourcesSeq;
   }
+  // Followed by agents waiting for a job and by the hosts views.
+  if (cursor.poolSeq !== undefined) {
+    const seq = source.main.pool.readSeq();
+    batch.cursor.poolSeq = seq;
+    batch.poolChanged = seq !== cursor.poolSeq;
+  }
   return batch;
 }
 

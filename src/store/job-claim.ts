@@ -78,7 +78,14 @@ function claimOrThrow(
   }
   const rec = rdb.log.insertAgent(agent, ctx.now);
   rdb.log.addEvent(ctx.now, test.id, 'agent', `${describeAgent(rec)} took ${name}`, '');
-  const after: TestRecord = { ...test, agentId: rec.id, host: agent.host, pid: agent.pid, updated: Math.max(test.updated, ctx.now) };
+  const after: TestRecord = {
+    ...test,
+    agentId: rec.id,
+    host: agent.host,
+    pid: agent.pid,
+    ...(agent.poolAgent !== undefined ? { jobId: agent.poolAgent } : {}),
+    updated: Math.max(test.updated, ctx.now),
+  };
   saveTest(rdb, test, after, ctx.now, '', tracker);
   return { agent: rec, test: after };
 }

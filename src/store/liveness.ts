@@ -76,11 +76,23 @@ export function claimRunner(rdb: RunDb, run: RunRecord, agent: AgentSpec, ctx: L
  * Marks active tests whose agent is gone INCOMPLETE/DEAD (their running steps KILLED), ends the
  * dead agents, rolls parents up and returns the reaped rows. Runs inside the caller's transaction.
  */
+/**
+ * What the agent pool adds to reaping (store/pool.ts): a job an agent took lives and dies with that
+ * agent, and may go back to the queue instead of being marked dead.
+ */
+export interface ReapHooks {
+  /** null: alive, whatever its exec's record says; a reason: dead; undefined: its exec's record decides */
+  judge(test: TestRecord, owner: AgentRecord | undefined): string | null | undefined;
+  /** queues the job again instead of reaping it: the agent that owns the row again, and its comment */
+  requeue(test: TestRecord, reason: string): { agentId: number; comment: string } | undefined;
+}
+
 export function reapDeadTests(
   rdb: RunDb,
   ctx: LivenessContext,
   who: string,
   tracker: ChangeTracker = createTracker(),
+  hooks?: ReapHooks,
 ): { reaped: TestRecord[]; changed: boolean } {
   const agents = new Map(rdb.log.listAgents().map((a) => [a.id, a]));
   const dead = new Set<number>();
@@ -91,7 +103,9 @@ export function reapDeadTests(
     // A row appended from outside (`trellis result`) has no agent: whoever appends to it says when it ends.
     if (test.external) continue;
     const agent = test.agentId === null ? undefined : agents.get(test.agentId);
-    const reason = findDeathReason(test, agent, ctx);
+    const judged = hooks?.judge(test, agent);
+    if (judged === null) continue;
+    const reason = judged ?? findDeathReason(test, agent, ctx);
     if (reason === undefined) continue;
     if (test.agentId !== null && agents.has(test.agentId)) dead.add(test.agentId);
     // Steps that ended wrote their exit codes; what still runs on this host is ended here, what
@@ -100,6 +114,18 @@ export function reapDeadTests(
     const here = (agent?.host ?? test.host) === ctx.host;
     if (here) endOrphans(rdb, test.id, ctx);
     rdb.details.killRunningSteps(test.id, ctx.now, here);
+    const again = recovered.ended ? undefined : hooks?.requeue(test, reason);
+    if (again) {
+      saveTest(
+        rdb,
+        test,
+        { ...test, state: 'LAUNCHED', agentId: again.agentId, host: '', pid: null, comment: again.comment.slice(0, 4000), updated: ctx.now },
+        ctx.now,
+        who,
+        tracker,
+      );
+      continue;
+    }
     const after: TestRecord = recovered.ended
       ? {
           ...test,

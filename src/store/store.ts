@@ -19,6 +19,7 @@ import type {
   WriteOptions,
 } from '../model/records.js';
 import type { RunState } from '../model/states.js';
+import type { HostView, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob } from '../model/pool.js';
 import type { ResourceAnswer, ResourceClaim, ResourceRelease, ResourceRequest } from '../model/resources.js';
 import type { ExternalResult, HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 
@@ -33,6 +34,8 @@ export interface AgentSpec {
   host: string;
   pid: number;
   procStart: number | null;
+  /** an exec run by a pool agent (`trellis agent`): its name, recorded as the test's job */
+  poolAgent?: string;
 }
 
 /** How a store decides that an agent (runner, exec) is gone. */
@@ -156,6 +159,33 @@ export interface Store {
   releaseResources(release: ResourceRelease): Promise<ResourceClaim[]>;
   /** Every live claim (dead runners' claims are freed first), by resource: holders, then waiters. */
   listResourceClaims(liveness: LivenessOptions): Promise<ResourceClaim[]>;
+
+  // ---- the agent pool (docs/agents.md) ----
+
+  /** Registers a `trellis agent` under a new session; AGENT_BUSY while a live agent has the name. */
+  registerPoolAgent(spec: PoolAgentSpec, load: number | null, liveness: LivenessOptions): Promise<PoolAgentRecord>;
+  /** Keeps the agent alive; the answer says whether it should drain. AGENT_GONE when its session ended. */
+  poolHeartbeat(beat: PoolHeartbeat): Promise<{ drain: boolean }>;
+  /** The agent leaves the pool (it drained, or is on its way out). */
+  leavePool(name: string, session: string): Promise<void>;
+  /** Asks the agent to drain (`trellis agent stop NAME`): it finishes its jobs and takes no more. */
+  drainPoolAgent(name: string, options?: WriteOptions): Promise<PoolAgentRecord>;
+  /**
+   * Takes up to `max` queued jobs the agent may run, each once, after handing back the jobs of
+   * agents that are gone and failing the jobs no live agent can take. Jobs this session took that
+   * are not in `have` (an answer lost with a server) come first and count against `max`.
+   */
+  claimQueuedJobs(name: string, session: string, max: number, have: number[], liveness: LivenessOptions): Promise<QueuedJob[]>;
+  /** The agent's word that its job ended (or was refused), with a note. */
+  endQueuedJob(id: number, name: string, session: string, note: string): Promise<void>;
+  /** Queues a launched job for the agents; failed at once when no live agent can take it. */
+  enqueueJob(request: JobRequest, liveness: LivenessOptions): Promise<QueuedJob>;
+  /** Takes a job out of the queue when no agent has taken it yet; returns it as it now stands. */
+  cancelQueuedJob(launchId: string): Promise<QueuedJob | undefined>;
+  /** One run's jobs in the queue, after the same housekeeping as claimQueuedJobs. */
+  listQueue(runId: number, liveness: LivenessOptions): Promise<QueuedJob[]>;
+  /** Every registered agent, with its status and what it runs. */
+  listHosts(liveness: LivenessOptions): Promise<HostView[]>;
 
   close(): Promise<void>;
 }

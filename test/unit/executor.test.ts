@@ -35,6 +35,7 @@ function def(name: string, opts: { waiton?: string[]; mode?: WaitMode; priority?
     priority: opts.priority ?? 0,
     runtimelim: null,
     resources: opts.resources ?? [],
+    placement: { tags: [], hosts: [] },
     items: { items: [], table: [] },
     hasItems: false,
     meta: { owner: '', description: '', tags: '' },

@@ -100,6 +100,7 @@ export async function execute(opts: RunOptions, ctx: CommandContext): Promise<nu
           preclean: opts.preclean,
           force: opts.force,
           ...(opts.launcher !== undefined ? { launcher: opts.launcher } : {}),
+          ...(opts.on !== undefined ? { on: opts.on } : {}),
           reqtarg: opts.reqtarg,
           params,
           resume: opts.resume || opts.fromStep !== undefined,

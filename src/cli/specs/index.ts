@@ -17,6 +17,7 @@ import { closeSpec, resultSpec, runOpenSpec } from './results.js';
 import { showSpec } from './show.js';
 import { idSpec } from './identity.js';
 import { webSpec } from './web.js';
+import { agentSpec, hostsSpec } from './agents.js';
 
 export const SPECS = {
   run: runSpec,
@@ -53,6 +54,8 @@ export const SPECS = {
   exec: execSpec,
   doctor: doctorSpec,
   resources: resourcesSpec,
+  agent: agentSpec,
+  hosts: hostsSpec,
   completion: completionSpec,
   __complete: completeSpec,
 } as const;

@@ -2,7 +2,7 @@
 import { parseParamOption } from '../../config/params.js';
 import { TrellisError } from '../../util/errors.js';
 import { defineCommand, type OptionsOf } from '../command-spec.js';
-import { parseRunName, parseUpperWords, parseWholeNumber } from '../option-values.js';
+import { parseAgentWords, parseRunName, parseUpperWords, parseWholeNumber } from '../option-values.js';
 import { FORCE, PATTERN, RUN_KEYS } from './common.js';
 
 export const runSpec = defineCommand(
@@ -27,7 +27,13 @@ export const runSpec = defineCommand(
       preclean: { type: 'boolean', describe: "remove a test's work folder before running it" },
       launcher: {
         type: 'string',
-        describe: "where tests run: local, 'slurm [sbatch options]', 'ssh HOST…', or a launcher command (default: [jobtools] launcher)",
+        describe:
+          "where tests run: local, 'slurm [sbatch options]', 'ssh HOST…', agents, or a launcher command (default: [jobtools] launcher)",
+      },
+      on: {
+        type: 'string',
+        describe: 'run the tests on agents with this tag, or on the agent or host of this name (comma list; implies --launcher agents)',
+        parse: parseAgentWords,
       },
       junit: { type: 'string', describe: 'when the run ends (even on Ctrl-C), write its JUnit report to FILE' },
       reqtarg: { type: 'boolean', describe: 'refuse a target runconfigs.config does not name (also [setup] reqtarg yes)' },
@@ -46,6 +52,7 @@ export const runSpec = defineCommand(
       ["$0 run -t linux/x86_64 -r nightly -p 'smoke%' -j 4 --rerun FAIL", 'rerun the failed smoke tests, 4 at a time'],
       ['$0 run -t linux/x86_64 -r build-42 --junit results.xml', 'a Jenkins job: exit code plus report'],
       ['$0 run -t linux/x86_64 -r rel-1.4 --param VERSION=1.4.2 --param CHANNEL=beta', 'give the run parameters [params] declares'],
+      ['$0 run -t linux/x86_64 -r nightly --on gpu', 'run on the agents tagged gpu (trellis agent --tags gpu)'],
       ['$0 run -t linux/x86_64 -r release-7 --resume', 'go on with a failed release flow from the step that failed'],
     ],
   },

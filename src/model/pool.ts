@@ -1,0 +1,124 @@
+/**
+ * The agent pool (docs/agents.md): `trellis agent` processes on hosts that see the run area
+ * register in main.db, heartbeat, and take jobs a runner queued with `--launcher agents`. These are
+ * the records that cross the store interface, the rules for agent names and tags, and which agent
+ * may take which job.
+ */
+
+/** Longest agent name or tag. */
+export const MAX_AGENT_NAME = 64;
+const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** Most tags one agent or one job may carry. */
+export const MAX_TAGS = 32;
+/** Most slots one agent may offer. */
+export const MAX_SLOTS = 1024;
+
+/** Why `name` cannot name an agent, a tag or a host requirement, or undefined when it can. */
+export function agentNameProblem(name: string): string | undefined {
+  if (name === '') return 'is empty';
+  if (name.length > MAX_AGENT_NAME) return `is longer than ${MAX_AGENT_NAME} characters`;
+  if (!AGENT_NAME.test(name)) return 'is not letters, digits, _, . and - (starting with a letter or digit)';
+  return undefined;
+}
+
+/** What an agent says of itself when it registers. */
+export interface PoolAgentSpec {
+  name: string;
+  host: string;
+  /** the login name the agent runs as */
+  user: string;
+  pid: number;
+  procStart: number | null;
+  slots: number;
+  tags: string[];
+  version: string;
+}
+
+/** `running` takes jobs; `draining` finishes what it has and takes nothing new; `stopped` has left. */
+export type PoolAgentState = 'running' | 'draining' | 'stopped';
+
+/** What `trellis hosts` shows of an agent. */
+export type HostStatus = 'idle' | 'busy' | 'draining' | 'offline';
+
+/** One registered agent, as main.db has it. */
+export interface PoolAgentRecord extends PoolAgentSpec {
+  state: PoolAgentState;
+  /** this registration's id: a restarted agent of the same name gets a new one */
+  session: string;
+  started: number;
+  heartbeat: number;
+  ended: number | null;
+  /** the host's 1-minute load average at the last heartbeat */
+  load: number | null;
+}
+
+/** A registered agent with what it runs now, for `trellis hosts`, the dashboard and the web view. */
+export interface HostView extends PoolAgentRecord {
+  status: HostStatus;
+  /** its jobs claimed and not ended, oldest first */
+  jobs: QueuedJob[];
+}
+
+/** What a runner queues for the agents: one launched job, ready to run. */
+export interface JobRequest {
+  runId: number;
+  testId: number;
+  launchId: string;
+  /** the job spec's path (inside the run area) */
+  specFile: string;
+  target: string;
+  runname: string;
+  /** `test` or `test/item` */
+  label: string;
+  /** every one must be among the agent's tags */
+  tags: string[];
+  /** agent names or host names; empty: any */
+  hosts: string[];
+  /** how many times the job goes back to the queue when its agent dies under it */
+  requeues: number;
+  /** the runner's agent id in the run's database: it owns the row again when the job is requeued */
+  runnerAgentId: number;
+}
+
+export type QueuedJobState = 'queued' | 'claimed' | 'ended' | 'failed' | 'cancelled';
+
+/** One job of the queue. */
+export interface QueuedJob extends Omit<JobRequest, 'requeues'> {
+  id: number;
+  state: QueuedJobState;
+  /** the agent that took it (claimed, ended), or last took it (queued again) */
+  agent: string | null;
+  /** the session of that agent's registration it took the job under */
+  agentSession: string | null;
+  /** agents that died with it: it goes to another one */
+  tried: string[];
+  requeuesLeft: number;
+  queued: number;
+  claimed: number | null;
+  ended: number | null;
+  /** why it ended, failed or went back to the queue */
+  note: string;
+}
+
+/** What the agent reports with each heartbeat; the answer says whether it should drain. */
+export interface PoolHeartbeat {
+  name: string;
+  session: string;
+  time: number;
+  load: number | null;
+}
+
+/** True when `agent` may take `job`: every tag, and a host requirement naming it or its host. */
+export function agentFits(agent: Pick<PoolAgentSpec, 'name' | 'host' | 'tags'>, job: Pick<JobRequest, 'tags' | 'hosts'>): boolean {
+  if (!job.tags.every((t) => agent.tags.includes(t))) return false;
+  if (job.hosts.length > 0 && !job.hosts.includes(agent.name) && !job.hosts.includes(agent.host)) return false;
+  return true;
+}
+
+/** Words for a job's requirements, for messages: `tags gpu,linux on h1 or h2`. */
+export function describeRequirements(job: Pick<JobRequest, 'tags' | 'hosts'>): string {
+  const parts: string[] = [];
+  if (job.tags.length > 0) parts.push(`tags ${job.tags.join(',')}`);
+  if (job.hosts.length > 0) parts.push(`host ${job.hosts.join(' or ')}`);
+  return parts.length === 0 ? 'no requirement' : parts.join(', ');
+}

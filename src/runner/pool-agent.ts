@@ -1,0 +1,265 @@
+/**
+ * `trellis agent` (docs/agents.md): a long-lived process on a host that sees the run area. It
+ * registers through the area's server, heartbeats, takes the queued jobs it may run (as many as it
+ * has free slots) and runs each with exec's job runner in this process: no Node start per job. A
+ * job's spec must lie in this run area, and so must its work folder: a job spec never makes an
+ * agent run anything elsewhere.
+ *
+ * Draining (TERM, or `trellis agent stop NAME` seen at a heartbeat): it finishes what it runs,
+ * takes nothing new, and leaves. A second TERM stops its jobs (KILLED). When its server dies it
+ * goes on through the next one, found (or started) by discovery like every client. When it cannot
+ * reach any server for the area's deadtime, the pool takes it for dead and queues its jobs again
+ * for another agent: it stops them here first, so that no job runs twice, and registers anew once
+ * a server answers.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FeedCursor } from '../model/records.js';
+import type { PoolAgentRecord, PoolAgentSpec, QueuedJob } from '../model/pool.js';
+import type { Store } from '../store/store.js';
+import { isTrellisError, TrellisError } from '../util/errors.js';
+import { JobSet, type ExecContext } from './exec.js';
+import { readJobSpec, type JobSpec } from './job-spec.js';
+
+export interface PoolAgentOptions {
+  spec: PoolAgentSpec;
+  /** the run area, as given */
+  runArea: string;
+  store: Store;
+  /** waits for the pool to change (the server's change feed); resolves at once when it cannot */
+  waitForChanges: (cursor: FeedCursor, waitMs: number, signal: AbortSignal) => Promise<{ cursor: FeedCursor; poolChanged?: boolean }>;
+  /** the area's deadtime (s): the pool's deadline for this agent's heartbeat */
+  deadtime: number;
+  /** runs the jobs (its env carries TRELLIS_AGENT) */
+  exec: Omit<ExecContext, 'signal' | 'hardSignal' | 'openStore'>;
+  now: () => number;
+  /** first TERM/INT: drain */
+  signal: AbortSignal;
+  /** second: stop the jobs */
+  hardSignal: AbortSignal;
+  say: (line: string) => void;
+}
+
+/** Runs the agent until it has drained; resolves with its exit code. */
+export async function runPoolAgent(o: PoolAgentOptions): Promise<number> {
+  const agent = new PoolAgent(o);
+  return agent.run();
+}
+
+class PoolAgent {
+  readonly #o: PoolAgentOptions;
+  readonly #realRunArea: string;
+  readonly #running = new Map<number, { job: QueuedJob; spec?: JobSpec }>();
+  readonly #jobStop = new AbortController();
+  readonly #jobKill = new AbortController();
+  readonly #jobs: JobSet;
+  #session = '';
+  #draining = false;
+  #lastBeat = 0;
+  #lastContact = 0;
+  #fenced = false;
+  #wake: (() => void) | undefined;
+
+  constructor(o: PoolAgentOptions) {
+    this.#o = o;
+    this.#realRunArea = fs.realpathSync(o.runArea);
+    this.#jobs = new JobSet(
+      { ...o.exec, poolAgent: o.spec.name, signal: this.#jobStop.signal, hardSignal: this.#jobKill.signal, openStore: async () => o.store },
+      () => o.store,
+    );
+    o.signal.addEventListener('abort', () => this.#drain('asked to stop (a signal): finishing the jobs it runs'), { once: true });
+    o.hardSignal.addEventListener(
+      'abort',
+      () => {
+        this.#jobStop.abort(o.hardSignal.reason ?? 'SIGTERM');
+        this.#poke();
+      },
+      { once: true },
+    );
+  }
+
+  async run(): Promise<number> {
+    const o = this.#o;
+    await this.#register();
+    let cursor: FeedCursor | undefined;
+    try {
+      while (!(this.#draining && this.#running.size === 0)) {
+        await this.#beatIfDue();
+        if (!this.#draining && !this.#fenced && this.#running.size < o.spec.slots) {
+          const taken = await this.#claim();
+          for (const job of taken) this.#start(job);
+          if (taken.length > 0) continue;
+        }
+        cursor = await this.#waitForWork(cursor);
+      }
+    } finally {
+      this.#jobs.close();
+      await o.store.leavePool(o.spec.name, this.#session).catch(() => undefined);
+    }
+    o.say(`agent ${o.spec.name} left the pool`);
+    return o.hardSignal.aborted ? 130 : 0;
+  }
+
+  async #register(): Promise<void> {
+    const o = this.#o;
+    const rec: PoolAgentRecord = await o.store.registerPoolAgent(o.spec, load(), { now: o.now(), deadtime: o.deadtime });
+    this.#session = rec.session;
+    this.#lastBeat = this.#lastContact = o.now();
+    this.#fenced = false;
+    const tags = o.spec.tags.length > 0 ? `tags ${o.spec.tags.join(',')}` : 'no tags';
+    o.say(`agent ${o.spec.name} on ${o.spec.host}: ${o.spec.slots} slot(s), ${tags}; run area ${o.runArea}`);
+  }
+
+  /** Heartbeats when one is due; learns of a drain request; re-registers after being taken for dead. */
+  async #beatIfDue(): Promise<void> {
+    const o = this.#o;
+    const now = o.now();
+    if (now - this.#lastBeat < beatSeconds(o.deadtime)) return;
+    this.#lastBeat = now;
+    try {
+      if (this.#fenced) {
+        // Taken for dead while away: what it ran went back to the queue. Come back as a new session.
+        if (this.#running.size > 0) return;
+        await this.#register();
+        return;
+      }
+      const { drain } = await o.store.poolHeartbeat({ name: o.spec.name, session: this.#session, time: now, load: load() });
+      this.#lastContact = o.now();
+      if (drain) this.#drain(`asked to stop (trellis agent stop ${o.spec.name}): finishing the jobs it runs`);
+    } catch (err) {
+      if (isTrellisError(err) && err.code === 'AGENT_GONE') {
+        this.#fence('the pool took this agent for dead (no heartbeat within the deadtime)');
+        return;
+      }
+      if (isTrellisError(err) && err.code === 'AGENT_BUSY') throw err;
+      // No server answers: past the deadtime the pool gives its jobs to other agents.
+      if (o.now() - this.#lastContact >= o.deadtime) this.#fence(`no server answered for ${Math.round(o.now() - this.#lastContact)} s`);
+    }
+  }
+
+  /** Stops the jobs it runs: the pool gives them (or has given them) to another agent. */
+  #fence(why: string): void {
+    if (this.#fenced) return;
+    this.#fenced = true;
+    if (this.#running.size > 0) this.#o.say(`agent ${this.#o.spec.name}: ${why}; stopping its ${this.#running.size} job(s), which go to another agent`);
+    for (const { spec } of this.#running.values()) if (spec) this.#jobs.stop(spec, `agent ${this.#o.spec.name}: ${why}`);
+  }
+
+  async #claim(): Promise<QueuedJob[]> {
+    const o = this.#o;
+    try {
+      const jobs = await o.store.claimQueuedJobs(
+        o.spec.name,
+        this.#session,
+        o.spec.slots - this.#running.size,
+        [...this.#running.keys()],
+        { now: o.now(), deadtime: o.deadtime },
+      );
+      this.#lastContact = o.now();
+      return jobs.filter((j) => !this.#running.has(j.id));
+    } catch (err) {
+      if (isTrellisError(err) && err.code === 'AGENT_GONE') this.#fence('the pool took this agent for dead');
+      return [];
+    }
+  }
+
+  #start(job: QueuedJob): void {
+    const o = this.#o;
+    const entry: { job: QueuedJob; spec?: JobSpec } = { job };
+    this.#running.set(job.id, entry);
+    const session = this.#session;
+    void (async () => {
+      let note: string;
+      try {
+        const spec = await this.#readSpec(job);
+        entry.spec = spec;
+        const outcome = await this.#jobs.run(spec);
+        note = `${outcome.state}/${outcome.status}`;
+      } catch (err) {
+        note = `refused: ${(err as Error).message}`;
+        if (!isTrellisError(err) || !['JOB_GONE', 'JOB_BUSY'].includes(err.code)) o.say(`agent ${o.spec.name}: ${job.label}: ${note}`);
+      }
+      this.#running.delete(job.id);
+      await o.store.endQueuedJob(job.id, o.spec.name, session, note.slice(0, 4000)).catch(() => undefined);
+      this.#poke();
+    })();
+  }
+
+  /** The job's spec, when it and its work folder lie in this run area (BAD_JOB otherwise). */
+  async #readSpec(job: QueuedJob): Promise<JobSpec> {
+    const inside = (p: string) => {
+      let real: string;
+      try {
+        real = fs.realpathSync(p);
+      } catch {
+        real = path.resolve(p);
+      }
+      return real === this.#realRunArea || real.startsWith(this.#realRunArea + path.sep);
+    };
+    if (!path.isAbsolute(job.specFile) || !inside(job.specFile)) {
+      throw new TrellisError('BAD_JOB', `job spec ${job.specFile} is not in the run area ${this.#o.runArea}`, 'an agent runs only jobs of its run area');
+    }
+    const spec = await readJobSpec(job.specFile);
+    if (spec.runId !== job.runId || spec.testId !== job.testId || spec.launchId !== job.launchId) {
+      throw new TrellisError('BAD_JOB', `job spec ${job.specFile} is not the job the queue names`, 'rerun the test');
+    }
+    if (!inside(spec.runArea) || !inside(spec.workDir)) {
+      throw new TrellisError(
+        'BAD_JOB',
+        `job spec ${job.specFile} names a work folder or run area outside ${this.#o.runArea}`,
+        'an agent runs only jobs of its run area',
+      );
+    }
+    return spec;
+  }
+
+  #drain(why: string): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    this.#o.say(`agent ${this.#o.spec.name}: ${why} (${this.#running.size} running)`);
+    void this.#o.store.drainPoolAgent(this.#o.spec.name).catch(() => undefined);
+    this.#poke();
+  }
+
+  #poke(): void {
+    this.#wake?.();
+  }
+
+  /** Waits until a job ends, the pool changes, a signal comes, or a heartbeat is due. */
+  async #waitForWork(cursor: FeedCursor | undefined): Promise<FeedCursor | undefined> {
+    const o = this.#o;
+    const waitMs = Math.max(100, Math.round(beatSeconds(o.deadtime) * 1000));
+    const stop = new AbortController();
+    const poked = new Promise<void>((resolve) => (this.#wake = resolve));
+    const start = cursor ?? { runsSeq: Number.MAX_SAFE_INTEGER, runs: {}, poolSeq: 0 };
+    try {
+      const answer = await Promise.race([
+        o.waitForChanges(start, waitMs, stop.signal).then(
+          (b) => b.cursor,
+          async () => {
+            // No server now: try again after a while (the next call finds or starts one).
+            await new Promise((r) => setTimeout(r, Math.min(waitMs, 1000)));
+            return cursor;
+          },
+        ),
+        poked.then(() => cursor),
+      ]);
+      // Runs are not followed (a cursor past the last change): only the pool's changes wake it.
+      return answer === undefined ? undefined : { ...answer, runsSeq: Number.MAX_SAFE_INTEGER, runs: {} };
+    } finally {
+      stop.abort();
+      this.#wake = undefined;
+    }
+  }
+}
+
+/** Heartbeats: often enough that a few missed ones are still within the deadtime. */
+function beatSeconds(deadtime: number): number {
+  return Math.max(0.5, Math.min(5, deadtime / 4));
+}
+
+function load(): number | null {
+  const l = os.loadavg()[0];
+  return l === undefined ? null : Math.round(l * 100) / 100;
+}
