@@ -124,7 +124,20 @@ export class PoolRows {
            state = 'running', session = excluded.session, started = excluded.started, heartbeat = excluded.heartbeat,
            ended = NULL, load = excluded.load`,
       )
-      .run(spec.name, spec.host, spec.user, spec.pid, spec.procStart, spec.slots, JSON.stringify(spec.tags), spec.version, session, now, now, load);
+      .run(
+        spec.name,
+        spec.host,
+        spec.user,
+        spec.pid,
+        spec.procStart,
+        spec.slots,
+        JSON.stringify(spec.tags),
+        spec.version,
+        session,
+        now,
+        now,
+        load,
+      );
     return this.getAgent(spec.name)!;
   }
 

@@ -649,7 +649,13 @@ export const FEED_BODY: Schema = obj({ cursor: feedCursor, waitMs: { type: 'inte
 
 /** True when a feed answer carries something to show (a moved cursor alone is not worth a wake-up). */
 export function hasFeedChanges(batch: FeedBatch): boolean {
-  return batch.runs.length > 0 || batch.removedRuns.length > 0 || batch.cells.length > 0 || batch.resourcesChanged === true || batch.poolChanged === true;
+  return (
+    batch.runs.length > 0 ||
+    batch.removedRuns.length > 0 ||
+    batch.cells.length > 0 ||
+    batch.resourcesChanged === true ||
+    batch.poolChanged === true
+  );
 }
 
 /** The header that carries the area token. */

@@ -338,7 +338,8 @@ export function parseWords(
     return { kind: 'ssh', words, hosts };
   }
   if (first === 'agents') {
-    if (parts.length > 1) fail('the agents launcher takes no words', "write just 'agents'; choose agents with --on or [requirements] tags/hosts");
+    if (parts.length > 1)
+      fail('the agents launcher takes no words', "write just 'agents'; choose agents with --on or [requirements] tags/hosts");
     agentRequeues(area); // a bad [agents] requeue is a config error before anything runs
     return { kind: 'agents', words: 'agents' };
   }

@@ -142,20 +142,18 @@ class PoolAgent {
   #fence(why: string): void {
     if (this.#fenced) return;
     this.#fenced = true;
-    if (this.#running.size > 0) this.#o.say(`agent ${this.#o.spec.name}: ${why}; stopping its ${this.#running.size} job(s), which go to another agent`);
+    if (this.#running.size > 0)
+      this.#o.say(`agent ${this.#o.spec.name}: ${why}; stopping its ${this.#running.size} job(s), which go to another agent`);
     for (const { spec } of this.#running.values()) if (spec) this.#jobs.stop(spec, `agent ${this.#o.spec.name}: ${why}`);
   }
 
   async #claim(): Promise<QueuedJob[]> {
     const o = this.#o;
     try {
-      const jobs = await o.store.claimQueuedJobs(
-        o.spec.name,
-        this.#session,
-        o.spec.slots - this.#running.size,
-        [...this.#running.keys()],
-        { now: o.now(), deadtime: o.deadtime },
-      );
+      const jobs = await o.store.claimQueuedJobs(o.spec.name, this.#session, o.spec.slots - this.#running.size, [...this.#running.keys()], {
+        now: o.now(),
+        deadtime: o.deadtime,
+      });
       this.#lastContact = o.now();
       return jobs.filter((j) => !this.#running.has(j.id));
     } catch (err) {
@@ -198,7 +196,11 @@ class PoolAgent {
       return real === this.#realRunArea || real.startsWith(this.#realRunArea + path.sep);
     };
     if (!path.isAbsolute(job.specFile) || !inside(job.specFile)) {
-      throw new TrellisError('BAD_JOB', `job spec ${job.specFile} is not in the run area ${this.#o.runArea}`, 'an agent runs only jobs of its run area');
+      throw new TrellisError(
+        'BAD_JOB',
+        `job spec ${job.specFile} is not in the run area ${this.#o.runArea}`,
+        'an agent runs only jobs of its run area',
+      );
     }
     const spec = await readJobSpec(job.specFile);
     if (spec.runId !== job.runId || spec.testId !== job.testId || spec.launchId !== job.launchId) {

@@ -118,7 +118,11 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
   const launcherWords = opts.launcher ?? (opts.on !== undefined && opts.on.length > 0 ? 'agents' : undefined);
   const choice = chooseLaunchers(area, launcherWords, { direct: ctx.direct === true, warn: ctx.warn, env: ctx.env });
   if (opts.on !== undefined && opts.on.length > 0 && choice.fallback.kind !== 'agents') {
-    throw new TrellisError('USAGE', `--on places tests on agents, but the launcher is '${choice.fallback.words}'`, 'add --launcher agents, or leave out --on');
+    throw new TrellisError(
+      'USAGE',
+      `--on places tests on agents, but the launcher is '${choice.fallback.words}'`,
+      'add --launcher agents, or leave out --on',
+    );
   }
 
   const existing = await store.findRun(rp.target.name, opts.runname);

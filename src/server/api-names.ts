@@ -17,7 +17,11 @@ import { agentNameProblem, type JobRequest, type PoolAgentSpec } from '../model/
 function checkAgentWord(word: string, where: string): void {
   const problem = agentNameProblem(word);
   if (problem !== undefined) {
-    throw new TrellisError('BAD_VALUE', `${where} '${termLine(word)}' ${problem}`, 'name agents, tags and hosts with letters, digits, _, . and -');
+    throw new TrellisError(
+      'BAD_VALUE',
+      `${where} '${termLine(word)}' ${problem}`,
+      'name agents, tags and hosts with letters, digits, _, . and -',
+    );
   }
 }
 

@@ -119,7 +119,15 @@ export function reapDeadTests(
       saveTest(
         rdb,
         test,
-        { ...test, state: 'LAUNCHED', agentId: again.agentId, host: '', pid: null, comment: again.comment.slice(0, 4000), updated: ctx.now },
+        {
+          ...test,
+          state: 'LAUNCHED',
+          agentId: again.agentId,
+          host: '',
+          pid: null,
+          comment: again.comment.slice(0, 4000),
+          updated: ctx.now,
+        },
         ctx.now,
         who,
         tracker,

@@ -77,9 +77,7 @@ function requireSession(main: MainDb, name: string, session: string): PoolAgentR
  */
 export function takeJobs(main: MainDb, name: string, session: string, max: number, have: readonly number[], now: number): QueuedJob[] {
   const agent = requireSession(main, name, session);
-  const taken = main.pool
-    .listInStates(['claimed'])
-    .filter((j) => j.agent === name && j.agentSession === session && !have.includes(j.id));
+  const taken = main.pool.listInStates(['claimed']).filter((j) => j.agent === name && j.agentSession === session && !have.includes(j.id));
   if (agent.state !== 'running') return taken;
   for (const job of main.pool.listInStates(['queued'])) {
     if (taken.length >= max) break;
@@ -171,12 +169,20 @@ export function reapHooksFor(main: MainDb, runId: number, ctx: AgentCheck): Reap
 }
 
 /** Live agents that could ever take `job` (running, fitting, not among those that died with it). */
-export function takersOf(job: Pick<QueuedJob, 'tags' | 'hosts' | 'tried'>, agents: readonly PoolAgentRecord[], ctx: AgentCheck): PoolAgentRecord[] {
+export function takersOf(
+  job: Pick<QueuedJob, 'tags' | 'hosts' | 'tried'>,
+  agents: readonly PoolAgentRecord[],
+  ctx: AgentCheck,
+): PoolAgentRecord[] {
   return agents.filter((a) => a.state === 'running' && isPoolAgentAlive(a, ctx) && !job.tried.includes(a.name) && agentFits(a, job));
 }
 
 /** Why no agent can take the job, for the test's comment. */
-export function noTakerReason(job: Pick<QueuedJob, 'tags' | 'hosts' | 'tried'>, agents: readonly PoolAgentRecord[], ctx: AgentCheck): string {
+export function noTakerReason(
+  job: Pick<QueuedJob, 'tags' | 'hosts' | 'tried'>,
+  agents: readonly PoolAgentRecord[],
+  ctx: AgentCheck,
+): string {
   const live = agents.filter((a) => a.state === 'running' && isPoolAgentAlive(a, ctx));
   const offered =
     live.length === 0

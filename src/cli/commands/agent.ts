@@ -24,20 +24,26 @@ export const handlesSignals = (opts: AgentOptions) => opts.action === undefined;
 
 export async function execute(opts: AgentOptions, ctx: CommandContext): Promise<number> {
   if (opts.direct || ctx.env['TRELLIS_DIRECT'] === '1') {
-    throw new TrellisError('USAGE', "an agent works through the run area's server, which --direct bypasses", 'leave out --direct (and TRELLIS_DIRECT=1)');
+    throw new TrellisError(
+      'USAGE',
+      "an agent works through the run area's server, which --direct bypasses",
+      'leave out --direct (and TRELLIS_DIRECT=1)',
+    );
   }
   const area = agentArea(opts, ctx);
   const env = { ...ctx.env, TRELLIS_DIRECT: undefined };
   const store = (await openStoreAt(area.runArea, area.dir, { direct: false }, { ...ctx, env }, 'exec')) as RemoteStore;
   try {
     if (opts.action === 'stop') {
-      if (opts.agent === undefined) throw new TrellisError('USAGE', 'agent stop: which agent?', 'trellis agent stop NAME (see trellis hosts)');
+      if (opts.agent === undefined)
+        throw new TrellisError('USAGE', 'agent stop: which agent?', 'trellis agent stop NAME (see trellis hosts)');
       const agent = await store.drainPoolAgent(opts.agent, { who: whoAmI(ctx.env) });
       const what = agent.state === 'stopped' ? 'has already left the pool' : 'will finish the jobs it runs, then leave';
       ctx.stdout.write(`${termLine(`agent ${agent.name} on ${agent.host} ${what}`)}\n`);
       return 0;
     }
-    if (opts.agent !== undefined) throw new TrellisError('USAGE', `agent: unexpected '${termLine(opts.agent)}'`, 'name the agent with --name');
+    if (opts.agent !== undefined)
+      throw new TrellisError('USAGE', `agent: unexpected '${termLine(opts.agent)}'`, 'name the agent with --name');
     const name = opts.name ?? shortHostname().replace(/[^A-Za-z0-9_.-]/g, '-');
     const agentEnv = { ...env, TRELLIS_AGENT: name };
     return await runPoolAgent({

@@ -11,7 +11,11 @@ export const agentSpec = defineCommand({
     agent: { describe: 'stop: the name of the agent' },
   },
   options: {
-    name: { type: 'string', describe: "this agent's name (default: the host name)", parse: (t: string, f: string) => parseAgentWords(t, f)[0]! },
+    name: {
+      type: 'string',
+      describe: "this agent's name (default: the host name)",
+      parse: (t: string, f: string) => parseAgentWords(t, f)[0]!,
+    },
     tags: { type: 'string', describe: 'what this host offers, for [requirements] tags and --on (comma list)', parse: parseAgentWords },
     slots: { type: 'string', describe: 'jobs it runs at once (default: the number of CPUs)', parse: parseWholeNumber },
   },
