@@ -99,11 +99,11 @@ export class AgentEngine implements RemoteEngine {
   async #onWords(): Promise<{ tags: string[]; hosts: string[] }> {
     if (this.#on) return this.#on;
     const o = this.#opts;
-    if (o.on.length === 0) return (this.#on = { tags: [], hosts: [] });
-    const hosts = await o.store.listHosts({ now: o.now(), deadtime: o.deadtime });
+    const hosts = o.on.length === 0 ? [] : await o.store.listHosts({ now: o.now(), deadtime: o.deadtime });
     const places = new Set(hosts.flatMap((h) => [h.name, h.host]));
-    this.#on = { tags: o.on.filter((w) => !places.has(w)), hosts: o.on.filter((w) => places.has(w)) };
-    return this.#on;
+    const on = { tags: o.on.filter((w) => !places.has(w)), hosts: o.on.filter((w) => places.has(w)) };
+    this.#on = on;
+    return on;
   }
 
   /** Settles a job the queue is done with; true when it was. */

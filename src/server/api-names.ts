@@ -95,12 +95,12 @@ export const API_NAME_CHECKS: Partial<Record<StoreMethod, (body: Body) => void>>
   registerPoolAgent(body) {
     const spec = body['spec'] as PoolAgentSpec;
     checkAgentWord(spec.name, 'registerPoolAgent spec.name');
-    spec.tags.forEach((t, i) => checkAgentWord(t, `registerPoolAgent spec.tags[${i}]`));
+    for (const [i, t] of spec.tags.entries()) checkAgentWord(t, `registerPoolAgent spec.tags[${i}]`);
   },
   enqueueJob(body) {
     const req = body['request'] as JobRequest;
-    req.tags.forEach((t, i) => checkAgentWord(t, `enqueueJob request.tags[${i}]`));
-    req.hosts.forEach((h, i) => checkAgentWord(h, `enqueueJob request.hosts[${i}]`));
+    for (const [i, t] of req.tags.entries()) checkAgentWord(t, `enqueueJob request.tags[${i}]`);
+    for (const [i, h] of req.hosts.entries()) checkAgentWord(h, `enqueueJob request.hosts[${i}]`);
   },
   recordOutcome(body) {
     const job = body['job'] as OutcomeJob;
