@@ -1,0 +1,249 @@
+/**
+ * The agent pool in a real main.db (store/pool.ts): agents registering (a live name refused, a dead
+ * one's name taken over), heartbeats and drain requests, jobs taken each once and only by agents
+ * that fit, a job no live agent can take failed at once, an agent that dies with a job (the job
+ * queued again once, to another agent, then failed), a job taken but never begun handed back, lost
+ * claim answers given again, cancel, and the write fence that keeps a late exec off a requeued row.
+ * Agents here are on other hosts than the store's, so their heartbeats decide; the clock is the
+ * fixture's.
+ */
+import t from 'tap';
+import type { JobRequest, PoolAgentSpec } from '../../src/model/pool.js';
+import type { TrellisError } from '../../src/util/errors.js';
+import { makeStore, NIGHTLY, nextOpId, regsFor, rowOf, setOp } from '../unit/store-fixture.js';
+import { processStartTime } from '../../src/util/process-info.js';
+
+const DEAD = 10;
+const agentSpec = (name: string, tags: string[], host = `${name}-host`): PoolAgentSpec => ({
+  name,
+  host,
+  user: 'tester',
+  pid: 4242,
+  procStart: null,
+  slots: 2,
+  tags,
+  version: '0.1.0',
+});
+
+async function setUp(t: Parameters<typeof makeStore>[0]) {
+  const fx = makeStore(t);
+  const { store, clock } = fx;
+  const run = await store.ensureRun(NIGHTLY);
+  const rows = await store.registerTests(run.id, regsFor('a', 'b', 'c', 'd'));
+  const runner = await store.claimRun(
+    run.id,
+    { kind: 'runner', host: 'here', pid: process.pid, procStart: processStartTime(process.pid) },
+    { now: clock.now, deadtime: DEAD },
+  );
+  const live = () => ({ now: clock.now, deadtime: DEAD });
+  /** Marks the test LAUNCHED (as the runner does) and queues it. */
+  const launch = async (name: string, extra: Partial<JobRequest> = {}) => {
+    const row = rowOf(rows, name);
+    const launchId = `L-${name}-${nextOpId()}`;
+    await store.write(run.id, [setOp(row.id, 'LAUNCHED', 'n/a', clock.now, { agentId: runner.id, launcher: 'agents', launchId })]);
+    return store.enqueueJob(
+      {
+        runId: run.id,
+        testId: row.id,
+        launchId,
+        specFile: `/runs/${name}/.trellis-job.json`,
+        target: run.target,
+        runname: run.runname,
+        label: name,
+        tags: [],
+        hosts: [],
+        requeues: 1,
+        runnerAgentId: runner.id,
+        ...extra,
+      },
+      live(),
+    );
+  };
+  return { ...fx, run, rows, runner, live, launch };
+}
+
+t.test('registering: a live name is refused, a dead one taken over; heartbeats; drain; leave', async (t) => {
+  const { store, clock, live } = await setUp(t);
+  const a1 = await store.registerPoolAgent(agentSpec('a1', ['linux']), 0.5, live());
+  t.match(a1, { name: 'a1', state: 'running', slots: 2, tags: ['linux'] });
+  const err = await store
+    .registerPoolAgent({ ...agentSpec('a1', []), pid: 999 }, null, live())
+    .then(() => undefined, (e: TrellisError) => e);
+  t.equal(err?.code, 'AGENT_BUSY', 'a second live agent of the same name is refused');
+  t.match(err?.message, /agent a1 is already running as pid 4242 on host a1-host/);
+
+  clock.now += 5;
+  t.same(await store.poolHeartbeat({ name: 'a1', session: a1.session, time: clock.now, load: 1 }), { drain: false });
+  let hosts = await store.listHosts(live());
+  t.match(hosts, [{ name: 'a1', status: 'idle', load: 1, heartbeat: clock.now }]);
+
+  await store.drainPoolAgent('a1');
+  t.same(await store.poolHeartbeat({ name: 'a1', session: a1.session, time: clock.now, load: 1 }), { drain: true }, 'told to drain');
+  hosts = await store.listHosts(live());
+  t.equal(hosts[0]?.status, 'draining');
+  const none = await store.drainPoolAgent('nosuch').then(() => undefined, (e: TrellisError) => e);
+  t.equal(none?.code, 'NO_AGENT');
+  t.match(none?.hint, /known: a1/);
+
+  await store.leavePool('a1', a1.session);
+  t.equal((await store.listHosts(live()))[0]?.status, 'offline', 'left: offline');
+
+  // Its heartbeat went silent: after the deadtime another process may take the name.
+  const b = await store.registerPoolAgent(agentSpec('b', []), null, live());
+  clock.now += DEAD + 1;
+  t.equal((await store.listHosts(live())).find((h) => h.name === 'b')?.status, 'offline', 'no heartbeat for the deadtime: offline');
+  const b2 = await store.registerPoolAgent({ ...agentSpec('b', []), pid: 777 }, null, live());
+  t.not(b2.session, b.session, 'a new session');
+  const gone = await store
+    .poolHeartbeat({ name: 'b', session: b.session, time: clock.now, load: null })
+    .then(() => undefined, (e: TrellisError) => e);
+  t.equal(gone?.code, 'AGENT_GONE', "the old session's heartbeat is refused");
+});
+
+t.test('jobs go to agents that fit, each once; a job no agent can take fails at once', async (t) => {
+  const { store, live, launch } = await setUp(t);
+  const gpu = await store.registerPoolAgent(agentSpec('gpu1', ['linux', 'gpu']), null, live());
+  const arm = await store.registerPoolAgent(agentSpec('arm1', ['linux', 'arm']), null, live());
+  const ja = await launch('a', { tags: ['gpu'] });
+  const jb = await launch('b', { tags: ['arm'] });
+  const jc = await launch('c', { hosts: ['arm1-host'] });
+  const jd = await launch('d', { tags: ['sparc'] });
+  t.equal(jd.state, 'failed', 'a job no live agent can take fails when queued');
+  t.match(jd.note, /no live agent can take it \(it needs tags sparc; live agents: arm1 \(linux,arm\), gpu1 \(linux,gpu\)\)/);
+
+  const byArm = await store.claimQueuedJobs('arm1', arm.session, 2, [], live());
+  t.same(
+    byArm.map((j) => j.label),
+    ['b', 'c'],
+    'arm1 takes the arm job and the one placed on its host',
+  );
+  const byGpu = await store.claimQueuedJobs('gpu1', gpu.session, 2, [], live());
+  t.same(
+    byGpu.map((j) => j.label),
+    ['a'],
+    'gpu1 takes the gpu job',
+  );
+  t.same(await store.claimQueuedJobs('gpu1', gpu.session, 2, [ja.id], live()), [], 'nothing left');
+  // An answer lost on the way: the next call gives the jobs again.
+  t.same(
+    (await store.claimQueuedJobs('arm1', arm.session, 2, [], live())).map((j) => j.label),
+    ['b', 'c'],
+    'the jobs a session holds and did not list come again',
+  );
+  t.same(await store.claimQueuedJobs('arm1', arm.session, 2, [jb.id, jc.id], live()), [], 'listed: nothing new');
+  const hosts = await store.listHosts(live());
+  t.match(
+    hosts.map((h) => [h.name, h.status, h.jobs.map((j) => j.label)]),
+    [
+      ['arm1', 'busy', ['b', 'c']],
+      ['gpu1', 'busy', ['a']],
+    ],
+  );
+  await store.endQueuedJob(ja.id, 'gpu1', gpu.session, 'COMPLETED/PASS');
+  t.equal((await store.listHosts(live())).find((h) => h.name === 'gpu1')?.status, 'idle');
+});
+
+t.test('an agent that dies with a running job: queued again once, to another agent; then failed', async (t) => {
+  const { store, clock, run, rows, live, launch } = await setUp(t);
+  const a1 = await store.registerPoolAgent(agentSpec('a1', ['linux']), null, live());
+  const a2 = await store.registerPoolAgent(agentSpec('a2', ['linux']), null, live());
+  const job = await launch('a', { tags: ['linux'] });
+  const row = rowOf(rows, 'a');
+  t.same(
+    (await store.claimQueuedJobs('a1', a1.session, 1, [], live())).map((j) => j.id),
+    [job.id],
+  );
+  const exec1 = await store.claimJob(
+    run.id,
+    row.id,
+    job.launchId,
+    { kind: 'exec', host: 'a1-host', pid: 4242, procStart: null, poolAgent: 'a1' },
+    live(),
+  );
+  t.equal(exec1.test.jobId, 'a1', 'the test names the agent');
+  await store.write(run.id, [setOp(row.id, 'RUNNING', 'n/a', clock.now)], { asAgent: exec1.agent.id });
+
+  // a1 goes silent; a2 keeps beating. Within the deadtime nothing moves.
+  clock.now += DEAD - 1;
+  await store.poolHeartbeat({ name: 'a2', session: a2.session, time: clock.now, load: null });
+  t.equal((await store.reapDead(run.id, live())).length, 0, 'within the deadtime: alive');
+  clock.now += 2;
+  await store.poolHeartbeat({ name: 'a2', session: a2.session, time: clock.now, load: null });
+  t.same(await store.reapDead(run.id, live()), [], 'past it: not reaped but queued again');
+  let back = (await store.getTestById(run.id, row.id))!;
+  t.match(back, { state: 'LAUNCHED', launchId: job.launchId, host: '' });
+  t.match(back.comment, /agent a1 on host a1-host sent no heartbeat since .*; queued again for another agent/);
+  const [again] = await store.listQueue(run.id, live());
+  t.match(again, { state: 'queued', tried: ['a1'], requeuesLeft: 0 });
+
+  // The first exec comes back late: its writes no longer reach the row.
+  await store.write(run.id, [setOp(row.id, 'COMPLETED', 'FAIL', clock.now)], { asAgent: exec1.agent.id });
+  t.equal((await store.getTestById(run.id, row.id))?.state, 'LAUNCHED', "a late exec's write is dropped");
+
+  // a1 (back under a new session) may not take it again; a2 may.
+  const a1b = await store.registerPoolAgent({ ...agentSpec('a1', ['linux']), pid: 5000 }, null, live());
+  t.same(await store.claimQueuedJobs('a1', a1b.session, 1, [], live()), [], 'not to the agent it died with');
+  t.same(
+    (await store.claimQueuedJobs('a2', a2.session, 1, [], live())).map((j) => j.id),
+    [job.id],
+    'a2 takes it',
+  );
+  const exec2 = await store.claimJob(
+    run.id,
+    row.id,
+    job.launchId,
+    { kind: 'exec', host: 'a2-host', pid: 4242, procStart: null, poolAgent: 'a2' },
+    live(),
+  );
+  await store.write(run.id, [setOp(row.id, 'RUNNING', 'n/a', clock.now)], { asAgent: exec2.agent.id });
+
+  // a2 dies too: no requeue left, the test is reaped, the job failed.
+  clock.now += DEAD + 1;
+  await store.poolHeartbeat({ name: 'a1', session: a1b.session, time: clock.now, load: null });
+  const reaped = await store.reapDead(run.id, live());
+  t.same(
+    reaped.map((r) => [r.testname, r.state, r.status]),
+    [['a', 'INCOMPLETE', 'DEAD']],
+  );
+  t.match(reaped[0]?.comment, /agent a2 on host a2-host sent no heartbeat/);
+  back = (await store.getTestById(run.id, row.id))!;
+  t.equal(back.jobId, 'a2');
+  const [failed] = await store.listQueue(run.id, live());
+  t.match(failed, { state: 'failed', note: /agent a2/ });
+});
+
+t.test('a job taken but not begun goes back as it was; a queued one can be cancelled', async (t) => {
+  const { store, clock, live, launch } = await setUp(t);
+  const a1 = await store.registerPoolAgent(agentSpec('a1', []), null, live());
+  const a2 = await store.registerPoolAgent(agentSpec('a2', []), null, live());
+  const ja = await launch('a');
+  t.equal((await store.claimQueuedJobs('a1', a1.session, 1, [], live())).length, 1);
+  clock.now += DEAD + 1;
+  await store.poolHeartbeat({ name: 'a2', session: a2.session, time: clock.now, load: null });
+  const q = await store.listQueue(ja.runId, live());
+  t.match(q, [{ id: ja.id, state: 'queued', tried: [], requeuesLeft: 1 }], 'handed back without using its requeue');
+  t.equal((await store.claimQueuedJobs('a2', a2.session, 1, [], live()))[0]?.id, ja.id);
+
+  const jb = await launch('b');
+  t.match(await store.cancelQueuedJob(jb.launchId), { state: 'cancelled' });
+  t.same(await store.claimQueuedJobs('a2', a2.session, 1, [ja.id], live()), [], 'a cancelled job is not taken');
+  t.match(await store.cancelQueuedJob(ja.launchId), { state: 'claimed' }, 'a taken one is not cancelled here');
+});
+
+t.test('a drained agent takes nothing new; the change feed follows the pool', async (t) => {
+  const { store, live, launch } = await setUp(t);
+  const a1 = await store.registerPoolAgent(agentSpec('a1', []), null, live());
+  const before = await store.changes({ runsSeq: 0, runs: {}, poolSeq: 0 });
+  const cursor = before.cursor;
+  t.ok(before.poolChanged, 'a first look reports the pool');
+  const quiet = await store.changes(cursor);
+  t.notOk(quiet.poolChanged, 'nothing since');
+  await store.poolHeartbeat({ name: 'a1', session: a1.session, time: 1001, load: null });
+  t.notOk((await store.changes(cursor)).poolChanged, 'a heartbeat is no change');
+  const ja = await launch('a');
+  const after = await store.changes(cursor);
+  t.ok(after.poolChanged, 'a queued job is');
+  await store.drainPoolAgent('a1');
+  t.same(await store.claimQueuedJobs('a1', a1.session, 2, [], live()), [], 'draining: nothing new');
+  t.equal((await store.listQueue(ja.runId, live()))[0]?.state, 'failed', 'and with no other agent the job fails');
+});
