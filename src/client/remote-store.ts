@@ -320,6 +320,9 @@ export class RemoteStore implements Store {
   async listHosts(liveness: LivenessOptions): Promise<HostView[]> {
     return this.#result('listHosts', { liveness });
   }
+  async takePoolOrphans(name: string, host: string): Promise<OrphanStep[]> {
+    return this.#result('takePoolOrphans', { name, host });
+  }
   /** Forgets the server and ends the long polls in flight (they answer "nothing changed"). */
   async close(): Promise<void> {
     for (const feed of this.#feeds) feed.abort();

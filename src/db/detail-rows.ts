@@ -135,6 +135,18 @@ export class DetailRows {
     this.#sql.get(`UPDATE steps SET state = 'KILLED', "end" = ?${pids} WHERE test_id = ? AND state = 'RUNNING'`).run(time, testId);
   }
 
+  /** One test's steps a dead agent left running (KILLED, their groups still recorded), forgotten as they are given. */
+  takeOrphansOf(testId: number): Array<{ pid: number; procStart: number | null }> {
+    const rows = this.#sql
+      .get(`SELECT pid, proc_start AS procStart FROM steps WHERE test_id = ? AND pid IS NOT NULL AND state = 'KILLED'`)
+      .all(testId) as Array<{ pid: number; procStart: number | null }>;
+    if (rows.length > 0)
+      this.#sql
+        .get(`UPDATE steps SET pid = NULL, proc_start = NULL WHERE test_id = ? AND pid IS NOT NULL AND state = 'KILLED'`)
+        .run(testId);
+    return rows;
+  }
+
   /**
    * Steps left running by a dead runner or exec on `host`: KILLED in the database, their process
    * groups still recorded. Forgets them: whoever asks ends them.

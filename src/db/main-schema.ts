@@ -234,6 +234,14 @@ export const MAIN_MIGRATIONS: readonly Migration[] = [
         note           TEXT NOT NULL DEFAULT ''
       );
       CREATE INDEX job_queue_state ON job_queue (state, id);
+      -- Steps an agent that died left running on its host: the next agent there ends them.
+      CREATE TABLE pool_orphans (
+        id         INTEGER PRIMARY KEY,
+        host       TEXT NOT NULL,
+        agent      TEXT NOT NULL,
+        pid        INTEGER NOT NULL,
+        proc_start REAL
+      );
       CREATE INDEX job_queue_run ON job_queue (run_id, test_id);
 
       CREATE TABLE pool_counter (

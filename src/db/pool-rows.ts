@@ -214,6 +214,23 @@ export class PoolRows {
     return row === undefined ? undefined : mapQueueRow(row);
   }
 
+  /** Records the steps a dead agent left running on its host. */
+  addOrphans(host: string, agent: string, steps: ReadonlyArray<{ pid: number; procStart: number | null }>): void {
+    for (const s of steps) {
+      this.#sql.get(`INSERT INTO pool_orphans (host, agent, pid, proc_start) VALUES (?, ?, ?, ?)`).run(host, agent, s.pid, s.procStart);
+    }
+  }
+
+  /** The steps dead agents left running on `host`, forgotten as they are given. */
+  takeOrphans(host: string): Array<{ pid: number; procStart: number | null }> {
+    const rows = this.#sql.get(`SELECT pid, proc_start AS procStart FROM pool_orphans WHERE host = ?`).all(host) as Array<{
+      pid: number;
+      procStart: number | null;
+    }>;
+    this.#sql.get(`DELETE FROM pool_orphans WHERE host = ?`).run(host);
+    return rows;
+  }
+
   /** Takes a queued job for an agent; false when it was no longer queued. */
   take(id: number, agent: string, session: string, now: number): boolean {
     return (

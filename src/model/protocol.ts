@@ -170,6 +170,7 @@ export const STORE_METHODS = [
   'cancelQueuedJob',
   'listQueue',
   'listHosts',
+  'takePoolOrphans',
 ] as const;
 export type StoreMethod = (typeof STORE_METHODS)[number];
 
@@ -199,6 +200,7 @@ export const WRITE_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
   'cancelQueuedJob',
   'listQueue',
   'listHosts',
+  'takePoolOrphans',
 ]);
 
 /**
@@ -630,6 +632,7 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
   cancelQueuedJob: spec({ launchId: { type: 'string', minLength: 1, maxLength: 128 } }, ['launchId']),
   listQueue: spec({ runId, liveness }, ['runId', 'liveness']),
   listHosts: spec({ liveness }, ['liveness']),
+  takePoolOrphans: spec({ name: agentName, host: { type: 'string', minLength: 1, maxLength: 255 } }, ['name', 'host']),
 };
 
 /** Longest wait (ms) one `POST /v1/feed` may ask for: under common proxies' idle timeouts. */

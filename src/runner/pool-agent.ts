@@ -19,6 +19,7 @@ import type { FeedCursor } from '../model/records.js';
 import type { PoolAgentRecord, PoolAgentSpec, QueuedJob } from '../model/pool.js';
 import type { Store } from '../store/store.js';
 import { isTrellisError, TrellisError } from '../util/errors.js';
+import { killStepGroup } from '../util/process-info.js';
 import { JobSet, type ExecContext } from './exec.js';
 import { readJobSpec, type JobSpec } from './job-spec.js';
 
@@ -107,6 +108,10 @@ class PoolAgent {
     this.#session = rec.session;
     this.#lastBeat = this.#lastContact = o.now();
     this.#fenced = false;
+    // Steps an earlier agent of this name left running here when it died: its jobs went to others.
+    const orphans = await o.store.takePoolOrphans(o.spec.name, o.spec.host).catch(() => []);
+    for (const orphan of orphans) killStepGroup(orphan.pid, orphan.procStart);
+    if (orphans.length > 0) o.say(`agent ${o.spec.name}: ended ${orphans.length} step(s) an earlier agent of this name left running`);
     const tags = o.spec.tags.length > 0 ? `tags ${o.spec.tags.join(',')}` : 'no tags';
     o.say(`agent ${o.spec.name} on ${o.spec.host}: ${o.spec.slots} slot(s), ${tags}; run area ${o.runArea}`);
   }

@@ -508,6 +508,10 @@ export class DirectStore implements Store {
     });
   }
 
+  async takePoolOrphans(_name: string, host: string): Promise<OrphanStep[]> {
+    return this.#guard(() => this.#main.transaction(() => this.#main.pool.takeOrphans(host)));
+  }
+
   /**
    * The pool's housekeeping: jobs whose agent is gone go back to the queue (not begun: as if never
    * taken; running: reaped with the pool's rules, which queue them again while they may), and
@@ -544,7 +548,7 @@ export class DirectStore implements Store {
     const now = this.#now();
     return rdb.transaction(() => {
       const tracker = createTracker();
-      const hooks = reapHooksFor(this.#main, runId, ctx);
+      const hooks = reapHooksFor(this.#main, rdb, runId, ctx);
       const { reaped, changed } = reapDeadTests(rdb, ctx, '', tracker, hooks);
       if (changed || hasOutcomeChanges(tracker)) {
         this.#main.transaction(() => {

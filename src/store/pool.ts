@@ -7,6 +7,7 @@
  * agent may take is failed at once instead of waiting for ever. Runs inside the caller's transaction.
  */
 import type { MainDb } from '../db/main-db.js';
+import type { RunDb } from '../db/run-db.js';
 import type { AgentRecord, TestRecord } from '../model/records.js';
 import {
   agentFits,
@@ -140,7 +141,7 @@ export function orphanedJobs(main: MainDb, ctx: AgentCheck): Map<number, QueuedJ
  * What reaping one run needs from the pool: its taken jobs live and die with their agents, and go
  * back to the queue once more (or as often as they may) when the agent died while they ran.
  */
-export function reapHooksFor(main: MainDb, runId: number, ctx: AgentCheck): ReapHooks {
+export function reapHooksFor(main: MainDb, rdb: RunDb, runId: number, ctx: AgentCheck): ReapHooks {
   const claimed = new Map<number, QueuedJob>();
   for (const job of main.pool.listOfRun(runId)) if (job.state === 'claimed') claimed.set(job.testId, job);
   const jobOf = (test: TestRecord) => {
@@ -158,6 +159,11 @@ export function reapHooksFor(main: MainDb, runId: number, ctx: AgentCheck): Reap
     requeue(test: TestRecord, reason: string) {
       const job = jobOf(test);
       if (job === undefined) return undefined;
+      // What it left running on its host is for the next agent there to end (takeOrphans).
+      if (test.host !== ctx.host) {
+        const left = rdb.details.takeOrphansOf(test.id);
+        if (left.length > 0) main.transaction(() => main.pool.addOrphans(test.host, job.agent ?? '', left));
+      }
       if (test.state === 'RUNNING' && job.requeuesLeft > 0) {
         main.transaction(() => main.pool.requeue(job, `queued again: ${reason}`, true));
         return { agentId: job.runnerAgentId, comment: `${reason}; queued again for another agent` };

@@ -186,6 +186,11 @@ export interface Store {
   listQueue(runId: number, liveness: LivenessOptions): Promise<QueuedJob[]>;
   /** Every registered agent, with its status and what it runs. */
   listHosts(liveness: LivenessOptions): Promise<HostView[]>;
+  /**
+   * Steps an earlier agent of this name left running on `host` (it died with them, and its jobs
+   * went to other agents): returned once, for the agent starting again there to end.
+   */
+  takePoolOrphans(name: string, host: string): Promise<OrphanStep[]>;
 
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { loadArea } from '../../config/area.js';
-import { readAreaDirFile } from '../../config/meta-files.js';
+import { readAreaDirFile, readToken } from '../../config/meta-files.js';
 import { runAreaPaths } from '../../config/paths.js';
 import type { Area } from '../../config/types.js';
 import type { RemoteStore } from '../../client/remote-store.js';
@@ -84,7 +84,10 @@ export async function execute(opts: AgentOptions, ctx: CommandContext): Promise<
 function agentArea(opts: AgentOptions, ctx: CommandContext): Area {
   if (opts.area === undefined && opts.runarea !== undefined) {
     const runArea = path.resolve(ctx.cwd, opts.runarea);
-    const dir = readAreaDirFile(runAreaPaths(runArea));
+    const paths = runAreaPaths(runArea);
+    // An agent that cannot read the area token could never take a job: say so first.
+    readToken(paths);
+    const dir = readAreaDirFile(paths);
     if (dir !== undefined) return loadArea(dir, { env: ctx.env, runArea, cpus: ctx.cpus, debug: (m) => ctx.log.debug(m) });
   }
   return openArea(opts, ctx);
