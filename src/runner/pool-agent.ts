@@ -183,8 +183,9 @@ class PoolAgent {
         note = `refused: ${(err as Error).message}`;
         if (!isTrellisError(err) || !['JOB_GONE', 'JOB_BUSY'].includes(err.code)) o.say(`agent ${o.spec.name}: ${job.label}: ${note}`);
       }
-      this.#running.delete(job.id);
+      // Still listed as its own until the queue knows it ended, or the next claim would hand it back.
       await o.store.endQueuedJob(job.id, o.spec.name, session, note.slice(0, 4000)).catch(() => undefined);
+      this.#running.delete(job.id);
       this.#poke();
     })();
   }

@@ -46,7 +46,10 @@ function claimOrThrow(
   const name = displayName(test);
   const owner = test.agentId === null ? undefined : rdb.log.getAgent(test.agentId);
   // The same process asking again (its answer was lost with a server): it has the job already.
-  if (owner && owner.kind === 'exec' && owner.host === agent.host && owner.pid === agent.pid && owner.procStart === agent.procStart) {
+  // Not once the job is over: an agent's one process runs many jobs, and a job runs once.
+  const same =
+    owner && owner.kind === 'exec' && owner.host === agent.host && owner.pid === agent.pid && owner.procStart === agent.procStart;
+  if (same && test.launchId === launchId && ['LAUNCHED', 'RUNNING', 'KILLREQ'].includes(test.state)) {
     return { agent: owner, test };
   }
   if (test.launchId !== launchId) {
