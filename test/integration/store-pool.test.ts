@@ -66,9 +66,10 @@ t.test('registering: a live name is refused, a dead one taken over; heartbeats; 
   const { store, clock, live } = await setUp(t);
   const a1 = await store.registerPoolAgent(agentSpec('a1', ['linux']), 0.5, live());
   t.match(a1, { name: 'a1', state: 'running', slots: 2, tags: ['linux'] });
-  const err = await store
-    .registerPoolAgent({ ...agentSpec('a1', []), pid: 999 }, null, live())
-    .then(() => undefined, (e: TrellisError) => e);
+  const err = await store.registerPoolAgent({ ...agentSpec('a1', []), pid: 999 }, null, live()).then(
+    () => undefined,
+    (e: TrellisError) => e,
+  );
   t.equal(err?.code, 'AGENT_BUSY', 'a second live agent of the same name is refused');
   t.match(err?.message, /agent a1 is already running as pid 4242 on host a1-host/);
 
@@ -81,7 +82,10 @@ t.test('registering: a live name is refused, a dead one taken over; heartbeats; 
   t.same(await store.poolHeartbeat({ name: 'a1', session: a1.session, time: clock.now, load: 1 }), { drain: true }, 'told to drain');
   hosts = await store.listHosts(live());
   t.equal(hosts[0]?.status, 'draining');
-  const none = await store.drainPoolAgent('nosuch').then(() => undefined, (e: TrellisError) => e);
+  const none = await store.drainPoolAgent('nosuch').then(
+    () => undefined,
+    (e: TrellisError) => e,
+  );
   t.equal(none?.code, 'NO_AGENT');
   t.match(none?.hint, /known: a1/);
 
@@ -94,9 +98,10 @@ t.test('registering: a live name is refused, a dead one taken over; heartbeats; 
   t.equal((await store.listHosts(live())).find((h) => h.name === 'b')?.status, 'offline', 'no heartbeat for the deadtime: offline');
   const b2 = await store.registerPoolAgent({ ...agentSpec('b', []), pid: 777 }, null, live());
   t.not(b2.session, b.session, 'a new session');
-  const gone = await store
-    .poolHeartbeat({ name: 'b', session: b.session, time: clock.now, load: null })
-    .then(() => undefined, (e: TrellisError) => e);
+  const gone = await store.poolHeartbeat({ name: 'b', session: b.session, time: clock.now, load: null }).then(
+    () => undefined,
+    (e: TrellisError) => e,
+  );
   t.equal(gone?.code, 'AGENT_GONE', "the old session's heartbeat is refused");
 });
 
