@@ -1,0 +1,114 @@
+/**
+ * `trellis agent`, `trellis hosts` and `--launcher agents` on this host: a run through one agent,
+ * SIGTERM draining an agent that runs a job (the job finishes, nothing new is taken), the bad
+ * inputs (one line each, the right exit code), and an agent started by a user who cannot read the
+ * area token, refused in one line.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { assertUserError, dump, parseJson } from '../helpers/e2e.js';
+import { makeArea } from '../helpers/area.js';
+import { startCli, type CliProcess } from '../helpers/cli.js';
+import { readLines, run, trellis, waitUntil } from '../helpers/run-e2e.js';
+import { makeUsers, readableInstall, runAs } from '../helpers/users.js';
+
+const CONFIG = '[fields]\nOS\nARCH\n\n[setup]\nmax_concurrent_jobs 4\n';
+const step = (body: string) => `[ezsteps]\nwork ${body}\n`;
+
+function startAgent(t: Parameters<typeof startCli>[0], area: string, ...args: string[]): CliProcess {
+  return startCli(t, ['agent', '--area', area, ...args]);
+}
+
+t.test('a run through one agent; SIGTERM drains it', async (t) => {
+  const area = makeArea(t, {
+    config: CONFIG,
+    tests: {
+      quick: `[items]\nN 1 2 3\n${step('echo "$TRELLIS_AGENT $N" >> "$MT_RUN_AREA_HOME/log"')}`,
+      slow: step('touch "$MT_RUN_AREA_HOME/slow-started"; while [ ! -e "$MT_RUN_AREA_HOME/go" ]; do sleep 0.1; done'),
+      after: `[requirements]\nwaiton slow\n${step('true')}`,
+    },
+  });
+  const agent = startAgent(t, area, '--name', 'solo', '--slots', '2', '--tags', 'linux');
+  await agent.waitFor((out) => /agent solo on .*: 2 slot\(s\), tags linux/.test(out));
+
+  const res = await run(t, area, 'r1', ['--launcher', 'agents', '-p', 'quick']);
+  t.equal(res.code, 0, 'the run passes', { output: dump(res) });
+  t.same(readLines(path.join(area, 'log')).sort(), ['solo 1', 'solo 2', 'solo 3'], 'each item ran once, by the agent');
+
+  const hosts = parseJson<Array<{ name: string; status: string; slots: number; used: number }>>(
+    await trellis(t, area, ['hosts', '--json']),
+  );
+  t.match(hosts, [{ name: 'solo', status: 'idle', slots: 2, used: 0 }]);
+  const table = await trellis(t, area, ['hosts']);
+  t.match(table.stdout, /^NAME\s+HOST\s+STATUS\s+SLOTS\s+TAGS\s+HEARTBEAT\s+LOAD\s+VERSION\s+RUNNING$/m);
+  t.match(table.stdout, /^solo\s+\S+\s+idle\s+0\/2\s+linux\s+\d+s ago/m);
+
+  // SIGTERM while it runs `slow`: slow finishes, `after` (queued later) is not taken.
+  const runProc = startCli(t, ['run', '--area', area, '-t', 'linux/x86_64', '-r', 'r2', '--launcher', 'agents', '-p', 'slow,after']);
+  await waitUntil(() => fs.existsSync(path.join(area, 'slow-started')), 'slow started', 60_000, runProc);
+  agent.child.kill('SIGTERM');
+  await agent.waitFor((out) => /asked to stop \(a signal\): finishing the jobs it runs \(1 running\)/.test(out));
+  const draining = parseJson<Array<{ status: string }>>(await trellis(t, area, ['hosts', '--json']));
+  t.equal(draining[0]?.status, 'draining', 'hosts shows it draining');
+  fs.writeFileSync(path.join(area, 'go'), '');
+  const left = await agent.done;
+  t.equal(left.code, 0, 'the agent leaves with 0 once its job ended', { output: dump(left) });
+  t.match(left.stdout, /agent solo left the pool/);
+  const r2 = await runProc.done;
+  t.equal(r2.code, 1, 'the run does not pass: `after` had no agent', { output: dump(r2) });
+  t.match(r2.stdout, /PASS\s+slow/);
+  t.match(
+    r2.stdout,
+    /DEAD\s+after .*no live agent can take it \(it needs no requirement; no agent is running \(start one with `trellis agent`\)\)/,
+  );
+});
+
+t.test('bad inputs: one line each', async (t) => {
+  const area = makeArea(t, {
+    config: CONFIG,
+    tests: {
+      ok: step('true'),
+    },
+  });
+  const cases: Array<[string[], number, RegExp[]]> = [
+    [['agent', '--slots', '0'], 2, [/--slots 0: expected a whole number of 1 or more/]],
+    [['agent', '--tags', 'a b'], 2, [/--tags 'a b' is not letters, digits/]],
+    [['agent', '--name', 'a:b'], 2, [/--name 'a:b' is not letters/]],
+    [['agent', '--direct'], 2, [/an agent works through the run area's server, which --direct bypasses/]],
+    [['agent', 'stop'], 2, [/agent stop: which agent\?/]],
+    [['agent', 'stop', 'nosuch'], 4, [/no agent named nosuch in this run area/, /known: none/]],
+    [['run', '-t', 'linux/x86_64', '-r', 'x', '--on', 'a b'], 2, [/--on 'a b' is not letters/]],
+    [
+      ['run', '-t', 'linux/x86_64', '-r', 'x', '--on', 'gpu', '--launcher', 'local'],
+      2,
+      [/--on places tests on agents, but the launcher is 'local'/],
+    ],
+    [['run', '-t', 'linux/x86_64', '-r', 'x', '--launcher', 'agents now'], 3, [/the agents launcher takes no words/]],
+  ];
+  for (const [args, code, patterns] of cases) {
+    const res = await trellis(t, area, args);
+    assertUserError(t, res, code, ...patterns);
+  }
+  fs.mkdirSync(path.join(area, 'tests', 'badtag'));
+  fs.writeFileSync(path.join(area, 'tests', 'badtag', 'testconfig'), `[requirements]\ntags gpu,no/slash\n${step('true')}`);
+  const badTag = await trellis(t, area, ['run', '-t', 'linux/x86_64', '-r', 'x', '--launcher', 'agents', '-p', 'badtag']);
+  assertUserError(t, badTag, 3, /badtag\/testconfig:2: \[requirements\] tags: 'no\/slash' is not letters/);
+  fs.rmSync(path.join(area, 'tests', 'badtag'), { recursive: true });
+  fs.appendFileSync(path.join(area, 'trellis.config'), '\n[agents]\nrequeue often\n');
+  const bad = await trellis(t, area, ['run', '-t', 'linux/x86_64', '-r', 'x', '--launcher', 'agents', '-p', 'ok']);
+  assertUserError(t, bad, 3, /trellis\.config:\d+: \[agents\] requeue 'often' is not a count/);
+});
+
+t.test('an agent whose user cannot read the area token is refused in one line', async (t) => {
+  const area = makeArea(t, { config: CONFIG, tests: { ok: step('true') } });
+  // The run area exists (and its token, 0600 to its owner) once a command has used it.
+  t.equal((await trellis(t, area, ['hosts'])).code, 0);
+  const runArea = path.join(area, 'runs');
+  // Others may reach the area and the run area's folder, not what is in .meta.
+  for (let d = area; d !== path.dirname(d); d = path.dirname(d)) fs.chmodSync(d, fs.statSync(d).mode | 0o005);
+  fs.chmodSync(runArea, 0o755);
+  const { users } = makeUsers(t, ['agt']);
+  const res = await runAs(users['agt']!, readableInstall(t), ['agent', '--runarea', runArea], '/');
+  assertUserError(t, res, 6, /cannot read .*\.meta\/token: EACCES/, /you need read access to the run area/);
+});
