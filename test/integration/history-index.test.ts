@@ -223,7 +223,8 @@ t.test('an area made before the index existed is indexed once, on first open', a
   // Back to version 2: no index, no backfill mark; and one run whose database file is missing.
   const main = new Database(path.join(first.dir, '.db', 'main.db'));
   main.exec(
-    `DROP TABLE outcomes; DROP TABLE resource_claims; DROP TABLE resource_counter; ALTER TABLE runs DROP COLUMN params; ALTER TABLE runs DROP COLUMN closed_at;
+    `DROP TABLE pool_agents; DROP TABLE job_queue; DROP TABLE pool_orphans; DROP TABLE pool_counter;
+     DROP TABLE outcomes; DROP TABLE resource_claims; DROP TABLE resource_counter; ALTER TABLE runs DROP COLUMN params; ALTER TABLE runs DROP COLUMN closed_at;
      DELETE FROM meta WHERE key = 'outcomes_backfill'; PRAGMA user_version = 2;`,
   );
   main.close();

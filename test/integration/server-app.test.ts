@@ -511,6 +511,39 @@ t.test('every store method round-trips', async (t) => {
   t.same(await ok('listResourceClaims', { liveness }), await f.store.listResourceClaims(liveness), 'claims as the direct store has them');
   t.match(await ok('releaseResources', { release: { runId: run.id, agentId: keeper.id } }), [{ testname: 'a' }, { testname: 'b' }]);
 
+  // The agent pool: an agent on another host takes a queued job of test a and ends it.
+  const spec = { name: 'a9', host: 'h9', user: 'ann', pid: 99, procStart: null, slots: 2, tags: ['linux'], version: '0.1.0' };
+  const agent9 = await ok<{ session: string }>('registerPoolAgent', { spec, load: 0.5, liveness });
+  t.same(await ok('poolHeartbeat', { beat: { name: 'a9', session: agent9.session, time: f.clock.now, load: 0.4 } }), { drain: false });
+  const request = {
+    runId: run.id,
+    testId: a.id,
+    launchId: 'L-a9',
+    specFile: '/runs/a/.trellis-job.json',
+    target: run.target,
+    runname: run.runname,
+    label: 'a',
+    tags: ['linux'],
+    hosts: [],
+    requeues: 1,
+    runnerAgentId: keeper.id,
+  };
+  t.match(await ok('enqueueJob', { request, liveness }), { state: 'queued', label: 'a' });
+  const taken = await ok<Array<{ id: number }>>('claimQueuedJobs', { name: 'a9', session: agent9.session, max: 2, have: [], liveness });
+  t.equal(taken.length, 1, 'the agent takes the job');
+  t.match(await ok('listHosts', { liveness }), [{ name: 'a9', status: 'busy', jobs: [{ label: 'a' }] }]);
+  await ok('endQueuedJob', { id: taken[0]!.id, name: 'a9', session: agent9.session, note: 'COMPLETED/PASS' });
+  t.match(await ok('listQueue', { runId: run.id, liveness }), [{ state: 'ended', note: 'COMPLETED/PASS' }]);
+  t.match(await ok('cancelQueuedJob', { launchId: 'L-a9' }), { state: 'ended' });
+  t.same(await ok('takePoolOrphans', { name: 'a9', host: 'h9' }), []);
+  t.match(await ok('drainPoolAgent', { name: 'a9' }), { state: 'draining' });
+  await ok('leavePool', { name: 'a9', session: agent9.session });
+  t.match(await f.call('drainPoolAgent', { name: 'nosuch' }), { status: 404, body: { error: { code: 'NO_AGENT' } } });
+  t.match(await f.call('registerPoolAgent', { spec: { ...spec, name: 'bad name' }, load: null, liveness }), {
+    status: 400,
+    body: { error: { code: 'BAD_VALUE' } },
+  });
+
   const locked = await ok<RunRecord>('setRunState', { runId: run.id, state: 'locked', options: { who: 'ann@h1' } });
   t.match(locked, { state: 'locked', lockedBy: 'ann@h1' });
   t.match(await f.call('setRunParams', { runId: run.id, params: {} }), { status: 409, body: { error: { code: 'RUN_LOCKED' } } });

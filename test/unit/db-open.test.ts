@@ -35,7 +35,19 @@ t.test('main.db: created from nothing, in a 0750 folder, and reopened unchanged'
   first.close();
   t.match(id, /^[0-9a-f]{32}$/);
   t.equal(fs.statSync(path.dirname(file)).mode & 0o777, 0o750);
-  t.same(tableNames(file), ['change_counter', 'meta', 'outcomes', 'removed_runs', 'resource_claims', 'resource_counter', 'runs']);
+  t.same(tableNames(file), [
+    'change_counter',
+    'job_queue',
+    'meta',
+    'outcomes',
+    'pool_agents',
+    'pool_counter',
+    'pool_orphans',
+    'removed_runs',
+    'resource_claims',
+    'resource_counter',
+    'runs',
+  ]);
   t.equal(userVersion(file), getLatestVersion(MAIN_MIGRATIONS));
 
   const again = MainDb.open(file);
