@@ -12,6 +12,7 @@ import { makeArea } from '../helpers/area.js';
 import { startCli, type CliProcess } from '../helpers/cli.js';
 import { readLines, run, trellis, waitUntil } from '../helpers/run-e2e.js';
 import { makeUsers, readableInstall, runAs } from '../helpers/users.js';
+import { isPidAlive, serverPids } from '../helpers/servers.js';
 
 const CONFIG = '[fields]\nOS\nARCH\n\n[setup]\nmax_concurrent_jobs 4\n';
 const step = (body: string) => `[ezsteps]\nwork ${body}\n`;
@@ -43,6 +44,16 @@ t.test('a run through one agent; SIGTERM drains it', async (t) => {
   const table = await trellis(t, area, ['hosts']);
   t.match(table.stdout, /^NAME\s+HOST\s+STATUS\s+SLOTS\s+TAGS\s+HEARTBEAT\s+LOAD\s+VERSION\s+RUNNING$/m);
   t.match(table.stdout, /^solo\s+\S+\s+idle\s+0\/2\s+linux\s+\d+s ago/m);
+
+  // Its server killed -9: the agent goes on through the next one (here started by the next run).
+  const [server] = serverPids(area);
+  t.ok(server !== undefined, 'a server serves the area');
+  process.kill(server!, 'SIGKILL');
+  await waitUntil(() => !isPidAlive(server!), 'the server gone');
+  const again = await run(t, area, 'r1b', ['--launcher', 'agents', '-p', 'quick']);
+  t.equal(again.code, 0, 'a run after the server died passes through the same agent', { output: dump(again) });
+  t.equal(readLines(path.join(area, 'log')).length, 6, 'its items ran on the agent');
+  t.equal(agent.child.exitCode, null, 'the agent still runs');
 
   // SIGTERM while it runs `slow`: slow finishes, `after` (queued later) is not taken.
   const runProc = startCli(t, ['run', '--area', area, '-t', 'linux/x86_64', '-r', 'r2', '--launcher', 'agents', '-p', 'slow,after']);
