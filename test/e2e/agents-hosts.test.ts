@@ -25,7 +25,7 @@ import { writeArea } from '../helpers/area.js';
 import { hostsSh, trellisOn, upHosts, type OnHost } from '../helpers/sim-hosts.js';
 
 type Host = 'h1' | 'h2' | 'h3';
-const DEADTIME = 8;
+const DEADTIME = 15;
 const CONFIG = `[fields]\nOS\nARCH\n\n[setup]\nmax_concurrent_jobs 8\ndeadtime ${DEADTIME}\n\n[server]\nidle_timeout 5m\n`;
 
 /** A test whose items log their start and end and wait for `release-<name>` (when `hold`). */
