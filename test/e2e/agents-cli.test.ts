@@ -75,6 +75,29 @@ t.test('a run through one agent; SIGTERM drains it', async (t) => {
   );
 });
 
+t.test('a run stopped with Ctrl-C stops its job on the agent', async (t) => {
+  const area = makeArea(t, {
+    config: CONFIG,
+    tests: { long: step('touch "$MT_RUN_AREA_HOME/started"; sleep 300') },
+  });
+  const agent = startAgent(t, area, '--name', 'solo', '--slots', '1');
+  await agent.waitFor((out) => /agent solo on /.test(out));
+  const runProc = startCli(t, ['run', '--area', area, '-t', 'linux/x86_64', '-r', 'k', '--launcher', 'agents']);
+  await waitUntil(() => fs.existsSync(path.join(area, 'started')), 'the step started', 60_000, runProc);
+  runProc.child.kill('SIGINT');
+  const res = await runProc.done;
+  t.not(res.code, 0, 'the run ends, not passing', { output: dump(res) });
+  const rows = parseJson<Array<{ testname: string; state: string; agent?: string }>>(
+    await trellis(t, area, ['list', 'tests', '-t', 'linux/x86_64', '-r', 'k', '--json']),
+  );
+  t.match(rows, [{ testname: 'long', state: 'KILLED', agent: 'solo' }], 'the job was killed on the agent');
+  // The agent tells the queue its job ended just after recording the end: wait for that word.
+  const idle = async () => parseJson<Array<{ status: string }>>(await trellis(t, area, ['hosts', '--json']))[0]?.status === 'idle';
+  for (let i = 0; !(await idle()); i++) if (i > 600) throw new Error('the agent never became idle');
+  t.pass('the agent is idle again');
+  t.equal(agent.child.exitCode, null, 'and still runs');
+});
+
 t.test('bad inputs: one line each', async (t) => {
   const area = makeArea(t, {
     config: CONFIG,
