@@ -225,9 +225,13 @@ class PoolAgent {
   #drain(why: string): void {
     if (this.#draining) return;
     this.#draining = true;
-    this.#o.say(`agent ${this.#o.spec.name}: ${why} (${this.#running.size} running)`);
-    void this.#o.store.drainPoolAgent(this.#o.spec.name).catch(() => undefined);
     this.#poke();
+    // Said once the pool knows, so `trellis hosts` shows what this line says.
+    const running = this.#running.size;
+    void this.#o.store
+      .drainPoolAgent(this.#o.spec.name)
+      .catch(() => undefined)
+      .then(() => this.#o.say(`agent ${this.#o.spec.name}: ${why} (${running} running)`));
   }
 
   #poke(): void {
