@@ -20,7 +20,7 @@ import type {
 } from '../model/records.js';
 import type { RunState } from '../model/states.js';
 import type { ExternalResult, HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
-import type { HostView, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob } from '../model/pool.js';
+import type { HostView, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob, TakenJob } from '../model/pool.js';
 import type { ResourceAnswer, ResourceClaim, ResourceRelease, ResourceRequest } from '../model/resources.js';
 import { MAX_BATCH, SIGNED_METHODS, type FeedRequest, type StoreMethod } from '../model/protocol.js';
 import type { AgentSpec, JobClaim, LivenessOptions, OrphanStep, RunSpec, Store } from '../store/store.js';
@@ -301,11 +301,18 @@ export class RemoteStore implements Store {
     return this.#result('drainPoolAgent', withOptions({ name }, options));
   }
   /** Safe to send again: the jobs a lost answer gave come back with the next call (`have`). */
-  async claimQueuedJobs(name: string, session: string, max: number, have: number[], liveness: LivenessOptions): Promise<QueuedJob[]> {
-    return this.#result('claimQueuedJobs', { name, session, max, have, liveness });
+  async claimQueuedJobs(
+    name: string,
+    session: string,
+    max: number,
+    have: number[],
+    liveness: LivenessOptions,
+    exec?: AgentSpec,
+  ): Promise<TakenJob[]> {
+    return this.#result('claimQueuedJobs', { name, session, max, have, liveness, ...(exec ? { exec } : {}) });
   }
-  async endQueuedJob(id: number, name: string, session: string, note: string): Promise<void> {
-    return this.#result('endQueuedJob', { id, name, session, note });
+  async endQueuedJob(id: number, name: string, session: string, note: string, execAgentId?: number): Promise<void> {
+    return this.#result('endQueuedJob', { id, name, session, note, ...(execAgentId !== undefined ? { execAgentId } : {}) });
   }
   /** Safe to send again: a launch is queued once. */
   async enqueueJob(request: JobRequest, liveness: LivenessOptions): Promise<QueuedJob> {

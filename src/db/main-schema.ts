@@ -189,8 +189,9 @@ export const MAIN_MIGRATIONS: readonly Migration[] = [
     version: 7,
     // The agent pool (docs/agents.md): the `trellis agent` processes that registered, and the jobs
     // runners queued for them (`--launcher agents`). A job is taken in one UPDATE, so two agents
-    // never both take it. Its own change number (triggers) wakes idle agents and the hosts views on
-    // a job queued, taken or ended, and on an agent joining, draining or leaving; heartbeats do not.
+    // never both take it. Its own change number (triggers) wakes idle agents on what they wait
+    // for — a job queued (or queued again), an agent joining, draining or leaving — and on nothing
+    // else: a job taken or ended, or a heartbeat, would wake every idle agent of the pool for nothing.
     up: `
       CREATE TABLE pool_agents (
         name       TEXT PRIMARY KEY,
@@ -252,10 +253,9 @@ export const MAIN_MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER job_queue_insert AFTER INSERT ON job_queue BEGIN
         UPDATE pool_counter SET seq = seq + 1 WHERE id = 1;
       END;
-      CREATE TRIGGER job_queue_update AFTER UPDATE OF state ON job_queue WHEN old.state <> new.state BEGIN
-        UPDATE pool_counter SET seq = seq + 1 WHERE id = 1;
-      END;
-      CREATE TRIGGER job_queue_delete AFTER DELETE ON job_queue BEGIN
+      CREATE TRIGGER job_queue_requeue AFTER UPDATE OF state ON job_queue
+        WHEN old.state <> new.state AND new.state = 'queued'
+      BEGIN
         UPDATE pool_counter SET seq = seq + 1 WHERE id = 1;
       END;
       CREATE TRIGGER pool_agents_insert AFTER INSERT ON pool_agents BEGIN

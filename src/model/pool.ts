@@ -4,6 +4,7 @@
  * the records that cross the store interface, the rules for agent names and tags, and which agent
  * may take which job.
  */
+import type { AgentRecord, TestRecord } from './records.js';
 
 /** Longest agent name or tag. */
 export const MAX_AGENT_NAME = 64;
@@ -98,6 +99,11 @@ export interface QueuedJob extends Omit<JobRequest, 'requeues'> {
   ended: number | null;
   /** why it ended, failed or went back to the queue */
   note: string;
+}
+
+/** A job an agent took, with its test already claimed for the agent's exec (when it asked so). */
+export interface TakenJob extends QueuedJob {
+  claim?: { agent: AgentRecord; test: TestRecord };
 }
 
 /** What the agent reports with each heartbeat; the answer says whether it should drain. */

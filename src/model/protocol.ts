@@ -603,10 +603,14 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
       max: { type: 'integer', minimum: 0, maximum: MAX_SLOTS },
       have: { type: 'array', items: { type: 'integer', minimum: 1 }, maxItems: MAX_SLOTS },
       liveness,
+      exec: agentSpec,
     },
     ['name', 'session', 'max', 'have', 'liveness'],
   ),
-  endQueuedJob: spec({ id: { type: 'integer', minimum: 1 }, name: agentName, session, note: text() }, ['id', 'name', 'session', 'note']),
+  endQueuedJob: spec(
+    { id: { type: 'integer', minimum: 1 }, name: agentName, session, note: text(), execAgentId: { type: 'integer', minimum: 1 } },
+    ['id', 'name', 'session', 'note'],
+  ),
   enqueueJob: spec(
     {
       request: obj(

@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs';
 import { isSuccess } from '../model/states.js';
-import type { Store } from '../store/store.js';
+import type { JobClaim, Store } from '../store/store.js';
 import { isTrellisError } from '../util/errors.js';
 import { killStepGroup } from '../util/process-info.js';
 import { readJobSpec, reviveJobDefinition, type JobSpec } from './job-spec.js';
@@ -139,6 +139,8 @@ export class JobSet {
   #timer: NodeJS.Timeout | undefined;
   #lastBeat = 0;
   #busy = false;
+  /** runs whose orphans on this host were taken */
+  readonly #orphansTaken = new Set<string>();
   readonly #onSignal: () => void;
   readonly #onHard: () => void;
 
@@ -156,26 +158,41 @@ export class JobSet {
     ctx.hardSignal.addEventListener('abort', this.#onHard);
   }
 
-  /** Claims and runs one job; resolves with how it ended, once its end is recorded. */
-  async run(spec: JobSpec, onClaimed: () => void = () => undefined): Promise<JobOutcome> {
+  /**
+   * Claims and runs one job; resolves with how it ended, once its end is recorded. An agent that
+   * took the job with its claim (`how.claimed`) runs it as claimed, and ends its exec agent itself
+   * with the queue's word (`how.keepAgent`): one request fewer each.
+   */
+  async run(
+    spec: JobSpec,
+    onClaimed: () => void = () => undefined,
+    how: { claimed?: JobClaim; keepAgent?: boolean } = {},
+  ): Promise<JobOutcome> {
     const ctx = this.#ctx;
     const store = await this.#storeFor(spec);
-    const { agent } = await store.claimJob(
-      spec.runId,
-      spec.testId,
-      spec.launchId,
-      {
-        kind: 'exec',
-        host: ctx.host,
-        pid: ctx.pid,
-        procStart: ctx.procStart,
-        ...(ctx.poolAgent !== undefined ? { poolAgent: ctx.poolAgent } : {}),
-      },
-      { now: ctx.now(), deadtime: spec.deadtime },
-    );
+    const { agent } =
+      how.claimed ??
+      (await store.claimJob(
+        spec.runId,
+        spec.testId,
+        spec.launchId,
+        {
+          kind: 'exec',
+          host: ctx.host,
+          pid: ctx.pid,
+          procStart: ctx.procStart,
+          ...(ctx.poolAgent !== undefined ? { poolAgent: ctx.poolAgent } : {}),
+        },
+        { now: ctx.now(), deadtime: spec.deadtime },
+      ));
     onClaimed();
     // Steps a dead runner or exec of this run left running on this host.
-    for (const orphan of await store.takeOrphans(spec.runId, ctx.host).catch(() => [])) killStepGroup(orphan.pid, orphan.procStart);
+    // Once per run for a process that runs many jobs (exec --serve, an agent): they are the same.
+    const runKey = `${spec.runArea}\u0000${spec.runId}`;
+    if (!this.#orphansTaken.has(runKey)) {
+      this.#orphansTaken.add(runKey);
+      for (const orphan of await store.takeOrphans(spec.runId, ctx.host).catch(() => [])) killStepGroup(orphan.pid, orphan.procStart);
+    }
     let failure: unknown;
     let job: JobRun | undefined;
     const recorder = new Recorder({
@@ -232,7 +249,7 @@ export class JobSet {
       return outcome;
     } finally {
       this.#live.delete(key);
-      await store.endAgent(spec.runId, agent.id, ctx.now()).catch(() => undefined);
+      if (!how.keepAgent) await store.endAgent(spec.runId, agent.id, ctx.now()).catch(() => undefined);
     }
   }
 

@@ -12,11 +12,12 @@
  * for another agent: it stops them here first, so that no job runs twice, and registers anew once
  * a server answers.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FeedCursor } from '../model/records.js';
-import type { PoolAgentRecord, PoolAgentSpec, QueuedJob } from '../model/pool.js';
+import type { PoolAgentRecord, PoolAgentSpec, QueuedJob, TakenJob } from '../model/pool.js';
 import type { Store } from '../store/store.js';
 import { isTrellisError, TrellisError } from '../util/errors.js';
 import { killStepGroup } from '../util/process-info.js';
@@ -92,7 +93,8 @@ class PoolAgent {
           for (const job of taken) this.#start(job);
           if (taken.length > 0) continue;
         }
-        cursor = await this.#waitForWork(cursor);
+        const canTake = !this.#draining && !this.#fenced && this.#running.size < o.spec.slots;
+        cursor = await this.#waitForWork(cursor, canTake);
       }
     } finally {
       this.#jobs.close();
@@ -152,13 +154,19 @@ class PoolAgent {
     for (const { spec } of this.#running.values()) if (spec) this.#jobs.stop(spec, `agent ${this.#o.spec.name}: ${why}`);
   }
 
-  async #claim(): Promise<QueuedJob[]> {
+  /** Takes what it may run, each job's test claimed for this process's exec in the same call. */
+  async #claim(): Promise<TakenJob[]> {
     const o = this.#o;
+    const exec = { kind: 'exec' as const, host: o.exec.host, pid: o.exec.pid, procStart: o.exec.procStart, poolAgent: o.spec.name };
     try {
-      const jobs = await o.store.claimQueuedJobs(o.spec.name, this.#session, o.spec.slots - this.#running.size, [...this.#running.keys()], {
-        now: o.now(),
-        deadtime: o.deadtime,
-      });
+      const jobs = await o.store.claimQueuedJobs(
+        o.spec.name,
+        this.#session,
+        o.spec.slots - this.#running.size,
+        [...this.#running.keys()],
+        { now: o.now(), deadtime: o.deadtime },
+        exec,
+      );
       this.#lastContact = o.now();
       return jobs.filter((j) => !this.#running.has(j.id));
     } catch (err) {
@@ -167,27 +175,49 @@ class PoolAgent {
     }
   }
 
-  #start(job: QueuedJob): void {
+  #start(job: TakenJob): void {
     const o = this.#o;
     const entry: { job: QueuedJob; spec?: JobSpec } = { job };
     this.#running.set(job.id, entry);
     const session = this.#session;
+    const claimed = job.claim;
     void (async () => {
       let note: string;
       try {
-        const spec = await this.#readSpec(job);
+        let spec: JobSpec;
+        try {
+          spec = await this.#readSpec(job);
+        } catch (err) {
+          // Its test was claimed for this exec: end it with the reason, as exec would.
+          if (claimed) await this.#refuse(job, claimed.agent.id, (err as Error).message);
+          throw err;
+        }
         entry.spec = spec;
-        const outcome = await this.#jobs.run(spec);
+        const outcome = await this.#jobs.run(spec, undefined, claimed ? { claimed, keepAgent: true } : {});
         note = `${outcome.state}/${outcome.status}`;
       } catch (err) {
         note = `refused: ${(err as Error).message}`;
         if (!isTrellisError(err) || !['JOB_GONE', 'JOB_BUSY'].includes(err.code)) o.say(`agent ${o.spec.name}: ${job.label}: ${note}`);
       }
       // Still listed as its own until the queue knows it ended, or the next claim would hand it back.
-      await o.store.endQueuedJob(job.id, o.spec.name, session, note.slice(0, 4000)).catch(() => undefined);
+      await o.store.endQueuedJob(job.id, o.spec.name, session, note.slice(0, 4000), claimed?.agent.id).catch(() => undefined);
       this.#running.delete(job.id);
       this.#poke();
     })();
+  }
+
+  /** Ends a claimed test this agent will not run: INCOMPLETE/DEAD with the reason. */
+  async #refuse(job: QueuedJob, execAgentId: number, reason: string): Promise<void> {
+    const now = this.#o.now();
+    const set = {
+      state: 'INCOMPLETE' as const,
+      status: 'DEAD',
+      comment: `agent ${this.#o.spec.name} refused it: ${reason}`.slice(0, 4000),
+      end: now,
+    };
+    await this.#o.store
+      .write(job.runId, [{ kind: 'test', opId: randomUUID(), testId: job.testId, set, time: now }], { asAgent: execAgentId })
+      .catch(() => undefined);
   }
 
   /** The job's spec, when it and its work folder lie in this run area (BAD_JOB otherwise). */
@@ -238,12 +268,26 @@ class PoolAgent {
     this.#wake?.();
   }
 
-  /** Waits until a job ends, the pool changes, a signal comes, or a heartbeat is due. */
-  async #waitForWork(cursor: FeedCursor | undefined): Promise<FeedCursor | undefined> {
+  /**
+   * Waits until a job ends, a signal comes, or a heartbeat is due; and, when it could take a job
+   * (`follow`), until the pool changes. A full agent does not follow the feed: every job queued
+   * would wake it for nothing.
+   */
+  async #waitForWork(cursor: FeedCursor | undefined, follow: boolean): Promise<FeedCursor | undefined> {
     const o = this.#o;
     const waitMs = Math.max(100, Math.round(beatSeconds(o.deadtime) * 1000));
     const stop = new AbortController();
     const poked = new Promise<void>((resolve) => (this.#wake = resolve));
+    if (!follow) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([poked, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+        return cursor;
+      } finally {
+        clearTimeout(timer);
+        this.#wake = undefined;
+      }
+    }
     const start = cursor ?? { runsSeq: Number.MAX_SAFE_INTEGER, runs: {}, poolSeq: 0 };
     try {
       const answer = await Promise.race([

@@ -51,7 +51,7 @@ import {
   type ResourceRequest,
 } from '../model/resources.js';
 import { claimResources, freeDeadClaims } from './resource-claims.js';
-import type { HostView, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob } from '../model/pool.js';
+import type { HostView, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob, TakenJob } from '../model/pool.js';
 import {
   beat,
   drainAgent,
@@ -455,16 +455,42 @@ export class DirectStore implements Store {
     return this.#guard(() => this.#main.transaction(() => drainAgent(this.#main, name, this.#now())));
   }
 
-  async claimQueuedJobs(name: string, session: string, max: number, have: number[], liveness: LivenessOptions): Promise<QueuedJob[]> {
-    return this.#guard(() => {
+  async claimQueuedJobs(
+    name: string,
+    session: string,
+    max: number,
+    have: number[],
+    liveness: LivenessOptions,
+    exec?: AgentSpec,
+  ): Promise<TakenJob[]> {
+    const taken = await this.#guard(() => {
       const ctx = this.#liveness(liveness);
       this.#sweepPool(ctx);
       return this.#main.transaction(() => takeJobs(this.#main, name, session, max, have, ctx.now));
     });
+    if (exec === undefined) return taken;
+    const out: TakenJob[] = [];
+    for (const job of taken) {
+      try {
+        out.push({ ...job, claim: await this.claimJob(job.runId, job.testId, job.launchId, exec, liveness) });
+      } catch (err) {
+        const note = `not run: ${(err as Error).message}`;
+        await this.#guard(() => this.#main.transaction(() => endJob(this.#main, job.id, name, session, note, this.#now())));
+      }
+    }
+    return out;
   }
 
-  async endQueuedJob(id: number, name: string, session: string, note: string): Promise<void> {
-    return this.#guard(() => this.#main.transaction(() => endJob(this.#main, id, name, session, note, this.#now())));
+  async endQueuedJob(id: number, name: string, session: string, note: string, execAgentId?: number): Promise<void> {
+    return this.#guard(() => {
+      const job = this.#main.transaction(() => {
+        endJob(this.#main, id, name, session, note, this.#now());
+        return this.#main.pool.get(id);
+      });
+      if (execAgentId === undefined || job === undefined) return;
+      const rdb = this.#openIfExists(job.runId);
+      rdb?.transaction(() => rdb.log.endAgent(execAgentId, this.#now()));
+    });
   }
 
   async enqueueJob(request: JobRequest, liveness: LivenessOptions): Promise<QueuedJob> {

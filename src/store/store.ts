@@ -19,7 +19,7 @@ import type {
   WriteOptions,
 } from '../model/records.js';
 import type { RunState } from '../model/states.js';
-import type { HostView, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob } from '../model/pool.js';
+import type { HostView, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob, TakenJob } from '../model/pool.js';
 import type { ResourceAnswer, ResourceClaim, ResourceRelease, ResourceRequest } from '../model/resources.js';
 import type { ExternalResult, HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 
@@ -173,11 +173,23 @@ export interface Store {
   /**
    * Takes up to `max` queued jobs the agent may run, each once, after handing back the jobs of
    * agents that are gone and failing the jobs no live agent can take. Jobs this session took that
-   * are not in `have` (an answer lost with a server) come first and count against `max`.
+   * are not in `have` (an answer lost with a server) come first and count against `max`. With
+   * `exec`, each job's test is claimed for that exec as `claimJob` would (a job whose test is no
+   * longer waiting for it is ended in the queue and not given).
    */
-  claimQueuedJobs(name: string, session: string, max: number, have: number[], liveness: LivenessOptions): Promise<QueuedJob[]>;
-  /** The agent's word that its job ended (or was refused), with a note. */
-  endQueuedJob(id: number, name: string, session: string, note: string): Promise<void>;
+  claimQueuedJobs(
+    name: string,
+    session: string,
+    max: number,
+    have: number[],
+    liveness: LivenessOptions,
+    exec?: AgentSpec,
+  ): Promise<TakenJob[]>;
+  /**
+   * The agent's word that its job ended (or was refused), with a note; `execAgentId`: the exec
+   * agent the job was claimed under, ended with it.
+   */
+  endQueuedJob(id: number, name: string, session: string, note: string, execAgentId?: number): Promise<void>;
   /** Queues a launched job for the agents; failed at once when no live agent can take it. */
   enqueueJob(request: JobRequest, liveness: LivenessOptions): Promise<QueuedJob>;
   /** Takes a job out of the queue when no agent has taken it yet; returns it as it now stands. */
