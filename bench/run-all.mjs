@@ -23,6 +23,7 @@ const BENCHES = [
   'web.mjs',
   'slurm.mjs',
   'ssh.mjs',
+  'agents.mjs',
 ];
 const dir = path.dirname(fileURLToPath(import.meta.url));
 

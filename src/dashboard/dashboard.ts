@@ -6,6 +6,8 @@
 import type { RunRecord, TestDetail } from '../model/records.js';
 import { parseTestPattern, type TestPattern } from '../model/pattern.js';
 import { buildDetailFrame } from './detail-view.js';
+import { buildHostsFrame } from './hosts-view.js';
+import type { HostView } from '../model/pool.js';
 import { buildMatrixFrame, computeLayout, type Layout, type Line } from './frame.js';
 import { buildHelpFrame } from './help-view.js';
 import type { TestActions } from '../view/actions.js';
@@ -44,6 +46,10 @@ export interface DashboardOptions {
   clockMs?: () => number;
   /** how often the open detail view reads the test and its log again (ms) */
   detailRefreshMs?: number;
+  /** the agents of the pool, for the hosts view (`trellis hosts`) */
+  listHosts?: () => Promise<HostView[]>;
+  /** how often the open hosts view reads the pool again (ms) */
+  hostsRefreshMs?: number;
 }
 
 /** How often runs shown `running` are checked for a dead runner (ms). */
@@ -74,6 +80,9 @@ class Dashboard {
   #detail: TestDetail | undefined | null;
   #tail: LogTail | undefined;
   #detailTimer: NodeJS.Timeout | undefined;
+  #hosts: HostView[] | undefined;
+  #hostsTimer: NodeJS.Timeout | undefined;
+  #hostsToken = 0;
   #reapTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   /** bumped when the detail view closes, so a refresh still under way is dropped */
@@ -112,6 +121,7 @@ class Dashboard {
     clearTimeout(this.#reapTimer);
     this.#source.stop();
     this.#stopDetail();
+    this.#stopHosts();
   }
 
   /** Shows (or clears) the banner over the run line: a lost server, a reconnect. */
@@ -129,6 +139,8 @@ class Dashboard {
     this.#ui = ui;
     if (ui.mode === 'detail' && before.mode !== 'detail') this.#startDetail();
     if (ui.mode !== 'detail' && before.mode === 'detail') this.#stopDetail();
+    if (ui.mode === 'hosts' && before.mode !== 'hosts') this.#startHosts();
+    if (ui.mode !== 'hosts' && before.mode === 'hosts') this.#stopHosts();
     if (effect) this.#apply(effect);
     this.#render();
     if (started !== undefined) this.#o.trace?.(`key ${key}`, this.#o.clockMs!() - started);
@@ -223,6 +235,8 @@ class Dashboard {
     this.#followVisible(grid, layout);
     let lines: Line[];
     if (this.#ui.mode === 'help') lines = buildHelpFrame(width, height);
+    else if (this.#ui.mode === 'hosts')
+      lines = buildHostsFrame({ ui: this.#ui, hosts: this.#hosts, now: Date.now() / 1000, width, height, banner: this.#banner });
     else if (this.#ui.mode === 'detail') {
       const ref = this.#ui.detail;
       const run = ref ? this.#data.run(ref.runId) : undefined;
@@ -293,6 +307,35 @@ class Dashboard {
       });
     };
     loop();
+  }
+
+  /** Reads the pool now and every second while the hosts view is open (heartbeat ages move). */
+  #startHosts(): void {
+    const token = ++this.#hostsToken;
+    const loop = () => {
+      const read = this.#o.listHosts ? this.#o.listHosts() : Promise.resolve([]);
+      // A failed read (server restarting) keeps what is shown; the banner says why.
+      void read
+        .then(
+          (hosts) => {
+            if (token === this.#hostsToken) this.#hosts = hosts;
+          },
+          () => undefined,
+        )
+        .finally(() => {
+          if (token !== this.#hostsToken) return;
+          this.#queueRender();
+          this.#hostsTimer = setTimeout(loop, this.#o.hostsRefreshMs ?? 1000);
+          this.#hostsTimer.unref();
+        });
+    };
+    loop();
+  }
+
+  #stopHosts(): void {
+    this.#hostsToken++;
+    if (this.#hostsTimer) clearTimeout(this.#hostsTimer);
+    this.#hostsTimer = undefined;
   }
 
   #stopDetail(): void {

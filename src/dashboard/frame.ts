@@ -25,7 +25,8 @@ const MAX_COLUMN = 17;
 const MAX_KEY_LINES = 3;
 /** Lines below the body: summary, legend, keys. */
 const BOTTOM = 3;
-const MATRIX_KEYS = 'arrows/hjkl move  Enter detail  space fold  / test  t target  r run  s status  u clear  R rerun  K kill  S set';
+const MATRIX_KEYS =
+  'arrows/hjkl move  Enter detail  space fold  / test  t target  r run  s status  u clear  R rerun  K kill  S set  n hosts';
 
 export interface Layout {
   labelWidth: number;

@@ -18,6 +18,7 @@ const KEYS: readonly [string, string][] = [
   ['A', 'approve the manual step the selected test waits at (asks first)'],
   ['X', 'reject that step: the test fails (asks first)'],
   ['S', 'set STATE,STATUS of the selected test (either may be empty)'],
+  ['n', 'the hosts view: the agents of the pool, their slots, load and what they run'],
   ['q', 'quit (in the detail view: back to the matrix);  C-c quits anywhere'],
 ];
 

@@ -10,7 +10,7 @@ import type { Filters } from '../view/run-filters.js';
 
 export type { CellRef, Filters };
 
-export type Mode = 'matrix' | 'detail' | 'help';
+export type Mode = 'matrix' | 'detail' | 'hosts' | 'help';
 export type FilterField = 'pattern' | 'target' | 'runname' | 'status';
 
 export interface Prompt {
@@ -127,6 +127,7 @@ export function handleKey(ui: UiState, key: string, grid: Grid): KeyResult {
   const next = { ...ui, message: undefined };
   if (ui.mode === 'help') return { ui: { ...next, mode: ui.helpFrom } };
   if (key === '?') return { ui: { ...next, mode: 'help', helpFrom: ui.mode } };
+  if (ui.mode === 'hosts') return handleHostsKey(next, key);
   return ui.mode === 'detail' ? handleDetailKey(next, key) : handleMatrixKey(next, key, grid);
 }
 
@@ -174,6 +175,8 @@ function handleMatrixKey(ui: UiState, key: string, grid: Grid): KeyResult {
       return { ui: { ...ui, foldedByDefault: false, toggled: new Set() } };
     case 'u':
       return { ui: { ...ui, filters: { pattern: '', target: '', runname: '', status: '' } }, effect: { kind: 'filters' } };
+    case 'n':
+      return { ui: { ...ui, mode: 'hosts' } };
     case 'enter': {
       const ref = selectedCell(ui, grid);
       return ref ? { ui: { ...ui, mode: 'detail', detail: { ...ref, scroll: 0 } } } : { ui };
@@ -192,6 +195,12 @@ function handleMatrixKey(ui: UiState, key: string, grid: Grid): KeyResult {
       return { ui };
     }
   }
+}
+
+/** The hosts view: any of these keys goes back to the matrix. */
+function handleHostsKey(ui: UiState, key: string): KeyResult {
+  if (key === 'q' || key === 'escape' || key === 'enter' || key === 'backspace' || key === 'n') return { ui: { ...ui, mode: 'matrix' } };
+  return { ui };
 }
 
 function handleDetailKey(ui: UiState, key: string): KeyResult {

@@ -1,6 +1,6 @@
 /** `trellis hosts` as text and JSON: every registered agent, its status and what it runs. Data in, text out. */
 import type { HostView } from '../model/pool.js';
-import { formatTable, formatTime, isoTime } from './table.js';
+import { formatTable, isoTime } from './table.js';
 
 /** Seconds as a short age: `4s`, `3m`, `2h`. */
 function age(seconds: number): string {
@@ -17,10 +17,23 @@ export function runningText(h: HostView, max = 3): string {
   return h.jobs.length > max ? `${shown.join(', ')} +${h.jobs.length - max} more` : shown.join(', ');
 }
 
+/** The columns of `trellis hosts` and the dashboard's hosts view. */
+export const HOST_COLUMNS = ['NAME', 'HOST', 'STATUS', 'SLOTS', 'TAGS', 'HEARTBEAT', 'LOAD', 'VERSION', 'RUNNING'] as const;
+
 /** One table row per agent. */
 export function formatHosts(hosts: readonly HostView[], now: number): string {
   if (hosts.length === 0) return 'No agents have registered in this run area: start one with `trellis agent --runarea DIR` on each host';
-  const rows = hosts.map((h) => [
+  return formatTable(HOST_COLUMNS, hostCells(hosts, now));
+}
+
+/** The table's header and rows as lines (escaped, padded), for the dashboard. */
+export function formatHostRows(hosts: readonly HostView[], now: number): { header: string; rows: string[] } {
+  const [header = '', ...rows] = formatTable(HOST_COLUMNS, hostCells(hosts, now)).split('\n');
+  return { header, rows };
+}
+
+function hostCells(hosts: readonly HostView[], now: number): string[][] {
+  return hosts.map((h) => [
     h.name,
     h.host,
     h.status,
@@ -31,7 +44,6 @@ export function formatHosts(hosts: readonly HostView[], now: number): string {
     h.version,
     runningText(h),
   ]);
-  return formatTable(['NAME', 'HOST', 'STATUS', 'SLOTS', 'TAGS', 'HEARTBEAT', 'LOAD', 'VERSION', 'RUNNING'], rows);
 }
 
 /** The JSON of `trellis hosts --json`. */
@@ -51,9 +63,4 @@ export function hostsJson(hosts: readonly HostView[]): unknown {
     version: h.version,
     running: h.jobs.map((j) => ({ target: j.target, runname: j.runname, test: j.label, since: isoTime(j.claimed) })),
   }));
-}
-
-/** When an agent was last heard of, for the detail lines. */
-export function heardText(h: HostView): string {
-  return formatTime(h.heartbeat);
 }

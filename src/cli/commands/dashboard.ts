@@ -33,6 +33,7 @@ export async function execute(opts: DashboardOptions, ctx: CommandContext): Prom
       screen,
       feed: feedOf(store),
       getTest: (runId, testname, itempath) => store.getTest(runId, testname, itempath),
+      listHosts: () => store.listHosts({ now: ctx.now(), deadtime: area.setup.deadtime }),
       actions: createTestActions({ store, area, ctx, direct }),
       filters: {
         target: opts.target ?? '',
