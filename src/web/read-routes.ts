@@ -20,6 +20,7 @@ import { renderDiffMain } from './pages/diff-page.js';
 import { renderMessageMain } from './pages/forms.js';
 import { DEFAULT_COUNT, MAX_COUNT, renderLiveArea, renderMatrixMain, type MatrixInput, type MatrixView } from './pages/matrix-page.js';
 import { renderRunMain } from './pages/run-page.js';
+import { renderHostsMain, renderHostsPart } from './pages/hosts-page.js';
 import { renderDetail, renderTestMain, isLive, type OtherRun } from './pages/test-page.js';
 import type { WebContext } from './web-app.js';
 
@@ -165,6 +166,14 @@ export function registerReadRoutes(app: FastifyInstance, ctx: WebContext): void 
     // A parked test changes only when someone signs it off: no reload that would lose a comment being typed.
     const refresh = isLive(detail) && !awaitsSignOff(detail!);
     return ctx.page(req, reply, { title, ...(refresh ? { refreshSeconds: 5 } : {}) }, renderTestMain(input), detail ? 200 : 404);
+  });
+
+  app.get('/hosts', async (req, reply) => {
+    const hosts = ctx.listHosts ? await ctx.listHosts().catch(() => undefined) : [];
+    const input = { hosts, now: ctx.now() };
+    if (param(req.query, 'frag') === '1')
+      return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderHostsPart(input).text);
+    return ctx.page(req, reply, { title: 'Hosts', section: 'hosts', refreshSeconds: 10 }, renderHostsMain(input));
   });
 
   app.get('/run', async (req, reply) => {

@@ -62,6 +62,7 @@ export function runFormOf(area: Area): RunFormSpec {
   };
   add('local', 'local: on the web host', 'local');
   if (config.hasSection('slurm')) add('slurm', 'slurm: sbatch per test ([slurm])', 'slurm');
+  add('agents', 'agents: the pool of `trellis agent` hosts (see Hosts)', 'agents');
   for (const [name] of config.entries('hosts')) add(`hosts:${name}`, `ssh to the [hosts] group ${name}`, `ssh @${name}`);
   for (const [name, value] of config.entries('host-types')) {
     const words = value.text.trim();

@@ -5,6 +5,7 @@
  * Every page but the login page and the assets needs a session; a session is opened only with a
  * one-time login token. The run area's token stays in this process: pages are made from records.
  */
+import type { HostView } from '../model/pool.js';
 import compress from '@fastify/compress';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
@@ -59,6 +60,8 @@ export interface WebDeps {
   audit: (line: string) => void;
   /** seconds since the epoch */
   now: () => number;
+  /** the agents of the pool (`trellis hosts`); without it the hosts page lists none */
+  listHosts?: () => Promise<HostView[]>;
 }
 
 /** What the route files share: the deps and how to answer with a page. */

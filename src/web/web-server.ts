@@ -3,6 +3,7 @@
  * address (127.0.0.1 unless told otherwise), and the first one-time login link. Stopping ends the
  * pages' event streams, the hub's polls and the listener, in that order.
  */
+import type { HostView } from '../model/pool.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
@@ -31,6 +32,8 @@ export interface WebOptions {
   user: string;
   audit: (line: string) => void;
   now: () => number;
+  /** the agents of the pool, for the hosts page */
+  listHosts?: () => Promise<HostView[]>;
   /** how many of the newest runs stay followed (the front page's) */
   frontRuns?: number;
   /** the change feed's pacing, for tests */
@@ -83,6 +86,7 @@ export async function startWeb(o: WebOptions): Promise<WebServer> {
     ...(loopback ? { allowedHosts: () => [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`] } : {}),
     audit: o.audit,
     now: o.now,
+    ...(o.listHosts ? { listHosts: o.listHosts } : {}),
   });
   try {
     await app.listen({ port: o.port, host: o.bind });

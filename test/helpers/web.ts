@@ -92,6 +92,7 @@ export async function openWebApp(t: Teardownable, areaDir: string): Promise<WebF
     sessionSecret: 'a-test-secret-that-is-long-enough-for-the-session-plugin',
     audit: (line) => audit.push(line),
     now,
+    listHosts: () => store.listHosts({ now: now(), deadtime: area.setup.deadtime }),
   });
   t.teardown(() => app.close());
   return { app, hub, logins, store, area, audit };

@@ -51,6 +51,7 @@ export async function execute(opts: WebOptions, ctx: CommandContext): Promise<nu
       user: loginName(ctx.env),
       audit,
       now: ctx.now,
+      listHosts: () => store.listHosts({ now: ctx.now(), deadtime: area.setup.deadtime }),
     });
   } catch (err) {
     await store.close();

@@ -78,6 +78,10 @@ dl.facts dd { margin: 0; word-break: break-all; }
 table.list { border-collapse: collapse; margin: 4px 0; }
 table.list th, table.list td { border: 1px solid var(--line); padding: 2px 8px; text-align: left; vertical-align: top; }
 table.list th { background: var(--head); }
+ul.plain { margin: 0; padding: 0; list-style: none; }
+.host-busy { font-weight: 700; }
+.host-draining { font-style: italic; }
+.host-offline { color: var(--muted); }
 table.list td.word { text-align: center; font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
 pre.log { background: #111; color: #eee; padding: 8px; overflow: auto; max-height: 60vh; font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; white-space: pre-wrap; word-break: break-all; }
 .actions { display: flex; flex-wrap: wrap; gap: 10px; align-items: flex-end; margin: 8px 0; }

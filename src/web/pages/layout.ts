@@ -1,7 +1,7 @@
 /** The frame of every page: head, the bar with the links and who is logged in, banner, notices. */
 import { html, raw, type Html } from '../html.js';
 
-export type Section = 'matrix' | 'start' | 'diff' | 'invite' | 'other';
+export type Section = 'matrix' | 'start' | 'diff' | 'hosts' | 'invite' | 'other';
 
 export interface Shell {
   title: string;
@@ -23,6 +23,7 @@ const LINKS: readonly [Section, string, string][] = [
   ['matrix', '/', 'Runs'],
   ['start', '/start', 'Start a run'],
   ['diff', '/diff', 'Compare runs'],
+  ['hosts', '/hosts', 'Hosts'],
   ['invite', '/invite', 'Invite'],
 ];
 
