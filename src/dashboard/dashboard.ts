@@ -11,6 +11,7 @@ import type { HostView } from '../model/pool.js';
 import { buildMatrixFrame, computeLayout, type Layout, type Line } from './frame.js';
 import { buildHelpFrame } from './help-view.js';
 import type { TestActions } from '../view/actions.js';
+import { HostsReader } from '../view/hosts-reader.js';
 import { LiveSource, type FeedAccess } from '../view/live-source.js';
 import { readLogTail, type LogTail } from '../view/log-tail.js';
 import { MatrixData } from '../view/matrix-data.js';
@@ -48,12 +49,15 @@ export interface DashboardOptions {
   detailRefreshMs?: number;
   /** the agents of the pool, for the hosts view (`trellis hosts`) */
   listHosts?: () => Promise<HostView[]>;
-  /** how often the open hosts view reads the pool again (ms) */
+  /** the longest time between reads of the pool while the hosts view is open (ms); a change in the feed reads at once */
   hostsRefreshMs?: number;
 }
 
 /** How often runs shown `running` are checked for a dead runner (ms). */
 const REAP_EVERY_MS = 15_000;
+
+/** Heartbeat ages move while nothing is written: the open hosts view reads the pool at least this often (ms). */
+const HOSTS_REFRESH_MS = 1000;
 
 /** Runs of the screen on either side of the visible ones whose cells are kept, for quick scrolling. */
 const PREFETCH_PAGES = 1;
@@ -80,9 +84,7 @@ class Dashboard {
   #detail: TestDetail | undefined | null;
   #tail: LogTail | undefined;
   #detailTimer: NodeJS.Timeout | undefined;
-  #hosts: HostView[] | undefined;
-  #hostsTimer: NodeJS.Timeout | undefined;
-  #hostsToken = 0;
+  readonly #hosts: HostsReader;
   #reapTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   /** bumped when the detail view closes, so a refresh still under way is dropped */
@@ -102,6 +104,12 @@ class Dashboard {
       data: this.#data,
       onUpdate: () => this.#queueRender(),
       onTrouble: (message) => this.setBanner(message === undefined ? undefined : `lost the server: ${message}; reconnecting...`),
+      onPoolChange: () => this.#hosts.wake(),
+    });
+    this.#hosts = new HostsReader({
+      list: opts.listHosts ?? (() => Promise.resolve([])),
+      onRead: () => this.#queueRender(),
+      everyMs: opts.hostsRefreshMs ?? HOSTS_REFRESH_MS,
     });
   }
 
@@ -121,7 +129,7 @@ class Dashboard {
     clearTimeout(this.#reapTimer);
     this.#source.stop();
     this.#stopDetail();
-    this.#stopHosts();
+    this.#hosts.stop();
   }
 
   /** Shows (or clears) the banner over the run line: a lost server, a reconnect. */
@@ -139,8 +147,8 @@ class Dashboard {
     this.#ui = ui;
     if (ui.mode === 'detail' && before.mode !== 'detail') this.#startDetail();
     if (ui.mode !== 'detail' && before.mode === 'detail') this.#stopDetail();
-    if (ui.mode === 'hosts' && before.mode !== 'hosts') this.#startHosts();
-    if (ui.mode !== 'hosts' && before.mode === 'hosts') this.#stopHosts();
+    if (ui.mode === 'hosts' && before.mode !== 'hosts') this.#openHosts(true);
+    if (ui.mode !== 'hosts' && before.mode === 'hosts') this.#openHosts(false);
     if (effect) this.#apply(effect);
     this.#render();
     if (started !== undefined) this.#o.trace?.(`key ${key}`, this.#o.clockMs!() - started);
@@ -236,7 +244,7 @@ class Dashboard {
     let lines: Line[];
     if (this.#ui.mode === 'help') lines = buildHelpFrame(width, height);
     else if (this.#ui.mode === 'hosts')
-      lines = buildHostsFrame({ ui: this.#ui, hosts: this.#hosts, now: Date.now() / 1000, width, height, banner: this.#banner });
+      lines = buildHostsFrame({ ui: this.#ui, hosts: this.#hosts.hosts, now: Date.now() / 1000, width, height, banner: this.#banner });
     else if (this.#ui.mode === 'detail') {
       const ref = this.#ui.detail;
       const run = ref ? this.#data.run(ref.runId) : undefined;
@@ -309,33 +317,11 @@ class Dashboard {
     loop();
   }
 
-  /** Reads the pool now and every second while the hosts view is open (heartbeat ages move). */
-  #startHosts(): void {
-    const token = ++this.#hostsToken;
-    const loop = () => {
-      const read = this.#o.listHosts ? this.#o.listHosts() : Promise.resolve([]);
-      // A failed read (server restarting) keeps what is shown; the banner says why.
-      void read
-        .then(
-          (hosts) => {
-            if (token === this.#hostsToken) this.#hosts = hosts;
-          },
-          () => undefined,
-        )
-        .finally(() => {
-          if (token !== this.#hostsToken) return;
-          this.#queueRender();
-          this.#hostsTimer = setTimeout(loop, this.#o.hostsRefreshMs ?? 1000);
-          this.#hostsTimer.unref();
-        });
-    };
-    loop();
-  }
-
-  #stopHosts(): void {
-    this.#hostsToken++;
-    if (this.#hostsTimer) clearTimeout(this.#hostsTimer);
-    this.#hostsTimer = undefined;
+  /** The hosts view opened or closed: the pool is read, and followed in the feed, only while it is open. */
+  #openHosts(open: boolean): void {
+    if (open) this.#hosts.start();
+    else this.#hosts.stop();
+    this.#source.followPool(open);
   }
 
   #stopDetail(): void {

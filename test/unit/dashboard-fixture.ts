@@ -1,4 +1,5 @@
-/** Records for the dashboard's view-model tests: runs and cells as the change feed sends them. */
+/** Records for the dashboard's view-model tests: runs and cells as the change feed sends them, agents as listHosts does. */
+import type { HostView, QueuedJob } from '../../src/model/pool.js';
 import type { CellRecord, FeedBatch, RunRecord } from '../../src/model/records.js';
 
 export function makeRun(id: number, over: Partial<RunRecord> = {}): RunRecord {
@@ -50,5 +51,54 @@ export function cellsBatch(
     runs: [],
     removedRuns: [],
     cells: [{ runId, seq, full: opts.full ?? false, cells, removed: opts.removed ?? [] }],
+  };
+}
+
+/** A registered agent as `listHosts` gives it: idle, 2 slots, on `NAME-host`, unless `over` says else. */
+export function makeHost(name: string, over: Partial<HostView> = {}): HostView {
+  return {
+    name,
+    host: `${name}-host`,
+    user: 'tester',
+    pid: 4242,
+    procStart: null,
+    slots: 2,
+    tags: [],
+    version: '0.1.0',
+    state: 'running',
+    session: `s-${name}`,
+    started: 1000,
+    heartbeat: 1000,
+    ended: null,
+    load: null,
+    status: 'idle',
+    jobs: [],
+    ...over,
+  };
+}
+
+/** A job an agent has taken: `label` (`test` or `test/item`) of run 1, linux/x86_64 `runname`. */
+export function makeJob(label: string, runname: string): QueuedJob {
+  return {
+    id: nextId++,
+    runId: 1,
+    testId: 7,
+    launchId: `L-${label}`,
+    specFile: `/runs/${label}/.trellis-job.json`,
+    target: 'linux/x86_64',
+    runname,
+    label,
+    tags: [],
+    hosts: [],
+    runnerAgentId: 1,
+    state: 'claimed',
+    agent: 'alpha',
+    agentSession: 's-alpha',
+    tried: [],
+    requeuesLeft: 1,
+    queued: 1000,
+    claimed: 1001,
+    ended: null,
+    note: '',
   };
 }
