@@ -1,7 +1,7 @@
 /**
  * The dashboard's hosts view (key n) in a real terminal (tmux): an empty pool says how to start an
  * agent; two real agents show with their status, slots and tags, one busy with the test it runs;
- * a drained agent goes offline; q goes back to the matrix.
+ * a drained agent goes offline; q, Escape and n go back to the matrix.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,7 +41,13 @@ t.test('n shows the agents of the pool, live', async (t) => {
   await dash.waitForScreen(/^alpha .* idle +0\/2/m, SCREEN_WAIT_MS, 'alpha idle again');
 
   await dash.keys('q');
-  await dash.waitForScreen((s) => KEY_HINTS.test(bottomLine(s)), SCREEN_WAIT_MS, 'back to the matrix');
+  await dash.waitForScreen((s) => KEY_HINTS.test(bottomLine(s)), SCREEN_WAIT_MS, 'q: back to the matrix');
+  for (const back of ['Escape', 'n']) {
+    await dash.keys('n');
+    await dash.waitForScreen(/^alpha .* idle +0\/2/m, SCREEN_WAIT_MS, 'the hosts view again');
+    await dash.keys(back);
+    await dash.waitForScreen((s) => KEY_HINTS.test(bottomLine(s)), SCREEN_WAIT_MS, `${back}: back to the matrix`);
+  }
   t.equal(await quit(dash), 0);
   a1.child.kill('SIGTERM');
   t.equal((await a1.done).code, 0);
