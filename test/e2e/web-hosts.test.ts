@@ -46,7 +46,11 @@ t.test('the hosts page lists the agents of the pool', async (t) => {
     if (!/host-busy/.test(frag)) await new Promise((r) => setTimeout(r, 50));
   }
   t.match(frag, /^<div id="detail" data-live="1">/, 'the live part alone');
-  t.match(frag, /<td class="host-busy">busy<\/td><td>1\/2<\/td>/, 'busy with one job');
+  // On failure, what the agent and the run said.
+  t.match(frag, /<td class="host-busy">busy<\/td><td>1\/2<\/td>/, 'busy with one job', {
+    agent: agent.stdout + agent.stderr,
+    run: run.stdout + run.stderr,
+  });
   t.match(frag, /<a href="\/test\?run=\d+&amp;t=hold">hold<\/a> \(linux\/x86_64 w1\)/, 'the test it runs, linked');
   fs.writeFileSync(path.join(area, 'go'), '');
   t.equal((await run.done).code, 0);
