@@ -49,7 +49,12 @@ function startAgent(name, slots) {
   return {
     child,
     ready,
-    stop: () => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('close', resolve), child.kill('SIGTERM')))),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('close', resolve);
+        child.kill('SIGTERM');
+      }),
   };
 }
 

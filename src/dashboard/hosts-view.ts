@@ -1,6 +1,5 @@
 /** The hosts view (key `n`): every agent of the pool, as `trellis hosts` shows them. Pure. */
-import type { HostStatus, HostView } from '../model/pool.js';
-import { formatHostRows, HOST_COLUMNS } from '../report/hosts-text.js';
+import { HOST_COLUMNS, hostCells, type HostStatus, type HostView } from '../model/pool.js';
 import type { Tone } from '../view/cell-style.js';
 import { clean, fit, keyLine, type Line } from './frame.js';
 import type { UiState } from './ui-state.js';
@@ -27,7 +26,7 @@ export function buildHostsFrame(input: HostsFrameInput): Line[] {
     lines.push([{ text: 'No agents have registered in this run area.' }]);
     lines.push([{ text: 'Start one on each host with:  trellis agent --runarea DIR [--tags a,b] [--slots N]' }]);
   } else {
-    const { header, rows } = formatHostRows(hosts, input.now);
+    const { header, rows } = tableLines(hosts.map((h) => hostCells(h, input.now).map(clean)));
     lines.push([{ text: header, bold: true }]);
     rows.forEach((text, i) => {
       const status = hosts[i]!.status;
@@ -55,6 +54,17 @@ export function buildHostsFrame(input: HostsFrameInput): Line[] {
   while (body.length < height - 1) body.push([]);
   body.push(keyLine(input.ui, 'q back to the matrix  ? help  C-c quit'));
   return body.map((l) => clipLine(l, width));
+}
+
+/** The header and rows, each column padded to its widest cell. */
+function tableLines(cells: readonly string[][]): { header: string; rows: string[] } {
+  const widths = HOST_COLUMNS.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return { header: line(HOST_COLUMNS), rows: cells.map(line) };
 }
 
 function clipLine(line: Line, width: number): Line {

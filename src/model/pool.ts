@@ -128,3 +128,36 @@ export function describeRequirements(job: Pick<JobRequest, 'tags' | 'hosts'>): s
   if (job.hosts.length > 0) parts.push(`host ${job.hosts.join(' or ')}`);
   return parts.length === 0 ? 'no requirement' : parts.join(', ');
 }
+
+/** The columns of `trellis hosts`, the dashboard's hosts view and the web's hosts page. */
+export const HOST_COLUMNS = ['NAME', 'HOST', 'STATUS', 'SLOTS', 'TAGS', 'HEARTBEAT', 'LOAD', 'VERSION', 'RUNNING'] as const;
+
+/** Seconds as a short age: `4s`, `3m`, `2h`. */
+export function shortAge(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  return `${Math.round(s / 3600)}h`;
+}
+
+/** The tests an agent runs, as `test/item (target/run)`, the first few. */
+export function runningText(h: HostView, max = 3): string {
+  if (h.jobs.length === 0) return '-';
+  const shown = h.jobs.slice(0, max).map((j) => `${j.label} (${j.target}/${j.runname})`);
+  return h.jobs.length > max ? `${shown.join(', ')} +${h.jobs.length - max} more` : shown.join(', ');
+}
+
+/** One agent's row under HOST_COLUMNS (raw text: the caller escapes it for its medium). */
+export function hostCells(h: HostView, now: number): string[] {
+  return [
+    h.name,
+    h.host,
+    h.status,
+    `${h.jobs.length}/${h.slots}`,
+    h.tags.join(',') || '-',
+    `${shortAge(now - h.heartbeat)} ago`,
+    h.load === null ? '-' : h.load.toFixed(2),
+    h.version,
+    runningText(h),
+  ];
+}

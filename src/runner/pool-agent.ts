@@ -85,6 +85,15 @@ class PoolAgent {
     const o = this.#o;
     await this.#register();
     let cursor: FeedCursor | undefined;
+    // The deadline is kept by the clock, not by a request: one that hangs while the network is
+    // down (it may, for as long as discovery looks for a server) must not keep the jobs running.
+    const watchdog = setInterval(
+      () => {
+        const silent = o.now() - this.#lastContact;
+        if (!this.#fenced && silent >= o.deadtime) this.#fence(`no server answered for ${Math.round(silent)} s`);
+      },
+      Math.round(beatSeconds(o.deadtime) * 250),
+    );
     try {
       while (!(this.#draining && this.#running.size === 0)) {
         await this.#beatIfDue();
@@ -97,6 +106,7 @@ class PoolAgent {
         cursor = await this.#waitForWork(cursor, canTake);
       }
     } finally {
+      clearInterval(watchdog);
       this.#jobs.close();
       await o.store.leavePool(o.spec.name, this.#session).catch(() => undefined);
     }
