@@ -36,6 +36,18 @@ function firstControl(text: string): string {
 }
 
 /** Why `name` cannot be a run name or a target value, or undefined when it can. */
+/**
+ * Why `name` cannot be a short word name (a resource, an agent, a tag): letters, digits, `_ . -`,
+ * starting with a letter or digit, at most `max` characters; undefined when it can.
+ */
+export function wordNameProblem(name: string, max: number): string | undefined {
+  if (name === '') return 'is empty';
+  if (name.length > max) return `is longer than ${max} characters`;
+  if (!WORD_NAME.test(name)) return 'is not letters, digits, _, . and - (starting with a letter or digit)';
+  return undefined;
+}
+const WORD_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
 export function runNameProblem(name: string): string | undefined {
   if (name === '') return 'is empty';
   if (name.length > MAX_NAME) return `is longer than ${MAX_NAME} characters`;

@@ -4,11 +4,11 @@
  * the records that cross the store interface, the rules for agent names and tags, and which agent
  * may take which job.
  */
+import { wordNameProblem } from './names.js';
 import type { AgentRecord, TestRecord } from './records.js';
 
 /** Longest agent name or tag. */
 export const MAX_AGENT_NAME = 64;
-const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** Most tags one agent or one job may carry. */
 export const MAX_TAGS = 32;
 /** Most slots one agent may offer. */
@@ -16,10 +16,7 @@ export const MAX_SLOTS = 1024;
 
 /** Why `name` cannot name an agent, a tag or a host requirement, or undefined when it can. */
 export function agentNameProblem(name: string): string | undefined {
-  if (name === '') return 'is empty';
-  if (name.length > MAX_AGENT_NAME) return `is longer than ${MAX_AGENT_NAME} characters`;
-  if (!AGENT_NAME.test(name)) return 'is not letters, digits, _, . and - (starting with a letter or digit)';
-  return undefined;
+  return wordNameProblem(name, MAX_AGENT_NAME);
 }
 
 /** What an agent says of itself when it registers. */

@@ -6,17 +6,14 @@
  * for names.
  */
 import { displayName } from './display-name.js';
+import { wordNameProblem } from './names.js';
 
 /** Longest resource name. */
 export const MAX_RESOURCE_NAME = 64;
-const RESOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** Why `name` cannot name a resource, or undefined when it can. */
 export function resourceNameProblem(name: string): string | undefined {
-  if (name === '') return 'is empty';
-  if (name.length > MAX_RESOURCE_NAME) return `is longer than ${MAX_RESOURCE_NAME} characters`;
-  if (!RESOURCE_NAME.test(name)) return 'is not letters, digits, _, . and - (starting with a letter or digit)';
-  return undefined;
+  return wordNameProblem(name, MAX_RESOURCE_NAME);
 }
 
 /** One resource a test asks for, with the count its area declares. */

@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { dump, parseJson } from '../helpers/e2e.js';
-import { readLines, TARGET, waitUntil } from '../helpers/run-e2e.js';
+import { readLines, TARGET, waitUntil, type TestRow } from '../helpers/run-e2e.js';
 import { isPidAlive, stopServersUnder } from '../helpers/servers.js';
 import { writeArea } from '../helpers/area.js';
 import { hostsSh, trellisOn, upHosts, type OnHost } from '../helpers/sim-hosts.js';
@@ -39,15 +39,8 @@ function loggingTest(tags: string, items: string, hold?: string): string {
   ].join('\n');
 }
 
-interface Row {
-  testname: string;
-  itempath: string;
-  state: string;
-  status: string;
-  comment: string;
-  host: string;
-  agent?: string | null;
-}
+/** A row of `list tests --json`, with the agent that ran it. */
+type Row = TestRow & { agent?: string | null };
 
 interface HostRow {
   name: string;
