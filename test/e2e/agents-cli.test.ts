@@ -13,6 +13,9 @@ import { startCli, type CliProcess } from '../helpers/cli.js';
 import { readLines, run, trellis, waitUntil } from '../helpers/run-e2e.js';
 import { makeUsers, readableInstall, runAs } from '../helpers/users.js';
 import { isPidAlive, serverPids } from '../helpers/servers.js';
+import Database from 'better-sqlite3';
+import { openDirectStore } from '../../src/store/direct-store.js';
+import { shortHostname } from '../../src/util/host.js';
 
 const CONFIG = '[fields]\nOS\nARCH\n\n[setup]\nmax_concurrent_jobs 4\n';
 const step = (body: string) => `[ezsteps]\nwork ${body}\n`;
@@ -96,6 +99,91 @@ t.test('a run stopped with Ctrl-C stops its job on the agent', async (t) => {
   for (let i = 0; !(await idle()); i++) if (i > 600) throw new Error('the agent never became idle');
   t.pass('the agent is idle again');
   t.equal(agent.child.exitCode, null, 'and still runs');
+});
+
+t.test('a job spec never makes an agent run anything outside its run area', async (t) => {
+  const area = makeArea(t, { config: CONFIG, tests: { ok: step('echo ran >> "$MT_RUN_AREA_HOME/ran"') } });
+  const agent = startAgent(t, area, '--name', 'solo', '--slots', '1');
+  await agent.waitFor((out) => /agent solo on /.test(out));
+  t.equal((await run(t, area, 'r0', ['--launcher', 'agents'])).code, 0, 'a run through the agent');
+  const runArea = path.join(area, 'runs');
+  const workDir = path.join(runArea, 'linux', 'x86_64', 'r0', 'ok');
+  const good = JSON.parse(fs.readFileSync(path.join(workDir, '.trellis-job.json'), 'utf8')) as Record<string, unknown>;
+  const store = openDirectStore(runArea, { host: shortHostname() });
+  t.teardown(() => store.close());
+  const runRec = (await store.findRun('linux/x86_64', 'r0'))!;
+  const row = (await store.getTest(runRec.id, 'ok', ''))!;
+  const outside = path.join(path.dirname(area), `${path.basename(area)}-outside`);
+  fs.mkdirSync(outside, { recursive: true });
+  t.teardown(() => fs.rmSync(outside, { recursive: true, force: true }));
+
+  // A launch whose spec lies outside the run area, then one inside it naming a work folder outside.
+  const cases: Array<[string, (launchId: string) => string, RegExp]> = [
+    [
+      'spec outside',
+      (launchId) => {
+        const file = path.join(outside, 'spec.json');
+        fs.writeFileSync(file, JSON.stringify({ ...good, launchId }));
+        return file;
+      },
+      /agent solo refused it: job spec .*spec\.json is not in the run area/,
+    ],
+    [
+      'work folder outside',
+      (launchId) => {
+        const file = path.join(workDir, 'evil.json');
+        fs.writeFileSync(file, JSON.stringify({ ...good, launchId, workDir: outside }));
+        return file;
+      },
+      /agent solo refused it: job spec .*evil\.json names a work folder outside/,
+    ],
+  ];
+  for (const [what, specOf, why] of cases) {
+    const launchId = `L-${what.replace(/ /g, '-')}`;
+    const specFile = specOf(launchId);
+    await store.write(runRec.id, [
+      {
+        kind: 'test',
+        opId: `${launchId}-mark`,
+        testId: row.id,
+        set: { state: 'LAUNCHED', launchId, launcher: 'agents' },
+        time: Date.now() / 1000,
+      },
+    ]);
+    await store.enqueueJob(
+      {
+        runId: runRec.id,
+        testId: row.id,
+        launchId,
+        specFile,
+        target: runRec.target,
+        runname: runRec.runname,
+        label: 'ok',
+        tags: [],
+        hosts: [],
+        requeues: 0,
+        runnerAgentId: 1,
+      },
+      { now: Date.now() / 1000, deadtime: 60 },
+    );
+    await waitUntil(
+      () => {
+        const db = new Database(path.join(runArea, '.db', `${runRec.id}.db`), { readonly: true });
+        try {
+          return (db.prepare(`SELECT state FROM tests WHERE id = ?`).get(row.id) as { state: string }).state === 'INCOMPLETE';
+        } finally {
+          db.close();
+        }
+      },
+      `${what}: the test ended`,
+      60_000,
+      agent,
+    );
+    const after = (await store.getTest(runRec.id, 'ok', ''))!;
+    t.match(after, { state: 'INCOMPLETE', status: 'DEAD', comment: why }, `${what}: refused, the test DEAD with the reason`);
+  }
+  t.same(readLines(path.join(area, 'ran')), ['ran'], 'the step ran only in the first, real run');
+  t.equal(agent.child.exitCode, null, 'the agent goes on');
 });
 
 t.test('bad inputs: one line each', async (t) => {
