@@ -20,7 +20,7 @@ import type {
 } from '../model/records.js';
 import type { RunState } from '../model/states.js';
 import type { ExternalResult, HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
-import type { HostView, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob, TakenJob } from '../model/pool.js';
+import type { HostView, JobEnd, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob, TakenJob } from '../model/pool.js';
 import type { ResourceAnswer, ResourceClaim, ResourceRelease, ResourceRequest } from '../model/resources.js';
 import { MAX_BATCH, SIGNED_METHODS, type FeedRequest, type StoreMethod } from '../model/protocol.js';
 import type { AgentSpec, JobClaim, LivenessOptions, OrphanStep, RunSpec, Store } from '../store/store.js';
@@ -308,8 +308,17 @@ export class RemoteStore implements Store {
     have: number[],
     liveness: LivenessOptions,
     exec?: AgentSpec,
+    ended?: JobEnd[],
   ): Promise<TakenJob[]> {
-    return this.#result('claimQueuedJobs', { name, session, max, have, liveness, ...(exec ? { exec } : {}) });
+    return this.#result('claimQueuedJobs', {
+      name,
+      session,
+      max,
+      have,
+      liveness,
+      ...(exec ? { exec } : {}),
+      ...(ended && ended.length > 0 ? { ended } : {}),
+    });
   }
   async endQueuedJob(id: number, name: string, session: string, note: string, execAgentId?: number): Promise<void> {
     return this.#result('endQueuedJob', { id, name, session, note, ...(execAgentId !== undefined ? { execAgentId } : {}) });

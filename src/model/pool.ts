@@ -98,6 +98,13 @@ export interface QueuedJob extends Omit<JobRequest, 'requeues'> {
   note: string;
 }
 
+/** An agent's word that a job it took ended: its note, and the exec agent it ran under. */
+export interface JobEnd {
+  id: number;
+  note: string;
+  execAgentId?: number;
+}
+
 /** A job an agent took, with its test already claimed for the agent's exec (when it asked so). */
 export interface TakenJob extends QueuedJob {
   claim?: { agent: AgentRecord; test: TestRecord };

@@ -604,6 +604,11 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
       have: { type: 'array', items: { type: 'integer', minimum: 1 }, maxItems: MAX_SLOTS },
       liveness,
       exec: agentSpec,
+      ended: {
+        type: 'array',
+        maxItems: MAX_SLOTS,
+        items: obj({ id: { type: 'integer', minimum: 1 }, note: text(), execAgentId: { type: 'integer', minimum: 1 } }, ['id', 'note']),
+      },
     },
     ['name', 'session', 'max', 'have', 'liveness'],
   ),

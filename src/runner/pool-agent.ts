@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FeedCursor } from '../model/records.js';
-import type { PoolAgentRecord, PoolAgentSpec, QueuedJob, TakenJob } from '../model/pool.js';
+import type { JobEnd, PoolAgentRecord, PoolAgentSpec, QueuedJob, TakenJob } from '../model/pool.js';
 import type { Store } from '../store/store.js';
 import { isTrellisError, TrellisError } from '../util/errors.js';
 import { killStepGroup } from '../util/process-info.js';
@@ -53,6 +53,8 @@ class PoolAgent {
   readonly #o: PoolAgentOptions;
   readonly #realRunArea: string;
   readonly #running = new Map<number, { job: QueuedJob; spec?: JobSpec }>();
+  /** jobs that ended and whose end the queue does not know yet: said with the next claim */
+  #ends: Array<JobEnd & { session: string }> = [];
   readonly #jobStop = new AbortController();
   readonly #jobKill = new AbortController();
   readonly #jobs: JobSet;
@@ -103,10 +105,13 @@ class PoolAgent {
           if (taken.length > 0) continue;
         }
         const canTake = !this.#draining && !this.#fenced && this.#running.size < o.spec.slots;
+        // Not said with a claim (none comes while it drains or is fenced): said on their own.
+        if (!canTake) await this.#sayEnds();
         cursor = await this.#waitForWork(cursor, canTake);
       }
     } finally {
       clearInterval(watchdog);
+      await this.#sayEnds();
       this.#jobs.close();
       await o.store.leavePool(o.spec.name, this.#session).catch(() => undefined);
     }
@@ -168,6 +173,8 @@ class PoolAgent {
   async #claim(): Promise<TakenJob[]> {
     const o = this.#o;
     const exec = { kind: 'exec' as const, host: o.exec.host, pid: o.exec.pid, procStart: o.exec.procStart, poolAgent: o.spec.name };
+    await this.#sayEnds((e) => e.session !== this.#session);
+    const ends = this.#ends.filter((e) => e.session === this.#session);
     try {
       const jobs = await o.store.claimQueuedJobs(
         o.spec.name,
@@ -176,7 +183,9 @@ class PoolAgent {
         [...this.#running.keys()],
         { now: o.now(), deadtime: o.deadtime },
         exec,
+        ends.map(({ id, note, execAgentId }) => (execAgentId === undefined ? { id, note } : { id, note, execAgentId })),
       );
+      this.#ends = this.#ends.filter((e) => !ends.includes(e));
       this.#lastContact = o.now();
       return jobs.filter((j) => !this.#running.has(j.id));
     } catch (err) {
@@ -209,11 +218,23 @@ class PoolAgent {
         note = `refused: ${(err as Error).message}`;
         if (!isTrellisError(err) || !['JOB_GONE', 'JOB_BUSY'].includes(err.code)) o.say(`agent ${o.spec.name}: ${job.label}: ${note}`);
       }
-      // Still listed as its own until the queue knows it ended, or the next claim would hand it back.
-      await o.store.endQueuedJob(job.id, o.spec.name, session, note.slice(0, 4000), claimed?.agent.id).catch(() => undefined);
+      // The queue hears of it with the next claim, which the freed slot brings at once.
+      this.#ends.push({ id: job.id, note: note.slice(0, 4000), session, ...(claimed ? { execAgentId: claimed.agent.id } : {}) });
       this.#running.delete(job.id);
       this.#poke();
     })();
+  }
+
+  /** Tells the queue of the ended jobs (those `which` picks) one request each; kept on failure. */
+  async #sayEnds(which: (e: JobEnd & { session: string }) => boolean = () => true): Promise<void> {
+    for (const e of this.#ends.filter(which)) {
+      try {
+        await this.#o.store.endQueuedJob(e.id, this.#o.spec.name, e.session, e.note, e.execAgentId);
+        this.#ends = this.#ends.filter((x) => x !== e);
+      } catch {
+        return;
+      }
+    }
   }
 
   /** Ends a claimed test this agent will not run: INCOMPLETE/DEAD with the reason. */

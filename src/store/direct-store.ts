@@ -51,7 +51,7 @@ import {
   type ResourceRequest,
 } from '../model/resources.js';
 import { claimResources, freeDeadClaims } from './resource-claims.js';
-import type { HostView, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob, TakenJob } from '../model/pool.js';
+import type { HostView, JobEnd, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob, TakenJob } from '../model/pool.js';
 import {
   beat,
   drainAgent,
@@ -462,7 +462,9 @@ export class DirectStore implements Store {
     have: number[],
     liveness: LivenessOptions,
     exec?: AgentSpec,
+    ended: JobEnd[] = [],
   ): Promise<TakenJob[]> {
+    for (const e of ended) await this.endQueuedJob(e.id, name, session, e.note, e.execAgentId);
     const taken = await this.#guard(() => {
       const ctx = this.#liveness(liveness);
       this.#sweepPool(ctx);

@@ -19,7 +19,7 @@ import type {
   WriteOptions,
 } from '../model/records.js';
 import type { RunState } from '../model/states.js';
-import type { HostView, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob, TakenJob } from '../model/pool.js';
+import type { HostView, JobEnd, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob, TakenJob } from '../model/pool.js';
 import type { ResourceAnswer, ResourceClaim, ResourceRelease, ResourceRequest } from '../model/resources.js';
 import type { ExternalResult, HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 
@@ -175,7 +175,8 @@ export interface Store {
    * agents that are gone and failing the jobs no live agent can take. Jobs this session took that
    * are not in `have` (an answer lost with a server) come first and count against `max`. With
    * `exec`, each job's test is claimed for that exec as `claimJob` would (a job whose test is no
-   * longer waiting for it is ended in the queue and not given).
+   * longer waiting for it is ended in the queue and not given). `ended`: the agent's words on jobs
+   * that ended since its last call, applied first as `endQueuedJob` would (one request, not two).
    */
   claimQueuedJobs(
     name: string,
@@ -184,6 +185,7 @@ export interface Store {
     have: number[],
     liveness: LivenessOptions,
     exec?: AgentSpec,
+    ended?: JobEnd[],
   ): Promise<TakenJob[]>;
   /**
    * The agent's word that its job ended (or was refused), with a note; `execAgentId`: the exec

@@ -252,3 +252,33 @@ t.test('a drained agent takes nothing new; the change feed follows the pool', as
   t.same(await store.claimQueuedJobs('a1', a1.session, 2, [], live()), [], 'draining: nothing new');
   t.equal((await store.listQueue(ja.runId, live()))[0]?.state, 'failed', 'and with no other agent the job fails');
 });
+
+t.test("an agent's next claim carries the ends of its jobs: one request, not two", async (t) => {
+  const { store, run, rows, live, launch } = await setUp(t);
+  const a1 = await store.registerPoolAgent(agentSpec('a1', []), null, live());
+  const exec = { kind: 'exec' as const, host: 'a1-host', pid: 4242, procStart: null, poolAgent: 'a1' };
+  const ja = await launch('a');
+  const [taken] = await store.claimQueuedJobs('a1', a1.session, 1, [], live(), exec);
+  t.equal(taken?.id, ja.id);
+  t.match(
+    taken?.claim,
+    { agent: { kind: 'exec', host: 'a1-host' }, test: { jobId: 'a1' } },
+    "the test claimed for the agent's exec with it",
+  );
+  t.equal((await store.getTestById(run.id, rowOf(rows, 'a').id))?.jobId, 'a1');
+  const jb = await launch('b');
+  const next = await store.claimQueuedJobs('a1', a1.session, 1, [], live(), exec, [
+    { id: ja.id, note: 'COMPLETED/PASS', execAgentId: taken!.claim!.agent.id },
+  ]);
+  t.same(
+    next.map((j) => j.id),
+    [jb.id],
+    'the next job, not the ended one again',
+  );
+  t.match(await store.listQueue(run.id, live()), [
+    { id: ja.id, state: 'ended', note: 'COMPLETED/PASS' },
+    { id: jb.id, state: 'claimed' },
+  ]);
+  const execAgent = (await store.listAgents(run.id)).find((a) => a.id === taken!.claim!.agent.id);
+  t.not(execAgent?.ended, null, 'its exec agent ended with it');
+});
