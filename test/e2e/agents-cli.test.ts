@@ -40,9 +40,14 @@ t.test('a run through one agent; SIGTERM drains it', async (t) => {
   t.equal(res.code, 0, 'the run passes', { output: dump(res) });
   t.same(readLines(path.join(area, 'log')).sort(), ['solo 1', 'solo 2', 'solo 3'], 'each item ran once, by the agent');
 
-  const hosts = parseJson<Array<{ name: string; status: string; slots: number; used: number }>>(
-    await trellis(t, area, ['hosts', '--json']),
-  );
+  // The agent tells the queue a job ended with its next request, just after the run saw the end.
+  const hostsNow = async () =>
+    parseJson<Array<{ name: string; status: string; slots: number; used: number }>>(await trellis(t, area, ['hosts', '--json']));
+  let hosts = await hostsNow();
+  for (let i = 0; hosts[0]?.status !== 'idle'; i++) {
+    if (i > 600) throw new Error(`the agent never became idle: ${JSON.stringify(hosts)}`);
+    hosts = await hostsNow();
+  }
   t.match(hosts, [{ name: 'solo', status: 'idle', slots: 2, used: 0 }]);
   const table = await trellis(t, area, ['hosts']);
   t.match(table.stdout, /^NAME\s+HOST\s+STATUS\s+SLOTS\s+TAGS\s+HEARTBEAT\s+LOAD\s+VERSION\s+RUNNING$/m);
