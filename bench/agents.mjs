@@ -152,6 +152,9 @@ console.log(`--launcher local  (ms): ${local.map((x) => fmt(x.ms, 0)).join(' ')}
 figure(`${N} tests, 2 agents × 2 slots, median`, a, 'ms', 0);
 figure(`${N} tests, --launcher local -j 4, median`, l, 'ms', 0);
 verdict('agents / local', a / l, 1.3, '×', 2);
+// Each round's two runs are next to each other in time: their ratio is the steadier one when other
+// work on the machine comes and goes during the bench.
+figure("agents / local, median of the rounds' ratios", median(viaAgents.map((r, i) => r.ms / local[i].ms)), '×', 2);
 verdict(`queued → claimed by an idle agent, median of ${gaps.length}`, median(gaps), 100, 'ms');
 figure('queued → claimed, p90', sorted[Math.floor(sorted.length * 0.9)] ?? Number.NaN, 'ms');
 console.log('where the time goes (medians over the rounds):');
