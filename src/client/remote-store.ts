@@ -324,8 +324,8 @@ export class RemoteStore implements Store {
     return this.#result('endQueuedJob', { id, name, session, note, ...(execAgentId !== undefined ? { execAgentId } : {}) });
   }
   /** Safe to send again: a launch is queued once. */
-  async enqueueJob(request: JobRequest, liveness: LivenessOptions): Promise<QueuedJob> {
-    return this.#result('enqueueJob', { request, liveness });
+  async enqueueJobs(requests: JobRequest[], liveness: LivenessOptions): Promise<QueuedJob[]> {
+    return this.#result('enqueueJobs', { requests, liveness });
   }
   async cancelQueuedJob(launchId: string): Promise<QueuedJob | undefined> {
     return this.#result('cancelQueuedJob', { launchId });

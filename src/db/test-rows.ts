@@ -171,12 +171,15 @@ export class TestRows {
     const pattern = query.pattern ? parseTestPattern(query.pattern) : undefined;
     const states = query.state?.length ? new Set(query.state) : undefined;
     const statuses = query.status?.length ? new Set(query.status) : undefined;
-    // A state filter uses the index: the runner asks for KILLREQ rows every second.
-    const rows = states
-      ? [...states]
-          .flatMap((s) => this.#sql.get(`SELECT * FROM tests WHERE state = ?`).all(s) as TestRow[])
-          .sort((a, b) => (a.testname === b.testname ? cmp(a.itempath, b.itempath) : cmp(a.testname, b.testname)))
-      : (this.#sql.get(sql).all() as TestRow[]);
+    // A state filter uses the index: the runner asks for KILLREQ rows every second. Rows by id
+    // are how a runner reads back the jobs that ended elsewhere, several at a time.
+    const rows = query.ids
+      ? this.#byIds(query.ids)
+      : states
+        ? [...states]
+            .flatMap((s) => this.#sql.get(`SELECT * FROM tests WHERE state = ?`).all(s) as TestRow[])
+            .sort((a, b) => (a.testname === b.testname ? cmp(a.itempath, b.itempath) : cmp(a.testname, b.testname)))
+        : (this.#sql.get(sql).all() as TestRow[]);
     if (!pattern && !states && !statuses && !query.toplevelOnly) return rows.map((r) => this.#mapRow(r));
     return rows
       .filter((r) => !query.toplevelOnly || r.itempath === '')
@@ -184,6 +187,14 @@ export class TestRows {
       .filter((r) => statuses === undefined || statuses.has(r.status))
       .filter((r) => pattern === undefined || pattern.matchItem(r.testname, r.itempath))
       .map((r) => this.#mapRow(r));
+  }
+
+  /** The rows of `ids` that exist, in name order. */
+  #byIds(ids: readonly number[]): TestRow[] {
+    const want = [...new Set(ids)];
+    if (want.length === 0) return [];
+    const rows = this.#sql.get(`SELECT * FROM tests WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(want)) as TestRow[];
+    return rows.sort((a, b) => (a.testname === b.testname ? cmp(a.itempath, b.itempath) : cmp(a.testname, b.testname)));
   }
 
   /** Rows in any of `states`. */

@@ -166,7 +166,7 @@ export const STORE_METHODS = [
   'drainPoolAgent',
   'claimQueuedJobs',
   'endQueuedJob',
-  'enqueueJob',
+  'enqueueJobs',
   'cancelQueuedJob',
   'listQueue',
   'listHosts',
@@ -196,7 +196,7 @@ export const WRITE_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
   'drainPoolAgent',
   'claimQueuedJobs',
   'endQueuedJob',
-  'enqueueJob',
+  'enqueueJobs',
   'cancelQueuedJob',
   'listQueue',
   'listHosts',
@@ -386,11 +386,15 @@ const feedCursor = obj(
   ['runsSeq', 'runs'],
 );
 
+/** The most rows one test query may name by id. */
+export const MAX_QUERY_IDS = 10_000;
+
 const testQuery = obj({
   pattern: text(),
   state: { type: 'array', items: text(64), maxItems: 64 },
   status: { type: 'array', items: text(64), maxItems: 64 },
   toplevelOnly: { type: 'boolean' },
+  ids: { type: 'array', items: { type: 'integer', minimum: 1 }, maxItems: MAX_QUERY_IDS },
 });
 
 const resourceName: Schema = { type: 'string', minLength: 1, maxLength: MAX_RESOURCE_NAME };
@@ -616,27 +620,31 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
     { id: { type: 'integer', minimum: 1 }, name: agentName, session, note: text(), execAgentId: { type: 'integer', minimum: 1 } },
     ['id', 'name', 'session', 'note'],
   ),
-  enqueueJob: spec(
+  enqueueJobs: spec(
     {
-      request: obj(
-        {
-          runId,
-          testId: { type: 'integer', minimum: 1 },
-          launchId: { type: 'string', minLength: 1, maxLength: 128 },
-          specFile: { type: 'string', minLength: 1, maxLength: 4096 },
-          target: text(1024),
-          runname: text(1024),
-          label: text(),
-          tags: nameList,
-          hosts: nameList,
-          requeues: { type: 'integer', minimum: 0, maximum: 100 },
-          runnerAgentId: { type: 'integer', minimum: 1 },
-        },
-        ['runId', 'testId', 'launchId', 'specFile', 'target', 'runname', 'label', 'tags', 'hosts', 'requeues', 'runnerAgentId'],
-      ),
+      requests: {
+        type: 'array',
+        maxItems: MAX_BATCH,
+        items: obj(
+          {
+            runId,
+            testId: { type: 'integer', minimum: 1 },
+            launchId: { type: 'string', minLength: 1, maxLength: 128 },
+            specFile: { type: 'string', minLength: 1, maxLength: 4096 },
+            target: text(1024),
+            runname: text(1024),
+            label: text(),
+            tags: nameList,
+            hosts: nameList,
+            requeues: { type: 'integer', minimum: 0, maximum: 100 },
+            runnerAgentId: { type: 'integer', minimum: 1 },
+          },
+          ['runId', 'testId', 'launchId', 'specFile', 'target', 'runname', 'label', 'tags', 'hosts', 'requeues', 'runnerAgentId'],
+        ),
+      },
       liveness,
     },
-    ['request', 'liveness'],
+    ['requests', 'liveness'],
   ),
   cancelQueuedJob: spec({ launchId: { type: 'string', minLength: 1, maxLength: 128 } }, ['launchId']),
   listQueue: spec({ runId, liveness }, ['runId', 'liveness']),

@@ -294,6 +294,8 @@ export interface TestQuery {
   status?: string[];
   /** only toplevel rows (itempath '') */
   toplevelOnly?: boolean;
+  /** only these rows (by id) */
+  ids?: number[];
 }
 
 export interface RunQuery {

@@ -9,6 +9,7 @@
 import type { JobRequest, QueuedJob } from '../model/pool.js';
 import { displayName } from '../model/display-name.js';
 import type { Store } from '../store/store.js';
+import { perTurn } from '../util/per-turn.js';
 import type { JobSpec } from './job-spec.js';
 import type { JobStart } from './launcher.js';
 import type { EngineEnd, RemoteEngine, Submission } from './remote-job.js';
@@ -40,6 +41,8 @@ export class AgentEngine implements RemoteEngine {
   readonly kind = 'agents';
   readonly #opts: AgentEngineOptions;
   readonly #pending = new Map<string, Pending>();
+  /** queues a job with the others submitted in the same turn (jobs that became ready together) */
+  readonly #enqueue: (request: JobRequest) => Promise<QueuedJob>;
   #on: { tags: string[]; hosts: string[] } | undefined;
   #timer: NodeJS.Timeout | undefined;
   #polling = false;
@@ -47,6 +50,7 @@ export class AgentEngine implements RemoteEngine {
 
   constructor(opts: AgentEngineOptions) {
     this.#opts = opts;
+    this.#enqueue = perTurn((requests) => opts.store.enqueueJobs(requests, { now: opts.now(), deadtime: opts.deadtime }));
   }
 
   async submit(job: JobStart, spec: JobSpec, specFile: string): Promise<Submission> {
@@ -65,7 +69,7 @@ export class AgentEngine implements RemoteEngine {
       requeues: o.requeues,
       runnerAgentId: o.runnerAgentId,
     };
-    const queued = await o.store.enqueueJob(request, { now: o.now(), deadtime: o.deadtime });
+    const queued = await this.#enqueue(request);
     let settle!: (end: EngineEnd) => void;
     const ended = new Promise<EngineEnd>((resolve) => (settle = resolve));
     const pending: Pending = { settle, label: request.label };

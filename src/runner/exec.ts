@@ -128,6 +128,9 @@ export async function serveJobs(lines: AsyncIterable<string>, ctx: ExecContext, 
   }
 }
 
+/** How long an agent's job lets its first writes wait for more (ms); see Recorder. */
+const AGENT_BATCH_MS = 20;
+
 /**
  * The jobs one exec process runs: each claimed under an agent of its own, all watched together (one
  * look per run for kill requests every second, heartbeats every ten), all stopped on TERM.
@@ -200,6 +203,9 @@ export class JobSet {
       runId: spec.runId,
       prefix: `x${agent.id}`,
       now: ctx.now,
+      // An agent runs many short jobs side by side, each writing through the server: a job that
+      // ends within this time says its start and its end in one request (its flush at the end).
+      ...(how.claimed ? { delayMs: AGENT_BATCH_MS } : {}),
       options: spec.force ? { force: true, who: spec.who, asAgent: agent.id } : { who: spec.who, asAgent: agent.id },
       onError: (err) => {
         failure ??= err;

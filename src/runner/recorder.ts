@@ -77,8 +77,13 @@ export class Recorder {
     return new Promise((resolve) => this.#waiters.push({ upTo, resolve }));
   }
 
-  /** Sends everything queued so far; resolves when the store has it. */
+  /**
+   * Sends everything queued so far; resolves when the store has it. The batch leaves at the end of
+   * this turn of the event loop: what else is queued in the same turn (jobs launched together, each
+   * flushing its launch) goes with it.
+   */
   async flush(): Promise<void> {
+    if (this.#pending.length > 0 && this.#inFlight === undefined) await new Promise((r) => setImmediate(r));
     while (this.#pending.length > 0 || this.#inFlight !== undefined) {
       this.#pump();
       await this.#inFlight;

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import type { TestDetail } from '../model/records.js';
+import type { TestRecord } from '../model/records.js';
 import { FINAL_STATES, type TestState } from '../model/states.js';
 import { resetOpOf } from './job-run.js';
 import type { Store } from '../store/store.js';
@@ -204,7 +204,7 @@ export class RemoteJob implements LaunchedJob {
 
   /** Stops a launched job: a kill request exec acts on, or a cancel when exec has not begun. */
   async #stopLaunched(status: string, reason: string): Promise<void> {
-    const { recorder, store, runId } = this.#ctx;
+    const { recorder } = this.#ctx;
     const id = this.#job.testId;
     recorder.setTest(id, { state: 'KILLREQ', comment: reason });
     await recorder.flush();
@@ -224,7 +224,7 @@ export class RemoteJob implements LaunchedJob {
     this.#fallback = setTimeout(() => {
       this.#submission?.cancel(row.pid ?? undefined);
       this.#fallback = setTimeout(() => {
-        void store.getTestById(runId, id).then((r) => {
+        void this.#readRow().then((r) => {
           if (r && !this.#isOurEnd(r)) this.#end({ state: 'KILLED', status, comment: `${reason} (exec did not answer the kill request)` });
           else if (r) this.#end(outcomeOf(r), false);
         });
@@ -237,13 +237,13 @@ export class RemoteJob implements LaunchedJob {
     if (row && this.#isOurEnd(row)) this.#end(outcomeOf(row), false);
   }
 
-  #isOurEnd(row: TestDetail): boolean {
+  #isOurEnd(row: TestRecord): boolean {
     return row.launchId === this.#launchId && endsLaunch(row.state);
   }
 
-  async #readRow(): Promise<TestDetail | undefined> {
+  async #readRow(): Promise<TestRecord | undefined> {
     try {
-      return await this.#ctx.store.getTestById(this.#ctx.runId, this.#job.testId);
+      return await this.#ctx.follower.readRow(this.#job.testId);
     } catch {
       return undefined;
     }
@@ -296,7 +296,7 @@ export class RemoteJob implements LaunchedJob {
   }
 }
 
-function outcomeOf(row: TestDetail): JobOutcome {
+function outcomeOf(row: TestRecord): JobOutcome {
   const state: JobOutcome['state'] =
     row.state === 'KILLED' ? 'KILLED' : row.state === 'INCOMPLETE' ? 'INCOMPLETE' : row.state === 'WAITING' ? 'WAITING' : 'COMPLETED';
   return { state, status: row.status, comment: row.comment };

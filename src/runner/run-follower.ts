@@ -5,8 +5,9 @@
  * asked every 250 ms instead (pollChanges). Runs only while something is watched.
  */
 import { pollChanges } from '../store/poll-changes.js';
-import type { CellRecord, FeedBatch, FeedCursor } from '../model/records.js';
+import type { CellRecord, FeedBatch, FeedCursor, TestRecord } from '../model/records.js';
 import type { Store } from '../store/store.js';
+import { perTurn } from '../util/per-turn.js';
 
 /** The change feed's wait: the server's long poll, or pollChanges over a direct store. */
 export type WaitForChanges = (cursor: FeedCursor, waitMs: number, signal: AbortSignal) => Promise<FeedBatch>;
@@ -15,9 +16,16 @@ export type WaitForChanges = (cursor: FeedCursor, waitMs: number, signal: AbortS
 const WAIT_MS = 20_000;
 /** After a failed wait (server restarting), wait this long before asking again (ms). */
 const RETRY_MS = 1000;
+/**
+ * After an answer with changes, wait this long before asking again (ms), so that the ends of jobs
+ * finishing together come in one answer: each answer is a request the server and the runner pay
+ * for, and a busy pool ends several jobs within a few milliseconds.
+ */
+const GATHER_MS = 20;
 
 export class RunFollower {
   readonly #runId: number;
+  readonly #readRow: (testId: number) => Promise<TestRecord | undefined>;
   readonly #wait: WaitForChanges;
   readonly #watchers = new Map<number, (cell: CellRecord) => void>();
   #cursor: FeedCursor;
@@ -27,6 +35,10 @@ export class RunFollower {
 
   constructor(store: Store, runId: number, wait?: WaitForChanges) {
     this.#runId = runId;
+    this.#readRow = perTurn(async (ids: number[]) => {
+      const rows = new Map((await store.listTests(runId, { ids })).map((r) => [r.id, r]));
+      return ids.map((id) => rows.get(id));
+    });
     this.#wait = wait ?? ((cursor, waitMs, signal) => pollChanges(store, cursor, waitMs, undefined, signal));
     // Only this run's cells. A runsSeq past any change number skips the first whole runs index;
     // later answers carry the runs that changed, which cost little and are ignored.
@@ -40,6 +52,14 @@ export class RunFollower {
     return () => {
       if (this.#watchers.get(testId) === onChange) this.#watchers.delete(testId);
     };
+  }
+
+  /**
+   * Reads row `testId` of the run. The rows asked for in one turn of the event loop (the jobs a
+   * feed answer ended) are read in one request.
+   */
+  readRow(testId: number): Promise<TestRecord | undefined> {
+    return this.#readRow(testId);
   }
 
   /** Stops following (a wait in flight is abandoned). */
@@ -67,10 +87,13 @@ export class RunFollower {
       }
       const seq = batch.cursor.runs[String(this.#runId)];
       this.#cursor = { runsSeq: batch.cursor.runsSeq, runs: { [String(this.#runId)]: seq ?? 0 } };
+      let changed = false;
       for (const change of batch.cells) {
         if (change.runId !== this.#runId) continue;
+        changed ||= change.cells.length > 0;
         for (const cell of change.cells) this.#watchers.get(cell.id)?.(cell);
       }
+      if (changed && !this.#closed) await new Promise((r) => setTimeout(r, GATHER_MS));
     }
   }
 }

@@ -97,10 +97,11 @@ export const API_NAME_CHECKS: Partial<Record<StoreMethod, (body: Body) => void>>
     checkAgentWord(spec.name, 'registerPoolAgent spec.name');
     for (const [i, t] of spec.tags.entries()) checkAgentWord(t, `registerPoolAgent spec.tags[${i}]`);
   },
-  enqueueJob(body) {
-    const req = body['request'] as JobRequest;
-    for (const [i, t] of req.tags.entries()) checkAgentWord(t, `enqueueJob request.tags[${i}]`);
-    for (const [i, h] of req.hosts.entries()) checkAgentWord(h, `enqueueJob request.hosts[${i}]`);
+  enqueueJobs(body) {
+    for (const [j, req] of (body['requests'] as JobRequest[]).entries()) {
+      for (const [i, t] of req.tags.entries()) checkAgentWord(t, `enqueueJobs requests[${j}].tags[${i}]`);
+      for (const [i, h] of req.hosts.entries()) checkAgentWord(h, `enqueueJobs requests[${j}].hosts[${i}]`);
+    }
   },
   recordOutcome(body) {
     const job = body['job'] as OutcomeJob;

@@ -281,7 +281,8 @@ export class DirectStore implements Store {
       // One snapshot, four statements: the tests, then all their steps, data and rule summaries.
       return rdb.read(() => {
         const tests = rdb.tests.list(query);
-        const filtered = query !== undefined && (query.pattern || query.state?.length || query.status?.length || query.toplevelOnly);
+        const filtered =
+          query !== undefined && (query.pattern || query.state?.length || query.status?.length || query.toplevelOnly || query.ids);
         const ids = filtered ? tests.map((t) => t.id) : undefined;
         const steps = rdb.details.listStepsOf(ids);
         const data = rdb.details.listDataOf(ids);
@@ -495,18 +496,20 @@ export class DirectStore implements Store {
     });
   }
 
-  async enqueueJob(request: JobRequest, liveness: LivenessOptions): Promise<QueuedJob> {
+  async enqueueJobs(requests: JobRequest[], liveness: LivenessOptions): Promise<QueuedJob[]> {
     return this.#guard(() => {
       const ctx = this.#liveness(liveness);
-      this.#open(request.runId);
+      for (const runId of new Set(requests.map((r) => r.runId))) this.#open(runId);
       return this.#main.transaction(() => {
-        const job = this.#main.pool.enqueue(request, ctx.now);
         const agents = this.#main.pool.listAgents();
-        if (job.state === 'queued' && takersOf(job, agents, ctx).length === 0) {
-          this.#main.pool.finish(job.id, 'failed', noTakerReason(job, agents, ctx), ctx.now);
-          return this.#main.pool.get(job.id)!;
-        }
-        return job;
+        return requests.map((request) => {
+          const job = this.#main.pool.enqueue(request, ctx.now);
+          if (job.state === 'queued' && takersOf(job, agents, ctx).length === 0) {
+            this.#main.pool.finish(job.id, 'failed', noTakerReason(job, agents, ctx), ctx.now);
+            return this.#main.pool.get(job.id)!;
+          }
+          return job;
+        });
       });
     });
   }
@@ -694,8 +697,19 @@ export class DirectStore implements Store {
     return undefined;
   }
 
+  /** What one call judges liveness by; a pid is looked at once per call, however many rows name it. */
   #liveness(liveness: LivenessOptions): LivenessContext {
-    return { ...liveness, host: this.#host, isPidAlive: this.#isPidAlive, killGroup: this.#killGroup };
+    const seen = new Map<string, boolean>();
+    const isPidAlive = (pid: number, procStart: number | null) => {
+      const key = `${pid}:${procStart}`;
+      let alive = seen.get(key);
+      if (alive === undefined) {
+        alive = this.#isPidAlive(pid, procStart);
+        seen.set(key, alive);
+      }
+      return alive;
+    };
+    return { ...liveness, host: this.#host, isPidAlive, killGroup: this.#killGroup };
   }
 
   /**

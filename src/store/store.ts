@@ -192,8 +192,11 @@ export interface Store {
    * agent the job was claimed under, ended with it.
    */
   endQueuedJob(id: number, name: string, session: string, note: string, execAgentId?: number): Promise<void>;
-  /** Queues a launched job for the agents; failed at once when no live agent can take it. */
-  enqueueJob(request: JobRequest, liveness: LivenessOptions): Promise<QueuedJob>;
+  /**
+   * Queues launched jobs for the agents (a runner's jobs that became ready together, one request);
+   * each is failed at once when no live agent can take it. Returns them in the order asked.
+   */
+  enqueueJobs(requests: JobRequest[], liveness: LivenessOptions): Promise<QueuedJob[]>;
   /** Takes a job out of the queue when no agent has taken it yet; returns it as it now stands. */
   cancelQueuedJob(launchId: string): Promise<QueuedJob | undefined>;
   /** One run's jobs in the queue, after the same housekeeping as claimQueuedJobs. */

@@ -155,20 +155,22 @@ t.test('a job spec never makes an agent run anything outside its run area', asyn
         time: Date.now() / 1000,
       },
     ]);
-    await store.enqueueJob(
-      {
-        runId: runRec.id,
-        testId: row.id,
-        launchId,
-        specFile,
-        target: runRec.target,
-        runname: runRec.runname,
-        label: 'ok',
-        tags: [],
-        hosts: [],
-        requeues: 0,
-        runnerAgentId: 1,
-      },
+    await store.enqueueJobs(
+      [
+        {
+          runId: runRec.id,
+          testId: row.id,
+          launchId,
+          specFile,
+          target: runRec.target,
+          runname: runRec.runname,
+          label: 'ok',
+          tags: [],
+          hosts: [],
+          requeues: 0,
+          runnerAgentId: 1,
+        },
+      ],
       { now: Date.now() / 1000, deadtime: 60 },
     );
     await waitUntil(

@@ -528,7 +528,7 @@ t.test('every store method round-trips', async (t) => {
     requeues: 1,
     runnerAgentId: keeper.id,
   };
-  t.match(await ok('enqueueJob', { request, liveness }), { state: 'queued', label: 'a' });
+  t.match(await ok('enqueueJobs', { requests: [request], liveness }), [{ state: 'queued', label: 'a' }]);
   const taken = await ok<Array<{ id: number }>>('claimQueuedJobs', { name: 'a9', session: agent9.session, max: 2, have: [], liveness });
   t.equal(taken.length, 1, 'the agent takes the job');
   t.match(await ok('listHosts', { liveness }), [{ name: 'a9', status: 'busy', jobs: [{ label: 'a' }] }]);

@@ -41,23 +41,26 @@ async function setUp(t: Parameters<typeof makeStore>[0]) {
     const row = rowOf(rows, name);
     const launchId = `L-${name}-${nextOpId()}`;
     await store.write(run.id, [setOp(row.id, 'LAUNCHED', 'n/a', clock.now, { agentId: runner.id, launcher: 'agents', launchId })]);
-    return store.enqueueJob(
-      {
-        runId: run.id,
-        testId: row.id,
-        launchId,
-        specFile: `/runs/${name}/.trellis-job.json`,
-        target: run.target,
-        runname: run.runname,
-        label: name,
-        tags: [],
-        hosts: [],
-        requeues: 1,
-        runnerAgentId: runner.id,
-        ...extra,
-      },
+    const [job] = await store.enqueueJobs(
+      [
+        {
+          runId: run.id,
+          testId: row.id,
+          launchId,
+          specFile: `/runs/${name}/.trellis-job.json`,
+          target: run.target,
+          runname: run.runname,
+          label: name,
+          tags: [],
+          hosts: [],
+          requeues: 1,
+          runnerAgentId: runner.id,
+          ...extra,
+        },
+      ],
       live(),
     );
+    return job!;
   };
   return { ...fx, run, rows, runner, live, launch };
 }

@@ -91,5 +91,14 @@ t.test('listDetails takes the filters of listTests', async (t) => {
   t.same(await names({ toplevelOnly: true }), ['a/:1', 'b/:1', 'u/:0']);
   t.same(await names({ state: ['NOT_STARTED'] }), ['b/:1', 'u/:0', 'u/x:1', 'u/y:0']);
   t.same(await names({ pattern: 'nothing%' }), []);
+  // by id (a runner reading back the jobs that ended together): in name order, unknown ids left out
+  const ids = (await store.listTests(run.id)).filter((r) => r.testname !== 'b').map((r) => r.id);
+  t.same(await names({ ids: [...ids].reverse().concat(ids[0]!, 999_999) }), ['a/:1', 'u/:0', 'u/x:1', 'u/y:0']);
+  t.same(await names({ ids: [] }), []);
+  t.same(
+    (await store.listTests(run.id, { ids: [ids[1]!, ids[0]!] })).map((r) => r.id),
+    [ids[0], ids[1]],
+    'listTests takes the same filter',
+  );
   await t.rejects(store.listDetails(run.id + 1), { code: 'NO_RUN' });
 });
