@@ -14,7 +14,7 @@ import { judgeJob, stepEndsJob } from '../model/job-outcome.js';
 import type { TestDetail, WriteOptions } from '../model/records.js';
 import { matchPercent } from '../model/pattern.js';
 import { MANUAL_STATUS, worseStatus } from '../model/states.js';
-import { jobSpecFile, removeStepExits, stepExitFile, stepLogFile, writeStepVerdict } from '../store/job-files.js';
+import { jobSpecFile, removeStepExits, stepExitFile, stepGroupFile, stepLogFile, writeStepVerdict } from '../store/job-files.js';
 import type { Store } from '../store/store.js';
 import { encodePathComponent } from '../util/sanitize.js';
 import { processStartTime } from '../util/process-info.js';
@@ -237,7 +237,7 @@ export class JobRun {
       env,
       logfile,
       shell: ctx.shell,
-      exitFile: stepExitFile(spec.workDir, step.name),
+      files: { exit: stepExitFile(spec.workDir, step.name), group: stepGroupFile(spec.workDir, step.name) },
     });
     this.#current = proc;
     const pid = proc.pid ?? null;

@@ -25,27 +25,37 @@ export interface StepProcessOptions {
   logfile: string;
   /** shell to run the command with (`-c`) */
   shell: string;
+  /** the files the step's shell writes for a reaper; none: the command runs as it is */
+  files?: StepFiles;
+}
+
+/** What a step's shell leaves for a reaper, should whoever runs the step be gone. */
+export interface StepFiles {
+  /** where it writes the command's exit code when it ends, before the step is reported */
+  exit: string;
   /**
-   * where the step's shell writes the command's exit code when it ends, before the step is
-   * reported: a reaper recovers the result from there if whoever should report it is gone
+   * where it writes its process group first thing: the step's pid reaches the database only with
+   * the runner's next batch, and a runner killed before that must not leave a step nobody can end
    */
-  exitFile?: string;
+  group: string;
 }
 
 /**
- * The command as the step's shell runs it: in a subshell (so `exit N` inside it still comes back
- * here), its exit code written to `exitFile`, then passed on. Only a command that ended on its own
- * leaves a file: this shell notes a TERM to the group (and outlives it until the subshell is gone,
- * so the group never loses its leader while the command runs) and then writes nothing. The trap is
+ * The command as the step's shell runs it: its group written to `files.group` (the shell leads
+ * its group: its /proc stat line gives the pid and start time, read by a builtin, no process
+ * started), then the command in a subshell (so `exit N` inside it still comes back here), its exit
+ * code written to `files.exit`, then passed on. Only a command that ended on its own leaves an
+ * exit file: this shell notes a TERM to the group (and outlives it until the subshell is gone, so
+ * the group never loses its leader while the command runs) and then writes nothing. The trap is
  * this shell's own: the subshell starts with TERM at its default, as the command expects.
  */
-export function wrapWithExitFile(command: string, exitFile: string): string {
-  const quoted = shellQuote(exitFile);
+export function wrapWithStepFiles(command: string, files: StepFiles): string {
+  const group = `{ read -r trellis_group < /proc/$$/stat || trellis_group=$$; } 2>/dev/null; printf '%s\\n' "$trellis_group" > ${shellQuote(files.group)}\n`;
   // Newlines around the command: a command that starts with `(` must not make `((` (arithmetic),
   // and one that ends in a comment must not comment out the `)`.
   return (
-    `trap 'trellis_stop=1' TERM\n(\n${command}\n); trellis_rc=$?; ` +
-    `[ -z "$trellis_stop" ] && echo $trellis_rc > ${quoted}; exit $trellis_rc`
+    `${group}trap 'trellis_stop=1' TERM\n(\n${command}\n); trellis_rc=$?; ` +
+    `[ -z "$trellis_stop" ] && echo $trellis_rc > ${shellQuote(files.exit)}; exit $trellis_rc`
   );
 }
 
@@ -64,7 +74,7 @@ export class StepProcess {
   constructor(options: StepProcessOptions) {
     const fd = fs.openSync(options.logfile, 'w');
     try {
-      const command = options.exitFile === undefined ? options.command : wrapWithExitFile(options.command, options.exitFile);
+      const command = options.files === undefined ? options.command : wrapWithStepFiles(options.command, options.files);
       this.#child = spawn(options.shell, ['-c', command, ...(options.args ?? [])], {
         cwd: options.cwd,
         env: options.env,

@@ -3,10 +3,12 @@
  * wrote (`trellis exec` runs from it; its step list tells how far a job got) and one exit-status
  * file per step, written by the step's own shell before anything reports it. When the process that
  * should have reported a test dies, these files are what the reaper recovers a finished result
- * from instead of calling it DEAD. The runner writes them; the store only reads them.
+ * from instead of calling it DEAD, and a running step's process group file is how it ends a step
+ * whose pid never reached the database. The runner writes them; the store only reads them.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseProcStat } from '../util/process-info.js';
 import { encodePathComponent } from '../util/sanitize.js';
 
 /** The job spec of a test's (or item's) work folder. */
@@ -22,6 +24,32 @@ export function stepLogFile(workDir: string, step: string): string {
 /** A step's exit status: its shell writes the exit code there when the step's command ends. */
 export function stepExitFile(workDir: string, step: string): string {
   return path.join(workDir, `${encodePathComponent(step)}.exit`);
+}
+
+/**
+ * A step's process group: its shell (the group's leader) writes its own /proc stat line there, or
+ * just its pid without /proc, before the command starts.
+ */
+export function stepGroupFile(workDir: string, step: string): string {
+  return path.join(workDir, `${encodePathComponent(step)}.group`);
+}
+
+/**
+ * The process group a step's shell left, with its leader's start time when /proc gave one (so a
+ * reused pid is not taken for it); undefined when there is none or it is not whole.
+ */
+export function readStepGroup(workDir: string, step: string): { pid: number; procStart: number | null } | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(stepGroupFile(workDir, step), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  if (/^[0-9]{1,10}$/.test(text)) return { pid: Number(text), procStart: null };
+  const stat = parseProcStat(text);
+  // The shell leads its group: a line that says otherwise names no group of ours.
+  if (stat === undefined || stat.pgrp !== stat.pid) return undefined;
+  return { pid: stat.pid, procStart: stat.startTime };
 }
 
 /** The exit code a step's shell left, or undefined when there is none (yet) or it is not a number. */
@@ -70,10 +98,11 @@ export function readStepVerdict(workDir: string, step: string): string | undefin
   return /^[A-Z_]{1,16}$/.test(trimmed) ? trimmed : undefined;
 }
 
-/** Forgets the exit and verdict files of the steps named (a rerun in the same folder). */
+/** Forgets the exit, verdict and group files of the steps named (a rerun in the same folder). */
 export function removeStepExits(workDir: string, steps: readonly string[]): void {
   for (const step of steps) {
     fs.rmSync(stepExitFile(workDir, step), { force: true });
+    fs.rmSync(stepGroupFile(workDir, step), { force: true });
     fs.rmSync(stepVerdictFile(workDir, step), { force: true });
   }
 }

@@ -108,8 +108,9 @@ export function reapDeadTests(
     const reason = judged ?? findDeathReason(test, agent, ctx);
     if (reason === undefined) continue;
     if (test.agentId !== null && agents.has(test.agentId)) dead.add(test.agentId);
-    // Steps that ended wrote their exit codes; what still runs on this host is ended here, what
-    // runs on another host is left recorded for the next trellis process there (takeOrphans).
+    // Steps that ended wrote their exit codes, a step that runs its group (recorded now if its pid
+    // never arrived); what still runs on this host is ended here, what runs on another host is
+    // left recorded for the next trellis process there (takeOrphans).
     const recovered = recoverSteps(rdb, test, ctx.now);
     const here = (agent?.host ?? test.host) === ctx.host;
     if (here) endOrphans(rdb, test.id, ctx);

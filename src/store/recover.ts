@@ -2,14 +2,16 @@
  * Recovering what a dead runner or `trellis exec` left behind (design §6): each step's shell wrote
  * its exit code beside its log before anything reported it, so a step that ended is recorded with
  * its real status, and a job whose steps all ended (or one that failed, which ends a job) is
- * recorded COMPLETED with the status they make instead of INCOMPLETE/DEAD. Runs inside the
- * reaper's transaction.
+ * recorded COMPLETED with the status they make instead of INCOMPLETE/DEAD. A step still running
+ * whose pid the database never got (it travels in the runner's next batch) gets the process group
+ * its shell wrote first thing, so the reaper ends it like any other. Runs inside the reaper's
+ * transaction.
  */
 import type { RunDb } from '../db/run-db.js';
 import type { StepRecord, TestRecord } from '../model/records.js';
 import { judgeJob, stepEndsJob } from '../model/job-outcome.js';
 import { statusFromExit, worseStatus } from '../model/states.js';
-import { readJobSteps, readStepExit, readStepVerdict, stepLogFile } from './job-files.js';
+import { readJobSteps, readStepExit, readStepGroup, readStepVerdict, stepLogFile } from './job-files.js';
 
 /** What the work folder says of a job whose process died. */
 export interface Recovered {
@@ -21,7 +23,8 @@ export interface Recovered {
 
 /**
  * Records the exit codes found for the test's steps (those the database still shows RUNNING, or
- * never saw) and says whether the job had ended, and how.
+ * never saw), and the process group of the one still running when the database has none; says
+ * whether the job had ended, and how.
  */
 export function recoverSteps(rdb: RunDb, test: TestRecord, now: number): Recovered {
   const none: Recovered = { ended: false, status: 'n/a', comment: '' };
@@ -39,6 +42,7 @@ export function recoverSteps(rdb: RunDb, test: TestRecord, now: number): Recover
     // A step with log rules counts once its log was judged; its verdict is its status.
     const verdict = job?.judged.has(name) ? readStepVerdict(test.rundir, name) : undefined;
     if (code === undefined || (job?.judged.has(name) && verdict === undefined)) {
+      if (code === undefined) recordGroup(rdb, test, name, recorded.get(name), now);
       ended = false;
       break;
     }
@@ -79,5 +83,24 @@ function recordStep(
     pid: null,
     procStart: null,
     time: now,
+  });
+}
+
+/** Records the group a running step's shell wrote, unless the database knows the step otherwise. */
+function recordGroup(rdb: RunDb, test: TestRecord, name: string, seen: StepRecord | undefined, now: number): void {
+  if (seen !== undefined && (seen.state !== 'RUNNING' || seen.pid !== null)) return;
+  const group = readStepGroup(test.rundir, name);
+  if (group === undefined) return;
+  rdb.details.upsertStep({
+    kind: 'step',
+    opId: '',
+    testId: test.id,
+    name,
+    state: 'RUNNING',
+    status: 'n/a',
+    logfile: seen?.logfile || stepLogFile(test.rundir, name),
+    pid: group.pid,
+    procStart: group.procStart,
+    time: seen?.start ?? now,
   });
 }

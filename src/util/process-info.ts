@@ -5,9 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 
-interface ProcStat {
+/** What Trellis reads of a /proc/PID/stat line. */
+export interface ProcStat {
+  pid: number;
   /** one-letter process state: R, S, D, Z (zombie), X (dead), … */
   state: string;
+  /** field 5: the process group */
+  pgrp: number;
   /** field 22: start time in clock ticks since boot */
   startTime: number;
 }
@@ -20,15 +24,22 @@ function readProcStat(pid: number): ProcStat | undefined {
   } catch {
     return undefined;
   }
+  return parseProcStat(text);
+}
+
+/** Parses a /proc/PID/stat line; undefined when it is not one (cut short, say). */
+export function parseProcStat(text: string): ProcStat | undefined {
   // Field 2 is the command name in parentheses and may itself hold spaces or ')': split after
   // the last ')', where field 3 (the state) starts.
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
+  const pid = Number(text.slice(0, text.indexOf(' ')));
   const fields = text.slice(close + 2).split(' ');
+  const pgrp = Number(fields[5 - 3]);
   const startTime = Number(fields[22 - 3]);
   const state = fields[0];
-  if (state === undefined || !Number.isFinite(startTime)) return undefined;
-  return { state, startTime };
+  if (state === undefined || ![pid, pgrp, startTime].every((n) => Number.isInteger(n) && n >= 0)) return undefined;
+  return { pid, state, pgrp, startTime };
 }
 
 let procAvailable: boolean | undefined;

@@ -1,7 +1,8 @@
 /**
  * Jobs run by `trellis exec`, in a real direct store: claiming a launched job once, and the reaper
  * recovering what a dead runner or exec left in the work folder (exit files) and ending the steps
- * it left running (real processes in their own groups).
+ * it left running (real processes in their own groups), those whose pid never reached the
+ * database too (their group files).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,8 +10,10 @@ import path from 'node:path';
 import { once } from 'node:events';
 import t from 'tap';
 import type { TrellisError } from '../../src/util/errors.js';
-import { jobSpecFile, stepExitFile, stepVerdictFile } from '../../src/store/job-files.js';
+import { StepProcess } from '../../src/runner/step-process.js';
+import { jobSpecFile, readStepGroup, stepExitFile, stepGroupFile, stepLogFile, stepVerdictFile } from '../../src/store/job-files.js';
 import { processStartTime } from '../../src/util/process-info.js';
+import { waitUntil } from '../helpers/run-e2e.js';
 import { HOST, makeStore, NIGHTLY, nextOpId, setOp } from '../unit/store-fixture.js';
 
 const LIVENESS = { deadtime: 60 };
@@ -251,6 +254,77 @@ t.test("reaper: a dead agent's running steps on this host are ended; on another 
     setOp(fx2.row.id, 'RUNNING', 'n/a', 1001),
     stepOp(fx2.row.id, 'hang', 'RUNNING', 'n/a', { pid: 4243, procStart: 8 }),
   ]);
+  await fx2.store.endAgent(fx2.run.id, remote.agent.id, 1500);
+  await fx2.store.reapDead(fx2.run.id, { now: 2000, ...LIVENESS });
+  t.same(await fx2.store.takeOrphans(fx2.run.id, 'far'), [{ pid: 4243, procStart: 8 }], "far's next trellis process ends it");
+  t.same(await fx2.store.takeOrphans(fx2.run.id, 'far'), [], 'once');
+});
+
+/** A step run as the runner runs it (its own group, its files in `workDir`), killed on teardown. */
+async function startStep(t: { teardown(fn: () => unknown): void }, workDir: string, name: string, command: string) {
+  const proc = new StepProcess({
+    command,
+    cwd: workDir,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+    logfile: stepLogFile(workDir, name),
+    shell: '/bin/sh',
+    files: { exit: stepExitFile(workDir, name), group: stepGroupFile(workDir, name) },
+  });
+  t.teardown(() => proc.kill('test over'));
+  await waitUntil(() => readStepGroup(workDir, name) !== undefined, `${name}'s group file`);
+  return proc;
+}
+
+/** A /proc stat line as a step's shell writes it: `pid` leads its group, started at `start`. */
+const statLine = (pid: number, start: number) => [pid, '(sh)', 'S', 1, pid, pid, ...Array(15).fill(0), start, 0, 0].join(' ');
+
+for (const seen of ['never seen', 'RUNNING without a pid'] as const) {
+  t.test(`reaper: a running step whose pid never reached the database (${seen}) is ended from its group file`, async (t) => {
+    const { store, run, row, workDir } = await deadExecWith(t, ['build', 'hang', 'after']);
+    fs.writeFileSync(stepExitFile(workDir, 'build'), '0\n');
+    const proc = await startStep(t, workDir, 'hang', 'sleep 1000 & wait');
+    const ops = [stepOp(row.id, 'build', 'COMPLETED', 'PASS', { exitCode: 0 })];
+    // The runner's first word of a step carries its pid; a runner killed before that batch leaves no row.
+    if (seen === 'RUNNING without a pid') ops.push(stepOp(row.id, 'hang', 'RUNNING', 'n/a'));
+    await store.write(run.id, ops);
+    await store.reapDead(run.id, { now: 2000, ...LIVENESS });
+    await waitUntil(() => proc.state === 'exited', 'the reaper to end the step');
+    t.same(await proc.exited, { code: null, signal: 'SIGKILL', stopReason: null }, "the step's group was ended by the reaper");
+    const after = await store.getTestById(run.id, row.id);
+    t.equal(`${after!.state}/${after!.status}`, 'INCOMPLETE/DEAD');
+    t.same(
+      after!.steps.map((s) => `${s.name}:${s.state}/${s.status}`),
+      ['build:COMPLETED/PASS', 'hang:KILLED/n/a'],
+    );
+    t.same(await store.takeOrphans(run.id, HOST), [], 'nothing left for anyone on this host');
+  });
+}
+
+t.test('reaper: a group file whose leader has another start time is not ours; on another host it is left for takeOrphans', async (t) => {
+  const { store, run, row, workDir } = await deadExecWith(t, ['hang']);
+  const other = spawn('sleep', ['1000'], { detached: true, stdio: 'ignore' });
+  t.teardown(() => other.kill('SIGKILL'));
+  await once(other, 'spawn');
+  // The pid of a step long gone, now a live group leader that started later.
+  fs.writeFileSync(stepGroupFile(workDir, 'hang'), `${statLine(other.pid!, processStartTime(other.pid!)! - 1)}\n`);
+  await store.reapDead(run.id, { now: 2000, ...LIVENESS });
+  const exited = once(other, 'exit');
+  // A KILL the reaper had sent would have come first.
+  process.kill(-other.pid!, 'SIGTERM');
+  t.equal(((await exited) as [number | null, string | null])[1], 'SIGTERM', 'the other group was left alone');
+  t.equal((await store.getTestById(run.id, row.id))!.state, 'INCOMPLETE');
+
+  const fx2 = await launched(t, 'L2');
+  const remote = await fx2.store.claimJob(
+    fx2.run.id,
+    fx2.row.id,
+    'L2',
+    { kind: 'exec', host: 'far', pid: 4242, procStart: 7 },
+    { now: 1000, ...LIVENESS },
+  );
+  fs.writeFileSync(jobSpecFile(fx2.workDir), JSON.stringify({ version: 1, kind: 'remote', def: { steps: [{ name: 'hang' }] } }));
+  await fx2.store.write(fx2.run.id, [setOp(fx2.row.id, 'RUNNING', 'n/a', 1001)]);
+  fs.writeFileSync(stepGroupFile(fx2.workDir, 'hang'), `${statLine(4243, 8)}\n`);
   await fx2.store.endAgent(fx2.run.id, remote.agent.id, 1500);
   await fx2.store.reapDead(fx2.run.id, { now: 2000, ...LIVENESS });
   t.same(await fx2.store.takeOrphans(fx2.run.id, 'far'), [{ pid: 4243, procStart: 8 }], "far's next trellis process ends it");

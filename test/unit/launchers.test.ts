@@ -10,9 +10,10 @@ import t from 'tap';
 import { loadArea } from '../../src/config/area.js';
 import { readJobSpec, validateJobSpec } from '../../src/runner/job-spec.js';
 import { chooseLaunchers, parseWords } from '../../src/runner/launchers.js';
-import { wrapWithExitFile } from '../../src/runner/step-process.js';
-import { jobSpecFile } from '../../src/store/job-files.js';
+import { wrapWithStepFiles } from '../../src/runner/step-process.js';
+import { jobSpecFile, readStepGroup, stepGroupFile } from '../../src/store/job-files.js';
 import type { TrellisError } from '../../src/util/errors.js';
+import { parseProcStat } from '../../src/util/process-info.js';
 import { shellQuote } from '../../src/util/shell-quote.js';
 
 /** An area whose trellis.config is `config`, with a PATH that has `bins` (empty scripts). */
@@ -171,7 +172,7 @@ t.test('job spec: checked field by field; never a work folder outside its run ar
   t.equal((await late).launchId, 'L');
 });
 
-t.test("quoting: words survive the shell whatever they hold; the exit-file wrapper keeps the command's code", async (t) => {
+t.test("quoting: words survive the shell whatever they hold; the step files wrapper keeps the command's code", async (t) => {
   for (const word of ['plain', 'with space', "it's", '$HOME', '`x`', '-n', '', 'a\nb', '"q"', 'tab\there']) {
     const out = execFileSync('/bin/sh', ['-c', `printf %s ${shellQuote(word)}`], { encoding: 'utf8' });
     t.equal(out, word, JSON.stringify(word));
@@ -185,11 +186,30 @@ t.test("quoting: words survive the shell whatever they hold; the exit-file wrapp
     const exitFile = path.join(dir, `it's ${code}.exit`);
     let status = 0;
     try {
-      execFileSync('/bin/bash', ['-c', wrapWithExitFile(command, exitFile)]);
+      execFileSync('/bin/bash', ['-c', wrapWithStepFiles(command, { exit: exitFile, group: path.join(dir, 'group') })]);
     } catch (e) {
       status = (e as { status: number }).status;
     }
     t.equal(status, code, `${command}: the code passes through`);
     t.equal(fs.readFileSync(exitFile, 'utf8'), `${code}\n`, `${command}: and is written`);
   }
+  // The shell writes its own /proc stat line (its pid: `$$`, in the subshell too) before the command runs.
+  for (const shell of ['/bin/sh', '/bin/bash']) {
+    const files = { exit: path.join(dir, 'g.exit'), group: path.join(dir, `it's ${path.basename(shell)}.group`) };
+    const seen = path.join(dir, `${path.basename(shell)}.seen`);
+    const command = `cat ${shellQuote(files.group)} > ${shellQuote(seen)}; echo $$ >> ${shellQuote(seen)}`;
+    execFileSync(shell, ['-c', wrapWithStepFiles(command, files)]);
+    const [line, pid] = fs.readFileSync(seen, 'utf8').trim().split('\n');
+    t.equal(parseProcStat(line!)?.pid, Number(pid), `${shell}: the group file names the shell, before the command runs`);
+  }
+  // Read back: a stat line of a group's leader, a bare pid (no /proc), nothing else.
+  const write = (text: string) => fs.writeFileSync(stepGroupFile(dir, 's'), text);
+  write('4243 (s h)) S 1 4243 4243 0 -1 0 0 0 0 0 0 0 0 0 0 0 0 0 8 0 0\n');
+  t.same(readStepGroup(dir, 's'), { pid: 4243, procStart: 8 });
+  write('4243\n');
+  t.same(readStepGroup(dir, 's'), { pid: 4243, procStart: null });
+  write('4243 (sh) S 1 4000 4000 0 -1 0 0 0 0 0 0 0 0 0 0 0 0 0 8 0 0\n');
+  t.equal(readStepGroup(dir, 's'), undefined, 'a shell that does not lead its group');
+  write('4243 (sh) S 1 4243 4243 0');
+  t.equal(readStepGroup(dir, 's'), undefined, 'cut short');
 });
