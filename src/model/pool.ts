@@ -5,7 +5,7 @@
  * may take which job.
  */
 import { wordNameProblem } from './names.js';
-import type { AgentRecord, TestRecord } from './records.js';
+import type { AgentRecord, TestRecord, WriteOp, WriteOptions } from './records.js';
 
 /** Longest agent name or tag. */
 export const MAX_AGENT_NAME = 64;
@@ -103,6 +103,18 @@ export interface JobEnd {
   id: number;
   note: string;
   execAgentId?: number;
+  /**
+   * The job's last writes, not sent yet: they go in before the job is ended in the queue (one
+   * request where there were two). Writes that cannot be recorded end the job with why in its note.
+   */
+  writes?: CarriedWrites;
+}
+
+/** Writes to a run handed on to go with another request. */
+export interface CarriedWrites {
+  runId: number;
+  ops: WriteOp[];
+  options: WriteOptions;
 }
 
 /** A job an agent took, with its test already claimed for the agent's exec (when it asked so). */

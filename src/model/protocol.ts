@@ -611,7 +611,19 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
       ended: {
         type: 'array',
         maxItems: MAX_SLOTS,
-        items: obj({ id: { type: 'integer', minimum: 1 }, note: text(), execAgentId: { type: 'integer', minimum: 1 } }, ['id', 'note']),
+        items: obj(
+          {
+            id: { type: 'integer', minimum: 1 },
+            note: text(),
+            execAgentId: { type: 'integer', minimum: 1 },
+            writes: obj({ runId, ops: { type: 'array', items: writeOp, maxItems: MAX_BATCH }, options: writeOptions }, [
+              'runId',
+              'ops',
+              'options',
+            ]),
+          },
+          ['id', 'note'],
+        ),
       },
     },
     ['name', 'session', 'max', 'have', 'liveness'],

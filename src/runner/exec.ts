@@ -11,6 +11,7 @@
  * loses its input (the session dropped) finishes the jobs it has and takes no more.
  */
 import fs from 'node:fs';
+import type { CarriedWrites } from '../model/pool.js';
 import { isSuccess } from '../model/states.js';
 import type { JobClaim, Store } from '../store/store.js';
 import { isTrellisError } from '../util/errors.js';
@@ -164,12 +165,13 @@ export class JobSet {
   /**
    * Claims and runs one job; resolves with how it ended, once its end is recorded. An agent that
    * took the job with its claim (`how.claimed`) runs it as claimed, and ends its exec agent itself
-   * with the queue's word (`how.keepAgent`): one request fewer each.
+   * with the queue's word (`how.keepAgent`), and its last writes too (`how.carry` gets them instead
+   * of the store): one request fewer each.
    */
   async run(
     spec: JobSpec,
     onClaimed: () => void = () => undefined,
-    how: { claimed?: JobClaim; keepAgent?: boolean } = {},
+    how: { claimed?: JobClaim; keepAgent?: boolean; carry?: (writes: CarriedWrites) => void } = {},
   ): Promise<JobOutcome> {
     const ctx = this.#ctx;
     const store = await this.#storeFor(spec);
@@ -250,7 +252,9 @@ export class JobSet {
     this.#startWatching();
     try {
       const outcome = await job.done;
-      await recorder.flush();
+      const carried = how.carry ? await recorder.handOff() : undefined;
+      if (carried) how.carry?.(carried);
+      else await recorder.flush();
       if (failure) throw failure;
       return outcome;
     } finally {

@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FeedCursor } from '../model/records.js';
-import type { JobEnd, PoolAgentRecord, PoolAgentSpec, QueuedJob, TakenJob } from '../model/pool.js';
+import type { CarriedWrites, JobEnd, PoolAgentRecord, PoolAgentSpec, QueuedJob, TakenJob } from '../model/pool.js';
 import type { Store } from '../store/store.js';
 import { isTrellisError, TrellisError } from '../util/errors.js';
 import { killStepGroup } from '../util/process-info.js';
@@ -64,6 +64,8 @@ class PoolAgent {
   #lastContact = 0;
   #fenced = false;
   #wake: (() => void) | undefined;
+  /** a job ended (or a drain began) since the loop last looked: it must not wait before it looks again */
+  #poked = false;
 
   constructor(o: PoolAgentOptions) {
     this.#o = o;
@@ -98,6 +100,7 @@ class PoolAgent {
     );
     try {
       while (!(this.#draining && this.#running.size === 0)) {
+        this.#poked = false;
         await this.#beatIfDue();
         if (!this.#draining && !this.#fenced && this.#running.size < o.spec.slots) {
           const taken = await this.#claim();
@@ -183,7 +186,7 @@ class PoolAgent {
         [...this.#running.keys()],
         { now: o.now(), deadtime: o.deadtime },
         exec,
-        ends.map(({ id, note, execAgentId }) => (execAgentId === undefined ? { id, note } : { id, note, execAgentId })),
+        ends.map(({ session: _, ...end }) => end),
       );
       this.#ends = this.#ends.filter((e) => !ends.includes(e));
       this.#lastContact = o.now();
@@ -202,6 +205,7 @@ class PoolAgent {
     const claimed = job.claim;
     void (async () => {
       let note: string;
+      let writes: CarriedWrites | undefined;
       try {
         let spec: JobSpec;
         try {
@@ -212,14 +216,20 @@ class PoolAgent {
           throw err;
         }
         entry.spec = spec;
-        const outcome = await this.#jobs.run(spec, undefined, claimed ? { claimed, keepAgent: true } : {});
+        const outcome = await this.#jobs.run(spec, undefined, claimed ? { claimed, keepAgent: true, carry: (w) => (writes = w) } : {});
         note = `${outcome.state}/${outcome.status}`;
       } catch (err) {
         note = `refused: ${(err as Error).message}`;
         if (!isTrellisError(err) || !['JOB_GONE', 'JOB_BUSY'].includes(err.code)) o.say(`agent ${o.spec.name}: ${job.label}: ${note}`);
       }
       // The queue hears of it with the next claim, which the freed slot brings at once.
-      this.#ends.push({ id: job.id, note: note.slice(0, 4000), session, ...(claimed ? { execAgentId: claimed.agent.id } : {}) });
+      this.#ends.push({
+        id: job.id,
+        note: note.slice(0, 4000),
+        session,
+        ...(claimed ? { execAgentId: claimed.agent.id } : {}),
+        ...(writes ? { writes } : {}),
+      });
       this.#running.delete(job.id);
       this.#poke();
     })();
@@ -229,6 +239,14 @@ class PoolAgent {
   async #sayEnds(which: (e: JobEnd & { session: string }) => boolean = () => true): Promise<void> {
     for (const e of this.#ends.filter(which)) {
       try {
+        if (e.writes) {
+          await this.#o.store.write(e.writes.runId, e.writes.ops, e.writes.options).catch((err: unknown) => {
+            // As a claim that carries them would: the reaper ends the test.
+            if (!isTrellisError(err) || err.code === 'NO_SERVER') throw err;
+            e.note = `${e.note}; its results could not be recorded: ${(err as Error).message}`.slice(0, 4000);
+          });
+          delete e.writes;
+        }
         await this.#o.store.endQueuedJob(e.id, this.#o.spec.name, e.session, e.note, e.execAgentId);
         this.#ends = this.#ends.filter((x) => x !== e);
       } catch {
@@ -296,6 +314,7 @@ class PoolAgent {
   }
 
   #poke(): void {
+    this.#poked = true;
     this.#wake?.();
   }
 
@@ -308,6 +327,8 @@ class PoolAgent {
     const o = this.#o;
     const waitMs = Math.max(100, Math.round(beatSeconds(o.deadtime) * 1000));
     const stop = new AbortController();
+    // Poked while it was busy with a request (a job's end to say): look again at once.
+    if (this.#poked) return cursor;
     const poked = new Promise<void>((resolve) => (this.#wake = resolve));
     if (!follow) {
       let timer: NodeJS.Timeout | undefined;

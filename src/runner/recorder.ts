@@ -3,6 +3,7 @@
  * batch is on its way, go to the store as one batch (one transaction, or one HTTP request for a
  * remote store). Each op gets an id unique to this agent, so a retried batch is applied once.
  */
+import type { CarriedWrites } from '../model/pool.js';
 import type { TestFields, WriteOp, WriteOptions } from '../model/records.js';
 import type { Store } from '../store/store.js';
 
@@ -88,6 +89,21 @@ export class Recorder {
       this.#pump();
       await this.#inFlight;
     }
+  }
+
+  /**
+   * Hands on what is queued and not sent, for another request to carry (an agent's claim), once
+   * the batches in flight are in; the recorder keeps nothing of it. Undefined when nothing is left.
+   */
+  async handOff(): Promise<CarriedWrites | undefined> {
+    while (this.#inFlight !== undefined) await this.#inFlight;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const ops = this.#pending;
+    this.#pending = [];
+    this.#settle(this.#counter);
+    if (ops.length === 0 || this.#failure !== undefined) return undefined;
+    return { runId: this.#runId, ops, options: this.#options };
   }
 
   /** The first error a batch met, if any. */

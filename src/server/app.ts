@@ -22,6 +22,7 @@ import type { Store } from '../store/store.js';
 import { ExitCode, isTrellisError, TrellisError } from '../util/errors.js';
 import { claimedUser, parseSignature, SESSION_PATH, SIGNATURE_HEADER } from '../model/identity-protocol.js';
 import { OPEN_POLICY, type AccessPolicy } from '../model/access.js';
+import type { JobEnd } from '../model/pool.js';
 import type { WriteOptions } from '../model/records.js';
 import type { IdentityGate } from './identity-gate.js';
 import { API_NAME_CHECKS } from './api-names.js';
@@ -231,6 +232,10 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
       if (hasOptions) body['options'] = provenOptions(body['options'] as WriteOptions | undefined, req.provenUser, access.current());
       else if (signs && access.current().identity === 'required' && req.provenUser === undefined)
         provenOptions(undefined, undefined, access.current());
+      // An agent's last writes of a job ride on its next claim: proven as a write of their own.
+      for (const end of method === 'claimQueuedJobs' ? ((body['ended'] as JobEnd[] | undefined) ?? []) : []) {
+        if (end.writes) end.writes.options = provenOptions(end.writes.options, req.provenUser, access.current());
+      }
       const fn = store[method] as (...args: unknown[]) => Promise<unknown>;
       try {
         const result = await fn.apply(

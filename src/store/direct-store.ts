@@ -465,7 +465,18 @@ export class DirectStore implements Store {
     exec?: AgentSpec,
     ended: JobEnd[] = [],
   ): Promise<TakenJob[]> {
-    for (const e of ended) await this.endQueuedJob(e.id, name, session, e.note, e.execAgentId);
+    for (const e of ended) {
+      let note = e.note;
+      if (e.writes) {
+        try {
+          await this.write(e.writes.runId, e.writes.ops, e.writes.options);
+        } catch (err) {
+          // The test is left to the reaper (its exec agent ends with the job), as when exec dies.
+          note = `${note}; its results could not be recorded: ${(err as Error).message}`.slice(0, 4000);
+        }
+      }
+      await this.endQueuedJob(e.id, name, session, note, e.execAgentId);
+    }
     const taken = await this.#guard(() => {
       const ctx = this.#liveness(liveness);
       this.#sweepPool(ctx);

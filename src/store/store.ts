@@ -176,7 +176,8 @@ export interface Store {
    * are not in `have` (an answer lost with a server) come first and count against `max`. With
    * `exec`, each job's test is claimed for that exec as `claimJob` would (a job whose test is no
    * longer waiting for it is ended in the queue and not given). `ended`: the agent's words on jobs
-   * that ended since its last call, applied first as `endQueuedJob` would (one request, not two).
+   * that ended since its last call, applied first as `endQueuedJob` would (one request, not two),
+   * each after the job's last writes it carries (`writes`).
    */
   claimQueuedJobs(
     name: string,

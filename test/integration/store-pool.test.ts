@@ -285,3 +285,38 @@ t.test("an agent's next claim carries the ends of its jobs: one request, not two
   const execAgent = (await store.listAgents(run.id)).find((a) => a.id === taken!.claim!.agent.id);
   t.not(execAgent?.ended, null, 'its exec agent ended with it');
 });
+
+t.test("an end carries the job's last writes: in before the job ends; writes that cannot go in end it with why", async (t) => {
+  const { store, clock, run, rows, live, launch } = await setUp(t);
+  const a1 = await store.registerPoolAgent(agentSpec('a1', []), null, live());
+  const exec = { kind: 'exec' as const, host: 'a1-host', pid: 4242, procStart: null, poolAgent: 'a1' };
+  const ja = await launch('a');
+  const jb = await launch('b');
+  const [takenA, takenB] = await store.claimQueuedJobs('a1', a1.session, 2, [], live(), exec);
+  const a = rowOf(rows, 'a').id;
+  const b = rowOf(rows, 'b').id;
+  const end = (id: number, execAgentId: number, ops: ReturnType<typeof setOp>[], force = false) => ({
+    id,
+    note: 'COMPLETED/PASS',
+    execAgentId,
+    writes: { runId: run.id, ops, options: { who: 'tester', asAgent: execAgentId, ...(force ? { force } : {}) } },
+  });
+  const passA = setOp(a, 'COMPLETED', 'PASS', clock.now);
+  await store.claimQueuedJobs('a1', a1.session, 1, [], live(), exec, [end(ja.id, takenA!.claim!.agent.id, [passA])]);
+  t.match(await store.getTestById(run.id, a), { state: 'COMPLETED', status: 'PASS' }, "the job's end is in the run");
+  t.match(await store.listQueue(run.id, live()), [{ id: ja.id, state: 'ended', note: 'COMPLETED/PASS' }, { id: jb.id }]);
+  // the same end again (an answer lost with a server): nothing changes twice
+  await store.claimQueuedJobs('a1', a1.session, 1, [], live(), exec, [end(ja.id, takenA!.claim!.agent.id, [passA])]);
+  t.equal((await store.events(run.id, 0)).filter((e) => e.testId === a && e.detail.includes('COMPLETED')).length, 1);
+
+  // the run is locked meanwhile: b's end cannot go in; the job ends with why, the test is left to the reaper
+  await store.setRunState(run.id, 'locked');
+  await store.claimQueuedJobs('a1', a1.session, 1, [], live(), exec, [
+    end(jb.id, takenB!.claim!.agent.id, [setOp(b, 'COMPLETED', 'PASS', clock.now)]),
+  ]);
+  t.match(await store.listQueue(run.id, live()), [
+    { id: ja.id },
+    { id: jb.id, state: 'ended', note: /COMPLETED\/PASS; its results could not be recorded: .*locked/ },
+  ]);
+  t.not((await store.getTestById(run.id, b))?.state, 'COMPLETED', 'nothing of it written');
+});
