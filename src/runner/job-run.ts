@@ -146,7 +146,7 @@ export class JobRun {
       // with -9 after its step started must leave a row the reaper marks DEAD, never a NOT_STARTED
       // test whose step runs on untracked. It also puts a rerun's reset before anything the test
       // reports on itself.
-      await recorder.settled();
+      await recorder.flush();
     } else {
       recorder.setTest(id, { start: ctx.now(), end: null });
     }
@@ -240,7 +240,7 @@ export class JobRun {
       files: { exit: stepExitFile(spec.workDir, step.name), group: stepGroupFile(spec.workDir, step.name) },
     });
     this.#current = proc;
-    const pid = proc.pid ?? null;
+    const pid = (await proc.started) ?? null;
     ctx.recorder.push({
       kind: 'step',
       testId: spec.testId,
@@ -445,21 +445,24 @@ export function stepsOf(def: JobDefinition): Step[] {
 export function prepareWorkDir(spec: JobRunSpec, steps: readonly Step[], role: JobRunContext['role'], startAt: number): void {
   // A resume keeps the logs of the steps before its start: never preclean it.
   if (spec.preclean && startAt === 0) fs.rmSync(spec.workDir, { recursive: true, force: true });
-  fs.mkdirSync(spec.workDir, { recursive: true });
+  // A folder made now holds nothing to check or clear (most work folders of a new run).
+  const fresh = fs.mkdirSync(spec.workDir, { recursive: true }) !== undefined;
   // Copy the test's files (scripts, data) so steps find them beside their logs.
   for (const entry of fs.readdirSync(spec.def.dir, { withFileTypes: true })) {
     const from = path.join(spec.def.dir, entry.name);
     const to = path.join(spec.workDir, entry.name);
     // A plain file (most tests have only their testconfig) is copied as it is: cpSync's checks of
     // both sides cost a third of a millisecond a test (bench/launch-vs-ctest.mjs).
-    if (entry.isFile() && isFileOrNothingAt(to)) fs.copyFileSync(from, to);
+    if (entry.isFile() && (fresh || isFileOrNothingAt(to))) fs.copyFileSync(from, to);
     else fs.cpSync(from, to, { recursive: true, force: true, dereference: false });
   }
   // Exit files of an earlier attempt in this folder would pass for this one's.
-  removeStepExits(
-    spec.workDir,
-    steps.slice(startAt).map((s) => s.name),
-  );
+  if (!fresh) {
+    removeStepExits(
+      spec.workDir,
+      steps.slice(startAt).map((s) => s.name),
+    );
+  }
   if (role === 'local') {
     const job = {
       version: 1,

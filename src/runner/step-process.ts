@@ -1,11 +1,14 @@
 /**
  * One step's shell process, in a process group of its own so that stopping it stops everything it
  * started. Output goes straight to the log file (no pipe through Node), so a step that prints
- * 100 MB costs no memory and the log is complete on disk when the process exits.
+ * 100 MB costs no memory and the log is complete on disk when the process exits. Steps start
+ * through this process's spawner (a small helper process: runner/spawner.ts), or with Node's spawn
+ * here when there is none.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { shellQuote } from '../util/shell-quote.js';
+import { Spawner, type SpawnWord } from './spawner.js';
 
 export type StepProcessState = 'running' | 'stopping' | 'exited';
 
@@ -62,38 +65,70 @@ export function wrapWithStepFiles(command: string, files: StepFiles): string {
 /** Seconds between TERM and KILL when stopping a step. */
 export const KILL_GRACE_MS = 5000;
 
+/** The spawner every step of this process goes through (started with the first step). */
+let spawner: Spawner | undefined;
+
+/** Steps start with Node's spawn only (TRELLIS_SPAWNER=node: the spawner's peer in benches and tests). */
+const nodeOnly = () => process.env['TRELLIS_SPAWNER'] === 'node';
+
 /** A running step. `exited` resolves once the process is gone, whatever happened. */
 export class StepProcess {
   readonly exited: Promise<StepExit>;
-  #child: ChildProcess;
+  /** resolves with the step's pid (its process group) once it runs; undefined when it never ran */
+  readonly started: Promise<number | undefined>;
+  #pid: number | undefined;
   #state: StepProcessState = 'running';
   #stopReason: string | null = null;
   #killTimer: NodeJS.Timeout | undefined;
+  /** signals asked for before the pid was known, sent once it is */
+  #owed: NodeJS.Signals[] = [];
 
   /** Starts the step; a spawn failure is reported as an exit with code 127 and a line in the log. */
   constructor(options: StepProcessOptions) {
-    const fd = fs.openSync(options.logfile, 'w');
-    try {
-      const command = options.files === undefined ? options.command : wrapWithStepFiles(options.command, options.files);
-      this.#child = spawn(options.shell, ['-c', command, ...(options.args ?? [])], {
-        cwd: options.cwd,
-        env: options.env,
-        detached: true,
-        stdio: ['ignore', fd, fd],
-      });
-    } finally {
-      fs.closeSync(fd);
-    }
+    const command = options.files === undefined ? options.command : wrapWithStepFiles(options.command, options.files);
+    const args = ['-c', command, ...(options.args ?? [])];
+    let started!: (pid: number | undefined) => void;
+    this.started = new Promise((resolve) => (started = resolve));
     this.exited = new Promise<StepExit>((resolve) => {
-      this.#child.once('error', (err) => {
-        fs.appendFileSync(options.logfile, `trellis: could not start the step: ${err.message}\n`);
+      const failed = (why: string) => {
+        try {
+          fs.appendFileSync(options.logfile, `trellis: could not start the step: ${why}\n`);
+        } catch {
+          // No log to say it in: the exit code says it.
+        }
+        started(undefined);
         this.#finish();
         resolve({ code: 127, signal: null, stopReason: this.#stopReason });
-      });
-      this.#child.once('exit', (code, signal) => {
-        this.#finish();
-        resolve({ code, signal, stopReason: this.#stopReason });
-      });
+      };
+      const onWord = (word: SpawnWord) => {
+        if (word.kind === 'started') {
+          this.#pid = word.pid;
+          started(word.pid);
+          for (const signal of this.#owed.splice(0)) this.#signalGroup(signal);
+        } else if (word.kind === 'failed') failed(word.why);
+        else {
+          this.#finish();
+          resolve({ code: word.code, signal: word.signal, stopReason: this.#stopReason });
+        }
+      };
+      spawner ??= nodeOnly() ? undefined : new Spawner();
+      if (spawner?.start({ shell: options.shell, args, cwd: options.cwd, env: options.env, logfile: options.logfile, onWord })) return;
+      let fd: number | undefined;
+      try {
+        fd = fs.openSync(options.logfile, 'w');
+        const child = spawn(options.shell, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', fd, fd] });
+        this.#pid = child.pid;
+        if (child.pid !== undefined) started(child.pid);
+        child.once('error', (err) => failed(err.message));
+        child.once('exit', (code, signal) => {
+          this.#finish();
+          resolve({ code, signal, stopReason: this.#stopReason });
+        });
+      } catch (err) {
+        failed((err as Error).message);
+      } finally {
+        if (fd !== undefined) fs.closeSync(fd);
+      }
     });
   }
 
@@ -101,8 +136,9 @@ export class StepProcess {
     return this.#state;
   }
 
+  /** The step's pid (its process group), once it runs. */
   get pid(): number | undefined {
-    return this.#child.pid;
+    return this.#pid;
   }
 
   /** TERM to the whole process group, then KILL after the grace period; resolves on exit. */
@@ -127,8 +163,12 @@ export class StepProcess {
   }
 
   #signalGroup(signal: NodeJS.Signals): void {
-    const pid = this.#child.pid;
-    if (pid === undefined || this.#state === 'exited') return;
+    if (this.#state === 'exited') return;
+    const pid = this.#pid;
+    if (pid === undefined) {
+      this.#owed.push(signal);
+      return;
+    }
     try {
       process.kill(-pid, signal);
     } catch {
@@ -137,7 +177,7 @@ export class StepProcess {
   }
 
   #finish(): void {
-    const pid = this.#child.pid;
+    const pid = this.#pid;
     this.#state = 'exited';
     if (this.#killTimer) clearTimeout(this.#killTimer);
     // A stopped step's children must not outlive it: the group gets the KILL it would have had.

@@ -1,0 +1,127 @@
+/**
+ * The spawner (runner/spawner.ts) and the step processes that go through it (step-process.ts):
+ * a step starts in a process group of its own with exactly its environment (differences from the
+ * step before, removals included), SIGINT and SIGQUIT at their defaults, its output in its log;
+ * exit codes and signals come back as Node gives them; a stop reaches the whole group, even one
+ * asked for before the pid was known; what cannot start says why; Node's own spawn does the same
+ * with TRELLIS_SPAWNER=node.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { Spawner, type SpawnWord } from '../../src/runner/spawner.js';
+import { StepProcess } from '../../src/runner/step-process.js';
+
+/** Runs one request through the spawner; resolves with every word it said. */
+function runOne(sp: Spawner, req: { args: string[]; cwd: string; env: Record<string, string>; logfile: string }): Promise<SpawnWord[]> {
+  return new Promise((resolve) => {
+    const words: SpawnWord[] = [];
+    const started = sp.start({
+      shell: '/bin/sh',
+      ...req,
+      onWord: (w) => {
+        words.push(w);
+        if (w.kind !== 'started') resolve(words);
+      },
+    });
+    if (!started) resolve([{ kind: 'failed', why: 'not taken' }]);
+  });
+}
+
+t.test('a step gets its own group, exactly its environment, default signals, its log', async (t) => {
+  const dir = t.testdir();
+  const sp = new Spawner();
+  t.teardown(() => sp.close());
+  const probe = 'echo "pid $$"; ps -o pgid= -p $$; grep SigIgn /proc/$$/status; echo "A=${A-unset} B=${B-unset} C=${C-unset}"; pwd; exit 3';
+  const log1 = path.join(dir, 'one.log');
+  const words = await runOne(sp, {
+    args: ['-c', probe],
+    cwd: dir,
+    env: { A: 'it is "a"\nline two', B: 'b', PATH: '/usr/bin:/bin' },
+    logfile: log1,
+  });
+  t.match(words, [
+    { kind: 'started', pid: Number },
+    { kind: 'exited', code: 3, signal: null },
+  ]);
+  const out = fs.readFileSync(log1, 'utf8').split('\n');
+  const pid = (words[0] as { pid: number }).pid;
+  t.equal(out[0], `pid ${pid}`, 'the pid said is the step shell');
+  t.equal(Number(out[1]), pid, 'which leads its own process group');
+  t.equal(out[2], 'SigIgn:\t0000000000000000', 'no signal ignored (a background job of a shell would ignore INT and QUIT)');
+  t.equal(out[3], 'A=it is "a"', 'values arrive whole');
+  t.equal(out[4], 'line two B=b C=unset');
+  t.equal(out[5], dir, 'in its work folder');
+  // the next request says only what differs: B removed, C added, A kept
+  const log2 = path.join(dir, 'two.log');
+  await runOne(sp, { args: ['-c', probe], cwd: dir, env: { A: 'it is "a"\nline two', C: 'c', PATH: '/usr/bin:/bin' }, logfile: log2 });
+  t.match(fs.readFileSync(log2, 'utf8'), /A=it is "a"\nline two B=unset C=c/);
+});
+
+t.test('what cannot start says why', async (t) => {
+  const dir = t.testdir();
+  const sp = new Spawner();
+  t.teardown(() => sp.close());
+  t.match(await runOne(sp, { args: ['-c', 'true'], cwd: path.join(dir, 'gone'), env: {}, logfile: path.join(dir, 'a.log') }), [
+    { kind: 'failed', why: /ENOENT/ },
+  ]);
+  t.match(await runOne(sp, { args: ['-c', 'true'], cwd: dir, env: {}, logfile: path.join(dir, 'no', 'such', 'a.log') }), [
+    { kind: 'failed', why: /ENOENT/ },
+  ]);
+});
+
+for (const how of ['spawner', 'node'] as const) {
+  t.test(`step processes through ${how === 'node' ? "Node's spawn" : 'the spawner'}: codes, signals, stops`, async (t) => {
+    const dir = t.testdir();
+    if (how === 'node') {
+      process.env['TRELLIS_SPAWNER'] = 'node';
+      t.teardown(() => delete process.env['TRELLIS_SPAWNER']);
+    }
+    const step = (command: string, name: string) =>
+      new StepProcess({
+        command,
+        cwd: dir,
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+        logfile: path.join(dir, `${name}.log`),
+        shell: '/bin/sh',
+      });
+
+    const ok = step('echo hi; exit 7', 'ok');
+    t.type(await ok.started, 'number');
+    t.same(await ok.exited, { code: 7, signal: null, stopReason: null });
+    t.equal(fs.readFileSync(path.join(dir, 'ok.log'), 'utf8'), 'hi\n');
+
+    const killed = step('kill -9 $$', 'killed');
+    t.same(await killed.exited, { code: null, signal: 'SIGKILL', stopReason: null });
+
+    // stopped at once, before its pid can be known: the TERM waits for it
+    const early = step('sleep 600', 'early');
+    t.match(await early.stop('enough', 60_000), { stopReason: 'enough', signal: 'SIGTERM' });
+
+    // a stop reaches the whole group
+    const marker = path.join(dir, 'child.pid');
+    const slow = step(`sleep 600 & echo $! > ${marker}.tmp && mv ${marker}.tmp ${marker}; wait`, 'slow');
+    while (!fs.existsSync(marker)) await new Promise((r) => setTimeout(r, 20));
+    const child = Number(fs.readFileSync(marker, 'utf8'));
+    t.match(await slow.stop('enough', 60_000), { stopReason: 'enough', signal: 'SIGTERM' });
+    // gone, or a zombie until whoever adopted it reaps it
+    const running = () => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${child}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    t.equal(running(), false, 'its child went with it');
+
+    const missing = new StepProcess({
+      command: 'true',
+      cwd: dir,
+      env: {},
+      logfile: path.join(dir, 'm.log'),
+      shell: path.join(dir, 'no-shell'),
+    });
+    t.equal((await missing.exited).code, 127);
+    t.match(fs.readFileSync(path.join(dir, 'm.log'), 'utf8'), /could not start the step: .*ENOENT/);
+  });
+}
