@@ -256,6 +256,6 @@ export class RunExecutor {
     this.#opts.observer.ended(job, outcome.status, outcome.comment, entry ? this.#opts.now() - entry.t0 : null);
     // The slot goes to the next job now; what waits on this one waits for its end to be recorded.
     this.#scheduler.release(job);
-    void this.#opts.recorder.flush().then(() => this.#scheduler.finish(job, outcome.status, outcome.comment));
+    void this.#opts.recorder.settled().then(() => this.#scheduler.finish(job, outcome.status, outcome.comment));
   }
 }

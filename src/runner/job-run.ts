@@ -146,7 +146,7 @@ export class JobRun {
       // with -9 after its step started must leave a row the reaper marks DEAD, never a NOT_STARTED
       // test whose step runs on untracked. It also puts a rerun's reset before anything the test
       // reports on itself.
-      await recorder.flush();
+      await recorder.settled();
     } else {
       recorder.setTest(id, { start: ctx.now(), end: null });
     }

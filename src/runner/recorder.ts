@@ -18,7 +18,7 @@ export class Recorder {
   readonly #options: WriteOptions;
   #pending: WriteOp[] = [];
   #counter = 0;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: { cancel(): void } | undefined;
   #inFlight: Promise<void> | undefined;
   #failure: unknown = undefined;
   #onError: (err: unknown) => void;
@@ -36,7 +36,10 @@ export class Recorder {
     options?: WriteOptions;
     /** called once with the first failed batch's error */
     onError: (err: unknown) => void;
-    /** how long a queued op may wait for others to join its batch (ms); default 2 */
+    /**
+     * how long a queued op may wait for others to join its batch (ms); default 2. 0: to the end of
+     * the turn (a store in this process, where a batch costs a transaction, not a round trip)
+     */
     delayMs?: number;
   }) {
     this.#store = opts.store;
@@ -56,10 +59,18 @@ export class Recorder {
     this.#pending.push({ ...op, opId: `${this.#prefix}-${++this.#counter}`, time: at ?? this.#now() } as WriteOp);
     // While a batch is in flight, ops wait for it and go together when it returns.
     if (this.#timer === undefined && this.#inFlight === undefined) {
-      this.#timer = setTimeout(() => {
+      const go = () => {
         this.#timer = undefined;
         this.#pump();
-      }, this.#delayMs);
+      };
+      // 0: at the end of this turn of the event loop (a timer of 0 waits a millisecond or more).
+      if (this.#delayMs === 0) {
+        const immediate = setImmediate(go);
+        this.#timer = { cancel: () => clearImmediate(immediate) };
+      } else {
+        const timer = setTimeout(go, this.#delayMs);
+        this.#timer = { cancel: () => clearTimeout(timer) };
+      }
     }
   }
 
@@ -97,7 +108,7 @@ export class Recorder {
    */
   async handOff(): Promise<CarriedWrites | undefined> {
     while (this.#inFlight !== undefined) await this.#inFlight;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     const ops = this.#pending;
     this.#pending = [];
@@ -115,7 +126,7 @@ export class Recorder {
   #pump(): void {
     if (this.#inFlight !== undefined || this.#pending.length === 0) return;
     if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
+      this.#timer.cancel();
       this.#timer = undefined;
     }
     const batch = this.#pending;

@@ -145,6 +145,9 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     runId: run.id,
     prefix: `a${agent.id}`,
     now: ctx.now,
+    // A job's launch and its end wait for their batch: with the databases in this process a batch
+    // costs a transaction, not a round trip, and the wait is on every slot's way (launch-vs-ctest).
+    ...(ctx.direct ? { delayMs: 0 } : {}),
     options: writeOptions,
     onError: (err) => {
       fatal ??= err;

@@ -92,6 +92,9 @@ export function openDirectStore(runArea: string, opts: DirectStoreOptions): Dire
 
 const DEFAULT_EVENT_LIMIT = 1000;
 
+/** Least time between two sweeps of the pool by claims (seconds of the caller's clock). */
+const CLAIM_SWEEP_S = 0.25;
+
 /** Store over the SQLite files of one run area. */
 export class DirectStore implements Store {
   readonly #paths: RunAreaPaths;
@@ -104,6 +107,8 @@ export class DirectStore implements Store {
   readonly #access: { current(): AccessPolicy };
   readonly #localUser: string | undefined;
   #areaId: string | undefined;
+  /** the caller's clock at the last housekeeping of the pool done by a claim */
+  #lastClaimSweep = Number.NEGATIVE_INFINITY;
 
   constructor(paths: RunAreaPaths, opts: DirectStoreOptions) {
     this.#paths = paths;
@@ -479,7 +484,13 @@ export class DirectStore implements Store {
     }
     const taken = await this.#guard(() => {
       const ctx = this.#liveness(liveness);
-      this.#sweepPool(ctx);
+      // A busy pool claims hundreds of times a second: the housekeeping goes at most four times
+      // a second of the caller's clock (the deadtime is seconds; listQueue and listHosts do it
+      // each time).
+      if (Math.abs(ctx.now - this.#lastClaimSweep) >= CLAIM_SWEEP_S) {
+        this.#lastClaimSweep = ctx.now;
+        this.#sweepPool(ctx);
+      }
       return this.#main.transaction(() => takeJobs(this.#main, name, session, max, have, ctx.now));
     });
     if (exec === undefined) return taken;
