@@ -19,6 +19,7 @@ import { killStepGroup } from '../util/process-info.js';
 import { readJobSpec, reviveJobDefinition, type JobSpec } from './job-spec.js';
 import { JobRun, type InTestSetup, type JobOutcome } from './job-run.js';
 import { Recorder } from './recorder.js';
+import { endSpawner } from './step-process.js';
 import { execEnv } from './test-env.js';
 
 export interface ExecContext {
@@ -60,6 +61,7 @@ export async function executeJob(specFile: string, ctx: ExecContext): Promise<Ex
     return { spec, outcome: await jobs.run(spec) };
   } finally {
     jobs.close();
+    await endSpawner();
     await store.close();
   }
 }
@@ -121,6 +123,7 @@ export async function serveJobs(lines: AsyncIterable<string>, ctx: ExecContext, 
     while (running.size > 0) await Promise.all([...running]);
   } finally {
     jobs.close();
+    await endSpawner();
     for (const s of stores.values())
       await s.then(
         (st) => st.close(),

@@ -24,6 +24,7 @@ import { ResourceGate } from './resource-gate.js';
 import { pollChanges } from '../store/poll-changes.js';
 import { exitCodesOf } from './step-verdict.js';
 import { mapItemPath, type Job } from './scheduler.js';
+import { endSpawner } from './step-process.js';
 import { checkStepRefs, type StepInputs } from './step-refs.js';
 import { buildRunEnv, buildTestEnv, envDelta } from './test-env.js';
 
@@ -306,6 +307,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     ctx.signal.removeEventListener('abort', onAbort);
     ctx.hardSignal.removeEventListener('abort', onHardAbort);
     await launchers.close();
+    await endSpawner();
     // Every share and wait of this runner goes back, whatever ended the run.
     await gate?.close();
     await recorder.flush();

@@ -85,10 +85,18 @@ export class Spawner {
     return true;
   }
 
-  /** Lets the helper end once it has said what it was asked. */
-  close(): void {
-    this.#child?.stdin.end();
+  /**
+   * Lets the helper end once it has said what it was asked; resolves when it has (so that it is
+   * reaped here, and its CPU and its steps' count as this process's children's).
+   */
+  close(): Promise<void> {
+    const child = this.#child;
     this.#child = undefined;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    this.#hold(child, true);
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.stdin.end();
+    return exited;
   }
 
   #hold(child: ChildProcessWithoutNullStreams, on: boolean): void {

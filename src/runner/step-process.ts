@@ -71,6 +71,16 @@ let spawner: Spawner | undefined;
 /** Steps start with Node's spawn only (TRELLIS_SPAWNER=node: the spawner's peer in benches and tests). */
 const nodeOnly = () => process.env['TRELLIS_SPAWNER'] === 'node';
 
+/**
+ * Ends this process's spawner once its steps have ended (a run or an exec that is done); the next
+ * step starts another.
+ */
+export async function endSpawner(): Promise<void> {
+  const ending = spawner;
+  spawner = undefined;
+  await ending?.close();
+}
+
 /** A running step. `exited` resolves once the process is gone, whatever happened. */
 export class StepProcess {
   readonly exited: Promise<StepExit>;
