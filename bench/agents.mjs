@@ -103,7 +103,17 @@ function timedRun(runname, launcher, jobs) {
   const after = { runner: cpuMs('self', true), server: cpuMs(srv), agents: agentsCpu() };
   return { ms, cpu: Object.fromEntries(Object.keys(before).map((k) => [k, after[k] - before[k]])) };
 }
-const agentsCpu = () => agents.reduce((sum, a) => sum + cpuMs(a.child.pid), 0);
+/** An agent's CPU with its live children's (its step spawner, whose reaped steps count in it). */
+const withChildren = (pid) => {
+  let kids = [];
+  try {
+    kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    // no such file (older kernels): the agent alone
+  }
+  return kids.reduce((sum, k) => sum + cpuMs(k), cpuMs(pid));
+};
+const agentsCpu = () => agents.reduce((sum, a) => sum + withChildren(a.child.pid), 0);
 
 cli('server', 'start');
 let agents = [startAgent('b1', 2), startAgent('b2', 2)];
