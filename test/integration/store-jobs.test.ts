@@ -37,6 +37,11 @@ async function launched(t: { testdir(): string; teardown(fn: () => unknown): voi
   return { ...fx, run, row: row!, workDir, runner };
 }
 
+/** The launch claimed by an exec on another host than the store's ('far'). */
+function claimedFar(fx: Awaited<ReturnType<typeof launched>>) {
+  return fx.store.claimJob(fx.run.id, fx.row.id, 'L2', { kind: 'exec', host: 'far', pid: 4242, procStart: 7 }, { now: 1000, ...LIVENESS });
+}
+
 t.test('claimJob: the first exec of a launch takes it; a second is refused while the first lives', async (t) => {
   const { store, run, row, clock } = await launched(t, 'L1');
   const first = await store.claimJob(run.id, row.id, 'L1', execAgent(process.pid), { now: clock.now, ...LIVENESS });
@@ -243,13 +248,7 @@ t.test("reaper: a dead agent's running steps on this host are ended; on another 
 
   // The same, as seen from a store on another host: the steps are only recorded.
   const fx2 = await launched(t, 'L2');
-  const remote = await fx2.store.claimJob(
-    fx2.run.id,
-    fx2.row.id,
-    'L2',
-    { kind: 'exec', host: 'far', pid: 4242, procStart: 7 },
-    { now: 1000, ...LIVENESS },
-  );
+  const remote = await claimedFar(fx2);
   await fx2.store.write(fx2.run.id, [
     setOp(fx2.row.id, 'RUNNING', 'n/a', 1001),
     stepOp(fx2.row.id, 'hang', 'RUNNING', 'n/a', { pid: 4243, procStart: 8 }),
@@ -315,13 +314,7 @@ t.test('reaper: a group file whose leader has another start time is not ours; on
   t.equal((await store.getTestById(run.id, row.id))!.state, 'INCOMPLETE');
 
   const fx2 = await launched(t, 'L2');
-  const remote = await fx2.store.claimJob(
-    fx2.run.id,
-    fx2.row.id,
-    'L2',
-    { kind: 'exec', host: 'far', pid: 4242, procStart: 7 },
-    { now: 1000, ...LIVENESS },
-  );
+  const remote = await claimedFar(fx2);
   fs.writeFileSync(jobSpecFile(fx2.workDir), JSON.stringify({ version: 1, kind: 'remote', def: { steps: [{ name: 'hang' }] } }));
   await fx2.store.write(fx2.run.id, [setOp(fx2.row.id, 'RUNNING', 'n/a', 1001)]);
   fs.writeFileSync(stepGroupFile(fx2.workDir, 'hang'), `${statLine(4243, 8)}\n`);
