@@ -19,7 +19,9 @@ import readline from 'node:readline';
 export type SpawnWord =
   | { kind: 'started'; pid: number }
   | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null }
-  | { kind: 'failed'; why: string };
+  | { kind: 'failed'; why: string }
+  /** the helper ended while the step ran: its end can no longer be told from here */
+  | { kind: 'lost' };
 
 export interface SpawnRequest {
   shell: string;
@@ -66,6 +68,8 @@ export class Spawner {
   #broken = false;
   #next = 0;
   readonly #live = new Map<number, (word: SpawnWord) => void>();
+  /** steps the helper said it started */
+  readonly #started = new Set<number>();
   /** the environment the helper holds: each request says what differs from it */
   #env: Readonly<Record<string, string>> = {};
 
@@ -127,12 +131,14 @@ export class Spawner {
     child.stderr.resume();
     const gone = () => {
       if (this.#child === child) this.#child = undefined;
-      // Not expected (it ends only with its input): its steps' ends can no longer be told.
+      // Not expected (it ends only with its input, or killed by someone): the steps it started run
+      // on, and their ends can no longer be told from here. The next steps start from Node.
       this.#broken = true;
       for (const [id, onWord] of this.#live) {
         this.#live.delete(id);
-        onWord({ kind: 'failed', why: 'the spawner process ended' });
+        onWord(this.#started.has(id) ? { kind: 'lost' } : { kind: 'failed', why: 'the spawner process ended' });
       }
+      this.#started.clear();
     };
     child.on('error', gone);
     child.on('exit', gone);
@@ -150,10 +156,12 @@ export class Spawner {
     const onWord = this.#live.get(word.id);
     if (onWord === undefined) return;
     if (word.pid !== undefined) {
+      this.#started.add(word.id);
       onWord({ kind: 'started', pid: word.pid });
       return;
     }
     this.#live.delete(word.id);
+    this.#started.delete(word.id);
     if (this.#live.size === 0) this.#hold(child, false);
     onWord(
       word.error !== undefined

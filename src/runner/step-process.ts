@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { shellQuote } from '../util/shell-quote.js';
+import { isPidAlive, processStartTime } from '../util/process-info.js';
 import { Spawner, type SpawnWord } from './spawner.js';
 
 export type StepProcessState = 'running' | 'stopping' | 'exited';
@@ -62,6 +63,18 @@ export function wrapWithStepFiles(command: string, files: StepFiles): string {
   );
 }
 
+/** How often a step whose spawner is gone is looked for (ms). */
+const LOST_POLL_MS = 100;
+
+/** True when the process is a zombie: dead, waiting for its parent to collect it. */
+function isZombie(pid: number): boolean {
+  try {
+    return /^\d+ \(.*\) Z/s.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /** Seconds between TERM and KILL when stopping a step. */
 export const KILL_GRACE_MS = 5000;
 
@@ -87,6 +100,8 @@ export class StepProcess {
   /** resolves with the step's pid (its process group) once it runs; undefined when it never ran */
   readonly started: Promise<number | undefined>;
   #pid: number | undefined;
+  /** the step's start time, read when it started (so a reused pid is never taken for it) */
+  #procStart: number | null = null;
   #state: StepProcessState = 'running';
   #stopReason: string | null = null;
   #killTimer: NodeJS.Timeout | undefined;
@@ -113,9 +128,11 @@ export class StepProcess {
       const onWord = (word: SpawnWord) => {
         if (word.kind === 'started') {
           this.#pid = word.pid;
+          this.#procStart = processStartTime(word.pid);
           started(word.pid);
           for (const signal of this.#owed.splice(0)) this.#signalGroup(signal);
         } else if (word.kind === 'failed') failed(word.why);
+        else if (word.kind === 'lost') void this.#followLost(options.files).then(resolve);
         else {
           this.#finish();
           resolve({ code: word.code, signal: word.signal, stopReason: this.#stopReason });
@@ -170,6 +187,29 @@ export class StepProcess {
       this.#signalGroup('SIGKILL');
     }
     return this.exited;
+  }
+
+  /**
+   * The spawner ended while the step ran (killed by someone): the step is no child of ours, so
+   * its end is looked for (its pid gone) and its code read from its exit file, which its shell
+   * writes when the command ends on its own; without one it counts as killed.
+   */
+  async #followLost(files: StepFiles | undefined): Promise<StepExit> {
+    const pid = this.#pid;
+    const start = this.#procStart;
+    while (pid !== undefined && start !== null && isPidAlive(pid, start) && !isZombie(pid)) {
+      await new Promise((r) => setTimeout(r, LOST_POLL_MS));
+    }
+    this.#finish();
+    let code: number | null = null;
+    try {
+      if (files) code = Number.parseInt(fs.readFileSync(files.exit, 'utf8'), 10);
+    } catch {
+      // No exit file: the command did not end on its own.
+    }
+    return Number.isInteger(code)
+      ? { code, signal: null, stopReason: this.#stopReason }
+      : { code: null, signal: 'SIGKILL', stopReason: this.#stopReason };
   }
 
   #signalGroup(signal: NodeJS.Signals): void {

@@ -70,6 +70,29 @@ t.test('what cannot start says why', async (t) => {
   ]);
 });
 
+t.test('a spawner killed while its step runs: the step goes on and its end is still told', async (t) => {
+  const dir = t.testdir();
+  const go = path.join(dir, 'go');
+  const files = { exit: path.join(dir, 'x.exit'), group: path.join(dir, 'x.group') };
+  const step = new StepProcess({
+    command: `while [ ! -e ${go} ]; do sleep 0.05; done; exit 5`,
+    cwd: dir,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+    logfile: path.join(dir, 'x.log'),
+    shell: '/bin/sh',
+    files,
+  });
+  const pid = (await step.started)!;
+  const helper = Number(/^\d+ \(.*\) \S (\d+)/.exec(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1]);
+  t.match(fs.readFileSync(`/proc/${helper}/cmdline`, 'utf8'), /-e/, "the step's parent is the spawner");
+  process.kill(helper, 'SIGKILL');
+  fs.writeFileSync(go, '');
+  t.same(await step.exited, { code: 5, signal: null, stopReason: null }, 'its code, from its exit file');
+  // the next step starts without it
+  const next = new StepProcess({ command: 'exit 4', cwd: dir, env: {}, logfile: path.join(dir, 'y.log'), shell: '/bin/sh' });
+  t.equal((await next.exited).code, 4);
+});
+
 for (const how of ['spawner', 'node'] as const) {
   t.test(`step processes through ${how === 'node' ? "Node's spawn" : 'the spawner'}: codes, signals, stops`, async (t) => {
     const dir = t.testdir();
@@ -112,7 +135,9 @@ for (const how of ['spawner', 'node'] as const) {
         return false;
       }
     };
-    t.equal(running(), false, 'its child went with it');
+    // the KILL is sent; the child is gone once the kernel has delivered it
+    while (running()) await new Promise((r) => setTimeout(r, 20));
+    t.pass('its child went with it');
 
     const missing = new StepProcess({
       command: 'true',
