@@ -621,6 +621,30 @@ t.test('a write batch sent twice is recorded once', async (t) => {
   t.equal((await f.ok<TestDetail>('getTestById', { runId: run.id, testId: a.id })).data.length, 3, 'its good op applies later');
 });
 
+t.test('a long answer (over 1,000 rows) goes out in slices and reads back as the store gives it', async (t) => {
+  const f = await setup(t);
+  const run = await f.ok<RunRecord>('ensureRun', { spec: SPEC });
+  const regs = Array.from({ length: 2_500 }, (_, i) => ({ testname: 'big', itempath: String(i), priority: 0, rundir: `/w/big/${i}` }));
+  for (let i = 0; i < regs.length; i += 2000) await f.ok('registerTests', { runId: run.id, regs: regs.slice(i, i + 2000) });
+  const r = await f.app.inject({ method: 'POST', url: '/v1/store/listTests', headers: AUTH, payload: { runId: run.id } });
+  t.equal(r.statusCode, 200);
+  t.match(r.headers['content-type'], /^application\/json/);
+  t.equal(r.headers['content-length'], undefined, 'streamed, not one buffer');
+  const rows = (r.json() as { result: TestRecord[] }).result;
+  t.equal(rows.length, 2_501, 'the items and their test');
+  t.same(rows, await f.store.listTests(run.id), 'the same rows, in the same order');
+  t.equal(r.body, JSON.stringify({ result: await f.store.listTests(run.id) }), 'the same text as one JSON.stringify');
+  // Short answers are one JSON text as before.
+  const few = await f.app.inject({
+    method: 'POST',
+    url: '/v1/store/listTests',
+    headers: AUTH,
+    payload: { runId: run.id, query: { pattern: 'big/2%' } },
+  });
+  t.equal(Number(few.headers['content-length']), few.body.length);
+  t.same((few.json() as { result: TestRecord[] }).result, await f.store.listTests(run.id, { pattern: 'big/2%' }));
+});
+
 t.test('TrellisErrors keep their code and get their status', async (t) => {
   const f = await setup(t);
   const { run, a } = await withTests(f);
