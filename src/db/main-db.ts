@@ -63,6 +63,54 @@ function mapRunRow(row: RunRow): RunRecord {
   };
 }
 
+/** The columns of a run, in the order mapRunTuple reads them. */
+const RUN_COLUMNS =
+  'id, target, keys, runname, state, status, counts, total, created, started, ended, updated, locked_by, locked_at, params, closed_at';
+type RunTuple = [
+  number,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  number,
+  number,
+  number | null,
+  number | null,
+  number,
+  string | null,
+  number | null,
+  string,
+  number | null,
+];
+
+/**
+ * mapRunRow for a row read as an array (`raw`): listing 10,000 runs, better-sqlite3 building
+ * an object per row took about as long as everything else the server does for the request.
+ */
+function mapRunTuple(r: RunTuple): RunRecord {
+  const run: RunRecord = {
+    id: r[0],
+    target: r[1],
+    keys: JSON.parse(r[2]) as Record<string, string>,
+    runname: r[3],
+    state: r[4] as RunState,
+    status: r[5],
+    counts: JSON.parse(r[6]) as Record<string, number>,
+    total: r[7],
+    created: r[8],
+    started: r[9],
+    ended: r[10],
+    updated: r[11],
+    lockedBy: r[12],
+    lockedAt: r[13],
+    params: JSON.parse(r[14]) as Record<string, string>,
+  };
+  if (r[15] !== null) run.closedAt = r[15];
+  return run;
+}
+
 /** The runs index of one run area. */
 export class MainDb {
   readonly file: string;
@@ -138,11 +186,15 @@ export class MainDb {
 
   /** Runs newest first, filtered by `%` patterns on target and run name. */
   listRuns(query: RunQuery = {}): RunRecord[] {
-    const rows = this.#sql.get(`SELECT * FROM runs ORDER BY created DESC, id DESC`).all() as RunRow[];
-    return rows
-      .filter((r) => query.target === undefined || matchPercent(query.target, r.target))
-      .filter((r) => query.runname === undefined || matchPercent(query.runname, r.runname))
-      .map(mapRunRow);
+    // This SQL text is read raw only (the statement cache shares a statement per text).
+    const rows = this.#sql.get(`SELECT ${RUN_COLUMNS} FROM runs ORDER BY created DESC, id DESC`).raw(true).all() as RunTuple[];
+    const runs: RunRecord[] = [];
+    for (const r of rows) {
+      if (query.target !== undefined && !matchPercent(query.target, r[1])) continue;
+      if (query.runname !== undefined && !matchPercent(query.runname, r[3])) continue;
+      runs.push(mapRunTuple(r));
+    }
+    return runs;
   }
 
   /** Stores what a batch recomputed; a locked run keeps its state. */

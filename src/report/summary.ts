@@ -10,6 +10,10 @@ export interface Tally {
 
 /** `PASS 12 · FAIL 1 · …` in a stable order (by how often, then name). */
 export function formatCounts(byStatus: ReadonlyMap<string, number>): string {
+  // Most runs have one status (`list runs` formats one count per run): no arrays to sort.
+  if (byStatus.size === 1) {
+    for (const [s, n] of byStatus) return n > 0 ? `${s} ${n}` : '';
+  }
   return [...byStatus.entries()]
     .filter(([, n]) => n > 0)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))

@@ -3,14 +3,29 @@ import { termLine } from '../util/terminal-text.js';
 
 /** Formats rows under a header; the last column is not padded. Cells are stored text: escaped (termLine). */
 export function formatTable(header: readonly string[], rawRows: ReadonlyArray<readonly string[]>): string {
-  const rows = rawRows.map((r) => r.map(termLine));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  // One pass for the widths and one for the lines, without intermediate arrays: `list runs` over
+  // 10,000 runs formats 90,000 cells, and every copy of them was garbage to collect.
+  const widths = header.map((h) => h.length);
+  const rows = new Array<string[]>(rawRows.length);
+  for (let r = 0; r < rawRows.length; r++) {
+    const raw = rawRows[r]!;
+    const row = new Array<string>(raw.length);
+    for (let i = 0; i < raw.length; i++) {
+      const cell = termLine(raw[i]!);
+      row[i] = cell;
+      if (i < widths.length && cell.length > widths[i]!) widths[i] = cell.length;
+    }
+    rows[r] = row;
+  }
+  const line = (cells: readonly string[]) => {
+    let text = '';
+    const last = cells.length - 1;
+    for (let i = 0; i < last; i++) text += `${cells[i]!.padEnd(widths[i]!)}  `;
+    return (last >= 0 ? text + cells[last]! : text).trimEnd();
+  };
+  let out = line(header);
+  for (const row of rows) out += `\n${line(row)}`;
+  return out;
 }
 
 /** A time (seconds since the epoch) as local `YYYY-MM-DD HH:MM:SS`, or '-'. */
