@@ -25,6 +25,8 @@ export interface OpenOptions {
    * exists keeps its own. It must be set before the first table, and before WAL mode.
    */
   pageSize?: number;
+  /** the page cache's size (KiB) for this connection; SQLite's default when unset */
+  cacheKiB?: number;
 }
 
 /** Opens (creating as needed) a database file and applies the migrations it has not seen. */
@@ -38,6 +40,7 @@ export function openDatabase(file: string, migrations: readonly Migration[], opt
     db.pragma('synchronous = NORMAL');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
+    if (opts.cacheKiB !== undefined) db.pragma(`cache_size = -${opts.cacheKiB}`);
     migrate(db, file, migrations);
     return db;
   } catch (err) {

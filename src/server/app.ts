@@ -243,9 +243,7 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
           store,
           spec.params.map((p) => body[p]),
         );
-        if (Array.isArray(result) && result.length > CHUNK_ROWS)
-          return reply.type('application/json').send(Readable.from(jsonChunks(result)));
-        return result === undefined ? {} : { result };
+        return sendAnswer(reply, result === undefined ? {} : { result });
       } finally {
         // Even a failed batch may share a commit with others (group commit): look either way.
         if (writes) feed.notify();
@@ -253,7 +251,7 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
     });
   }
 
-  app.post('/v1/feed', { schema: { body: FEED_BODY } }, async (req) => {
+  app.post('/v1/feed', { schema: { body: FEED_BODY } }, async (req, reply) => {
     const { cursor, waitMs } = req.body as FeedRequest;
     // A client that gives up (or dies) closes its socket: stop waiting for it there and then.
     const gone = new AbortController();
@@ -261,7 +259,7 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
     const onClose = () => gone.abort();
     socket?.once('close', onClose);
     try {
-      return { result: await feed.wait(cursor, waitMs, gone.signal) };
+      return sendAnswer(reply, { result: await feed.wait(cursor, waitMs, gone.signal) });
     } finally {
       socket?.off('close', onClose);
     }
@@ -271,21 +269,55 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
 
 const EMPTY = Buffer.alloc(0);
 
-/** Results longer than this go out a slice at a time (jsonChunks). */
+/** Lists longer than this go out a slice at a time (jsonPieces). */
 const CHUNK_ROWS = 1000;
+/** How deep in an answer a long list is looked for (the change feed's cells are 4 levels down). */
+const LIST_DEPTH = 5;
 
 /**
- * `{"result":[…]}` as JSON text a slice of rows at a time, made as the socket takes it: the
- * listing of a run of 100,000 items was one 38 MB string and a 38 MB buffer of it, held beside
- * the records; two such listings at once (a diff) took the server past 800 MB.
+ * An answer holding a long list as JSON text made as the socket takes it: the listing of a run of
+ * 100,000 items was one 38 MB string and a 38 MB buffer of it, held beside the records; two such
+ * listings at once (a diff) took the server past 800 MB. Any other answer is one JSON text.
  */
-function* jsonChunks(rows: readonly unknown[]): Generator<string> {
-  yield '{"result":[';
-  for (let i = 0; i < rows.length; i += CHUNK_ROWS) {
-    const text = JSON.stringify(rows.slice(i, i + CHUNK_ROWS));
-    yield `${i === 0 ? '' : ','}${text.slice(1, -1)}`;
+function sendAnswer(reply: FastifyReply, body: object): FastifyReply | object {
+  if (!holdsLongList(body, LIST_DEPTH)) return body;
+  return reply.type('application/json').send(Readable.from(jsonPieces(body, LIST_DEPTH)));
+}
+
+/** True when `value` is, or holds within `depth` levels, a list longer than CHUNK_ROWS. */
+function holdsLongList(value: unknown, depth: number): boolean {
+  if (Array.isArray(value)) return value.length > CHUNK_ROWS || (depth > 0 && value.some((v) => holdsLongList(v, depth - 1)));
+  if (value === null || typeof value !== 'object') return false;
+  return depth > 0 && Object.values(value).some((v) => holdsLongList(v, depth - 1));
+}
+
+/** The JSON text of `value` in pieces: long lists a slice at a time, what holds one opened up. */
+function* jsonPieces(value: unknown, depth: number): Generator<string> {
+  if (depth <= 0 || !holdsLongList(value, depth)) {
+    yield JSON.stringify(value) ?? 'null';
+  } else if (Array.isArray(value) && value.length > CHUNK_ROWS) {
+    for (let i = 0; i < value.length; i += CHUNK_ROWS) {
+      const text = JSON.stringify(value.slice(i, i + CHUNK_ROWS));
+      yield `${i === 0 ? '[' : ','}${text.slice(1, -1)}`;
+    }
+    yield ']';
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      yield i === 0 ? '[' : ',';
+      yield* jsonPieces(value[i], depth - 1);
+    }
+    yield ']';
+  } else {
+    let sep = '{';
+    for (const [key, v] of Object.entries(value as object)) {
+      // as JSON.stringify: such a property is left out
+      if (v === undefined || typeof v === 'function') continue;
+      yield `${sep}${JSON.stringify(key)}:`;
+      sep = ',';
+      yield* jsonPieces(v, depth - 1);
+    }
+    yield sep === '{' ? '{}' : '}';
   }
-  yield ']}';
 }
 
 /**

@@ -621,7 +621,7 @@ t.test('a write batch sent twice is recorded once', async (t) => {
   t.equal((await f.ok<TestDetail>('getTestById', { runId: run.id, testId: a.id })).data.length, 3, 'its good op applies later');
 });
 
-t.test('a long answer (over 1,000 rows) goes out in slices and reads back as the store gives it', async (t) => {
+t.test('a long list (over 1,000 rows) goes out in slices and reads back as the store gives it', async (t) => {
   const f = await setup(t);
   const run = await f.ok<RunRecord>('ensureRun', { spec: SPEC });
   const regs = Array.from({ length: 2_500 }, (_, i) => ({ testname: 'big', itempath: String(i), priority: 0, rundir: `/w/big/${i}` }));
@@ -634,6 +634,13 @@ t.test('a long answer (over 1,000 rows) goes out in slices and reads back as the
   t.equal(rows.length, 2_501, 'the items and their test');
   t.same(rows, await f.store.listTests(run.id), 'the same rows, in the same order');
   t.equal(r.body, JSON.stringify({ result: await f.store.listTests(run.id) }), 'the same text as one JSON.stringify');
+  // A long list deeper down (the change feed's cells of a run) goes out the same way.
+  const cursor = { runsSeq: 0, runs: { [run.id]: 0 } };
+  const feed = await f.app.inject({ method: 'POST', url: '/v1/store/changes', headers: AUTH, payload: { cursor } });
+  t.equal(feed.headers['content-length'], undefined, 'the feed answer is streamed');
+  const batch = (feed.json() as { result: FeedBatch }).result;
+  t.equal(batch.cells[0]?.cells.length, 2_501);
+  t.equal(feed.body, JSON.stringify({ result: await f.store.changes(cursor) }), 'the same text as one JSON.stringify');
   // Short answers are one JSON text as before.
   const few = await f.app.inject({
     method: 'POST',
