@@ -24,6 +24,8 @@ const BENCHES = [
   'slurm.mjs',
   'ssh.mjs',
   'agents.mjs',
+  // About 32 minutes at full size on 2 cores; SCALE_TESTS=20000 SCALE_RUNS=1000 runs it smaller.
+  'scale.mjs',
 ];
 const dir = path.dirname(fileURLToPath(import.meta.url));
 
