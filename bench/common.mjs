@@ -143,3 +143,29 @@ function loadAverage() {
     .map((x) => x.toFixed(2))
     .join(' ');
 }
+
+// ---- the dashboard's matrix as a terminal shows it (bench/dashboard.mjs, bench/scale.mjs) ----
+
+/** What a filled cell can say (src/view/cell-style.ts); `..` is a cell still loading. */
+const CELL_WORDS = new Set(
+  'PASS FAIL WARN WAIVED SKIP CHECK ABORT TMOUT DEAD PREQ ZERO wait done LAUNCH RUN RUN! KILLRQ KILLED INCOMP DEL ARCH .'.split(' '),
+);
+
+/**
+ * The body of the matrix as shown: rows of cell words, or undefined while it is not all there
+ * (loading, `..` for runs whose cells have not arrived, the pane still empty).
+ */
+export function matrixBody(text) {
+  const lines = text.split('\n');
+  const head = lines.findIndex((l) => l.startsWith('ok/tests'));
+  if (head < 0) return undefined;
+  const body = [];
+  for (const l of lines.slice(head + 1)) {
+    if (/^\d+\/\d+ runs \(/.test(l)) break;
+    if (l.trim() !== '') body.push(l);
+  }
+  // Every line must end in a cell: not `..` (cells on their way), not a message such as
+  // "loading..." or "No test matches" (shown between the runs' arrival and their cells').
+  if (body.length === 0 || !body.every((l) => CELL_WORDS.has(l.trim().split(/\s+/).at(-1)))) return undefined;
+  return body;
+}

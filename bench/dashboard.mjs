@@ -24,7 +24,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CLI, ROOT, header, makeTempDir, median, requireBuild, stopServersUnder, timeOk, writeArea } from './common.mjs';
+import { CLI, ROOT, header, makeTempDir, matrixBody, median, requireBuild, stopServersUnder, timeOk, writeArea } from './common.mjs';
 
 const dist = (p) => path.join(ROOT, 'dist', 'src', p);
 const ONLY = process.argv
@@ -276,30 +276,6 @@ function memory(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { hwm: kb('VmHWM') / 1024, rss: kb('VmRSS') / 1024 };
-}
-
-/** What a filled cell can say (src/view/cell-style.ts); `..` is a cell still loading. */
-const CELL_WORDS = new Set(
-  'PASS FAIL WARN WAIVED SKIP CHECK ABORT TMOUT DEAD PREQ ZERO wait done LAUNCH RUN RUN! KILLRQ KILLED INCOMP DEL ARCH .'.split(' '),
-);
-
-/**
- * The body of the matrix as shown: rows of cell words, or undefined while it is not all there
- * (loading, `..` for runs whose cells have not arrived, the pane still empty).
- */
-function matrixBody(text) {
-  const lines = text.split('\n');
-  const head = lines.findIndex((l) => l.startsWith('ok/tests'));
-  if (head < 0) return undefined;
-  const body = [];
-  for (const l of lines.slice(head + 1)) {
-    if (/^\d+\/\d+ runs \(/.test(l)) break;
-    if (l.trim() !== '') body.push(l);
-  }
-  // Every line must end in a cell: not `..` (cells on their way), not a message such as
-  // "loading..." or "No test matches" (shown between the runs' arrival and their cells').
-  if (body.length === 0 || !body.every((l) => CELL_WORDS.has(l.trim().split(/\s+/).at(-1)))) return undefined;
-  return body;
 }
 
 /** Polls the pane every ~5 ms until `done(text)`; ms since `t0`. */

@@ -22,7 +22,21 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLI, ROOT, figure, header, makeTempDir, median, requireBuild, runAsync, timeOk, timeSync, verdict, writeArea } from './common.mjs';
+import {
+  CLI,
+  ROOT,
+  figure,
+  header,
+  makeTempDir,
+  matrixBody,
+  median,
+  requireBuild,
+  runAsync,
+  timeOk,
+  timeSync,
+  verdict,
+  writeArea,
+} from './common.mjs';
 
 const TESTS = Number(process.env.SCALE_TESTS ?? 100_000);
 const SPLIT = Number(process.env.SCALE_SPLIT ?? 4);
@@ -139,23 +153,8 @@ function startTmux() {
   tmuxUp = true;
 }
 
-/** What a filled cell can say (src/view/cell-style.ts). */
-const CELL_WORDS = new Set(
-  'PASS FAIL WARN WAIVED SKIP CHECK ABORT TMOUT DEAD PREQ ZERO wait done LAUNCH RUN RUN! KILLRQ KILLED INCOMP DEL ARCH .'.split(' '),
-);
-
 /** True when every line of the matrix's body ends in a cell (not `..`, not "loading..."). */
-function filled(text) {
-  const lines = text.split('\n');
-  const head = lines.findIndex((l) => l.startsWith('ok/tests'));
-  if (head < 0) return false;
-  const body = [];
-  for (const l of lines.slice(head + 1)) {
-    if (/^\d+\/\d+ runs \(/.test(l)) break;
-    if (l.trim() !== '') body.push(l);
-  }
-  return body.length > 0 && body.every((l) => CELL_WORDS.has(l.trim().split(/\s+/).at(-1)));
-}
+const filled = (text) => matrixBody(text) !== undefined;
 
 const traceLines = (trace) => (existsSync(trace) ? readFileSync(trace, 'utf8').split('\n').filter(Boolean) : []);
 
