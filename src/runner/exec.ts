@@ -255,9 +255,10 @@ export class JobSet {
     this.#startWatching();
     try {
       const outcome = await job.done;
-      const carried = how.carry ? await recorder.handOff() : undefined;
-      if (carried) how.carry?.(carried);
-      else await recorder.flush();
+      if (how.carry) {
+        const carried = await recorder.handOff();
+        if (carried) how.carry(carried);
+      } else await recorder.flush();
       if (failure) throw failure;
       return outcome;
     } finally {

@@ -66,15 +66,6 @@ export function wrapWithStepFiles(command: string, files: StepFiles): string {
 /** How often a step whose spawner is gone is looked for (ms). */
 const LOST_POLL_MS = 100;
 
-/** True when the process is a zombie: dead, waiting for its parent to collect it. */
-function isZombie(pid: number): boolean {
-  try {
-    return /^\d+ \(.*\) Z/s.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 /** Seconds between TERM and KILL when stopping a step. */
 export const KILL_GRACE_MS = 5000;
 
@@ -197,7 +188,8 @@ export class StepProcess {
   async #followLost(files: StepFiles | undefined): Promise<StepExit> {
     const pid = this.#pid;
     const start = this.#procStart;
-    while (pid !== undefined && start !== null && isPidAlive(pid, start) && !isZombie(pid)) {
+    // A zombie counts as gone (isPidAlive), and a pid taken since by another process too.
+    while (pid !== undefined && start !== null && isPidAlive(pid, start)) {
       await new Promise((r) => setTimeout(r, LOST_POLL_MS));
     }
     this.#finish();
