@@ -1,6 +1,7 @@
 # The in-test channel's client (sourced by bin/trellis and bin/megatest; POSIX sh, no Node).
 # A test's call writes one request file into $TRELLIS_CHANNEL, the folder its job's runner (or
-# `trellis exec`) follows, waits for the answer file, prints what it says and exits with its code.
+# `trellis exec`, or agent) follows, its name led by the job's key ($TRELLIS_CHANNEL_JOB), waits
+# for the answer file, prints what it says and exits with its code.
 # Only shell builtins run on the way, but for `sleep` while waiting (and `cat` when there is
 # output). The format is src/runner/in-test-channel.ts's.
 
@@ -8,19 +9,24 @@
 LC_ALL=C
 export LC_ALL
 
-# A request id in _tc_id: this process's pid and start time (/proc), never the same for two
-# processes (set here, not printed: a command substitution would cost a fork).
+# A request id in _tc_id: the job's key, then this process's pid and start time (/proc), never
+# the same for two processes (set here, not printed: a command substitution would cost a fork).
 trellis_channel_id() {
   if read -r _tc_stat < "/proc/$$/stat" 2>/dev/null; then
     _tc_stat=${_tc_stat##*) }
     # shellcheck disable=SC2086
     set -- $_tc_stat
     if [ $# -ge 20 ]; then
-      eval "_tc_id=\$\$-\${20}"
+      eval "_tc_id=\$TRELLIS_CHANNEL_JOB.\$\$-\${20}"
       return
     fi
   fi
-  _tc_id="$$-$(date +%s%N 2>/dev/null || date +%s)"
+  _tc_id="$TRELLIS_CHANNEL_JOB.$$-$(date +%s%N 2>/dev/null || date +%s)"
+}
+
+# What a call is told once its job's process has ended (it is answered so while that runs).
+trellis_channel_ended() {
+  echo "$1: the test's steps have ended; trellis no longer answers (call it from a step while it runs)" >&2
 }
 
 # trellis_channel_call FRONT ARGS...: the whole call; returns the answer's exit code.
@@ -28,6 +34,11 @@ trellis_channel_call() {
   _tc_front=$1
   shift
   _tc_dir=$TRELLIS_CHANNEL
+  # The folder goes when its process has ended and another on this host clears it away.
+  if [ ! -d "$_tc_dir" ]; then
+    trellis_channel_ended "$_tc_front"
+    return 5
+  fi
   trellis_channel_id
   _tc_in=0
   if [ "$_tc_front" = megatest ]; then
@@ -75,7 +86,7 @@ trellis_channel_wait() {
   _tc_limit=${TRELLIS_CHANNEL_TIMEOUT:-600}
   while [ ! -f "$_tc_ack" ]; do
     if [ -f "$_tc_dir/closed" ] && [ ! -f "$_tc_ack" ]; then
-      echo "$_tc_front: the test's steps have ended; trellis no longer answers (call it from a step while it runs)" >&2
+      trellis_channel_ended "$_tc_front"
       rm -f "$_tc_dir/$_tc_id.req"
       return 5
     fi

@@ -38,6 +38,8 @@ export function runAreaPaths(runArea: string) {
     leaseOwnerFile: path.join(metaDir, 'lease.json'),
     /** taken by a client before it starts a server, so racing clients start one */
     startLockFile: path.join(metaDir, 'start'),
+    /** the in-test channels of the processes running steps (runner/in-test-channel.ts) */
+    channelsDir: path.join(metaDir, 'channels'),
     /** servers' logs */
     logsDir: path.join(metaDir, 'logs'),
     /** one log file per server */

@@ -19,6 +19,7 @@ import { killStepGroup } from '../util/process-info.js';
 import { readJobSpec, reviveJobDefinition, type JobSpec } from './job-spec.js';
 import { JobRun, type InTestSetup, type JobOutcome } from './job-run.js';
 import { Recorder } from './recorder.js';
+import { endChannels } from './job-channel.js';
 import { endSpawner } from './step-process.js';
 import { execEnv } from './test-env.js';
 
@@ -62,6 +63,7 @@ export async function executeJob(specFile: string, ctx: ExecContext): Promise<Ex
   } finally {
     jobs.close();
     await endSpawner();
+    await endChannels();
     await store.close();
   }
 }
@@ -124,6 +126,7 @@ export async function serveJobs(lines: AsyncIterable<string>, ctx: ExecContext, 
   } finally {
     jobs.close();
     await endSpawner();
+    await endChannels();
     for (const s of stores.values())
       await s.then(
         (st) => st.close(),

@@ -1,33 +1,31 @@
 /**
  * The in-test channel (design §6: in-test helpers must not cost a Node start per call). A test's
  * `trellis step|test-status|set-value` and `$MT_MEGATEST …` are small POSIX shell scripts
- * (bin/in-test-client.sh) that write one request file into `.trellis-channel/` in the test's work
- * folder and wait for its answer there; the job's own runner (or `trellis exec`, on the step's
- * host) follows that folder while the job runs, carries the request out and answers.
+ * (bin/in-test-client.sh) that write one request file into `$TRELLIS_CHANNEL` and wait for its
+ * answer there. The folder is one per process that runs steps (a runner, `trellis exec`, an
+ * agent) in the run area's `.meta/channels/`, made once with the process's first job: a job costs
+ * the channel nothing but its key (`$TRELLIS_CHANNEL_JOB`), the first part of each request's id,
+ * which tells whose request it is. A short test makes no file of the channel's at all.
  *
- * Files, per request id (the client's pid and process start time, never reused):
+ * Files, per request id (`KEY.PID-START`: the job's key, the client's pid and process start time,
+ * never reused):
  *   ID.req    the request: written by the client, read once it ends with its `end` line
  *   ID.out, ID.err   what to print, written before the answer
  *   ID.ack    the answer, `CODE HAS_OUT HAS_ERR`, written whole (temp file, rename)
  *   ID.done   the client has read the answer: the follower removes the request's files
  * and, for the folder: `owner` (host and pid of the follower, so a client can tell it died) and
- * `closed` (the job's steps have ended: nobody answers any more).
+ * `closed` (the process has ended its jobs: nobody answers any more). A request of a job whose
+ * steps have ended is answered so (exit 5) by the follower itself.
  *
  * The follower is on the host whose processes write the files, so it sees them without help from
  * the filesystem: it is woken by fs.watch where that works, and polls the folder in any case
  * (2 ms after a request, backing off to 100 ms when nothing comes), which also works on NFS and
- * sshfs. A request whose answer exists is never carried out again; one found again without an
- * answer (the follower restarted) is carried out with the same op ids, which the store applies once.
+ * sshfs. A request whose answer exists is never carried out again.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/files.js';
 import type { InTestAnswer } from './in-test-service.js';
-
-/** The channel folder of a work folder. */
-export function channelDir(workDir: string): string {
-  return path.join(workDir, '.trellis-channel');
-}
 
 /** A request as the client wrote it. */
 export interface ChannelRequest {
@@ -43,32 +41,48 @@ export interface ChannelRequest {
 /** Carries out one request. */
 export type ChannelHandler = (request: ChannelRequest) => Promise<InTestAnswer>;
 
-const ID = /^[0-9]{1,10}-[0-9]{1,20}$/;
+const ID = /^([0-9]{1,10})\.[0-9]{1,10}-[0-9]{1,20}$/;
 const MIN_POLL_MS = 2;
 const MAX_POLL_MS = 100;
 
-/** Follows one job's channel folder from open() to close(). */
+/** What a job's late caller is told (its steps have ended). */
+export function endedAnswer(front: ChannelRequest['front']): InTestAnswer {
+  return {
+    code: 5,
+    stdout: '',
+    stderr: `${front}: the test's steps have ended; trellis no longer answers (call it from a step while it runs)\n`,
+  };
+}
+
+/** One job's part of the channel: its handler and its requests in the order they came. */
+interface ChannelJob {
+  handler: ChannelHandler;
+  queue: Promise<void>;
+}
+
+/** Follows one process's channel folder from open() to close(), for each job attached to it. */
 export class ChannelFollower {
   readonly dir: string;
-  readonly #handler: ChannelHandler;
   readonly #owner: string;
+  readonly #jobs = new Map<string, ChannelJob>();
+  #nextKey = 0;
   /** ids seen: being carried out, or answered */
   readonly #taken = new Set<string>();
-  #queue: Promise<void> = Promise.resolve();
+  /** answers being written for requests of no job (ended ones) */
+  #orphans: Promise<void> = Promise.resolve();
   #watcher: fs.FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #pollMs = MIN_POLL_MS;
+  #pollMs = MAX_POLL_MS;
   #closed = false;
   #scanning = false;
   #rescan = false;
 
-  constructor(workDir: string, handler: ChannelHandler, owner: { host: string; pid: number }) {
-    this.dir = channelDir(workDir);
-    this.#handler = handler;
+  constructor(dir: string, owner: { host: string; pid: number }) {
+    this.dir = dir;
     this.#owner = `${owner.host} ${owner.pid}\n`;
   }
 
-  /** Makes the folder afresh (what an earlier run of the job left is not this run's) and starts following it. */
+  /** Makes the folder afresh and starts following it. */
   open(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
     fs.mkdirSync(this.dir, { recursive: true });
@@ -76,10 +90,29 @@ export class ChannelFollower {
     try {
       this.#watcher = fs.watch(this.dir, () => this.#wake());
       this.#watcher.on('error', () => this.#stopWatching());
+      this.#watcher.unref();
     } catch {
       // No notifications here (some network filesystems): polling alone follows the folder.
     }
     this.#schedule();
+  }
+
+  /** A job's requests go to `handler` from now on; returns the key its steps put in their ids. */
+  attach(handler: ChannelHandler): string {
+    const key = String(++this.#nextKey);
+    this.#jobs.set(key, { handler, queue: Promise.resolve() });
+    return key;
+  }
+
+  /**
+   * The job's steps have ended: what it asked is answered, and a later call with its key is told
+   * its steps have ended. Resolves once every request it made has its answer.
+   */
+  async detach(key: string): Promise<void> {
+    await this.#scan();
+    const job = this.#jobs.get(key);
+    this.#jobs.delete(key);
+    await job?.queue;
   }
 
   /**
@@ -92,11 +125,13 @@ export class ChannelFollower {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#stopWatching();
-    await this.#queue;
+    await Promise.all([...this.#jobs.values()].map((j) => j.queue));
+    this.#jobs.clear();
+    await this.#orphans;
     try {
       fs.writeFileSync(path.join(this.dir, 'closed'), '');
     } catch {
-      // The work folder went away: nobody is left to tell.
+      // The run area went away: nobody is left to tell.
     }
   }
 
@@ -122,7 +157,7 @@ export class ChannelFollower {
     this.#timer.unref();
   }
 
-  /** One look at the folder: new complete requests go to the queue, answered ones are cleared away. */
+  /** One look at the folder: new complete requests go to their job, answered ones are cleared away. */
   async #scan(): Promise<void> {
     if (this.#scanning) {
       this.#rescan = true;
@@ -143,9 +178,10 @@ export class ChannelFollower {
           const dot = name.lastIndexOf('.');
           const id = name.slice(0, dot);
           const ext = name.slice(dot + 1);
-          if (!ID.test(id)) continue;
+          const key = ID.exec(id)?.[1];
+          if (key === undefined) continue;
           if (ext === 'done') this.#forget(id);
-          else if (ext === 'req' && !this.#taken.has(id) && !files.has(`${id}.ack`)) this.#take(id);
+          else if (ext === 'req' && !this.#taken.has(id) && !files.has(`${id}.ack`)) this.#take(key, id);
         }
       } while (this.#rescan);
     } finally {
@@ -153,7 +189,7 @@ export class ChannelFollower {
     }
   }
 
-  #take(id: string): void {
+  #take(key: string, id: string): void {
     let bytes: Buffer;
     try {
       bytes = fs.readFileSync(path.join(this.dir, `${id}.req`));
@@ -165,10 +201,15 @@ export class ChannelFollower {
     if (request === undefined) return;
     this.#taken.add(id);
     this.#pollMs = MIN_POLL_MS;
-    this.#queue = this.#queue.then(async () => {
-      const answer = await this.#handler(request).catch(
-        (err: Error): InTestAnswer => ({ code: 70, stdout: '', stderr: `trellis: internal error: ${err.message}\n` }),
-      );
+    const job = this.#jobs.get(key);
+    if (job === undefined) {
+      this.#orphans = this.#orphans.then(() => this.#answer(id, endedAnswer(request.front)));
+      return;
+    }
+    job.queue = job.queue.then(async () => {
+      const answer = await job
+        .handler(request)
+        .catch((err: Error): InTestAnswer => ({ code: 70, stdout: '', stderr: `trellis: internal error: ${err.message}\n` }));
       this.#answer(id, answer);
     });
   }
@@ -180,7 +221,7 @@ export class ChannelFollower {
       if (a.stderr !== '') fs.writeFileSync(file('err'), a.stderr);
       writeFileAtomic(file('ack'), `${a.code} ${a.stdout === '' ? 0 : 1} ${a.stderr === '' ? 0 : 1}\n`, 0o644);
     } catch {
-      // The work folder went away with its test: nobody is waiting.
+      // The folder went away: nobody is waiting.
     }
   }
 

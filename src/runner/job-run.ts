@@ -188,8 +188,9 @@ export class JobRun {
     let { status, comment } = startAt === 0 ? { status: 'PASS', comment: '' } : await keptVerdict(spec, ctx, steps.slice(0, startAt));
     let parked: Step | undefined;
     // As Megatest: each step finds the scripts of its work folder by name (`.` last on PATH).
-    const env = { ...spec.env, PATH: `${spec.env['PATH'] ?? '/usr/bin:/bin'}${path.delimiter}.` };
+    // Its calls into trellis go through this process's channel (in-test-channel.ts), led by its key.
     const channel = openJobChannel(spec, ctx);
+    const env = { ...spec.env, PATH: `${spec.env['PATH'] ?? '/usr/bin:/bin'}${path.delimiter}.`, ...channel.env };
     try {
       for (const step of steps.slice(startAt)) {
         if (this.#stop) break;

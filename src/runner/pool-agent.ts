@@ -22,6 +22,7 @@ import type { Store } from '../store/store.js';
 import { isTrellisError, TrellisError } from '../util/errors.js';
 import { killStepGroup } from '../util/process-info.js';
 import { JobSet, type ExecContext } from './exec.js';
+import { endChannels } from './job-channel.js';
 import { readJobSpec, type JobSpec } from './job-spec.js';
 
 export interface PoolAgentOptions {
@@ -116,6 +117,7 @@ class PoolAgent {
       clearInterval(watchdog);
       await this.#sayEnds();
       this.#jobs.close();
+      await endChannels();
       await o.store.leavePool(o.spec.name, this.#session).catch(() => undefined);
     }
     o.say(`agent ${o.spec.name} left the pool`);

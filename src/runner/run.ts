@@ -24,6 +24,7 @@ import { ResourceGate } from './resource-gate.js';
 import { pollChanges } from '../store/poll-changes.js';
 import { exitCodesOf } from './step-verdict.js';
 import { mapItemPath, type Job } from './scheduler.js';
+import { endChannels } from './job-channel.js';
 import { endSpawner } from './step-process.js';
 import { checkStepRefs, type StepInputs } from './step-refs.js';
 import { buildRunEnv, buildTestEnv, envDelta } from './test-env.js';
@@ -308,6 +309,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     ctx.hardSignal.removeEventListener('abort', onHardAbort);
     await launchers.close();
     await endSpawner();
+    await endChannels();
     // Every share and wait of this runner goes back, whatever ended the run.
     await gate?.close();
     await recorder.flush();

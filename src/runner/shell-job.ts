@@ -223,9 +223,8 @@ export class ShellJob implements LaunchedJob {
     if (this.#stop) return this.#finish({ state: 'KILLED', status: this.#stop.status, comment: this.#stop.reason });
     let ended: EngineEnd = { final: true, reason: '' };
     if (toRun.length > 0) {
+      // No channel here (no exec to answer one): in-test helpers report through the run area's server.
       const env = { ...job.envDelta() };
-      // No exec answers a channel here: in-test helpers report through the run area's server.
-      delete env['TRELLIS_CHANNEL'];
       const script = path.join(job.workDir, SHELL_JOB.script);
       fs.writeFileSync(
         script,

@@ -7,7 +7,6 @@ import path from 'node:path';
 import type { ConfigValue, Target } from '../config/types.js';
 import { evaluateValue } from '../config/commands.js';
 import { expandDollarVars } from '../config/expand.js';
-import { channelDir } from './in-test-channel.js';
 
 export interface RunEnvBase {
   /** the runner's environment */
@@ -90,8 +89,6 @@ export function buildTestEnv(runEnv: Readonly<Record<string, string>>, parts: Te
   env['MT_TEST_RUN_DIR'] = env['TRELLIS_TEST_RUN_DIR'] = parts.workDir;
   env['TRELLIS_TEST_ID'] = String(parts.testId);
   env['TRELLIS_REPORT_MARK'] = reportMarkFile(parts.workDir);
-  // Where the test's in-test calls go while its steps run (in-test-channel.ts).
-  env['TRELLIS_CHANNEL'] = channelDir(parts.workDir);
   return env;
 }
 

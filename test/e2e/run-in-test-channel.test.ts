@@ -65,6 +65,17 @@ t.test('trellis helpers go through the channel; [logrules] give the worse of exi
   await waitUntil(() => fs.existsSync(path.join(dir, 'late.out')), 'the late call to come back');
   t.same(readLines(path.join(dir, 'late.out')), ['late=5']);
   t.match(fs.readFileSync(path.join(dir, 'late.err'), 'utf8'), /the test's steps have ended; trellis no longer answers/);
+  // One channel folder for the whole run (not one per test), closed when the run ended; the next
+  // runner on this host clears it away and makes its own.
+  const channels = path.join(area, 'runs', '.meta', 'channels');
+  const first = fs.readdirSync(channels);
+  t.equal(first.length, 1, 'one channel folder for the run');
+  t.ok(fs.existsSync(path.join(channels, first[0]!, 'closed')), 'closed at the run end');
+  t.notOk(fs.existsSync(path.join(dir, '.trellis-channel')), 'nothing of the channel in the work folder');
+  await run(t, area, 'r2', ['-p', 'exit2']);
+  const second = fs.readdirSync(channels);
+  t.equal(second.length, 1, "the first runner's folder cleared away by the next");
+  t.not(second[0], first[0]);
   const show = await trellis(t, area, ['show', 'rules', '-t', TARGET, '-r', 'r', '--json']);
   const detail = JSON.parse(show.stdout) as {
     steps: Array<{ name: string; status: string }>;

@@ -2,9 +2,10 @@
  * The in-test channel between a real POSIX shell client (bin/megatest, bin/trellis) and the
  * follower, with a handler of the test's own instead of a store: every byte of an argument
  * arrives, standard input is passed on for -load-test-data, answers carry exit code, stdout and
- * stderr, concurrent calls each get their own answer, a request file still being written is not
- * taken, an answered one is never carried out again, answered files are cleared away, and a call
- * after close() is told the steps have ended.
+ * stderr, concurrent calls each get their own answer, each job's calls reach its own handler, a
+ * request file still being written is not taken, an answered one is never carried out again,
+ * answered files are cleared away, and a call after its job detached, after close() or once the
+ * folder is gone is told the steps have ended.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,20 +13,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import { ChannelFollower, channelDir, parseRequest, type ChannelRequest } from '../../src/runner/in-test-channel.js';
+import { ChannelFollower, parseRequest, type ChannelRequest } from '../../src/runner/in-test-channel.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin');
 
-function call(
-  cmd: string,
-  args: string[],
-  workDir: string,
-  stdin?: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Where a call comes from: the channel folder and the job's key in it. */
+interface Caller {
+  dir: string;
+  key: string;
+}
+
+function call(cmd: string, args: string[], from: Caller, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(path.join(BIN, cmd), args, {
-      cwd: workDir,
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', TRELLIS_CHANNEL: channelDir(workDir) },
+      cwd: path.dirname(from.dir),
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', TRELLIS_CHANNEL: from.dir, TRELLIS_CHANNEL_JOB: from.key },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -42,38 +44,44 @@ function call(
   });
 }
 
-function follow(t: Test, handler: (r: ChannelRequest) => { code: number; stdout?: string; stderr?: string }) {
-  const dir = t.testdir();
+type Handler = (r: ChannelRequest) => { code: number; stdout?: string; stderr?: string };
+
+/** A follower of a channel folder in the test's folder, with one job attached. */
+function follow(t: Test, handler: Handler) {
+  const dir = path.join(t.testdir(), 'channel');
+  const follower = new ChannelFollower(dir, { host: 'nowhere', pid: process.pid });
+  follower.open();
+  t.teardown(() => follower.close());
+  const job = attach(follower, handler);
+  return { dir, ...job, follower };
+}
+
+/** Attaches a job whose requests `handler` answers; `seen` holds what it was asked. */
+function attach(follower: ChannelFollower, handler: Handler) {
   const seen: ChannelRequest[] = [];
-  const f = new ChannelFollower(
-    dir,
-    async (r) => {
-      seen.push(r);
-      const a = handler(r);
-      return { code: a.code, stdout: a.stdout ?? '', stderr: a.stderr ?? '' };
-    },
-    { host: 'nowhere', pid: process.pid },
-  );
-  f.open();
-  t.teardown(() => f.close());
-  return { dir, seen, follower: f };
+  const key = follower.attach(async (r) => {
+    seen.push(r);
+    const a = handler(r);
+    return { code: a.code, stdout: a.stdout ?? '', stderr: a.stderr ?? '' };
+  });
+  return { caller: { dir: follower.dir, key }, key, seen };
 }
 
 t.test('arguments, standard input and answers cross the channel whole', async (t) => {
-  const { dir, seen } = follow(t, (r) =>
+  const { dir, caller, seen } = follow(t, (r) =>
     r.argv.includes('fail') ? { code: 2, stderr: 'megatest: no\n' } : { code: 0, stdout: `got ${r.argv.length}\n` },
   );
   const odd = ['-step', 'a b\nc', ':state', 'é\u001b[31m"$x\'`', ':status', ''];
-  const r1 = await call('megatest', odd, dir);
+  const r1 = await call('megatest', odd, caller);
   t.same(r1, { code: 0, stdout: 'got 6\n', stderr: '' });
   t.same(seen[0]!.argv, odd, 'every byte of every argument');
   t.equal(seen[0]!.front, 'megatest');
-  t.equal(seen[0]!.cwd, dir);
+  t.equal(seen[0]!.cwd, path.dirname(dir));
   t.equal(seen[0]!.stdin, undefined, 'no input read when not asked for');
-  const r2 = await call('megatest', ['-load-test-data'], dir, 'a,b,1\nc,d,2');
+  const r2 = await call('megatest', ['-load-test-data'], caller, 'a,b,1\nc,d,2');
   t.equal(r2.code, 0);
   t.equal(seen[1]!.stdin, 'a,b,1\nc,d,2', 'input passed on, a last line without its end too');
-  t.same(await call('trellis', ['step', 'fail'], dir), { code: 2, stdout: '', stderr: 'megatest: no\n' });
+  t.same(await call('trellis', ['step', 'fail'], caller), { code: 2, stdout: '', stderr: 'megatest: no\n' });
   t.equal(seen[2]!.front, 'trellis');
   // Calls at once, each its own answer.
   const many = await Promise.all(
@@ -81,7 +89,7 @@ t.test('arguments, standard input and answers cross the channel whole', async (t
       call(
         'megatest',
         Array.from({ length: i + 1 }, () => 'x'),
-        dir,
+        caller,
       ),
     ),
   );
@@ -89,57 +97,86 @@ t.test('arguments, standard input and answers cross the channel whole', async (t
     many.map((r) => r.stdout),
     Array.from({ length: 8 }, (_, i) => `got ${i + 1}\n`),
   );
-  const ch = channelDir(dir);
   await waitFor(
-    () => fs.readdirSync(ch).every((n) => n === 'owner'),
-    () => fs.readdirSync(ch).join(' '),
+    () => fs.readdirSync(dir).every((n) => n === 'owner'),
+    () => fs.readdirSync(dir).join(' '),
   );
   t.pass('answered requests are cleared away');
 });
 
+t.test("each job's calls reach its own handler; a detached job's calls are told its steps ended", async (t) => {
+  const { caller: a, seen: seenA, follower } = follow(t, () => ({ code: 0, stdout: 'a\n' }));
+  const { caller: b, key: keyB, seen: seenB } = attach(follower, () => ({ code: 0, stdout: 'b\n' }));
+  t.not(a.key, b.key, 'each job its own key');
+  const [ra, rb] = await Promise.all([call('trellis', ['step', 'x'], a), call('trellis', ['step', 'y'], b)]);
+  t.equal(ra.stdout, 'a\n');
+  t.equal(rb.stdout, 'b\n');
+  t.same(
+    seenA.map((r) => r.argv[1]),
+    ['x'],
+  );
+  t.same(
+    seenB.map((r) => r.argv[1]),
+    ['y'],
+  );
+  await follower.detach(keyB);
+  const late = await call('megatest', ['-step', 'z', ':state', 'start', ':status', 'n/a'], b);
+  t.equal(late.code, 5, 'the follower itself says the steps ended');
+  t.match(late.stderr, /^megatest: the test's steps have ended; trellis no longer answers/);
+  t.equal(seenB.length, 1, 'nothing carried out for it');
+  t.equal((await call('trellis', ['step', 'w'], a)).stdout, 'a\n', 'the other job is still answered');
+});
+
 t.test('a request still being written is not taken; an answered one is not carried out again', async (t) => {
-  const { dir, seen, follower } = follow(t, () => ({ code: 0 }));
-  const ch = channelDir(dir);
+  const { dir, caller, key, seen, follower } = follow(t, () => ({ code: 0 }));
   const whole = 'trellis-request 1\nmegatest\n4\n/tmp\n1\n6\n-step \n0\nend\n';
   t.ok(parseRequest('1-2', Buffer.from(whole)), 'a whole request reads');
   for (let cut = 1; cut < whole.length; cut++)
     t.equal(parseRequest('1-2', Buffer.from(whole.slice(0, cut))), undefined, `not at ${cut} bytes`);
-  fs.writeFileSync(path.join(ch, '5-6.req'), whole.slice(0, 20));
-  fs.writeFileSync(path.join(ch, '7-8.req'), whole);
-  fs.writeFileSync(path.join(ch, '7-8.ack'), '0 0 0\n');
-  fs.writeFileSync(path.join(ch, '9-9.req'), whole);
+  fs.writeFileSync(path.join(dir, `${key}.5-6.req`), whole.slice(0, 20));
+  fs.writeFileSync(path.join(dir, `${key}.7-8.req`), whole);
+  fs.writeFileSync(path.join(dir, `${key}.7-8.ack`), '0 0 0\n');
+  fs.writeFileSync(path.join(dir, `${key}.9-9.req`), whole);
+  // No job's key: never taken.
+  fs.writeFileSync(path.join(dir, '3-4.req'), whole);
   await waitFor(
-    () => fs.existsSync(path.join(ch, '9-9.ack')),
-    () => fs.readdirSync(ch).join(' '),
+    () => fs.existsSync(path.join(dir, `${key}.9-9.ack`)),
+    () => fs.readdirSync(dir).join(' '),
   );
   t.same(
     seen.map((r) => r.id),
-    ['9-9'],
+    [`${key}.9-9`],
     'only the whole, unanswered request',
   );
-  fs.appendFileSync(path.join(ch, '5-6.req'), whole.slice(20));
+  fs.appendFileSync(path.join(dir, `${key}.5-6.req`), whole.slice(20));
   await waitFor(
-    () => fs.existsSync(path.join(ch, '5-6.ack')),
-    () => fs.readdirSync(ch).join(' '),
+    () => fs.existsSync(path.join(dir, `${key}.5-6.ack`)),
+    () => fs.readdirSync(dir).join(' '),
   );
   t.same(
     seen.map((r) => r.id),
-    ['9-9', '5-6'],
+    [`${key}.9-9`, `${key}.5-6`],
     'taken once it is whole',
   );
+  t.notOk(fs.existsSync(path.join(dir, '3-4.ack')), 'a request without a key is not answered');
   await follower.close();
-  t.ok(fs.existsSync(path.join(ch, 'closed')));
-  const late = await call('megatest', ['-step', 'x', ':state', 'start', ':status', 'n/a'], dir);
+  t.ok(fs.existsSync(path.join(dir, 'closed')));
+  const late = await call('megatest', ['-step', 'x', ':state', 'start', ':status', 'n/a'], caller);
   t.equal(late.code, 5);
   t.match(late.stderr, /the test's steps have ended; trellis no longer answers/);
+  // The folder removed (its process gone, another one on this host cleared it): the same.
+  fs.rmSync(dir, { recursive: true });
+  const gone = await call('trellis', ['step', 'x', '--state', 'start'], caller);
+  t.equal(gone.code, 5);
+  t.match(gone.stderr, /^trellis: the test's steps have ended; trellis no longer answers/);
 });
 
 t.test('a call whose follower died is told so instead of waiting on', async (t) => {
-  const dir = t.testdir();
+  const dir = path.join(t.testdir(), 'channel');
   const gone = spawnSync(process.execPath, ['-e', '0']);
-  fs.mkdirSync(channelDir(dir), { recursive: true });
-  fs.writeFileSync(path.join(channelDir(dir), 'owner'), `${os.hostname()} ${gone.pid}\n`);
-  const r = await call('megatest', ['-step', 'x', ':state', 'start', ':status', 'n/a'], dir);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'owner'), `${os.hostname()} ${gone.pid}\n`);
+  const r = await call('megatest', ['-step', 'x', ':state', 'start', ':status', 'n/a'], { dir, key: '1' });
   t.equal(r.code, 7);
   t.match(
     r.stderr,
@@ -148,8 +185,8 @@ t.test('a call whose follower died is told so instead of waiting on', async (t) 
 });
 
 t.test('outside a test the scripts say so (megatest) or run the CLI (trellis)', async (t) => {
-  const dir = t.testdir();
-  const r = await call('megatest', ['-step', 'x'], dir);
+  // A channel folder but no job's key: not inside a test.
+  const r = await call('megatest', ['-step', 'x'], { dir: path.join(t.testdir(), 'channel'), key: '' });
   t.equal(r.code, 4);
   t.match(r.stderr, /run it from a step of a test that trellis run started/);
 });
