@@ -6,11 +6,20 @@
  * time, on another core, with Node's own spawn (the same environment, process group and signal
  * dispositions as before, nothing quoted for a shell).
  *
- * Protocol: JSON lines. To the helper `{id, shell, args, cwd, env, logfile}`, `env` holding what
- * differs from the request before (a null value: removed); back `{id, pid}` once
- * the step runs (or `{id, error}`), then `{id, code, signal}` when it exits. The runner signals
- * steps' process groups itself. The helper is in a session of its own (a Ctrl-C at the terminal is
- * the runner's to handle) and ends when the runner's end of its input closes, the runner gone.
+ * It also keeps the files a reaper needs (job-files.ts), so a step is its command's shell alone,
+ * with no wrapper shell around it: the step's process group (its /proc stat line) in `group`,
+ * written before the step's pid is said (a runner killed before its next batch lands leaves a
+ * step the reaper can end), and its exit code in `exit` when it ended on its own, written before
+ * its end is said. Only a step that ended on its own leaves one: not one ended by a signal (a
+ * reaper's, a stop's), nor one the runner stopped, even if it then exits by itself (the runner
+ * says so first: the helper reads that before it looks at the exit, see below).
+ *
+ * Protocol: JSON lines. To the helper `{id, shell, args, cwd, env, logfile, group?, exit?}`,
+ * `env` holding what differs from the request before (a null value: removed), or `{stop: id}`;
+ * back `{id, pid}` once the step runs (or `{id, error}`), then `{id, code, signal}` when it exits.
+ * The runner signals steps' process groups itself. The helper is in a session of its own (a
+ * Ctrl-C at the terminal is the runner's to handle); once the runner's end of its input closes
+ * (the runner done, or gone) it ends when its steps have, after writing their exit files.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import readline from 'node:readline';
@@ -30,19 +39,27 @@ export interface SpawnRequest {
   cwd: string;
   env: Readonly<Record<string, string>>;
   logfile: string;
+  /** where the helper writes the step's process group and its exit code (see above); none: neither */
+  files?: { group: string; exit: string };
   /** each word of the step, in order: started (or failed), then exited */
   onWord: (word: SpawnWord) => void;
 }
 
 // The helper: CommonJS, no module of ours, nothing to load. Output of a step goes to its log.
+// An exit is told on the next turn (setImmediate): a stop the runner wrote before it signalled is
+// in the same poll of the loop as the exit it caused, and is read first.
 const HELPER = `
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
+// The runner gone (killed): nobody reads what is said, but the steps' exit files are still written.
+process.stdout.on('error', () => {});
+const stopped = new Set();
 let env = {};
 require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
   let r;
   try { r = JSON.parse(line); } catch { return; }
+  if (r.stop !== undefined) { stopped.add(r.stop); return; }
   env = { ...env };
   for (const [name, value] of Object.entries(r.env)) {
     if (value === null) delete env[name];
@@ -53,8 +70,21 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (l
     fd = fs.openSync(r.logfile, 'w');
     const child = spawn(r.shell, r.args, { cwd: r.cwd, env, detached: true, stdio: ['ignore', fd, fd] });
     child.once('error', (err) => say({ id: r.id, error: err.message }));
-    child.once('spawn', () => say({ id: r.id, pid: child.pid }));
-    child.once('exit', (code, signal) => say({ id: r.id, code, signal }));
+    child.once('spawn', () => {
+      if (r.files) {
+        let stat;
+        try { stat = fs.readFileSync('/proc/' + child.pid + '/stat', 'utf8').trim(); } catch { stat = String(child.pid); }
+        try { fs.writeFileSync(r.files.group, stat + '\\n'); } catch {}
+      }
+      say({ id: r.id, pid: child.pid });
+    });
+    child.once('exit', (code, signal) => setImmediate(() => {
+      const stop = stopped.delete(r.id);
+      if (r.files && !stop && code !== null) {
+        try { fs.writeFileSync(r.files.exit, code + '\\n'); } catch {}
+      }
+      say({ id: r.id, code, signal });
+    }));
   } catch (err) {
     say({ id: r.id, error: err.message });
   } finally {
@@ -73,10 +103,13 @@ export class Spawner {
   /** the environment the helper holds: each request says what differs from it */
   #env: Readonly<Record<string, string>> = {};
 
-  /** Starts the step; false when the helper cannot (the caller spawns it itself). */
-  start(req: SpawnRequest): boolean {
+  /**
+   * Starts the step; returns its id (for `stopping`), or undefined when the helper cannot (the
+   * caller spawns it itself).
+   */
+  start(req: SpawnRequest): number | undefined {
     const child = this.#start();
-    if (child === undefined) return false;
+    if (child === undefined) return undefined;
     const id = ++this.#next;
     this.#live.set(id, req.onWord);
     this.#hold(child, true);
@@ -85,8 +118,15 @@ export class Spawner {
     for (const name of Object.keys(this.#env)) if (req.env[name] === undefined) env[name] = null;
     for (const [name, value] of Object.entries(req.env)) if (this.#env[name] !== value) env[name] = value;
     this.#env = req.env;
-    child.stdin.write(`${JSON.stringify({ id, shell: req.shell, args: req.args, cwd: req.cwd, env, logfile: req.logfile })}\n`);
-    return true;
+    child.stdin.write(
+      `${JSON.stringify({ id, shell: req.shell, args: req.args, cwd: req.cwd, env, logfile: req.logfile, files: req.files })}\n`,
+    );
+    return id;
+  }
+
+  /** The runner is about to signal the step: its end is not its own, and leaves no exit file. */
+  stopping(id: number): void {
+    if (this.#live.has(id)) this.#child?.stdin.write(`${JSON.stringify({ stop: id })}\n`);
   }
 
   /**
@@ -162,7 +202,8 @@ export class Spawner {
     }
     this.#live.delete(word.id);
     this.#started.delete(word.id);
-    if (this.#live.size === 0) this.#hold(child, false);
+    // Idle, it must not keep this process up; once closing, it is waited for (close()).
+    if (this.#live.size === 0 && this.#child === child) this.#hold(child, false);
     onWord(
       word.error !== undefined
         ? { kind: 'failed', why: word.error }

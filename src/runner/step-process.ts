@@ -2,8 +2,9 @@
  * One step's shell process, in a process group of its own so that stopping it stops everything it
  * started. Output goes straight to the log file (no pipe through Node), so a step that prints
  * 100 MB costs no memory and the log is complete on disk when the process exits. Steps start
- * through this process's spawner (a small helper process: runner/spawner.ts), or with Node's spawn
- * here when there is none.
+ * through this process's spawner (a small helper process: runner/spawner.ts, which also writes the
+ * step's files for a reaper), or with Node's spawn here when there is none (the step's shell then
+ * writes those files itself: wrapWithStepFiles).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,11 +30,11 @@ export interface StepProcessOptions {
   logfile: string;
   /** shell to run the command with (`-c`) */
   shell: string;
-  /** the files the step's shell writes for a reaper; none: the command runs as it is */
+  /** the files kept for a reaper (by the spawner, or the step's shell); none: no such files */
   files?: StepFiles;
 }
 
-/** What a step's shell leaves for a reaper, should whoever runs the step be gone. */
+/** What a step leaves for a reaper, should whoever runs the step be gone. */
 export interface StepFiles {
   /** where it writes the command's exit code when it ends, before the step is reported */
   exit: string;
@@ -45,7 +46,8 @@ export interface StepFiles {
 }
 
 /**
- * The command as the step's shell runs it: its group written to `files.group` (the shell leads
+ * The command as the step's shell runs it when Node's spawn starts it (no spawner to keep the
+ * files): its group written to `files.group` (the shell leads
  * its group: its /proc stat line gives the pid and start time, read by a builtin, no process
  * started), then the command in a subshell (so `exit N` inside it still comes back here), its exit
  * code written to `files.exit`, then passed on. Only a command that ended on its own leaves an
@@ -96,13 +98,14 @@ export class StepProcess {
   #state: StepProcessState = 'running';
   #stopReason: string | null = null;
   #killTimer: NodeJS.Timeout | undefined;
+  /** told before a stop's signal, when the step went through the spawner */
+  #spawned: { spawner: Spawner; id: number } | undefined;
   /** signals asked for before the pid was known, sent once it is */
   #owed: NodeJS.Signals[] = [];
 
   /** Starts the step; a spawn failure is reported as an exit with code 127 and a line in the log. */
   constructor(options: StepProcessOptions) {
-    const command = options.files === undefined ? options.command : wrapWithStepFiles(options.command, options.files);
-    const args = ['-c', command, ...(options.args ?? [])];
+    const args = (command: string) => ['-c', command, ...(options.args ?? [])];
     let started!: (pid: number | undefined) => void;
     this.started = new Promise((resolve) => (started = resolve));
     this.exited = new Promise<StepExit>((resolve) => {
@@ -130,11 +133,17 @@ export class StepProcess {
         }
       };
       spawner ??= nodeOnly() ? undefined : new Spawner();
-      if (spawner?.start({ shell: options.shell, args, cwd: options.cwd, env: options.env, logfile: options.logfile, onWord })) return;
+      const { shell, cwd, env, logfile, files } = options;
+      const id = spawner?.start({ shell, args: args(options.command), cwd, env, logfile, files, onWord });
+      if (spawner !== undefined && id !== undefined) {
+        this.#spawned = { spawner, id };
+        return;
+      }
       let fd: number | undefined;
       try {
         fd = fs.openSync(options.logfile, 'w');
-        const child = spawn(options.shell, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', fd, fd] });
+        const command = files === undefined ? options.command : wrapWithStepFiles(options.command, files);
+        const child = spawn(shell, args(command), { cwd, env, detached: true, stdio: ['ignore', fd, fd] });
         this.#pid = child.pid;
         if (child.pid !== undefined) started(child.pid);
         child.once('error', (err) => failed(err.message));
@@ -164,6 +173,7 @@ export class StepProcess {
     if (this.#state === 'running') {
       this.#state = 'stopping';
       this.#stopReason = reason;
+      this.#spawned?.spawner.stopping(this.#spawned.id);
       this.#signalGroup('SIGTERM');
       this.#killTimer = setTimeout(() => this.#signalGroup('SIGKILL'), graceMs);
     }
@@ -175,6 +185,7 @@ export class StepProcess {
     if (this.#state !== 'exited') {
       this.#stopReason ??= reason;
       this.#state = 'stopping';
+      this.#spawned?.spawner.stopping(this.#spawned.id);
       this.#signalGroup('SIGKILL');
     }
     return this.exited;
@@ -182,8 +193,8 @@ export class StepProcess {
 
   /**
    * The spawner ended while the step ran (killed by someone): the step is no child of ours, so
-   * its end is looked for (its pid gone) and its code read from its exit file, which its shell
-   * writes when the command ends on its own; without one it counts as killed.
+   * its end is looked for (its pid gone) and its code read from its exit file, should there be
+   * one (the spawner writes it; gone, it cannot, and the step counts as killed).
    */
   async #followLost(files: StepFiles | undefined): Promise<StepExit> {
     const pid = this.#pid;

@@ -1,7 +1,8 @@
 /**
  * What a job leaves in its work folder besides its logs (design §6): the job spec the runner
  * wrote (`trellis exec` runs from it; its step list tells how far a job got) and one exit-status
- * file per step, written by the step's own shell before anything reports it. When the process that
+ * file per step, written before anything reports it (by the helper that started the step,
+ * runner/spawner.ts, or by the step's shell). When the process that
  * should have reported a test dies, these files are what the reaper recovers a finished result
  * from instead of calling it DEAD, and a running step's process group file is how it ends a step
  * whose pid never reached the database. The runner writes them; the store only reads them.
@@ -21,7 +22,7 @@ export function stepLogFile(workDir: string, step: string): string {
   return path.join(workDir, `${encodePathComponent(step)}.log`);
 }
 
-/** A step's exit status: its shell writes the exit code there when the step's command ends. */
+/** A step's exit status: the exit code, written there when the step's command ends on its own. */
 export function stepExitFile(workDir: string, step: string): string {
   return path.join(workDir, `${encodePathComponent(step)}.exit`);
 }

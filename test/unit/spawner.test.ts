@@ -70,7 +70,7 @@ t.test('what cannot start says why', async (t) => {
   ]);
 });
 
-t.test('a spawner killed while its step runs: the step goes on and its end is still told', async (t) => {
+t.test('a spawner killed while its step runs: the step goes on and its end is still told (as killed)', async (t) => {
   const dir = t.testdir();
   const go = path.join(dir, 'go');
   const files = { exit: path.join(dir, 'x.exit'), group: path.join(dir, 'x.group') };
@@ -87,10 +87,68 @@ t.test('a spawner killed while its step runs: the step goes on and its end is st
   t.match(fs.readFileSync(`/proc/${helper}/cmdline`, 'utf8'), /-e/, "the step's parent is the spawner");
   process.kill(helper, 'SIGKILL');
   fs.writeFileSync(go, '');
-  t.same(await step.exited, { code: 5, signal: null, stopReason: null }, 'its code, from its exit file');
+  // Only the spawner could have read its code: without it, the step counts as killed.
+  t.same(await step.exited, { code: null, signal: 'SIGKILL', stopReason: null }, 'its end told');
+  t.notOk(fs.existsSync(files.exit), 'no exit file: nobody was left to write it');
   // the next step starts without it
   const next = new StepProcess({ command: 'exit 4', cwd: dir, env: {}, logfile: path.join(dir, 'y.log'), shell: '/bin/sh' });
   t.equal((await next.exited).code, 4);
+});
+
+t.test("the spawner keeps a step's files: its group before its pid is said, its exit code unless stopped", async (t) => {
+  const dir = t.testdir();
+  const sp = new Spawner();
+  const filesOf = (name: string) => ({ group: path.join(dir, `${name}.group`), exit: path.join(dir, `${name}.exit`) });
+  const go = path.join(dir, 'go');
+  const run = (name: string, command: string, onStarted?: (pid: number, id: number) => void) =>
+    new Promise<{ words: SpawnWord[]; id: number | undefined }>((resolve) => {
+      const words: SpawnWord[] = [];
+      const id = sp.start({
+        shell: '/bin/sh',
+        args: ['-c', command],
+        cwd: dir,
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+        logfile: path.join(dir, `${name}.log`),
+        files: filesOf(name),
+        onWord: (w) => {
+          words.push(w);
+          // Words come in later turns: the id is known by then.
+          if (w.kind === 'started') onStarted?.(w.pid, id!);
+          else resolve({ words, id });
+        },
+      });
+      t.type(id, 'number');
+    });
+  let groupAtStart = '';
+  const plain = await run('plain', 'exit 3', () => {
+    groupAtStart = fs.readFileSync(filesOf('plain').group, 'utf8');
+  });
+  const pid = (plain.words[0] as { pid: number }).pid;
+  t.match(groupAtStart, new RegExp(`^${pid} \\(sh\\) . \\d+ ${pid} `), 'its /proc stat line, leading its own group, before the pid was said');
+  t.equal(fs.readFileSync(filesOf('plain').exit, 'utf8'), '3\n', 'its exit code');
+  t.match(plain.words[1], { kind: 'exited', code: 3, signal: null });
+
+  // Ended by a signal: not an end of its own (a reaper's KILL looks the same), no exit file.
+  const signalled = await run('signalled', 'kill -9 $$');
+  t.match(signalled.words[1], { kind: 'exited', code: null, signal: 'SIGKILL' });
+  t.notOk(fs.existsSync(filesOf('signalled').exit));
+
+  // Stopped by the runner (told first, then the signal): no exit file, the signal as it came.
+  const stopped = await run('stopped', "trap 'exit 0' TERM; while :; do sleep 0.05; done", (p, id) => {
+    sp.stopping(id);
+    process.kill(-p, 'SIGTERM');
+  });
+  t.match(stopped.words[1], { kind: 'exited' });
+  t.notOk(fs.existsSync(filesOf('stopped').exit), 'a stopped step leaves no exit file, even one that exits 0 on TERM');
+
+  // The runner gone (its end of the pipe closed) while a step runs: the step's exit file is still written.
+  const last = run('last', `while [ ! -e ${go} ]; do sleep 0.05; done; exit 6`);
+  while (!fs.existsSync(filesOf('last').group)) await new Promise((r) => setTimeout(r, 20));
+  const closed = sp.close();
+  fs.writeFileSync(go, '');
+  await closed;
+  t.equal(fs.readFileSync(filesOf('last').exit, 'utf8'), '6\n', 'written before the helper ended');
+  await last;
 });
 
 for (const how of ['spawner', 'node'] as const) {
