@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 const BENCHES = [
   'launch-overhead.mjs',
+  // Needs ctest (Debian's cmake); without it, it says so and stops.
+  'launch-vs-ctest.mjs',
   'list-runs.mjs',
   'quick-commands.mjs',
   'items-rss.mjs',

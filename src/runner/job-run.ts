@@ -165,8 +165,9 @@ export class JobRun {
 
   async #execute(spec: JobRunSpec, ctx: JobRunContext): Promise<JobOutcome> {
     const steps = stepsOf(spec.def);
+    let fresh: boolean;
     try {
-      prepareWorkDir(spec, steps, ctx.role, spec.startAt);
+      fresh = prepareWorkDir(spec, steps, ctx.role, spec.startAt);
     } catch (err) {
       return { state: 'COMPLETED', status: 'ABORT', comment: `could not prepare ${spec.workDir}: ${(err as Error).message}` };
     }
@@ -179,7 +180,8 @@ export class JobRun {
     const startAt = Math.min(Math.max(spec.startAt, 0), steps.length);
     if (this.#stop) return killedOutcome(this.#stop);
     ctx.recorder.setTest(spec.testId, { state: 'RUNNING' });
-    fs.rmSync(reportMarkFile(spec.workDir), { force: true });
+    // An earlier attempt's mark would pass for this one's (a folder made now has none).
+    if (!fresh) fs.rmSync(reportMarkFile(spec.workDir), { force: true });
     const limit = spec.def.runtimelim;
     if (limit !== null && limit > 0) {
       this.#timer = setTimeout(() => this.stop('TIMED_OUT', `runtime limit of ${limit}s exceeded`), limit * 1000);
@@ -441,9 +443,10 @@ export function stepsOf(def: JobDefinition): Step[] {
 /**
  * Makes the work folder and copies the test's files into it. A job the runner runs itself gets a
  * small job file here naming its steps (the reaper's list, should the runner die); `trellis exec`
- * finds the whole spec already written by the runner.
+ * finds the whole spec already written by the runner. True when the folder was made now (nothing
+ * of an earlier attempt in it).
  */
-export function prepareWorkDir(spec: JobRunSpec, steps: readonly Step[], role: JobRunContext['role'], startAt: number): void {
+export function prepareWorkDir(spec: JobRunSpec, steps: readonly Step[], role: JobRunContext['role'], startAt: number): boolean {
   // A resume keeps the logs of the steps before its start: never preclean it.
   if (spec.preclean && startAt === 0) fs.rmSync(spec.workDir, { recursive: true, force: true });
   // A folder made now holds nothing to check or clear (most work folders of a new run).
@@ -474,6 +477,7 @@ export function prepareWorkDir(spec: JobRunSpec, steps: readonly Step[], role: J
     };
     fs.writeFileSync(jobSpecFile(spec.workDir), `${JSON.stringify(job)}\n`);
   }
+  return fresh;
 }
 
 /** True when `file` is a regular file or nothing: a copy may go there without following a link. */
