@@ -99,6 +99,8 @@ export class JobRun {
   readonly #judging = new AbortController();
   #stop: { status: string; reason: string } | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** RUNNING has been recorded */
+  #runningSaid = false;
   /** producers' rows, read once per job for `{TEST:NAME}` */
   readonly #producers = new Map<string, TestDetail | undefined>();
 
@@ -179,7 +181,6 @@ export class JobRun {
     if (steps.length === 0) return { state: 'COMPLETED', status: 'PASS', comment: 'no steps to run' };
     const startAt = Math.min(Math.max(spec.startAt, 0), steps.length);
     if (this.#stop) return killedOutcome(this.#stop);
-    ctx.recorder.setTest(spec.testId, { state: 'RUNNING' });
     // An earlier attempt's mark would pass for this one's (a folder made now has none).
     if (!fresh) fs.rmSync(reportMarkFile(spec.workDir), { force: true });
     const limit = spec.def.runtimelim;
@@ -200,6 +201,7 @@ export class JobRun {
           // The prompt with its references filled in; one that cannot be is shown as written.
           const prompt = await this.#resolve(spec, ctx, step, 'text');
           parked = 'command' in prompt ? { ...step, command: prompt.command } : step;
+          this.#markRunning(spec, ctx);
           recordSignOffDue(spec, ctx, parked);
           break;
         }
@@ -225,6 +227,16 @@ export class JobRun {
     return { state: 'COMPLETED', ...judgeJob({ status, comment }, reported) };
   }
 
+  /**
+   * RUNNING, said once, with the first step's own record (its pid known): one write where there
+   * were two, the test's state and its step's, a quarter of a short test's writes.
+   */
+  #markRunning(spec: JobRunSpec, ctx: JobRunContext): void {
+    if (this.#runningSaid) return;
+    this.#runningSaid = true;
+    ctx.recorder.setTest(spec.testId, { state: 'RUNNING' });
+  }
+
   // A method, not the field, so TypeScript does not carry a narrowing across awaits.
   #stopRequest(): { status: string; reason: string } | undefined {
     return this.#stop;
@@ -244,6 +256,7 @@ export class JobRun {
     });
     this.#current = proc;
     const pid = (await proc.started) ?? null;
+    this.#markRunning(spec, ctx);
     ctx.recorder.push({
       kind: 'step',
       testId: spec.testId,
@@ -326,6 +339,7 @@ export class JobRun {
     } catch {
       // The comment still says it; a work folder that cannot be written fails elsewhere too.
     }
+    this.#markRunning(spec, ctx);
     ctx.recorder.push({
       kind: 'step',
       testId: spec.testId,
