@@ -20,7 +20,17 @@ import type {
 } from '../model/records.js';
 import type { RunState } from '../model/states.js';
 import type { ExternalResult, HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
-import type { HostView, JobEnd, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob, TakenJob } from '../model/pool.js';
+import type {
+  CarriedWrites,
+  HostView,
+  JobEnd,
+  JobRequest,
+  PoolAgentRecord,
+  PoolAgentSpec,
+  PoolHeartbeat,
+  QueuedJob,
+  TakenJob,
+} from '../model/pool.js';
 import type { ResourceAnswer, ResourceClaim, ResourceRelease, ResourceRequest } from '../model/resources.js';
 import { MAX_BATCH, SIGNED_METHODS, type FeedRequest, type StoreMethod } from '../model/protocol.js';
 import type { AgentSpec, JobClaim, LivenessOptions, OrphanStep, RunSpec, Store } from '../store/store.js';
@@ -323,9 +333,9 @@ export class RemoteStore implements Store {
   async endQueuedJob(id: number, name: string, session: string, note: string, execAgentId?: number): Promise<void> {
     return this.#result('endQueuedJob', { id, name, session, note, ...(execAgentId !== undefined ? { execAgentId } : {}) });
   }
-  /** Safe to send again: a launch is queued once. */
-  async enqueueJobs(requests: JobRequest[], liveness: LivenessOptions): Promise<QueuedJob[]> {
-    return this.#result('enqueueJobs', { requests, liveness });
+  /** Safe to send again: a launch is queued once, and its writes are applied once (their op ids). */
+  async enqueueJobs(requests: JobRequest[], liveness: LivenessOptions, launch?: CarriedWrites): Promise<QueuedJob[]> {
+    return this.#result('enqueueJobs', { requests, liveness, ...(launch ? { launch } : {}) });
   }
   async cancelQueuedJob(launchId: string): Promise<QueuedJob | undefined> {
     return this.#result('cancelQueuedJob', { launchId });

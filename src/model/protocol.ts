@@ -421,6 +421,12 @@ export const MAX_HISTORY = 100_000;
 
 /** Most ops or registrations one request may carry; the remote store splits bigger batches. */
 export const MAX_BATCH = 2000;
+/** Writes to a run that ride on another request (CarriedWrites): an agent's claim, a runner's enqueueJobs. */
+const carriedWrites = obj({ runId, ops: { type: 'array', items: writeOp, maxItems: MAX_BATCH }, options: writeOptions }, [
+  'runId',
+  'ops',
+  'options',
+]);
 
 export interface MethodSpec {
   /** parameter names, in the order the Store method takes them */
@@ -616,11 +622,7 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
             id: { type: 'integer', minimum: 1 },
             note: text(),
             execAgentId: { type: 'integer', minimum: 1 },
-            writes: obj({ runId, ops: { type: 'array', items: writeOp, maxItems: MAX_BATCH }, options: writeOptions }, [
-              'runId',
-              'ops',
-              'options',
-            ]),
+            writes: carriedWrites,
           },
           ['id', 'note'],
         ),
@@ -655,6 +657,7 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
         ),
       },
       liveness,
+      launch: carriedWrites,
     },
     ['requests', 'liveness'],
   ),

@@ -12,10 +12,13 @@ import type { Store } from '../store/store.js';
 import { perTurn } from '../util/per-turn.js';
 import type { JobSpec } from './job-spec.js';
 import type { JobStart } from './launcher.js';
+import type { Recorder } from './recorder.js';
 import type { EngineEnd, RemoteEngine, Submission } from './remote-job.js';
 
 export interface AgentEngineOptions {
   store: Store;
+  /** the runner's recorder: a job's LAUNCHED mark goes with its enqueueJobs call (RemoteEngine.carriesLaunch) */
+  recorder: Recorder;
   runId: number;
   target: string;
   runname: string;
@@ -39,6 +42,7 @@ interface Pending {
 
 export class AgentEngine implements RemoteEngine {
   readonly kind = 'agents';
+  readonly carriesLaunch = true;
   readonly #opts: AgentEngineOptions;
   readonly #pending = new Map<string, Pending>();
   /** queues a job with the others submitted in the same turn (jobs that became ready together) */
@@ -50,7 +54,17 @@ export class AgentEngine implements RemoteEngine {
 
   constructor(opts: AgentEngineOptions) {
     this.#opts = opts;
-    this.#enqueue = perTurn((requests) => opts.store.enqueueJobs(requests, { now: opts.now(), deadtime: opts.deadtime }));
+    // The jobs' launch writes (their LAUNCHED marks, a rerun's reset) go in the same request, before
+    // the jobs are queued: one request where there were two, and no round trip before the queue.
+    this.#enqueue = perTurn(async (requests) => {
+      const launch = await opts.recorder.takeOps(new Set(requests.map((r) => r.testId)));
+      try {
+        return await opts.store.enqueueJobs(requests, { now: opts.now(), deadtime: opts.deadtime }, launch?.writes);
+      } finally {
+        // Failed too: each job then ends with why (RemoteJob), recorded after this.
+        launch?.settle();
+      }
+    });
   }
 
   async submit(job: JobStart, spec: JobSpec, specFile: string): Promise<Submission> {

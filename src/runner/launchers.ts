@@ -234,6 +234,7 @@ function makeEngine(setup: LauncherSetup, w: LauncherWords, trellisCommand: stri
     case 'agents':
       return new AgentEngine({
         store: setup.store,
+        recorder: setup.recorder,
         runId: setup.runId,
         target: setup.target.name,
         runname: setup.runname,

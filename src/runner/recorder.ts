@@ -2,6 +2,8 @@
  * Batches a runner's writes: ops queued within a couple of milliseconds, or while the previous
  * batch is on its way, go to the store as one batch (one transaction, or one HTTP request for a
  * remote store). Each op gets an id unique to this agent, so a retried batch is applied once.
+ * Another request may carry some tests' ops instead (takeOps): they count as unsettled until it
+ * is answered.
  */
 import type { CarriedWrites } from '../model/pool.js';
 import type { TestFields, WriteOp, WriteOptions } from '../model/records.js';
@@ -16,14 +18,22 @@ export class Recorder {
   readonly #prefix: string;
   readonly #now: () => number;
   readonly #options: WriteOptions;
-  #pending: WriteOp[] = [];
+  /** queued ops with their numbers, in the order they were queued */
+  #pending: Array<{ n: number; op: WriteOp }> = [];
   #counter = 0;
+  /** the numbers of the ops of the batch in flight, and of those another request carries */
+  #inFlightNums: number[] = [];
+  #inFlightTests = new Set<number>();
+  readonly #carried = new Set<number[]>();
   #timer: { cancel(): void } | undefined;
   #inFlight: Promise<void> | undefined;
   #failure: unknown = undefined;
   #onError: (err: unknown) => void;
   readonly #delayMs: number;
-  /** the number of the last op the store has (or that failed: then the run stops anyway) */
+  /**
+   * every op up to this number is in the store (or failed: then the run stops anyway, or the
+   * request that carried it said so)
+   */
   #settled = 0;
   #waiters: Array<{ upTo: number; resolve: () => void }> = [];
 
@@ -56,7 +66,8 @@ export class Recorder {
    * change that happened earlier and is recorded only now (a Slurm job's steps, read from its files).
    */
   push(op: PendingOp, at?: number): void {
-    this.#pending.push({ ...op, opId: `${this.#prefix}-${++this.#counter}`, time: at ?? this.#now() } as WriteOp);
+    const n = ++this.#counter;
+    this.#pending.push({ n, op: { ...op, opId: `${this.#prefix}-${n}`, time: at ?? this.#now() } as WriteOp });
     // While a batch is in flight, ops wait for it and go together when it returns.
     if (this.#timer === undefined && this.#inFlight === undefined) {
       const go = () => {
@@ -110,11 +121,39 @@ export class Recorder {
     while (this.#inFlight !== undefined) await this.#inFlight;
     this.#timer?.cancel();
     this.#timer = undefined;
-    const ops = this.#pending;
+    const ops = this.#pending.map((p) => p.op);
     this.#pending = [];
-    this.#settle(this.#counter);
+    this.#settle();
     if (ops.length === 0 || this.#failure !== undefined) return undefined;
     return { runId: this.#runId, ops, options: this.#options };
+  }
+
+  /**
+   * Takes out the queued ops of these tests, in the order they were queued, for another request to
+   * carry (the agents launcher's enqueueJobs carries its jobs' LAUNCHED marks: one request where
+   * there were two, one after the other). A batch in flight that writes to one of them is waited
+   * for first, so nothing of theirs sent earlier lands after what is carried; the other tests' ops
+   * stay queued. The caller queues nothing more of these tests until the carrier is answered, and
+   * then calls `settle` (answered or failed: the carrier's caller reports a failure). Until then
+   * `settled()` counts them as on their way. Undefined when none is queued, or a batch failed.
+   */
+  async takeOps(testIds: ReadonlySet<number>): Promise<{ writes: CarriedWrites; settle: () => void } | undefined> {
+    while (this.#inFlight !== undefined && [...testIds].some((id) => this.#inFlightTests.has(id))) await this.#inFlight;
+    const taken = this.#pending.filter((p) => testIds.has(p.op.testId));
+    if (taken.length === 0 || this.#failure !== undefined) return undefined;
+    this.#pending = this.#pending.filter((p) => !testIds.has(p.op.testId));
+    if (this.#pending.length === 0) {
+      this.#timer?.cancel();
+      this.#timer = undefined;
+    }
+    const nums = taken.map((p) => p.n);
+    this.#carried.add(nums);
+    return {
+      writes: { runId: this.#runId, ops: taken.map((p) => p.op), options: this.#options },
+      settle: () => {
+        if (this.#carried.delete(nums)) this.#settle();
+      },
+    };
   }
 
   /** The first error a batch met, if any. */
@@ -130,16 +169,16 @@ export class Recorder {
       this.#timer = undefined;
     }
     const batch = this.#pending;
-    // Every op queued so far is in this batch.
-    const upTo = this.#counter;
     this.#pending = [];
-    this.#inFlight = this.#send(batch, upTo).finally(() => {
+    this.#inFlightNums = batch.map((p) => p.n);
+    this.#inFlightTests = new Set(batch.map((p) => p.op.testId));
+    this.#inFlight = this.#send(batch.map((p) => p.op)).finally(() => {
       this.#inFlight = undefined;
       this.#pump();
     });
   }
 
-  async #send(batch: WriteOp[], upTo: number): Promise<void> {
+  async #send(batch: WriteOp[]): Promise<void> {
     try {
       if (this.#failure !== undefined) return;
       await this.#store.write(this.#runId, batch, this.#options);
@@ -147,13 +186,18 @@ export class Recorder {
       this.#failure = err;
       this.#onError(err);
     } finally {
-      this.#settle(upTo);
+      this.#inFlightNums = [];
+      this.#inFlightTests = new Set();
+      this.#settle();
     }
   }
 
-  /** Batches go one at a time, in order: ops up to `upTo` are settled. */
-  #settle(upTo: number): void {
-    this.#settled = upTo;
+  /** Every op below the lowest one still queued, in flight or carried is settled. */
+  #settle(): void {
+    let lowest = this.#pending[0]?.n ?? this.#counter + 1;
+    if (this.#inFlightNums.length > 0) lowest = Math.min(lowest, this.#inFlightNums[0]!);
+    for (const nums of this.#carried) lowest = Math.min(lowest, nums[0]!);
+    this.#settled = lowest - 1;
     const ready = this.#waiters.filter((w) => w.upTo <= this.#settled);
     if (ready.length === 0) return;
     this.#waiters = this.#waiters.filter((w) => w.upTo > this.#settled);

@@ -72,6 +72,12 @@ export interface Submission {
 /** One way of starting `trellis exec` somewhere. */
 export interface RemoteEngine {
   readonly kind: string;
+  /**
+   * true when `submit` sends the job's queued launch writes itself, in the request that submits it
+   * (Recorder.takeOps): the agents launcher's queue. Other engines start a process that claims the
+   * row, so the launch is in the store before they are asked.
+   */
+  readonly carriesLaunch?: boolean;
   /** starts exec on `specFile`; rejects when the job could not even be submitted */
   submit(job: JobStart, spec: JobSpec, specFile: string): Promise<Submission>;
 }
@@ -84,7 +90,10 @@ export class RemoteJob implements LaunchedJob {
   readonly #job: JobStart;
   readonly #ctx: RemoteContext;
   readonly #engine: RemoteEngine;
-  #launchId = '';
+  /** this launch's id, made when the job starts */
+  readonly #launchId = randomUUID();
+  /** the launch is in the store (or on its way with the submission): a stop must go through it */
+  #launched = false;
   #submission: Submission | undefined;
   #stop: { status: string; reason: string } | undefined;
   #settle: ((o: JobOutcome) => void) | undefined;
@@ -102,20 +111,20 @@ export class RemoteJob implements LaunchedJob {
   stop(status: string, reason: string): void {
     if (this.#stop) return;
     this.#stop = { status, reason };
-    if (this.#launchId === '') return; // not launched yet: #run sees the request
+    if (!this.#launched) return; // not launched yet: #run sees the request
     void this.#stopLaunched(status, reason);
   }
 
   kill(reason: string): void {
     this.#stop ??= { status: 'ABORT', reason };
     this.#submission?.cancel();
-    if (this.#launchId !== '') this.#end({ state: 'KILLED', status: this.#stop.status, comment: reason });
+    if (this.#launched) this.#end({ state: 'KILLED', status: this.#stop.status, comment: reason });
   }
 
   async #run(): Promise<JobOutcome> {
     const { recorder } = this.#ctx;
     const job = this.#job;
-    const launchId = randomUUID();
+    const launchId = this.#launchId;
     const spec = this.#spec(launchId);
     if (job.preclean && job.startAt === 0) fs.rmSync(job.workDir, { recursive: true, force: true });
     fs.mkdirSync(job.workDir, { recursive: true });
@@ -133,11 +142,18 @@ export class RemoteJob implements LaunchedJob {
       jobId: '',
       launchId,
     });
-    // exec claims the row only once it carries this launch id.
-    await recorder.flush();
+    // exec claims the row only once it carries this launch id: it is in the store before the job
+    // is submitted, or (an engine that carries it) goes in with the submission.
+    const carried = this.#engine.carriesLaunch === true;
+    if (!carried) await recorder.flush();
     const outcome = new Promise<JobOutcome>((resolve) => (this.#settle = resolve));
-    this.#launchId = launchId;
-    if (this.#stop) return this.#end({ state: 'KILLED', status: this.#stop.status, comment: this.#stop.reason });
+    if (this.#stop && !carried) {
+      this.#launched = true;
+      return this.#end({ state: 'KILLED', status: this.#stop.status, comment: this.#stop.reason });
+    }
+    // A stop asked from now on is a kill request the store sees after the launch (#stopLaunched); one
+    // asked while the submission (and with it the launch) is on its way is acted on once it is in.
+    this.#launched = !carried;
     const unwatch = this.#ctx.follower.watch(job.testId, (cell) => {
       if (endsLaunch(cell.state)) void this.#checkRow();
     });
@@ -147,6 +163,7 @@ export class RemoteJob implements LaunchedJob {
         try {
           sub = await this.#engine.submit(job, spec, specFile);
         } catch (err) {
+          this.#launched = true;
           return this.#end({
             state: 'INCOMPLETE',
             status: 'DEAD',
@@ -154,6 +171,7 @@ export class RemoteJob implements LaunchedJob {
           });
         }
         this.#submission = sub;
+        this.#launched = true;
         // Not the host: exec's claim records the host it runs on, and this write may land after it.
         // An agent records its own name when it takes the job: nothing to say here then.
         if (sub.jobId !== '') recorder.setTest(job.testId, { jobId: sub.jobId });

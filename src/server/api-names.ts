@@ -11,7 +11,7 @@ import { TrellisError } from '../util/errors.js';
 import type { ExternalResult, OutcomeJob } from '../model/records.js';
 import { resourceNameProblem, type ResourceRequest } from '../model/resources.js';
 import { hasTerminalControls, termLine } from '../util/terminal-text.js';
-import { agentNameProblem, type JobRequest, type PoolAgentSpec } from '../model/pool.js';
+import { agentNameProblem, type CarriedWrites, type JobEnd, type JobRequest, type PoolAgentSpec } from '../model/pool.js';
 
 /** Refuses an agent name, tag or host requirement the pool's rules do not take. */
 function checkAgentWord(word: string, where: string): void {
@@ -26,6 +26,22 @@ function checkAgentWord(word: string, where: string): void {
 }
 
 type Body = Record<string, unknown>;
+
+/** The names in write ops (a write of its own, or writes carried by another request). */
+function checkOps(ops: readonly WriteOp[], where: string): void {
+  ops.forEach((op, i) => {
+    if (op.kind === 'step') checkLabel('step name', op.name, `${where}[${i}].name`);
+    else if (op.kind === 'data') checkLabel('value name', op.name, `${where}[${i}].name`);
+    else if (op.kind === 'rules') {
+      checkLabel('step name', op.step, `${where}[${i}].step`);
+      for (const [j, r] of op.rules.entries()) checkLabel('status', r.status, `${where}[${i}].rules[${j}].status`);
+    }
+    if (op.kind === 'resume') checkLabel('step name', op.fromStep, `${where}[${i}].fromStep`);
+    if (op.kind === 'approve' && op.step !== '') checkLabel('step name', op.step, `${where}[${i}].step`);
+    const status = op.kind === 'test' ? op.set.status : op.kind === 'step' || op.kind === 'data' ? op.status : undefined;
+    if (status !== undefined && status !== '') checkLabel('status', status, `${where}[${i}].status`);
+  });
+}
 
 /** The methods that bring names in, each with its check (the body already matches its schema). */
 export const API_NAME_CHECKS: Partial<Record<StoreMethod, (body: Body) => void>> = {
@@ -67,18 +83,7 @@ export const API_NAME_CHECKS: Partial<Record<StoreMethod, (body: Body) => void>>
     });
   },
   write(body) {
-    (body['ops'] as WriteOp[]).forEach((op, i) => {
-      if (op.kind === 'step') checkLabel('step name', op.name, `write ops[${i}].name`);
-      else if (op.kind === 'data') checkLabel('value name', op.name, `write ops[${i}].name`);
-      else if (op.kind === 'rules') {
-        checkLabel('step name', op.step, `write ops[${i}].step`);
-        for (const [j, r] of op.rules.entries()) checkLabel('status', r.status, `write ops[${i}].rules[${j}].status`);
-      }
-      if (op.kind === 'resume') checkLabel('step name', op.fromStep, `write ops[${i}].fromStep`);
-      if (op.kind === 'approve' && op.step !== '') checkLabel('step name', op.step, `write ops[${i}].step`);
-      const status = op.kind === 'test' ? op.set.status : op.kind === 'step' || op.kind === 'data' ? op.status : undefined;
-      if (status !== undefined && status !== '') checkLabel('status', status, `write ops[${i}].status`);
-    });
+    checkOps(body['ops'] as WriteOp[], 'write ops');
   },
   claimResources(body) {
     (body['request'] as ResourceRequest).wants.forEach((w, i) => {
@@ -101,6 +106,13 @@ export const API_NAME_CHECKS: Partial<Record<StoreMethod, (body: Body) => void>>
     for (const [j, req] of (body['requests'] as JobRequest[]).entries()) {
       for (const [i, t] of req.tags.entries()) checkAgentWord(t, `enqueueJobs requests[${j}].tags[${i}]`);
       for (const [i, h] of req.hosts.entries()) checkAgentWord(h, `enqueueJobs requests[${j}].hosts[${i}]`);
+    }
+    const launch = body['launch'] as CarriedWrites | undefined;
+    if (launch) checkOps(launch.ops, 'enqueueJobs launch.ops');
+  },
+  claimQueuedJobs(body) {
+    for (const [j, end] of ((body['ended'] as JobEnd[] | undefined) ?? []).entries()) {
+      if (end.writes) checkOps(end.writes.ops, `claimQueuedJobs ended[${j}].writes.ops`);
     }
   },
   recordOutcome(body) {

@@ -18,12 +18,13 @@ import {
   WRITE_METHODS,
   type FeedRequest,
   type HealthInfo,
+  type StoreMethod,
 } from '../model/protocol.js';
 import type { Store } from '../store/store.js';
 import { ExitCode, isTrellisError, TrellisError } from '../util/errors.js';
 import { claimedUser, parseSignature, SESSION_PATH, SIGNATURE_HEADER } from '../model/identity-protocol.js';
 import { OPEN_POLICY, type AccessPolicy } from '../model/access.js';
-import type { JobEnd } from '../model/pool.js';
+import type { CarriedWrites, JobEnd } from '../model/pool.js';
 import type { WriteOptions } from '../model/records.js';
 import type { IdentityGate } from './identity-gate.js';
 import { API_NAME_CHECKS } from './api-names.js';
@@ -233,10 +234,10 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
       if (hasOptions) body['options'] = provenOptions(body['options'] as WriteOptions | undefined, req.provenUser, access.current());
       else if (signs && access.current().identity === 'required' && req.provenUser === undefined)
         provenOptions(undefined, undefined, access.current());
-      // An agent's last writes of a job ride on its next claim: proven as a write of their own.
-      for (const end of method === 'claimQueuedJobs' ? ((body['ended'] as JobEnd[] | undefined) ?? []) : []) {
-        if (end.writes) end.writes.options = provenOptions(end.writes.options, req.provenUser, access.current());
-      }
+      // Writes that ride on another request (an agent's last writes of a job on its next claim, a
+      // runner's launches on its enqueueJobs) are proven as writes of their own.
+      for (const carried of carriedWritesOf(method, body))
+        carried.options = provenOptions(carried.options, req.provenUser, access.current());
       const fn = store[method] as (...args: unknown[]) => Promise<unknown>;
       try {
         const result = await fn.apply(
@@ -268,6 +269,13 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** The writes a request of `method` carries besides its own work (see Store: claimQueuedJobs, enqueueJobs). */
+function carriedWritesOf(method: StoreMethod, body: Record<string, unknown>): CarriedWrites[] {
+  if (method === 'claimQueuedJobs') return ((body['ended'] as JobEnd[] | undefined) ?? []).flatMap((e) => (e.writes ? [e.writes] : []));
+  if (method === 'enqueueJobs' && body['launch'] !== undefined) return [body['launch'] as CarriedWrites];
+  return [];
+}
 
 /** Lists longer than this go out a slice at a time (jsonPieces). */
 const CHUNK_ROWS = 1000;

@@ -51,7 +51,17 @@ import {
   type ResourceRequest,
 } from '../model/resources.js';
 import { claimResources, freeDeadClaims } from './resource-claims.js';
-import type { HostView, JobEnd, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob, TakenJob } from '../model/pool.js';
+import type {
+  CarriedWrites,
+  HostView,
+  JobEnd,
+  JobRequest,
+  PoolAgentRecord,
+  PoolAgentSpec,
+  PoolHeartbeat,
+  QueuedJob,
+  TakenJob,
+} from '../model/pool.js';
 import {
   beat,
   drainAgent,
@@ -518,7 +528,9 @@ export class DirectStore implements Store {
     });
   }
 
-  async enqueueJobs(requests: JobRequest[], liveness: LivenessOptions): Promise<QueuedJob[]> {
+  async enqueueJobs(requests: JobRequest[], liveness: LivenessOptions, launch?: CarriedWrites): Promise<QueuedJob[]> {
+    // An agent claims a test only once its row carries the job's launch id: the launch goes in first.
+    if (launch) await this.write(launch.runId, launch.ops, launch.options);
     return this.#guard(() => {
       const ctx = this.#liveness(liveness);
       for (const runId of new Set(requests.map((r) => r.runId))) this.#open(runId);

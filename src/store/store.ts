@@ -19,7 +19,17 @@ import type {
   WriteOptions,
 } from '../model/records.js';
 import type { RunState } from '../model/states.js';
-import type { HostView, JobEnd, JobRequest, PoolAgentRecord, PoolAgentSpec, PoolHeartbeat, QueuedJob, TakenJob } from '../model/pool.js';
+import type {
+  CarriedWrites,
+  HostView,
+  JobEnd,
+  JobRequest,
+  PoolAgentRecord,
+  PoolAgentSpec,
+  PoolHeartbeat,
+  QueuedJob,
+  TakenJob,
+} from '../model/pool.js';
 import type { ResourceAnswer, ResourceClaim, ResourceRelease, ResourceRequest } from '../model/resources.js';
 import type { ExternalResult, HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 
@@ -196,8 +206,10 @@ export interface Store {
   /**
    * Queues launched jobs for the agents (a runner's jobs that became ready together, one request);
    * each is failed at once when no live agent can take it. Returns them in the order asked.
+   * `launch`: the runner's writes that launch them (their LAUNCHED marks with the launch ids),
+   * applied first as `write` would; when they cannot be, nothing is queued and the call fails.
    */
-  enqueueJobs(requests: JobRequest[], liveness: LivenessOptions): Promise<QueuedJob[]>;
+  enqueueJobs(requests: JobRequest[], liveness: LivenessOptions, launch?: CarriedWrites): Promise<QueuedJob[]>;
   /** Takes a job out of the queue when no agent has taken it yet; returns it as it now stands. */
   cancelQueuedJob(launchId: string): Promise<QueuedJob | undefined>;
   /** One run's jobs in the queue, after the same housekeeping as claimQueuedJobs. */

@@ -10,7 +10,7 @@ import t from 'tap';
 import { assertUserError, dump, parseJson } from '../helpers/e2e.js';
 import { makeArea } from '../helpers/area.js';
 import { startCli, type CliProcess } from '../helpers/cli.js';
-import { readLines, run, trellis, waitUntil } from '../helpers/run-e2e.js';
+import { listTests, readLines, run, trellis, waitUntil } from '../helpers/run-e2e.js';
 import { makeUsers, readableInstall, runAs } from '../helpers/users.js';
 import { isPidAlive, serverPids } from '../helpers/servers.js';
 import Database from 'better-sqlite3';
@@ -80,6 +80,34 @@ t.test('a run through one agent; SIGTERM drains it', async (t) => {
   t.match(
     r2.stdout,
     /DEAD\s+after .*no live agent can take it \(it needs no requirement; no agent is running \(start one with `trellis agent`\)\)/,
+  );
+});
+
+t.test('a chain through one agent: each test is queued, with its launch, when the one before ended', async (t) => {
+  const chain = (before: string) => `[requirements]\nwaiton ${before}\n${step(`echo $MT_TEST_NAME >> "$MT_RUN_AREA_HOME/order"`)}`;
+  const area = makeArea(t, {
+    config: CONFIG,
+    tests: { c1: step('echo c1 >> "$MT_RUN_AREA_HOME/order"'), c2: chain('c1'), c3: chain('c2'), c4: chain('c3') },
+  });
+  const agent = startAgent(t, area, '--name', 'solo', '--slots', '1');
+  await agent.waitFor((out) => /agent solo on /.test(out));
+  const res = await run(t, area, 'chain', ['--launcher', 'agents', '-p', 'c%']);
+  t.equal(res.code, 0, 'the run passes', { output: dump(res) });
+  t.match(res.stdout, /4 tests and items \(4 ran\)/, 'all four ran and the summary says so');
+  t.same(readLines(path.join(area, 'order')), ['c1', 'c2', 'c3', 'c4'], 'in order, each once');
+  // Again: every launch carries the rerun's reset with it.
+  const again = await run(t, area, 'chain', ['--launcher', 'agents', '-p', 'c%', '--rerun-all']);
+  t.equal(again.code, 0, 'the rerun passes', { output: dump(again) });
+  t.equal(readLines(path.join(area, 'order')).length, 8, 'each ran once more');
+  const rows = await listTests(t, area, 'chain');
+  t.same(
+    [...rows.values()].map((r) => [r.testname, r.state, r.status]),
+    [
+      ['c1', 'COMPLETED', 'PASS'],
+      ['c2', 'COMPLETED', 'PASS'],
+      ['c3', 'COMPLETED', 'PASS'],
+      ['c4', 'COMPLETED', 'PASS'],
+    ],
   );
 });
 

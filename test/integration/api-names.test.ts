@@ -116,3 +116,47 @@ t.test('setRunParams refuses a value with a control character, and records nothi
   t.match(r.body.error?.message, /setRunParams params\.NOTE: the value contains a control character/);
   t.same((await store.getRun(run.id))!.params, {}, 'nothing recorded');
 });
+
+t.test('writes carried by enqueueJobs and claimQueuedJobs are checked as a write of their own', async (t) => {
+  const { store, call } = await setup(t);
+  const run = (await call('ensureRun', { spec: SPEC })).body.result as RunRecord;
+  const reg = { testname: 'a', itempath: '', priority: 0, rundir: '/w/a' };
+  const [a] = (await call('registerTests', { runId: run.id, regs: [reg] })).body.result as TestRecord[];
+  const badStep = { kind: 'step', opId: 'o1', testId: a!.id, time: 1, name: '\x1bc', state: 'RUNNING', status: 'n/a' };
+  const carried = { runId: run.id, ops: [badStep], options: { who: 'tester' } };
+  const liveness = { now: 1_700_000_000, deadtime: 10 };
+  const request = {
+    runId: run.id,
+    testId: a!.id,
+    launchId: 'L1',
+    specFile: '/w/a/.trellis-job.json',
+    target: run.target,
+    runname: run.runname,
+    label: 'a',
+    tags: [],
+    hosts: [],
+    requeues: 1,
+    runnerAgentId: 1,
+  };
+  const queued = await call('enqueueJobs', { requests: [request], liveness, launch: carried });
+  t.match(queued, {
+    status: 400,
+    body: { error: { code: 'BAD_VALUE', message: /step name '\\x1bc' \(enqueueJobs launch\.ops\[0\]\.name\)/ } },
+  });
+  t.same(await store.listQueue(run.id, liveness), [], 'nothing queued');
+  const agent = { name: 'a1', host: 'h1', user: 'u', pid: 1, procStart: null, slots: 1, tags: [], version: '0' };
+  const { session } = (await call('registerPoolAgent', { spec: agent, load: null, liveness })).body.result as { session: string };
+  const claimed = await call('claimQueuedJobs', {
+    name: 'a1',
+    session,
+    max: 1,
+    have: [],
+    liveness,
+    ended: [{ id: 1, note: 'x', writes: carried }],
+  });
+  t.match(claimed, {
+    status: 400,
+    body: { error: { code: 'BAD_VALUE', message: /step name '\\x1bc' \(claimQueuedJobs ended\[0\]\.writes\.ops\[0\]\.name\)/ } },
+  });
+  t.same((await store.getTest(run.id, 'a', ''))?.steps, [], 'nothing written');
+});

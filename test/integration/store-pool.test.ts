@@ -320,3 +320,52 @@ t.test("an end carries the job's last writes: in before the job ends; writes tha
   ]);
   t.not((await store.getTestById(run.id, b))?.state, 'COMPLETED', 'nothing of it written');
 });
+
+t.test("enqueueJobs carries the jobs' launch writes: in before they are queued; refused, nothing is queued", async (t) => {
+  const { store, clock, run, rows, runner, live } = await setUp(t);
+  const a1 = await store.registerPoolAgent(agentSpec('a1', []), null, live());
+  const exec = { kind: 'exec' as const, host: 'a1-host', pid: 4242, procStart: null, poolAgent: 'a1' };
+  const request = (name: string, launchId: string): JobRequest => ({
+    runId: run.id,
+    testId: rowOf(rows, name).id,
+    launchId,
+    specFile: `/runs/${name}/.trellis-job.json`,
+    target: run.target,
+    runname: run.runname,
+    label: name,
+    tags: [],
+    hosts: [],
+    requeues: 1,
+    runnerAgentId: runner.id,
+  });
+  const launchOp = (name: string, launchId: string) =>
+    setOp(rowOf(rows, name).id, 'LAUNCHED', 'n/a', clock.now, { agentId: runner.id, launcher: 'agents', launchId });
+  const ops = [launchOp('a', 'L-a'), launchOp('b', 'L-b')];
+  const launch = { runId: run.id, ops, options: { who: 'tester' } };
+  const queued = await store.enqueueJobs([request('a', 'L-a'), request('b', 'L-b')], live(), launch);
+  t.match(queued, [
+    { state: 'queued', label: 'a' },
+    { state: 'queued', label: 'b' },
+  ]);
+  t.match(await store.getTestById(run.id, rowOf(rows, 'a').id), { state: 'LAUNCHED', launchId: 'L-a' }, 'the launch is in the run');
+  // An agent can take them at once: each test carries its launch id.
+  const taken = await store.claimQueuedJobs('a1', a1.session, 2, [], live(), exec);
+  t.same(
+    taken.map((j) => j.claim?.test.launchId),
+    ['L-a', 'L-b'],
+    'both claimed for the exec',
+  );
+  // Sent again (an answer lost with a server): each write and each job once.
+  await store.enqueueJobs([request('a', 'L-a'), request('b', 'L-b')], live(), launch);
+  t.equal((await store.listQueue(run.id, live())).length, 2, 'queued once');
+  t.equal((await store.events(run.id, 0)).filter((e) => e.testId === rowOf(rows, 'a').id && e.detail.includes('LAUNCHED')).length, 1);
+
+  // A launch the run refuses (locked): the call fails and nothing is queued.
+  await store.setRunState(run.id, 'locked');
+  await t.rejects(
+    store.enqueueJobs([request('c', 'L-c')], live(), { runId: run.id, ops: [launchOp('c', 'L-c')], options: { who: 'tester' } }),
+    { code: 'RUN_LOCKED' },
+  );
+  t.equal((await store.listQueue(run.id, live())).length, 2, 'c was not queued');
+  t.match(await store.getTestById(run.id, rowOf(rows, 'c').id), { state: 'NOT_STARTED' });
+});
