@@ -382,6 +382,7 @@ const feedCursor = obj(
     },
     resourcesSeq: { type: 'integer', minimum: 0 },
     poolSeq: { type: 'integer', minimum: 0 },
+    endedRows: { type: 'boolean' },
   },
   ['runsSeq', 'runs'],
 );

@@ -338,6 +338,8 @@ export interface FeedCursor {
   resourcesSeq?: number;
   /** the agent pool's change number last seen (jobs queued, taken, ended; agents joining or leaving); absent: not followed */
   poolSeq?: number;
+  /** true: changed cells that ended come with their whole rows too (RunCellChanges.ended) */
+  endedRows?: boolean;
 }
 
 /** What changed in one followed run. */
@@ -351,6 +353,12 @@ export interface RunCellChanges {
   cells: CellRecord[];
   /** ids of rows removed since the cursor */
   removed: number[];
+  /**
+   * With a cursor that asks (`endedRows`) and when not `full`: the whole rows of `cells` that are
+   * in a final state or WAITING, read with them (a runner learns how its remote jobs ended
+   * without reading their rows back)
+   */
+  ended?: TestRecord[];
 }
 
 /** One answer of the change feed: empty lists (and an unchanged cursor) when nothing changed. */

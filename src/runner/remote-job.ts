@@ -154,8 +154,10 @@ export class RemoteJob implements LaunchedJob {
     // A stop asked from now on is a kill request the store sees after the launch (#stopLaunched); one
     // asked while the submission (and with it the launch) is on its way is acted on once it is in.
     this.#launched = !carried;
-    const unwatch = this.#ctx.follower.watch(job.testId, (cell) => {
-      if (endsLaunch(cell.state)) void this.#checkRow();
+    const unwatch = this.#ctx.follower.watch(job.testId, (cell, ended) => {
+      if (ended) {
+        if (this.#isOurEnd(ended)) this.#end(outcomeOf(ended), false);
+      } else if (endsLaunch(cell.state)) void this.#checkRow();
     });
     try {
       for (;;) {

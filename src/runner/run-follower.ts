@@ -1,8 +1,10 @@
 /**
  * Following one run through the store's change feed, for launchers whose jobs report from
- * elsewhere (`trellis exec` on another host): every cell change of a watched row wakes its job,
- * which reads the row back. Event-driven through the server's long poll; a `--direct` store is
- * asked every 250 ms instead (pollChanges). Runs only while something is watched.
+ * elsewhere (`trellis exec` on another host): every cell change of a watched row wakes its job.
+ * A row that ended comes whole with its cell (the feed's `endedRows`), so a job learns how it
+ * ended without reading its row back; other changes are read back when the job needs them.
+ * Event-driven through the server's long poll; a `--direct` store is asked every 250 ms instead
+ * (pollChanges). Runs only while something is watched.
  */
 import { pollChanges } from '../store/poll-changes.js';
 import type { CellRecord, FeedBatch, FeedCursor, TestRecord } from '../model/records.js';
@@ -23,11 +25,14 @@ const RETRY_MS = 1000;
  */
 const GATHER_MS = 20;
 
+/** Told of each change of a watched row: its cell, and the whole row when it ended. */
+export type Watcher = (cell: CellRecord, ended: TestRecord | undefined) => void;
+
 export class RunFollower {
   readonly #runId: number;
   readonly #readRow: (testId: number) => Promise<TestRecord | undefined>;
   readonly #wait: WaitForChanges;
-  readonly #watchers = new Map<number, (cell: CellRecord) => void>();
+  readonly #watchers = new Map<number, Watcher>();
   #cursor: FeedCursor;
   #loop: Promise<void> | undefined;
   #abort: AbortController | undefined;
@@ -42,11 +47,11 @@ export class RunFollower {
     this.#wait = wait ?? ((cursor, waitMs, signal) => pollChanges(store, cursor, waitMs, undefined, signal));
     // Only this run's cells. A runsSeq past any change number skips the first whole runs index;
     // later answers carry the runs that changed, which cost little and are ignored.
-    this.#cursor = { runsSeq: Number.MAX_SAFE_INTEGER, runs: { [String(runId)]: 0 } };
+    this.#cursor = { runsSeq: Number.MAX_SAFE_INTEGER, runs: { [String(runId)]: 0 }, endedRows: true };
   }
 
   /** Calls `onChange` with each change of row `testId` from now on; returns the way to stop. */
-  watch(testId: number, onChange: (cell: CellRecord) => void): () => void {
+  watch(testId: number, onChange: Watcher): () => void {
     this.#watchers.set(testId, onChange);
     if (this.#loop === undefined && !this.#closed) this.#loop = this.#run();
     return () => {
@@ -86,12 +91,13 @@ export class RunFollower {
         continue;
       }
       const seq = batch.cursor.runs[String(this.#runId)];
-      this.#cursor = { runsSeq: batch.cursor.runsSeq, runs: { [String(this.#runId)]: seq ?? 0 } };
+      this.#cursor = { runsSeq: batch.cursor.runsSeq, runs: { [String(this.#runId)]: seq ?? 0 }, endedRows: true };
       let changed = false;
       for (const change of batch.cells) {
         if (change.runId !== this.#runId) continue;
         changed ||= change.cells.length > 0;
-        for (const cell of change.cells) this.#watchers.get(cell.id)?.(cell);
+        const ended = new Map((change.ended ?? []).map((r) => [r.id, r]));
+        for (const cell of change.cells) this.#watchers.get(cell.id)?.(cell, ended.get(cell.id));
       }
       if (changed && !this.#closed) await new Promise((r) => setTimeout(r, GATHER_MS));
     }

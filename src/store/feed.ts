@@ -8,6 +8,7 @@
 import type { MainDb } from '../db/main-db.js';
 import type { RunDb } from '../db/run-db.js';
 import type { FeedBatch, FeedCursor, RunCellChanges, RunRecord } from '../model/records.js';
+import { FINAL_STATES } from '../model/states.js';
 import { isDamagedRunDb } from '../util/errors.js';
 
 /** A reader further behind than this many changed rows gets the run's whole set of cells instead. */
@@ -49,7 +50,7 @@ export function readChanges(source: FeedSource, cursor: FeedCursor): FeedBatch {
       removed.add(runId);
       continue;
     }
-    const change = readCellChanges(rdb, since);
+    const change = readCellChanges(rdb, since, cursor.endedRows === true);
     runs[key] = change?.seq ?? since;
     if (change !== undefined && (change.full || change.cells.length > 0 || change.removed.length > 0)) cells.push(change);
   }
@@ -59,6 +60,7 @@ export function readChanges(source: FeedSource, cursor: FeedCursor): FeedBatch {
     removedRuns: [...removed],
     cells,
   };
+  if (cursor.endedRows === true) batch.cursor.endedRows = true;
   // Followed only by those who ask (a runner waiting for a share): the others' answers stay as they were.
   if (cursor.resourcesSeq !== undefined) {
     const seq = source.main.resources.readSeq();
@@ -87,9 +89,9 @@ export function readRunChanges(main: MainDb, since: number): RunsPart {
 /**
  * The cells of run `rdb` that changed after event seq `since`; undefined when no event came
  * since. A change that touched no cell (a run state, an agent) still moves the seq on, with
- * empty lists.
+ * empty lists. `endedRows`: the whole rows of the changed cells that ended, read with them.
  */
-export function readCellChanges(rdb: RunDb, since: number): RunCellChanges | undefined {
+export function readCellChanges(rdb: RunDb, since: number, endedRows = false): RunCellChanges | undefined {
   return rdb.read(() => {
     const seq = rdb.log.readLastSeq();
     if (seq === since) return undefined;
@@ -100,6 +102,9 @@ export function readCellChanges(rdb: RunDb, since: number): RunCellChanges | und
     if (ids.length > FULL_RESET_AFTER) return { runId, seq, full: true, cells: rdb.tests.listCells(), removed: [] };
     const cells = rdb.tests.listCellsIn(ids);
     const present = new Set(cells.map((c) => c.id));
-    return { runId, seq, full: false, cells, removed: ids.filter((id) => !present.has(id)).sort((a, b) => a - b) };
+    const removed = ids.filter((id) => !present.has(id)).sort((a, b) => a - b);
+    if (!endedRows) return { runId, seq, full: false, cells, removed };
+    const endedIds = cells.filter((c) => FINAL_STATES.has(c.state) || c.state === 'WAITING').map((c) => c.id);
+    return { runId, seq, full: false, cells, removed, ended: endedIds.length === 0 ? [] : rdb.tests.list({ ids: endedIds }) };
   });
 }

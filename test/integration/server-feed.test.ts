@@ -131,6 +131,15 @@ t.test('answers at once when something changed, and with the changes', async (t)
   t.equal(f.waiting.n, 0, 'nobody waited');
 });
 
+t.test('a cursor asking for endedRows gets the rows that ended with their cells', async (t) => {
+  const { f, run, a, cursor } = await setup(t);
+  await f.ok('write', { runId: run.id, ops: [setState(a.id, 'COMPLETED', 'w1')] });
+  const r = await f.feed({ cursor: { ...cursor, endedRows: true }, waitMs: 0 });
+  t.equal(r.status, 200, 'the schema takes it');
+  t.match(r.body.result?.cells, [{ runId: run.id, cells: [{ id: a.id, state: 'COMPLETED' }], ended: [{ id: a.id, state: 'COMPLETED' }] }]);
+  t.equal(r.body.result?.cursor.endedRows, true);
+});
+
 t.test('a waiting request wakes on a write the app served', async (t) => {
   // A recheck timer of a minute: only the write's own notification can wake it in time.
   const { f, run, a, cursor } = await setup(t, { recheckMs: 60_000 });

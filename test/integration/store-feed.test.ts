@@ -164,6 +164,38 @@ t.test('cells: registrations, writes and removals of rows, items included', asyn
   t.same(await store.changes(state.cursor), quiet(state.cursor), 'quiet again');
 });
 
+t.test('a cursor with endedRows gets the whole rows of the cells that ended (not of the others)', async (t) => {
+  const { store, clock } = makeStore(t);
+  const run = await store.ensureRun(NIGHTLY);
+  const rows = await store.registerTests(run.id, regsFor('a', 'b', 'c', 'd'));
+  const start = await store.changes({ runsSeq: 0, runs: { [run.id]: 0 }, endedRows: true });
+  t.equal(start.cells[0]?.full, true, 'the first read of a run is full');
+  t.equal(start.cells[0]?.ended, undefined, 'and carries no rows: a full read can be a whole big run');
+  t.equal(start.cursor.endedRows, true, 'the cursor keeps asking');
+  clock.now = 1010;
+  const id = (n: string) => rowOf(rows, n).id;
+  await store.write(run.id, [
+    setOp(id('a'), 'COMPLETED', 'PASS', clock.now, { launchId: 'L-a', comment: 'all good' }),
+    setOp(id('b'), 'RUNNING', 'n/a', clock.now),
+    setOp(id('c'), 'WAITING', 'MANUAL', clock.now, { comment: 'sign-off due' }),
+    setOp(id('d'), 'INCOMPLETE', 'DEAD', clock.now),
+  ]);
+  const next = await store.changes(start.cursor);
+  const change = next.cells[0]!;
+  t.same(show(change.cells), ['a:COMPLETED/PASS', 'b:RUNNING/n/a', 'c:WAITING/MANUAL', 'd:INCOMPLETE/DEAD']);
+  t.same(
+    change.ended?.map((r) => r.testname),
+    ['a', 'c', 'd'],
+    'the rows that ended or wait, not the running one',
+  );
+  t.match(change.ended?.[0], { id: id('a'), state: 'COMPLETED', status: 'PASS', launchId: 'L-a', comment: 'all good' }, 'whole rows');
+  t.same(change.ended, await store.listTests(run.id, { ids: [id('a'), id('c'), id('d')] }), 'as listTests has them');
+  // A cursor that does not ask gets the cells alone.
+  const plain = await store.changes({ runsSeq: start.cursor.runsSeq, runs: start.cursor.runs });
+  t.equal(plain.cells[0]?.ended, undefined, 'no rows when not asked');
+  t.equal(plain.cursor.endedRows, undefined);
+});
+
 t.test(`a reader more than ${FULL_RESET_AFTER} rows behind gets every cell again`, async (t) => {
   const { store } = makeStore(t);
   const run = await store.ensureRun(NIGHTLY);
