@@ -266,4 +266,11 @@ export const MAIN_MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 8,
+    // A queued job's spec itself (runner/job-spec.ts, JSON), given to the agent that takes it: the
+    // runner writes no spec file, the agent writes it into the work folder it makes. Cleared when
+    // the job ends: only a job that may still run needs it.
+    up: `ALTER TABLE job_queue ADD COLUMN spec TEXT;`,
+  },
 ];

@@ -23,6 +23,10 @@ interface AgentRow {
   load: number | null;
 }
 
+/** Every column of a queue row but the spec (what listings carry: a spec is a few KB). */
+const QUEUE_COLUMNS = `id, run_id, test_id, launch_id, spec_file, target, runname, label, tags, hosts, runner_agent, state, agent,
+  agent_session, tried, requeues_left, queued, claimed, ended, note`;
+
 interface QueueRow {
   id: number;
   run_id: number;
@@ -162,8 +166,8 @@ export class PoolRows {
     const info = this.#sql
       .get(
         `INSERT INTO job_queue (run_id, test_id, launch_id, spec_file, target, runname, label, tags, hosts, runner_agent,
-           state, requeues_left, queued)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+           state, requeues_left, queued, spec)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
          ON CONFLICT (launch_id) DO NOTHING`,
       )
       .run(
@@ -179,37 +183,46 @@ export class PoolRows {
         req.runnerAgentId,
         req.requeues,
         now,
+        req.spec === undefined ? null : JSON.stringify(req.spec),
       );
     void info;
     return this.byLaunch(req.launchId)!;
   }
 
   byLaunch(launchId: string): QueuedJob | undefined {
-    const row = this.#sql.get(`SELECT * FROM job_queue WHERE launch_id = ?`).get(launchId) as QueueRow | undefined;
+    const row = this.#sql.get(`SELECT ${QUEUE_COLUMNS} FROM job_queue WHERE launch_id = ?`).get(launchId) as QueueRow | undefined;
     return row === undefined ? undefined : mapQueueRow(row);
   }
 
   get(id: number): QueuedJob | undefined {
-    const row = this.#sql.get(`SELECT * FROM job_queue WHERE id = ?`).get(id) as QueueRow | undefined;
+    const row = this.#sql.get(`SELECT ${QUEUE_COLUMNS} FROM job_queue WHERE id = ?`).get(id) as QueueRow | undefined;
     return row === undefined ? undefined : mapQueueRow(row);
+  }
+
+  /** The spec the runner queued with the job (while the job may run), if it gave one. */
+  specOf(id: number): object | undefined {
+    const row = this.#sql.get(`SELECT spec FROM job_queue WHERE id = ?`).get(id) as { spec: string | null } | undefined;
+    return row?.spec == null ? undefined : (JSON.parse(row.spec) as object);
   }
 
   /** Jobs in these states, oldest first. */
   listInStates(states: readonly QueuedJobState[]): QueuedJob[] {
     const marks = states.map(() => '?').join(', ');
-    const rows = this.#sql.get(`SELECT * FROM job_queue WHERE state IN (${marks}) ORDER BY id`).all(...states) as QueueRow[];
+    const rows = this.#sql.get(`SELECT ${QUEUE_COLUMNS} FROM job_queue WHERE state IN (${marks}) ORDER BY id`).all(...states) as QueueRow[];
     return rows.map(mapQueueRow);
   }
 
   /** One run's jobs, oldest first. */
   listOfRun(runId: number): QueuedJob[] {
-    return (this.#sql.get(`SELECT * FROM job_queue WHERE run_id = ? ORDER BY id`).all(runId) as QueueRow[]).map(mapQueueRow);
+    return (this.#sql.get(`SELECT ${QUEUE_COLUMNS} FROM job_queue WHERE run_id = ? ORDER BY id`).all(runId) as QueueRow[]).map(mapQueueRow);
   }
 
   /** The live job of one test (queued or claimed), if any. */
   liveOfTest(runId: number, testId: number): QueuedJob | undefined {
     const row = this.#sql
-      .get(`SELECT * FROM job_queue WHERE run_id = ? AND test_id = ? AND state IN ('queued', 'claimed') ORDER BY id DESC LIMIT 1`)
+      .get(
+        `SELECT ${QUEUE_COLUMNS} FROM job_queue WHERE run_id = ? AND test_id = ? AND state IN ('queued', 'claimed') ORDER BY id DESC LIMIT 1`,
+      )
       .get(runId, testId) as QueueRow | undefined;
     return row === undefined ? undefined : mapQueueRow(row);
   }
@@ -244,7 +257,7 @@ export class PoolRows {
   finish(id: number, state: 'ended' | 'failed' | 'cancelled', note: string, now: number): boolean {
     return (
       this.#sql
-        .get(`UPDATE job_queue SET state = ?, note = ?, ended = ? WHERE id = ? AND state IN ('queued', 'claimed')`)
+        .get(`UPDATE job_queue SET state = ?, note = ?, ended = ?, spec = NULL WHERE id = ? AND state IN ('queued', 'claimed')`)
         .run(state, note.slice(0, 4000), now, id).changes > 0
     );
   }

@@ -64,6 +64,11 @@ export interface JobRequest {
   launchId: string;
   /** the job spec's path (inside the run area) */
   specFile: string;
+  /**
+   * The spec itself (runner/job-spec.ts), when the runner wrote no file: the agent that takes the
+   * job checks it and writes it at `specFile`, in the work folder it makes
+   */
+  spec?: object;
   target: string;
   runname: string;
   /** `test` or `test/item` */
@@ -81,7 +86,7 @@ export interface JobRequest {
 export type QueuedJobState = 'queued' | 'claimed' | 'ended' | 'failed' | 'cancelled';
 
 /** One job of the queue. */
-export interface QueuedJob extends Omit<JobRequest, 'requeues'> {
+export interface QueuedJob extends Omit<JobRequest, 'requeues' | 'spec'> {
   id: number;
   state: QueuedJobState;
   /** the agent that took it (claimed, ended), or last took it (queued again) */
@@ -120,6 +125,8 @@ export interface CarriedWrites {
 /** A job an agent took, with its test already claimed for the agent's exec (when it asked so). */
 export interface TakenJob extends QueuedJob {
   claim?: { agent: AgentRecord; test: TestRecord };
+  /** the spec the runner queued with it, when it wrote no file (JobRequest.spec) */
+  spec?: object;
 }
 
 /** What the agent reports with each heartbeat; the answer says whether it should drain. */

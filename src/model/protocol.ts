@@ -646,6 +646,7 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
             testId: { type: 'integer', minimum: 1 },
             launchId: { type: 'string', minLength: 1, maxLength: 128 },
             specFile: { type: 'string', minLength: 1, maxLength: 4096 },
+            spec: { type: 'object' },
             target: text(1024),
             runname: text(1024),
             label: text(),

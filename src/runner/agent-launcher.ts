@@ -43,6 +43,7 @@ interface Pending {
 export class AgentEngine implements RemoteEngine {
   readonly kind = 'agents';
   readonly carriesLaunch = true;
+  readonly carriesSpec = true;
   readonly #opts: AgentEngineOptions;
   readonly #pending = new Map<string, Pending>();
   /** queues a job with the others submitted in the same turn (jobs that became ready together) */
@@ -75,6 +76,7 @@ export class AgentEngine implements RemoteEngine {
       testId: job.testId,
       launchId: spec.launchId,
       specFile,
+      spec,
       target: o.target,
       runname: o.runname,
       label: displayName(job),

@@ -172,12 +172,13 @@ export class JobSet {
    * Claims and runs one job; resolves with how it ended, once its end is recorded. An agent that
    * took the job with its claim (`how.claimed`) runs it as claimed, and ends its exec agent itself
    * with the queue's word (`how.keepAgent`), and its last writes too (`how.carry` gets them instead
-   * of the store): one request fewer each.
+   * of the store): one request fewer each. `how.writeSpec`: the spec came from the queue, not a
+   * file: it is written into the work folder when that is made.
    */
   async run(
     spec: JobSpec,
     onClaimed: () => void = () => undefined,
-    how: { claimed?: JobClaim; keepAgent?: boolean; carry?: (writes: CarriedWrites) => void } = {},
+    how: { claimed?: JobClaim; keepAgent?: boolean; carry?: (writes: CarriedWrites) => void; writeSpec?: boolean } = {},
   ): Promise<JobOutcome> {
     const ctx = this.#ctx;
     const store = await this.#storeFor(spec);
@@ -233,6 +234,7 @@ export class JobSet {
         startAt: spec.startAt ?? 0,
         exitCodes: spec.exitCodes,
         inputs: spec.inputs,
+        ...(how.writeSpec ? { specText: `${JSON.stringify(spec, null, 1)}\n` } : {}),
       },
       {
         recorder,

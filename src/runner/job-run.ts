@@ -53,6 +53,11 @@ export interface JobRunSpec {
   exitCodes: ExitCodeMap;
   /** the run's parameters and the producers whose values `{TEST:NAME}` reads */
   inputs: StepInputs;
+  /**
+   * exec's spec, to write into the work folder once it is made (an agent's job brings its spec
+   * from the queue; a reaper reads the steps there should the agent die)
+   */
+  specText?: string;
 }
 
 /** How a job ended; WAITING: it reached a manual step and is parked until its sign-off. */
@@ -457,8 +462,8 @@ export function stepsOf(def: JobDefinition): Step[] {
 /**
  * Makes the work folder and copies the test's files into it. A job the runner runs itself gets a
  * small job file here naming its steps (the reaper's list, should the runner die); `trellis exec`
- * finds the whole spec already written by the runner. True when the folder was made now (nothing
- * of an earlier attempt in it).
+ * finds the whole spec already written by the runner, and an agent writes the one it took from
+ * the queue (`specText`). True when the folder was made now (nothing of an earlier attempt in it).
  */
 export function prepareWorkDir(spec: JobRunSpec, steps: readonly Step[], role: JobRunContext['role'], startAt: number): boolean {
   // A resume keeps the logs of the steps before its start: never preclean it.
@@ -490,6 +495,8 @@ export function prepareWorkDir(spec: JobRunSpec, steps: readonly Step[], role: J
       def: { steps: steps.map((s) => ({ name: s.name, rules: spec.def.logRules.has(s.name) })) },
     };
     fs.writeFileSync(jobSpecFile(spec.workDir), `${JSON.stringify(job)}\n`);
+  } else if (spec.specText !== undefined) {
+    fs.writeFileSync(jobSpecFile(spec.workDir), spec.specText, { mode: 0o640 });
   }
   return fresh;
 }

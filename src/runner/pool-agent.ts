@@ -23,7 +23,7 @@ import { isTrellisError, TrellisError } from '../util/errors.js';
 import { killStepGroup } from '../util/process-info.js';
 import { JobSet, type ExecContext } from './exec.js';
 import { endChannels } from './job-channel.js';
-import { readJobSpec, type JobSpec } from './job-spec.js';
+import { readJobSpec, validateJobSpec, type JobSpec } from './job-spec.js';
 
 export interface PoolAgentOptions {
   spec: PoolAgentSpec;
@@ -218,7 +218,10 @@ class PoolAgent {
           throw err;
         }
         entry.spec = spec;
-        const outcome = await this.#jobs.run(spec, undefined, claimed ? { claimed, keepAgent: true, carry: (w) => (writes = w) } : {});
+        const outcome = await this.#jobs.run(spec, undefined, {
+          ...(claimed ? { claimed, keepAgent: true, carry: (w: CarriedWrites) => (writes = w) } : {}),
+          ...(job.spec !== undefined ? { writeSpec: true } : {}),
+        });
         note = `${outcome.state}/${outcome.status}`;
       } catch (err) {
         note = `refused: ${(err as Error).message}`;
@@ -271,15 +274,14 @@ class PoolAgent {
       .catch(() => undefined);
   }
 
-  /** The job's spec, when it and its work folder lie in this run area (BAD_JOB otherwise). */
-  async #readSpec(job: QueuedJob): Promise<JobSpec> {
+  /**
+   * The job's spec (the one it came with from the queue, else its file), when it and its work
+   * folder lie in this run area (BAD_JOB otherwise).
+   */
+  async #readSpec(job: TakenJob): Promise<JobSpec> {
+    // Real paths: a folder not made yet is where its nearest existing parent really is.
     const inside = (p: string) => {
-      let real: string;
-      try {
-        real = fs.realpathSync(p);
-      } catch {
-        real = path.resolve(p);
-      }
+      const real = realpathOfNearest(path.resolve(p));
       return real === this.#realRunArea || real.startsWith(this.#realRunArea + path.sep);
     };
     if (!path.isAbsolute(job.specFile) || !inside(job.specFile)) {
@@ -289,7 +291,7 @@ class PoolAgent {
         'an agent runs only jobs of its run area',
       );
     }
-    const spec = await readJobSpec(job.specFile);
+    const spec = job.spec !== undefined ? validateJobSpec(job.spec, job.specFile) : await readJobSpec(job.specFile);
     if (spec.runId !== job.runId || spec.testId !== job.testId || spec.launchId !== job.launchId) {
       throw new TrellisError('BAD_JOB', `job spec ${job.specFile} is not the job the queue names`, 'rerun the test');
     }
@@ -372,4 +374,14 @@ function beatSeconds(deadtime: number): number {
 function load(): number | null {
   const l = os.loadavg()[0];
   return l === undefined ? null : Math.round(l * 100) / 100;
+}
+
+/** The real path of `p`, or of its nearest existing parent with the rest of `p` after it. */
+function realpathOfNearest(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    const parent = path.dirname(p);
+    return parent === p ? p : path.join(realpathOfNearest(parent), path.basename(p));
+  }
 }

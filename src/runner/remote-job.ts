@@ -14,6 +14,7 @@ import { FINAL_STATES, type TestState } from '../model/states.js';
 import { resetOpOf } from './job-run.js';
 import type { Store } from '../store/store.js';
 import { displayName } from '../model/display-name.js';
+import { jobSpecFile } from '../store/job-files.js';
 import { jobDefinitionOf, writeJobSpec, type JobSpec } from './job-spec.js';
 import type { JobOutcome } from './job-run.js';
 import type { JobStart, LaunchedJob } from './launcher.js';
@@ -78,6 +79,11 @@ export interface RemoteEngine {
    * row, so the launch is in the store before they are asked.
    */
   readonly carriesLaunch?: boolean;
+  /**
+   * true when `submit` hands the spec itself to whoever runs the job (the agents' queue), who
+   * writes it into the work folder it makes: the runner then writes no file and makes no folder.
+   */
+  readonly carriesSpec?: boolean;
   /** starts exec on `specFile`; rejects when the job could not even be submitted */
   submit(job: JobStart, spec: JobSpec, specFile: string): Promise<Submission>;
 }
@@ -127,8 +133,12 @@ export class RemoteJob implements LaunchedJob {
     const launchId = this.#launchId;
     const spec = this.#spec(launchId);
     if (job.preclean && job.startAt === 0) fs.rmSync(job.workDir, { recursive: true, force: true });
-    fs.mkdirSync(job.workDir, { recursive: true });
-    const specFile = writeJobSpec(spec);
+    // An engine that hands the spec over itself leaves the folder and the file to whoever runs it.
+    let specFile = jobSpecFile(job.workDir);
+    if (!this.#engine.carriesSpec) {
+      fs.mkdirSync(job.workDir, { recursive: true });
+      specFile = writeJobSpec(spec);
+    }
     if (job.reset) recorder.push(resetOpOf(job));
     recorder.setTest(job.testId, {
       state: 'LAUNCHED',

@@ -503,11 +503,16 @@ export class DirectStore implements Store {
       }
       return this.#main.transaction(() => takeJobs(this.#main, name, session, max, have, ctx.now));
     });
-    if (exec === undefined) return taken;
+    // The spec the runner queued with a job goes to the agent that takes it (it wrote no file).
+    const withSpec = (job: QueuedJob): TakenJob => {
+      const spec = this.#main.read(() => this.#main.pool.specOf(job.id));
+      return spec === undefined ? job : { ...job, spec };
+    };
+    if (exec === undefined) return taken.map(withSpec);
     const out: TakenJob[] = [];
     for (const job of taken) {
       try {
-        out.push({ ...job, claim: await this.claimJob(job.runId, job.testId, job.launchId, exec, liveness) });
+        out.push({ ...withSpec(job), claim: await this.claimJob(job.runId, job.testId, job.launchId, exec, liveness) });
       } catch (err) {
         const note = `not run: ${(err as Error).message}`;
         await this.#guard(() => this.#main.transaction(() => endJob(this.#main, job.id, name, session, note, this.#now())));

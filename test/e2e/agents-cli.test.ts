@@ -150,14 +150,18 @@ t.test('a job spec never makes an agent run anything outside its run area', asyn
   fs.mkdirSync(outside, { recursive: true });
   t.teardown(() => fs.rmSync(outside, { recursive: true, force: true }));
 
-  // A launch whose spec lies outside the run area, then one inside it naming a work folder outside.
-  const cases: Array<[string, (launchId: string) => string, RegExp]> = [
+  // A launch whose spec lies outside the run area, then one inside it naming a work folder outside;
+  // then specs that come with the job from the queue (as the runner queues them): one naming a
+  // work folder outside, one a folder not made yet under a link that leads out of the run area.
+  const linkOut = path.join(runArea, 'linux', 'x86_64', 'r0', 'escape');
+  fs.symlinkSync(outside, linkOut);
+  const cases: Array<[string, (launchId: string) => { specFile: string; spec?: object }, RegExp]> = [
     [
       'spec outside',
       (launchId) => {
         const file = path.join(outside, 'spec.json');
         fs.writeFileSync(file, JSON.stringify({ ...good, launchId }));
-        return file;
+        return { specFile: file };
       },
       /agent solo refused it: job spec .*spec\.json is not in the run area/,
     ],
@@ -166,14 +170,27 @@ t.test('a job spec never makes an agent run anything outside its run area', asyn
       (launchId) => {
         const file = path.join(workDir, 'evil.json');
         fs.writeFileSync(file, JSON.stringify({ ...good, launchId, workDir: outside }));
-        return file;
+        return { specFile: file };
       },
       /agent solo refused it: job spec .*evil\.json names a work folder outside/,
     ],
+    [
+      'queued spec, work folder outside',
+      (launchId) => ({ specFile: path.join(workDir, '.trellis-job.json'), spec: { ...good, launchId, workDir: outside } }),
+      /agent solo refused it: job spec .*\.trellis-job\.json names a work folder outside/,
+    ],
+    [
+      'queued spec, work folder under a link out of the run area',
+      (launchId) => {
+        const dir = path.join(linkOut, 'ok');
+        return { specFile: path.join(dir, '.trellis-job.json'), spec: { ...good, launchId, workDir: dir } };
+      },
+      /agent solo refused it: job spec .*escape\/ok\/\.trellis-job\.json is not in the run area/,
+    ],
   ];
   for (const [what, specOf, why] of cases) {
-    const launchId = `L-${what.replace(/ /g, '-')}`;
-    const specFile = specOf(launchId);
+    const launchId = `L-${what.replace(/[ ,]+/g, '-')}`;
+    const { specFile, spec } = specOf(launchId);
     await store.write(runRec.id, [
       {
         kind: 'test',
@@ -190,6 +207,7 @@ t.test('a job spec never makes an agent run anything outside its run area', asyn
           testId: row.id,
           launchId,
           specFile,
+          ...(spec ? { spec } : {}),
           target: runRec.target,
           runname: runRec.runname,
           label: 'ok',
@@ -218,6 +236,7 @@ t.test('a job spec never makes an agent run anything outside its run area', asyn
     t.match(after, { state: 'INCOMPLETE', status: 'DEAD', comment: why }, `${what}: refused, the test DEAD with the reason`);
   }
   t.same(readLines(path.join(area, 'ran')), ['ran'], 'the step ran only in the first, real run');
+  t.same(fs.readdirSync(outside).sort(), ['spec.json'], 'and nothing was made outside');
   t.equal(agent.child.exitCode, null, 'the agent goes on');
 });
 

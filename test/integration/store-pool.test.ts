@@ -7,6 +7,8 @@
  * Agents here are on other hosts than the store's, so their heartbeats decide; the clock is the
  * fixture's.
  */
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import t from 'tap';
 import type { JobRequest, PoolAgentSpec } from '../../src/model/pool.js';
 import type { TrellisError } from '../../src/util/errors.js';
@@ -368,4 +370,45 @@ t.test("enqueueJobs carries the jobs' launch writes: in before they are queued; 
   );
   t.equal((await store.listQueue(run.id, live())).length, 2, 'c was not queued');
   t.match(await store.getTestById(run.id, rowOf(rows, 'c').id), { state: 'NOT_STARTED' });
+});
+
+t.test('a spec queued with its job goes to the agent that takes it, and is kept only while the job may run', async (t) => {
+  const { store, clock, dir, run, live, launch } = await setUp(t);
+  const a1 = await store.registerPoolAgent(agentSpec('a1', []), null, live());
+  const a2 = await store.registerPoolAgent(agentSpec('a2', []), null, live());
+  const exec = (name: string) => ({ kind: 'exec' as const, host: `${name}-host`, pid: 4242, procStart: null, poolAgent: name });
+  const spec = { version: 1, kind: 'remote', testname: 'a', env: { X: '1' } };
+  const ja = await launch('a', { spec });
+  t.notOk('spec' in ja, 'the queue answers without it');
+  t.notOk(
+    (await store.listQueue(run.id, live())).some((j) => 'spec' in j),
+    'listings carry no specs',
+  );
+  const [taken] = await store.claimQueuedJobs('a1', a1.session, 1, [], live(), exec('a1'));
+  t.same(taken?.spec, spec, 'the agent gets it with the job');
+  t.notOk(
+    (await store.listHosts(live())).some((h) => h.jobs.some((j) => 'spec' in j)),
+    'the hosts view carries none',
+  );
+  const specCell = () => {
+    const db = new Database(path.join(dir, '.db', 'main.db'), { readonly: true });
+    try {
+      return (db.prepare('SELECT spec FROM job_queue WHERE id = ?').get(ja.id) as { spec: string | null }).spec;
+    } finally {
+      db.close();
+    }
+  };
+  // a1 goes silent with the job running: queued again, and the next agent gets the spec too.
+  await store.write(run.id, [setOp(ja.testId, 'RUNNING', 'n/a', clock.now)], { asAgent: taken!.claim!.agent.id });
+  clock.now += DEAD + 1;
+  await store.poolHeartbeat({ name: 'a2', session: a2.session, time: clock.now, load: null });
+  const [again] = await store.claimQueuedJobs('a2', a2.session, 1, [], live(), exec('a2'));
+  t.equal(again?.id, ja.id, 'a2 takes it once a1 is gone');
+  t.same(again?.spec, spec, 'with its spec');
+  t.ok(specCell(), 'kept while it may run');
+  await store.claimQueuedJobs('a2', a2.session, 0, [], live(), exec('a2'), [
+    { id: ja.id, note: 'COMPLETED/PASS', execAgentId: again!.claim!.agent.id },
+  ]);
+  t.match(await store.listQueue(run.id, live()), [{ id: ja.id, state: 'ended' }]);
+  t.equal(specCell(), null, 'dropped once the job ended');
 });
