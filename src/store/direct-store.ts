@@ -26,7 +26,7 @@ import type {
 } from '../model/records.js';
 import { describeParams } from '../model/run-params.js';
 import { FINAL_STATES, RUN_STATES, type RunState } from '../model/states.js';
-import { TrellisError } from '../util/errors.js';
+import { isTrellisError, TrellisError } from '../util/errors.js';
 import { isPidAlive, killStepGroup } from '../util/process-info.js';
 import { applyOps, registerRows, removeRows } from './apply-ops.js';
 import { readChanges } from './feed.js';
@@ -480,6 +480,8 @@ export class DirectStore implements Store {
     exec?: AgentSpec,
     ended: JobEnd[] = [],
   ): Promise<TakenJob[]> {
+    // Each ended job's last writes go in first, fenced and proven like any write.
+    const ends: Array<{ e: JobEnd; note: string }> = [];
     for (const e of ended) {
       let note = e.note;
       if (e.writes) {
@@ -490,9 +492,13 @@ export class DirectStore implements Store {
           note = `${note}; its results could not be recorded: ${(err as Error).message}`.slice(0, 4000);
         }
       }
-      await this.endQueuedJob(e.id, name, session, note, e.execAgentId);
+      ends.push({ e, note });
     }
-    const taken = await this.#guard(() => {
+    // Then one main.db transaction ends those jobs in the queue (as endQueuedJob) and takes the
+    // next ones with their specs (the runner queued them with the jobs and wrote no file), and one
+    // run database transaction per run ends the ended jobs' exec agents and claims the new jobs'
+    // tests: a claim is one request and about three transactions, however many jobs it moves.
+    const { taken, endedJobs } = await this.#guard(() => {
       const ctx = this.#liveness(liveness);
       // A busy pool claims hundreds of times a second: the housekeeping goes at most four times
       // a second of the caller's clock (the deadtime is seconds; listQueue and listHosts do it
@@ -501,24 +507,87 @@ export class DirectStore implements Store {
         this.#lastClaimSweep = ctx.now;
         this.#sweepPool(ctx);
       }
-      return this.#main.transaction(() => takeJobs(this.#main, name, session, max, have, ctx.now));
+      return this.#main.transaction(() => {
+        const endedJobs: Array<{ runId: number; execAgentId: number }> = [];
+        for (const { e, note } of ends) {
+          endJob(this.#main, e.id, name, session, note, this.#now());
+          const job = this.#main.pool.get(e.id);
+          if (job !== undefined && e.execAgentId !== undefined) endedJobs.push({ runId: job.runId, execAgentId: e.execAgentId });
+        }
+        const jobs = takeJobs(this.#main, name, session, max, have, ctx.now).map((job): TakenJob => {
+          const spec = this.#main.pool.specOf(job.id);
+          return spec === undefined ? job : { ...job, spec };
+        });
+        return { taken: jobs, endedJobs };
+      });
     });
-    // The spec the runner queued with a job goes to the agent that takes it (it wrote no file).
-    const withSpec = (job: QueuedJob): TakenJob => {
-      const spec = this.#main.read(() => this.#main.pool.specOf(job.id));
-      return spec === undefined ? job : { ...job, spec };
-    };
-    if (exec === undefined) return taken.map(withSpec);
     const out: TakenJob[] = [];
-    for (const job of taken) {
-      try {
-        out.push({ ...withSpec(job), claim: await this.claimJob(job.runId, job.testId, job.launchId, exec, liveness) });
-      } catch (err) {
-        const note = `not run: ${(err as Error).message}`;
+    const runs = new Set([...endedJobs.map((j) => j.runId), ...(exec === undefined ? [] : taken.map((j) => j.runId))]);
+    for (const runId of runs) {
+      const execsToEnd = endedJobs.filter((j) => j.runId === runId).map((j) => j.execAgentId);
+      const mine = exec === undefined ? [] : taken.filter((j) => j.runId === runId);
+      const claims = await this.#claimInRun(runId, mine, exec, liveness, execsToEnd);
+      for (const [i, job] of mine.entries()) {
+        const claim = claims[i]!;
+        if ('agent' in claim) {
+          out.push({ ...job, claim });
+          continue;
+        }
+        const note = `not run: ${claim.error.message}`;
         await this.#guard(() => this.#main.transaction(() => endJob(this.#main, job.id, name, session, note, this.#now())));
       }
     }
-    return out;
+    return exec === undefined ? taken : taken.flatMap((job) => out.filter((o) => o.id === job.id));
+  }
+
+  /**
+   * In one transaction of the run's database: ends the exec agents of jobs that ended, and claims
+   * the tests of jobs taken for `exec` as claimJob does (each a claim, or the error that refused it).
+   */
+  async #claimInRun(
+    runId: number,
+    jobs: readonly QueuedJob[],
+    exec: AgentSpec | undefined,
+    liveness: LivenessOptions,
+    execsToEnd: readonly number[],
+  ): Promise<Array<JobClaim | { error: Error }>> {
+    if (jobs.length === 0) {
+      await this.#guard(() => {
+        const rdb = this.#openIfExists(runId);
+        if (execsToEnd.length === 0 || rdb === undefined) return;
+        rdb.transaction(() => {
+          for (const id of execsToEnd) rdb.log.endAgent(id, this.#now());
+        });
+      });
+      return [];
+    }
+    try {
+      return await this.#batch(
+        runId,
+        {},
+        'claim of a job',
+        (rdb, _who, tracker, now) => {
+          for (const id of execsToEnd) rdb.log.endAgent(id, now);
+          const ctx = this.#liveness(liveness);
+          return jobs.map((job) => {
+            // A refusal (the test is no longer waiting for this launch) is an answer, and what was
+            // found on the way (a dead exec reaped) stays done. A test that is not there refuses
+            // this job only (nothing was written for it); any other fault undoes the whole claim.
+            try {
+              const result = claimJob(rdb, job.testId, job.launchId, exec!, ctx, tracker);
+              return 'refused' in result ? { error: result.refused } : result;
+            } catch (err) {
+              if (isTrellisError(err)) return { error: err };
+              throw err;
+            }
+          });
+        },
+        false,
+      );
+    } catch (err) {
+      // The run cannot be opened (removed, damaged): none of its jobs is claimed.
+      return jobs.map(() => ({ error: err as Error }));
+    }
   }
 
   async endQueuedJob(id: number, name: string, session: string, note: string, execAgentId?: number): Promise<void> {

@@ -412,3 +412,27 @@ t.test('a spec queued with its job goes to the agent that takes it, and is kept 
   t.match(await store.listQueue(run.id, live()), [{ id: ja.id, state: 'ended' }]);
   t.equal(specCell(), null, 'dropped once the job ended');
 });
+
+t.test('one claim of several jobs: a test that cannot be claimed ends its job, the others are claimed', async (t) => {
+  const { store, run, rows, live, launch } = await setUp(t);
+  const a1 = await store.registerPoolAgent(agentSpec('a1', []), null, live());
+  const exec = { kind: 'exec' as const, host: 'a1-host', pid: 4242, procStart: null, poolAgent: 'a1' };
+  const ja = await launch('a');
+  const jb = await launch('b');
+  const jc = await launch('c');
+  // b is killed before an agent takes it; c's row is removed.
+  await store.write(run.id, [setOp(rowOf(rows, 'b').id, 'KILLED', 'ABORT', 1000)]);
+  await store.removeTests(run.id, [rowOf(rows, 'c').id]);
+  const taken = await store.claimQueuedJobs('a1', a1.session, 3, [], live(), exec);
+  t.same(
+    taken.map((j) => j.id),
+    [ja.id],
+    'only a is given',
+  );
+  t.match(taken[0]?.claim, { test: { id: rowOf(rows, 'a').id, jobId: 'a1' } });
+  t.match(await store.listQueue(run.id, live()), [
+    { id: ja.id, state: 'claimed' },
+    { id: jb.id, state: 'ended', note: /^not run: .*KILLED/ },
+    { id: jc.id, state: 'ended', note: /^not run: .*no test with id/ },
+  ]);
+});
