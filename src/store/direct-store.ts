@@ -67,6 +67,7 @@ import {
   drainAgent,
   endJob,
   failUntakeable,
+  hasBegun,
   hostViews,
   leave,
   noTakerReason,
@@ -671,7 +672,7 @@ export class DirectStore implements Store {
           const row = rdb.tests.get(job.testId);
           if (row === undefined || row.launchId !== job.launchId || FINAL_STATES.has(row.state) || row.state === 'WAITING') {
             this.#main.pool.finish(job.id, 'ended', 'its test was ended without it', ctx.now);
-          } else if (row.state === 'LAUNCHED') {
+          } else if (!hasBegun(row, job)) {
             this.#main.pool.requeue(job, `agent ${job.agent ?? '?'} went away before starting it`, false);
           }
         }

@@ -146,7 +146,7 @@ export function reapHooksFor(main: MainDb, rdb: RunDb, runId: number, ctx: Agent
   for (const job of main.pool.listOfRun(runId)) if (job.state === 'claimed') claimed.set(job.testId, job);
   const jobOf = (test: TestRecord) => {
     const job = claimed.get(test.id);
-    return job && job.launchId === test.launchId && test.state !== 'LAUNCHED' ? job : undefined;
+    return job && job.launchId === test.launchId && hasBegun(test, job) ? job : undefined;
   };
   return {
     judge(test: TestRecord, owner?: AgentRecord) {
@@ -164,7 +164,7 @@ export function reapHooksFor(main: MainDb, rdb: RunDb, runId: number, ctx: Agent
         const left = rdb.details.takeOrphansOf(test.id);
         if (left.length > 0) main.transaction(() => main.pool.addOrphans(test.host, job.agent ?? '', left));
       }
-      if (test.state === 'RUNNING' && job.requeuesLeft > 0) {
+      if (job.requeuesLeft > 0 && (test.state === 'RUNNING' || test.state === 'LAUNCHED')) {
         main.transaction(() => main.pool.requeue(job, `queued again: ${reason}`, true));
         return { agentId: job.runnerAgentId, comment: `${reason}; queued again for another agent` };
       }
@@ -172,6 +172,16 @@ export function reapHooksFor(main: MainDb, rdb: RunDb, runId: number, ctx: Agent
       return undefined;
     },
   };
+}
+
+/**
+ * True when the job's test may have begun on the agent that took it: it left LAUNCHED, or its row
+ * was claimed for the agent's exec (the agent takes a job and its test in one call, then starts at
+ * once; its first writes may not have landed when it died). A row the runner still owns was never
+ * begun: the answer that gave the job was lost.
+ */
+export function hasBegun(test: Pick<TestRecord, 'state' | 'agentId'>, job: Pick<QueuedJob, 'runnerAgentId'>): boolean {
+  return test.state !== 'LAUNCHED' || (test.agentId !== null && test.agentId !== job.runnerAgentId);
 }
 
 /** Live agents that could ever take `job` (running, fitting, not among those that died with it). */

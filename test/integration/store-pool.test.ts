@@ -436,3 +436,38 @@ t.test('one claim of several jobs: a test that cannot be claimed ends its job, t
     { id: jc.id, state: 'ended', note: /^not run: .*no test with id/ },
   ]);
 });
+
+t.test("an agent that dies before its job's first writes landed: the job may have begun, so it counts as running", async (t) => {
+  const { store, clock, run, rows, live, launch } = await setUp(t);
+  const a1 = await store.registerPoolAgent(agentSpec('a1', []), null, live());
+  const a2 = await store.registerPoolAgent(agentSpec('a2', []), null, live());
+  const exec = { kind: 'exec' as const, host: 'a1-host', pid: 4242, procStart: null, poolAgent: 'a1' };
+  const ja = await launch('a');
+  const jb = await launch('b', { requeues: 0 });
+  const taken = await store.claimQueuedJobs('a1', a1.session, 2, [], live(), exec);
+  t.same(
+    taken.map((j) => j.id),
+    [ja.id, jb.id],
+  );
+  t.match(
+    await store.getTestById(run.id, rowOf(rows, 'a').id),
+    { state: 'LAUNCHED', host: 'a1-host' },
+    "claimed for a1's exec, nothing else written",
+  );
+  clock.now += DEAD + 1;
+  await store.poolHeartbeat({ name: 'a2', session: a2.session, time: clock.now, load: null });
+  t.match(
+    await store.listQueue(run.id, live()),
+    [
+      { id: ja.id, state: 'queued', tried: ['a1'], requeuesLeft: 0 },
+      { id: jb.id, state: 'failed', note: /agent a1 on host a1-host sent no heartbeat/ },
+    ],
+    'a goes back using its requeue, not to a1; b, with none left, fails',
+  );
+  t.match(await store.getTestById(run.id, rowOf(rows, 'a').id), {
+    state: 'LAUNCHED',
+    host: '',
+    comment: /sent no heartbeat since .*; queued again for another agent/,
+  });
+  t.match(await store.getTestById(run.id, rowOf(rows, 'b').id), { state: 'INCOMPLETE', status: 'DEAD' });
+});
