@@ -239,7 +239,9 @@ export class JobRun {
   #markRunning(spec: JobRunSpec, ctx: JobRunContext): void {
     if (this.#runningSaid) return;
     this.#runningSaid = true;
-    ctx.recorder.setTest(spec.testId, { state: 'RUNNING' });
+    // Only over LAUNCHED: said with the step's record, it may land after a kill request
+    // (`trellis kill`, the runner's Ctrl-C), which must stay for the kill to be seen.
+    ctx.recorder.push({ kind: 'test', testId: spec.testId, set: { state: 'RUNNING' }, ifState: 'LAUNCHED' });
   }
 
   // A method, not the field, so TypeScript does not carry a narrowing across awaits.
