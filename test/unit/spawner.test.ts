@@ -124,7 +124,11 @@ t.test("the spawner keeps a step's files: its group before its pid is said, its 
     groupAtStart = fs.readFileSync(filesOf('plain').group, 'utf8');
   });
   const pid = (plain.words[0] as { pid: number }).pid;
-  t.match(groupAtStart, new RegExp(`^${pid} \\(sh\\) . \\d+ ${pid} `), 'its /proc stat line, leading its own group, before the pid was said');
+  t.match(
+    groupAtStart,
+    new RegExp(`^${pid} \\(sh\\) . \\d+ ${pid} `),
+    'its /proc stat line, leading its own group, before the pid was said',
+  );
   t.equal(fs.readFileSync(filesOf('plain').exit, 'utf8'), '3\n', 'its exit code');
   t.match(plain.words[1], { kind: 'exited', code: 3, signal: null });
 
