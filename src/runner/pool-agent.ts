@@ -70,7 +70,7 @@ class PoolAgent {
 
   constructor(o: PoolAgentOptions) {
     this.#o = o;
-    this.#realRunArea = fs.realpathSync(o.runArea);
+    this.#realRunArea = fs.realpathSync.native(o.runArea);
     this.#jobs = new JobSet(
       { ...o.exec, poolAgent: o.spec.name, signal: this.#jobStop.signal, hardSignal: this.#jobKill.signal, openStore: async () => o.store },
       () => o.store,
@@ -376,10 +376,13 @@ function load(): number | null {
   return l === undefined ? null : Math.round(l * 100) / 100;
 }
 
-/** The real path of `p`, or of its nearest existing parent with the rest of `p` after it. */
+/**
+ * The real path of `p`, or of its nearest existing parent with the rest of `p` after it. The
+ * native call: fs.realpathSync's own walk lstats every component (0.3 ms of an agent's CPU a job).
+ */
 function realpathOfNearest(p: string): string {
   try {
-    return fs.realpathSync(p);
+    return fs.realpathSync.native(p);
   } catch {
     const parent = path.dirname(p);
     return parent === p ? p : path.join(realpathOfNearest(parent), path.basename(p));
