@@ -9,6 +9,7 @@ import type {
   EventRecord,
   FeedBatch,
   FeedCursor,
+  RunColumns,
   RunQuery,
   RunRecord,
   TestDetail,
@@ -35,6 +36,7 @@ import type { ResourceAnswer, ResourceClaim, ResourceRelease, ResourceRequest } 
 import { MAX_BATCH, SIGNED_METHODS, type FeedRequest, type StoreMethod } from '../model/protocol.js';
 import type { AgentSpec, JobClaim, LivenessOptions, OrphanStep, RunSpec, Store } from '../store/store.js';
 import { TrellisError } from '../util/errors.js';
+import { runColumnsOf } from '../model/run-columns.js';
 import { answerCode, decodeAnswer } from './answers.js';
 import type { RequestSigner } from './signer.js';
 import { connect, type Connection, type DiscoverOptions } from './discovery.js';
@@ -202,6 +204,16 @@ export class RemoteStore implements Store {
   }
   async listRuns(query?: RunQuery): Promise<RunRecord[]> {
     return this.#result('listRuns', query ? { query } : {});
+  }
+  async listRunColumns(query?: RunQuery): Promise<RunColumns> {
+    try {
+      return await this.#result('listRunColumns', query ? { query } : {});
+    } catch (err) {
+      // A server of a Trellis before listRunColumns (one left running across an upgrade): the
+      // listing it has, in the new shape.
+      if (!(err instanceof TrellisError && err.code === 'BAD_REQUEST' && err.message.includes('no such endpoint'))) throw err;
+      return runColumnsOf(await this.listRuns(query));
+    }
   }
   async setRunState(runId: number, state: RunState, options?: WriteOptions): Promise<RunRecord> {
     return this.#result('setRunState', withOptions({ runId, state }, options));

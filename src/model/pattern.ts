@@ -18,6 +18,14 @@ export function matchPercent(pattern: string, name: string): boolean {
   return pattern.includes('%') ? percentToRegExp(pattern).test(name) : pattern === name;
 }
 
+/** matchPercent with the pattern compiled once, for a list of names; undefined matches all. */
+export function percentMatcher(pattern: string | undefined): (name: string) => boolean {
+  if (pattern === undefined) return () => true;
+  if (!pattern.includes('%')) return (name) => name === pattern;
+  const re = percentToRegExp(pattern);
+  return (name) => re.test(name);
+}
+
 interface Element {
   test: RegExp;
   /** null: the element names a whole test (all its items) */

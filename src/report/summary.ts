@@ -21,6 +21,18 @@ export function formatCounts(byStatus: ReadonlyMap<string, number>): string {
     .join(', ');
 }
 
+/** formatCounts of a run's `counts`; most runs have one status, formatted without a Map. */
+export function formatCountRecord(counts: Readonly<Record<string, number>>): string {
+  let only: string | undefined;
+  for (const status in counts) {
+    if (only !== undefined) return formatCounts(new Map(Object.entries(counts)));
+    only = status;
+  }
+  if (only === undefined) return '';
+  const n = counts[only]!;
+  return n > 0 ? `${only} ${n}` : '';
+}
+
 /** The one-line progress shown on a terminal. */
 export function formatProgress(t: Tally, elapsed: number): string {
   const counts = formatCounts(t.byStatus);

@@ -28,12 +28,15 @@ export function formatTable(header: readonly string[], rawRows: ReadonlyArray<re
   return out;
 }
 
+/** `00` to `99`: two-digit fields without a padStart each (`list runs` formats 20,000 times). */
+const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
+
 /** A time (seconds since the epoch) as local `YYYY-MM-DD HH:MM:SS`, or '-'. */
 export function formatTime(t: number | null | undefined): string {
   if (t === null || t === undefined) return '-';
   const d = new Date(t * 1000);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  const p = TWO_DIGITS;
+  return `${d.getFullYear()}-${p[d.getMonth() + 1]}-${p[d.getDate()]} ${p[d.getHours()]}:${p[d.getMinutes()]}:${p[d.getSeconds()]}`;
 }
 
 /** A time as ISO 8601 with its zone offset (for JSON), or null. */

@@ -20,12 +20,12 @@ import {
   type HealthInfo,
   type StoreMethod,
 } from '../model/protocol.js';
-import type { Store } from '../store/store.js';
+import { givesJsonText, type Store } from '../store/store.js';
 import { ExitCode, isTrellisError, TrellisError } from '../util/errors.js';
 import { claimedUser, parseSignature, SESSION_PATH, SIGNATURE_HEADER } from '../model/identity-protocol.js';
 import { OPEN_POLICY, type AccessPolicy } from '../model/access.js';
 import type { CarriedWrites, JobEnd } from '../model/pool.js';
-import type { WriteOptions } from '../model/records.js';
+import type { RunQuery, WriteOptions } from '../model/records.js';
 import type { IdentityGate } from './identity-gate.js';
 import { API_NAME_CHECKS } from './api-names.js';
 import { FeedWaiters } from './feed-waiters.js';
@@ -228,6 +228,8 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
     const signs = SIGNED_METHODS.has(method);
     const checkNames = API_NAME_CHECKS[method];
     const hasOptions = spec.params.includes('options');
+    // Sent as the store wrote it (store.ts, JsonTextAnswers).
+    const textAnswers = method === 'listRunColumns' && givesJsonText(store) ? store : undefined;
     app.post(`/v1/store/${method}`, { schema: { body: spec.body } }, async (req, reply) => {
       const body = req.body as Record<string, unknown>;
       checkNames?.(body);
@@ -238,6 +240,10 @@ export function buildServerApp(opts: AppOptions): FastifyInstance {
       // runner's launches on its enqueueJobs) are proven as writes of their own.
       for (const carried of carriedWritesOf(method, body))
         carried.options = provenOptions(carried.options, req.provenUser, access.current());
+      if (textAnswers !== undefined) {
+        const text = await textAnswers.listRunColumnsJson(body['query'] as RunQuery | undefined);
+        return reply.type('application/json').send(`{"result":${text}}`);
+      }
       const fn = store[method] as (...args: unknown[]) => Promise<unknown>;
       try {
         const result = await fn.apply(

@@ -15,6 +15,7 @@ import type {
   EventRecord,
   FeedBatch,
   FeedCursor,
+  RunColumns,
   RunQuery,
   RunRecord,
   TestDetail,
@@ -35,7 +36,7 @@ import { claimRunner, describeAgent, reapDeadTests, type GroupKill, type Livenes
 import { checkRunLock } from './run-lock.js';
 import { checkAdmin, checkSignOff, OPEN_POLICY, type AccessPolicy } from '../model/access.js';
 import { readRunState, summarizeRun } from './run-summary.js';
-import type { AgentSpec, JobClaim, LivenessOptions, OrphanStep, RunSpec, Store } from './store.js';
+import type { AgentSpec, JobClaim, JsonTextAnswers, LivenessOptions, OrphanStep, RunSpec, Store } from './store.js';
 import { claimJob } from './job-claim.js';
 import { createTracker, rollUpParents, type ChangeTracker } from './test-changes.js';
 import { appendResultRows } from './external-results.js';
@@ -107,7 +108,7 @@ const DEFAULT_EVENT_LIMIT = 1000;
 const CLAIM_SWEEP_S = 0.25;
 
 /** Store over the SQLite files of one run area. */
-export class DirectStore implements Store {
+export class DirectStore implements Store, JsonTextAnswers {
   readonly #paths: RunAreaPaths;
   readonly #mainDb: MainDbHandle;
   readonly #runDbs: RunDbCache;
@@ -162,6 +163,14 @@ export class DirectStore implements Store {
 
   async listRuns(query?: RunQuery): Promise<RunRecord[]> {
     return this.#guard(() => this.#main.listRuns(query));
+  }
+
+  async listRunColumns(query?: RunQuery): Promise<RunColumns> {
+    return this.#guard(() => this.#main.listRunColumns(query));
+  }
+
+  async listRunColumnsJson(query?: RunQuery): Promise<string> {
+    return this.#guard(() => this.#main.runColumnsJson(query));
   }
 
   async setRunState(runId: number, state: RunState, options: WriteOptions = {}): Promise<RunRecord> {

@@ -34,3 +34,37 @@ t.test("a server's internal error is SERVER_ERROR; a catalogue code comes back a
   const refused = await answering(t, 401, JSON.stringify({ error: { code: 'UNAUTHORIZED', message: 'wrong token' } }));
   await t.rejects(storeAt(refused).listRuns(), { code: 'UNAUTHORIZED' });
 });
+
+t.test('a server without listRunColumns (an older Trellis left running): the runs from listRuns', async (t) => {
+  const runs = [
+    { id: 2, target: 'linux', keys: { OS: 'linux' }, runname: 'b', state: 'done', status: 'PASS', counts: { PASS: 1 }, total: 1 },
+    { id: 1, target: 'linux', keys: { OS: 'linux' }, runname: 'a', state: 'locked', status: 'FAIL', counts: { FAIL: 1 }, total: 1 },
+  ].map((r) => ({ ...r, created: 10, started: null, ended: null, updated: 11, lockedBy: null, lockedAt: null, params: {} }));
+  const closed = { ...runs[1]!, closedAt: 12 };
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.url === '/v1/store/listRuns')
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result: [runs[0], closed] }));
+      else {
+        const error = { code: 'BAD_REQUEST', message: `no such endpoint: POST ${req.url}`, hint: 'see docs/http-api.md' };
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const columns = await storeAt((server.address() as AddressInfo).port).listRunColumns();
+  t.same(columns, {
+    id: [2, 1],
+    target: ['linux', 'linux'],
+    runname: ['b', 'a'],
+    state: ['done', 'locked'],
+    status: ['PASS', 'FAIL'],
+    total: [1, 1],
+    created: [10, 10],
+    updated: [11, 11],
+    closedAt: [null, 12],
+    counts: [{ PASS: 1 }, { FAIL: 1 }],
+  });
+});

@@ -12,7 +12,8 @@ import { memoryLogger } from '../helpers/memory-log.js';
 import type { FastifyInstance } from 'fastify';
 import { bearer, STORE_METHODS, type HealthInfo, type StoreMethod } from '../../src/model/protocol.js';
 import type { AgentRecord, EventRecord, FeedBatch, RunRecord, TestDetail, TestRecord, WriteOp } from '../../src/model/records.js';
-import type { OutcomeRecord } from '../../src/model/records.js';
+import type { OutcomeRecord, RunColumns } from '../../src/model/records.js';
+import { runColumnsOf } from '../../src/model/run-columns.js';
 import { BODY_LIMIT, buildServerApp } from '../../src/server/app.js';
 import { openDirectStore, type DirectStore } from '../../src/store/direct-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -322,6 +323,13 @@ t.test('every store method round-trips', async (t) => {
   t.same(
     (await ok<RunRecord[]>('listRuns', { query: { runname: 'week%' } })).map((r) => r.id),
     [other.id],
+    'with a pattern',
+  );
+  // Sent as the text SQLite wrote; the same runs as listRuns, column by column.
+  t.same(await ok<RunColumns>('listRunColumns', {}), runColumnsOf(await f.store.listRuns()), 'listRunColumns');
+  t.same(
+    await ok<RunColumns>('listRunColumns', { query: { runname: 'week%' } }),
+    runColumnsOf([(await f.store.getRun(other.id))!]),
     'with a pattern',
   );
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { runColumnsOf } from '../../src/model/run-columns.js';
 import { openDirectStore } from '../../src/store/direct-store.js';
 import type { TrellisError } from '../../src/util/errors.js';
 import { HOST, makeStore, NIGHTLY, regsFor, setOp } from './store-fixture.js';
@@ -49,6 +50,38 @@ t.test('listRuns: newest first, filtered by % patterns', async (t) => {
   t.same(names(await store.listRuns({ target: 'linux/%' })), ['linux/x86_64:weekly', 'linux/arm64:nightly', 'linux/x86_64:nightly']);
   t.same(names(await store.listRuns({ target: '%/arm64', runname: 'nightly' })), ['linux/arm64:nightly']);
   t.same(await store.listRuns({ target: 'solaris%' }), []);
+});
+
+t.test('listRunColumns: what listRuns gives, column by column, as SQLite writes it', async (t) => {
+  const { store, clock } = makeStore(t);
+  t.same(await store.listRunColumns(), runColumnsOf([]), 'no runs: empty columns');
+  const made: Array<[string, string]> = [
+    ['linux/x86_64', 'nightly'],
+    ['linux/arm64', 'nightly'],
+    ['linux/x86_64', 'weekly'],
+    ['mac/arm64', 'nightly_2'],
+  ];
+  for (const [target, runname] of made) {
+    clock.now += 10.123456789;
+    await store.ensureRun({ target, runname, keys: {} });
+  }
+  // A tie on created (ordered by id), results, a closed run.
+  await store.ensureRun({ target: 'linux/x86_64', runname: 'same-time', keys: {} });
+  const runs = await store.listRuns();
+  const first = runs.at(-1)!;
+  const regs = await store.registerTests(first.id, regsFor('a', 'b'));
+  await store.write(first.id, [setOp(regs[0]!.id, 'COMPLETED', 'PASS', clock.now), setOp(regs[1]!.id, 'COMPLETED', 'FAIL', clock.now)]);
+  await store.closeRun(runs[1]!.id);
+  for (const query of [
+    undefined,
+    { runname: 'nightly%' },
+    { target: 'linux/%' },
+    { target: '%/arm64', runname: 'nightly' },
+    { target: 'solaris%' },
+  ]) {
+    t.same(await store.listRunColumns(query), runColumnsOf(await store.listRuns(query)), JSON.stringify(query ?? {}));
+  }
+  t.same(JSON.parse(await store.listRunColumnsJson()), await store.listRunColumns(), 'the text the API sends');
 });
 
 t.test('counts, total, status and state land in main.db', async (t) => {
