@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { findAreaDir, loadArea, resolveTarget } from '../config/area.js';
 import type { Area, Target } from '../config/types.js';
-import type { RunRecord } from '../model/records.js';
+import type { RunRecord, TestRecord } from '../model/records.js';
 import { displayName } from '../model/display-name.js';
 import { RemoteStore, type RemoteStoreOptions } from '../client/remote-store.js';
 import type { Invocation } from '../model/protocol.js';
@@ -113,13 +113,7 @@ export async function openRun(
   const store = await openStore(area, opts, ctx);
   try {
     const run = await store.findRun(target.name, runname);
-    if (!run) {
-      throw new TrellisError(
-        'NO_RUN',
-        `no run ${target.name}/${runname} in ${area.runArea}`,
-        `see the runs with \`trellis list runs -t ${target.name}\`, or start it with \`trellis run -t ${target.name} -r ${runname}\``,
-      );
-    }
+    if (!run) throw noRun(area, target.name, runname);
     let reaped: Awaited<ReturnType<Store['reapDead']>> = [];
     try {
       reaped = await store.reapDead(run.id, { now: ctx.now(), deadtime: area.setup.deadtime });
@@ -127,9 +121,7 @@ export async function openRun(
       if (!(how.damagedOk && isDamagedRunDb(err))) throw err;
       ctx.log.warn((err as TrellisError).message);
     }
-    for (const t of reaped) {
-      ctx.log.warn(`${displayName(t)}: its runner is gone; marked ${t.state}/${t.status} (${t.comment})`);
-    }
+    warnReaped(reaped, ctx);
     // Reaping changes the run's state only when it reaped a test or the run was running (its
     // runner may be the one found dead): asked again only then, a round trip through a server.
     const stale = reaped.length > 0 || run.state === 'running';
@@ -138,4 +130,18 @@ export async function openRun(
     await store.close();
     throw err;
   }
+}
+
+/** The error for a run that is not there. */
+export function noRun(area: Area, target: string, runname: string): TrellisError {
+  return new TrellisError(
+    'NO_RUN',
+    `no run ${target}/${runname} in ${area.runArea}`,
+    `see the runs with \`trellis list runs -t ${target}\`, or start it with \`trellis run -t ${target} -r ${runname}\``,
+  );
+}
+
+/** Says which tests reaping marked, and why. */
+export function warnReaped(reaped: readonly TestRecord[], ctx: CommandContext): void {
+  for (const t of reaped) ctx.log.warn(`${displayName(t)}: its runner is gone; marked ${t.state}/${t.status} (${t.comment})`);
 }

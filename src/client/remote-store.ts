@@ -37,6 +37,7 @@ import { MAX_BATCH, SIGNED_METHODS, type FeedRequest, type StoreMethod } from '.
 import type { AgentSpec, JobClaim, LivenessOptions, OrphanStep, RunSpec, Store } from '../store/store.js';
 import { TrellisError } from '../util/errors.js';
 import { runColumnsOf } from '../model/run-columns.js';
+import { showTestBy, type ShowQuery, type TestShow } from '../store/show-test.js';
 import { answerCode, decodeAnswer } from './answers.js';
 import type { RequestSigner } from './signer.js';
 import { connect, type Connection, type DiscoverOptions } from './discovery.js';
@@ -211,7 +212,7 @@ export class RemoteStore implements Store {
     } catch (err) {
       // A server of a Trellis before listRunColumns (one left running across an upgrade): the
       // listing it has, in the new shape.
-      if (!(err instanceof TrellisError && err.code === 'BAD_REQUEST' && err.message.includes('no such endpoint'))) throw err;
+      if (!isNoEndpoint(err)) throw err;
       return runColumnsOf(await this.listRuns(query));
     }
   }
@@ -249,6 +250,15 @@ export class RemoteStore implements Store {
   }
   async getTest(runId: number, testname: string, itempath: string): Promise<TestDetail | undefined> {
     return this.#result('getTest', { runId, testname, itempath });
+  }
+  async showTest(query: ShowQuery, liveness: LivenessOptions): Promise<TestShow | undefined> {
+    try {
+      return await this.#result('showTest', { query, liveness });
+    } catch (err) {
+      // A server of a Trellis before showTest: the same answer from the calls it has.
+      if (!isNoEndpoint(err)) throw err;
+      return showTestBy(this, query, liveness);
+    }
   }
   async getTestById(runId: number, testId: number): Promise<TestDetail | undefined> {
     return this.#result('getTestById', { runId, testId });
@@ -366,6 +376,11 @@ export class RemoteStore implements Store {
     for (const feed of this.#feeds) feed.abort();
     this.#conn = undefined;
   }
+}
+
+/** A server's 404 for a method it does not have (a server of an older Trellis). */
+function isNoEndpoint(err: unknown): boolean {
+  return err instanceof TrellisError && err.code === 'BAD_REQUEST' && err.message.includes('no such endpoint');
 }
 
 function withOptions(params: Record<string, unknown>, options: WriteOptions | undefined): Record<string, unknown> {

@@ -143,6 +143,7 @@ export const STORE_METHODS = [
   'listTests',
   'getTest',
   'getTestById',
+  'showTest',
   'removeTests',
   'claimRun',
   'registerAgent',
@@ -187,6 +188,7 @@ export const WRITE_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
   'write',
   'removeTests',
   'reapDead',
+  'showTest',
   'claimRun',
   'claimJob',
   'claimResources',
@@ -210,7 +212,7 @@ export const WRITE_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
  * tests, freeing dead holders' resources). `show` and `list tests` need no handshake for it.
  */
 export const SIGNED_METHODS: ReadonlySet<StoreMethod> = new Set<StoreMethod>(
-  [...WRITE_METHODS].filter((m) => !['reapDead', 'listResourceClaims', 'listQueue', 'listHosts'].includes(m)),
+  [...WRITE_METHODS].filter((m) => !['reapDead', 'listResourceClaims', 'showTest', 'listQueue', 'listHosts'].includes(m)),
 );
 
 type Schema = Record<string, unknown>;
@@ -492,6 +494,19 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
   listDetails: spec({ runId, query: testQuery }, ['runId']),
   getTest: spec({ runId, testname: name, itempath: text() }, ['runId', 'testname', 'itempath']),
   getTestById: spec({ runId, testId: { type: 'integer', minimum: 1 } }, ['runId', 'testId']),
+  showTest: spec(
+    {
+      query: obj({ target: name, runname: name, testname: name, itempath: text(), items: { type: 'boolean' } }, [
+        'target',
+        'runname',
+        'testname',
+        'itempath',
+        'items',
+      ]),
+      liveness,
+    },
+    ['query', 'liveness'],
+  ),
   removeTests: spec(
     { runId, testIds: { type: 'array', items: { type: 'integer', minimum: 1 }, maxItems: 100000 }, options: writeOptions },
     ['runId', 'testIds'],

@@ -36,6 +36,7 @@ import { claimRunner, describeAgent, reapDeadTests, type GroupKill, type Livenes
 import { checkRunLock } from './run-lock.js';
 import { checkAdmin, checkSignOff, OPEN_POLICY, type AccessPolicy } from '../model/access.js';
 import { readRunState, summarizeRun } from './run-summary.js';
+import { showTestBy, type ShowQuery, type TestShow } from './show-test.js';
 import type { AgentSpec, JobClaim, JsonTextAnswers, LivenessOptions, OrphanStep, RunSpec, Store } from './store.js';
 import { claimJob } from './job-claim.js';
 import { createTracker, rollUpParents, type ChangeTracker } from './test-changes.js';
@@ -167,6 +168,10 @@ export class DirectStore implements Store, JsonTextAnswers {
 
   async listRunColumns(query?: RunQuery): Promise<RunColumns> {
     return this.#guard(() => this.#main.listRunColumns(query));
+  }
+
+  async showTest(query: ShowQuery, liveness: LivenessOptions): Promise<TestShow | undefined> {
+    return showTestBy(this, query, liveness);
   }
 
   async listRunColumnsJson(query?: RunQuery): Promise<string> {

@@ -32,6 +32,7 @@ import type {
   TakenJob,
 } from '../model/pool.js';
 import type { ResourceAnswer, ResourceClaim, ResourceRelease, ResourceRequest } from '../model/resources.js';
+import type { ShowQuery, TestShow } from './show-test.js';
 import type { ExternalResult, HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 
 export interface RunSpec {
@@ -109,6 +110,12 @@ export interface Store {
   write(runId: number, ops: WriteOp[], options?: WriteOptions): Promise<void>;
   listTests(runId: number, query?: TestQuery): Promise<TestRecord[]>;
   getTest(runId: number, testname: string, itempath: string): Promise<TestDetail | undefined>;
+  /**
+   * What `trellis show` needs in one call (store/show-test.ts): the run found by target and name,
+   * its dead tests reaped first, the test with its steps, the resource claims, and the test's items
+   * when asked for. Undefined when there is no such run.
+   */
+  showTest(query: ShowQuery, liveness: LivenessOptions): Promise<TestShow | undefined>;
   getTestById(runId: number, testId: number): Promise<TestDetail | undefined>;
   /** The rows listTests gives, each with its steps and data: a whole run's results in one call (reports). */
   listDetails(runId: number, query?: TestQuery): Promise<TestDetail[]>;

@@ -35,7 +35,7 @@ t.test("a server's internal error is SERVER_ERROR; a catalogue code comes back a
   await t.rejects(storeAt(refused).listRuns(), { code: 'UNAUTHORIZED' });
 });
 
-t.test('a server without listRunColumns (an older Trellis left running): the runs from listRuns', async (t) => {
+t.test('a server without listRunColumns and showTest (an older Trellis left running): the calls it has', async (t) => {
   const runs = [
     { id: 2, target: 'linux', keys: { OS: 'linux' }, runname: 'b', state: 'done', status: 'PASS', counts: { PASS: 1 }, total: 1 },
     { id: 1, target: 'linux', keys: { OS: 'linux' }, runname: 'a', state: 'locked', status: 'FAIL', counts: { FAIL: 1 }, total: 1 },
@@ -46,6 +46,8 @@ t.test('a server without listRunColumns (an older Trellis left running): the run
     req.on('end', () => {
       if (req.url === '/v1/store/listRuns')
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result: [runs[0], closed] }));
+      // no such run: no result
+      else if (req.url === '/v1/store/findRun') res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       else {
         const error = { code: 'BAD_REQUEST', message: `no such endpoint: POST ${req.url}`, hint: 'see docs/http-api.md' };
         res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
@@ -54,7 +56,14 @@ t.test('a server without listRunColumns (an older Trellis left running): the run
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
-  const columns = await storeAt((server.address() as AddressInfo).port).listRunColumns();
+  const store = storeAt((server.address() as AddressInfo).port);
+  const liveness = { now: 100, deadtime: 60 };
+  t.equal(
+    await store.showTest({ target: 'linux', runname: 'nosuch', testname: 't', itempath: '', items: false }, liveness),
+    undefined,
+    'showTest through the calls it has: no such run',
+  );
+  const columns = await store.listRunColumns();
   t.same(columns, {
     id: [2, 1],
     target: ['linux', 'linux'],

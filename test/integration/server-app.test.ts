@@ -17,6 +17,7 @@ import { runColumnsOf } from '../../src/model/run-columns.js';
 import { BODY_LIMIT, buildServerApp } from '../../src/server/app.js';
 import { openDirectStore, type DirectStore } from '../../src/store/direct-store.js';
 import type { Store } from '../../src/store/store.js';
+import type { TestShow } from '../../src/store/show-test.js';
 import { processStartTime } from '../../src/util/process-info.js';
 
 const TOKEN = 'f00d'.repeat(16);
@@ -393,6 +394,22 @@ t.test('every store method round-trips', async (t) => {
   t.same(await ok('getTestById', { runId: run.id, testId: a.id }), detail);
   t.same(await f.call('getTest', { runId: run.id, testname: 'zz', itempath: '' }).then((r) => r.body), {}, 'no test: no result');
   t.match(await ok('getTest', { runId: run.id, testname: 'b', itempath: '' }), { status: 'FAIL' }, 'items roll up');
+  const showLiveness = { now: f.clock.now, deadtime: 60 };
+  const shown = await ok<TestShow>('showTest', {
+    query: { target: run.target, runname: run.runname, testname: 'b', itempath: '', items: true },
+    liveness: showLiveness,
+  });
+  t.match(shown, { run: { id: run.id }, reaped: [], test: { testname: 'b', status: 'FAIL' }, items: [{ testname: 'b', itempath: 'x' }] });
+  t.same(
+    shown,
+    await f.store.showTest({ target: run.target, runname: run.runname, testname: 'b', itempath: '', items: true }, showLiveness),
+    'showTest: the same as the direct store says',
+  );
+  const none = await f.call('showTest', {
+    query: { target: run.target, runname: 'none', testname: 'b', itempath: '', items: false },
+    liveness: showLiveness,
+  });
+  t.same(none.body, {}, 'showTest of no run: no result');
 
   t.same((await ok<TestRecord[]>('listTests', { runId: run.id })).map((r) => `${r.testname}/${r.itempath}`).sort(), ['a/', 'b/', 'b/x']);
   t.same(

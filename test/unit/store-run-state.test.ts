@@ -110,6 +110,32 @@ t.test("a dead runner's running tests reaped INCOMPLETE/DEAD: done", async (t) =
   );
 });
 
+t.test("showTest (trellis show's one call) reaps a dead runner's tests first, and gives the run as it then is", async (t) => {
+  const { store, clock, alive } = fixture(t);
+  const run = await store.ensureRun(NIGHTLY);
+  const agent = await store.claimRun(run.id, RUNNER, { now: clock.now, deadtime: 60 });
+  const rows = await store.registerTests(run.id, regsFor('a', 'c', 'c/1', 'c/2', 'cc/1'));
+  await store.write(run.id, [setOp(rowOf(rows, 'a').id, 'RUNNING', 'n/a', 2, { agentId: agent.id, start: 2 })]);
+  alive.delete(RUNNER.pid);
+  clock.now = 1100;
+  const query = { target: run.target, runname: run.runname, testname: 'a', itempath: '', items: true };
+  const liveness = { now: clock.now, deadtime: 60 };
+  const shown = await store.showTest(query, liveness);
+  t.match(shown, { run: { id: run.id, state: 'done', status: 'DEAD' }, reaped: [{ testname: 'a', state: 'INCOMPLETE' }] });
+  t.match(shown?.test, { testname: 'a', state: 'INCOMPLETE', status: 'DEAD', steps: [] });
+  t.same(shown?.items, [], 'a has no items');
+  t.same((await store.showTest(query, liveness))?.reaped, [], 'reaped once');
+  const c = await store.showTest({ ...query, testname: 'c' }, liveness);
+  t.same(
+    c?.items.map((i) => `${i.testname}/${i.itempath}`),
+    ['c/1', 'c/2'],
+    "c's items, not cc's",
+  );
+  t.same((await store.showTest({ ...query, testname: 'c', items: false }, liveness))?.items, [], 'items only when asked');
+  t.equal((await store.showTest({ ...query, testname: 'c', itempath: '9' }, liveness))?.test, undefined, 'no such item');
+  t.equal(await store.showTest({ ...query, runname: 'other' }, liveness), undefined, 'no such run');
+});
+
 t.test("an item starting or ending moves the run even when its test's roll-up stays the same", async (t) => {
   const { store, clock } = fixture(t);
   const run = await store.ensureRun(NIGHTLY);

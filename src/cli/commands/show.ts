@@ -3,7 +3,8 @@ import { testDetailJson } from '../../report/records-json.js';
 import { formatTestDetail } from '../../report/test-detail.js';
 import { TrellisError } from '../../util/errors.js';
 import { readLogExcerpt } from '../../util/log-excerpt.js';
-import { openRun } from '../area-access.js';
+import { noRun, openArea, openStore, warnReaped } from '../area-access.js';
+import { resolveTarget } from '../../config/area.js';
 import type { CommandContext } from '../context.js';
 import type { ShowOptions } from '../specs/show.js';
 import { termJson } from '../../util/terminal-text.js';
@@ -13,19 +14,22 @@ import { testResourcesJson } from '../../report/resources-text.js';
 const TAIL_BYTES = 4096;
 
 export async function execute(opts: ShowOptions, ctx: CommandContext): Promise<number> {
-  const { area, store, run, target } = await openRun(opts, ctx);
+  const area = openArea(opts, ctx);
+  const target = resolveTarget(area, opts.target);
+  const store = await openStore(area, opts, ctx);
   try {
     const spec = opts.test;
     const slash = spec.indexOf('/');
     const testname = slash < 0 ? spec : spec.slice(0, slash);
     const itempath = slash < 0 ? '' : spec.slice(slash + 1);
-    // Three independent questions at once: through a server each is a round trip.
-    const [detail, claims, itemRows] = await Promise.all([
-      store.getTest(run.id, testname, itempath),
-      // What it holds or waits for, and who holds that (shared resources); asking frees dead holders.
-      store.listResourceClaims({ now: ctx.now(), deadtime: area.setup.deadtime }),
-      itempath === '' && !opts.json ? store.listTests(run.id, { pattern: `${testname}/%` }) : Promise.resolve([]),
-    ]);
+    // One call: through a server, one round trip for the run, its reaping and the test.
+    const shown = await store.showTest(
+      { target: target.name, runname: opts.runname, testname, itempath, items: itempath === '' && !opts.json },
+      { now: ctx.now(), deadtime: area.setup.deadtime },
+    );
+    if (shown === undefined) throw noRun(area, target.name, opts.runname);
+    const { run, test: detail, claims, items } = shown;
+    warnReaped(shown.reaped, ctx);
     if (!detail) {
       throw new TrellisError(
         'NO_TEST',
@@ -41,7 +45,6 @@ export async function execute(opts: ShowOptions, ctx: CommandContext): Promise<n
     }
     const bad = detail.steps.find((s) => s.status !== 'PASS' && s.status !== 'n/a') ?? detail.steps.find((s) => s.state === 'RUNNING');
     const tail = bad ? readTail(bad.logfile) : undefined;
-    const items = itemRows.filter((t) => t.testname === testname && t.itempath !== '');
     ctx.stdout.write(
       `${formatTestDetail(detail, { tail: tail && bad ? { step: bad.name, text: tail } : undefined, items, resources, params: run.params })}\n`,
     );
