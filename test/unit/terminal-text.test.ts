@@ -4,7 +4,7 @@
  * line; a log keeps its lines; JSON stays the same JSON value.
  */
 import t from 'tap';
-import { hasTerminalControls, termJson, termLine, termLog, termText } from '../../src/util/terminal-text.js';
+import { hasTerminalControls, termJson, termJsonList, termLine, termLog, termText } from '../../src/util/terminal-text.js';
 
 /** Every character a terminal could act on, as one string. */
 const HOSTILE = [
@@ -61,4 +61,20 @@ t.test('termJson is the same JSON value with nothing raw', async (t) => {
   t.notMatch(text.replace(/\n/g, ''), RAW);
   t.same(JSON.parse(text), value, 'parses back to the same value');
   t.equal(termJson({ a: 1 }), '{\n  "a": 1\n}');
+});
+
+t.test('termJsonList: the text termJson makes of the mapped list, in slices', async (t) => {
+  const row = (i: number) => ({ id: i, name: `t${i}`, nested: { a: [i, null], b: {} }, empty: [], bad: `x\u202ey\x7f`, none: undefined });
+  const whole = (items: number[]) => termJson(items.map(row));
+  for (const n of [0, 1, 2, 999, 1000, 1001, 2500]) {
+    const items = Array.from({ length: n }, (_, i) => i);
+    const pieces = [...termJsonList(items, row)];
+    t.equal(pieces.join(''), whole(items), `${n} entries`);
+    if (n > 1000) t.ok(pieces.length > 2, `${n} entries: in slices`);
+  }
+  t.equal(
+    [...termJsonList([1, 2], () => undefined)].join(''),
+    termJson([undefined, undefined]),
+    'entries JSON leaves out are null, as in a whole list',
+  );
 });

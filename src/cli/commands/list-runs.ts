@@ -6,7 +6,7 @@ import type { Store } from '../../store/store.js';
 import { openArea, openStore } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import type { ListRunsOptions } from '../specs/list.js';
-import { termJson } from '../../util/terminal-text.js';
+import { termJsonList } from '../../util/terminal-text.js';
 
 export async function execute(opts: ListRunsOptions, ctx: CommandContext): Promise<number> {
   const area = openArea(opts, ctx);
@@ -18,7 +18,8 @@ export async function execute(opts: ListRunsOptions, ctx: CommandContext): Promi
       let runs = await store.listRuns(query);
       const running = runs.filter((r) => r.state === 'running').map((r) => ({ id: r.id, name: `${r.target}/${r.runname}` }));
       if (await reapRunning(running, reap)) runs = await store.listRuns(query);
-      ctx.stdout.write(`${termJson(runs.map(runJson))}\n`);
+      for (const piece of termJsonList(runs, runJson)) ctx.stdout.write(piece);
+      ctx.stdout.write('\n');
       return 0;
     }
     // The table reads only its columns.

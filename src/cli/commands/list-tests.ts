@@ -5,14 +5,15 @@ import { openRun } from '../area-access.js';
 import type { CommandContext } from '../context.js';
 import type { ListTestsOptions } from '../specs/list.js';
 import { displayName } from '../../model/display-name.js';
-import { termJson } from '../../util/terminal-text.js';
+import { termJsonList } from '../../util/terminal-text.js';
 
 export async function execute(opts: ListTestsOptions, ctx: CommandContext): Promise<number> {
   const { store, run } = await openRun(opts, ctx);
   try {
     const tests = await store.listTests(run.id, { pattern: opts.pattern, state: opts.state ?? [], status: opts.status ?? [] });
     if (opts.json) {
-      ctx.stdout.write(`${termJson(tests.map(testJson))}\n`);
+      for (const piece of termJsonList(tests, testJson)) ctx.stdout.write(piece);
+      ctx.stdout.write('\n');
       return 0;
     }
     const rows = tests.map((t) => [
