@@ -37,7 +37,7 @@ import { MAX_BATCH, SIGNED_METHODS, type FeedRequest, type StoreMethod } from '.
 import type { AgentSpec, JobClaim, LivenessOptions, OrphanStep, RunSpec, Store } from '../store/store.js';
 import { TrellisError } from '../util/errors.js';
 import { runColumnsOf } from '../model/run-columns.js';
-import { showTestBy, type ShowQuery, type TestShow } from '../store/show-test.js';
+import { showTestBy, type ShowQuery, type TestShow } from '../model/show-test.js';
 import { answerCode, decodeAnswer } from './answers.js';
 import type { RequestSigner } from './signer.js';
 import { connect, type Connection, type DiscoverOptions } from './discovery.js';

@@ -36,7 +36,7 @@ import { claimRunner, describeAgent, reapDeadTests, type GroupKill, type Livenes
 import { checkRunLock } from './run-lock.js';
 import { checkAdmin, checkSignOff, OPEN_POLICY, type AccessPolicy } from '../model/access.js';
 import { readRunState, summarizeRun } from './run-summary.js';
-import { showTestBy, type ShowQuery, type TestShow } from './show-test.js';
+import { showTestBy, type ShowQuery, type TestShow } from '../model/show-test.js';
 import type { AgentSpec, JobClaim, JsonTextAnswers, LivenessOptions, OrphanStep, RunSpec, Store } from './store.js';
 import { claimJob } from './job-claim.js';
 import { createTracker, rollUpParents, type ChangeTracker } from './test-changes.js';

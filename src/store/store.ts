@@ -32,7 +32,7 @@ import type {
   TakenJob,
 } from '../model/pool.js';
 import type { ResourceAnswer, ResourceClaim, ResourceRelease, ResourceRequest } from '../model/resources.js';
-import type { ShowQuery, TestShow } from './show-test.js';
+import type { ShowQuery, TestShow } from '../model/show-test.js';
 import type { ExternalResult, HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 
 export interface RunSpec {

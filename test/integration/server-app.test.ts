@@ -17,7 +17,7 @@ import { runColumnsOf } from '../../src/model/run-columns.js';
 import { BODY_LIMIT, buildServerApp } from '../../src/server/app.js';
 import { openDirectStore, type DirectStore } from '../../src/store/direct-store.js';
 import type { Store } from '../../src/store/store.js';
-import type { TestShow } from '../../src/store/show-test.js';
+import type { TestShow } from '../../src/model/show-test.js';
 import { processStartTime } from '../../src/util/process-info.js';
 
 const TOKEN = 'f00d'.repeat(16);

@@ -4,9 +4,24 @@
  * (each about 4 ms of a command that takes 1.5 `node -e 0`). Made of the store's own calls, so the
  * direct store and a client of a server that predates showTest give the same answer.
  */
-import type { RunRecord, TestDetail, TestRecord } from '../model/records.js';
-import type { ResourceClaim } from '../model/resources.js';
-import type { LivenessOptions, Store } from './store.js';
+import type { RunRecord, TestDetail, TestQuery, TestRecord } from './records.js';
+import type { ResourceClaim } from './resources.js';
+
+/** When an agent counts as dead (the store's LivenessOptions). */
+interface Liveness {
+  now: number;
+  deadtime: number;
+}
+
+/** The store calls showTestBy makes (every Store has them; model does not know the store). */
+export interface ShowSource {
+  findRun(target: string, runname: string): Promise<RunRecord | undefined>;
+  getRun(runId: number): Promise<RunRecord | undefined>;
+  reapDead(runId: number, liveness: Liveness): Promise<TestRecord[]>;
+  getTest(runId: number, testname: string, itempath: string): Promise<TestDetail | undefined>;
+  listResourceClaims(liveness: Liveness): Promise<ResourceClaim[]>;
+  listTests(runId: number, query?: TestQuery): Promise<TestRecord[]>;
+}
 
 /** Which test `showTest` is about. */
 export interface ShowQuery {
@@ -34,7 +49,7 @@ export interface TestShow {
 }
 
 /** showTest made of the store's calls; undefined when there is no such run. */
-export async function showTestBy(store: Store, query: ShowQuery, liveness: LivenessOptions): Promise<TestShow | undefined> {
+export async function showTestBy(store: ShowSource, query: ShowQuery, liveness: Liveness): Promise<TestShow | undefined> {
   const found = await store.findRun(query.target, query.runname);
   if (found === undefined) return undefined;
   const reaped = await store.reapDead(found.id, liveness);
