@@ -5,7 +5,7 @@
 // (target ≤ 1.0). Configuring the CMake project is not timed (a build does it once), nor is
 // starting the server. Needs `ctest` (Debian's cmake); without it the script says so and stops.
 // Also in the rounds, a floor: a bare Node program doing only what any launcher that keeps the
-// design's per-test record must do (design §4: each test's work folder with its files copied and
+// design's per-test record must do (design §3: each test's work folder with its files copied and
 // its step's log), nothing else — make the folder, copy the testconfig, open the log, spawn the
 // step's `sh -c` into it, two at a time. No database, no state, no scheduling: the least a
 // Trellis run can cost, so Trellis / floor says what is left to win and floor / CTest what cannot be.
