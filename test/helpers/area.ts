@@ -44,12 +44,31 @@ interface TestDirMaker {
   teardown(fn: () => void | Promise<void>): void;
 }
 
+/** What must end before an area's servers are stopped, by area folder (clients that start servers). */
+const clientsOf = new Map<string, Array<() => void | Promise<void>>>();
+
+/**
+ * Ends `close` with the area's own teardown, before its servers are stopped: a client that finds
+ * its server gone starts another (autoStart), which would write into the folder tap is removing.
+ */
+export function closeBeforeServersStop(dir: string, close: () => void | Promise<void>): void {
+  const list = clientsOf.get(path.resolve(dir));
+  if (list) list.push(close);
+}
+
 /** A fresh area in the test's own temp folder (removed by tap afterwards, its servers stopped). */
 export function makeArea(t: TestDirMaker, spec: AreaSpec): string {
   // Registered before t.testdir(): tap removes the folder before running the teardowns registered
   // after it was made, and the servers are found by the packets in it.
   let dir: string | undefined;
-  t.teardown(() => (dir === undefined ? undefined : stopServersUnder(dir)));
+  t.teardown(async () => {
+    if (dir === undefined) return;
+    const clients = clientsOf.get(path.resolve(dir)) ?? [];
+    clientsOf.delete(path.resolve(dir));
+    for (const close of clients) await close();
+    await stopServersUnder(dir);
+  });
   dir = writeArea(t.testdir(), spec);
+  clientsOf.set(path.resolve(dir), []);
   return dir;
 }

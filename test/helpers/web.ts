@@ -19,6 +19,7 @@ import { LiveHub } from '../../src/web/live-hub.js';
 import { LoginTokens } from '../../src/web/login-tokens.js';
 import { runFormOf } from '../../src/web/run-form.js';
 import { buildWebApp } from '../../src/web/web-app.js';
+import { closeBeforeServersStop } from './area.js';
 import { trellisBin } from './cli.js';
 
 interface Teardownable {
@@ -62,6 +63,11 @@ export async function openWebApp(t: Teardownable, areaDir: string): Promise<WebF
     minIntervalMs: 20,
   });
   t.teardown(() => hub.stop());
+  // Before the area's servers stop: the hub's long poll would start another one through the store.
+  closeBeforeServersStop(areaDir, async () => {
+    hub.stop();
+    await store.close();
+  });
   await hub.start();
   const abort = new AbortController();
   const ctx: CommandContext = {
