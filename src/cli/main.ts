@@ -98,7 +98,11 @@ export async function main(argv: string[]): Promise<void> {
     env: process.env,
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // Made when a command reads it: opening process.stdin loads Node's stream classes (about 4 ms
+    // of a quick command that never reads it).
+    get stdin() {
+      return process.stdin;
+    },
   });
 }
 
@@ -119,7 +123,13 @@ export async function runMain(argv: string[], io: MainIo): Promise<number> {
     // The signal's name is the abort reason: `trellis wrap` passes the same signal on to its command.
     const onSignal = (sig: NodeJS.Signals) => (soft.signal.aborted ? hard.abort(sig) : soft.abort(sig));
     const ctx: CommandContext = {
-      ...io,
+      cwd: io.cwd,
+      env: io.env,
+      stdout: io.stdout,
+      stderr: io.stderr,
+      get stdin() {
+        return io.stdin;
+      },
       now: () => Date.now() / 1000,
       log,
       signal: soft.signal,

@@ -102,7 +102,7 @@ function readCount(words: string[], kind: RuleKind, bad: () => Error): [Comparat
 /** `< 200`, `1.9 +- 0.1` (also `±`, with or without blanks). */
 function readValueCheck(words: string[], bad: () => Error): ValueCheck {
   const text = words.join(' ');
-  const tol = /^(\S+)\s*(?:\+-|±)\s*(\S+)$/.exec(text);
+  const tol = /^(\S+)\s*(?:\+-|\u00b1)\s*(\S+)$/.exec(text);
   if (tol) {
     const expected = parseNumber(tol[1]!);
     const tolerance = parseNumber(tol[2]!);

@@ -61,8 +61,8 @@ t.test('approve and reject from the web view; what it refuses', async (t) => {
   t.match(page.body, /<blockquote class="prompt">Look at the &lt;b&gt;screenshots&lt;\/b&gt;<\/blockquote>/, 'its prompt, as text');
   t.match(page.body, /<input type="hidden" name="step" value="sign-off">/, 'the step goes along with the form');
   t.match(page.body, /<textarea name="comment"/, 'an optional comment');
-  t.match(page.body, /<button type="submit" name="action" value="approve" class="primary">Approve…<\/button>/, 'Approve…');
-  t.match(page.body, /<button type="submit" name="action" value="reject" class="danger">Reject…<\/button>/, 'Reject…');
+  t.match(page.body, /<button type="submit" name="action" value="approve" class="primary">Approve&hellip;<\/button>/, 'Approve…');
+  t.match(page.body, /<button type="submit" name="action" value="reject" class="danger">Reject&hellip;<\/button>/, 'Reject…');
   t.notMatch(page.body, /http-equiv="refresh"/, 'no reload that would lose a comment being typed');
   const freePage = await get(`/test?run=${runId}&t=free`);
   t.notMatch(freePage.body, /Sign-off due|value="approve"/, 'a test that does not wait has none');

@@ -49,7 +49,7 @@ function word(side: DiffSide | null): Html {
 
 function renderResult(diff: RunDiff, old: RunRecord, now: RunRecord): Html {
   const summary = DIFF_CLASSES.map((c) => `${c} ${diff.counts[c]}`).join(', ');
-  return html`<h2>${old.target} ${old.runname} → ${now.target} ${now.runname}</h2>
+  return html`<h2>${old.target} ${old.runname} &rarr; ${now.target} ${now.runname}</h2>
 <p>${summary}.</p>
 ${DIFF_CLASSES.map((c) => {
   const entries = diff.entries.filter((e) => e.class === c);

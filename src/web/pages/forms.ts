@@ -95,7 +95,7 @@ ${spec.params.map((p) => {
     ? html`<label>${p.label} <select name="param.${p.name}">${p.choices.map((c) => html`<option${raw(c === value ? ' selected' : '')}>${c}</option>`)}</select></label>`
     : html`<label>${p.label} <input type="text" name="param.${p.name}" value="${value}"${raw(p.required ? ' required' : '')}></label>`;
 })}
-<div><button type="submit" class="primary">Review…</button></div>
+<div><button type="submit" class="primary">Review&hellip;</button></div>
 </form>`
 }`;
 }

@@ -26,9 +26,9 @@ export function renderRunMain(input: RunPageInput): Html {
   return html`<h1>${run.target} ${run.runname}</h1>
 <p><a href="/${query({ t: run.target, r: run.runname })}">this run in the matrix</a>${
     input.previous
-      ? html` · <a href="/diff${query({ old: input.previous.id, new: run.id })}">compare with ${input.previous.runname}</a>`
+      ? html` &middot; <a href="/diff${query({ old: input.previous.id, new: run.id })}">compare with ${input.previous.runname}</a>`
       : ''
-  } · <a href="/diff${query({ new: run.id })}">compare with another run</a></p>
+  } &middot; <a href="/diff${query({ new: run.id })}">compare with another run</a></p>
 <dl class="facts">
 <dt>State</dt><dd>${run.state}${run.state === 'locked' ? ` by ${run.lockedBy || 'someone'}` : ''}${run.state === 'locked' && run.lockedAt !== null ? html` at ${formatWhen(run.lockedAt)}` : ''}</dd>
 <dt>Status</dt><dd>${run.status}</dd>

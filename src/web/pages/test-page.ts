@@ -45,7 +45,7 @@ export function renderTestMain(input: TestPageInput): Html {
   const name = displayName(input);
   const { run } = input;
   return html`<h1>${name} <span class="note">in ${run.target} ${run.runname}</span></h1>
-<p><a href="/${query({ t: run.target, r: run.runname })}">the run in the matrix</a> · <a href="/run?id=${run.id}">the run's page and log</a></p>
+<p><a href="/${query({ t: run.target, r: run.runname })}">the run in the matrix</a> &middot; <a href="/run?id=${run.id}">the run's page and log</a></p>
 ${raw(renderDetail(input).text)}
 ${input.detail ? renderSignOff(input, input.detail) : ''}
 ${input.detail ? renderActions(input) : ''}
@@ -141,7 +141,7 @@ ${locked ? html`<p class="note">The run is locked: it refuses a sign-off until i
 <form method="get" action="/confirm" class="stack">
 <input type="hidden" name="run" value="${input.run.id}"><input type="hidden" name="t" value="${input.testname}">${input.itempath === '' ? '' : html`<input type="hidden" name="i" value="${input.itempath}">`}${step ? html`<input type="hidden" name="step" value="${step.name}">` : ''}
 <label>Comment (optional) <textarea name="comment" rows="2" cols="60" maxlength="${MAX_SIGN_OFF_COMMENT}"></textarea></label>
-<div class="buttons"><button type="submit" name="action" value="approve" class="primary">Approve…</button> <button type="submit" name="action" value="reject" class="danger">Reject…</button></div>
+<div class="buttons"><button type="submit" name="action" value="approve" class="primary">Approve&hellip;</button> <button type="submit" name="action" value="reject" class="danger">Reject&hellip;</button></div>
 </form>`;
 }
 
@@ -153,13 +153,13 @@ function renderActions(input: TestPageInput): Html {
   return html`<h2>Actions</h2>
 ${locked ? html`<p class="note">The run is locked${input.run.lockedBy ? ` by ${input.run.lockedBy}` : ''}: it refuses these until it is unlocked (<code>trellis unlock</code>).</p>` : ''}
 <div class="actions">
-<form method="get" action="/confirm">${hidden}<input type="hidden" name="action" value="rerun"><button type="submit">Rerun…</button></form>
-<form method="get" action="/confirm">${hidden}<input type="hidden" name="action" value="kill"><button type="submit" class="danger">Kill…</button></form>
+<form method="get" action="/confirm">${hidden}<input type="hidden" name="action" value="rerun"><button type="submit">Rerun&hellip;</button></form>
+<form method="get" action="/confirm">${hidden}<input type="hidden" name="action" value="kill"><button type="submit" class="danger">Kill&hellip;</button></form>
 <form method="get" action="/confirm">${hidden}<input type="hidden" name="action" value="set">
 <label>State <select name="state"><option value="">(keep)</option>${TEST_STATES.map((s) => html`<option>${s}</option>`)}</select></label>
 <label>Status <input type="text" name="status" list="statuses" size="10" maxlength="40"></label>
 <datalist id="statuses">${KNOWN_STATUSES.map((s) => html`<option value="${s}">`)}</datalist>
-<button type="submit">Set…</button></form>
+<button type="submit">Set&hellip;</button></form>
 </div>`;
 }
 
