@@ -125,7 +125,7 @@ async function main() {
   const Database = createRequire(path.join(ROOT, 'package.json'))('better-sqlite3');
   const { findServer, checkHealth } = await import(dist('client/discovery.js'));
   const { readPackets } = await import(dist('client/packets.js'));
-  const { readToken, readAreaIdFile } = await import(dist('config/meta-files.js'));
+  const { validToken, readAreaIdFile } = await import(dist('config/meta-files.js'));
   const { runAreaPaths } = await import(dist('config/paths.js'));
   const { shortHostname } = await import(dist('util/host.js'));
   const { openDirectStore } = await import(dist('store/direct-store.js'));
@@ -300,7 +300,7 @@ async function main() {
         let ok = false;
         while (!ok) {
           if (performance.now() - t0 > 20_000) throw new Error('the foreground server did not answer within 20 s');
-          const token = readToken(area.paths);
+          const token = validToken(area.paths);
           const mine = packets(area).find((f) => f.packet.pid === child.pid);
           if (mine && token !== undefined) ok = (await checkHealth(mine, token, readAreaIdFile(area.paths), HOST)).ok;
           if (!ok) await new Promise((r) => setTimeout(r, 2));

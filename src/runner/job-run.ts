@@ -106,6 +106,8 @@ export class JobRun {
   #timer: NodeJS.Timeout | undefined;
   /** RUNNING has been recorded */
   #runningSaid = false;
+  /** LAUNCHED on its way to the store (see #run) */
+  #launched: Promise<void> | undefined;
   /** producers' rows, read once per job for `{TEST:NAME}` */
   readonly #producers = new Map<string, TestDetail | undefined>();
 
@@ -152,8 +154,9 @@ export class JobRun {
       // LAUNCHED (with this runner's host and pid) lands before any step starts: a runner killed
       // with -9 after its step started must leave a row the reaper marks DEAD, never a NOT_STARTED
       // test whose step runs on untracked. It also puts a rerun's reset before anything the test
-      // reports on itself.
-      await recorder.settled();
+      // reports on itself. Awaited just before the first step (#execute): the work folder is made
+      // while the write is on its way.
+      this.#launched = recorder.settled(true);
     } else {
       recorder.setTest(id, { start: ctx.now(), end: null });
     }
@@ -197,6 +200,7 @@ export class JobRun {
     let parked: Step | undefined;
     // As Megatest: each step finds the scripts of its work folder by name (`.` last on PATH).
     // Its calls into trellis go through this process's channel (in-test-channel.ts), led by its key.
+    await this.#launched;
     const channel = openJobChannel(spec, ctx);
     const env = { ...spec.env, PATH: `${spec.env['PATH'] ?? '/usr/bin:/bin'}${path.delimiter}.`, ...channel.env };
     try {

@@ -92,11 +92,21 @@ export class Recorder {
 
   /**
    * Resolves once every op queued so far is in the store (or its batch failed, which onError
-   * reports). Unlike flush it waits for nothing queued later and hurries no batch.
+   * reports). Unlike flush it waits for nothing queued later. `hurry`: a batch gathering for a
+   * while leaves at the end of this turn instead (a job that waits for its launch to land has
+   * nothing to gain from the wait; what the same turn queues still joins it).
    */
-  settled(): Promise<void> {
+  settled(hurry = false): Promise<void> {
     const upTo = this.#counter;
     if (upTo <= this.#settled) return Promise.resolve();
+    if (hurry && this.#timer !== undefined && this.#delayMs > 0) {
+      this.#timer.cancel();
+      const immediate = setImmediate(() => {
+        this.#timer = undefined;
+        this.#pump();
+      });
+      this.#timer = { cancel: () => clearImmediate(immediate) };
+    }
     return new Promise((resolve) => this.#waiters.push({ upTo, resolve }));
   }
 

@@ -107,3 +107,35 @@ t.test('takeOps waits for a batch in flight that writes those tests', async (t) 
   // Had `second` landed before `first`, the row would say `first`.
   t.match(await store.getTestById(run.id, a), { state: 'LAUNCHED', comment: 'second' }, 'first, then second');
 });
+
+t.test('settled(true) sends a gathering batch at the end of the turn; what the same turn queues joins it', async (t) => {
+  const fx = makeStore(t);
+  const run = await fx.store.ensureRun(NIGHTLY);
+  const rows = await fx.store.registerTests(run.id, regsFor('a', 'b'));
+  const [a, b] = [rowOf(rows, 'a').id, rowOf(rows, 'b').id];
+  const batches: number[] = [];
+  const counting: Store = Object.create(fx.store, {
+    write: {
+      value: (runId: number, ops: unknown[], opts: unknown) => (
+        batches.push(ops.length), fx.store.write(runId, ops as never, opts as never)
+      ),
+    },
+  });
+  // A gathering delay no test outlives (about 23 days): only hurrying sends the batch.
+  const recorder = new Recorder({
+    store: counting,
+    runId: run.id,
+    prefix: 'r1',
+    now: () => fx.clock.now,
+    delayMs: 2_000_000_000,
+    onError: t.error,
+  });
+  recorder.setTest(a, { state: 'LAUNCHED' });
+  const landed = recorder.settled(true);
+  recorder.setTest(b, { state: 'LAUNCHED' });
+  await landed;
+  t.match(await fx.store.getTestById(run.id, a), { state: 'LAUNCHED' }, 'in the store once settled');
+  await recorder.settled(true);
+  t.same(batches, [2], "one batch, with b's op queued in the same turn");
+  t.match(await fx.store.getTestById(run.id, b), { state: 'LAUNCHED' });
+});
