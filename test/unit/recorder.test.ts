@@ -116,9 +116,10 @@ t.test('settled(true) sends a gathering batch at the end of the turn; what the s
   const batches: number[] = [];
   const counting: Store = Object.create(fx.store, {
     write: {
-      value: (runId: number, ops: unknown[], opts: unknown) => (
-        batches.push(ops.length), fx.store.write(runId, ops as never, opts as never)
-      ),
+      value: (runId: number, ops: unknown[], opts: unknown) => {
+        batches.push(ops.length);
+        return fx.store.write(runId, ops as never, opts as never);
+      },
     },
   });
   // A gathering delay no test outlives (about 23 days): only hurrying sends the batch.
