@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { closeBeforeServersStop } from './area.js';
 import { hostable, runHosted } from './cli-host.js';
 import { stopServersOnTeardown } from './servers.js';
 
@@ -96,12 +97,16 @@ export class CliProcess {
 /** Starts the CLI; it is killed (with its process group's children left to the runner) on teardown. */
 export function startCli(t: Teardownable, args: string[], opts: CliOptions = {}): CliProcess {
   const p = new CliProcess(args, opts);
-  t.teardown(async () => {
+  const end = async () => {
     if (p.child.exitCode === null && p.child.signalCode === null) {
       p.child.kill('SIGKILL');
       await p.done;
     }
-  });
+  };
+  t.teardown(end);
+  // A long-running client (an agent, a run, a dashboard) that outlives its server starts another:
+  // it ends before the area's servers are stopped, not after tap removed the folder under them.
+  if (t.testdirName !== undefined) closeBeforeServersStop(t.testdirName, end);
   noteServers(t, p.done);
   return p;
 }
