@@ -68,9 +68,38 @@ export function isTrellisServer(pid: number): boolean {
   }
 }
 
+/**
+ * Pids of the `trellis server start` processes serving a run area under `dir` by their command line:
+ * with those that have not written a packet yet (a client started one just before it was ended).
+ */
+export function serverProcessesUnder(dir: string): number[] {
+  const root = path.resolve(dir);
+  const under = (p: string | undefined) => p !== undefined && (path.resolve(p) === root || path.resolve(p).startsWith(root + path.sep));
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (!isTrellisServer(pid)) continue;
+    try {
+      const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const at = args.indexOf('--runarea');
+      if (at !== -1 && under(args[at + 1])) out.push(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 /** SIGTERMs every server under `dir` (and the `known` pids) and waits for each to exit (SIGKILL after 10 s). */
 export async function stopServersUnder(dir: string, known: Iterable<number> = []): Promise<void> {
-  const pids = [...new Set([...serverPids(dir), ...known])].filter(isTrellisServer);
+  const pids = [...new Set([...serverPids(dir), ...known, ...serverProcessesUnder(dir)])].filter(isTrellisServer);
   for (const pid of pids) process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + 10_000;
   while (pids.some(isPidAlive)) {
