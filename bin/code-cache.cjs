@@ -113,7 +113,7 @@ const RUN = ['-t', 'linux/x86_64', '-r', 'warm'];
 
 /** `node bin/code-cache.cjs --one NAME TMP`: runs the lines of one cache in this process, saves it. */
 async function makeOne(name, tmp, serverUp) {
-  const { exports: cli, script } = loadBundle(undefined);
+  const { exports: cli, script } = loadBundle();
   const area = path.join(tmp, 'area');
   const io = ioIn(tmp);
   const { server, lines } = CACHES[name];
@@ -136,7 +136,7 @@ async function makeCaches() {
   // Required here: every start of the CLI loads this file, and only the build makes caches.
   const { spawnSync } = require('node:child_process');
   const tmp = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'trellis-code-cache-'));
-  const { exports: cli } = loadBundle(undefined);
+  const { exports: cli } = loadBundle();
   const io = ioIn(tmp);
   const area = ['--area', path.join(tmp, 'area')];
   try {

@@ -25,7 +25,8 @@ export class Recorder {
   #inFlightNums: number[] = [];
   #inFlightTests = new Set<number>();
   readonly #carried = new Set<number[]>();
-  #timer: { cancel(): void } | undefined;
+  /** the queued batch's send, at the end of the turn or after the gathering delay */
+  #timer: { atTurnEnd: boolean; cancel(): void } | undefined;
   #inFlight: Promise<void> | undefined;
   #failure: unknown = undefined;
   #onError: (err: unknown) => void;
@@ -69,19 +70,23 @@ export class Recorder {
     const n = ++this.#counter;
     this.#pending.push({ n, op: { ...op, opId: `${this.#prefix}-${n}`, time: at ?? this.#now() } as WriteOp });
     // While a batch is in flight, ops wait for it and go together when it returns.
-    if (this.#timer === undefined && this.#inFlight === undefined) {
-      const go = () => {
-        this.#timer = undefined;
-        this.#pump();
-      };
-      // 0: at the end of this turn of the event loop (a timer of 0 waits a millisecond or more).
-      if (this.#delayMs === 0) {
-        const immediate = setImmediate(go);
-        this.#timer = { cancel: () => clearImmediate(immediate) };
-      } else {
-        const timer = setTimeout(go, this.#delayMs);
-        this.#timer = { cancel: () => clearTimeout(timer) };
-      }
+    if (this.#timer === undefined && this.#inFlight === undefined) this.#schedule(this.#delayMs);
+  }
+
+  /** Sends the queued batch after `delayMs`; 0: at the end of this turn of the event loop. */
+  #schedule(delayMs: number): void {
+    this.#timer?.cancel();
+    const go = () => {
+      this.#timer = undefined;
+      this.#pump();
+    };
+    // A timer of 0 waits a millisecond or more: the end of the turn is setImmediate's.
+    if (delayMs === 0) {
+      const immediate = setImmediate(go);
+      this.#timer = { atTurnEnd: true, cancel: () => clearImmediate(immediate) };
+    } else {
+      const timer = setTimeout(go, delayMs);
+      this.#timer = { atTurnEnd: false, cancel: () => clearTimeout(timer) };
     }
   }
 
@@ -99,14 +104,7 @@ export class Recorder {
   settled(hurry = false): Promise<void> {
     const upTo = this.#counter;
     if (upTo <= this.#settled) return Promise.resolve();
-    if (hurry && this.#timer !== undefined && this.#delayMs > 0) {
-      this.#timer.cancel();
-      const immediate = setImmediate(() => {
-        this.#timer = undefined;
-        this.#pump();
-      });
-      this.#timer = { cancel: () => clearImmediate(immediate) };
-    }
+    if (hurry && this.#timer !== undefined && !this.#timer.atTurnEnd) this.#schedule(0);
     return new Promise((resolve) => this.#waiters.push({ upTo, resolve }));
   }
 

@@ -143,12 +143,8 @@ t.test('a new run still going: its unfinished tests are pending, not worse', asy
   const proc = startRun(t, area, 'n2', ['-p', 'a,slow']);
   await waitUntil(() => fs.existsSync(path.join(area, 'slow-started')), 'slow to start', 60_000, proc);
   // a runs beside slow: it may still be going when slow starts, so wait for the store to say it ended.
-  for (let tries = 0; ; tries++) {
-    const d = parseJson<DiffJson>(await cli(['diff', ...X86, '-r', 'n1', '-r', 'n2', '--json']));
-    if (d.counts.same === 1) break;
-    if (tries > 600) throw new Error(`a never ended in n2: ${JSON.stringify(d.counts)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const aEnded = async () => parseJson<DiffJson>(await cli(['diff', ...X86, '-r', 'n1', '-r', 'n2', '--json'])).counts.same === 1;
+  await waitUntil(aEnded, 'a to end in n2', 60_000, proc);
   const r = await cli(['diff', ...X86, '-r', 'n1', '-r', 'n2']);
   t.equal(r.code, 0, dump(r));
   t.match(r.stdout, /\nnew: linux\/x86_64 n2 \(running, /);

@@ -73,9 +73,9 @@ export function readLines(file: string): string[] {
  * Resolves once `pred` holds, checking every 20 ms; rejects after `ms` with `what`. This waits
  * for a condition (a file a step writes), not for a fixed time.
  */
-export async function waitUntil(pred: () => boolean, what: string, ms = 60_000, proc?: CliProcess): Promise<void> {
+export async function waitUntil(pred: () => boolean | Promise<boolean>, what: string, ms = 60_000, proc?: CliProcess): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!pred()) {
+  while (!(await pred())) {
     if (Date.now() > deadline) {
       const out = proc ? `\nstdout:\n${proc.stdout}\nstderr:\n${proc.stderr}` : '';
       throw new Error(`timed out waiting for ${what}${out}`);

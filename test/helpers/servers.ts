@@ -54,18 +54,23 @@ export function isPidAlive(pid: number): boolean {
   }
 }
 
+/** The command line of `pid` when it is a `trellis server start` process, else undefined. */
+function serverArgs(pid: number): string[] | undefined {
+  if (pid === process.pid || pid === process.ppid) return undefined;
+  try {
+    const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return args.some((a) => a.endsWith('trellis.js')) && args.includes('server') && args.includes('start') ? args : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * True when `pid` is a `trellis server start` process. Tests plant packets naming other pids (their
  * own, say): only real servers may be signalled.
  */
 export function isTrellisServer(pid: number): boolean {
-  if (pid === process.pid || pid === process.ppid) return false;
-  try {
-    const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return args.some((a) => a.endsWith('trellis.js')) && args.includes('server') && args.includes('start');
-  } catch {
-    return false;
-  }
+  return serverArgs(pid) !== undefined;
 }
 
 /**
@@ -74,27 +79,21 @@ export function isTrellisServer(pid: number): boolean {
  */
 export function serverProcessesUnder(dir: string): number[] {
   const root = path.resolve(dir);
-  const under = (p: string | undefined) => p !== undefined && (path.resolve(p) === root || path.resolve(p).startsWith(root + path.sep));
-  const out: number[] = [];
   let entries: string[];
   try {
     entries = fs.readdirSync('/proc');
   } catch {
-    return out;
+    return [];
   }
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    if (!isTrellisServer(pid)) continue;
-    try {
-      const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      const at = args.indexOf('--runarea');
-      if (at !== -1 && under(args[at + 1])) out.push(pid);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
+  return entries
+    .filter((name) => {
+      if (!/^\d+$/.test(name)) return false;
+      const args = serverArgs(Number(name));
+      const at = args?.indexOf('--runarea') ?? -1;
+      const runArea = at === -1 ? undefined : args?.[at + 1];
+      return runArea !== undefined && (path.resolve(runArea) + path.sep).startsWith(root + path.sep);
+    })
+    .map(Number);
 }
 
 /** SIGTERMs every server under `dir` (and the `known` pids) and waits for each to exit (SIGKILL after 10 s). */
