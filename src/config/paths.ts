@@ -40,6 +40,8 @@ export function runAreaPaths(runArea: string) {
     startLockFile: path.join(metaDir, 'start'),
     /** the in-test channels of the processes running steps (runner/in-test-channel.ts) */
     channelsDir: path.join(metaDir, 'channels'),
+    /** runners' launch journals (store/launch-journal.ts) */
+    launchesDir: path.join(metaDir, 'launches'),
     /** servers' logs */
     logsDir: path.join(metaDir, 'logs'),
     /** one log file per server */

@@ -15,6 +15,7 @@ import type { TestDetail, WriteOptions } from '../model/records.js';
 import { matchPercent } from '../model/pattern.js';
 import { MANUAL_STATUS, worseStatus } from '../model/states.js';
 import { jobSpecFile, removeStepExits, stepExitFile, stepGroupFile, stepLogFile, writeStepVerdict } from '../store/job-files.js';
+import type { LaunchJournal } from '../store/launch-journal.js';
 import type { Store } from '../store/store.js';
 import { encodePathComponent } from '../util/sanitize.js';
 import { processStartTime } from '../util/process-info.js';
@@ -83,6 +84,8 @@ export interface JobRunContext {
   role: 'local' | 'exec';
   /** what the job's test reaches through its channel while its steps run (in-test-channel.ts) */
   inTest: InTestSetup;
+  /** where a `local` job notes its launch before its first step (store/launch-journal.ts) */
+  journal?: LaunchJournal;
 }
 
 /** What the in-test channel of every job needs. */
@@ -106,8 +109,8 @@ export class JobRun {
   #timer: NodeJS.Timeout | undefined;
   /** RUNNING has been recorded */
   #runningSaid = false;
-  /** LAUNCHED on its way to the store (see #run) */
-  #launched: Promise<void> | undefined;
+  /** LAUNCHED is queued, not known to be in the store (see #run) */
+  #launchPending = false;
   /** producers' rows, read once per job for `{TEST:NAME}` */
   readonly #producers = new Map<string, TestDetail | undefined>();
 
@@ -151,12 +154,12 @@ export class JobRun {
         jobId: '',
         launchId: '',
       });
-      // LAUNCHED (with this runner's host and pid) lands before any step starts: a runner killed
-      // with -9 after its step started must leave a row the reaper marks DEAD, never a NOT_STARTED
-      // test whose step runs on untracked. It also puts a rerun's reset before anything the test
-      // reports on itself. Awaited just before the first step (#execute): the work folder is made
-      // while the write is on its way.
-      this.#launched = recorder.settled(true);
+      // LAUNCHED (with this runner's host and pid), or the launch journal's line for it, is there
+      // before any step starts: a runner killed with -9 after its step started must leave a row
+      // the reaper marks DEAD (or recovers from the exit files), never a NOT_STARTED test whose
+      // step runs on untracked or runs again (#execute). The reset goes in the same batch, before
+      // anything the test reports on itself (that goes through this process's recorder too).
+      this.#launchPending = true;
     } else {
       recorder.setTest(id, { start: ctx.now(), end: null });
     }
@@ -200,7 +203,10 @@ export class JobRun {
     let parked: Step | undefined;
     // As Megatest: each step finds the scripts of its work folder by name (`.` last on PATH).
     // Its calls into trellis go through this process's channel (in-test-channel.ts), led by its key.
-    await this.#launched;
+    // The launch is in the runner's journal before a step starts, so its LAUNCHED need not have
+    // landed: a round trip to the server saved per test. Without a journal line, it must land first.
+    if (this.#launchPending && !ctx.journal?.note(spec.testId, ctx.now(), spec.workDir)) await ctx.recorder.settled(true);
+    this.#launchPending = false;
     const channel = openJobChannel(spec, ctx);
     const env = { ...spec.env, PATH: `${spec.env['PATH'] ?? '/usr/bin:/bin'}${path.delimiter}.`, ...channel.env };
     try {

@@ -34,6 +34,7 @@ import { SlurmEngine } from './slurm-launcher.js';
 import { needsExec, ShellJob } from './shell-job.js';
 import { SshEngine } from './ssh-launcher.js';
 import { AgentEngine } from './agent-launcher.js';
+import type { LaunchJournal } from '../store/launch-journal.js';
 
 /** One launcher as the words say: what kind, and its own words. */
 export type LauncherWords =
@@ -69,6 +70,8 @@ export interface LauncherSetup {
   parseHelper: InTestSetup['parseHelper'];
   /** `trellis run --on`: where the agents launcher may run the jobs */
   on: readonly string[];
+  /** where the local launcher's jobs note their launches (store/launch-journal.ts) */
+  journal?: LaunchJournal;
 }
 
 /** The launchers of one run, by job. */
@@ -145,6 +148,7 @@ function createLaunchers(
     shell: setup.shell,
     now: setup.now,
     readTest: setup.readTest,
+    journal: setup.journal,
     inTest: {
       store: setup.store,
       runId: setup.runId,

@@ -28,6 +28,8 @@ import { endChannels } from './job-channel.js';
 import { endSpawner } from './step-process.js';
 import { checkStepRefs, type StepInputs } from './step-refs.js';
 import { buildRunEnv, buildTestEnv, envDelta } from './test-env.js';
+import { runAreaPaths } from '../config/paths.js';
+import { LaunchJournal } from '../store/launch-journal.js';
 
 export { decideRerun } from './run-graph.js';
 
@@ -175,6 +177,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     force: opts.force,
     params,
   });
+  const journal = new LaunchJournal(runAreaPaths(area.runArea).launchesDir, run.id, agent.id);
   const launchers = choice.create({
     area,
     store,
@@ -196,6 +199,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     binDir: ctx.binDir,
     parseHelper: ctx.parseHelper,
     on: opts.on ?? [],
+    journal,
   });
   const gate = needsResources(rp)
     ? new ResourceGate({
@@ -313,6 +317,8 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     // Every share and wait of this runner goes back, whatever ended the run.
     await gate?.close();
     await recorder.flush();
+    // Every launch it noted is in the store now, unless a batch failed: then a reaper reads them.
+    journal.close(recorder.failure === undefined);
     await store.endAgent(run.id, agent.id, ctx.now()).catch(() => undefined);
   }
   if (fatal) throw fatal;

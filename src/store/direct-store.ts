@@ -43,6 +43,7 @@ import { createTracker, rollUpParents, type ChangeTracker } from './test-changes
 import { appendResultRows } from './external-results.js';
 import type { ExternalResult, HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 import { displayName } from '../model/display-name.js';
+import { removeLaunchJournals } from './launch-journal.js';
 import { hasOutcomeChanges, indexOutcomes } from './outcome-index.js';
 import { readHistory, summarizeOutcomes, toJobOutcome } from './outcome-queries.js';
 import {
@@ -261,6 +262,7 @@ export class DirectStore implements Store, JsonTextAnswers {
       this.#main.deleteRun(runId);
       this.#runDbs.drop(runId);
       retireRunDbFiles(this.#paths.runDb(runId), runId, areaId, Math.round(this.#now()));
+      removeLaunchJournals(this.#paths.launchesDir, runId);
     });
   }
 
@@ -832,7 +834,7 @@ export class DirectStore implements Store, JsonTextAnswers {
       }
       return alive;
     };
-    return { ...liveness, host: this.#host, isPidAlive, killGroup: this.#killGroup };
+    return { ...liveness, host: this.#host, isPidAlive, killGroup: this.#killGroup, runArea: this.#paths.root };
   }
 
   /**

@@ -8,6 +8,7 @@ import type { AgentRecord, RunRecord, TestRecord } from '../model/records.js';
 import { ACTIVE_STATES } from '../model/states.js';
 import { TrellisError } from '../util/errors.js';
 import type { AgentSpec, LivenessOptions } from './store.js';
+import { applyLaunchJournals } from './launch-journal.js';
 import { recoverSteps } from './recover.js';
 import { createTracker, rollUpParents, saveTest, type ChangeTracker } from './test-changes.js';
 
@@ -28,6 +29,8 @@ export interface AgentCheck extends LivenessOptions {
 export interface LivenessContext extends AgentCheck {
   /** ends the steps a dead agent left running on this host */
   killGroup: GroupKill;
+  /** the run area, where dead runners' launch journals are read (store/launch-journal.ts); none: not read */
+  runArea?: string;
 }
 
 /** True while the agent runs (an ended agent never does). */
@@ -95,6 +98,8 @@ export function reapDeadTests(
   hooks?: ReapHooks,
 ): { reaped: TestRecord[]; changed: boolean } {
   const agents = new Map(rdb.log.listAgents().map((a) => [a.id, a]));
+  // Launches a dead runner journaled and never got into the store are its active tests too.
+  if (ctx.runArea !== undefined) applyLaunchJournals(rdb, ctx.runArea, agents, (a) => isAgentAlive(a, ctx), who, tracker);
   const dead = new Set<number>();
   const reaped: TestRecord[] = [];
   for (const test of rdb.tests.listInStates(ACTIVE_STATES)) {

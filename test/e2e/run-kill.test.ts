@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { KILL_GRACE_MS } from '../../src/runner/step-process.js';
 import { makeArea } from '../helpers/area.js';
 import {
@@ -22,6 +22,8 @@ import {
   waitUntil,
   workDir,
 } from '../helpers/run-e2e.js';
+import type { CliProcess } from '../helpers/cli.js';
+import { findPacketFiles } from '../helpers/servers.js';
 
 /** A step that starts a background sleep, writes both pids to the area and waits. */
 const SPAWNER = 'sleep 1000 & echo $! > "$MT_RUN_AREA_HOME/$MT_TEST_NAME.child"; echo $$ > "$MT_RUN_AREA_HOME/$MT_TEST_NAME.pid"; wait';
@@ -168,6 +170,108 @@ t.test('kill -9 of the runner: the running test is INCOMPLETE/DEAD and its orpha
   t.equal(again.code, 0, 'exit 0', { output: again.stdout + again.stderr });
   t.same(statesOf(await listTests(t, area, 'r')), { done: 'COMPLETED/PASS', long: 'COMPLETED/PASS', queued: 'COMPLETED/PASS' });
   t.equal(fs.readFileSync(path.join(area, 'done-count'), 'utf8'), 'x\n', 'the test that passed was not rerun');
+});
+
+/** True while a request waits unread on a connection to `port` (its socket's receive queue, /proc/net/tcp). */
+function requestWaiting(port: number): boolean {
+  const local = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const [, address, , state, queues] = line.trim().split(/\s+/);
+      // 01: established; the queues are `tx:rx` in hex
+      if (address?.endsWith(local) && state === '01' && Number.parseInt(queues?.split(':')[1] ?? '0', 16) > 0) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * A run of `first` then `second` (-j 1) whose server is stopped (SIGSTOP) while `first` runs. Its
+ * first step's end goes out as a batch the server cannot answer (seen waiting in the server's
+ * socket), so what the runner queues after it stays in the runner: `first`'s end and `second`'s
+ * LAUNCHED. `second`'s step starts anyway: its launch is in the runner's journal. The runner is
+ * killed -9 once `ready` says so; then the server goes on. Returns the area and `second`'s group.
+ */
+async function killBeforeLaunchLands(
+  t: Test,
+  secondStep: string,
+  ready: (area: string, proc: CliProcess) => Promise<number>,
+): Promise<{ area: string; pgid: number }> {
+  const waitFor = (name: string) => `while [ ! -e "$MT_RUN_AREA_HOME/${name}" ]; do sleep 0.05; done`;
+  const area = makeArea(t, {
+    tests: {
+      first: `[requirements]\npriority 10\n\n[ezsteps]\nwait  echo $$ > "$MT_RUN_AREA_HOME/first.pid"; ${waitFor('go')}\nlast  ${waitFor('go2')}\n`,
+      second: `[ezsteps]\nhang  ${secondStep}\n`,
+    },
+  });
+  let pgid: number | undefined;
+  killGroupOnTeardown(t, () => pgid);
+  const proc = startRun(t, area, 'r', ['-j', '1']);
+  await readPidFile(path.join(area, 'first.pid'), proc);
+  const packets = findPacketFiles(area);
+  t.equal(packets.length, 1, 'the runner uses one server');
+  const { pid: server, port } = JSON.parse(fs.readFileSync(packets[0]!, 'utf8')) as { pid: number; port: number };
+  const resume = () => {
+    try {
+      process.kill(server, 'SIGCONT');
+    } catch {
+      // gone already
+    }
+  };
+  t.teardown(resume);
+  process.kill(server, 'SIGSTOP');
+  fs.writeFileSync(path.join(area, 'go'), '');
+  await waitUntil(() => requestWaiting(port), 'the end of the first step to wait in the stopped server', 60_000, proc);
+  fs.writeFileSync(path.join(area, 'go2'), '');
+  pgid = await ready(area, proc);
+  proc.child.kill('SIGKILL');
+  t.equal((await proc.done).signal, 'SIGKILL');
+  resume();
+  return { area, pgid };
+}
+
+t.test(
+  'kill -9 of the runner before a launch reached the store: its running step is found and ended, the next run reruns it',
+  async (t) => {
+    const hang = `if [ -e "$MT_RUN_AREA_HOME/again" ]; then exit 0; fi; ${SPAWNER}`;
+    let child = 0;
+    const { area, pgid } = await killBeforeLaunchLands(t, hang, async (area, proc) => {
+      const pid = await readPidFile(path.join(area, 'second.pid'), proc);
+      child = await readPidFile(path.join(area, 'second.child'), proc);
+      return pid;
+    });
+    const rows = await listTests(t, area, 'r');
+    t.same(statesOf(rows), { first: 'COMPLETED/PASS', second: 'INCOMPLETE/DEAD' }, 'first recovered from its exit file, second dead');
+    await waitUntil(() => groupMembers(pgid).length === 0, `group ${pgid} ended by the reaper`);
+    t.equal(isAlive(child), false, 'the background child went with it');
+    fs.writeFileSync(path.join(area, 'again'), '');
+    const again = await run(t, area, 'r');
+    t.equal(again.code, 0, 'exit 0', { output: again.stdout + again.stderr });
+    t.same(statesOf(await listTests(t, area, 'r')), { first: 'COMPLETED/PASS', second: 'COMPLETED/PASS' });
+  },
+);
+
+t.test('kill -9 of the runner before a launch reached the store: a step that ended is recovered, never run again', async (t) => {
+  const step = 'echo $$ > "$MT_RUN_AREA_HOME/second.pid"; echo x >> "$MT_RUN_AREA_HOME/second-count"; exit 2';
+  const { area } = await killBeforeLaunchLands(t, step, async (area, proc) => {
+    const pid = await readPidFile(path.join(area, 'second.pid'), proc);
+    const exitFile = path.join(workDir(area, 'r', 'second'), 'hang.exit');
+    await waitUntil(() => fs.existsSync(exitFile) && fs.readFileSync(exitFile, 'utf8') === '2\n', 'the step to end', 60_000, proc);
+    return pid;
+  });
+  const rows = await listTests(t, area, 'r');
+  t.same(statesOf(rows), { first: 'COMPLETED/PASS', second: 'COMPLETED/WARN' }, 'both recovered from their exit files');
+  t.match(rows.get('second')!.comment, /recovered from the exit files/);
+  const again = await run(t, area, 'r');
+  t.equal(again.code, 0, 'exit 0', { output: again.stdout + again.stderr });
+  t.same(statesOf(await listTests(t, area, 'r')), { first: 'COMPLETED/PASS', second: 'COMPLETED/WARN' });
+  t.equal(fs.readFileSync(path.join(area, 'second-count'), 'utf8'), 'x\n', 'the step ran once');
 });
 
 t.test('kill -9 of the runner, then its last step ends: the reaper records it from the exit file, the next run keeps it', async (t) => {

@@ -3,6 +3,8 @@
  * over, a remote one lives by its heartbeat, and the tests of a dead agent are reaped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { once } from 'node:events';
 import t from 'tap';
 import type { TrellisError } from '../../src/util/errors.js';
@@ -164,4 +166,94 @@ t.test('reapDead marks the tests of dead agents INCOMPLETE/DEAD', async (t) => {
   ]);
   t.match(await store.getRun(run.id), { state: 'running', status: 'DEAD', counts: { DEAD: 4, 'n/a': 2 } });
   t.same(await store.reapDead(run.id, { now: 1500, deadtime: 300 }), [], 'nothing left to reap');
+});
+
+t.test('reapDead: the launches a dead runner journaled, and the store never got, are reaped as its tests', async (t) => {
+  const { dir, store, clock } = makeStore(t);
+  const run = await store.ensureRun(NIGHTLY);
+  const names = ['ended', 'running', 'landed', 'later', 'rerun', 'outside', 'torn', 'mine'];
+  const rows = await store.registerTests(run.id, regsFor(...names));
+  const id = (n: string) => rowOf(rows, n).id;
+  const work = (n: string) => path.join(dir, 'linux', 'nightly', n);
+  for (const n of names) {
+    fs.mkdirSync(work(n), { recursive: true });
+    fs.writeFileSync(
+      path.join(work(n), '.trellis-job.json'),
+      JSON.stringify({ version: 1, kind: 'local', def: { steps: [{ name: 's' }] } }),
+    );
+  }
+  fs.writeFileSync(path.join(work('ended'), 's.exit'), '0\n');
+  fs.writeFileSync(path.join(work('rerun'), 's.exit'), '2\n');
+  // `running`'s step: a process leading its own group, as the spawner starts steps.
+  const step = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', detached: true });
+  t.teardown(() => {
+    if (step.exitCode === null && step.signalCode === null) step.kill('SIGKILL');
+  });
+  await once(step, 'spawn');
+  const stepExit = once(step, 'exit');
+  fs.writeFileSync(path.join(work('running'), 's.group'), fs.readFileSync(`/proc/${step.pid}/stat`, 'utf8'));
+
+  const runner = await startChild(t);
+  const dead = await store.claimRun(
+    run.id,
+    { kind: 'runner', host: HOST, pid: runner.pid, procStart: processStartTime(runner.pid) },
+    { now: 1000, deadtime: 300 },
+  );
+  await store.write(run.id, [
+    setOp(id('landed'), 'LAUNCHED', 'n/a', 1050, { agentId: dead.id, start: 1050 }),
+    setOp(id('later'), 'COMPLETED', 'PASS', 1200, { start: 1150, end: 1200 }),
+    setOp(id('rerun'), 'COMPLETED', 'FAIL', 1000, { start: 990, end: 1000 }),
+    { kind: 'step', opId: nextOpId(), testId: id('rerun'), name: 'old', state: 'COMPLETED', status: 'FAIL', time: 1000 },
+  ]);
+  const launchesDir = path.join(dir, '.meta', 'launches');
+  fs.mkdirSync(launchesDir, { recursive: true });
+  const line = (n: string, dirOf = work(n)) => `${JSON.stringify({ test: id(n), at: 1100, dir: dirOf })}\n`;
+  const deadJournal = path.join(launchesDir, `${run.id}-${dead.id}`);
+  fs.writeFileSync(
+    deadJournal,
+    ['ended', 'running', 'landed', 'later', 'rerun'].map((n) => line(n)).join('') +
+      line('outside', '/tmp/not-in-the-run-area') +
+      line('torn').slice(0, 20),
+  );
+  await killChild(runner);
+
+  // This process takes the run over (the dead runner is ended on the way); its journal is its own.
+  clock.now = 1300;
+  const mine = await store.claimRun(run.id, SELF, { now: 1300, deadtime: 300 });
+  const liveJournal = path.join(launchesDir, `${run.id}-${mine.id}`);
+  fs.writeFileSync(liveJournal, line('mine'));
+
+  const reaped = await store.reapDead(run.id, { now: 1300, deadtime: 300 });
+  t.same(reaped.map((r) => r.testname).sort(), ['ended', 'landed', 'rerun', 'running']);
+  const after = await store.listTests(run.id);
+  t.match(rowOf(after, 'ended'), { state: 'COMPLETED', status: 'PASS', start: 1100, agentId: dead.id, rundir: work('ended') });
+  t.match(rowOf(after, 'ended').comment, /recovered from the exit files/);
+  t.match(rowOf(after, 'running'), { state: 'INCOMPLETE', status: 'DEAD', start: 1100 });
+  await stepExit;
+  t.equal(step.signalCode, 'SIGKILL', "the journaled test's running step was ended through its group file");
+  t.match(rowOf(after, 'landed'), { state: 'INCOMPLETE', status: 'DEAD', start: 1050 }, 'a launch that landed is reaped as before');
+  t.match(rowOf(after, 'later'), { state: 'COMPLETED', status: 'PASS', end: 1200 }, 'a row that moved on after the launch is left alone');
+  t.match(
+    rowOf(after, 'rerun'),
+    { state: 'COMPLETED', status: 'WARN', start: 1100 },
+    "a rerun's reset that never landed: the new attempt counts",
+  );
+  t.same(
+    (await store.getTestById(run.id, id('rerun')))?.steps.map((s) => `${s.name} ${s.status}`),
+    ['s WARN'],
+    'the steps of the attempt before are gone',
+  );
+  for (const n of ['outside', 'torn', 'mine']) t.match(rowOf(after, n), { state: 'NOT_STARTED' }, `${n} is left alone`);
+  t.notOk(fs.existsSync(deadJournal), "the dead runner's journal is removed once read");
+  t.ok(fs.existsSync(liveJournal), "a live runner's journal is its own");
+  t.match(
+    (await store.events(run.id, 0)).filter((e) => e.testId === id('ended') && e.kind === 'agent').map((e) => e.detail),
+    [`launched by runner pid ${runner.pid} on host ${HOST} (from its launch journal)`],
+  );
+  t.same(await store.reapDead(run.id, { now: 1300, deadtime: 300 }), [], 'nothing left to reap');
+  const other = path.join(launchesDir, `${run.id + 1}-1`);
+  fs.writeFileSync(other, '');
+  await store.removeRun(run.id);
+  t.notOk(fs.existsSync(liveJournal), 'removing the run removes its journals');
+  t.ok(fs.existsSync(other), "and no other run's");
 });
