@@ -12,8 +12,17 @@ const argv = process.argv.slice(2);
 // A run grows V8's heap with its garbage: at 100,000 items the runner peaked at 540-650 MB for a
 // live heap of ~50 MB. V8's optimize-for-size keeps the heap's growth factor low: 145-162 MB
 // against 314-369 MB at 40,000 items, with no launch cost told apart from the noise (A/B, 1,000
-// tests, 8 pairs: 1.01x); docs/benchmarks.md "The runner's memory". It is read as the heap grows,
-// so setting it here, before anything is allocated for the run, takes effect.
-if (argv[0] === 'run') require('node:v8').setFlagsFromString('--optimize-for-size');
-if (fs.existsSync(BUNDLE)) loadBundle(cacheName(argv)).exports.main(argv);
-else import('../dist/src/cli/main.js').then((m) => m.main(argv));
+// tests, 8 pairs: 1.01x); docs/benchmarks.md "The runner's memory". The heap reads it as it
+// grows, so it takes effect set here; set after the bundle is loaded, since a code cache made
+// without it is refused with it.
+const sizeFirst = () => {
+  if (argv[0] === 'run') require('node:v8').setFlagsFromString('--optimize-for-size');
+};
+if (fs.existsSync(BUNDLE)) {
+  const bundle = loadBundle(cacheName(argv));
+  sizeFirst();
+  bundle.exports.main(argv);
+} else {
+  sizeFirst();
+  import('../dist/src/cli/main.js').then((m) => m.main(argv));
+}
