@@ -13,6 +13,9 @@ import type { Job, StartPoint, TestNode } from './scheduler.js';
 /** A job that starts at its first step, its row cleared if it is not pristine. */
 export const FROM_THE_START: StartPoint = Object.freeze({ startAt: 0, reset: undefined, parked: false });
 
+/** What the graph reads of a registered row. */
+export type RegisteredRow = Pick<TestRecord, 'id' | 'state' | 'status' | 'rundir'>;
+
 /** Which recorded results a run replaces (`trellis run --rerun …`). */
 export interface RerunOptions {
   /** --resume: rerun the tests that did not succeed, from their failed step */
@@ -30,27 +33,27 @@ export interface RunGraph {
   /** the node of each planned test */
   nodeOf: ReadonlyMap<string, TestNode>;
   /** makes the jobs of items expanded late (lazy items), already registered */
-  makeJobs(node: TestNode, items: readonly Item[], rows: readonly TestRecord[]): Job[];
+  makeJobs(node: TestNode, items: readonly Item[], rows: readonly RegisteredRow[]): Job[];
 }
 
 /** Builds the graph from the plan and the registered rows (`rowOf(test, itempath)`). */
 export function buildRunGraph(
   rp: RunPlan,
-  rowOf: (test: string, itempath: string) => TestRecord,
+  rowOf: (test: string, itempath: string) => RegisteredRow,
   reruns: RerunOptions,
-  startOf: (row: TestRecord, run: boolean) => StartPoint = () => FROM_THE_START,
+  startOf: (row: RegisteredRow, run: boolean) => StartPoint = () => FROM_THE_START,
 ): RunGraph {
   const planned = new Map(rp.plan.tests.map((p) => [p.def.name, p]));
   const nodeOf = new Map<string, TestNode>();
   const jobs: Job[] = [];
-  const makeJob = (node: TestNode, p: PlannedTest, item: Item | undefined, row: TestRecord): Job => {
+  const makeJob = (node: TestNode, p: PlannedTest, item: Item | undefined, row: RegisteredRow): Job => {
     const run = decideRerun(p.selected, row, reruns);
     return {
       key: item ? `${p.def.name}/${item.path}` : p.def.name,
       node,
       itempath: item?.path ?? '',
       item,
-      row,
+      row: { id: row.id, rundir: row.rundir, pristine: row.state === 'NOT_STARTED' && row.status === 'n/a' },
       priority: p.def.priority,
       jobgroup: p.def.jobgroup,
       run,
@@ -64,11 +67,12 @@ export function buildRunGraph(
     };
   };
   for (const p of rp.plan.tests) {
+    const top = rowOf(p.def.name, '');
     const node: TestNode = {
       def: p.def,
       selected: p.selected,
       waitons: p.waitons.map((n) => nodeOf.get(n)!),
-      row: rowOf(p.def.name, ''),
+      row: { id: top.id, rundir: top.rundir },
       jobs: null,
       byPath: new Map(),
       pending: 0,
@@ -79,10 +83,12 @@ export function buildRunGraph(
     };
     const items = rp.itemsOf.get(p.def.name);
     if (items !== null && items !== undefined) {
-      node.jobs = p.def.hasItems
-        ? items.map((it) => makeJob(node, p, it, rowOf(p.def.name, it.path)))
-        : [makeJob(node, p, undefined, node.row)];
-      jobs.push(...node.jobs);
+      // A loop, not a closure over rowOf: one would keep it (and every row) as long as makeJobs.
+      const made: Job[] = [];
+      if (p.def.hasItems) for (const it of items) made.push(makeJob(node, p, it, rowOf(p.def.name, it.path)));
+      else made.push(makeJob(node, p, undefined, top));
+      node.jobs = made;
+      for (const job of made) jobs.push(job);
     }
     nodeOf.set(p.def.name, node);
   }
@@ -100,7 +106,7 @@ export function buildRunGraph(
 }
 
 /** Whether a job runs now or its recorded result stands (design §6 reruns). */
-export function decideRerun(selected: boolean, row: TestRecord, opts: RerunOptions): boolean {
+export function decideRerun(selected: boolean, row: Pick<TestRecord, 'state' | 'status'>, opts: RerunOptions): boolean {
   if (row.state !== 'COMPLETED' || !isFinal(row.state, row.status)) return true;
   if (!selected) return false;
   if (opts.rerunAll) return true;

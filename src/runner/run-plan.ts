@@ -64,14 +64,15 @@ export function planRun(
   };
 }
 
-/** The rows to register before anything runs: every planned test, and its items when known. */
-export function registrationsOf(rp: RunPlan): TestRegistration[] {
-  const regs: TestRegistration[] = [];
+/**
+ * The rows to register before anything runs: every planned test, and its items when known, made
+ * as they are asked for (the runner sends them a batch at a time).
+ */
+export function* registrationsOf(rp: RunPlan): Generator<TestRegistration> {
   for (const p of rp.plan.tests) {
-    regs.push(registration(p.def, '', rp.workDir(p.def.name, [])));
-    for (const it of rp.itemsOf.get(p.def.name) ?? []) regs.push(registration(p.def, it.path, rp.workDir(p.def.name, it.values), it.vars));
+    yield registration(p.def, '', rp.workDir(p.def.name, []));
+    for (const it of rp.itemsOf.get(p.def.name) ?? []) yield registration(p.def, it.path, rp.workDir(p.def.name, it.values), it.vars);
   }
-  return regs;
 }
 
 /** One row's registration. */

@@ -6,7 +6,8 @@
 import type { Area, TestDefinition } from '../config/types.js';
 import { expandItems } from '../config/items.js';
 import { resolveParams } from '../config/params.js';
-import type { RunRecord } from '../model/records.js';
+import type { RunRecord, TestRegistration, WriteOptions } from '../model/records.js';
+import { MAX_BATCH } from '../model/protocol.js';
 import { isSuccess } from '../model/states.js';
 import type { Store } from '../store/store.js';
 import { checkRunLock } from '../store/run-lock.js';
@@ -16,7 +17,7 @@ import type { JobStart, Launcher } from './launcher.js';
 import { TrellisError } from '../util/errors.js';
 import { chooseLaunchers, type LauncherSetup } from './launchers.js';
 import { Recorder } from './recorder.js';
-import { buildRunGraph, type RerunOptions } from './run-graph.js';
+import { buildRunGraph, type RegisteredRow, type RerunOptions, type RunGraph } from './run-graph.js';
 import { checkSignOffs, planStarts } from './run-starts.js';
 import { planRun, registration, registrationsOf } from './run-plan.js';
 import { RunWatch } from './run-watch.js';
@@ -159,10 +160,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     },
   });
 
-  const rows = await store.registerTests(run.id, registrationsOf(rp), writeOptions);
-  const rowOf = new Map(rows.map((r) => [`${r.testname}\u0000${r.itempath}`, r]));
-  const starts = await planStarts(store, run.id, rp.plan.tests, opts);
-  const graph = buildRunGraph(rp, (test, itempath) => rowOf.get(`${test}\u0000${itempath}`)!, opts, starts);
+  const graph = await registerGraph(store, run.id, rp, opts, writeOptions);
 
   const runEnv = buildRunEnv({
     env: ctx.env,
@@ -246,7 +244,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
       env,
       envDelta: () => envDelta(ctx.env, env),
       preclean: opts.preclean,
-      reset: job.start.reset ?? !(job.row.state === 'NOT_STARTED' && job.row.status === 'n/a'),
+      reset: job.start.reset ?? !job.row.pristine,
       startAt: job.start.startAt,
       exitCodes,
       inputs: inputsOf(job, params),
@@ -331,6 +329,42 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     parked: exec.interrupted ? exec.parkedAtStop : 0,
     seconds: ctx.now() - t0,
   };
+}
+
+/**
+ * Registers every planned test and item (NOT_STARTED where new) and builds the scheduler's graph
+ * from the rows. A batch at a time, keeping of each row only what the graph reads: at 100,000
+ * items the registrations and the whole records, all held until the graph was built, were most
+ * of the 143 MB live when V8 sized its heap for the run, at up to four times that
+ * (docs/benchmarks.md, "The runner's memory"). Its own function, so that none of it outlives it.
+ */
+async function registerGraph(
+  store: Store,
+  runId: number,
+  rp: ReturnType<typeof planRun>,
+  opts: RunOptions,
+  writeOptions: WriteOptions,
+): Promise<RunGraph> {
+  const registered = new Map<string, Map<string, RegisteredRow>>();
+  let batch: TestRegistration[] = [];
+  const send = async () => {
+    for (const r of await store.registerTests(runId, batch, writeOptions)) {
+      let byPath = registered.get(r.testname);
+      if (byPath === undefined) {
+        byPath = new Map();
+        registered.set(r.testname, byPath);
+      }
+      byPath.set(r.itempath, { id: r.id, state: r.state, status: r.status, rundir: r.rundir });
+    }
+    batch = [];
+  };
+  for (const reg of registrationsOf(rp)) {
+    batch.push(reg);
+    if (batch.length === MAX_BATCH) await send();
+  }
+  if (batch.length > 0) await send();
+  const starts = await planStarts(store, runId, rp.plan.tests, opts);
+  return buildRunGraph(rp, (test, itempath) => registered.get(test)!.get(itempath)!, opts, starts);
 }
 
 /** True when some planned test names shared resources. */

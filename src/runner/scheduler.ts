@@ -16,7 +16,7 @@ export interface Job {
   readonly node: TestNode;
   readonly itempath: string;
   readonly item: Item | undefined;
-  row: TestRecord;
+  readonly row: JobRow;
   readonly priority: number;
   readonly jobgroup: string | undefined;
   /** run it (else its recorded result stands) */
@@ -38,6 +38,19 @@ export interface Job {
   waiters: Waiter[];
 }
 
+/**
+ * What a job keeps of its registered row for the whole run. A run of 100,000 items holds 100,000
+ * of them: the whole record (its 26 fields, a string of its own for each state, its item's
+ * variables again) held 0.3 KB a job more, and V8 grows its heap to a multiple of what is live
+ * (docs/benchmarks.md, "The runner's memory").
+ */
+export interface JobRow {
+  readonly id: number;
+  readonly rundir: string;
+  /** NOT_STARTED with status n/a when registered: nothing of an earlier attempt to clear */
+  readonly pristine: boolean;
+}
+
 /** Where a job starts (docs/workflows.md): the step index, and whether the row is cleared first. */
 export interface StartPoint {
   /** index in the test's steps (its runscript last) of the first step to run */
@@ -52,7 +65,7 @@ export interface TestNode {
   readonly def: TestDefinition;
   readonly selected: boolean;
   readonly waitons: TestNode[];
-  row: TestRecord;
+  readonly row: Pick<TestRecord, 'id' | 'rundir'>;
   /** null until its items are known (lazy `[system …]` items wait for the prerequisites) */
   jobs: Job[] | null;
   byPath: Map<string, Job>;
