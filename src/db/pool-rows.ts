@@ -262,6 +262,11 @@ export class PoolRows {
     );
   }
 
+  /** Replaces the note of a job that ended (what its agent said, and what became of it). */
+  setNote(id: number, note: string): void {
+    this.#sql.get(`UPDATE job_queue SET note = ? WHERE id = ? AND state = 'ended'`).run(note.slice(0, 4000), id);
+  }
+
   /** Puts a claimed job back in the queue; `spend` uses one of its requeues and keeps the agent out. */
   requeue(job: QueuedJob, note: string, spend: boolean): void {
     const tried = spend && job.agent !== null && !job.tried.includes(job.agent) ? [...job.tried, job.agent] : job.tried;

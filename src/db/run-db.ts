@@ -11,7 +11,7 @@ import { describeDbFileState, inspectDbFile } from '../util/db-files.js';
 import { BUSY_TIMEOUT_MS, openDatabase, type Db } from './open.js';
 import { RuleRows } from './rule-rows.js';
 import { RUN_MIGRATIONS } from './run-schema.js';
-import { runInReadTransaction, runInWriteTransaction, StatementCache } from './statements.js';
+import { runInReadTransaction, runInSavepoint, runInWriteTransaction, StatementCache } from './statements.js';
 import { TestRows } from './test-rows.js';
 
 /** What a run database records about itself, so it can be told apart from a stale file. */
@@ -126,6 +126,16 @@ export class RunDb {
   /** Runs `fn` in one write transaction (or the one already open): see runInWriteTransaction. */
   transaction<T>(fn: () => T): T {
     return runInWriteTransaction(this.#db, this.#sql, fn);
+  }
+
+  /** Runs `fn` as one savepoint of the write transaction already open: see runInSavepoint. */
+  savepoint<T>(fn: () => T): T {
+    return runInSavepoint(this.#db, this.#sql, fn);
+  }
+
+  /** True while a transaction is open on the connection. */
+  get inTransaction(): boolean {
+    return this.#db.inTransaction;
   }
 
   /**

@@ -54,3 +54,25 @@ export function runInWriteTransaction<T>(db: Db, sql: StatementCache, fn: () => 
     throw err;
   }
 }
+
+/**
+ * Runs `fn` inside the write transaction already open on `db`, as one savepoint: when `fn` throws,
+ * what it wrote is undone and the error goes on to the caller, whose transaction stays open — unless
+ * the error took it (SQLite rolls back by itself on some I/O and full-disk errors): see
+ * `db.inTransaction`.
+ */
+export function runInSavepoint<T>(db: Db, sql: StatementCache, fn: () => T): T {
+  if (!db.inTransaction) throw new Error('runInSavepoint: no transaction is open');
+  sql.get('SAVEPOINT part').run();
+  try {
+    const result = fn();
+    sql.get('RELEASE part').run();
+    return result;
+  } catch (err) {
+    if (db.inTransaction) {
+      sql.get('ROLLBACK TO part').run();
+      sql.get('RELEASE part').run();
+    }
+    throw err;
+  }
+}

@@ -39,7 +39,7 @@ import { readRunState, summarizeRun } from './run-summary.js';
 import { showTestBy, type ShowQuery, type TestShow } from '../model/show-test.js';
 import type { AgentSpec, JobClaim, JsonTextAnswers, LivenessOptions, OrphanStep, RunSpec, Store } from './store.js';
 import { claimJob } from './job-claim.js';
-import { createTracker, rollUpParents, type ChangeTracker } from './test-changes.js';
+import { createTracker, mergeTracker, rollUpParents, type ChangeTracker } from './test-changes.js';
 import { appendResultRows } from './external-results.js';
 import type { ExternalResult, HistoryQuery, OutcomeJob, OutcomeRecord, OutcomeSummary, OutcomeSummaryQuery } from '../model/records.js';
 import { displayName } from '../model/display-name.js';
@@ -497,25 +497,13 @@ export class DirectStore implements Store, JsonTextAnswers {
     exec?: AgentSpec,
     ended: JobEnd[] = [],
   ): Promise<TakenJob[]> {
-    // Each ended job's last writes go in first, fenced and proven like any write.
-    const ends: Array<{ e: JobEnd; note: string }> = [];
-    for (const e of ended) {
-      let note = e.note;
-      if (e.writes) {
-        try {
-          await this.write(e.writes.runId, e.writes.ops, e.writes.options);
-        } catch (err) {
-          // The test is left to the reaper (its exec agent ends with the job), as when exec dies.
-          note = `${note}; its results could not be recorded: ${(err as Error).message}`.slice(0, 4000);
-        }
-      }
-      ends.push({ e, note });
-    }
-    // Then one main.db transaction ends those jobs in the queue (as endQueuedJob) and takes the
-    // next ones with their specs (the runner queued them with the jobs and wrote no file), and one
-    // run database transaction per run ends the ended jobs' exec agents and claims the new jobs'
-    // tests: a claim is one request and about three transactions, however many jobs it moves.
-    const { taken, endedJobs } = await this.#guard(() => {
+    // One main.db transaction ends the ended jobs in the queue (as endQueuedJob) and takes the next
+    // ones with their specs (the runner queued them with the jobs and wrote no file). Then one
+    // transaction of each run applies the ended jobs' last writes (each proven and fenced like any
+    // write), ends their exec agents and claims the new jobs' tests: a claim is one request and
+    // two transactions however many jobs it moves (and the history index's, when a test ended).
+    // All of it without a pause: no other request sees a job ended before its last writes.
+    return this.#guard(() => {
       const ctx = this.#liveness(liveness);
       // A busy pool claims hundreds of times a second: the housekeeping goes at most four times
       // a second of the caller's clock (the deadtime is seconds; listQueue and listHosts do it
@@ -524,68 +512,90 @@ export class DirectStore implements Store, JsonTextAnswers {
         this.#lastClaimSweep = ctx.now;
         this.#sweepPool(ctx);
       }
-      return this.#main.transaction(() => {
-        const endedJobs: Array<{ runId: number; execAgentId: number }> = [];
-        for (const { e, note } of ends) {
-          endJob(this.#main, e.id, name, session, note, this.#now());
-          const job = this.#main.pool.get(e.id);
-          if (job !== undefined && e.execAgentId !== undefined) endedJobs.push({ runId: job.runId, execAgentId: e.execAgentId });
-        }
+      const { taken, ends } = this.#main.transaction(() => {
+        const ends = ended.map((end) => {
+          endJob(this.#main, end.id, name, session, end.note, this.#now());
+          return { end, runId: this.#main.pool.get(end.id)?.runId };
+        });
         const jobs = takeJobs(this.#main, name, session, max, have, ctx.now).map((job): TakenJob => {
           const spec = this.#main.pool.specOf(job.id);
           return spec === undefined ? job : { ...job, spec };
         });
-        return { taken: jobs, endedJobs };
+        return { taken: jobs, ends };
       });
-    });
-    const out: TakenJob[] = [];
-    const runs = new Set([...endedJobs.map((j) => j.runId), ...(exec === undefined ? [] : taken.map((j) => j.runId))]);
-    for (const runId of runs) {
-      const execsToEnd = endedJobs.filter((j) => j.runId === runId).map((j) => j.execAgentId);
-      const mine = exec === undefined ? [] : taken.filter((j) => j.runId === runId);
-      const claims = await this.#claimInRun(runId, mine, exec, liveness, execsToEnd);
-      for (const [i, job] of mine.entries()) {
-        const claim = claims[i]!;
-        if ('agent' in claim) {
-          out.push({ ...job, claim });
-          continue;
+      const refused = new Map<number, string>();
+      const out: TakenJob[] = [];
+      // Writes go to the run their job is of; a client that names another (none of this version
+      // does) has them applied there on their own.
+      const runOf = (end: JobEnd, runId: number | undefined) => end.writes?.runId ?? runId;
+      const endRuns = ends.flatMap((x) => [runOf(x.end, x.runId), x.runId]).filter((r): r is number => r !== undefined);
+      const runs = new Set([...endRuns, ...taken.map((j) => j.runId)]);
+      for (const runId of runs) {
+        const mine = exec === undefined ? [] : taken.filter((j) => j.runId === runId);
+        const { claims, writeErrors } = this.#claimInRun(
+          runId,
+          mine,
+          exec,
+          ctx,
+          ends.filter((x) => runOf(x.end, x.runId) === runId).map((x) => x.end),
+          ends.filter((x) => x.runId === runId).flatMap((x) => x.end.execAgentId ?? []),
+        );
+        for (const [id, message] of writeErrors) refused.set(id, message);
+        for (const [i, job] of mine.entries()) {
+          const claim = claims[i]!;
+          if ('agent' in claim) out.push({ ...job, claim });
+          else this.#main.transaction(() => endJob(this.#main, job.id, name, session, `not run: ${claim.error.message}`, this.#now()));
         }
-        const note = `not run: ${claim.error.message}`;
-        await this.#guard(() => this.#main.transaction(() => endJob(this.#main, job.id, name, session, note, this.#now())));
       }
-    }
-    return exec === undefined ? taken : taken.flatMap((job) => out.filter((o) => o.id === job.id));
+      if (refused.size > 0) {
+        // The test is left to the reaper (its exec agent ended with the job), as when exec dies.
+        this.#main.transaction(() => {
+          for (const [id, why] of refused) {
+            const end = ended.find((e) => e.id === id)!;
+            this.#main.pool.setNote(id, `${end.note}; its results could not be recorded: ${why}`);
+          }
+        });
+      }
+      return exec === undefined ? taken : taken.flatMap((job) => out.filter((o) => o.id === job.id));
+    });
   }
 
   /**
-   * In one transaction of the run's database: ends the exec agents of jobs that ended, and claims
-   * the tests of jobs taken for `exec` as claimJob does (each a claim, or the error that refused it).
+   * In one transaction of the run's database: applies the last writes of jobs that ended (each in
+   * a savepoint of its own: one refused — the run locked, an op the store rejects — is undone
+   * alone, and its message returned; a fenced exec's ops are dropped, as by write), ends the exec agents of jobs that ended, and claims the tests of jobs taken
+   * for `exec` as claimJob does (each a claim, or the error that refused it).
    */
-  async #claimInRun(
+  #claimInRun(
     runId: number,
     jobs: readonly QueuedJob[],
     exec: AgentSpec | undefined,
-    liveness: LivenessOptions,
+    ctx: LivenessContext,
+    withWrites: readonly JobEnd[],
     execsToEnd: readonly number[],
-  ): Promise<Array<JobClaim | { error: Error }>> {
-    if (jobs.length === 0) {
-      await this.#guard(() => {
-        const rdb = this.#openIfExists(runId);
-        if (execsToEnd.length === 0 || rdb === undefined) return;
+  ): { claims: Array<JobClaim | { error: Error }>; writeErrors: Map<number, string> } {
+    const writeErrors = new Map<number, string>();
+    const writes = withWrites.filter((e) => e.writes !== undefined && e.writes.ops.length > 0);
+    if (jobs.length === 0 && writes.length === 0) {
+      const rdb = this.#openIfExists(runId);
+      if (execsToEnd.length > 0 && rdb !== undefined) {
         rdb.transaction(() => {
           for (const id of execsToEnd) rdb.log.endAgent(id, this.#now());
         });
-      });
-      return [];
+      }
+      return { claims: [], writeErrors };
     }
     try {
-      return await this.#batch(
+      const claims = this.#batchNow(
         runId,
         {},
         'claim of a job',
         (rdb, _who, tracker, now) => {
+          for (const e of writes) {
+            const error = this.#carriedWrite(rdb, e.writes!, tracker, now);
+            if (error !== undefined) writeErrors.set(e.id, error);
+          }
           for (const id of execsToEnd) rdb.log.endAgent(id, now);
-          const ctx = this.#liveness(liveness);
           return jobs.map((job) => {
             // A refusal (the test is no longer waiting for this launch) is an answer, and what was
             // found on the way (a dead exec reaped) stays done. A test that is not there refuses
@@ -601,10 +611,40 @@ export class DirectStore implements Store, JsonTextAnswers {
         },
         false,
       );
+      return { claims, writeErrors };
     } catch (err) {
-      // The run cannot be opened (removed, damaged): none of its jobs is claimed.
-      return jobs.map(() => ({ error: err as Error }));
+      // Nothing of it was written. A fault of the storage fails the request: the agent keeps the
+      // ends and sends them with its next claim, which is given the same jobs again.
+      if (!isTrellisError(err)) throw err;
+      // The run cannot be opened (removed, damaged): none of its jobs is claimed, no write lands.
+      for (const e of writes) writeErrors.set(e.id, err.message);
+      return { claims: jobs.map(() => ({ error: err })), writeErrors };
     }
+  }
+
+  /**
+   * One carried write inside a claim's transaction, as write() would make it (sign-off rights, the
+   * run's lock, fencing), in a savepoint of its own so that one refused is undone alone. Returns
+   * why it was refused, or undefined when it stands.
+   */
+  #carriedWrite(rdb: RunDb, writes: CarriedWrites, tracker: ChangeTracker, now: number): string | undefined {
+    const options = writes.options ?? {};
+    const who = options.who ?? '';
+    const part = createTracker();
+    try {
+      if (writes.ops.some((op) => op.kind === 'approve')) checkSignOff(this.#access.current(), this.#userOf(options));
+      const forced = this.#checkLock(this.#main.getRun(rdb.runId)!, options, `write of ${writes.ops.length} op(s)`);
+      rdb.savepoint(() => {
+        if (forced !== undefined) rdb.log.addEvent(now, null, 'forced', forced, who);
+        applyOps(rdb, writes.ops, who, part, options.asAgent);
+      });
+    } catch (err) {
+      // One that took the whole transaction with it (SQLite's own rollback) fails the whole claim.
+      if (!rdb.inTransaction) throw err;
+      return (err as Error).message;
+    }
+    mergeTracker(tracker, part);
+    return undefined;
   }
 
   async endQueuedJob(id: number, name: string, session: string, note: string, execAgentId?: number): Promise<void> {
@@ -751,28 +791,37 @@ export class DirectStore implements Store, JsonTextAnswers {
     apply: (rdb: RunDb, who: string, tracker: ChangeTracker, now: number) => T,
     lockApplies = true,
   ): Promise<T> {
-    return this.#guard(() => {
-      const { run, rdb } = this.#open(runId);
-      const who = options.who ?? '';
-      const forced = lockApplies ? this.#checkLock(run, options, what) : undefined;
-      const now = this.#now();
-      const tracker = createTracker();
-      return rdb.transaction(() => {
-        if (forced !== undefined) rdb.log.addEvent(now, null, 'forced', forced, who);
-        const result = apply(rdb, who, tracker, now);
-        rollUpParents(rdb, tracker, now, who);
-        // Written while the run database is still locked, so concurrent batches cannot leave an
-        // older summary behind a newer one; the history index goes in the same main.db transaction.
-        // An item starting or ending can change the run's state with its test's roll-up unchanged.
-        const refresh = tracker.toplevelChanged || this.#isStateStale(rdb, run);
-        if (refresh || hasOutcomeChanges(tracker)) {
-          this.#main.transaction(() => {
-            indexOutcomes(this.#main.outcomes, run, tracker);
-            if (refresh) this.#refreshSummary(rdb, runId, now, who);
-          });
-        }
-        return result;
-      });
+    return this.#guard(() => this.#batchNow(runId, options, what, apply, lockApplies));
+  }
+
+  /** #batch, inside a #guard already. */
+  #batchNow<T>(
+    runId: number,
+    options: WriteOptions,
+    what: string,
+    apply: (rdb: RunDb, who: string, tracker: ChangeTracker, now: number) => T,
+    lockApplies = true,
+  ): T {
+    const { run, rdb } = this.#open(runId);
+    const who = options.who ?? '';
+    const forced = lockApplies ? this.#checkLock(run, options, what) : undefined;
+    const now = this.#now();
+    const tracker = createTracker();
+    return rdb.transaction(() => {
+      if (forced !== undefined) rdb.log.addEvent(now, null, 'forced', forced, who);
+      const result = apply(rdb, who, tracker, now);
+      rollUpParents(rdb, tracker, now, who);
+      // Written while the run database is still locked, so concurrent batches cannot leave an
+      // older summary behind a newer one; the history index goes in the same main.db transaction.
+      // An item starting or ending can change the run's state with its test's roll-up unchanged.
+      const refresh = tracker.toplevelChanged || this.#isStateStale(rdb, run);
+      if (refresh || hasOutcomeChanges(tracker)) {
+        this.#main.transaction(() => {
+          indexOutcomes(this.#main.outcomes, run, tracker);
+          if (refresh) this.#refreshSummary(rdb, runId, now, who);
+        });
+      }
+      return result;
     });
   }
 

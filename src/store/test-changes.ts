@@ -111,3 +111,11 @@ export function resetFields(before: TestRecord, time: number): TestRecord {
     updated: Math.max(before.updated, time),
   };
 }
+
+/** Adds what `part` tracked (a savepoint's writes that stood) to `into`. */
+export function mergeTracker(into: ChangeTracker, part: ChangeTracker): void {
+  for (const name of part.parents) into.parents.add(name);
+  into.toplevelChanged ||= part.toplevelChanged;
+  for (const [key, change] of part.outcomes) into.outcomes.set(key, change);
+  for (const name of part.removedTests) into.removedTests.add(name);
+}

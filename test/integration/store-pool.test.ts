@@ -323,6 +323,62 @@ t.test("an end carries the job's last writes: in before the job ends; writes tha
   t.not((await store.getTestById(run.id, b))?.state, 'COMPLETED', 'nothing of it written');
 });
 
+t.test('one claim, two ends: the write that is refused is undone alone; the other stands and the next job is claimed', async (t) => {
+  const { store, clock, run, rows, live, launch } = await setUp(t);
+  const a1 = await store.registerPoolAgent(agentSpec('a1', []), null, live());
+  const exec = { kind: 'exec' as const, host: 'a1-host', pid: 4242, procStart: null, poolAgent: 'a1' };
+  const ja = await launch('a');
+  const jb = await launch('b');
+  const [takenA, takenB] = await store.claimQueuedJobs('a1', a1.session, 2, [], live(), exec);
+  const jc = await launch('c');
+  const a = rowOf(rows, 'a').id;
+  const b = rowOf(rows, 'b').id;
+  const execA = takenA!.claim!.agent.id;
+  const execB = takenB!.claim!.agent.id;
+  // b's write starts it, then fails on its second op (a step state no version writes): the
+  // first op must not stay behind
+  const bogusStep = {
+    kind: 'step' as const,
+    opId: nextOpId(),
+    testId: b,
+    name: 'x',
+    state: 'BOGUS' as 'RUNNING',
+    status: 'n/a',
+    time: clock.now,
+  };
+  const next = await store.claimQueuedJobs('a1', a1.session, 2, [], live(), exec, [
+    {
+      id: ja.id,
+      note: 'COMPLETED/PASS',
+      execAgentId: execA,
+      writes: { runId: run.id, ops: [setOp(a, 'COMPLETED', 'PASS', clock.now)], options: { asAgent: execA } },
+    },
+    {
+      id: jb.id,
+      note: 'COMPLETED/FAIL',
+      execAgentId: execB,
+      writes: { runId: run.id, ops: [setOp(b, 'RUNNING', 'n/a', clock.now), bogusStep], options: { asAgent: execB } },
+    },
+  ]);
+  t.same(
+    next.map((j) => j.id),
+    [jc.id],
+    'the next job is claimed in the same call',
+  );
+  t.match(await store.getTestById(run.id, a), { state: 'COMPLETED', status: 'PASS' }, "a's end is in");
+  t.match(await store.getTestById(run.id, b), { state: 'LAUNCHED' }, 'nothing of b written, not even its first op');
+  t.match(await store.listQueue(run.id, live()), [
+    { id: ja.id, state: 'ended', note: 'COMPLETED/PASS' },
+    { id: jb.id, state: 'ended', note: /^COMPLETED\/FAIL; its results could not be recorded: / },
+    { id: jc.id, state: 'claimed' },
+  ]);
+  const agents = await store.listAgents(run.id);
+  t.ok(
+    [execA, execB].every((id) => agents.find((x) => x.id === id)?.ended !== null),
+    'both exec agents ended with their jobs',
+  );
+});
+
 t.test("enqueueJobs carries the jobs' launch writes: in before they are queued; refused, nothing is queued", async (t) => {
   const { store, clock, run, rows, runner, live } = await setUp(t);
   const a1 = await store.registerPoolAgent(agentSpec('a1', []), null, live());
