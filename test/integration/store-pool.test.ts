@@ -288,13 +288,20 @@ t.test("an agent's next claim carries the ends of its jobs: one request, not two
   t.not(execAgent?.ended, null, 'its exec agent ended with it');
 });
 
-t.test("an end carries the job's last writes: in before the job ends; writes that cannot go in end it with why", async (t) => {
-  const { store, clock, run, rows, live, launch } = await setUp(t);
+/** Agent a1 has taken the jobs of tests a and b, each claimed for its exec. */
+async function twoTaken(t: Parameters<typeof makeStore>[0]) {
+  const fx = await setUp(t);
+  const { store, live, launch } = fx;
   const a1 = await store.registerPoolAgent(agentSpec('a1', []), null, live());
   const exec = { kind: 'exec' as const, host: 'a1-host', pid: 4242, procStart: null, poolAgent: 'a1' };
   const ja = await launch('a');
   const jb = await launch('b');
   const [takenA, takenB] = await store.claimQueuedJobs('a1', a1.session, 2, [], live(), exec);
+  return { ...fx, a1, exec, ja, jb, takenA, takenB };
+}
+
+t.test("an end carries the job's last writes: in before the job ends; writes that cannot go in end it with why", async (t) => {
+  const { store, clock, run, rows, live, a1, exec, ja, jb, takenA, takenB } = await twoTaken(t);
   const a = rowOf(rows, 'a').id;
   const b = rowOf(rows, 'b').id;
   const end = (id: number, execAgentId: number, ops: ReturnType<typeof setOp>[], force = false) => ({
@@ -324,12 +331,7 @@ t.test("an end carries the job's last writes: in before the job ends; writes tha
 });
 
 t.test('one claim, two ends: the write that is refused is undone alone; the other stands and the next job is claimed', async (t) => {
-  const { store, clock, run, rows, live, launch } = await setUp(t);
-  const a1 = await store.registerPoolAgent(agentSpec('a1', []), null, live());
-  const exec = { kind: 'exec' as const, host: 'a1-host', pid: 4242, procStart: null, poolAgent: 'a1' };
-  const ja = await launch('a');
-  const jb = await launch('b');
-  const [takenA, takenB] = await store.claimQueuedJobs('a1', a1.session, 2, [], live(), exec);
+  const { store, clock, run, rows, live, launch, a1, exec, ja, jb, takenA, takenB } = await twoTaken(t);
   const jc = await launch('c');
   const a = rowOf(rows, 'a').id;
   const b = rowOf(rows, 'b').id;
