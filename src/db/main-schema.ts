@@ -273,4 +273,9 @@ export const MAIN_MIGRATIONS: readonly Migration[] = [
     // the job ends: only a job that may still run needs it.
     up: `ALTER TABLE job_queue ADD COLUMN spec TEXT;`,
   },
+  {
+    version: 9,
+    // The run's limit on its jobs claimed at once (JobRequest.runLimit); NULL: the runner keeps it.
+    up: `ALTER TABLE job_queue ADD COLUMN run_limit INTEGER;`,
+  },
 ];

@@ -25,7 +25,7 @@ interface AgentRow {
 
 /** Every column of a queue row but the spec (what listings carry: a spec is a few KB). */
 const QUEUE_COLUMNS = `id, run_id, test_id, launch_id, spec_file, target, runname, label, tags, hosts, runner_agent, state, agent,
-  agent_session, tried, requeues_left, queued, claimed, ended, note`;
+  agent_session, tried, requeues_left, queued, claimed, ended, note, run_limit`;
 
 interface QueueRow {
   id: number;
@@ -48,6 +48,7 @@ interface QueueRow {
   claimed: number | null;
   ended: number | null;
   note: string;
+  run_limit: number | null;
 }
 
 function mapAgentRow(r: AgentRow): PoolAgentRecord {
@@ -91,6 +92,7 @@ function mapQueueRow(r: QueueRow): QueuedJob {
     claimed: r.claimed,
     ended: r.ended,
     note: r.note,
+    ...(r.run_limit === null ? {} : { runLimit: r.run_limit }),
   };
 }
 
@@ -166,8 +168,8 @@ export class PoolRows {
     const info = this.#sql
       .get(
         `INSERT INTO job_queue (run_id, test_id, launch_id, spec_file, target, runname, label, tags, hosts, runner_agent,
-           state, requeues_left, queued, spec)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
+           state, requeues_left, queued, spec, run_limit)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)
          ON CONFLICT (launch_id) DO NOTHING`,
       )
       .run(
@@ -184,6 +186,7 @@ export class PoolRows {
         req.requeues,
         now,
         req.spec === undefined ? null : JSON.stringify(req.spec),
+        req.runLimit ?? null,
       );
     void info;
     return this.byLaunch(req.launchId)!;
@@ -260,6 +263,15 @@ export class PoolRows {
         .get(`UPDATE job_queue SET state = ?, note = ?, ended = ?, spec = NULL WHERE id = ? AND state IN ('queued', 'claimed')`)
         .run(state, note.slice(0, 4000), now, id).changes > 0
     );
+  }
+
+  /** How many jobs of each run are claimed now. */
+  claimedByRun(): Map<number, number> {
+    const rows = this.#sql.get(`SELECT run_id, COUNT(*) AS n FROM job_queue WHERE state = 'claimed' GROUP BY run_id`).all() as Array<{
+      run_id: number;
+      n: number;
+    }>;
+    return new Map(rows.map((r) => [r.run_id, r.n]));
   }
 
   /** Replaces the note of a job that ended (what its agent said, and what became of it). */

@@ -81,6 +81,12 @@ export interface JobRequest {
   requeues: number;
   /** the runner's agent id in the run's database: it owns the row again when the job is requeued */
   runnerAgentId: number;
+  /**
+   * At most this many of the run's jobs claimed at once (its `-j`): the queue keeps the run's limit,
+   * so that the runner may queue more jobs than that without waiting to hear of ends (absent: the
+   * runner keeps it alone)
+   */
+  runLimit?: number;
 }
 
 export type QueuedJobState = 'queued' | 'claimed' | 'ended' | 'failed' | 'cancelled';

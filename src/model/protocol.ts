@@ -671,6 +671,7 @@ export const STORE_API: Record<StoreMethod, MethodSpec> = {
             hosts: nameList,
             requeues: { type: 'integer', minimum: 0, maximum: 100 },
             runnerAgentId: { type: 'integer', minimum: 1 },
+            runLimit: { type: 'integer', minimum: 1 },
           },
           ['runId', 'testId', 'launchId', 'specFile', 'target', 'runname', 'label', 'tags', 'hosts', 'requeues', 'runnerAgentId'],
         ),

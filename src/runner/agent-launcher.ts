@@ -33,6 +33,8 @@ export interface AgentEngineOptions {
   warn: (message: string) => void;
   /** how often the queue is looked at for jobs that failed or ended without a word (ms) */
   pollMs?: number;
+  /** the run's limit, for the queue to keep (JobRequest.runLimit) */
+  runLimit?: number;
 }
 
 interface Pending {
@@ -84,6 +86,7 @@ export class AgentEngine implements RemoteEngine {
       hosts: job.def.placement.hosts.length > 0 ? [...job.def.placement.hosts] : on.hosts,
       requeues: o.requeues,
       runnerAgentId: o.runnerAgentId,
+      ...(o.runLimit === undefined ? {} : { runLimit: o.runLimit }),
     };
     const queued = await this.#enqueue(request);
     let settle!: (end: EngineEnd) => void;

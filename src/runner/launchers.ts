@@ -72,6 +72,8 @@ export interface LauncherSetup {
   on: readonly string[];
   /** where the local launcher's jobs note their launches (store/launch-journal.ts) */
   journal?: LaunchJournal;
+  /** the run's limit, kept by the agents' queue (JobRequest.runLimit); absent: the runner keeps it */
+  queueLimit?: number;
 }
 
 /** The launchers of one run, by job. */
@@ -85,6 +87,8 @@ export interface LauncherSet {
 /** The run's choice of launchers, checked; `create` makes them once the run is taken. */
 export interface LauncherChoice {
   readonly fallback: LauncherWords;
+  /** every job goes to the agents launcher */
+  readonly allAgents: boolean;
   create(setup: LauncherSetup): LauncherSet;
 }
 
@@ -131,6 +135,7 @@ export function chooseLaunchers(
   }
   return {
     fallback,
+    allAgents: all.every((w) => w.kind === 'agents'),
     create: (setup) => createLaunchers(setup, fallback, rules),
   };
 }
@@ -248,6 +253,7 @@ function makeEngine(setup: LauncherSetup, w: LauncherWords, trellisCommand: stri
         requeues: agentRequeues(setup.area),
         on: setup.on,
         warn: setup.warn,
+        ...(setup.queueLimit === undefined ? {} : { runLimit: setup.queueLimit }),
       });
     case 'command':
       return new CommandEngine({

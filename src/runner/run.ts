@@ -176,6 +176,14 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     params,
   });
   const journal = new LaunchJournal(runAreaPaths(area.runArea).launchesDir, run.id, agent.id);
+  const limit = Math.min(opts.jobs ?? Infinity, area.setup.maxConcurrentJobs);
+  // When every job goes to the agents and none waits for shared resources, the queue keeps the
+  // run's limit (an agent takes a job only while fewer than `limit` of the run's are claimed) and
+  // the runner queues up to QUEUE_AHEAD times that: it hears that a job ended through the change
+  // feed, some milliseconds after the agent said so, and with its own window at `limit` the pool's
+  // slots waited for it (docs/benchmarks.md, "Every bench, 2026-12-04 night"). Job groups' limits
+  // stay with the runner; resources are claimed at launch, so a queued job would hold its share.
+  const queueLimit = choice.allAgents && !needsResources(rp) ? limit : undefined;
   const launchers = choice.create({
     area,
     store,
@@ -198,6 +206,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     parseHelper: ctx.parseHelper,
     on: opts.on ?? [],
     journal,
+    ...(queueLimit === undefined ? {} : { queueLimit }),
   });
   const gate = needsResources(rp)
     ? new ResourceGate({
@@ -251,7 +260,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     };
   };
   executor = new RunExecutor({
-    limit: Math.min(opts.jobs ?? Infinity, area.setup.maxConcurrentJobs),
+    limit: queueLimit === undefined ? limit : queueLimit * QUEUE_AHEAD,
     groups: area.jobgroups,
     recorder,
     launcherFor: (job: Job): Launcher => launchers.forJob(job.node.def.name, job.itempath),
@@ -366,6 +375,9 @@ async function registerGraph(
   const starts = await planStarts(store, runId, rp.plan.tests, opts);
   return buildRunGraph(rp, (test, itempath) => registered.get(test)!.get(itempath)!, opts, starts);
 }
+
+/** With the agents' queue keeping the run's limit, how many times that many jobs the runner queues. */
+const QUEUE_AHEAD = 4;
 
 /** True when some planned test names shared resources. */
 function needsResources(rp: ReturnType<typeof planRun>): boolean {

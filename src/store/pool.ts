@@ -80,10 +80,18 @@ export function takeJobs(main: MainDb, name: string, session: string, max: numbe
   const agent = requireSession(main, name, session);
   const taken = main.pool.listInStates(['claimed']).filter((j) => j.agent === name && j.agentSession === session && !have.includes(j.id));
   if (agent.state !== 'running') return taken;
+  // A run that gave its limit (JobRequest.runLimit) has no more than that many jobs claimed.
+  let claimed: Map<number, number> | undefined;
   for (const job of main.pool.listInStates(['queued'])) {
     if (taken.length >= max) break;
     if (job.tried.includes(name) || !agentFits(agent, job)) continue;
-    if (main.pool.take(job.id, name, session, now)) taken.push(main.pool.get(job.id)!);
+    if (job.runLimit !== undefined) {
+      claimed ??= main.pool.claimedByRun();
+      if ((claimed.get(job.runId) ?? 0) >= job.runLimit) continue;
+    }
+    if (!main.pool.take(job.id, name, session, now)) continue;
+    taken.push(main.pool.get(job.id)!);
+    if (claimed !== undefined) claimed.set(job.runId, (claimed.get(job.runId) ?? 0) + 1);
   }
   return taken;
 }

@@ -111,6 +111,44 @@ t.test('a chain through one agent: each test is queued, with its launch, when th
   );
 });
 
+t.test("-j over two agents: the runner queues ahead, the queue keeps the run's limit", async (t) => {
+  // Each job writes its start and end (ns) and sleeps a while, so that jobs that run together overlap.
+  const mark = (what: string) => `echo "${what} $(date +%s%N)" >> "$MT_RUN_AREA_HOME/marks"`;
+  const area = makeArea(t, {
+    config: CONFIG,
+    tests: { many: `[items]\nN 1 2 3 4 5 6 7 8\n${step(`${mark('start')}; sleep 0.3; ${mark('end')}`)}` },
+  });
+  const agents = [startAgent(t, area, '--name', 'p1', '--slots', '2'), startAgent(t, area, '--name', 'p2', '--slots', '2')];
+  for (const [i, agent] of agents.entries()) await agent.waitFor((out) => new RegExp(`agent p${i + 1} on `).test(out));
+  const res = await run(t, area, 'limited', ['--launcher', 'agents', '-p', 'many', '-j', '2']);
+  t.equal(res.code, 0, 'the run passes', { output: dump(res) });
+  const marks = readLines(path.join(area, 'marks')).map((l) => {
+    const [what, ns] = l.split(' ');
+    return { delta: what === 'start' ? 1 : -1, at: BigInt(ns!) };
+  });
+  t.equal(marks.length, 16, 'each of the 8 jobs started and ended once');
+  // Ends before starts at the same instant: a job that ends as another starts did not overlap it.
+  marks.sort((a, b) => (a.at === b.at ? a.delta - b.delta : a.at < b.at ? -1 : 1));
+  let running = 0;
+  let most = 0;
+  for (const m of marks) {
+    running += m.delta;
+    most = Math.max(most, running);
+  }
+  t.ok(most <= 2, `at most 2 jobs ran at once over the agents' 4 slots (${most})`);
+  // The runner queued more than 2 (the queue held the rest back): the limit was the queue's.
+  const db = new Database(path.join(area, 'runs', '.db', 'main.db'), { readonly: true });
+  t.teardown(() => db.close());
+  const jobs = db.prepare(`SELECT queued, ended, run_limit FROM job_queue`).all() as Array<{
+    queued: number;
+    ended: number;
+    run_limit: number;
+  }>;
+  t.same([...new Set(jobs.map((j) => j.run_limit))], [2], 'each job carried the run limit');
+  const firstEnd = Math.min(...jobs.map((j) => j.ended));
+  t.ok(jobs.filter((j) => j.queued < firstEnd).length > 2, 'more than 2 jobs were queued before the first one ended');
+});
+
 t.test('a run stopped with Ctrl-C stops its job on the agent', async (t) => {
   const area = makeArea(t, {
     config: CONFIG,

@@ -381,6 +381,35 @@ t.test('one claim, two ends: the write that is refused is undone alone; the othe
   );
 });
 
+t.test("a run's limit is kept by the queue: no more of its jobs claimed at once, whichever agent asks", async (t) => {
+  const { store, run, live, launch } = await setUp(t);
+  const a1 = await store.registerPoolAgent(agentSpec('a1', []), null, live());
+  const a2 = await store.registerPoolAgent(agentSpec('a2', []), null, live());
+  const ja = await launch('a', { runLimit: 2 });
+  const jb = await launch('b', { runLimit: 2 });
+  const jc = await launch('c', { runLimit: 2 });
+  t.match(ja, { runLimit: 2 }, 'the queue row keeps the limit');
+  const first = await store.claimQueuedJobs('a1', a1.session, 3, [], live());
+  t.same(
+    first.map((j) => j.id),
+    [ja.id, jb.id],
+    'a1 has room for 3 and gets 2: the run allows 2 at once',
+  );
+  t.same(await store.claimQueuedJobs('a2', a2.session, 2, [], live()), [], 'a2, idle, gets none of them');
+  // a's end comes with a1's next claim: in the same call there is room for c
+  const next = await store.claimQueuedJobs('a1', a1.session, 2, [jb.id], live(), undefined, [{ id: ja.id, note: 'COMPLETED/PASS' }]);
+  t.same(
+    next.map((j) => j.id),
+    [jc.id],
+    'the end makes room for the next, in the same claim',
+  );
+  t.match(await store.listQueue(run.id, live()), [
+    { id: ja.id, state: 'ended' },
+    { id: jb.id, state: 'claimed' },
+    { id: jc.id, state: 'claimed' },
+  ]);
+});
+
 t.test("enqueueJobs carries the jobs' launch writes: in before they are queued; refused, nothing is queued", async (t) => {
   const { store, clock, run, rows, runner, live } = await setUp(t);
   const a1 = await store.registerPoolAgent(agentSpec('a1', []), null, live());
