@@ -44,15 +44,7 @@ export function runInReadTransaction<T>(db: Db, sql: StatementCache, fn: () => T
  */
 export function runInWriteTransaction<T>(db: Db, sql: StatementCache, fn: () => T): T {
   if (db.inTransaction) return fn();
-  sql.get('BEGIN IMMEDIATE').run();
-  try {
-    const result = fn();
-    sql.get('COMMIT').run();
-    return result;
-  } catch (err) {
-    if (db.inTransaction) sql.get('ROLLBACK').run();
-    throw err;
-  }
+  return bracketed(db, sql, 'BEGIN IMMEDIATE', 'COMMIT', ['ROLLBACK'], fn);
 }
 
 /**
@@ -63,16 +55,18 @@ export function runInWriteTransaction<T>(db: Db, sql: StatementCache, fn: () => 
  */
 export function runInSavepoint<T>(db: Db, sql: StatementCache, fn: () => T): T {
   if (!db.inTransaction) throw new Error('runInSavepoint: no transaction is open');
-  sql.get('SAVEPOINT part').run();
+  return bracketed(db, sql, 'SAVEPOINT part', 'RELEASE part', ['ROLLBACK TO part', 'RELEASE part'], fn);
+}
+
+/** Runs `fn` between `begin` and `end`; when it throws, `undo` while the transaction is still open. */
+function bracketed<T>(db: Db, sql: StatementCache, begin: string, end: string, undo: readonly string[], fn: () => T): T {
+  sql.get(begin).run();
   try {
     const result = fn();
-    sql.get('RELEASE part').run();
+    sql.get(end).run();
     return result;
   } catch (err) {
-    if (db.inTransaction) {
-      sql.get('ROLLBACK TO part').run();
-      sql.get('RELEASE part').run();
-    }
+    if (db.inTransaction) for (const statement of undo) sql.get(statement).run();
     throw err;
   }
 }

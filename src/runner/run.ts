@@ -183,7 +183,8 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
   // feed, some milliseconds after the agent said so, and with its own window at `limit` the pool's
   // slots waited for it (docs/benchmarks.md, "Every bench, 2026-12-04 night"). Job groups' limits
   // stay with the runner; resources are claimed at launch, so a queued job would hold its share.
-  const queueLimit = choice.allAgents && !needsResources(rp) ? limit : undefined;
+  const resources = needsResources(rp);
+  const queueLimit = choice.allAgents && !resources ? limit : undefined;
   const launchers = choice.create({
     area,
     store,
@@ -208,7 +209,7 @@ export async function runTests(opts: RunOptions, ctx: RunContext): Promise<RunRe
     journal,
     ...(queueLimit === undefined ? {} : { queueLimit }),
   });
-  const gate = needsResources(rp)
+  const gate = resources
     ? new ResourceGate({
         store,
         runner: {

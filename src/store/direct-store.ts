@@ -563,8 +563,9 @@ export class DirectStore implements Store, JsonTextAnswers {
   /**
    * In one transaction of the run's database: applies the last writes of jobs that ended (each in
    * a savepoint of its own: one refused — the run locked, an op the store rejects — is undone
-   * alone, and its message returned; a fenced exec's ops are dropped, as by write), ends the exec agents of jobs that ended, and claims the tests of jobs taken
-   * for `exec` as claimJob does (each a claim, or the error that refused it).
+   * alone, and its message returned; a fenced exec's ops are dropped, as by write), ends the exec
+   * agents of jobs that ended, and claims the tests of jobs taken for `exec` as claimJob does
+   * (each a claim, or the error that refused it).
    */
   #claimInRun(
     runId: number,
@@ -590,9 +591,9 @@ export class DirectStore implements Store, JsonTextAnswers {
         runId,
         {},
         'claim of a job',
-        (rdb, _who, tracker, now) => {
+        (rdb, _who, tracker, now, run) => {
           for (const e of writes) {
-            const error = this.#carriedWrite(rdb, e.writes!, tracker, now);
+            const error = this.#carriedWrite(rdb, run, e.writes!, tracker, now);
             if (error !== undefined) writeErrors.set(e.id, error);
           }
           for (const id of execsToEnd) rdb.log.endAgent(id, now);
@@ -627,13 +628,13 @@ export class DirectStore implements Store, JsonTextAnswers {
    * run's lock, fencing), in a savepoint of its own so that one refused is undone alone. Returns
    * why it was refused, or undefined when it stands.
    */
-  #carriedWrite(rdb: RunDb, writes: CarriedWrites, tracker: ChangeTracker, now: number): string | undefined {
+  #carriedWrite(rdb: RunDb, run: RunRecord, writes: CarriedWrites, tracker: ChangeTracker, now: number): string | undefined {
     const options = writes.options ?? {};
     const who = options.who ?? '';
     const part = createTracker();
     try {
       if (writes.ops.some((op) => op.kind === 'approve')) checkSignOff(this.#access.current(), this.#userOf(options));
-      const forced = this.#checkLock(this.#main.getRun(rdb.runId)!, options, `write of ${writes.ops.length} op(s)`);
+      const forced = this.#checkLock(run, options, `write of ${writes.ops.length} op(s)`);
       rdb.savepoint(() => {
         if (forced !== undefined) rdb.log.addEvent(now, null, 'forced', forced, who);
         applyOps(rdb, writes.ops, who, part, options.asAgent);
@@ -784,24 +785,12 @@ export class DirectStore implements Store, JsonTextAnswers {
    * One batch on a run: refused on a locked run unless forced (and then logged), applied in one
    * transaction with its parents rolled up, then the run's summary refreshed if it can differ.
    */
-  #batch<T>(
-    runId: number,
-    options: WriteOptions,
-    what: string,
-    apply: (rdb: RunDb, who: string, tracker: ChangeTracker, now: number) => T,
-    lockApplies = true,
-  ): Promise<T> {
-    return this.#guard(() => this.#batchNow(runId, options, what, apply, lockApplies));
+  #batch<T>(...args: BatchArgs<T>): Promise<T> {
+    return this.#guard(() => this.#batchNow(...args));
   }
 
   /** #batch, inside a #guard already. */
-  #batchNow<T>(
-    runId: number,
-    options: WriteOptions,
-    what: string,
-    apply: (rdb: RunDb, who: string, tracker: ChangeTracker, now: number) => T,
-    lockApplies = true,
-  ): T {
+  #batchNow<T>(...[runId, options, what, apply, lockApplies = true]: BatchArgs<T>): T {
     const { run, rdb } = this.#open(runId);
     const who = options.who ?? '';
     const forced = lockApplies ? this.#checkLock(run, options, what) : undefined;
@@ -809,7 +798,7 @@ export class DirectStore implements Store, JsonTextAnswers {
     const tracker = createTracker();
     return rdb.transaction(() => {
       if (forced !== undefined) rdb.log.addEvent(now, null, 'forced', forced, who);
-      const result = apply(rdb, who, tracker, now);
+      const result = apply(rdb, who, tracker, now, run);
       rollUpParents(rdb, tracker, now, who);
       // Written while the run database is still locked, so concurrent batches cannot leave an
       // older summary behind a newer one; the history index goes in the same main.db transaction.
@@ -922,6 +911,19 @@ export class DirectStore implements Store, JsonTextAnswers {
     }
   }
 }
+
+/**
+ * One batch on a run (DirectStore #batch): the run, the options it is written with, what it is (for
+ * a locked run's refusal), what it writes (given the run's record too), and whether the run's lock
+ * applies.
+ */
+type BatchArgs<T> = [
+  runId: number,
+  options: WriteOptions,
+  what: string,
+  apply: (rdb: RunDb, who: string, tracker: ChangeTracker, now: number, run: RunRecord) => T,
+  lockApplies?: boolean,
+];
 
 /** The runner behind a claim, for people: `runner pid 123 on host h1`. */
 function describeClaimHolder(c: ResourceClaim): string {
